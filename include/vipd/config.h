@@ -1,0 +1,266 @@
+/* The typed, validated configuration that every vipd module reads.
+ *
+ * Parsed from keepalived's configuration syntax plus one `cluster` block
+ * (see DESIGN.md section 1). A `struct vip_config` owns all of its memory;
+ * there is no global state. Times are stored in milliseconds, whatever unit
+ * the keyword uses in the file (keepalived's seconds, fractions allowed).
+ * Every object records the line it was declared on, for later messages. */
+#ifndef VIPD_CONFIG_H
+#define VIPD_CONFIG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_NAME_MAX 64  /* instance, script, group and router names */
+#define CFG_PASS_MAX 8   /* VRRPv2 PASS authentication: 8 bytes on the wire */
+#define CFG_MAX_PEERS 32 /* cluster members */
+
+/* An IPv4 or IPv6 address in network byte order. */
+struct cfg_ip
+{
+    int family;         /* AF_INET, AF_INET6, or 0 when unset */
+    uint8_t bytes[16];  /* 4 bytes used for AF_INET */
+};
+
+/* Where something was declared: file name (owned by the config) and line. */
+struct cfg_where
+{
+    const char *file;
+    unsigned line;
+};
+
+/* One entry of virtual_ipaddress / virtual_ipaddress_excluded:
+ * `ADDR[/PREFIX] [brd ADDR] [dev IFNAME] [label LABEL] [scope SCOPE]`. */
+struct cfg_vip
+{
+    struct cfg_ip addr;
+    uint8_t prefix;          /* defaults: 32 for IPv4, 128 for IPv6 */
+    struct cfg_ip brd;       /* family 0 when not given */
+    char dev[IF_NAMESIZE];   /* empty: the instance's interface */
+    char label[IF_NAMESIZE]; /* empty: no label */
+    int scope;               /* RT_SCOPE_*; RT_SCOPE_UNIVERSE by default */
+    struct cfg_where where;
+};
+
+enum cfg_check_kind {
+    CFG_CHECK_SCRIPT, /* `script "CMD ARGS"` run with fork/exec */
+    CFG_CHECK_TCP,    /* `tcp_check HOST:PORT`: connect within timeout */
+    CFG_CHECK_HTTP,   /* `http_check URL status CODE`: HTTP/1.1 GET */
+};
+
+/* A `vrrp_script NAME { ... }` block. keepalived's defaults: interval 1 s,
+ * timeout = interval, weight 0, fall 1, rise 1. */
+struct cfg_script
+{
+    char name[CFG_NAME_MAX];
+    enum cfg_check_kind kind;
+    char *command;      /* CFG_CHECK_SCRIPT: the command line, owned */
+    char *target;       /* CFG_CHECK_TCP "HOST:PORT" or CFG_CHECK_HTTP URL */
+    int http_status;    /* CFG_CHECK_HTTP: expected status, default 200 */
+    uint32_t interval_ms;
+    uint32_t timeout_ms;
+    int weight;         /* -253..253 */
+    bool weight_reverse;
+    uint32_t fall;      /* >= 1 */
+    uint32_t rise;      /* >= 1 */
+    char user[CFG_NAME_MAX];  /* empty: global script_user */
+    char group[CFG_NAME_MAX]; /* empty: the user's primary group */
+    struct cfg_where where;
+};
+
+/* A `track_file NAME { file PATH weight W }` block. */
+struct cfg_track_file
+{
+    char name[CFG_NAME_MAX];
+    char *path;
+    int weight;         /* default 1 */
+    struct cfg_where where;
+};
+
+/* One use of a script, file or interface inside an instance, with the
+ * per-use weight override keepalived allows (`chk_haproxy weight -30`). */
+struct cfg_track
+{
+    char name[CFG_NAME_MAX]; /* script/track_file name, or interface name */
+    bool has_weight;
+    int weight;
+    bool weight_reverse;
+    struct cfg_where where;
+};
+
+enum cfg_state { CFG_STATE_BACKUP = 0, CFG_STATE_MASTER = 1 };
+enum cfg_auth { CFG_AUTH_NONE = 0, CFG_AUTH_PASS, CFG_AUTH_AH };
+
+/* The notify scripts of an instance or a sync group (owned, NULL if unset). */
+struct cfg_notify
+{
+    char *master;
+    char *backup;
+    char *fault;
+    char *stop;
+    char *any; /* `notify`: called with TYPE NAME STATE PRIORITY */
+};
+
+/* A `vrrp_instance NAME { ... }` block. */
+struct cfg_instance
+{
+    char name[CFG_NAME_MAX];
+    enum cfg_state state;          /* initial state hint; default BACKUP */
+    char interface[IF_NAMESIZE];   /* required */
+    uint8_t vrid;                  /* virtual_router_id, 1..255, required */
+    uint8_t priority;              /* 1..255; default 100 */
+    uint8_t version;               /* 2 or 3 (global vrrp_version, default 2) */
+    uint32_t advert_int_ms;        /* default 1000; v2 whole seconds */
+    enum cfg_auth auth_type;
+    char auth_pass[CFG_PASS_MAX + 1]; /* NUL-terminated, at most 8 chars */
+
+    struct cfg_vip *vips;          /* virtual_ipaddress */
+    size_t n_vips;
+    struct cfg_vip *vips_excluded; /* virtual_ipaddress_excluded */
+    size_t n_vips_excluded;
+
+    struct cfg_track *track_scripts;
+    size_t n_track_scripts;
+    struct cfg_track *track_interfaces;
+    size_t n_track_interfaces;
+    struct cfg_track *track_files;
+    size_t n_track_files;
+
+    bool nopreempt;
+    uint32_t preempt_delay_ms;     /* 0..1000 s in keepalived */
+
+    struct cfg_ip unicast_src_ip;  /* family 0 when unset */
+    struct cfg_ip *unicast_peers;
+    size_t n_unicast_peers;
+    struct cfg_ip mcast_src_ip;    /* family 0 when unset */
+
+    struct cfg_notify notify;
+    bool smtp_alert;
+
+    uint32_t garp_master_delay_ms;   /* default: global, else 5 s */
+    uint32_t garp_master_repeat;     /* default: global, else 5 */
+    uint32_t garp_master_refresh_ms; /* 0: no periodic refresh */
+    uint32_t garp_master_refresh_repeat; /* default 1 */
+
+    struct cfg_where where;
+};
+
+/* A `vrrp_sync_group NAME { group { I1 I2 } notify_* ... }` block. */
+struct cfg_sync_group
+{
+    char name[CFG_NAME_MAX];
+    char (*instances)[CFG_NAME_MAX]; /* names, each of an existing instance */
+    size_t n_instances;
+    struct cfg_notify notify;
+    bool smtp_alert;
+    struct cfg_where where;
+};
+
+/* A cluster member: `peer HOST:PORT` (host name, IPv4 or [IPv6]). */
+struct cfg_peer
+{
+    char host[256];
+    uint16_t port;
+    struct cfg_where where;
+};
+
+enum cfg_lease_mode { CFG_LEASE_NORMAL = 0, CFG_LEASE_STRICT };
+
+/* The vipd-specific `cluster { ... }` block. Defaults in brackets. */
+struct cfg_cluster
+{
+    bool present;                 /* false if the file has no cluster block */
+    uint32_t node_id;             /* 0: derived from listen address */
+    char listen_host[256];        /* required when present */
+    uint16_t listen_port;         /* [5405] */
+    struct cfg_peer peers[CFG_MAX_PEERS]; /* explicit `peer` lines, or the
+                                     first instance's unicast_peer IPs with
+                                     listen_port when there are none */
+    size_t n_peers;
+    bool peers_from_unicast;      /* true when derived from unicast_peer */
+    char *data_dir;               /* [/var/lib/vipd] */
+    char *secret_file;            /* [/etc/vipd/cluster.key] */
+    char *control_socket;         /* [/run/vipd/vipd.sock] */
+    char control_group[CFG_NAME_MAX]; /* empty: root only (mode 0600) */
+    uint32_t election_timeout_ms; /* [1000] */
+    uint32_t heartbeat_ms;        /* [election_timeout / 10] */
+    enum cfg_lease_mode lease_mode; /* [normal] */
+    uint32_t takeover_wait_ms;    /* W in DESIGN.md 4.2 [0] */
+    uint32_t snapshot_threshold;  /* entries [1024] */
+    uint32_t snapshot_trailing;   /* entries [128] */
+    struct cfg_where where;
+};
+
+/* `global_defs { ... }`: what vipd acts on. Notification/SMTP keys are
+ * accepted and reported as not acted on. */
+struct cfg_global
+{
+    char router_id[CFG_NAME_MAX];
+    uint8_t vrrp_version;         /* [2] */
+    char script_user[CFG_NAME_MAX];
+    char script_group[CFG_NAME_MAX];
+    bool enable_script_security;
+    uint32_t garp_master_delay_ms;   /* [5000] */
+    uint32_t garp_master_repeat;     /* [5] */
+    uint32_t garp_master_refresh_ms; /* [0] */
+    uint32_t garp_master_refresh_repeat; /* [1] */
+    uint32_t garp_interval_ms;       /* delay between GARPs of a burst [0] */
+    uint32_t gna_interval_ms;        /* same for unsolicited NA [0] */
+};
+
+struct vip_config
+{
+    struct cfg_global global;
+    struct cfg_cluster cluster;
+    struct cfg_script *scripts;
+    size_t n_scripts;
+    struct cfg_track_file *track_files;
+    size_t n_track_files;
+    struct cfg_instance *instances;
+    size_t n_instances;
+    struct cfg_sync_group *groups;
+    size_t n_groups;
+    char **files; /* every file read (for cfg_where.file), owned */
+    size_t n_files;
+};
+
+/* Diagnostics sink: one call per error or warning, already formatted as
+ * "FILE:LINE: error: message" / "FILE:LINE: warning: message". */
+struct cfg_report
+{
+    void (*emit)(void *data, bool is_error, const char *line);
+    void *data;
+    unsigned n_errors;
+    unsigned n_warnings;
+};
+
+/* Parse and validate @path (following `include` globs) into @cfg, which the
+ * caller provides uninitialised. Every problem is reported through @report
+ * (NULL: print to stderr). Returns 0 if there were no errors (warnings
+ * allowed), VIP_ECONFIG if there was at least one error, VIP_ENOMEM on
+ * allocation failure. @cfg must be released with vip_config_free() in every
+ * case. */
+int vip_config_load(struct vip_config *cfg, const char *path,
+                    struct cfg_report *report);
+
+/* Same as vip_config_load() for an in-memory text; @name is used in
+ * messages and as the base for relative includes. */
+int vip_config_load_string(struct vip_config *cfg, const char *name,
+                           const char *text, size_t len,
+                           struct cfg_report *report);
+
+/* Release everything @cfg owns; safe on a zeroed or partially filled one. */
+void vip_config_free(struct vip_config *cfg);
+
+/* Lookups by name; NULL if absent. */
+const struct cfg_script *vip_config_script(const struct vip_config *cfg,
+                                           const char *name);
+const struct cfg_instance *vip_config_instance(const struct vip_config *cfg,
+                                               const char *name);
+
+/* Format @ip into @buf (at least INET6_ADDRSTRLEN bytes); returns @buf. */
+const char *cfg_ip_str(const struct cfg_ip *ip, char *buf, size_t size);
+
+#endif /* VIPD_CONFIG_H */

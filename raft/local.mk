@@ -1,0 +1,1 @@
+# raft/: the Raft node, replicated state machine, transport, lease.

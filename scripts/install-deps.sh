@@ -1,0 +1,28 @@
+#!/bin/bash
+# Install everything vipd needs to build, test and run its lab and demo, from
+# Debian 12's packages. Idempotent; needs root.
+set -eu
+pkgs=(
+    build-essential autoconf automake libtool pkg-config
+    libraft-dev libuv1-dev liblz4-dev libnl-3-dev libnl-route-3-dev
+    libsodium-dev libjansson-dev libcmocka-dev
+    iproute2 iputils-arping iputils-ping tcpdump tshark keepalived haproxy
+    curl valgrind nftables procps psmisc
+)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+        missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# keepalived and haproxy are test peers here, not services of this machine.
+for svc in keepalived haproxy; do
+    if command -v systemctl >/dev/null && systemctl is-active -q "$svc" 2>/dev/null; then
+        systemctl stop "$svc" || true
+    fi
+done

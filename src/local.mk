@@ -1,0 +1,16 @@
+# src/: runtime shared by vipd and vipctl, and the two programs.
+libvipcore_a_SOURCES += \
+	include/vipd/error.h \
+	include/vipd/log.h \
+	include/vipd/config.h \
+	src/error.c \
+	src/log.c \
+	src/config.c
+
+sbin_PROGRAMS += vipd
+vipd_SOURCES = src/vipd.c src/daemon.c src/daemon.h
+vipd_LDADD = libvipcore.a $(ALL_DEP_LIBS)
+
+bin_PROGRAMS += vipctl
+vipctl_SOURCES = src/vipctl.c
+vipctl_LDADD = libvipcore.a $(ALL_DEP_LIBS)

@@ -1,0 +1,109 @@
+/* vipd: the daemon's command line. Parses options, loads the config, and
+ * either checks it (-t) or hands it to the daemon. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vipd/config.h"
+#include "vipd/error.h"
+#include "vipd/log.h"
+#include "src/daemon.h"
+
+#define VIPD_DEFAULT_CONFIG "/etc/vipd/vipd.conf"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: vipd [OPTIONS]\n"
+            "Keep virtual IPs on exactly one healthy host, elected by Raft.\n"
+            "\n"
+            "  -f, --config-file FILE  configuration (default %s)\n"
+            "  -t, --config-test       check the configuration and exit\n"
+            "                          (exit 0: valid, 1: errors)\n"
+            "  -l, --log-level LEVEL   err, warning, notice, info, debug\n"
+            "  -S, --syslog            log to syslog instead of stderr\n"
+            "  -h, --help              show this help\n"
+            "  -v, --version           show the version\n",
+            VIPD_DEFAULT_CONFIG);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config-file", required_argument, NULL, 'f'},
+        {"config-test", no_argument, NULL, 't'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"syslog", no_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *path = VIPD_DEFAULT_CONFIG;
+    bool test_only = false;
+    bool use_syslog = false;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "f:tl:Shv", options, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            path = optarg;
+            break;
+        case 't':
+            test_only = true;
+            break;
+        case 'l':
+            vip_log_level = vip_log_level_parse(optarg);
+            if (vip_log_level < 0) {
+                fprintf(stderr, "vipd: unknown log level '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'S':
+            use_syslog = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'v':
+            printf("vipd %s\n", PACKAGE_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "vipd: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+
+    struct vip_config cfg;
+    int rv = vip_config_load(&cfg, path, NULL);
+    if (rv == VIP_ENOMEM) {
+        fprintf(stderr, "vipd: %s: out of memory\n", path);
+        vip_config_free(&cfg);
+        return 1;
+    }
+    if (test_only) {
+        if (rv == 0) {
+            printf("%s: configuration valid\n", path);
+        }
+        vip_config_free(&cfg);
+        return rv == 0 ? 0 : 1;
+    }
+    if (rv != 0) {
+        fprintf(stderr, "vipd: %s: configuration has errors, not starting\n",
+                path);
+        vip_config_free(&cfg);
+        return 1;
+    }
+    if (use_syslog) {
+        vip_log_use_syslog("vipd");
+    }
+    rv = daemon_run(&cfg);
+    vip_config_free(&cfg);
+    return rv;
+}

@@ -1,0 +1,1 @@
+# vip/: host network: addresses, GARP/NA, VRRP adverts, netlink watch.

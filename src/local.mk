@@ -3,9 +3,9 @@ libvipcore_a_SOURCES += \
 	include/vipd/error.h \
 	include/vipd/log.h \
 	include/vipd/config.h \
+	include/vipd/clock.h \
 	src/error.c \
-	src/log.c \
-	src/config.c
+	src/log.c
 
 sbin_PROGRAMS += vipd
 vipd_SOURCES = src/vipd.c src/daemon.c src/daemon.h
@@ -14,3 +14,8 @@ vipd_LDADD = libvipcore.a $(ALL_DEP_LIBS)
 bin_PROGRAMS += vipctl
 vipctl_SOURCES = src/vipctl.c
 vipctl_LDADD = libvipcore.a $(ALL_DEP_LIBS)
+
+# Parts grown separately; each fragment lists its sources and tests.
+include src/config.mk
+include src/health.mk
+include src/ctl.mk

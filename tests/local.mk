@@ -5,3 +5,4 @@ tests_unit_test_error_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_error_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_error tests/cli/test_cli.sh
 EXTRA_DIST += tests/cli/test_cli.sh
+include tests/lab.mk

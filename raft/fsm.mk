@@ -1,0 +1,1 @@
+# raft/ state machine part (see raft/local.mk).

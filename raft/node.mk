@@ -1,0 +1,1 @@
+# raft/ node part (see raft/local.mk).

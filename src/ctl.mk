@@ -1,0 +1,1 @@
+# src/ control socket server, vipctl client side, and their tests.

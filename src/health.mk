@@ -1,0 +1,1 @@
+# src/ health checks, tracking and notify scripts, and their tests.

@@ -1,0 +1,1 @@
+# tests/lab: namespace lab, fault injection, checker, benchmarks.

@@ -1,1 +1,13 @@
 # tests/lab: namespace lab, fault injection, checker, benchmarks.
+#
+# The checker samples VIP holders in every lab namespace; its accounting
+# (acct.c) is pure and unit-tested. Scenario tests run vipd only, and skip
+# (77) until the daemon can run a cluster, or when not root.
+check_PROGRAMS += tests/lab/checker tests/unit/test_lab_acct
+tests_lab_checker_SOURCES = tests/lab/checker.c tests/lab/acct.c tests/lab/acct.h
+tests_unit_test_lab_acct_SOURCES = tests/unit/test_lab_acct.c tests/lab/acct.c \
+	tests/lab/acct.h
+tests_unit_test_lab_acct_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_lab_acct_LDADD = $(CMOCKA_LIBS)
+TESTS += tests/unit/test_lab_acct
+EXTRA_DIST += tests/lab/lib.sh

@@ -178,6 +178,9 @@ lab_start()
     setsid ip netns exec "$(lab_node_ns "$k")" "$@" \
         >>"$LAB_DIR/n$k.log" 2>&1 </dev/null &
     echo $! >"$LAB_DIR/n$k.pid"
+    # No job-control chatter ("Killed") when faults kill it; bash still
+    # reaps it, and lab_running / lab_wait_exit poll by PID.
+    disown $!
 }
 
 lab_pid() { cat "$LAB_DIR/n$1.pid" 2>/dev/null; }
@@ -199,7 +202,6 @@ lab_wait_exit()
         if [ $SECONDS -ge $deadline ]; then
             return 1
         fi
-        wait "$p" 2>/dev/null && break
         sleep 0.05
     done
     return 0
@@ -223,7 +225,6 @@ lab_kill() { # process crash: the whole process group at once
     local p
     p=$(lab_pid "$1")
     kill -KILL -- "-$p"
-    wait "$p" 2>/dev/null
     rm -f "$LAB_DIR/n$1.pid"
 }
 lab_link_down() { ip -n "$(lab_bridge_ns)" link set "n$1" down; }
@@ -368,7 +369,8 @@ lab_random_delay()
 # its PID is left in LAB_LAST_PID.
 lab_bg()
 {
-    setsid "$@" </dev/null &
+    setsid "$@" </dev/null >/dev/null 2>&1 &
     LAB_LAST_PID=$!
     LAB_EXTRA_PIDS+=($!)
+    disown $!
 }

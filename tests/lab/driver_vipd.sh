@@ -34,6 +34,8 @@ _vipd_conf()
     done
     printf '    data_dir %s\n' "$LAB_DIR/n$k.data"
     printf '    secret_file %s\n' "$LAB_DIR/cluster.key"
+    # Nodes share one file system: one control socket each.
+    printf '    control_socket %s\n' "$LAB_DIR/n$k.sock"
     if [ -n "$VIPD_ELECTION_TIMEOUT" ]; then
         printf '    election_timeout %s\n' "$VIPD_ELECTION_TIMEOUT"
     fi
@@ -78,5 +80,5 @@ drv_pids() { lab_pid "$1"; }
 drv_status()
 {
     [ -n "$VIPCTL" ] && [ -x "$VIPCTL" ] || return 0
-    lab_exec "$1" "$VIPCTL" status 2>&1
+    lab_exec "$1" "$VIPCTL" -s "$LAB_DIR/n$1.sock" status 2>&1
 }

@@ -359,6 +359,22 @@ lab_wait_holder()
     done
 }
 
+# lab_wait_other TIMEOUT_S NOT: bounded wait until a node other than NOT
+# holds the VIP (NOT may still hold it too).
+lab_wait_other()
+{
+    local h deadline=$((SECONDS + $1))
+    while :; do
+        for h in $(lab_holders); do
+            [ "$h" = "$2" ] || return 0
+        done
+        if [ $SECONDS -ge $deadline ]; then
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
 # lab_random_delay: sleep 0..1 s (random), so faults do not line up with adverts.
 lab_random_delay()
 {

@@ -105,8 +105,10 @@ for k in 1 2 3; do
 done
 if [ "$system" = vipd ]; then
     say "vipctl status (from node n1)"
-    if ! drv_status 1 || [ -z "$VIPCTL" ]; then
-        echo "  (vipctl status not available in this build yet; skipped)"
+    if ! out=$(drv_status 1) || [ -z "$out" ]; then
+        echo "  (vipctl status is not available in this build yet; skipped)"
+    else
+        echo "$out"
     fi
 fi
 

@@ -13,35 +13,35 @@
 
 #define ACCT_MAX_NODES 16
 #define ACCT_MAX_MARKS 32
-#define ACCT_NO_NODE (-1)
+#define ACCT_NO_NODE   (-1)
 
 /* Figures for the time from one mark to the next mark (or the end). */
 struct acct_segment
 {
-    int64_t t;               /* mark time, ms since the first sample */
-    char kind;               /* 'f' fault, 'h' heal, other: caller's choice */
-    uint32_t holders_at;     /* holder set when the mark was taken */
-    int64_t new_holder_ms;   /* mark -> first sample with a holder outside
-                                holders_at; -1 if none in this segment */
-    int64_t single_ms;       /* mark -> first sample with exactly one holder,
-                                outside holders_at; -1 if none */
-    int64_t client_ms;       /* mark -> client's ARP entry first points at a
-                                holder outside holders_at; -1 if never */
-    int64_t overlap_ms;      /* time with two or more holders */
-    int64_t zero_ms;         /* time with no holder */
-    int changes;             /* holder set changes */
+    int64_t t;             /* mark time, ms since the first sample */
+    char kind;             /* 'f' fault, 'h' heal, other: caller's choice */
+    uint32_t holders_at;   /* holder set when the mark was taken */
+    int64_t new_holder_ms; /* mark -> first sample with a holder outside
+                              holders_at; -1 if none in this segment */
+    int64_t single_ms;     /* mark -> first sample with exactly one holder,
+                              outside holders_at; -1 if none */
+    int64_t client_ms;     /* mark -> client's ARP entry first points at a
+                              holder outside holders_at; -1 if never */
+    int64_t overlap_ms;    /* time with two or more holders */
+    int64_t zero_ms;       /* time with no holder */
+    int changes;           /* holder set changes */
 };
 
 struct acct
 {
     int n_nodes;
     bool has_sample;
-    int64_t t0;              /* first sample time (caller's clock) */
-    int64_t last_t;          /* last sample time, caller's clock */
-    uint32_t last_mask;      /* holder set of the last sample */
-    int last_client;         /* node the client's entry named, or ACCT_NO_NODE */
+    int64_t t0;         /* first sample time (caller's clock) */
+    int64_t last_t;     /* last sample time, caller's clock */
+    uint32_t last_mask; /* holder set of the last sample */
+    int last_client;    /* node the client's entry named, or ACCT_NO_NODE */
     int64_t n_samples;
-    int64_t max_gap_ms;      /* longest time between two samples */
+    int64_t max_gap_ms; /* longest time between two samples */
     int64_t total_ms;
     int64_t overlap_ms;
     int64_t zero_ms;

@@ -33,14 +33,14 @@
 #include "tests/lab/acct.h"
 
 #define CHECKER_MAX_IFS 16
-#define CHECKER_BUF 32768
+#define CHECKER_BUF     32768
 
 struct checker_ns
 {
     char name[64];
-    int fd;                                /* NETLINK_ROUTE socket */
+    int fd; /* NETLINK_ROUTE socket */
     uint32_t seq;
-    int n_ifs;                             /* links seen in the last dump */
+    int n_ifs; /* links seen in the last dump */
     int ifindex[CHECKER_MAX_IFS];
     unsigned ifflags[CHECKER_MAX_IFS];
     unsigned char mac[CHECKER_MAX_IFS][ETH_ALEN];
@@ -155,9 +155,12 @@ static int checker_dump_send(struct checker_ns *ns, int type, int family)
 }
 
 /* Read one dump's replies and hand every message to @fn. */
-static int checker_dump_recv(struct checker *c, struct checker_ns *ns,
-                             void (*fn)(struct checker *, struct checker_ns *,
-                                        const struct nlmsghdr *, void *),
+static int checker_dump_recv(struct checker *c,
+                             struct checker_ns *ns,
+                             void (*fn)(struct checker *,
+                                        struct checker_ns *,
+                                        const struct nlmsghdr *,
+                                        void *),
                              void *arg)
 {
     for (;;) {
@@ -186,9 +189,13 @@ static int checker_dump_recv(struct checker *c, struct checker_ns *ns,
     }
 }
 
-static int checker_dump(struct checker *c, struct checker_ns *ns, int type,
-                        void (*fn)(struct checker *, struct checker_ns *,
-                                   const struct nlmsghdr *, void *),
+static int checker_dump(struct checker *c,
+                        struct checker_ns *ns,
+                        int type,
+                        void (*fn)(struct checker *,
+                                   struct checker_ns *,
+                                   const struct nlmsghdr *,
+                                   void *),
                         void *arg)
 {
     int family = type == RTM_GETLINK ? AF_UNSPEC : AF_INET;
@@ -200,8 +207,10 @@ static int checker_dump(struct checker *c, struct checker_ns *ns, int type,
     return checker_dump_recv(c, ns, fn, arg);
 }
 
-static void checker_on_link(struct checker *c, struct checker_ns *ns,
-                            const struct nlmsghdr *nh, void *arg)
+static void checker_on_link(struct checker *c,
+                            struct checker_ns *ns,
+                            const struct nlmsghdr *nh,
+                            void *arg)
 {
     const struct ifinfomsg *ifi = NLMSG_DATA(nh);
     int len = (int)IFLA_PAYLOAD(nh);
@@ -225,8 +234,10 @@ static void checker_on_link(struct checker *c, struct checker_ns *ns,
 }
 
 /* Sets *(int *)arg to the ifindex carrying the VIP, if any. */
-static void checker_on_addr(struct checker *c, struct checker_ns *ns,
-                            const struct nlmsghdr *nh, void *arg)
+static void checker_on_addr(struct checker *c,
+                            struct checker_ns *ns,
+                            const struct nlmsghdr *nh,
+                            void *arg)
 {
     const struct ifaddrmsg *ifa = NLMSG_DATA(nh);
     int len = (int)IFA_PAYLOAD(nh);
@@ -238,8 +249,7 @@ static void checker_on_addr(struct checker *c, struct checker_ns *ns,
     }
     for (rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
         if ((rta->rta_type == IFA_LOCAL || rta->rta_type == IFA_ADDRESS) &&
-            RTA_PAYLOAD(rta) == 4 &&
-            memcmp(RTA_DATA(rta), &c->vip, 4) == 0) {
+            RTA_PAYLOAD(rta) == 4 && memcmp(RTA_DATA(rta), &c->vip, 4) == 0) {
             *(int *)arg = (int)ifa->ifa_index;
         }
     }
@@ -253,8 +263,10 @@ struct checker_neigh
     unsigned char mac[ETH_ALEN];
 };
 
-static void checker_on_neigh(struct checker *c, struct checker_ns *ns,
-                             const struct nlmsghdr *nh, void *arg)
+static void checker_on_neigh(struct checker *c,
+                             struct checker_ns *ns,
+                             const struct nlmsghdr *nh,
+                             void *arg)
 {
     const struct ndmsg *ndm = NLMSG_DATA(nh);
     int len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ndm)));
@@ -286,7 +298,8 @@ static void checker_on_neigh(struct checker *c, struct checker_ns *ns,
 }
 
 /* Does node @ns hold the VIP: configured on a link that is up with carrier? */
-static int checker_node_holds(struct checker *c, struct checker_ns *ns,
+static int checker_node_holds(struct checker *c,
+                              struct checker_ns *ns,
                               bool *holds)
 {
     int ifindex = 0;
@@ -383,9 +396,10 @@ static void checker_report(const struct checker *c)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "Usage: checker -a VIP -n NS1,NS2,... [-c CLIENT_NS] "
-            "[-o TIMELINE] [-r READY_FILE] [-i INTERVAL_MS] [-d DURATION_MS]\n");
+    fprintf(
+        stderr,
+        "Usage: checker -a VIP -n NS1,NS2,... [-c CLIENT_NS] "
+        "[-o TIMELINE] [-r READY_FILE] [-i INTERVAL_MS] [-d DURATION_MS]\n");
 }
 
 static int checker_open_all(struct checker *c, char *list, const char *client)
@@ -495,10 +509,10 @@ int main(int argc, char **argv)
             acct_mark(&c.acct, checker_mark_t[marks_done],
                       checker_mark_kind[marks_done]);
             if (c.timeline != NULL) {
-                fprintf(c.timeline, "%lld mark %s\n",
-                        (long long)(checker_mark_t[marks_done] - start),
-                        checker_mark_kind[marks_done] == 'f' ? "fault"
-                                                             : "heal");
+                fprintf(
+                    c.timeline, "%lld mark %s\n",
+                    (long long)(checker_mark_t[marks_done] - start),
+                    checker_mark_kind[marks_done] == 'f' ? "fault" : "heal");
             }
             marks_done++;
         }

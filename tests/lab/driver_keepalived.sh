@@ -11,7 +11,8 @@
 #                          holds the VIP; 77 if the system cannot run a
 #                          cluster (vipd before its daemon landed)
 #   drv_pids K             the node's process IDs (for CPU/RSS/IO figures)
-#   drv_status K           print the system's own status view (or nothing)
+#   drv_status K           print the system's own status view; non-zero
+#                          when it has none
 # Faults that need no help from the system (signals, links, partitions)
 # live in lib.sh and act on the process group lab_start created.
 
@@ -78,4 +79,4 @@ drv_pids()
     echo
 }
 
-drv_status() { :; }
+drv_status() { return 1; }

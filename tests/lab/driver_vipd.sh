@@ -77,8 +77,9 @@ drv_ready()
 
 drv_pids() { lab_pid "$1"; }
 
+# drv_status K: vipctl status as node K sees it; non-zero if unavailable.
 drv_status()
 {
-    [ -n "$VIPCTL" ] && [ -x "$VIPCTL" ] || return 0
+    [ -n "$VIPCTL" ] && [ -x "$VIPCTL" ] || return 1
     lab_exec "$1" "$VIPCTL" -s "$LAB_DIR/n$1.sock" status 2>&1
 }

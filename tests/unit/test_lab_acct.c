@@ -47,7 +47,7 @@ static void test_acct_overlap_and_zero(void **state)
     acct_sample(&a, 200, 0, ACCT_NO_NODE);       /* 70 ms single */
     acct_sample(&a, 250, N3, ACCT_NO_NODE);      /* 50 ms zero */
     acct_sample(&a, 260, N1 | N2 | N3, ACCT_NO_NODE);
-    acct_sample(&a, 280, N3, ACCT_NO_NODE);      /* 20 ms triple */
+    acct_sample(&a, 280, N3, ACCT_NO_NODE); /* 20 ms triple */
     assert_int_equal(a.overlap_ms, 50);
     assert_int_equal(a.zero_ms, 50);
     assert_int_equal(a.total_ms, 280);
@@ -67,9 +67,9 @@ static void test_acct_fault_latency(void **state)
     acct_sample(&a, 0, N1, 0);
     acct_sample(&a, 10, N1, 0);
     assert_int_equal(acct_mark(&a, 15, 'f'), 0);
-    acct_sample(&a, 20, 0, 0);        /* old holder gone */
-    acct_sample(&a, 3015, N2, 0);     /* new holder after 3000 ms */
-    acct_sample(&a, 3025, N2, 1);     /* client follows 10 ms later */
+    acct_sample(&a, 20, 0, 0);    /* old holder gone */
+    acct_sample(&a, 3015, N2, 0); /* new holder after 3000 ms */
+    acct_sample(&a, 3025, N2, 1); /* client follows 10 ms later */
     acct_sample(&a, 4015, N2, 1);
     assert_int_equal(a.n_marks, 1);
     s = &a.marks[0];

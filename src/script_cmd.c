@@ -299,7 +299,10 @@ static int check_component(const char *path, bool is_last, char *errmsg)
         errmsg_printf(errmsg, "cannot stat '%s': %s", path, strerror(errno));
         return rv;
     }
-    if ((!is_last && !S_ISDIR(st.st_mode)) ||
+    /* A root-owned symlink is fine (what it points to is checked through
+     * the resolved path; who may replace it is decided by its directory):
+     * /bin -> usr/bin on merged-/usr systems. */
+    if ((!is_last && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) ||
         (is_last && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))) {
         errmsg_printf(errmsg, "'%s' has the wrong file type", path);
         return -EPERM;

@@ -223,6 +223,7 @@ int script_runner_spawn(struct script_runner *sr, const struct script_cmd *cmd,
     }
     run->pid = run->proc.pid;
     if (timeout_ms > 0) {
+        uv_update_time(sr->loop); /* the fork took time: measure from now */
         uv_timer_start(&run->timer, run_timer_cb, timeout_ms, 0);
     }
     run->next = sr->runs;

@@ -10,7 +10,7 @@ libvipcore_a_SOURCES += \
 	src/notify.c src/notify.h
 
 # Tests: pure logic first, then real-loop tests of each piece.
-EXTRA_DIST += tests/unit/health_util.h
+EXTRA_DIST += tests/unit/health_util.h tests/unit/http_server.h
 HEALTH_TESTS = \
 	tests/unit/test_health_rule \
 	tests/unit/test_script_run \

@@ -70,17 +70,22 @@ static inline char *hu_tmpdir(void)
     return strdup(d);
 }
 
-/* Write @body into DIR/NAME with @mode; returns the malloc'd path. */
+/* Write @body into DIR/NAME with @mode, atomically (a running check may
+ * read it at any time); returns the malloc'd path. */
 static inline char *hu_write(const char *dir, const char *name,
                              const char *body, mode_t mode)
 {
     char *path = NULL;
+    char *tmp = NULL;
     assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
-    FILE *f = fopen(path, "w");
+    assert_true(asprintf(&tmp, "%s/.%s.tmp", dir, name) > 0);
+    FILE *f = fopen(tmp, "w");
     assert_non_null(f);
     fputs(body, f);
     fclose(f);
-    assert_int_equal(chmod(path, mode), 0);
+    assert_int_equal(chmod(tmp, mode), 0);
+    assert_int_equal(rename(tmp, path), 0);
+    free(tmp);
     return path;
 }
 

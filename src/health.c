@@ -368,9 +368,11 @@ static void file_probe(struct health_check *c)
     c->n_probes++;
     c->last_end_ms = vip_now_ms();
     if (!is_valid) {
+        if (strcmp(c->last_result, "invalid number") != 0) {
+            vip_warn("track_file %s: invalid number in %s, ignored", c->name,
+                     c->file->path); /* once, not at every poll */
+        }
         snprintf(c->last_result, sizeof c->last_result, "invalid number");
-        vip_warn("track_file %s: invalid number in %s, ignored", c->name,
-                 c->file->path);
         if (c->is_known) {
             return;
         }

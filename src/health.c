@@ -2,6 +2,9 @@
  * health_rule, transitions to the owner. */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,6 +55,20 @@ const char *health_check_name(enum health_kind kind, const char *name,
                                                      : "";
     snprintf(buf, HEALTH_NAME_MAX, "%s%s", prefix, name);
     return buf;
+}
+
+const char *health_name_parse(const char *check_name, enum health_kind *kind)
+{
+    if (strncmp(check_name, "file:", 5) == 0) {
+        *kind = HEALTH_KIND_FILE;
+        return check_name + 5;
+    }
+    if (strncmp(check_name, "if:", 3) == 0) {
+        *kind = HEALTH_KIND_IFACE;
+        return check_name + 3;
+    }
+    *kind = HEALTH_KIND_SCRIPT;
+    return check_name;
 }
 
 /****** Building the check set ******/
@@ -436,6 +453,30 @@ static void check_timer_cb(uv_timer_t *timer)
 
 /****** Lifecycle ******/
 
+/* keepalived's IF_FLAGS_UP: administratively up and with carrier
+ * (IFF_RUNNING). A missing interface is down. One ioctl, no blocking. */
+static bool iface_is_up(const char *ifname)
+{
+    struct ifreq ifr;
+    bool is_up = false;
+
+    if (strlen(ifname) >= sizeof ifr.ifr_name) {
+        return false;
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return false;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, ifname, strlen(ifname));
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+        is_up = (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) ==
+                (IFF_UP | IFF_RUNNING);
+    }
+    close(fd);
+    return is_up;
+}
+
 int health_start(struct health *h)
 {
     int rv;
@@ -446,7 +487,12 @@ int health_start(struct health *h)
         uint32_t interval;
 
         if (c->kind == HEALTH_KIND_IFACE) {
-            continue; /* driven by health_set_interface() */
+            /* The initial state, once; then the vip manager's
+             * link_changed drives it through health_set_interface(). */
+            if (!c->is_known) {
+                health_set_interface(h, c->name + 3, iface_is_up(c->name + 3));
+            }
+            continue;
         }
         if (c->is_refused) {
             health_rule_feed(&c->rule, false);

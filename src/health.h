@@ -126,13 +126,22 @@ bool health_all_known(const struct health *h);
 size_t health_replay(struct health *h);
 
 /* The vip manager's link_changed: report "if:@ifname" if tracked and
- * changed. Returns 0, or VIP_ENOENT if the interface is not tracked. */
+ * changed. Returns 0, or VIP_ENOENT if the interface is not tracked.
+ * health_start() reads each tracked interface's state once itself (up =
+ * IFF_UP and IFF_RUNNING, keepalived's rule; missing = down), so callers
+ * need to report changes only. */
 int health_set_interface(struct health *h, const char *ifname, bool is_up);
 
 /* Number of checks, and the status of the @i-th (0 <= i < n). */
 size_t health_n_checks(const struct health *h);
 int health_status(const struct health *h, size_t i,
                   struct health_check_status *out);
+
+/* The kind and bare name of a reported @check_name (the inverse of
+ * health_check_name()): "file:X" -> (HEALTH_KIND_FILE, "X"), "if:X" ->
+ * (HEALTH_KIND_IFACE, "X"), anything else -> (HEALTH_KIND_SCRIPT, name).
+ * For the HEALTH entry's (kind, name) pair. Returns the bare name. */
+const char *health_name_parse(const char *check_name, enum health_kind *kind);
 
 /* Write the check name of a track_file (kind HEALTH_KIND_FILE) or an
  * interface (HEALTH_KIND_IFACE) or a script (other kinds) into @buf of

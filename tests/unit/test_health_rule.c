@@ -206,6 +206,13 @@ static void test_check_names(void **state)
                         "file:f1");
     assert_string_equal(health_check_name(HEALTH_KIND_IFACE, "eth0", buf),
                         "if:eth0");
+    enum health_kind kind;
+    assert_string_equal(health_name_parse("file:f1", &kind), "f1");
+    assert_int_equal(kind, HEALTH_KIND_FILE);
+    assert_string_equal(health_name_parse("if:eth0", &kind), "eth0");
+    assert_int_equal(kind, HEALTH_KIND_IFACE);
+    assert_string_equal(health_name_parse("chk", &kind), "chk");
+    assert_int_equal(kind, HEALTH_KIND_SCRIPT);
 }
 
 /****** command lines ******/

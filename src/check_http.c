@@ -10,8 +10,12 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-int check_http_parse_url(const char *url, char *host, size_t host_size,
-                         uint16_t *port, char *path, size_t path_size)
+int check_http_parse_url(const char *url,
+                         char *host,
+                         size_t host_size,
+                         uint16_t *port,
+                         char *path,
+                         size_t path_size)
 {
     static const char scheme[] = "http://";
     char authority[300];
@@ -40,9 +44,8 @@ int check_http_parse_url(const char *url, char *host, size_t host_size,
     memcpy(authority, a, alen);
     authority[alen] = '\0';
     /* Without a port, add the default so the HOST:PORT parser applies. */
-    bool has_port = authority[0] == '['
-                        ? strstr(authority, "]:") != NULL
-                        : strchr(authority, ':') != NULL;
+    bool has_port = authority[0] == '[' ? strstr(authority, "]:") != NULL
+                                        : strchr(authority, ':') != NULL;
     if (!has_port) {
         strcat(authority, ":80");
     }
@@ -92,8 +95,7 @@ static void http_tcp_cb(struct check_tcp *c, int status)
     h->cb(h, status);
 }
 
-static void http_alloc_cb(uv_handle_t *handle, size_t suggested,
-                          uv_buf_t *buf)
+static void http_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
     struct check_http *h = ((struct check_tcp *)handle->data)->data;
     (void)suggested;
@@ -105,7 +107,8 @@ static void http_alloc_cb(uv_handle_t *handle, size_t suggested,
     }
 }
 
-static void http_read_cb(uv_stream_t *stream, ssize_t nread,
+static void http_read_cb(uv_stream_t *stream,
+                         ssize_t nread,
                          const uv_buf_t *buf)
 {
     struct check_http *h = ((struct check_tcp *)stream->data)->data;
@@ -160,7 +163,9 @@ static void http_connected(struct check_tcp *c, uv_stream_t *stream)
     }
 }
 
-int check_http_init(struct check_http *h, uv_loop_t *loop, const char *url,
+int check_http_init(struct check_http *h,
+                    uv_loop_t *loop,
+                    const char *url,
                     int expect_status)
 {
     char host[256];
@@ -177,8 +182,8 @@ int check_http_init(struct check_http *h, uv_loop_t *loop, const char *url,
     h->expect_status = expect_status == 0 ? 200 : expect_status;
     bool is_v6 = strchr(host, ':') != NULL;
     if (port == 80) {
-        snprintf(h->host_header, sizeof h->host_header,
-                 is_v6 ? "[%s]" : "%s", host);
+        snprintf(h->host_header, sizeof h->host_header, is_v6 ? "[%s]" : "%s",
+                 host);
     } else {
         snprintf(h->host_header, sizeof h->host_header,
                  is_v6 ? "[%s]:%u" : "%s:%u", host, port);
@@ -205,7 +210,8 @@ int check_http_init(struct check_http *h, uv_loop_t *loop, const char *url,
     return 0;
 }
 
-int check_http_start(struct check_http *h, uint32_t timeout_ms,
+int check_http_start(struct check_http *h,
+                     uint32_t timeout_ms,
                      check_http_cb cb)
 {
     if (h->tcp.is_running || h->tcp.is_resolving || h->tcp.is_tcp_open) {

@@ -15,8 +15,8 @@
 
 #include "src/check_tcp.h"
 
-#define CHECK_HTTP_MAX_LINE 512   /* longest status line accepted */
-#define CHECK_HTTP_MAX_PATH 1024  /* longest request target */
+#define CHECK_HTTP_MAX_LINE 512  /* longest status line accepted */
+#define CHECK_HTTP_MAX_PATH 1024 /* longest request target */
 
 struct check_http;
 
@@ -32,24 +32,28 @@ struct check_http
     char host_header[300];
     char path[CHECK_HTTP_MAX_PATH];
     int expect_status;
-    int code;            /* status code of the last answer, 0 if none */
+    int code; /* status code of the last answer, 0 if none */
     uv_write_t write_req;
     char request[CHECK_HTTP_MAX_PATH + 512];
     size_t request_len;
     char line[CHECK_HTTP_MAX_LINE];
     size_t line_len;
-    char scratch[64];    /* read buffer once the line buffer is full */
+    char scratch[64]; /* read buffer once the line buffer is full */
     check_http_cb cb;
     check_http_close_cb close_cb;
-    void *data;          /* for the owner */
+    void *data; /* for the owner */
     char errmsg[VIP_ERRMSG_SIZE];
 };
 
 /* Split "http://HOST[:PORT][/PATH]" (HOST a name, IPv4 or [IPv6]); PATH
  * defaults to "/", PORT to 80. Rejects other schemes, user info, spaces and
  * control characters. Returns 0 or VIP_EINVAL. Pure. */
-int check_http_parse_url(const char *url, char *host, size_t host_size,
-                         uint16_t *port, char *path, size_t path_size);
+int check_http_parse_url(const char *url,
+                         char *host,
+                         size_t host_size,
+                         uint16_t *port,
+                         char *path,
+                         size_t path_size);
 
 /* Parse the start of an answer, @buf of @len bytes. Returns 0 with
  * *@code set when a complete, valid status line ("HTTP/d.d ddd ...\r\n")
@@ -61,11 +65,14 @@ int check_http_parse_status(const char *buf, size_t len, int *code);
 /* Prepare a probe of @url expecting @expect_status (0: 200). Returns 0 or
  * VIP_EINVAL (message in @h->errmsg); on success close with
  * check_http_close(). */
-int check_http_init(struct check_http *h, uv_loop_t *loop, const char *url,
+int check_http_init(struct check_http *h,
+                    uv_loop_t *loop,
+                    const char *url,
                     int expect_status);
 
 /* Start one probe; same contract as check_tcp_start(). */
-int check_http_start(struct check_http *h, uint32_t timeout_ms,
+int check_http_start(struct check_http *h,
+                     uint32_t timeout_ms,
                      check_http_cb cb);
 
 /* Abandon any probe and close; @cb fires when everything is closed. */

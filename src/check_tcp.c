@@ -6,7 +6,9 @@
 
 #include "src/check_tcp.h"
 
-int check_tcp_parse_target(const char *target, char *host, size_t host_size,
+int check_tcp_parse_target(const char *target,
+                           char *host,
+                           size_t host_size,
                            uint16_t *port)
 {
     const char *colon;
@@ -63,7 +65,9 @@ int check_tcp_parse_target(const char *target, char *host, size_t host_size,
     return 0;
 }
 
-int check_tcp_init(struct check_tcp *c, uv_loop_t *loop, const char *host,
+int check_tcp_init(struct check_tcp *c,
+                   uv_loop_t *loop,
+                   const char *host,
                    uint16_t port)
 {
     memset(c, 0, sizeof *c);
@@ -165,8 +169,7 @@ static int tcp_connect(struct check_tcp *c)
     return rv;
 }
 
-static void tcp_gai_cb(uv_getaddrinfo_t *req, int status,
-                       struct addrinfo *res)
+static void tcp_gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     struct check_tcp *c = req->data;
 
@@ -195,8 +198,7 @@ static void tcp_gai_cb(uv_getaddrinfo_t *req, int status,
     }
 }
 
-int check_tcp_start(struct check_tcp *c, uint32_t timeout_ms,
-                    check_tcp_cb cb)
+int check_tcp_start(struct check_tcp *c, uint32_t timeout_ms, check_tcp_cb cb)
 {
     int rv;
 

@@ -28,15 +28,15 @@ typedef void (*check_tcp_close_cb)(struct check_tcp *c);
 struct check_tcp
 {
     uv_loop_t *loop;
-    char host[256];  /* without brackets */
+    char host[256]; /* without brackets */
     char port[8];
-    bool is_literal; /* host is an IP address: no resolver */
+    bool is_literal;              /* host is an IP address: no resolver */
     struct sockaddr_storage addr; /* the literal, or the last resolved */
     uv_timer_t timer;
     uv_getaddrinfo_t gai;
     uv_connect_t connect_req;
     uv_tcp_t tcp;
-    bool is_running;  /* a probe is under way and its cb is due */
+    bool is_running;   /* a probe is under way and its cb is due */
     bool is_resolving; /* gai request outstanding */
     bool is_tcp_open;  /* tcp handle initialised, not yet closed */
     bool is_closing;
@@ -50,19 +50,22 @@ struct check_tcp
 
 /* Split "HOST:PORT" (HOST a name, an IPv4 address or [IPv6]) into @host
  * (@host_size bytes) and @port. Returns 0 or VIP_EINVAL. Pure. */
-int check_tcp_parse_target(const char *target, char *host, size_t host_size,
+int check_tcp_parse_target(const char *target,
+                           char *host,
+                           size_t host_size,
                            uint16_t *port);
 
 /* Prepare @c for probing @host:@port. Returns 0 or VIP_EINVAL (message in
  * @c->errmsg); on success @c must be closed with check_tcp_close(). */
-int check_tcp_init(struct check_tcp *c, uv_loop_t *loop, const char *host,
+int check_tcp_init(struct check_tcp *c,
+                   uv_loop_t *loop,
+                   const char *host,
                    uint16_t port);
 
 /* Start one probe; @cb fires once, unless check_tcp_close() comes first.
  * Returns 0, or -EBUSY when the previous probe still holds resources (a
  * late resolver answer or a closing socket): skip this round. */
-int check_tcp_start(struct check_tcp *c, uint32_t timeout_ms,
-                    check_tcp_cb cb);
+int check_tcp_start(struct check_tcp *c, uint32_t timeout_ms, check_tcp_cb cb);
 
 /* End the running probe with @status (for on_connected users). Closes the
  * connection and calls the cb. No-op if no probe is running. */

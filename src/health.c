@@ -23,15 +23,15 @@ struct health_check
     struct health *h;
     char name[HEALTH_NAME_MAX];
     enum health_kind kind;
-    const struct cfg_script *script;    /* script, tcp, http */
-    const struct cfg_track_file *file;  /* file */
+    const struct cfg_script *script;   /* script, tcp, http */
+    const struct cfg_track_file *file; /* file */
     struct health_rule rule;
     bool is_known;
     int32_t value;
     bool is_refused;
-    bool is_busy;          /* a probe is in flight */
+    bool is_busy; /* a probe is in flight */
     bool has_timer;
-    bool has_net;          /* tcp/http object initialised */
+    bool has_net; /* tcp/http object initialised */
     uv_timer_t timer;
     struct script_cmd cmd;
     struct check_tcp tcp;
@@ -47,7 +47,8 @@ struct health_check
     char refused_msg[VIP_ERRMSG_SIZE];
 };
 
-const char *health_check_name(enum health_kind kind, const char *name,
+const char *health_check_name(enum health_kind kind,
+                              const char *name,
                               char *buf)
 {
     const char *prefix = kind == HEALTH_KIND_FILE    ? "file:"
@@ -73,8 +74,7 @@ const char *health_name_parse(const char *check_name, enum health_kind *kind)
 
 /****** Building the check set ******/
 
-static struct health_check *find_check(const struct health *h,
-                                       const char *name)
+static struct health_check *find_check(const struct health *h, const char *name)
 {
     for (size_t i = 0; i < h->n_checks; i++) {
         if (strcmp(h->checks[i].name, name) == 0) {
@@ -106,7 +106,8 @@ static const struct cfg_script *find_script(const struct vip_config *cfg,
     return NULL;
 }
 
-static struct health_check *add_check(struct health *h, enum health_kind kind,
+static struct health_check *add_check(struct health *h,
+                                      enum health_kind kind,
                                       const char *name)
 {
     char full[HEALTH_NAME_MAX];
@@ -134,7 +135,8 @@ static void refuse(struct health_check *c, const char *why)
             c->name, why);
 }
 
-static int setup_script(struct health *h, struct health_check *c,
+static int setup_script(struct health *h,
+                        struct health_check *c,
                         const struct cfg_script *s)
 {
     char host[256];
@@ -172,8 +174,7 @@ static int setup_script(struct health *h, struct health_check *c,
     }
     if (rv == 0) {
         const char *user = s->user[0] ? s->user : h->cfg->global.script_user;
-        const char *group = s->user[0] ? s->group
-                                       : h->cfg->global.script_group;
+        const char *group = s->user[0] ? s->group : h->cfg->global.script_group;
         rv = script_cmd_prepare(&c->cmd, user, group,
                                 h->cfg->global.enable_script_security);
         if (rv == VIP_ENOMEM) {
@@ -186,7 +187,9 @@ static int setup_script(struct health *h, struct health_check *c,
     return 0;
 }
 
-int health_init(struct health *h, uv_loop_t *loop, const struct vip_config *cfg,
+int health_init(struct health *h,
+                uv_loop_t *loop,
+                const struct vip_config *cfg,
                 const struct health_cbs *cbs)
 {
     size_t max = 0;
@@ -322,8 +325,8 @@ static void script_done(void *data, const struct script_result *res)
     case SCRIPT_TIMEDOUT:
     default:
         c->last_exit_status = -res->term_signal;
-        snprintf(c->last_result, sizeof c->last_result,
-                 "timed out after %u ms", c->script->timeout_ms);
+        snprintf(c->last_result, sizeof c->last_result, "timed out after %u ms",
+                 c->script->timeout_ms);
         break;
     }
     if (c->last_exit_status != old) {
@@ -419,8 +422,7 @@ static void check_timer_cb(uv_timer_t *timer)
     }
     if (c->is_busy) {
         /* keepalived: "Track script %s is already running - skipping". */
-        vip_debug("check %s: previous probe still running, skipped",
-                  c->name);
+        vip_debug("check %s: previous probe still running, skipped", c->name);
         return;
     }
     const struct cfg_script *s = c->script;
@@ -470,8 +472,8 @@ static bool iface_is_up(const char *ifname)
     memset(&ifr, 0, sizeof ifr);
     memcpy(ifr.ifr_name, ifname, strlen(ifname));
     if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-        is_up = (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) ==
-                (IFF_UP | IFF_RUNNING);
+        is_up =
+            (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
     }
     close(fd);
     return is_up;
@@ -607,8 +609,7 @@ void health_close(struct health *h, health_close_cb cb)
 
 /****** Queries ******/
 
-int health_value(const struct health *h, const char *check_name,
-                 int32_t *value)
+int health_value(const struct health *h, const char *check_name, int32_t *value)
 {
     const struct health_check *c = find_check(h, check_name);
     if (c == NULL) {
@@ -669,7 +670,8 @@ size_t health_n_checks(const struct health *h)
     return h->n_checks;
 }
 
-int health_status(const struct health *h, size_t i,
+int health_status(const struct health *h,
+                  size_t i,
                   struct health_check_status *out)
 {
     if (i >= h->n_checks) {

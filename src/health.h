@@ -34,8 +34,8 @@
 #include "vipd/config.h"
 #include "vipd/error.h"
 
-#define HEALTH_NAME_MAX (CFG_NAME_MAX + 8) /* "file:" / "if:" + name */
-#define HEALTH_FILE_INTERVAL_MS 1000       /* track_file polling period */
+#define HEALTH_NAME_MAX         (CFG_NAME_MAX + 8) /* "file:" / "if:" + name */
+#define HEALTH_FILE_INTERVAL_MS 1000 /* track_file polling period */
 
 struct health;
 
@@ -63,17 +63,17 @@ struct health_check_status
 {
     const char *name;
     enum health_kind kind;
-    bool is_known;            /* a value has been reported */
-    int32_t value;            /* as reported (see names above) */
-    bool is_refused;          /* never run; see errmsg */
-    uint32_t streak;          /* results against the state so far */
+    bool is_known;   /* a value has been reported */
+    int32_t value;   /* as reported (see names above) */
+    bool is_refused; /* never run; see errmsg */
+    uint32_t streak; /* results against the state so far */
     uint32_t fall, rise;
-    uint64_t n_probes;        /* completed probes */
-    uint64_t n_failures;      /* failed probes */
-    uint64_t last_end_ms;     /* vip_now_ms() at the last result, 0 none */
+    uint64_t n_probes;    /* completed probes */
+    uint64_t n_failures;  /* failed probes */
+    uint64_t last_end_ms; /* vip_now_ms() at the last result, 0 none */
     uint64_t last_duration_ms;
-    int last_exit_status;     /* scripts: exit code, -signal, or -1 */
-    const char *last_result;  /* "exit 0", "timeout", "HTTP 503", ... */
+    int last_exit_status;    /* scripts: exit code, -signal, or -1 */
+    const char *last_result; /* "exit 0", "timeout", "HTTP 503", ... */
 };
 
 struct health_check; /* private to health.c */
@@ -99,7 +99,9 @@ struct health
  * cannot be built at all, e.g. a bad URL; message in @h->errmsg; scripts
  * that cannot run are refused instead, see above). On error nothing needs
  * closing; on success call health_close(). */
-int health_init(struct health *h, uv_loop_t *loop, const struct vip_config *cfg,
+int health_init(struct health *h,
+                uv_loop_t *loop,
+                const struct vip_config *cfg,
                 const struct health_cbs *cbs);
 
 /* Start the timers; each check probes at once, then every interval.
@@ -114,7 +116,8 @@ void health_close(struct health *h, health_close_cb cb);
 
 /* The current smoothed value of @check_name: 0 with *@value set, -EAGAIN
  * if not known yet, VIP_ENOENT if there is no such check. */
-int health_value(const struct health *h, const char *check_name,
+int health_value(const struct health *h,
+                 const char *check_name,
                  int32_t *value);
 
 /* True when every check has a known value (the node can leave "init"). */
@@ -134,7 +137,8 @@ int health_set_interface(struct health *h, const char *ifname, bool is_up);
 
 /* Number of checks, and the status of the @i-th (0 <= i < n). */
 size_t health_n_checks(const struct health *h);
-int health_status(const struct health *h, size_t i,
+int health_status(const struct health *h,
+                  size_t i,
                   struct health_check_status *out);
 
 /* The kind and bare name of a reported @check_name (the inverse of
@@ -146,7 +150,8 @@ const char *health_name_parse(const char *check_name, enum health_kind *kind);
 /* Write the check name of a track_file (kind HEALTH_KIND_FILE) or an
  * interface (HEALTH_KIND_IFACE) or a script (other kinds) into @buf of
  * HEALTH_NAME_MAX bytes; returns @buf. For the priority rule's lookups. */
-const char *health_check_name(enum health_kind kind, const char *name,
+const char *health_check_name(enum health_kind kind,
+                              const char *name,
                               char *buf);
 
 /****** Config checks for `vipd -t` (health_config.c) ******/
@@ -160,7 +165,6 @@ void health_check_config(const struct vip_config *cfg,
  * between the holder and the next node must be smaller than the weight.
  * Also true for weight 0 (the check faults the node). For the daemon, which
  * knows every node's priority from the NODE entries. */
-bool health_can_fail_over(int holder_priority, int other_priority,
-                          int weight);
+bool health_can_fail_over(int holder_priority, int other_priority, int weight);
 
 #endif /* VIPD_SRC_HEALTH_H */

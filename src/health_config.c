@@ -29,12 +29,17 @@
 #include "src/health.h"
 #include "src/script_cmd.h"
 
-static void emit(struct cfg_report *report, const struct cfg_where *where,
-                 bool is_error, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void emit(struct cfg_report *report,
+                 const struct cfg_where *where,
+                 bool is_error,
+                 const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
 
-static void emit(struct cfg_report *report, const struct cfg_where *where,
-                 bool is_error, const char *fmt, ...)
+static void emit(struct cfg_report *report,
+                 const struct cfg_where *where,
+                 bool is_error,
+                 const char *fmt,
+                 ...)
 {
     char msg[512];
     char line[700];
@@ -58,8 +63,7 @@ static void emit(struct cfg_report *report, const struct cfg_where *where,
     }
 }
 
-bool health_can_fail_over(int holder_priority, int other_priority,
-                          int weight)
+bool health_can_fail_over(int holder_priority, int other_priority, int weight)
 {
     if (weight == 0) {
         return true;
@@ -79,7 +83,9 @@ static const struct cfg_script *find_script(const struct vip_config *cfg,
 }
 
 /* The weight a track uses: its own override, else the script's. */
-static int track_weight(const struct cfg_track *t, int dflt, bool dflt_rev,
+static int track_weight(const struct cfg_track *t,
+                        int dflt,
+                        bool dflt_rev,
                         bool *reverse)
 {
     *reverse = t->has_weight ? t->weight_reverse : dflt_rev;
@@ -89,8 +95,10 @@ static int track_weight(const struct cfg_track *t, int dflt, bool dflt_rev,
 /* Rule 1 for an ok/failed check. */
 static void check_effect(struct cfg_report *report,
                          const struct cfg_instance *in,
-                         const struct cfg_track *t, const char *what,
-                         int weight, bool reverse)
+                         const struct cfg_track *t,
+                         const char *what,
+                         int weight,
+                         bool reverse)
 {
     bool fault_ok, fault_fail;
     if (weight == 0) {
@@ -99,8 +107,7 @@ static void check_effect(struct cfg_report *report,
     int ok = health_priority_clamp(
         in->priority, health_weight_delta(true, weight, reverse, &fault_ok));
     int fail = health_priority_clamp(
-        in->priority, health_weight_delta(false, weight, reverse,
-                                          &fault_fail));
+        in->priority, health_weight_delta(false, weight, reverse, &fault_fail));
     if (ok == fail) {
         emit(report, &t->where, false,
              "%s: %s %s with weight %d can never change priority %u "
@@ -168,9 +175,12 @@ static bool script_is_tracked(const struct vip_config *cfg, const char *name)
 
 static void check_command(struct cfg_report *report,
                           const struct vip_config *cfg,
-                          const struct cfg_where *where, const char *owner,
-                          const char *keyword, const char *line,
-                          const char *user, const char *group)
+                          const struct cfg_where *where,
+                          const char *owner,
+                          const char *keyword,
+                          const char *line,
+                          const char *user,
+                          const char *group)
 {
     struct script_cmd cmd;
     int rv = script_cmd_init(&cmd, line);
@@ -187,7 +197,8 @@ static void check_command(struct cfg_report *report,
 
 static void check_notify(struct cfg_report *report,
                          const struct vip_config *cfg,
-                         const struct cfg_where *where, const char *owner,
+                         const struct cfg_where *where,
+                         const char *owner,
                          const struct cfg_notify *n)
 {
     const char *lines[5] = {n->master, n->backup, n->fault, n->stop, n->any};
@@ -223,10 +234,10 @@ void health_check_config(const struct vip_config *cfg,
         }
         if (s->kind == CFG_CHECK_SCRIPT) {
             const char *user = s->user[0] ? s->user : cfg->global.script_user;
-            const char *group = s->user[0] ? s->group
-                                           : cfg->global.script_group;
-            check_command(report, cfg, &s->where, s->name, "script",
-                          s->command, user, group);
+            const char *group =
+                s->user[0] ? s->group : cfg->global.script_group;
+            check_command(report, cfg, &s->where, s->name, "script", s->command,
+                          user, group);
         }
     }
 }

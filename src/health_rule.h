@@ -52,8 +52,7 @@ int health_weight_delta(bool is_ok, int weight, bool reverse, bool *is_fault);
  * (negated with reverse). With weight 0 any non-zero value is a fault
  * (reverse: a zero value is). A product <= -254 is a fault; a product
  * above 253 counts as 253. Sets *@is_fault; returns the delta. */
-int health_file_delta(int32_t value, int weight, bool reverse,
-                      bool *is_fault);
+int health_file_delta(int32_t value, int weight, bool reverse, bool *is_fault);
 
 /* Keepalived's final clamp of base + sum of deltas into [1, 254] (255 is
  * reserved for the address owner and never changes). */

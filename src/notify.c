@@ -29,16 +29,22 @@ static const char *const slot_keywords[NOTIFY_N_SLOTS] = {
 const char *notify_state_name(enum notify_state state)
 {
     switch (state) {
-    case NOTIFY_MASTER: return "MASTER";
-    case NOTIFY_BACKUP: return "BACKUP";
-    case NOTIFY_FAULT: return "FAULT";
-    case NOTIFY_STOP: return "STOP";
+    case NOTIFY_MASTER:
+        return "MASTER";
+    case NOTIFY_BACKUP:
+        return "BACKUP";
+    case NOTIFY_FAULT:
+        return "FAULT";
+    case NOTIFY_STOP:
+        return "STOP";
     }
     return "{UNKNOWN}";
 }
 
-static int prepare_set(struct notify *n, struct notify_set *set,
-                       const struct cfg_notify *cfgn, const char *owner)
+static int prepare_set(struct notify *n,
+                       struct notify_set *set,
+                       const struct cfg_notify *cfgn,
+                       const char *owner)
 {
     const char *lines[NOTIFY_N_SLOTS] = {cfgn->master, cfgn->backup,
                                          cfgn->fault, cfgn->stop, cfgn->any};
@@ -51,8 +57,7 @@ static int prepare_set(struct notify *n, struct notify_set *set,
         int rv = script_cmd_init(&set->cmds[i], lines[i]);
         if (rv == 0) {
             rv = script_cmd_prepare(&set->cmds[i], g->script_user,
-                                    g->script_group,
-                                    g->enable_script_security);
+                                    g->script_group, g->enable_script_security);
         }
         if (rv == VIP_ENOMEM) {
             return rv;
@@ -78,8 +83,7 @@ static void close_sets(struct notify_set *sets, size_t count)
     free(sets);
 }
 
-int notify_init(struct notify *n, uv_loop_t *loop,
-                const struct vip_config *cfg)
+int notify_init(struct notify *n, uv_loop_t *loop, const struct vip_config *cfg)
 {
     int rv;
 
@@ -147,9 +151,12 @@ static void run_done(void *data, const struct script_result *res)
     free(run);
 }
 
-static int start_one(struct notify *n, const struct script_cmd *cmd,
-                     const char *const *extra, size_t n_extra,
-                     const char *owner, const char *keyword)
+static int start_one(struct notify *n,
+                     const struct script_cmd *cmd,
+                     const char *const *extra,
+                     size_t n_extra,
+                     const char *owner,
+                     const char *keyword)
 {
     struct notify_run *run = calloc(1, sizeof *run);
     if (run == NULL) {
@@ -158,8 +165,8 @@ static int start_one(struct notify *n, const struct script_cmd *cmd,
     }
     run->n = n;
     snprintf(run->label, sizeof run->label, "%s %s", owner, keyword);
-    int rv = script_runner_spawn(&n->runner, cmd, extra, n_extra,
-                                 n->timeout_ms, run_done, run);
+    int rv = script_runner_spawn(&n->runner, cmd, extra, n_extra, n->timeout_ms,
+                                 run_done, run);
     if (rv != 0) {
         /* Logged here: nobody up the stack can do better with it. */
         n->n_failed++;
@@ -171,9 +178,12 @@ static int start_one(struct notify *n, const struct script_cmd *cmd,
     return 0;
 }
 
-static int run_set(struct notify *n, const struct notify_set *set,
-                   const char *type, const char *name,
-                   enum notify_state state, int priority)
+static int run_set(struct notify *n,
+                   const struct notify_set *set,
+                   const char *type,
+                   const char *name,
+                   enum notify_state state,
+                   int priority)
 {
     char prio[16];
     int started = 0;
@@ -181,9 +191,8 @@ static int run_set(struct notify *n, const struct notify_set *set,
     if (n->close_cb != NULL || n->runner.is_closing) {
         return 0;
     }
-    if (set->has[state] &&
-        start_one(n, &set->cmds[state], NULL, 0, name,
-                  slot_keywords[state]) == 0) {
+    if (set->has[state] && start_one(n, &set->cmds[state], NULL, 0, name,
+                                     slot_keywords[state]) == 0) {
         started++;
     }
     if (set->has[NOTIFY_SLOT_ANY]) {
@@ -197,7 +206,9 @@ static int run_set(struct notify *n, const struct notify_set *set,
     return started;
 }
 
-int notify_instance(struct notify *n, size_t index, enum notify_state state,
+int notify_instance(struct notify *n,
+                    size_t index,
+                    enum notify_state state,
                     int priority)
 {
     if (index >= n->cfg->n_instances || (unsigned)state > NOTIFY_STOP) {

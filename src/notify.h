@@ -46,7 +46,7 @@ struct notify
     uint32_t timeout_ms;          /* per run; 0: none */
     uint64_t n_started;
     uint64_t n_ok;
-    uint64_t n_failed; /* non-zero exit, signal, timeout, spawn error */
+    uint64_t n_failed;  /* non-zero exit, signal, timeout, spawn error */
     unsigned n_refused; /* commands refused at init */
     notify_close_cb close_cb;
     char errmsg[VIP_ERRMSG_SIZE];
@@ -55,13 +55,16 @@ struct notify
 /* Prepare every notify command of @cfg (which must outlive @n). Returns 0
  * or VIP_ENOMEM; commands that cannot run are refused and logged (counted
  * in n_refused). On success close with notify_close(). */
-int notify_init(struct notify *n, uv_loop_t *loop,
+int notify_init(struct notify *n,
+                uv_loop_t *loop,
                 const struct vip_config *cfg);
 
 /* Instance @index (into cfg->instances) entered @state with effective
  * @priority: start its notify_<state> and notify scripts. Returns the
  * number of scripts started (>= 0) or VIP_EINVAL for a bad index. */
-int notify_instance(struct notify *n, size_t index, enum notify_state state,
+int notify_instance(struct notify *n,
+                    size_t index,
+                    enum notify_state state,
                     int priority);
 
 /* Same for sync group @index (into cfg->groups). */

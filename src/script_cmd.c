@@ -50,15 +50,33 @@ static void split_escape(const char **pp, char *out)
         }
     } else {
         switch (*p) {
-        case 'a': v = '\a'; break;
-        case 'b': v = '\b'; break;
-        case 'E': v = 0x1b; break;
-        case 'f': v = '\f'; break;
-        case 'n': v = '\n'; break;
-        case 'r': v = '\r'; break;
-        case 't': v = '\t'; break;
-        case 'v': v = '\v'; break;
-        default: v = (unsigned char)*p; break; /* \\ \" \' \  ... */
+        case 'a':
+            v = '\a';
+            break;
+        case 'b':
+            v = '\b';
+            break;
+        case 'E':
+            v = 0x1b;
+            break;
+        case 'f':
+            v = '\f';
+            break;
+        case 'n':
+            v = '\n';
+            break;
+        case 'r':
+            v = '\r';
+            break;
+        case 't':
+            v = '\t';
+            break;
+        case 'v':
+            v = '\v';
+            break;
+        default:
+            v = (unsigned char)*p;
+            break; /* \\ \" \' \  ... */
         }
         p++;
     }
@@ -141,8 +159,8 @@ int script_cmd_init(struct script_cmd *cmd, const char *line)
             }
         }
         if (quote != 0) {
-            errmsg_printf(cmd->errmsg, "missing terminating %c in '%s'",
-                          quote, line);
+            errmsg_printf(cmd->errmsg, "missing terminating %c in '%s'", quote,
+                          line);
             rv = VIP_EINVAL;
             goto err;
         }
@@ -175,8 +193,7 @@ void script_cmd_close(struct script_cmd *cmd)
     cmd->argc = 0;
 }
 
-const char *script_cmd_str(const struct script_cmd *cmd, char *buf,
-                           size_t size)
+const char *script_cmd_str(const struct script_cmd *cmd, char *buf, size_t size)
 {
     size_t n = 0;
 
@@ -185,8 +202,8 @@ const char *script_cmd_str(const struct script_cmd *cmd, char *buf,
     }
     buf[0] = '\0';
     for (size_t i = 0; i < cmd->argc && n + 1 < size; i++) {
-        int w = snprintf(buf + n, size - n, i == 0 ? "%s" : " %s",
-                         cmd->argv[i]);
+        int w =
+            snprintf(buf + n, size - n, i == 0 ? "%s" : " %s", cmd->argv[i]);
         if (w < 0) {
             break;
         }
@@ -208,8 +225,8 @@ static bool file_is_executable(const char *path)
 static int lookup_path(struct script_cmd *cmd, const char *name)
 {
     const char *env = getenv("PATH");
-    const char *dirs = env != NULL && env[0] != '\0' ? env
-                                                     : SCRIPT_DEFAULT_PATH;
+    const char *dirs =
+        env != NULL && env[0] != '\0' ? env : SCRIPT_DEFAULT_PATH;
     char candidate[PATH_MAX];
     bool seen_eacces = false;
 
@@ -220,8 +237,8 @@ static int lookup_path(struct script_cmd *cmd, const char *name)
         if (dlen == 0) {
             dlen = 1;
         }
-        int w = snprintf(candidate, sizeof candidate, "%.*s/%s", (int)dlen,
-                         dir, name);
+        int w = snprintf(candidate, sizeof candidate, "%.*s/%s", (int)dlen, dir,
+                         name);
         if (w > 0 && (size_t)w < sizeof candidate) {
             if (file_is_executable(candidate)) {
                 cmd->path = strdup(candidate);
@@ -244,8 +261,10 @@ static int lookup_path(struct script_cmd *cmd, const char *name)
 
 /****** User ******/
 
-static int lookup_user(struct script_cmd *cmd, const char *user,
-                       const char *group, bool enable_security)
+static int lookup_user(struct script_cmd *cmd,
+                       const char *user,
+                       const char *group,
+                       bool enable_security)
 {
     struct passwd *pw;
     struct group *gr;
@@ -307,8 +326,8 @@ static int check_component(const char *path, bool is_last, char *errmsg)
         errmsg_printf(errmsg, "'%s' has the wrong file type", path);
         return -EPERM;
     }
-    bool is_checked = S_ISREG(st.st_mode) ||
-                      (S_ISDIR(st.st_mode) && !(st.st_mode & S_ISVTX));
+    bool is_checked =
+        S_ISREG(st.st_mode) || (S_ISDIR(st.st_mode) && !(st.st_mode & S_ISVTX));
     if (st.st_uid != 0) {
         errmsg_printf(errmsg, "'%s' is owned by uid %u, not root", path,
                       (unsigned)st.st_uid);
@@ -352,8 +371,10 @@ int script_path_check(const char *path, char *errmsg)
     return 0;
 }
 
-int script_cmd_prepare(struct script_cmd *cmd, const char *user,
-                       const char *group, bool enable_security)
+int script_cmd_prepare(struct script_cmd *cmd,
+                       const char *user,
+                       const char *group,
+                       bool enable_security)
 {
     const char *prog = cmd->argv[0];
     int rv;
@@ -384,10 +405,9 @@ int script_cmd_prepare(struct script_cmd *cmd, const char *user,
         errmsg_printf(cmd->errmsg, "stat '%s': %s", prog, strerror(errno));
         return rv;
     }
-    bool runs_privileged =
-        !cmd->set_ids || cmd->uid == 0 || cmd->gid == 0 ||
-        (st.st_uid == 0 && (st.st_mode & S_ISUID)) ||
-        (st.st_gid == 0 && (st.st_mode & S_ISGID));
+    bool runs_privileged = !cmd->set_ids || cmd->uid == 0 || cmd->gid == 0 ||
+                           (st.st_uid == 0 && (st.st_mode & S_ISUID)) ||
+                           (st.st_gid == 0 && (st.st_mode & S_ISGID));
     if (!runs_privileged) {
         return 0;
     }
@@ -416,8 +436,9 @@ int script_cmd_prepare(struct script_cmd *cmd, const char *user,
                       prog, reason);
         return -EPERM;
     }
-    vip_warn("script '%s' runs as root with unsafe permissions: %s "
-             "(set enable_script_security to refuse it)",
-             prog, reason);
+    vip_warn(
+        "script '%s' runs as root with unsafe permissions: %s "
+        "(set enable_script_security to refuse it)",
+        prog, reason);
     return 0;
 }

@@ -18,15 +18,15 @@
 #include "vipd/error.h"
 
 /* Longest accepted command line and word count. */
-#define SCRIPT_CMD_MAX_LEN 4096
+#define SCRIPT_CMD_MAX_LEN  4096
 #define SCRIPT_CMD_MAX_ARGS 64
 
 struct script_cmd
 {
-    char **argv;    /* NULL-terminated words, owned; argv[0] as written */
+    char **argv; /* NULL-terminated words, owned; argv[0] as written */
     size_t argc;
-    char *path;     /* program to exec (PATH-resolved), owned, or NULL */
-    bool set_ids;   /* true: spawn with uid/gid below (we run as root) */
+    char *path;   /* program to exec (PATH-resolved), owned, or NULL */
+    bool set_ids; /* true: spawn with uid/gid below (we run as root) */
     uid_t uid;
     gid_t gid;
     bool is_refused; /* insecure under enable_script_security: never run */
@@ -58,15 +58,18 @@ int script_cmd_init(struct script_cmd *cmd, const char *line);
  *   @enable_security, sets @cmd->is_refused and returns -EPERM; without,
  *   logs a warning and returns 0 (keepalived's behaviour).
  * Messages go to @cmd->errmsg. */
-int script_cmd_prepare(struct script_cmd *cmd, const char *user,
-                       const char *group, bool enable_security);
+int script_cmd_prepare(struct script_cmd *cmd,
+                       const char *user,
+                       const char *group,
+                       bool enable_security);
 
 /* Check the security rule above for @path alone: 0 if every component is
  * safe, -EPERM (unsafe) or -errno (cannot stat) with a message. */
 int script_path_check(const char *path, char *errmsg);
 
 /* The command as one printable line (for logs), in @buf of @size. */
-const char *script_cmd_str(const struct script_cmd *cmd, char *buf,
+const char *script_cmd_str(const struct script_cmd *cmd,
+                           char *buf,
                            size_t size);
 
 /* Release what @cmd owns; safe on a zeroed or failed one. */

@@ -93,7 +93,8 @@ static void run_timer_cb(uv_timer_t *timer)
     run_kill(run);
 }
 
-static void run_exit_cb(uv_process_t *proc, int64_t exit_status,
+static void run_exit_cb(uv_process_t *proc,
+                        int64_t exit_status,
                         int term_signal)
 {
     struct script_run *run = proc->data;
@@ -152,9 +153,13 @@ static char **filtered_env(void)
     return env;
 }
 
-int script_runner_spawn(struct script_runner *sr, const struct script_cmd *cmd,
-                        const char *const *extra_args, size_t n_extra,
-                        uint32_t timeout_ms, script_run_cb cb, void *data)
+int script_runner_spawn(struct script_runner *sr,
+                        const struct script_cmd *cmd,
+                        const char *const *extra_args,
+                        size_t n_extra,
+                        uint32_t timeout_ms,
+                        script_run_cb cb,
+                        void *data)
 {
     uv_process_options_t opts;
     uv_stdio_container_t stdio[3];
@@ -240,7 +245,8 @@ err:
     return rv;
 }
 
-void script_runner_close(struct script_runner *sr, bool kill_children,
+void script_runner_close(struct script_runner *sr,
+                         bool kill_children,
                          script_runner_close_cb cb)
 {
     sr->is_closing = true;

@@ -61,9 +61,13 @@ void script_runner_init(struct script_runner *sr, uv_loop_t *loop);
  * negative libuv/errno code (e.g. -ENOENT, -EACCES: exec failed) and never
  * calls @cb. A refused command (is_refused) returns -EPERM. Not allowed
  * while closing (VIP_EINVAL). */
-int script_runner_spawn(struct script_runner *sr, const struct script_cmd *cmd,
-                        const char *const *extra_args, size_t n_extra,
-                        uint32_t timeout_ms, script_run_cb cb, void *data);
+int script_runner_spawn(struct script_runner *sr,
+                        const struct script_cmd *cmd,
+                        const char *const *extra_args,
+                        size_t n_extra,
+                        uint32_t timeout_ms,
+                        script_run_cb cb,
+                        void *data);
 
 /* Number of children still running. */
 unsigned script_runner_active(const struct script_runner *sr);
@@ -72,7 +76,8 @@ unsigned script_runner_active(const struct script_runner *sr);
  * SIGKILL now and its callback reports SCRIPT_CANCELLED; without, running
  * children finish (or time out) normally. @cb fires when all children have
  * exited and every handle is closed; only then may @sr's memory go. */
-void script_runner_close(struct script_runner *sr, bool kill_children,
+void script_runner_close(struct script_runner *sr,
+                         bool kill_children,
                          script_runner_close_cb cb);
 
 #endif /* VIPD_SRC_SCRIPT_RUN_H */

@@ -25,7 +25,8 @@ static void hu_tick_cb(uv_timer_t *t)
 
 /* Run @loop until @flag becomes true or @max_ms pass; returns *@flag.
  * A 5 ms ticker keeps UV_RUN_ONCE from blocking past the deadline. */
-static inline bool hu_run_until(uv_loop_t *loop, const bool *flag,
+static inline bool hu_run_until(uv_loop_t *loop,
+                                const bool *flag,
                                 uint64_t max_ms)
 {
     uv_timer_t tick;
@@ -72,8 +73,10 @@ static inline char *hu_tmpdir(void)
 
 /* Write @body into DIR/NAME with @mode, atomically (a running check may
  * read it at any time); returns the malloc'd path. */
-static inline char *hu_write(const char *dir, const char *name,
-                             const char *body, mode_t mode)
+static inline char *hu_write(const char *dir,
+                             const char *name,
+                             const char *body,
+                             mode_t mode)
 {
     char *path = NULL;
     char *tmp = NULL;

@@ -8,13 +8,13 @@
 #include <uv.h>
 
 enum hs_mode {
-    HS_200,      /* a good answer */
-    HS_503,      /* a good answer with another status */
-    HS_GARBAGE,  /* not HTTP */
-    HS_SLOW,     /* reads the request, never answers */
-    HS_PARTIAL,  /* half a status line, then nothing */
-    HS_HUGE,     /* 64 KiB without a newline */
-    HS_CLOSE,    /* closes without answering */
+    HS_200,     /* a good answer */
+    HS_503,     /* a good answer with another status */
+    HS_GARBAGE, /* not HTTP */
+    HS_SLOW,    /* reads the request, never answers */
+    HS_PARTIAL, /* half a status line, then nothing */
+    HS_HUGE,    /* 64 KiB without a newline */
+    HS_CLOSE,   /* closes without answering */
 };
 
 #define HS_MAX_CONNS 16
@@ -151,7 +151,8 @@ static void hs_connection(uv_stream_t *l, int status)
 }
 
 /* Listen on 127.0.0.1:0; returns the port. */
-static inline int hs_start(struct hs_server *s, uv_loop_t *loop,
+static inline int hs_start(struct hs_server *s,
+                           uv_loop_t *loop,
                            enum hs_mode mode)
 {
     struct sockaddr_in a;

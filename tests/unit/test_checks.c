@@ -104,8 +104,8 @@ static void test_tcp_busy_and_close(void **state)
 {
     struct fixture *f = *state;
     int port = hs_start(&f->srv, &f->loop, HS_SLOW);
-    assert_int_equal(check_tcp_init(&f->tcp, &f->loop, "127.0.0.1",
-                                    (uint16_t)port), 0);
+    assert_int_equal(
+        check_tcp_init(&f->tcp, &f->loop, "127.0.0.1", (uint16_t)port), 0);
     f->tcp.data = f;
     assert_int_equal(check_tcp_start(&f->tcp, 2000, tcp_cb), 0);
     assert_int_equal(check_tcp_start(&f->tcp, 2000, tcp_cb), -EBUSY);
@@ -133,7 +133,9 @@ static void http_closed(struct check_http *h)
 
 /* Probe the in-test server in @mode with @timeout_ms; returns the status
  * and leaves the code in f->http.code. */
-static int probe_http(struct fixture *f, enum hs_mode mode, int expect,
+static int probe_http(struct fixture *f,
+                      enum hs_mode mode,
+                      int expect,
                       uint32_t timeout_ms)
 {
     char url[128];
@@ -272,8 +274,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_tcp_open),        T(test_tcp_open_by_name),
-        T(test_tcp_closed),
-        T(test_tcp_busy_and_close),
+        T(test_tcp_closed),      T(test_tcp_busy_and_close),
         T(test_http_200),        T(test_http_503),
         T(test_http_expect_503), T(test_http_garbage),
         T(test_http_slow),       T(test_http_partial),

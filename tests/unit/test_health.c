@@ -78,8 +78,8 @@ static int setup(void **state)
     assert_true(asprintf(&f->state_path, "%s/state", f->dir) > 0);
     assert_true(asprintf(&f->file_path, "%s/prio", f->dir) > 0);
     char *body = NULL;
-    assert_true(asprintf(&body, "#!/bin/sh\nexit $(cat %s)\n",
-                         f->state_path) > 0);
+    assert_true(asprintf(&body, "#!/bin/sh\nexit $(cat %s)\n", f->state_path) >
+                0);
     f->ctl_cmd = hu_write(f->dir, "ctl.sh", body, 0755);
     free(body);
     set_state(f, "0");
@@ -123,8 +123,8 @@ static int setup(void **state)
 
 static void closed_cb(struct health *h)
 {
-    struct fixture *f = (struct fixture *)((char *)h -
-                                           offsetof(struct fixture, h));
+    struct fixture *f =
+        (struct fixture *)((char *)h - offsetof(struct fixture, h));
     f->closed = true;
 }
 
@@ -176,7 +176,9 @@ static int count_events(struct fixture *f, const char *name)
 }
 
 /* Run until an event for @name appears at index >= @from. */
-static int wait_event(struct fixture *f, const char *name, int from,
+static int wait_event(struct fixture *f,
+                      const char *name,
+                      int from,
                       uint64_t max_ms)
 {
     uint64_t end = vip_now_ms() + max_ms;
@@ -221,8 +223,7 @@ static void test_fall_rise_over_time(void **state)
 
     struct health_check_status st;
     size_t idx = 0;
-    while (health_status(&f->h, idx, &st) == 0 &&
-           strcmp(st.name, "chk") != 0) {
+    while (health_status(&f->h, idx, &st) == 0 && strcmp(st.name, "chk") != 0) {
         idx++;
     }
     assert_string_equal(st.name, "chk");

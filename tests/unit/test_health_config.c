@@ -164,8 +164,8 @@ static void test_unused(void **state)
     f->cfg.n_scripts = 2;
     health_check_config(&f->cfg, &f->report);
     assert_int_equal(f->report.n_warnings, 1);
-    assert_true(has_line(f, "vipd.conf:5: warning: vrrp_script lonely",
-                         "not used"));
+    assert_true(
+        has_line(f, "vipd.conf:5: warning: vrrp_script lonely", "not used"));
 }
 
 /* Commands: bad quoting is an error; a missing program (as root) is a
@@ -206,9 +206,9 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_quiet),    T(test_weight_zero), T(test_clamped_positive),
-        T(test_owner),    T(test_override),    T(test_weight_one),
-        T(test_unused),   T(test_commands),
+        T(test_quiet),  T(test_weight_zero), T(test_clamped_positive),
+        T(test_owner),  T(test_override),    T(test_weight_one),
+        T(test_unused), T(test_commands),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

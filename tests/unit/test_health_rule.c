@@ -114,8 +114,7 @@ static void test_rule_matches_keepalived_model(void **state)
                     init = false;
                     bool changed = health_rule_feed(&r, ok);
                     assert_int_equal(changed, reported);
-                    assert_int_equal(r.state == HEALTH_OK,
-                                     result >= (int)rise);
+                    assert_int_equal(r.state == HEALTH_OK, result >= (int)rise);
                 }
             }
         }
@@ -253,8 +252,8 @@ static void test_cmd_split_errors(void **state)
     struct script_cmd cmd;
     char big[SCRIPT_CMD_MAX_LEN + 2];
     (void)state;
-    const char *bad[] = {"", "   ", "echo 'open", "echo \"open", "echo \\",
-                         "echo \\0", "echo \\x00"};
+    const char *bad[] = {"",        "   ",      "echo 'open", "echo \"open",
+                         "echo \\", "echo \\0", "echo \\x00"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         assert_int_equal(script_cmd_init(&cmd, bad[i]), VIP_EINVAL);
         assert_true(strlen(cmd.errmsg) > 0);
@@ -282,22 +281,24 @@ static void test_tcp_target(void **state)
     char host[64];
     uint16_t port;
     (void)state;
-    assert_int_equal(check_tcp_parse_target("10.0.0.1:80", host, sizeof host,
-                                            &port), 0);
+    assert_int_equal(
+        check_tcp_parse_target("10.0.0.1:80", host, sizeof host, &port), 0);
     assert_string_equal(host, "10.0.0.1");
     assert_int_equal(port, 80);
-    assert_int_equal(check_tcp_parse_target("[::1]:8080", host, sizeof host,
-                                            &port), 0);
+    assert_int_equal(
+        check_tcp_parse_target("[::1]:8080", host, sizeof host, &port), 0);
     assert_string_equal(host, "::1");
     assert_int_equal(port, 8080);
-    assert_int_equal(check_tcp_parse_target("web.example:65535", host,
-                                            sizeof host, &port), 0);
-    const char *bad[] = {"", "host", "host:", ":80", "host:0", "host:65536",
-                         "host:8x", "::1:80", "[::1]80", "[::1", "a b:80",
-                         "h/x:80"};
+    assert_int_equal(
+        check_tcp_parse_target("web.example:65535", host, sizeof host, &port),
+        0);
+    const char *bad[] = {"",        "host",       "host:",   ":80",
+                         "host:0",  "host:65536", "host:8x", "::1:80",
+                         "[::1]80", "[::1",       "a b:80",  "h/x:80"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        assert_int_equal(check_tcp_parse_target(bad[i], host, sizeof host,
-                                                &port), VIP_EINVAL);
+        assert_int_equal(
+            check_tcp_parse_target(bad[i], host, sizeof host, &port),
+            VIP_EINVAL);
     }
     assert_int_equal(check_tcp_parse_target(NULL, host, sizeof host, &port),
                      VIP_EINVAL);
@@ -309,24 +310,26 @@ static void test_http_url(void **state)
     char path[64];
     uint16_t port;
     (void)state;
-    assert_int_equal(check_http_parse_url("http://10.0.0.1/health", host,
-                                          sizeof host, &port, path,
-                                          sizeof path), 0);
+    assert_int_equal(
+        check_http_parse_url("http://10.0.0.1/health", host, sizeof host, &port,
+                             path, sizeof path),
+        0);
     assert_string_equal(host, "10.0.0.1");
     assert_int_equal(port, 80);
     assert_string_equal(path, "/health");
-    assert_int_equal(check_http_parse_url("HTTP://[::1]:8080", host,
-                                          sizeof host, &port, path,
-                                          sizeof path), 0);
+    assert_int_equal(
+        check_http_parse_url("HTTP://[::1]:8080", host, sizeof host, &port,
+                             path, sizeof path),
+        0);
     assert_string_equal(host, "::1");
     assert_int_equal(port, 8080);
     assert_string_equal(path, "/");
-    const char *bad[] = {"https://x/", "ftp://x/", "http://", "http:///x",
-                         "http://u@x/", "http://x/a b", "http://x/\r\nX: y",
-                         "http://x:0/", "x/y"};
+    const char *bad[] = {"https://x/",        "ftp://x/",    "http://",
+                         "http:///x",         "http://u@x/", "http://x/a b",
+                         "http://x/\r\nX: y", "http://x:0/", "x/y"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        assert_int_equal(check_http_parse_url(bad[i], host, sizeof host,
-                                              &port, path, sizeof path),
+        assert_int_equal(check_http_parse_url(bad[i], host, sizeof host, &port,
+                                              path, sizeof path),
                          VIP_EINVAL);
     }
 }

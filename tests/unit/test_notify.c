@@ -65,8 +65,8 @@ static int setup(void **state)
 
 static void closed_cb(struct notify *n)
 {
-    struct fixture *f = (struct fixture *)((char *)n -
-                                           offsetof(struct fixture, n));
+    struct fixture *f =
+        (struct fixture *)((char *)n - offsetof(struct fixture, n));
     f->closed = true;
 }
 
@@ -89,8 +89,7 @@ static int teardown(void **state)
 }
 
 /* Wait until the recorder wrote out.TAG; returns its content. */
-static const char *wait_out(struct fixture *f, const char *tag,
-                            uint64_t max_ms)
+static const char *wait_out(struct fixture *f, const char *tag, uint64_t max_ms)
 {
     uint64_t end = vip_now_ms() + max_ms;
     while (access(out_path(f, tag), F_OK) != 0 && vip_now_ms() < end) {
@@ -109,8 +108,7 @@ static void test_instance_args(void **state)
     assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
     assert_int_equal(notify_instance(&f->n, 0, NOTIFY_MASTER, 110), 2);
     assert_string_equal(wait_out(f, "master", 3000), "\n");
-    assert_string_equal(wait_out(f, "any", 3000),
-                        "INSTANCE VI_1 MASTER 110\n");
+    assert_string_equal(wait_out(f, "any", 3000), "INSTANCE VI_1 MASTER 110\n");
     assert_int_equal(access(out_path(f, "backup"), F_OK), -1);
     /* A state without its own script still runs `notify`. */
     assert_int_equal(notify_instance(&f->n, 0, NOTIFY_FAULT, 80), 1);
@@ -146,8 +144,7 @@ static void test_slow_does_not_block(void **state)
     uint64_t t0 = vip_now_ms();
     assert_int_equal(notify_instance(&f->n, 0, NOTIFY_BACKUP, 90), 2);
     assert_true(vip_now_ms() - t0 < 300); /* spawning did not wait */
-    assert_string_equal(wait_out(f, "fast", 3000),
-                        "INSTANCE VI_1 BACKUP 90\n");
+    assert_string_equal(wait_out(f, "fast", 3000), "INSTANCE VI_1 BACKUP 90\n");
     assert_int_equal(access(out_path(f, "slowb"), F_OK), -1);
     assert_string_equal(wait_out(f, "slowb", 3000), "\n");
 }
@@ -206,9 +203,9 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_instance_args),  T(test_group_args),
+        T(test_instance_args),       T(test_group_args),
         T(test_slow_does_not_block), T(test_timeout_and_failure),
-        T(test_close_waits),    T(test_refused),
+        T(test_close_waits),         T(test_refused),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,8 +60,7 @@ static void result_cb(void *data, const struct script_result *res)
 }
 
 /* Prepare a script with @body in the fixture dir, run it, wait. */
-static void run_script(struct fixture *f, const char *body,
-                       uint32_t timeout_ms)
+static void run_script(struct fixture *f, const char *body, uint32_t timeout_ms)
 {
     struct script_cmd cmd;
     char *path = hu_write(f->dir, "s.sh", body, 0755);
@@ -137,8 +136,7 @@ static void test_timeout_kills_group(void **state)
     char *body = NULL;
     char pidfile[256];
     snprintf(pidfile, sizeof pidfile, "%s/child.pid", f->dir);
-    assert_true(asprintf(&body,
-                         "#!/bin/sh\nsleep 30 &\necho $! > %s\nwait\n",
+    assert_true(asprintf(&body, "#!/bin/sh\nsleep 30 &\necho $! > %s\nwait\n",
                          pidfile) > 0);
     uint64_t t0 = vip_now_ms();
     run_script(f, body, 300);
@@ -178,8 +176,8 @@ static void test_args_and_env(void **state)
     assert_int_equal(script_cmd_prepare(&cmd, "", "", false), 0);
     const char *extra[] = {"INSTANCE", "VI 1", "MASTER", "100"};
     f->done = false;
-    assert_int_equal(script_runner_spawn(&f->sr, &cmd, extra, 4, 5000,
-                                         result_cb, f), 0);
+    assert_int_equal(
+        script_runner_spawn(&f->sr, &cmd, extra, 4, 5000, result_cb, f), 0);
     assert_true(hu_run_until(&f->loop, &f->done, 10000));
     unsetenv("LD_LIBRARY_PATH");
     unsetenv("IFS");
@@ -210,8 +208,9 @@ static void test_path_lookup_and_spawn_error(void **state)
     assert_int_equal(script_cmd_init(&cmd, "/nonexistent/vh"), 0);
     assert_int_equal(script_cmd_prepare(&cmd, "", "", false), -ENOENT);
     f->done = false;
-    assert_int_equal(script_runner_spawn(&f->sr, &cmd, NULL, 0, 1000,
-                                         result_cb, f), UV_ENOENT);
+    assert_int_equal(
+        script_runner_spawn(&f->sr, &cmd, NULL, 0, 1000, result_cb, f),
+        UV_ENOENT);
     hu_run_for(&f->loop, 50);
     assert_false(f->done);
     script_cmd_close(&cmd);
@@ -226,8 +225,8 @@ static void test_close_kills(void **state)
     assert_int_equal(script_cmd_init(&cmd, path), 0);
     assert_int_equal(script_cmd_prepare(&cmd, "", "", false), 0);
     f->done = false;
-    assert_int_equal(script_runner_spawn(&f->sr, &cmd, NULL, 0, 0, result_cb,
-                                         f), 0);
+    assert_int_equal(
+        script_runner_spawn(&f->sr, &cmd, NULL, 0, 0, result_cb, f), 0);
     hu_run_for(&f->loop, 50);
     uint64_t t0 = vip_now_ms();
     script_runner_close(&f->sr, true, closed_cb);
@@ -235,8 +234,9 @@ static void test_close_kills(void **state)
     assert_true(vip_now_ms() - t0 < 2000);
     assert_true(f->done);
     assert_int_equal(f->res.outcome, SCRIPT_CANCELLED);
-    assert_int_equal(script_runner_spawn(&f->sr, &cmd, NULL, 0, 0, result_cb,
-                                         f), VIP_EINVAL);
+    assert_int_equal(
+        script_runner_spawn(&f->sr, &cmd, NULL, 0, 0, result_cb, f),
+        VIP_EINVAL);
     script_cmd_close(&cmd);
     free(path);
 }
@@ -293,8 +293,8 @@ static void test_security_refusal(void **state)
     assert_true(cmd.is_refused);
     assert_non_null(strstr(cmd.errmsg, "refusing"));
     assert_non_null(strstr(cmd.errmsg, f->dir));
-    assert_int_equal(script_runner_spawn(&f->sr, &cmd, NULL, 0, 1000,
-                                         result_cb, f), -EPERM);
+    assert_int_equal(
+        script_runner_spawn(&f->sr, &cmd, NULL, 0, 1000, result_cb, f), -EPERM);
     script_cmd_close(&cmd);
     assert_int_equal(script_cmd_init(&cmd, path), 0);
     assert_int_equal(script_cmd_prepare(&cmd, "root", "", false), 0);
@@ -335,8 +335,8 @@ static void test_runs_as_script_user(void **state)
     assert_true(cmd.set_ids);
     assert_int_equal(cmd.uid, pw->pw_uid);
     f->done = false;
-    assert_int_equal(script_runner_spawn(&f->sr, &cmd, NULL, 0, 5000,
-                                         result_cb, f), 0);
+    assert_int_equal(
+        script_runner_spawn(&f->sr, &cmd, NULL, 0, 5000, result_cb, f), 0);
     assert_true(hu_run_until(&f->loop, &f->done, 10000));
     assert_true(f->res.is_ok);
     char want[32];
@@ -358,8 +358,8 @@ static void test_parallel_runs(void **state)
     assert_int_equal(script_cmd_prepare(&cmd, "", "", false), 0);
     f->n_results = 0;
     for (int i = 0; i < 20; i++) {
-        assert_int_equal(script_runner_spawn(&f->sr, &cmd, NULL, 0, 5000,
-                                             result_cb, f), 0);
+        assert_int_equal(
+            script_runner_spawn(&f->sr, &cmd, NULL, 0, 5000, result_cb, f), 0);
     }
     uint64_t end = vip_now_ms() + 10000;
     while (f->n_results < 20 && vip_now_ms() < end) {
@@ -375,17 +375,15 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_exit_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exit_nonzero, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_killed_by_signal, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_kills_group, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_args_and_env, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_path_lookup_and_spawn_error,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_path_lookup_and_spawn_error, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_close_kills, setup, teardown),
         cmocka_unit_test_setup_teardown(test_path_check, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_security_refusal, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_security_refusal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_runs_as_script_user, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_parallel_runs, setup, teardown),

@@ -532,6 +532,10 @@ int health_start(struct health *h)
         if (rv != 0) {
             return rv;
         }
+        if (c->rule.state != HEALTH_UNKNOWN && !c->is_known) {
+            /* Known before any probe (init_fail): say so at once. */
+            report(c, c->rule.state == HEALTH_OK ? 1 : 0);
+        }
     }
     return 0;
 }

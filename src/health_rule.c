@@ -11,6 +11,12 @@ void health_rule_init(struct health_rule *r, uint32_t fall, uint32_t rise)
     r->streak = 0;
 }
 
+void health_rule_start_failed(struct health_rule *r)
+{
+    r->state = HEALTH_FAIL;
+    r->streak = 0;
+}
+
 bool health_rule_feed(struct health_rule *r, bool is_ok)
 {
     enum health_state seen = is_ok ? HEALTH_OK : HEALTH_FAIL;

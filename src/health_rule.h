@@ -32,6 +32,10 @@ struct health_rule
 /* Start in HEALTH_UNKNOWN. A @fall or @rise of 0 is treated as 1. */
 void health_rule_init(struct health_rule *r, uint32_t fall, uint32_t rise);
 
+/* keepalived's `init_fail`: start known-failed instead of unknown, so the
+ * first result does not decide at once and `rise` successes are needed. */
+void health_rule_start_failed(struct health_rule *r);
+
 /* Feed one probe result. Returns true if the smoothed state changed
  * (including the first result, which leaves HEALTH_UNKNOWN); the new state
  * is then in @r->state. */

@@ -64,6 +64,19 @@ static void test_rule_rise(void **state)
     assert_int_equal(r.state, HEALTH_OK);
 }
 
+/* init_fail: known-failed from the start; the first success does not
+ * decide, `rise` successes are needed (keepalived SCRIPT_INIT_STATE_FAILED). */
+static void test_rule_start_failed(void **state)
+{
+    struct health_rule r;
+    (void)state;
+    health_rule_init(&r, 2, 3);
+    health_rule_start_failed(&r);
+    assert_int_equal(r.state, HEALTH_FAIL);
+    assert_string_equal(feed(&r, "11011"), ".....");
+    assert_string_equal(feed(&r, "1"), "1");
+}
+
 /* fall 1 / rise 1 reports every flip; repeated results report nothing. */
 static void test_rule_one_one(void **state)
 {
@@ -371,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_rule_fall),
         cmocka_unit_test(test_rule_rise),
         cmocka_unit_test(test_rule_one_one),
+        cmocka_unit_test(test_rule_start_failed),
         cmocka_unit_test(test_rule_matches_keepalived_model),
         cmocka_unit_test(test_weight_delta),
         cmocka_unit_test(test_file_delta),

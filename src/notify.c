@@ -91,6 +91,7 @@ int notify_init(struct notify *n, uv_loop_t *loop, const struct vip_config *cfg)
     n->loop = loop;
     n->cfg = cfg;
     n->timeout_ms = NOTIFY_TIMEOUT_MS;
+    n->stop_timeout_ms = NOTIFY_STOP_TIMEOUT_MS;
     script_runner_init(&n->runner, loop);
     n->runner.data = n;
     n->instances = calloc(cfg->n_instances + 1, sizeof *n->instances);
@@ -156,7 +157,8 @@ static int start_one(struct notify *n,
                      const char *const *extra,
                      size_t n_extra,
                      const char *owner,
-                     const char *keyword)
+                     const char *keyword,
+                     uint32_t timeout_ms)
 {
     struct notify_run *run = calloc(1, sizeof *run);
     if (run == NULL) {
@@ -165,7 +167,7 @@ static int start_one(struct notify *n,
     }
     run->n = n;
     snprintf(run->label, sizeof run->label, "%s %s", owner, keyword);
-    int rv = script_runner_spawn(&n->runner, cmd, extra, n_extra, n->timeout_ms,
+    int rv = script_runner_spawn(&n->runner, cmd, extra, n_extra, timeout_ms,
                                  run_done, run);
     if (rv != 0) {
         /* Logged here: nobody up the stack can do better with it. */
@@ -187,19 +189,21 @@ static int run_set(struct notify *n,
 {
     char prio[16];
     int started = 0;
+    uint32_t timeout =
+        state == NOTIFY_STOP ? n->stop_timeout_ms : n->timeout_ms;
 
     if (n->close_cb != NULL || n->runner.is_closing) {
         return 0;
     }
     if (set->has[state] && start_one(n, &set->cmds[state], NULL, 0, name,
-                                     slot_keywords[state]) == 0) {
+                                     slot_keywords[state], timeout) == 0) {
         started++;
     }
     if (set->has[NOTIFY_SLOT_ANY]) {
         snprintf(prio, sizeof prio, "%d", priority);
         const char *extra[4] = {type, name, notify_state_name(state), prio};
-        if (start_one(n, &set->cmds[NOTIFY_SLOT_ANY], extra, 4, name,
-                      "notify") == 0) {
+        if (start_one(n, &set->cmds[NOTIFY_SLOT_ANY], extra, 4, name, "notify",
+                      timeout) == 0) {
             started++;
         }
     }

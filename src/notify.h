@@ -23,6 +23,9 @@
 #include "vipd/config.h"
 
 #define NOTIFY_TIMEOUT_MS 30000 /* keepalived has none; ours bounds exit */
+#define NOTIFY_STOP_TIMEOUT_MS                   \
+    1000 /* keepalived kills STOP notifies after \
+            1 s, so shutdown is not held up */
 
 enum notify_state {
     NOTIFY_MASTER,
@@ -44,6 +47,7 @@ struct notify
     struct notify_set *instances; /* one per cfg->instances[i] */
     struct notify_set *groups;    /* one per cfg->groups[i] */
     uint32_t timeout_ms;          /* per run; 0: none */
+    uint32_t stop_timeout_ms;     /* for STOP notifies (both scripts) */
     uint64_t n_started;
     uint64_t n_ok;
     uint64_t n_failed;  /* non-zero exit, signal, timeout, spawn error */

@@ -185,6 +185,29 @@ static void test_close_waits(void **state)
     assert_string_equal(hu_read(out_path(f, "slowstop")), "\n");
 }
 
+/* STOP notifies get keepalived's short timeout (1 s by default), the
+ * others the long one: a hung notify_stop cannot hold up shutdown. */
+static void test_stop_timeout(void **state)
+{
+    struct fixture *f = *state;
+    f->inst.notify.stop = rec_cmd(f, "hangstop");
+    f->inst.notify.master = rec_cmd(f, "slowm");
+    assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
+    assert_int_equal(f->n.stop_timeout_ms, 1000);
+    f->n.stop_timeout_ms = 100;
+    f->n.timeout_ms = 5000;
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_STOP, 100), 1);
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_MASTER, 100), 1);
+    uint64_t end = vip_now_ms() + 3000;
+    while ((f->n.n_failed < 1 || f->n.n_ok < 1) && vip_now_ms() < end) {
+        hu_run_for(&f->loop, 5);
+    }
+    /* The stop script was killed; the slow (0.4 s) master one was not. */
+    assert_int_equal(f->n.n_failed, 1);
+    assert_int_equal(f->n.n_ok, 1);
+    assert_string_equal(hu_read(out_path(f, "slowm")), "\n");
+}
+
 /* A command that cannot run is refused at init and never started. */
 static void test_refused(void **state)
 {
@@ -203,9 +226,13 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_instance_args),       T(test_group_args),
-        T(test_slow_does_not_block), T(test_timeout_and_failure),
-        T(test_close_waits),         T(test_refused),
+        T(test_instance_args),
+        T(test_group_args),
+        T(test_slow_does_not_block),
+        T(test_timeout_and_failure),
+        T(test_close_waits),
+        T(test_stop_timeout),
+        T(test_refused),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

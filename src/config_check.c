@@ -156,6 +156,26 @@ static void check_instance(struct cfgp *p, struct cfg_instance *in)
                   "the initial state is only a hint to vipd",
                   in->name);
     }
+    if (in->nopreempt && in->preempt_delay_ms > 0) {
+        cfgp_warn(p, &in->where,
+                  "vrrp_instance '%s': preempt_delay has no effect with "
+                  "nopreempt, ignored",
+                  in->name);
+        in->preempt_delay_ms = 0;
+    }
+    for (size_t i = 0; i < in->n_track_interfaces; i++) {
+        struct cfg_track *t = &in->track_interfaces[i];
+        if (strcmp(t->name, in->interface) == 0) {
+            /* The own interface is always tracked (keepalived drops it). */
+            cfgp_warn(p, &t->where,
+                      "track_interface %s is the instance's own interface, "
+                      "which is always tracked; ignored",
+                      t->name);
+            memmove(t, t + 1, (in->n_track_interfaces - i - 1) * sizeof *t);
+            in->n_track_interfaces--;
+            i--;
+        }
+    }
     if (in->n_vips == 0) {
         cfgp_warn(p, &in->where, "vrrp_instance '%s': no virtual_ipaddress",
                   in->name);

@@ -149,9 +149,10 @@ void cfgp_list(struct cfgp *p, cfg_item_fn item, void *obj, const char *name);
 /* Skip a `{ ... }` at p->pos, nested blocks included. */
 void cfgp_skip_block(struct cfgp *p);
 
-/* True if @t, first on its line, is a top-level keyword (vrrp_instance,
- * global_defs...): inside a block, that means a `}` is missing. */
-bool cfgp_is_toplevel(const struct cfg_tok *t);
+/* True if the token at p->pos, first on its line and unknown to @table,
+ * opens a top-level block (`vrrp_instance X {`): inside a block, that
+ * means a `}` is missing. */
+bool cfgp_opens_toplevel(const struct cfgp *p, const struct cfg_kw *table);
 
 /* Top-level block handlers (config_blocks.c). */
 void cfg_global_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);

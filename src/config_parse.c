@@ -44,10 +44,20 @@ static const struct cfg_kw *kw_find(const struct cfg_kw *table,
     return NULL;
 }
 
-bool cfgp_is_toplevel(const struct cfg_tok *t)
+bool cfgp_opens_toplevel(const struct cfgp *p, const struct cfg_kw *table)
 {
-    return t->type == CFG_TOK_WORD && t->bol && !t->quoted &&
-           kw_find(toplevel_kws, t->text) != NULL;
+    const struct cfg_tok *t = &p->toks[p->pos];
+    size_t i = p->pos + 1;
+
+    if (t->type != CFG_TOK_WORD || !t->bol || t->quoted ||
+        kw_find(toplevel_kws, t->text) == NULL ||
+        kw_find(table, t->text) != NULL) {
+        return false;
+    }
+    while (p->toks[i].type == CFG_TOK_WORD && !p->toks[i].bol) {
+        i++;
+    }
+    return p->toks[i].type == CFG_TOK_LBRACE;
 }
 
 /* Read the statement at p->pos (a word) into @s. */
@@ -147,7 +157,7 @@ static void run_stmt(struct cfgp *p, const struct cfg_kw *table, void *obj,
 /* Handle the token at p->pos inside a block: returns false when the block
  * ends (its `}`, end of input, or a missing `}` detected). */
 static bool block_step(struct cfgp *p, const struct cfg_tok *open,
-                       const char *name)
+                       const char *name, const struct cfg_kw *table)
 {
     const struct cfg_tok *t = &p->toks[p->pos];
 
@@ -167,7 +177,7 @@ static bool block_step(struct cfgp *p, const struct cfg_tok *open,
         cfgp_skip_block(p);
         return true;
     default:
-        if (cfgp_is_toplevel(t)) {
+        if (cfgp_opens_toplevel(p, table)) {
             cfgp_error(p, &open->where,
                        "'%s' block is not closed before '%s' at line %u",
                        name, t->text, t->where.line);
@@ -183,7 +193,7 @@ void cfgp_block(struct cfgp *p, const struct cfg_kw *table, void *obj,
 {
     const struct cfg_tok *open = &p->toks[p->pos++];
 
-    while (block_step(p, open, name)) {
+    while (block_step(p, open, name, table)) {
         if (p->toks[p->pos].type == CFG_TOK_WORD) {
             run_stmt(p, table, obj, name);
         }
@@ -194,7 +204,7 @@ void cfgp_list(struct cfgp *p, cfg_item_fn item, void *obj, const char *name)
 {
     const struct cfg_tok *open = &p->toks[p->pos++];
 
-    while (block_step(p, open, name)) {
+    while (block_step(p, open, name, NULL)) {
         if (p->toks[p->pos].type != CFG_TOK_WORD) {
             continue;
         }

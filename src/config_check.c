@@ -22,16 +22,11 @@ static void inherit(uint32_t *value, uint32_t global)
 static void check_advert(struct cfgp *p, struct cfg_instance *in)
 {
     if (in->version == 2 && in->advert_int_ms % 1000 != 0) {
-        uint32_t s = (in->advert_int_ms + 500) / 1000;
-        if (s == 0) {
-            s = 1;
-        }
-        cfgp_warn(p, &in->where,
-                  "vrrp_instance '%s': VRRPv2 advert_int is whole seconds; "
-                  "%u.%03u rounded to %u (use version 3 for fractions)",
-                  in->name, in->advert_int_ms / 1000, in->advert_int_ms % 1000,
-                  s);
-        in->advert_int_ms = s * 1000;
+        cfgp_error(p, &in->where,
+                   "vrrp_instance '%s': VRRPv2 advert_int must be whole "
+                   "seconds, not %u.%03u (use version 3 for fractions)",
+                   in->name, in->advert_int_ms / 1000,
+                   in->advert_int_ms % 1000);
     }
     if (in->version == 3) {
         if (in->advert_int_ms > 40950) {
@@ -121,10 +116,16 @@ static void check_instance(struct cfgp *p, struct cfg_instance *in)
             in->version = 3; /* keepalived does the same for IPv6 */
         }
     } else if (in->family == AF_INET6 && in->version == 2) {
-        cfgp_error(p, &in->where,
-                   "vrrp_instance '%s': VRRPv2 cannot carry IPv6; use "
-                   "version 3",
-                   in->name);
+        cfgp_warn(p, &in->where,
+                  "vrrp_instance '%s': VRRPv2 cannot carry IPv6, using "
+                  "version 3",
+                  in->name);
+        in->version = 3;
+    }
+    if (in->priority == 0) {
+        /* keepalived: an initial MASTER without a priority is the address
+         * owner (255); otherwise the default is 100. */
+        in->priority = in->state == CFG_STATE_MASTER ? 255 : 100;
     }
     if (in->interface[0] == '\0') {
         cfgp_error(p, &in->where, "vrrp_instance '%s': no 'interface'",
@@ -150,7 +151,13 @@ static void check_instance(struct cfgp *p, struct cfg_instance *in)
                   in->name);
         in->auth_type = CFG_AUTH_NONE;
     }
-    if (in->nopreempt && in->state == CFG_STATE_MASTER) {
+    if (in->nopreempt && in->priority == 255) {
+        cfgp_warn(p, &in->where,
+                  "vrrp_instance '%s': nopreempt is incompatible with "
+                  "priority 255, ignored",
+                  in->name);
+        in->nopreempt = false;
+    } else if (in->nopreempt && in->state == CFG_STATE_MASTER) {
         cfgp_warn(p, &in->where,
                   "vrrp_instance '%s': nopreempt needs state BACKUP; "
                   "the initial state is only a hint to vipd",

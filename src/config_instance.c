@@ -470,7 +470,7 @@ void cfg_instance_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     }
     memcpy(in->name, name, sizeof name);
     in->where = s->kw->where;
-    in->priority = 100;
+    in->priority = 0; /* resolved in config_check.c */
     in->advert_int_ms = 1000;
     in->garp_master_delay_ms = CFG_UNSET;
     in->garp_master_repeat = CFG_UNSET;

@@ -116,12 +116,14 @@ struct cfg_instance
     enum cfg_state state;          /* initial state hint; default BACKUP */
     char interface[IF_NAMESIZE];   /* required */
     uint8_t vrid;                  /* virtual_router_id, 1..255, required */
-    uint8_t priority;              /* 1..255; default 100 */
+    uint8_t priority;              /* 1..255; default 100, or 255 for an
+                                      initial MASTER (keepalived) */
     uint8_t version;               /* 2 or 3: `version`, else global
                                       vrrp_version; IPv6 forces 3 */
     int family;                    /* AF_INET or AF_INET6: of the VIPs and
                                       of the adverts; AF_INET if no VIP */
-    uint32_t advert_int_ms;        /* default 1000; v2 whole seconds */
+    uint32_t advert_int_ms;        /* default 1000; v2 whole seconds, v3
+                                      a multiple of 10 ms up to 40950 */
     enum cfg_auth auth_type;
     char auth_pass[CFG_PASS_MAX + 1]; /* NUL-terminated, at most 8 chars */
 

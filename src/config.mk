@@ -8,3 +8,10 @@ libvipcore_a_SOURCES += \
 	src/config_instance.c \
 	src/config_check.c \
 	src/config_value.c
+
+check_PROGRAMS += tests/unit/test_config_parse
+tests_unit_test_config_parse_SOURCES = tests/unit/test_config_parse.c \
+	tests/unit/config_helper.h
+tests_unit_test_config_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_config_parse_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_config_parse

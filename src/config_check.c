@@ -267,6 +267,9 @@ static void check_cluster(struct cfgp *p)
     }
     if (c->n_peers > 0 || p->cfg->n_instances == 0) {
         for (size_t i = 0; i < c->n_peers; i++) {
+            if (c->peers[i].port == 0) {
+                c->peers[i].port = c->listen_port; /* `peer HOST` */
+            }
             if (strcmp(c->peers[i].host, c->listen_host) == 0 &&
                 c->peers[i].port == c->listen_port) {
                 cfgp_error(p, &c->peers[i].where,

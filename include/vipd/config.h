@@ -171,7 +171,8 @@ struct cfg_sync_group
     struct cfg_where where;
 };
 
-/* A cluster member: `peer HOST:PORT` (host name, IPv4 or [IPv6]). */
+/* A cluster member: `peer HOST[:PORT]` (host name, IPv4 or [IPv6]); the
+ * port defaults to the listen port. */
 struct cfg_peer
 {
     char host[256];

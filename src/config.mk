@@ -15,3 +15,16 @@ tests_unit_test_config_parse_SOURCES = tests/unit/test_config_parse.c \
 tests_unit_test_config_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_config_parse_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_config_parse
+
+check_PROGRAMS += tests/unit/test_config_lex
+tests_unit_test_config_lex_SOURCES = tests/unit/test_config_lex.c \
+	tests/unit/config_helper.h
+tests_unit_test_config_lex_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_config_lex_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_config_lex
+
+# The corpus: vipd -t verdicts and FILE:LINE messages, and the differential
+# check against keepalived -t (skips when keepalived is absent).
+TESTS += tests/config/test_vipd_t.sh tests/config/test_keepalived_diff.sh
+EXTRA_DIST += tests/config/test_vipd_t.sh tests/config/test_keepalived_diff.sh \
+	tests/config/README tests/config/valid tests/config/invalid

@@ -143,7 +143,7 @@ static bool digits_value(const char *s, size_t len, unsigned long max,
 
     for (size_t i = 0; i < len; i++) {
         unsigned d = (unsigned)(s[i] - '0');
-        if (v > (max - d) / 10) {
+        if (d > max || v > (max - d) / 10) {
             return false;
         }
         v = v * 10 + d;

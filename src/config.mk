@@ -28,3 +28,14 @@ TESTS += tests/unit/test_config_lex
 TESTS += tests/config/test_vipd_t.sh tests/config/test_keepalived_diff.sh
 EXTRA_DIST += tests/config/test_vipd_t.sh tests/config/test_keepalived_diff.sh \
 	tests/config/README tests/config/valid tests/config/invalid
+
+# Deterministic mutation fuzzing (runs in make check, under the sanitizers
+# when configured with them); tests/fuzz/fuzz_config.c is the libFuzzer
+# driver for longer runs with clang (not built here).
+check_PROGRAMS += tests/unit/test_config_fuzz
+tests_unit_test_config_fuzz_SOURCES = tests/unit/test_config_fuzz.c \
+	tests/fuzz/fuzz_config.h
+tests_unit_test_config_fuzz_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_config_fuzz_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_config_fuzz
+EXTRA_DIST += tests/fuzz/fuzz_config.c

@@ -399,9 +399,16 @@ static int lex_file(struct lexer *lx, const char *path,
         cfgp_error(p, w, "cannot open '%s': %s", path, strerror(errno));
         return 0;
     }
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        cfgp_error(p, w, "cannot read '%s': %s", path, strerror(errno));
+        close(fd);
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        /* Devices and FIFOs could block or never end (/dev/zero). */
         cfgp_error(p, w, "cannot read '%s': %s", path,
-                   S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+                   S_ISDIR(st.st_mode) ? "is a directory"
+                                       : "not a regular file");
         close(fd);
         return 0;
     }

@@ -32,7 +32,7 @@ vv_cleanup() {
     for ns in "${VV_NS[@]}"; do
         ip netns del "$ns" 2>/dev/null || true
     done
-    [ -n "$VV_TMP" ] && rm -rf "$VV_TMP"
+    [ -n "$VV_TMP" ] && [ -z "${VV_KEEP:-}" ] && rm -rf "$VV_TMP"
 }
 
 vv_fail() {
@@ -85,13 +85,15 @@ vv_wait() {
     done
 }
 
-# vv_tool NAME ARGS...: start the driver in namespace NAME, commands via
-# a FIFO on fd 3+, events in $VV_TMP/NAME.out. Sets TOOL_PID_<NAME>.
+# vv_tool NAME[:NS] ARGS...: start the driver in namespace NS (default
+# NAME), commands via a FIFO, events in $VV_TMP/NAME.out. Sets
+# TOOL_PID_<NAME> and TOOL_FD_<NAME>.
 vv_tool() {
-    local name=$1; shift
+    local name=${1%%:*} ns=${1#*:}; shift
     local fifo="$VV_TMP/$name.in"
+    rm -f "$fifo" "$VV_TMP/$name.out"
     mkfifo "$fifo"
-    ip netns exec "${VV}$name" "$VIPD_BUILDDIR/tests/netns/vipnet_tool" "$@" \
+    ip netns exec "${VV}$ns" "$VIPD_BUILDDIR/tests/netns/vipnet_tool" "$@" \
         <"$fifo" >"$VV_TMP/$name.out" 2>"$VV_TMP/$name.err" &
     local pid=$!
     VV_PIDS+=("$pid")

@@ -23,3 +23,11 @@ TESTS += tests/unit/test_vrrp tests/unit/test_arp
 check_PROGRAMS += tests/netns/vipnet_tool
 tests_netns_vipnet_tool_SOURCES = tests/netns/vipnet_tool.c
 tests_netns_vipnet_tool_LDADD = libvipcore.a $(ALL_DEP_LIBS)
+VIP_NETNS_TESTS = \
+	tests/netns/vip_basic.sh \
+	tests/netns/vip_faults.sh \
+	tests/netns/vip_wire.sh \
+	tests/netns/vip_keepalived.sh
+TESTS += $(VIP_NETNS_TESTS)
+EXTRA_DIST += $(VIP_NETNS_TESTS) tests/netns/vip_lib.sh \
+	tests/fuzz/fuzz_vrrp.c tests/netns/bench_vip.sh

@@ -29,7 +29,7 @@
 #include "vipd/config.h"
 #include "vipd/log.h"
 
-#define MAX_ITEMS 64
+#define MAX_ITEMS 300
 
 struct tool
 {
@@ -53,6 +53,13 @@ static void out(const char *fmt, ...)
     va_end(ap);
     putchar('\n');
     fflush(stdout);
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static int parse_ip(const char *s, struct cfg_ip *ip)
@@ -174,19 +181,24 @@ static void command(struct tool *t, char *line)
     int rv;
 
     if (sscanf(line, "hold %llu", &a) == 1) {
+        uint64_t t0 = now_us();
         uv_timer_stop(&t->renew);
         rv = manager_hold(&t->m, vip_now_ms() + a);
-        out("hold %d%s%s", rv, rv ? " " : "", rv ? t->m.errmsg : "");
+        /* us= is the time manager_hold() took (adds + first advert). */
+        out("hold %d us=%llu%s%s", rv, (unsigned long long)(now_us() - t0),
+            rv ? " " : "", rv ? t->m.errmsg : "");
     } else if (sscanf(line, "renew %llu %llu", &a, &b) == 2 && b > 0) {
         t->renew_ms = a;
         rv = manager_hold(&t->m, vip_now_ms() + a);
-        out("hold %d%s%s", rv, rv ? " " : "", rv ? t->m.errmsg : "");
+        out("hold %d us=0%s%s", rv, rv ? " " : "", rv ? t->m.errmsg : "");
         if (rv == 0) {
             uv_timer_start(&t->renew, renew_cb, b, b);
         }
     } else if (strcmp(line, "release") == 0) {
+        uint64_t t0 = now_us();
         uv_timer_stop(&t->renew);
-        out("release %d", manager_release(&t->m));
+        rv = manager_release(&t->m);
+        out("release %d us=%llu", rv, (unsigned long long)(now_us() - t0));
     } else if (strcmp(line, "final") == 0) {
         uv_timer_stop(&t->renew);
         out("release %d", manager_release_final(&t->m));
@@ -246,8 +258,11 @@ static void sigterm_cb(uv_signal_t *s, int signum)
     quit(s->data);
 }
 
+static void *atexit_free; /* main()'s only allocation, for usage() */
+
 static int usage(void)
 {
+    free(atexit_free);
     fprintf(stderr, "usage: vipnet_tool --if IF --vrid N --vip ADDR/PFX ...\n");
     return 2;
 }
@@ -277,6 +292,7 @@ int main(int argc, char **argv)
     if (t == NULL) {
         return 1;
     }
+    atexit_free = t;
     memset(&cfg, 0, sizeof cfg);
     memset(&inst, 0, sizeof inst);
     snprintf(inst.name, sizeof inst.name, "VI_1");

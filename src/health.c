@@ -146,6 +146,9 @@ static int setup_script(struct health *h,
 
     c->script = s;
     health_rule_init(&c->rule, s->fall, s->rise);
+    if (s->init_fail) {
+        health_rule_start_failed(&c->rule); /* reported failed at start */
+    }
     switch (s->kind) {
     case CFG_CHECK_TCP:
         c->kind = HEALTH_KIND_TCP;

@@ -145,12 +145,15 @@ static void check_instance(struct cfg_report *report,
     for (size_t k = 0; k < in->n_track_files; k++) {
         const struct cfg_track *t = &in->track_files[k];
         int dflt = 1;
+        bool dflt_rev = false;
         for (size_t f = 0; f < cfg->n_track_files; f++) {
             if (strcmp(cfg->track_files[f].name, t->name) == 0) {
                 dflt = cfg->track_files[f].weight;
+                dflt_rev = cfg->track_files[f].weight_reverse;
             }
         }
-        int w = track_weight(t, dflt, false, &reverse);
+        int w = track_weight(t, dflt, dflt_rev, &reverse);
+        (void)reverse; /* the owner is never adjusted, whatever the sign */
         if (in->priority >= 255 && w != 0) {
             emit(report, &t->where, false,
                  "%s: track_file %s: priority 255 (address owner) is never "

@@ -449,6 +449,26 @@ static void test_native_checks(void **state)
     hs_stop(&f->srv);
 }
 
+/* init_fail: the script is reported failed at start, before any probe,
+ * and needs `rise` (3) good probes to become ok. */
+static void test_init_fail(void **state)
+{
+    struct fixture *f = *state;
+    f->scripts[0].init_fail = true;
+    f->scripts[0].interval_ms = 40;
+    start(f);
+    int i = find_event(f, "chk", 0);
+    assert_true(i >= 0); /* reported inside health_start() */
+    assert_int_equal(f->events[i].value, 0);
+    int j = wait_event(f, "chk", i + 1, 3000);
+    assert_true(j > i);
+    assert_int_equal(f->events[j].value, 1);
+    struct health_check_status st;
+    assert_int_equal(health_status(&f->h, 0, &st), 0);
+    assert_true(st.n_probes >= 3);
+    stop(f);
+}
+
 /* A bad target is an init error with a message. */
 static void test_bad_target(void **state)
 {
@@ -533,6 +553,7 @@ int main(void)
         T(test_close_while_running),
         T(test_replay),
         T(test_native_checks),
+        T(test_init_fail),
         T(test_bad_target),
         T(test_unused_and_refused),
         T(test_security_refused),

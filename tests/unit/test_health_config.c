@@ -202,13 +202,45 @@ static void test_commands(void **state)
     hu_rmrf(dir);
 }
 
+/* The real parser's output feeds the checks: a keepalived config text
+ * with a clamped weight, an unused script and a tcp/http check. */
+static void test_from_parsed_config(void **state)
+{
+    struct fixture *f = *state;
+    static const char text[] =
+        "vrrp_script chk { script \"/bin/true\" weight 10 }\n"
+        "vrrp_script lonely { script \"/bin/true\" }\n"
+        "vrrp_script web { http_check http://127.0.0.1:8080/ status 200 }\n"
+        "vrrp_instance VI_1 {\n"
+        "  interface lo\n"
+        "  virtual_router_id 51\n"
+        "  priority 254\n"
+        "  virtual_ipaddress { 10.9.9.9/24 }\n"
+        "  track_script { chk\n web }\n"
+        "}\n";
+    struct vip_config cfg;
+    struct cfg_report quiet = {0};
+    int rv = vip_config_load_string(&cfg, "t.conf", text, strlen(text), &quiet);
+    if (rv != 0) {
+        print_error("parser: %d (%u errors)\n", rv, quiet.n_errors);
+    }
+    assert_int_equal(rv, 0);
+    health_check_config(&cfg, &f->report);
+    assert_true(has_line(f, "t.conf:9: warning: VI_1: track_script chk",
+                         "can never move"));
+    assert_true(
+        has_line(f, "t.conf:2: warning: vrrp_script lonely", "not used"));
+    assert_false(has_line(f, "web", NULL));
+    vip_config_free(&cfg);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_quiet),  T(test_weight_zero), T(test_clamped_positive),
         T(test_owner),  T(test_override),    T(test_weight_one),
-        T(test_unused), T(test_commands),
+        T(test_unused), T(test_commands),    T(test_from_parsed_config),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

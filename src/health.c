@@ -375,7 +375,9 @@ static void file_probe(struct health_check *c)
     long long v = 0;
     bool is_valid = true;
 
-    int fd = open(c->file->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = c->file->path != NULL
+                 ? open(c->file->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+                 : -1;
     if (fd >= 0) {
         ssize_t n = read(fd, buf, sizeof buf - 1);
         close(fd);

@@ -43,8 +43,10 @@ struct health_cbs
 {
     void *data;
     /* A check's smoothed value changed (or became known). @check_name is
-     * valid during the call only. Never called from inside health_init,
-     * health_close or after health_close. */
+     * valid during the call only. May be called from inside health_start()
+     * (interface states, refused and init_fail scripts) and
+     * health_set_interface(); never from health_init(), health_close() or
+     * after health_close(). */
     void (*transition)(void *data, const char *check_name, int32_t value);
 };
 

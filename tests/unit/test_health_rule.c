@@ -377,6 +377,57 @@ static void test_http_status(void **state)
 #undef PARSE
 }
 
+/* Seeded random input never crashes the parsers (ASan/UBSan watch) and
+ * only yields their documented results. */
+static void test_parsers_random_input(void **state)
+{
+    uint64_t x = 0x9e3779b97f4a7c15u; /* xorshift64*, fixed seed */
+    char buf[CHECK_HTTP_MAX_LINE + 64];
+    (void)state;
+    for (int round = 0; round < 20000; round++) {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        size_t len = (size_t)((x * 2685821657736338717u) >> 33) % sizeof buf;
+        for (size_t i = 0; i < len; i++) {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            uint8_t b = (uint8_t)((x * 2685821657736338717u) >> 56);
+            /* Bias towards the interesting alphabet. */
+            static const char alpha[] = "HTP/1.0 2345\r\n\"'\\ x";
+            buf[i] = (b & 1) ? alpha[b % (sizeof alpha - 1)] : (char)b;
+        }
+        if (round % 4 == 0 && len >= 12) {
+            memcpy(buf, "HTTP/1.1 2", 10);
+        }
+        int code = -1;
+        int rv = check_http_parse_status(buf, len, &code);
+        assert_true(rv == 0 || rv == -EAGAIN || rv == VIP_EPROTO);
+        if (rv == 0) {
+            assert_true(code >= 100 && code <= 599);
+        }
+        char line[sizeof buf + 1];
+        memcpy(line, buf, len);
+        line[len] = '\0';
+        struct script_cmd cmd;
+        rv = script_cmd_init(&cmd, line);
+        assert_true(rv == 0 || rv == VIP_EINVAL);
+        if (rv == 0) {
+            assert_true(cmd.argc >= 1 && cmd.argv[cmd.argc] == NULL);
+        }
+        script_cmd_close(&cmd);
+        char host[64];
+        char path[64];
+        uint16_t port;
+        rv = check_http_parse_url(line, host, sizeof host, &port, path,
+                                  sizeof path);
+        assert_true(rv == 0 || rv == VIP_EINVAL);
+        rv = check_tcp_parse_target(line, host, sizeof host, &port);
+        assert_true(rv == 0 || rv == VIP_EINVAL);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_tcp_target),
         cmocka_unit_test(test_http_url),
         cmocka_unit_test(test_http_status),
+        cmocka_unit_test(test_parsers_random_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,7 @@ struct health_check
     struct health_rule rule;
     bool is_known;
     int32_t value;
+    uint64_t changed_ms; /* when the value last changed */
     bool is_refused;
     bool is_busy; /* a probe is in flight */
     bool has_timer;
@@ -269,6 +270,9 @@ static void report(struct health_check *c, int32_t value)
 {
     struct health *h = c->h;
 
+    if (!c->is_known || c->value != value) {
+        c->changed_ms = vip_now_ms();
+    }
     c->is_known = true;
     c->value = value;
     if (!h->is_closing && h->cbs.transition != NULL) {
@@ -699,6 +703,7 @@ int health_status(const struct health *h,
     out->n_probes = c->n_probes;
     out->n_failures = c->n_failures;
     out->last_end_ms = c->last_end_ms;
+    out->changed_ms = c->changed_ms;
     out->last_duration_ms = c->last_duration_ms;
     out->last_exit_status = c->last_exit_status;
     out->last_result = c->last_result;

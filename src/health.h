@@ -73,6 +73,7 @@ struct health_check_status
     uint64_t n_probes;    /* completed probes */
     uint64_t n_failures;  /* failed probes */
     uint64_t last_end_ms; /* vip_now_ms() at the last result, 0 none */
+    uint64_t changed_ms;  /* vip_now_ms() at the last report, 0 none */
     uint64_t last_duration_ms;
     int last_exit_status;    /* scripts: exit code, -signal, or -1 */
     const char *last_result; /* "exit 0", "timeout", "HTTP 503", ... */

@@ -241,6 +241,8 @@ static void test_fall_rise_over_time(void **state)
     assert_true(st.n_failures >= 2);
 
     uint64_t probes_at_fail = st.n_probes;
+    assert_true(st.changed_ms + 1 >= f->events[j].at_ms &&
+                st.changed_ms <= f->events[j].at_ms + 1);
     set_state(f, "0");
     int k = wait_event(f, "chk", j + 1, 3000);
     assert_true(k > j);

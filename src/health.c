@@ -497,18 +497,8 @@ int health_start(struct health *h)
         struct health_check *c = &h->checks[i];
         uint32_t interval;
 
-        if (c->kind == HEALTH_KIND_IFACE) {
-            /* The initial state, once; then the vip manager's
-             * link_changed drives it through health_set_interface(). */
-            if (!c->is_known) {
-                health_set_interface(h, c->name + 3, iface_is_up(c->name + 3));
-            }
-            continue;
-        }
-        if (c->is_refused) {
-            health_rule_feed(&c->rule, false);
-            report(c, 0);
-            continue;
+        if (c->kind == HEALTH_KIND_IFACE || c->is_refused) {
+            continue; /* reported below */
         }
         if (c->kind == HEALTH_KIND_TCP || c->kind == HEALTH_KIND_HTTP) {
             char host[256];
@@ -541,7 +531,21 @@ int health_start(struct health *h)
         if (rv != 0) {
             return rv;
         }
-        if (c->rule.state != HEALTH_UNKNOWN && !c->is_known) {
+    }
+    /* Second pass, once every handle exists: what is known before any
+     * probe. A callback may call health_close(): stop at once then. */
+    for (size_t i = 0; i < h->n_checks && !h->is_closing; i++) {
+        struct health_check *c = &h->checks[i];
+        if (c->kind == HEALTH_KIND_IFACE) {
+            /* The initial state, once; then the vip manager's
+             * link_changed drives it through health_set_interface(). */
+            if (!c->is_known) {
+                health_set_interface(h, c->name + 3, iface_is_up(c->name + 3));
+            }
+        } else if (c->is_refused) {
+            health_rule_feed(&c->rule, false);
+            report(c, 0);
+        } else if (c->rule.state != HEALTH_UNKNOWN && !c->is_known) {
             /* Known before any probe (init_fail): say so at once. */
             report(c, c->rule.state == HEALTH_OK ? 1 : 0);
         }
@@ -648,9 +652,9 @@ bool health_all_known(const struct health *h)
 size_t health_replay(struct health *h)
 {
     size_t n = 0;
-    for (size_t i = 0; i < h->n_checks; i++) {
+    for (size_t i = 0; i < h->n_checks && !h->is_closing; i++) {
         struct health_check *c = &h->checks[i];
-        if (c->is_known && !h->is_closing) {
+        if (c->is_known) {
             report(c, c->value);
             n++;
         }

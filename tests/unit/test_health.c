@@ -471,6 +471,29 @@ static void test_init_fail(void **state)
     stop(f);
 }
 
+static void closing_transition(void *data, const char *name, int32_t value)
+{
+    struct fixture *f = data;
+    transition(data, name, value);
+    if (f->n_events == 1) {
+        health_close(&f->h, closed_cb);
+    }
+}
+
+/* The owner may close from inside a transition, even one reported by
+ * health_start() itself: nothing runs or reports afterwards. */
+static void test_close_from_callback(void **state)
+{
+    struct fixture *f = *state;
+    struct health_cbs cbs = {.data = f, .transition = closing_transition};
+    assert_int_equal(health_init(&f->h, &f->loop, &f->cfg, &cbs), 0);
+    assert_int_equal(health_start(&f->h), 0);
+    assert_true(hu_run_until(&f->loop, &f->closed, 5000));
+    assert_int_equal(f->n_events, 1);
+    hu_run_for(&f->loop, 100);
+    assert_int_equal(f->n_events, 1);
+}
+
 /* A bad target is an init error with a message. */
 static void test_bad_target(void **state)
 {
@@ -556,6 +579,7 @@ int main(void)
         T(test_replay),
         T(test_native_checks),
         T(test_init_fail),
+        T(test_close_from_callback),
         T(test_bad_target),
         T(test_unused_and_refused),
         T(test_security_refused),

@@ -1,1 +1,7 @@
 # src/ control socket server, vipctl client side, and their tests.
+libvipcore_a_SOURCES += \
+	include/vipd/status.h \
+	src/status.c \
+	src/status_json.c src/status_json.h \
+	src/ctl_proto.c src/ctl_proto.h \
+	src/ctl_server.c src/ctl_server.h

@@ -14,3 +14,15 @@ vipctl_SOURCES += \
 check_PROGRAMS += tests/lib/fake_daemon
 tests_lib_fake_daemon_SOURCES = tests/lib/fake_daemon.c
 tests_lib_fake_daemon_LDADD = libvipcore.a $(ALL_DEP_LIBS)
+
+check_PROGRAMS += tests/unit/test_ctl_proto
+tests_unit_test_ctl_proto_SOURCES = tests/unit/test_ctl_proto.c
+tests_unit_test_ctl_proto_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_ctl_proto_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_ctl_proto
+
+check_PROGRAMS += tests/unit/test_status_json
+tests_unit_test_status_json_SOURCES = tests/unit/test_status_json.c
+tests_unit_test_status_json_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_status_json_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_status_json

@@ -26,3 +26,9 @@ tests_unit_test_status_json_SOURCES = tests/unit/test_status_json.c
 tests_unit_test_status_json_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_status_json_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_status_json
+
+check_PROGRAMS += tests/integration/test_ctl_server
+tests_integration_test_ctl_server_SOURCES = tests/integration/test_ctl_server.c
+tests_integration_test_ctl_server_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_ctl_server_LDADD = $(TEST_LDADD)
+TESTS += tests/integration/test_ctl_server

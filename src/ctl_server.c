@@ -28,6 +28,7 @@ struct ctl_conn
     bool closing;
     bool close_after_write;  /* close once the queued lines are written */
     bool dispatching;        /* inside conn_dispatch(): no recursion */
+    bool needs_dispatch;     /* serve waiting lines from the idle handle */
 };
 
 struct ctl_request
@@ -48,6 +49,7 @@ struct ctl_write
 
 static void conn_close(struct ctl_conn *c);
 static void conn_dispatch(struct ctl_conn *c);
+static void server_idle_cb(uv_idle_t *idle);
 
 /****** Options and credentials ******/
 
@@ -217,13 +219,19 @@ static struct ctl_conn *request_detach(struct ctl_request *req)
     return c;
 }
 
-/* Free @req; its connection @c (may be NULL) moves on to its next line. */
+/* Free @req; its connection @c (may be NULL) moves on to its next line,
+ * from the idle handle: handlers never see a request callback nested in
+ * their own ctl_reply(). */
 static void request_free(struct ctl_request *req, struct ctl_conn *c)
 {
     json_decref(req->args);
     free(req);
-    if (c != NULL && !c->closing && !c->dispatching) {
-        conn_dispatch(c);
+    if (c != NULL && !c->closing && !c->dispatching &&
+        ctl_linebuf_pending(&c->lb) > 0) {
+        c->needs_dispatch = true;
+        if (!c->server->closing) {
+            uv_idle_start(&c->server->idle, server_idle_cb);
+        }
     }
 }
 
@@ -373,6 +381,26 @@ static void conn_dispatch(struct ctl_conn *c)
     }
 }
 
+static void server_idle_cb(uv_idle_t *idle)
+{
+    struct ctl_server *s = idle->data;
+    struct ctl_conn *c;
+
+    uv_idle_stop(idle);
+    /* Dispatching may close connections (unlinking them): rescan from the
+     * head after each one. */
+    do {
+        for (c = s->conns; c != NULL && !c->needs_dispatch; c = c->next) {
+        }
+        if (c != NULL) {
+            c->needs_dispatch = false;
+            if (c->req == NULL) {
+                conn_dispatch(c);
+            }
+        }
+    } while (c != NULL);
+}
+
 static void conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)h;
@@ -427,7 +455,7 @@ static void conn_close_cb(uv_handle_t *h)
     ctl_linebuf_close(&c->lb);
     free(c);
     s->n_conns--;
-    if (s->closing && s->n_conns == 0 && s->pipe_closed && s->close_cb) {
+    if (s->closing && s->n_conns == 0 && s->n_handles == 0 && s->close_cb) {
         ctl_server_close_cb cb = s->close_cb;
         s->close_cb = NULL;
         cb(s);
@@ -580,7 +608,6 @@ int ctl_server_init(struct ctl_server *s, uv_loop_t *loop,
     s->has_group = s->group[0] != '\0';
     s->mode = opts->mode != 0 ? opts->mode : (s->has_group ? 0660 : 0600);
     s->self_uid = geteuid();
-    s->pipe_closed = true; /* no handle until start */
     return 0;
 }
 
@@ -702,13 +729,20 @@ int ctl_server_start(struct ctl_server *s)
         (rv = server_remove_stale(s)) != 0) {
         return rv;
     }
-    rv = uv_pipe_init(s->loop, &s->pipe, 0);
+    rv = uv_idle_init(s->loop, &s->idle);
     if (rv != 0) {
         errmsg_printf(s->errmsg, "control: %s", uv_strerror(rv));
         return rv;
     }
+    s->idle.data = s;
+    s->n_handles++;
+    rv = uv_pipe_init(s->loop, &s->pipe, 0);
+    if (rv != 0) {
+        errmsg_printf(s->errmsg, "control: %s", uv_strerror(rv));
+        return rv; /* ctl_server_close() closes the idle handle */
+    }
     s->pipe.data = s;
-    s->pipe_closed = false;
+    s->n_handles++;
     rv = uv_pipe_bind(&s->pipe, s->path);
     if (rv != 0) {
         errmsg_printf(s->errmsg, "control: bind %s: %s", s->path,
@@ -742,21 +776,11 @@ err_after_init:
     return rv;
 }
 
-static void server_pipe_close_cb(uv_handle_t *h)
+static void server_handle_close_cb(uv_handle_t *h)
 {
     struct ctl_server *s = h->data;
-    s->pipe_closed = true;
-    if (s->n_conns == 0 && s->close_cb != NULL) {
-        ctl_server_close_cb cb = s->close_cb;
-        s->close_cb = NULL;
-        cb(s);
-    }
-}
-
-/* Completes a close that had no handle to wait for. */
-static void server_close_now(struct ctl_server *s)
-{
-    if (s->close_cb != NULL) {
+    s->n_handles--;
+    if (s->n_handles == 0 && s->n_conns == 0 && s->close_cb != NULL) {
         ctl_server_close_cb cb = s->close_cb;
         s->close_cb = NULL;
         cb(s);
@@ -765,7 +789,7 @@ static void server_close_now(struct ctl_server *s)
 
 void ctl_server_close(struct ctl_server *s, ctl_server_close_cb cb)
 {
-    bool has_pipe = !s->pipe_closed;
+    unsigned n_handles = s->n_handles;
 
     s->closing = true;
     s->close_cb = cb;
@@ -776,10 +800,15 @@ void ctl_server_close(struct ctl_server *s, ctl_server_close_cb cb)
     while (s->conns != NULL) {
         conn_close(s->conns); /* unlinks it from the list */
     }
-    if (has_pipe) {
-        s->pipe.data = s;
-        uv_close((uv_handle_t *)&s->pipe, server_pipe_close_cb);
-    } else if (s->n_conns == 0) {
-        server_close_now(s);
+    if (n_handles >= 1) {
+        uv_close((uv_handle_t *)&s->idle, server_handle_close_cb);
+    }
+    if (n_handles >= 2) {
+        uv_close((uv_handle_t *)&s->pipe, server_handle_close_cb);
+    }
+    if (n_handles == 0 && s->n_conns == 0 && s->close_cb != NULL) {
+        /* Never started: no handle to wait for. */
+        s->close_cb = NULL;
+        cb(s);
     }
 }

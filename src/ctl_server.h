@@ -9,7 +9,9 @@
  * Requests are handled asynchronously. For each validated request the
  * `request` callback receives a `struct ctl_request *`; the handler answers
  * later, from any loop callback, with ctl_reply() (final line) or a series
- * of ctl_stream() lines and then ctl_reply() or ctl_end(). Exactly one
+ * of ctl_stream() lines and then ctl_reply() or ctl_end(). The request
+ * callback is never called from inside these functions: a line that waited
+ * behind a finished request is served from a later loop iteration. Exactly one
  * ctl_reply() or ctl_end() finishes a request and frees it. If the client
  * goes away first (or the server closes), the `cancel` callback tells the
  * handler, the request stays valid, and finishing it just frees it. A
@@ -85,6 +87,7 @@ struct ctl_server
 {
     uv_loop_t *loop;
     uv_pipe_t pipe;
+    uv_idle_t idle; /* serves lines that waited behind a finished request */
     struct ctl_server_cbs cbs;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     char group[CFG_NAME_MAX];
@@ -94,7 +97,7 @@ struct ctl_server
     uid_t self_uid;
     bool started;     /* bound: the socket file is ours to remove */
     bool closing;
-    bool pipe_closed;
+    unsigned n_handles; /* own handles (pipe, idle) not yet closed */
     struct ctl_conn *conns; /* doubly linked list of clients */
     unsigned n_conns;
     unsigned long n_requests; /* counters, for logs and tests */

@@ -154,8 +154,8 @@ static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
      * every column but the last. */
     int fixed = w_id + w_term + w_ci + w_ai + 9 + 7 + 5 + 5 + 9 * 2;
     int room = VIPCTL_COLUMNS - fixed;
-    w_name = imin(w_name, imax(8, room / 3));
-    w_addr = imin(w_addr, imax(8, room - w_name - 2));
+    w_name = imin(w_name, imax(4, room / 3));
+    w_addr = imin(w_addr, imax(4, room - w_name - 2));
 
     fprintf(out, "\n%*s  ", w_id, "ID");
     cell(out, "NAME", w_name, NULL, false, false);
@@ -240,7 +240,7 @@ static void render_priorities(FILE *out, const struct vip_status *st,
     if (total == 0) {
         return;
     }
-    w_node = imin(w_node, 40);
+    w_node = imin(w_node, 30); /* 30 + 40 + PRIORITY, ELIGIBLE: 92 */
     w_inst = imin(w_inst, 40);
     fprintf(out, "\n");
     cell(out, "NODE", w_node, NULL, false, false);
@@ -325,7 +325,7 @@ void vipctl_render_status(FILE *out, const struct vip_status *st,
 void vipctl_render_events_header(FILE *out, bool colour)
 {
     (void)colour;
-    fprintf(out, "%-19s  %6s  %8s  %-11s  %-6s  %s\n", "TIME", "TERM",
+    fprintf(out, "%-19s  %6s  %8s  %-11s  %-4s  %s\n", "TIME", "TERM",
             "INDEX", "KIND", "NODE", "TEXT");
 }
 
@@ -342,14 +342,16 @@ void vipctl_render_event(FILE *out, const struct vip_event *ev, bool colour)
     } else {
         snprintf(node, sizeof node, "-");
     }
-    /* TIME 19, TERM 6, INDEX 8 (wider numbers shift the row), KIND 11,
-     * NODE 6, and the text gets what is left of the line. */
+    /* TIME 19, TERM 6, INDEX 8, KIND 11, NODE 4 (wider numbers shift the
+     * row), and the text gets what is left of the line. */
     int used = fprintf(out, "%-19s  %6" PRIu64 "  %8" PRIu64 "  ",
                        vipctl_format_time(ev->time_ms, when, sizeof when),
                        ev->term, ev->index);
     cell(out, vip_event_kind_name(ev->kind), 11, col, colour, false);
-    cell(out, node, 6, NULL, colour, false);
-    cell(out, ev->text, imax(10, VIPCTL_COLUMNS - used - 11 - 2 - 6 - 2),
-         NULL, colour, true);
+    int w_node = imax(4, (int)strlen(node)); /* ids are never cut */
+    cell(out, node, w_node, NULL, colour, false);
+    cell(out, ev->text,
+         imax(10, VIPCTL_COLUMNS - used - 11 - 2 - w_node - 2), NULL, colour,
+         true);
     fputc('\n', out);
 }

@@ -6,7 +6,12 @@
  * {"cmd":...,"args":{...},"uid":N}.
  *
  *   fake_daemon -s SOCKET [-r RECORD] [-R READYFILE] [--not-holder]
- *               [--group NAME] [--mode OCTAL] [--follow-count N]
+ *               [--group NAME] [--mode OCTAL] [--follow-count N] [--long]
+ *
+ * --long makes every name, address and text as long as the model allows,
+ * and ids, terms and indexes as long as real clusters get (10-digit ids
+ * derived from IPv4 addresses, 10-digit indexes), to check that vipctl's
+ * tables still fit 100 columns.
  *
  * READYFILE is created once the socket listens. SIGTERM/SIGINT close
  * everything; the exit status is 0 only if uv_loop_close() returned 0. */
@@ -42,6 +47,7 @@ struct fake
     uv_signal_t sigint;
     const char *record;
     bool holds;
+    bool long_names;
     int follow_count;
     struct fake_req *reqs; /* requests whose timer is open */
 };
@@ -75,27 +81,55 @@ static void fake_status(const struct fake *f, struct vip_status *st)
         n->commit_index = i == 2 ? 100 : 120;
         n->applied_index = i == 1 ? 119 : n->commit_index;
         n->reachable = i != 2;
-        struct vip_status_check *c = vip_status_add_check(n, "chk_haproxy");
+        if (f->long_names) {
+            n->id = 4000000000u + (uint64_t)i; /* 10 digits */
+            memset(n->name, 'n', sizeof n->name - 1);
+            n->name[sizeof n->name - 1] = '\0';
+            n->name[0] = (char)('1' + i);
+            memset(n->address, 'a', sizeof n->address - 1);
+            n->address[sizeof n->address - 1] = '\0';
+            n->term = 999999;                              /* realistic */
+            n->commit_index = n->applied_index = 9999999999u; /* maxima */
+        }
+        struct vip_status_check *c = vip_status_add_check(
+            n, f->long_names ? "chk_0123456789012345678901234567890123456789"
+                               "01234567890123456789"
+                             : "chk_haproxy");
         if (c != NULL) {
             c->state = i == 2 ? VIP_CHECK_FAIL : VIP_CHECK_OK;
             c->value = i == 2 ? 0 : 1;
             c->changed_ms = t0 + 1000 * i;
         }
-        struct vip_status_priority *p = vip_status_add_priority(n, "VI_1");
+        struct vip_status_priority *p = vip_status_add_priority(
+            n, f->long_names ? "VI_012345678901234567890123456789012345678901"
+                               "234567890123456789"
+                             : "VI_1");
         if (p != NULL) {
             p->priority = 100 - 10 * i - (i == 2 ? 20 : 0);
             p->eligible = i != 2;
         }
+    }
+    if (st->n_nodes == 3) {
+        st->leader_id = st->nodes[0].id;
+        st->node_id = st->nodes[f->holds ? 0 : 1].id;
     }
     struct vip_status_instance *in = vip_status_add_instance(st);
     if (in != NULL) {
         vip_status_copy(in->name, sizeof in->name, "VI_1");
         vip_status_add_vip(in, "10.0.0.100/24");
         vip_status_add_vip(in, "fd00::100/64");
-        in->holder_id = 1;
+        in->holder_id = st->nodes[0].id;
         in->since_ms = t0 + 5000;
         vip_status_copy(in->reason, sizeof in->reason,
                         "n1 became leader in term 7 (highest priority 100)");
+        if (f->long_names) {
+            memset(in->name, 'i', sizeof in->name - 1);
+            memset(in->reason, 'r', sizeof in->reason - 1);
+            for (int v = 0; v < 12; v++) {
+                vip_status_add_vip(in, "fd00:1234:5678:9abc:def0:1234:5678:"
+                                       "9abc/128");
+            }
+        }
     }
 }
 
@@ -119,11 +153,17 @@ static void fake_event(struct vip_event *ev, uint64_t index)
     vip_status_copy(ev->text, sizeof ev->text, texts[k]);
 }
 
-static json_t *fake_events(uint64_t first, size_t n)
+static json_t *fake_events(const struct fake *f, uint64_t first, size_t n)
 {
     struct vip_event ev[8];
     for (size_t i = 0; i < n && i < 8; i++) {
         fake_event(&ev[i], first + i);
+        if (f->long_names) {
+            ev[i].index += 9999999990u;
+            ev[i].term = 999999;
+            ev[i].node_id += 4000000000u;
+            memset(ev[i].text, 't', sizeof ev[i].text - 1);
+        }
     }
     return status_json_events_encode(ev, n < 8 ? n : 8);
 }
@@ -297,7 +337,7 @@ static bool fake_step(struct fake_req *r)
     case CTL_CMD_EVENTS: {
         if (!arg_bool(a, "follow")) {
             json_t *reply = ctl_reply_ok_new();
-            json_object_set_new(reply, "events", fake_events(1, 5));
+            json_object_set_new(reply, "events", fake_events(f, 1, 5));
             finish(r, reply);
             return false;
         }
@@ -308,9 +348,9 @@ static bool fake_step(struct fake_req *r)
         }
         json_t *line = ctl_reply_ok_new();
         json_object_set_new(line, "events",
-                            r->step == 0 ? fake_events(1, 5)
-                                         : fake_events(5 + (uint64_t)r->step,
-                                                       1));
+                            r->step == 0
+                                ? fake_events(f, 1, 5)
+                                : fake_events(f, 5 + (uint64_t)r->step, 1));
         stream(r, line);
         return r->req != NULL;
     }
@@ -398,6 +438,7 @@ int main(int argc, char **argv)
         {"group", required_argument, NULL, 'g'},
         {"mode", required_argument, NULL, 'm'},
         {"follow-count", required_argument, NULL, 'F'},
+        {"long", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     struct fake f = {.holds = true, .follow_count = 2};
@@ -429,6 +470,9 @@ int main(int argc, char **argv)
             break;
         case 'F':
             f.follow_count = atoi(optarg);
+            break;
+        case 'L':
+            f.long_names = true;
             break;
         default:
             fprintf(stderr, "usage: fake_daemon -s SOCKET [options]\n");

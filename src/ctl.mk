@@ -32,3 +32,7 @@ tests_integration_test_ctl_server_SOURCES = tests/integration/test_ctl_server.c
 tests_integration_test_ctl_server_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_ctl_server_LDADD = $(TEST_LDADD)
 TESTS += tests/integration/test_ctl_server
+
+# vipctl end to end against fake_daemon; credentials checks (root only).
+TESTS += tests/cli/test_vipctl.sh tests/cli/test_ctl_peercred.sh
+EXTRA_DIST += tests/cli/test_vipctl.sh tests/cli/test_ctl_peercred.sh

@@ -29,6 +29,7 @@ struct ctl_conn
     bool close_after_write;  /* close once the queued lines are written */
     bool dispatching;        /* inside conn_dispatch(): no recursion */
     bool needs_dispatch;     /* serve waiting lines from the idle handle */
+    bool refused;            /* credentials refused: answer, then close */
 };
 
 struct ctl_request
@@ -425,6 +426,17 @@ static void conn_read_cb(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
         free(buf->base); /* after an error line, input is discarded */
         return;
     }
+    if (c->refused) {
+        /* Its request arrived: the refusal line is (being) written; close
+         * after it. Closing before the client has sent would break its
+         * send() with EPIPE instead of showing the refusal. */
+        free(buf->base);
+        c->close_after_write = true;
+        if (c->n_writes == 0) {
+            conn_close(c);
+        }
+        return;
+    }
     int rv = ctl_linebuf_push(&c->lb, buf->base, (size_t)n);
     free(buf->base);
     if (rv == VIP_ERANGE) {
@@ -509,7 +521,7 @@ static void server_refuse(struct ctl_conn *c)
     vip_warn("control: refused pid %ld uid %ld gid %ld: %s",
              (long)c->peer.pid, (long)c->peer.uid, (long)c->peer.gid, msg);
     conn_write_error(c, -EACCES, msg);
-    c->close_after_write = true;
+    c->refused = true; /* closed once the client sends or goes away */
 }
 
 static void server_connection_cb(uv_stream_t *listener, int status)

@@ -220,7 +220,14 @@ static int request(struct vipctl *ctx, const struct vipctl_cmd *cmd,
     }
     rv = vipctl_client_send(&cl, c, args);
     if (rv != 0) {
-        fprintf(stderr, "vipctl %s: %s\n", cmd->name, cl.errmsg);
+        /* The daemon may have answered and closed before reading (a
+         * refused client): its line says more than EPIPE. */
+        if (vipctl_client_recv(&cl, &info, 1000) == 0 && !info.ok) {
+            print_daemon_error(cmd, &info);
+            json_decref(info.obj);
+        } else {
+            fprintf(stderr, "vipctl %s: %s\n", cmd->name, cl.errmsg);
+        }
         vipctl_client_close(&cl);
         return EXIT_DAEMON;
     }

@@ -77,7 +77,7 @@ as "$nobody" "$nogroup" --clear-groups -s "$T/closed/vipd.sock" status
 start_fake grp --group nogroup
 G=$T/grp/vipd.sock
 [ "$(stat -c '%a %g' "$G")" = "660 $nogroup" ] || bad "group socket: $(stat -c '%a %g' "$G")"
-as "$nobody" "$nogroup" --clear-groups -s "$G" status
+as "$nobody" "$nogroup" --clear-groups -s "$G" maintenance on
 [ $rc = 0 ] && ok "primary group member served" || { bad "primary group: exit $rc"; cat "$T/err"; }
 as "$nobody" 100 --groups="$nogroup" -s "$G" status
 [ $rc = 0 ] && ok "supplementary group member served" || { bad "supplementary: exit $rc"; cat "$T/err"; }

@@ -1,9 +1,11 @@
-/* fake_daemon: the control socket of vipd without Raft, for testing vipctl
- * end to end. Runs the real ctl_server on a libuv loop, answers every
- * command from canned data (a three-node cluster: n1 leader and holder,
- * n2 follower, n3 unreachable), always asynchronously (from a timer), and
- * appends each validated request to a record file as one JSON line
- * {"cmd":...,"args":{...},"uid":N}.
+/* fake_daemon: the control side of vipd without Raft, for testing vipctl
+ * end to end. Runs the real ctl_service (and so ctl_server) on a libuv
+ * loop with a fake `struct ctl_backend`: canned data (a three-node cluster:
+ * n1 leader and holder, n2 follower, n3 unreachable), operations answered
+ * asynchronously from timers, and each operation appended to a record file
+ * as one JSON line {"cmd":...,"args":{...},"uid":N}. `events --follow`
+ * clients get the 5-event backlog, then N published events (every 20 ms),
+ * then the end of the stream (ctl_service_end_follow()).
  *
  *   fake_daemon -s SOCKET [-r RECORD] [-R READYFILE] [--not-holder]
  *               [--group NAME] [--mode OCTAL] [--follow-count N] [--long]
@@ -21,35 +23,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/ctl_server.h"
+#include "src/ctl_service.h"
 #include "src/status_json.h"
 #include "vipd/log.h"
 
 struct fake;
 
-/* One request being answered, step by step, from a timer. */
-struct fake_req
+/* One operation being answered, step by step, from a timer. */
+struct fake_op
 {
     uv_timer_t timer;
     struct fake *f;
-    struct ctl_request *req; /* NULL once finished */
+    struct ctl_op *op;
     enum ctl_cmd cmd;
-    json_t *args;
+    char arg[CTL_MAX_ARG + 1]; /* peer or node; empty if none */
+    bool flag;                 /* force or on */
     int step;
-    struct fake_req *next;
+    struct fake_op *next;
 };
 
 struct fake
 {
     uv_loop_t loop;
-    struct ctl_server server;
+    struct ctl_service svc;
     uv_signal_t sigterm;
     uv_signal_t sigint;
+    uv_timer_t ticker; /* publishes events while someone follows */
     const char *record;
     bool holds;
     bool long_names;
     int follow_count;
-    struct fake_req *reqs; /* requests whose timer is open */
+    int published;
+    struct fake_op *ops; /* operations whose timer is open */
 };
 
 /****** Canned data ******/
@@ -153,49 +158,74 @@ static void fake_event(struct vip_event *ev, uint64_t index)
     vip_status_copy(ev->text, sizeof ev->text, texts[k]);
 }
 
-static json_t *fake_events(const struct fake *f, uint64_t first, size_t n)
+/****** The backend ******/
+
+static int fake_backend_status(void *data, struct vip_status *st)
 {
-    struct vip_event ev[8];
-    for (size_t i = 0; i < n && i < 8; i++) {
-        fake_event(&ev[i], first + i);
-        if (f->long_names) {
-            ev[i].index += 9999999990u;
-            ev[i].term = 999999;
-            ev[i].node_id += 4000000000u;
-            memset(ev[i].text, 't', sizeof ev[i].text - 1);
+    vip_status_free(st);
+    fake_status(data, st);
+    return st->n_nodes == 3 ? 0 : VIP_ENOMEM;
+}
+
+static void fake_fill_event(const struct fake *f, struct vip_event *ev,
+                            uint64_t index)
+{
+    fake_event(ev, index);
+    if (f->long_names) {
+        ev->index += 9999999990u;
+        ev->term = 999999;
+        ev->node_id += 4000000000u;
+        memset(ev->text, 't', sizeof ev->text - 1);
+        ev->text[sizeof ev->text - 1] = '\0';
+    }
+}
+
+static int fake_backend_events(void *data, struct vip_event_list *list)
+{
+    for (uint64_t i = 1; i <= 5; i++) {
+        struct vip_event *ev = vip_event_list_add(list);
+        if (ev == NULL) {
+            return VIP_ENOMEM;
         }
+        fake_fill_event(data, ev, i);
     }
-    return status_json_events_encode(ev, n < 8 ? n : 8);
+    return 0;
 }
 
-/****** Answers ******/
-
-static json_t *ok_message(const char *msg)
+static void fake_ticker_cb(uv_timer_t *t)
 {
-    json_t *r = ctl_reply_ok_new();
-    if (r != NULL) {
-        json_object_set_new(r, "message", json_string(msg));
+    struct fake *f = t->data;
+    struct vip_event ev;
+
+    if (f->svc.n_followers == 0) {
+        return;
     }
-    return r;
+    fake_fill_event(f, &ev, 6 + (uint64_t)f->published);
+    ctl_service_event(&f->svc, &ev);
+    if (++f->published >= f->follow_count) {
+        f->published = 0;
+        ctl_service_end_follow(&f->svc);
+    }
 }
 
-static const char *arg_str(json_t *args, const char *key)
+static void fake_record(struct fake *f, const struct ctl_op *op,
+                        const char *cmd, json_t *args)
 {
-    json_t *v = json_object_get(args, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static bool arg_bool(json_t *args, const char *key)
-{
-    return json_is_true(json_object_get(args, key));
+    FILE *out = f->record != NULL ? fopen(f->record, "a") : NULL;
+    if (out != NULL) {
+        json_t *line = json_pack("{sssOsI}", "cmd", cmd, "args", args, "uid",
+                                 (json_int_t)ctl_op_peer(op)->uid);
+        json_dumpf(line, out, JSON_COMPACT);
+        fputc('\n', out);
+        json_decref(line);
+        fclose(out);
+    }
+    json_decref(args);
 }
 
 /* Node 1, 2 or 3 by id or name; 0 if unknown. */
 static int node_ref(const char *s)
 {
-    if (s == NULL) {
-        return 0;
-    }
     if (s[0] == 'n') {
         s++;
     }
@@ -204,228 +234,189 @@ static int node_ref(const char *s)
                                                          : 0;
 }
 
-static void fake_req_close_cb(uv_handle_t *h)
+static void fake_op_close_cb(uv_handle_t *h)
 {
-    struct fake_req *r = h->data;
-    json_decref(r->args);
-    free(r);
+    free(h->data);
 }
 
-static void fake_req_done(struct fake_req *r)
+/* Finish @o's operation and release @o. */
+static void fake_op_done(struct fake_op *o, int rv, const char *msg)
 {
-    struct fake_req **p = &r->f->reqs;
-    while (*p != r) {
+    struct fake_op **p = &o->f->ops;
+    while (*p != o) {
         p = &(*p)->next;
     }
-    *p = r->next;
-    r->req = NULL;
-    uv_close((uv_handle_t *)&r->timer, fake_req_close_cb);
+    *p = o->next;
+    ctl_op_done(o->op, rv, msg);
+    uv_close((uv_handle_t *)&o->timer, fake_op_close_cb);
 }
 
-/* Finish with @reply (stolen) and release @r. */
-static void finish(struct fake_req *r, json_t *reply)
+/* One step of @o; returns true when more steps follow. */
+static bool fake_step(struct fake_op *o)
 {
-    ctl_reply(r->req, reply);
-    fake_req_done(r);
-}
+    char msg[512];
 
-static void finish_error(struct fake_req *r, int code, const char *msg)
-{
-    finish(r, ctl_reply_error_new(code, msg));
-}
-
-static void stream(struct fake_req *r, json_t *line)
-{
-    if (ctl_stream(r->req, line) != 0) {
-        ctl_end(r->req);
-        fake_req_done(r);
-    }
-}
-
-/* One step of @r; returns true when more steps follow. */
-static bool fake_step(struct fake_req *r)
-{
-    struct fake *f = r->f;
-    json_t *a = r->args;
-    char msg[256];
-
-    switch (r->cmd) {
-    case CTL_CMD_STATUS: {
-        struct vip_status st;
-        fake_status(f, &st);
-        json_t *reply = ctl_reply_ok_new();
-        json_object_set_new(reply, "status", status_json_encode(&st));
-        vip_status_free(&st);
-        finish(r, reply);
+    if (ctl_op_cancelled(o->op)) {
+        fprintf(stderr, "fake_daemon: request cancelled\n");
+        fake_op_done(o, -ECANCELED, NULL);
         return false;
     }
-    case CTL_CMD_JOIN: {
-        const char *peer = arg_str(a, "peer");
-        if (r->step == 1 && strcmp(peer, "bad-key") == 0) {
+    switch (o->cmd) {
+    case CTL_CMD_JOIN:
+        if (o->step == 1 && strcmp(o->arg, "bad-key") == 0) {
             snprintf(msg, sizeof msg,
-                     "%s rejected our cluster key (check secret_file)", peer);
-            finish_error(r, VIP_EAUTH, msg);
+                     "%s rejected our cluster key (check secret_file)", o->arg);
+            fake_op_done(o, VIP_EAUTH, msg);
             return false;
         }
-        if (r->step == 1 && strcmp(peer, "unreachable") == 0) {
-            snprintf(msg, sizeof msg, "no answer from %s", peer);
-            finish_error(r, VIP_ETIMEDOUT, msg);
+        if (o->step == 1 && strcmp(o->arg, "unreachable") == 0) {
+            snprintf(msg, sizeof msg, "no answer from %s", o->arg);
+            fake_op_done(o, VIP_ETIMEDOUT, msg);
             return false;
         }
-        if (r->step < 3) {
-            if (r->step == 0) {
-                snprintf(msg, sizeof msg, "contacting %s", peer);
-            } else {
-                snprintf(msg, sizeof msg, "%s",
-                         r->step == 1 ? "added as spare, catching up the log"
-                                      : "promoted to voter");
-            }
-            json_t *line = ctl_reply_ok_new();
-            json_object_set_new(line, "progress", json_string(msg));
-            stream(r, line);
-            return r->req != NULL;
+        if (o->step == 1 && strcmp(o->arg, "slow") == 0) {
+            return true; /* until the client gives up */
+        }
+        if (o->step == 0) {
+            snprintf(msg, sizeof msg, "contacting %s", o->arg);
+            ctl_op_progress(o->op, msg);
+            return true;
+        }
+        if (o->step < 3) {
+            ctl_op_progress(o->op, o->step == 1
+                                       ? "added as spare, catching up the log"
+                                       : "promoted to voter");
+            return true;
         }
         snprintf(msg, sizeof msg, "joined the cluster through %s as node 4",
-                 peer);
-        finish(r, ok_message(msg));
+                 o->arg);
+        fake_op_done(o, 0, msg);
         return false;
-    }
     case CTL_CMD_LEAVE:
-        if (!arg_bool(a, "force")) {
-            finish_error(r, -EBUSY,
+        if (!o->flag) {
+            fake_op_done(o, -EBUSY,
                          "leaving would break quorum (1 of 3 voters "
                          "reachable after it); use --force");
         } else {
-            finish(r, ok_message("left the cluster"));
+            fake_op_done(o, 0, "left the cluster");
         }
         return false;
     case CTL_CMD_REMOVE: {
-        int n = node_ref(arg_str(a, "node"));
+        int n = node_ref(o->arg);
         if (n == 0) {
-            snprintf(msg, sizeof msg, "no node '%s'", arg_str(a, "node"));
-            finish_error(r, VIP_ENOENT, msg);
-        } else if (n != 3 && !arg_bool(a, "force")) {
+            snprintf(msg, sizeof msg, "no node '%s'", o->arg);
+            fake_op_done(o, VIP_ENOENT, msg);
+        } else if (n != 3 && !o->flag) {
             snprintf(msg, sizeof msg,
                      "node %d is reachable; run `vipctl leave` on it, or "
                      "use --force",
                      n);
-            finish_error(r, -EBUSY, msg);
+            fake_op_done(o, -EBUSY, msg);
         } else {
             snprintf(msg, sizeof msg, "removed node %d", n);
-            finish(r, ok_message(msg));
+            fake_op_done(o, 0, msg);
         }
         return false;
     }
     case CTL_CMD_TRANSFER: {
-        const char *node = arg_str(a, "node");
-        int n = node != NULL ? node_ref(node) : 2;
+        int n = o->arg[0] != '\0' ? node_ref(o->arg) : 2;
         if (n == 0) {
-            snprintf(msg, sizeof msg, "no node '%s'", node);
-            finish_error(r, VIP_ENOENT, msg);
+            snprintf(msg, sizeof msg, "no node '%s'", o->arg);
+            fake_op_done(o, VIP_ENOENT, msg);
         } else if (n == 3) {
-            finish_error(r, VIP_EINVAL, "node 3 (n3) is not reachable");
+            fake_op_done(o, VIP_EINVAL, "node 3 (n3) is not reachable");
+        } else if (!o->f->holds) {
+            ctl_op_set_leader(o->op, "n1 (10.0.0.11:5405)");
+            fake_op_done(o, VIP_ENOTLEADER, NULL);
         } else {
             snprintf(msg, sizeof msg, "transferring the VIPs to node %d", n);
-            finish(r, ok_message(msg));
+            fake_op_done(o, 0, msg);
         }
         return false;
     }
     case CTL_CMD_MAINTENANCE:
-        finish(r, ok_message(arg_bool(a, "on") ? "maintenance on"
-                                               : "maintenance off"));
+        fake_op_done(o, 0, o->flag ? "maintenance on" : "maintenance off");
         return false;
-    case CTL_CMD_EVENTS: {
-        if (!arg_bool(a, "follow")) {
-            json_t *reply = ctl_reply_ok_new();
-            json_object_set_new(reply, "events", fake_events(f, 1, 5));
-            finish(r, reply);
-            return false;
-        }
-        if (r->step > f->follow_count) {
-            ctl_end(r->req);
-            fake_req_done(r);
-            return false;
-        }
-        json_t *line = ctl_reply_ok_new();
-        json_object_set_new(line, "events",
-                            r->step == 0
-                                ? fake_events(f, 1, 5)
-                                : fake_events(f, 5 + (uint64_t)r->step, 1));
-        stream(r, line);
-        return r->req != NULL;
-    }
     default:
-        finish_error(r, VIP_EINVAL, "unknown command");
+        fake_op_done(o, VIP_EINVAL, "unexpected command");
         return false;
     }
 }
 
 static void fake_timer_cb(uv_timer_t *t)
 {
-    struct fake_req *r = t->data;
-    if (fake_step(r)) {
-        r->step++;
-        uv_timer_start(&r->timer, fake_timer_cb, 20, 0);
+    struct fake_op *o = t->data;
+    if (fake_step(o)) {
+        o->step++;
+        uv_timer_start(&o->timer, fake_timer_cb, 20, 0);
     }
 }
 
-static void fake_record(struct fake *f, struct ctl_request *req,
-                        const char *name, json_t *args)
+/* Record the operation and answer it from a timer. */
+static int fake_start(struct fake *f, struct ctl_op *op, enum ctl_cmd cmd,
+                      const char *arg, bool flag, json_t *args)
 {
-    if (f->record == NULL) {
-        return;
+    struct fake_op *o = calloc(1, sizeof *o);
+
+    fake_record(f, op, ctl_cmd_name(cmd), args);
+    if (o == NULL) {
+        return VIP_ENOMEM;
     }
-    FILE *out = fopen(f->record, "a");
-    if (out == NULL) {
-        return;
-    }
-    json_t *line = json_pack("{sssOsI}", "cmd", name, "args", args, "uid",
-                             (json_int_t)ctl_request_peer(req)->uid);
-    json_dumpf(line, out, JSON_COMPACT);
-    fputc('\n', out);
-    json_decref(line);
-    fclose(out);
+    o->f = f;
+    o->op = op;
+    o->cmd = cmd;
+    o->flag = flag;
+    vip_status_copy(o->arg, sizeof o->arg, arg != NULL ? arg : "");
+    uv_timer_init(&f->loop, &o->timer);
+    o->timer.data = o;
+    o->next = f->ops;
+    f->ops = o;
+    uv_timer_start(&o->timer, fake_timer_cb, 5, 0);
+    return 0;
 }
 
-static void fake_request(void *data, struct ctl_request *req,
-                         enum ctl_cmd cmd, const char *name, json_t *args)
+static int fake_join(void *data, struct ctl_op *op, const char *peer)
 {
-    struct fake *f = data;
-    struct fake_req *r = calloc(1, sizeof *r);
-
-    fake_record(f, req, name, args);
-    if (r == NULL) {
-        ctl_reply_error(req, VIP_ENOMEM, NULL);
-        return;
-    }
-    r->f = f;
-    r->req = req;
-    r->cmd = cmd;
-    r->args = json_incref(args);
-    ctl_request_set_data(req, r);
-    uv_timer_init(&f->loop, &r->timer);
-    r->timer.data = r;
-    r->next = f->reqs;
-    f->reqs = r;
-    uv_timer_start(&r->timer, fake_timer_cb, 5, 0);
+    return fake_start(data, op, CTL_CMD_JOIN, peer, false,
+                      json_pack("{ss}", "peer", peer));
 }
 
-static void fake_cancel(void *data, struct ctl_request *req)
+static int fake_leave(void *data, struct ctl_op *op, bool force)
 {
-    struct fake_req *r = ctl_request_data(req);
-    (void)data;
-    fprintf(stderr, "fake_daemon: request cancelled\n");
-    ctl_end(req);
-    fake_req_done(r);
+    return fake_start(data, op, CTL_CMD_LEAVE, NULL, force,
+                      json_pack("{sb}", "force", force));
+}
+
+static int fake_remove(void *data, struct ctl_op *op, const char *node,
+                       bool force)
+{
+    return fake_start(data, op, CTL_CMD_REMOVE, node, force,
+                      json_pack("{sssb}", "node", node, "force", force));
+}
+
+static int fake_transfer(void *data, struct ctl_op *op, const char *node)
+{
+    return fake_start(data, op, CTL_CMD_TRANSFER, node, false,
+                      node != NULL ? json_pack("{ss}", "node", node)
+                                   : json_object());
+}
+
+static int fake_maintenance(void *data, struct ctl_op *op, bool on)
+{
+    return fake_start(data, op, CTL_CMD_MAINTENANCE, NULL, on,
+                      json_pack("{sb}", "on", on));
 }
 
 static void fake_signal_cb(uv_signal_t *sig, int signum)
 {
     struct fake *f = sig->data;
     (void)signum;
-    ctl_server_close(&f->server, NULL); /* cancels pending requests */
+    /* Ends follow streams; running operations are cancelled and finish
+     * at their next step. */
+    ctl_service_close(&f->svc, NULL);
     uv_close((uv_handle_t *)&f->sigterm, NULL);
     uv_close((uv_handle_t *)&f->sigint, NULL);
+    uv_close((uv_handle_t *)&f->ticker, NULL);
 }
 
 int main(int argc, char **argv)
@@ -443,8 +434,16 @@ int main(int argc, char **argv)
     };
     struct fake f = {.holds = true, .follow_count = 2};
     struct ctl_server_opts opts = {.path = NULL};
-    struct ctl_server_cbs cbs = {
-        .data = &f, .request = fake_request, .cancel = fake_cancel};
+    struct ctl_backend backend = {
+        .data = &f,
+        .status = fake_backend_status,
+        .events = fake_backend_events,
+        .join = fake_join,
+        .leave = fake_leave,
+        .remove = fake_remove,
+        .transfer = fake_transfer,
+        .maintenance = fake_maintenance,
+    };
     const char *ready = NULL;
     int c;
 
@@ -469,7 +468,7 @@ int main(int argc, char **argv)
             opts.mode = (unsigned)strtoul(optarg, NULL, 8);
             break;
         case 'F':
-            f.follow_count = atoi(optarg);
+            f.follow_count = atoi(optarg) > 0 ? atoi(optarg) : 1;
             break;
         case 'L':
             f.long_names = true;
@@ -481,19 +480,21 @@ int main(int argc, char **argv)
     }
     vip_log_level = LOG_INFO;
     uv_loop_init(&f.loop);
-    if (ctl_server_init(&f.server, &f.loop, &opts, &cbs) != 0 ||
-        ctl_server_start(&f.server) != 0) {
-        fprintf(stderr, "fake_daemon: %s\n", f.server.errmsg);
-        ctl_server_close(&f.server, NULL);
+    if (ctl_service_init(&f.svc, &f.loop, &opts, &backend) != 0 ||
+        ctl_service_start(&f.svc) != 0) {
+        fprintf(stderr, "fake_daemon: %s\n", f.svc.server.errmsg);
+        ctl_service_close(&f.svc, NULL);
         uv_run(&f.loop, UV_RUN_DEFAULT);
         uv_loop_close(&f.loop);
         return 1;
     }
     uv_signal_init(&f.loop, &f.sigterm);
     uv_signal_init(&f.loop, &f.sigint);
-    f.sigterm.data = f.sigint.data = &f;
+    uv_timer_init(&f.loop, &f.ticker);
+    f.sigterm.data = f.sigint.data = f.ticker.data = &f;
     uv_signal_start(&f.sigterm, fake_signal_cb, SIGTERM);
     uv_signal_start(&f.sigint, fake_signal_cb, SIGINT);
+    uv_timer_start(&f.ticker, fake_ticker_cb, 20, 20);
     if (ready != NULL) {
         FILE *r = fopen(ready, "w");
         if (r != NULL) {
@@ -506,8 +507,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "fake_daemon: uv_loop_close: %s\n", uv_strerror(rv));
         return 1;
     }
+    if (f.svc.n_ops != 0) {
+        fprintf(stderr, "fake_daemon: %u operations never finished\n",
+                f.svc.n_ops);
+        return 1;
+    }
     fprintf(stderr, "fake_daemon: clean exit, %lu requests, %lu refused, "
                     "%lu bad\n",
-            f.server.n_requests, f.server.n_refused, f.server.n_bad);
+            f.svc.server.n_requests, f.svc.server.n_refused,
+            f.svc.server.n_bad);
     return 0;
 }

@@ -37,3 +37,4 @@ TESTS += tests/integration/test_ctl_server
 # vipctl end to end against fake_daemon; credentials checks (root only).
 TESTS += tests/cli/test_vipctl.sh tests/cli/test_ctl_peercred.sh
 EXTRA_DIST += tests/cli/test_vipctl.sh tests/cli/test_ctl_peercred.sh
+EXTRA_DIST += docs/control-protocol.md

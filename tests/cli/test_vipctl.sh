@@ -256,6 +256,19 @@ run 0 "daemon alive after abuse" -s "$S" status
 for _ in $(seq 50); do grep -q "request cancelled" "$T/a.log" && break; sleep 0.05; done
 has "request cancelled" "$T/a.log" "disconnect mid-request cancels"
 
+# ---- bash completion (deploy/vipctl.bash-completion) ----
+SRC=${VIPD_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+complete_words() { # socket words...: the completions for the last word
+    PATH=$B:$PATH bash -c 'source "$1"; shift; COMP_WORDS=("$@")
+        COMP_CWORD=$(($# - 1)); _vipctl; echo "${COMPREPLY[*]}"' _ \
+        "$SRC/deploy/vipctl.bash-completion" "$@"
+}
+[ "$(complete_words vipctl ma)" = maintenance ] || bad "completion: commands"
+[ "$(complete_words vipctl events --f)" = --follow ] || bad "completion: options"
+got=$(complete_words vipctl -s "$S" remove "")
+[ "$got" = "n1 1 n2 2 n3 3" ] && ok "completion: node names from the daemon" ||
+    bad "completion: nodes '$got'"
+
 # ---- clean exit: uv_loop_close() == 0, socket removed ----
 kill -TERM "$pid_a"; wait "$pid_a"; st=$?
 [ $st = 0 ] && ok "fake_daemon exits cleanly" || { bad "fake_daemon exit $st"; cat "$T/a.log"; }

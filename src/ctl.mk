@@ -38,3 +38,8 @@ TESTS += tests/integration/test_ctl_server
 TESTS += tests/cli/test_vipctl.sh tests/cli/test_ctl_peercred.sh
 EXTRA_DIST += tests/cli/test_vipctl.sh tests/cli/test_ctl_peercred.sh
 EXTRA_DIST += docs/control-protocol.md
+
+# The issue's scenario against real vipd nodes in namespaces (skips until
+# the daemon can run a cluster).
+TESTS += tests/netns/ctl_cluster.sh
+EXTRA_DIST += tests/netns/ctl_cluster.sh

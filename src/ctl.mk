@@ -43,3 +43,9 @@ EXTRA_DIST += docs/control-protocol.md
 # the daemon can run a cluster).
 TESTS += tests/netns/ctl_cluster.sh
 EXTRA_DIST += tests/netns/ctl_cluster.sh
+
+check_PROGRAMS += tests/integration/test_ctl_service
+tests_integration_test_ctl_service_SOURCES = tests/integration/test_ctl_service.c
+tests_integration_test_ctl_service_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_ctl_service_LDADD = $(TEST_LDADD)
+TESTS += tests/integration/test_ctl_service

@@ -114,8 +114,8 @@ int ctl_linebuf_next(struct ctl_linebuf *lb, char **line, size_t *len)
     size_t pending = lb->len - lb->start;
     size_t from = lb->scanned;
     char *base = lb->buf + lb->start;
-    char *nl = pending > from ? memchr(base + from, '\n', pending - from)
-                              : NULL;
+    char *nl =
+        pending > from ? memchr(base + from, '\n', pending - from) : NULL;
 
     if (nl == NULL) {
         lb->scanned = pending;
@@ -135,14 +135,14 @@ int ctl_linebuf_next(struct ctl_linebuf *lb, char **line, size_t *len)
 
 /****** Requests ******/
 
-static int proto_check_args(const struct ctl_cmd_spec *spec, json_t *args,
+static int proto_check_args(const struct ctl_cmd_spec *spec,
+                            json_t *args,
                             char *errmsg)
 {
     const char *key;
     json_t *value;
 
-    json_object_foreach(args, key, value)
-    {
+    json_object_foreach (args, key, value) {
         const struct ctl_arg_spec *a = spec->args;
         while (a->key != NULL && strcmp(a->key, key) != 0) {
             a++;
@@ -182,7 +182,9 @@ static int proto_check_args(const struct ctl_cmd_spec *spec, json_t *args,
     return 0;
 }
 
-int ctl_request_decode(const char *line, size_t len, struct ctl_parsed *out,
+int ctl_request_decode(const char *line,
+                       size_t len,
+                       struct ctl_parsed *out,
                        char *errmsg)
 {
     json_error_t jerr;
@@ -209,8 +211,7 @@ int ctl_request_decode(const char *line, size_t len, struct ctl_parsed *out,
         rv = VIP_EPROTO;
         goto err_after_load;
     }
-    json_object_foreach(root, key, value)
-    {
+    json_object_foreach (root, key, value) {
         if (strcmp(key, "cmd") != 0 && strcmp(key, "args") != 0) {
             errmsg_printf(errmsg, "request: unknown member '%.64s'", key);
             rv = VIP_EPROTO;
@@ -328,7 +329,9 @@ int ctl_line_encode(const json_t *obj, char **out, size_t *len)
     return 0;
 }
 
-int ctl_reply_decode(const char *line, size_t len, struct ctl_reply_info *out,
+int ctl_reply_decode(const char *line,
+                     size_t len,
+                     struct ctl_reply_info *out,
                      char *errmsg)
 {
     json_error_t jerr;

@@ -88,7 +88,9 @@ struct ctl_parsed
  * success returns 0 and fills @out. On error returns VIP_EPROTO (not JSON,
  * not an object, embedded NUL), VIP_EINVAL (unknown command, bad or unknown
  * argument) or VIP_ENOMEM, with a message in @errmsg (VIP_ERRMSG_SIZE). */
-int ctl_request_decode(const char *line, size_t len, struct ctl_parsed *out,
+int ctl_request_decode(const char *line,
+                       size_t len,
+                       struct ctl_parsed *out,
                        char *errmsg);
 
 /* Build a request object {"cmd":..., "args":@args}. Steals the reference
@@ -113,17 +115,19 @@ int ctl_line_encode(const json_t *obj, char **out, size_t *len);
 /* A decoded reply line (the client side). */
 struct ctl_reply_info
 {
-    json_t *obj;         /* the whole object; owned */
+    json_t *obj; /* the whole object; owned */
     bool ok;
-    bool more;           /* an intermediate line of a stream */
-    int code;            /* ok == false: the negative code */
-    const char *error;   /* ok == false: the message (inside obj) */
+    bool more;         /* an intermediate line of a stream */
+    int code;          /* ok == false: the negative code */
+    const char *error; /* ok == false: the message (inside obj) */
 };
 
 /* Decode and validate one reply line: an object with boolean "ok"; when
  * false, a string "error" and an integer "code" < 0; optional boolean
  * "more". Returns 0, VIP_EPROTO or VIP_ENOMEM (message in @errmsg). */
-int ctl_reply_decode(const char *line, size_t len, struct ctl_reply_info *out,
+int ctl_reply_decode(const char *line,
+                     size_t len,
+                     struct ctl_reply_info *out,
                      char *errmsg);
 
 #endif /* VIPD_SRC_CTL_PROTO_H */

@@ -23,13 +23,13 @@ struct ctl_conn
     struct ctl_peer peer;
     struct ctl_conn *prev;
     struct ctl_conn *next;
-    size_t queued;           /* bytes handed to uv_write, not yet written */
+    size_t queued; /* bytes handed to uv_write, not yet written */
     unsigned n_writes;
     bool closing;
-    bool close_after_write;  /* close once the queued lines are written */
-    bool dispatching;        /* inside conn_dispatch(): no recursion */
-    bool needs_dispatch;     /* serve waiting lines from the idle handle */
-    bool refused;            /* credentials refused: answer, then close */
+    bool close_after_write; /* close once the queued lines are written */
+    bool dispatching;       /* inside conn_dispatch(): no recursion */
+    bool needs_dispatch;    /* serve waiting lines from the idle handle */
+    bool refused;           /* credentials refused: answer, then close */
 };
 
 struct ctl_request
@@ -65,8 +65,10 @@ void ctl_server_opts_from_config(struct ctl_server_opts *opts,
     opts->group = cfg->cluster.control_group;
 }
 
-bool ctl_peer_permitted(const struct ctl_peer *peer, uid_t self_uid,
-                        bool has_group, gid_t gid)
+bool ctl_peer_permitted(const struct ctl_peer *peer,
+                        uid_t self_uid,
+                        bool has_group,
+                        gid_t gid)
 {
     if (peer->uid == 0 || peer->uid == self_uid) {
         return true;
@@ -308,8 +310,8 @@ bool ctl_request_cancelled(const struct ctl_request *req)
 
 const struct ctl_peer *ctl_request_peer(const struct ctl_request *req)
 {
-    static const struct ctl_peer gone = {.pid = 0, .uid = (uid_t)-1,
-                                         .gid = (gid_t)-1};
+    static const struct ctl_peer gone = {
+        .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
     return req->conn != NULL ? &req->conn->peer : &gone;
 }
 
@@ -373,8 +375,7 @@ static void conn_dispatch(struct ctl_conn *c)
         s->n_requests++;
         vip_debug("control: pid %ld uid %ld: %s", (long)c->peer.pid,
                   (long)c->peer.uid, ctl_cmd_name(p.cmd));
-        s->cbs.request(s->cbs.data, req, p.cmd, ctl_cmd_name(p.cmd),
-                       req->args);
+        s->cbs.request(s->cbs.data, req, p.cmd, ctl_cmd_name(p.cmd), req->args);
     }
     c->dispatching = false;
     if (c->close_after_write && c->n_writes == 0 && !c->closing) {
@@ -518,8 +519,8 @@ static void server_refuse(struct ctl_conn *c)
         errmsg_printf(msg, "permission denied: uid %ld is not root",
                       (long)c->peer.uid);
     }
-    vip_warn("control: refused pid %ld uid %ld gid %ld: %s",
-             (long)c->peer.pid, (long)c->peer.uid, (long)c->peer.gid, msg);
+    vip_warn("control: refused pid %ld uid %ld gid %ld: %s", (long)c->peer.pid,
+             (long)c->peer.uid, (long)c->peer.gid, msg);
     conn_write_error(c, -EACCES, msg);
     c->refused = true; /* closed once the client sends or goes away */
 }
@@ -539,8 +540,16 @@ static void server_connection_cb(uv_stream_t *listener, int status)
     }
     c = calloc(1, sizeof *c);
     if (c == NULL) {
-        /* Leaving the connection in the backlog would spin: take it. */
+        /* Leaving the connection in the backlog would make the loop spin
+         * on it: accept it bare and drop it. */
+        uv_os_fd_t lfd;
         vip_err("control: out of memory accepting a client");
+        if (uv_fileno((uv_handle_t *)listener, &lfd) == 0) {
+            int bare = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+            if (bare >= 0) {
+                close(bare);
+            }
+        }
         return;
     }
     c->server = s;
@@ -589,7 +598,8 @@ static void server_connection_cb(uv_stream_t *listener, int status)
 
 /****** Lifecycle ******/
 
-int ctl_server_init(struct ctl_server *s, uv_loop_t *loop,
+int ctl_server_init(struct ctl_server *s,
+                    uv_loop_t *loop,
                     const struct ctl_server_opts *opts,
                     const struct ctl_server_cbs *cbs)
 {
@@ -736,8 +746,7 @@ int ctl_server_start(struct ctl_server *s)
 {
     int rv;
 
-    if ((rv = server_lookup_group(s)) != 0 ||
-        (rv = server_make_dir(s)) != 0 ||
+    if ((rv = server_lookup_group(s)) != 0 || (rv = server_make_dir(s)) != 0 ||
         (rv = server_remove_stale(s)) != 0) {
         return rv;
     }
@@ -767,8 +776,8 @@ int ctl_server_start(struct ctl_server *s)
     if (chmod(s->path, s->mode) != 0 ||
         (s->has_group && chown(s->path, (uid_t)-1, s->gid) != 0)) {
         rv = -errno;
-        errmsg_printf(s->errmsg, "control: set mode/group of %s: %s",
-                      s->path, strerror(-rv));
+        errmsg_printf(s->errmsg, "control: set mode/group of %s: %s", s->path,
+                      strerror(-rv));
         goto err_after_bind;
     }
     rv = uv_listen((uv_stream_t *)&s->pipe, 64, server_connection_cb);

@@ -63,8 +63,11 @@ struct ctl_server_cbs
      * object checked against the schema (borrowed: valid until @req is
      * finished). The handler must finish @req exactly once, now or later,
      * with ctl_reply() or ctl_end(). Required. */
-    void (*request)(void *data, struct ctl_request *req, enum ctl_cmd cmd,
-                    const char *name, json_t *args);
+    void (*request)(void *data,
+                    struct ctl_request *req,
+                    enum ctl_cmd cmd,
+                    const char *name,
+                    json_t *args);
     /* The client of pending @req disconnected, or the server is closing.
      * Lines sent to @req are now discarded; the handler must still finish
      * it (it may do so inside this callback). Optional. */
@@ -95,9 +98,9 @@ struct ctl_server
     bool has_group;
     gid_t gid;
     uid_t self_uid;
-    bool started;     /* bound: the socket file is ours to remove */
+    bool started; /* bound: the socket file is ours to remove */
     bool closing;
-    unsigned n_handles; /* own handles (pipe, idle) not yet closed */
+    unsigned n_handles;     /* own handles (pipe, idle) not yet closed */
     struct ctl_conn *conns; /* doubly linked list of clients */
     unsigned n_conns;
     unsigned long n_requests; /* counters, for logs and tests */
@@ -117,7 +120,8 @@ void ctl_server_opts_from_config(struct ctl_server_opts *opts,
  * too long for a Unix socket, no request callback; message in
  * @s->errmsg). No handle is created: on error nothing needs closing, on
  * success ctl_server_close() must be called (even without a start). */
-int ctl_server_init(struct ctl_server *s, uv_loop_t *loop,
+int ctl_server_init(struct ctl_server *s,
+                    uv_loop_t *loop,
                     const struct ctl_server_opts *opts,
                     const struct ctl_server_cbs *cbs);
 
@@ -135,8 +139,10 @@ void ctl_server_close(struct ctl_server *s, ctl_server_close_cb cb);
 
 /* Whether @peer may use the socket: uid 0, uid @self_uid, or (when
  * @has_group) primary or supplementary group @gid. Pure. */
-bool ctl_peer_permitted(const struct ctl_peer *peer, uid_t self_uid,
-                        bool has_group, gid_t gid);
+bool ctl_peer_permitted(const struct ctl_peer *peer,
+                        uid_t self_uid,
+                        bool has_group,
+                        gid_t gid);
 
 /* Read the supplementary groups of process @pid from /proc into @peer.
  * Returns 0 or a negative errno (the process may be gone). */

@@ -119,7 +119,8 @@ static json_t *events_line(const struct vip_event *events, size_t n)
     return line;
 }
 
-static void service_events(struct ctl_service *svc, struct ctl_request *req,
+static void service_events(struct ctl_service *svc,
+                           struct ctl_request *req,
                            bool follow)
 {
     struct vip_event_list list;
@@ -219,8 +220,10 @@ static bool arg_bool(json_t *args, const char *key)
 }
 
 /* Start an asynchronous operation for @cmd. */
-static void service_op(struct ctl_service *svc, struct ctl_request *req,
-                       enum ctl_cmd cmd, json_t *args)
+static void service_op(struct ctl_service *svc,
+                       struct ctl_request *req,
+                       enum ctl_cmd cmd,
+                       json_t *args)
 {
     const struct ctl_backend *b = &svc->backend;
     void *d = b->data;
@@ -275,8 +278,11 @@ static void service_op(struct ctl_service *svc, struct ctl_request *req,
     }
 }
 
-static void service_request(void *data, struct ctl_request *req,
-                            enum ctl_cmd cmd, const char *name, json_t *args)
+static void service_request(void *data,
+                            struct ctl_request *req,
+                            enum ctl_cmd cmd,
+                            const char *name,
+                            json_t *args)
 {
     struct ctl_service *svc = data;
     const struct ctl_peer *peer = ctl_request_peer(req);
@@ -314,7 +320,8 @@ static void service_cancel(void *data, struct ctl_request *req)
 
 /****** Lifecycle ******/
 
-int ctl_service_init(struct ctl_service *svc, uv_loop_t *loop,
+int ctl_service_init(struct ctl_service *svc,
+                     uv_loop_t *loop,
                      const struct ctl_server_opts *opts,
                      const struct ctl_backend *backend)
 {

@@ -45,8 +45,7 @@ struct ctl_backend
     int (*leave)(void *data, struct ctl_op *op, bool force);
     /* Remove node @node (id or name); refuse a reachable node or a quorum
      * loss unless @force. */
-    int (*remove)(void *data, struct ctl_op *op, const char *node,
-                  bool force);
+    int (*remove)(void *data, struct ctl_op *op, const char *node, bool force);
     /* Planned switchover to @node (id or name), or to the preferred holder
      * when NULL. */
     int (*transfer)(void *data, struct ctl_op *op, const char *node);
@@ -71,7 +70,8 @@ struct ctl_service
 
 /* Prepare the service and its socket (see ctl_server_init(); errors in
  * svc->server.errmsg). Copies @backend. */
-int ctl_service_init(struct ctl_service *svc, uv_loop_t *loop,
+int ctl_service_init(struct ctl_service *svc,
+                     uv_loop_t *loop,
                      const struct ctl_server_opts *opts,
                      const struct ctl_backend *backend);
 

@@ -89,8 +89,8 @@ int vip_status_add_vip(struct vip_status_instance *inst, const char *vip)
     if (strlen(vip) >= VIP_STATUS_VIP_SIZE) {
         return VIP_EINVAL;
     }
-    char *slot = status_grow((void **)&inst->vips, &inst->n_vips,
-                             sizeof *inst->vips);
+    char *slot =
+        status_grow((void **)&inst->vips, &inst->n_vips, sizeof *inst->vips);
     if (slot == NULL) {
         return VIP_ENOMEM;
     }
@@ -158,8 +158,7 @@ static const char *const kind_names[] = {
 
 #define N_OF(a) (sizeof(a) / sizeof *(a))
 
-static const char *status_name(const char *const *names, size_t n,
-                               unsigned v)
+static const char *status_name(const char *const *names, size_t n, unsigned v)
 {
     return v < n ? names[v] : names[0];
 }

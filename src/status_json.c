@@ -153,7 +153,8 @@ err:
 json_t *status_json_event_encode(const struct vip_event *ev)
 {
     json_t *o = json_object();
-    if (o == NULL || set(o, "kind", json_string(vip_event_kind_name(ev->kind))) ||
+    if (o == NULL ||
+        set(o, "kind", json_string(vip_event_kind_name(ev->kind))) ||
         set(o, "term", u64(ev->term)) || set(o, "index", u64(ev->index)) ||
         set(o, "time_ms", wall_ms(ev->time_ms)) ||
         set(o, "node", ev->node_id ? u64(ev->node_id) : json_null()) ||
@@ -195,8 +196,11 @@ static int dec_fail(struct dec *d, const char *key, const char *what)
     return VIP_EPROTO;
 }
 
-static int get_str(struct dec *d, const json_t *o, const char *key,
-                   char *dst, size_t size)
+static int get_str(struct dec *d,
+                   const json_t *o,
+                   const char *key,
+                   char *dst,
+                   size_t size)
 {
     json_t *v = json_object_get(o, key);
     if (!json_is_string(v)) {
@@ -221,8 +225,12 @@ static int get_bool(struct dec *d, const json_t *o, const char *key, bool *out)
 }
 
 /* An integer in [@min, @max]; when @nullable, null reads as 0. */
-static int get_int(struct dec *d, const json_t *o, const char *key,
-                   json_int_t min, json_int_t max, bool nullable,
+static int get_int(struct dec *d,
+                   const json_t *o,
+                   const char *key,
+                   json_int_t min,
+                   json_int_t max,
+                   bool nullable,
                    json_int_t *out)
 {
     json_t *v = json_object_get(o, key);
@@ -231,9 +239,9 @@ static int get_int(struct dec *d, const json_t *o, const char *key,
         return 0;
     }
     if (!json_is_integer(v)) {
-        return dec_fail(d, key,
-                        nullable ? "must be an integer or null"
-                                 : "must be an integer");
+        return dec_fail(
+            d, key,
+            nullable ? "must be an integer or null" : "must be an integer");
     }
     json_int_t i = json_integer_value(v);
     if (i < min || i > max) {
@@ -243,8 +251,11 @@ static int get_int(struct dec *d, const json_t *o, const char *key,
     return 0;
 }
 
-static int get_u64(struct dec *d, const json_t *o, const char *key,
-                   bool nullable, uint64_t *out)
+static int get_u64(struct dec *d,
+                   const json_t *o,
+                   const char *key,
+                   bool nullable,
+                   uint64_t *out)
 {
     json_int_t i;
     int rv = get_int(d, o, key, 0, STATUS_JSON_INT_MAX, nullable, &i);
@@ -252,8 +263,11 @@ static int get_u64(struct dec *d, const json_t *o, const char *key,
     return rv;
 }
 
-static int get_enum(struct dec *d, const json_t *o, const char *key,
-                    int (*parse)(const char *, void *), void *out)
+static int get_enum(struct dec *d,
+                    const json_t *o,
+                    const char *key,
+                    int (*parse)(const char *, void *),
+                    void *out)
 {
     json_t *v = json_object_get(o, key);
     if (!json_is_string(v)) {
@@ -283,8 +297,7 @@ static int parse_kind(const char *s, void *out)
     return vip_event_kind_parse(s, out);
 }
 
-static const json_t *get_array(struct dec *d, const json_t *o,
-                               const char *key)
+static const json_t *get_array(struct dec *d, const json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
     if (!json_is_array(v)) {
@@ -294,8 +307,7 @@ static const json_t *get_array(struct dec *d, const json_t *o,
     return v;
 }
 
-static int dec_check(struct dec *d, const json_t *o,
-                     struct vip_status_check *c)
+static int dec_check(struct dec *d, const json_t *o, struct vip_status_check *c)
 {
     json_int_t i;
     int rv;
@@ -313,7 +325,8 @@ static int dec_check(struct dec *d, const json_t *o,
     return rv;
 }
 
-static int dec_priority(struct dec *d, const json_t *o,
+static int dec_priority(struct dec *d,
+                        const json_t *o,
                         struct vip_status_priority *p)
 {
     json_int_t i;
@@ -359,8 +372,7 @@ static int dec_node(struct dec *d, const json_t *o, struct vip_status_node *n)
     if ((arr = get_array(d, o, "checks")) == NULL) {
         return VIP_EPROTO;
     }
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         struct vip_status_check *c = vip_status_add_check(n, "");
         if (c == NULL) {
             return VIP_ENOMEM;
@@ -374,14 +386,12 @@ static int dec_node(struct dec *d, const json_t *o, struct vip_status_node *n)
     if ((arr = get_array(d, o, "priorities")) == NULL) {
         return VIP_EPROTO;
     }
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         struct vip_status_priority *p = vip_status_add_priority(n, "");
         if (p == NULL) {
             return VIP_ENOMEM;
         }
-        snprintf(d->path + base, sizeof d->path - base, ".priorities[%zu]",
-                 i);
+        snprintf(d->path + base, sizeof d->path - base, ".priorities[%zu]", i);
         if ((rv = dec_priority(d, v, p)) != 0) {
             return rv;
         }
@@ -390,7 +400,8 @@ static int dec_node(struct dec *d, const json_t *o, struct vip_status_node *n)
     return 0;
 }
 
-static int dec_instance(struct dec *d, const json_t *o,
+static int dec_instance(struct dec *d,
+                        const json_t *o,
                         struct vip_status_instance *in)
 {
     const json_t *arr;
@@ -412,8 +423,7 @@ static int dec_instance(struct dec *d, const json_t *o,
     if ((arr = get_array(d, o, "vips")) == NULL) {
         return VIP_EPROTO;
     }
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         if (!json_is_string(v) ||
             json_string_length(v) >= VIP_STATUS_VIP_SIZE ||
             strlen(json_string_value(v)) != json_string_length(v)) {
@@ -426,8 +436,7 @@ static int dec_instance(struct dec *d, const json_t *o,
     return 0;
 }
 
-int status_json_decode(const json_t *obj, struct vip_status *st,
-                       char *errmsg)
+int status_json_decode(const json_t *obj, struct vip_status *st, char *errmsg)
 {
     struct dec d = {.errmsg = errmsg, .path = ""};
     const json_t *arr;
@@ -451,8 +460,7 @@ int status_json_decode(const json_t *obj, struct vip_status *st,
         rv = VIP_EPROTO;
         goto err;
     }
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         struct vip_status_node *n = vip_status_add_node(st);
         if (n == NULL) {
             rv = VIP_ENOMEM;
@@ -468,8 +476,7 @@ int status_json_decode(const json_t *obj, struct vip_status *st,
         rv = VIP_EPROTO;
         goto err;
     }
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         struct vip_status_instance *in = vip_status_add_instance(st);
         if (in == NULL) {
             rv = VIP_ENOMEM;
@@ -489,7 +496,8 @@ err:
     return rv;
 }
 
-int status_json_events_decode(const json_t *arr, struct vip_event_list *list,
+int status_json_events_decode(const json_t *arr,
+                              struct vip_event_list *list,
                               char *errmsg)
 {
     struct dec d = {.errmsg = errmsg, .path = ""};
@@ -503,8 +511,7 @@ int status_json_events_decode(const json_t *arr, struct vip_event_list *list,
         errmsg_printf(errmsg, "events: not an array");
         return VIP_EPROTO;
     }
-    json_array_foreach(arr, i, o)
-    {
+    json_array_foreach (arr, i, o) {
         struct vip_event *ev = vip_event_list_add(list);
         if (ev == NULL) {
             errmsg_printf(errmsg, "out of memory");

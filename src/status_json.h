@@ -22,8 +22,7 @@ json_t *status_json_encode(const struct vip_status *st);
  * enumeration names and strings too long for the model are refused.
  * Returns 0, VIP_EPROTO (message in @errmsg, VIP_ERRMSG_SIZE) or
  * VIP_ENOMEM. On error @st is left empty (nothing to free). */
-int status_json_decode(const json_t *obj, struct vip_status *st,
-                       char *errmsg);
+int status_json_decode(const json_t *obj, struct vip_status *st, char *errmsg);
 
 /* One event as an object; NULL when out of memory. */
 json_t *status_json_event_encode(const struct vip_event *ev);
@@ -34,7 +33,8 @@ json_t *status_json_events_encode(const struct vip_event *events, size_t n);
 /* Append the events of the array @arr to @list (validated as for
  * status_json_decode). Returns 0, VIP_EPROTO or VIP_ENOMEM; on error
  * @list keeps the events it had before the call. */
-int status_json_events_decode(const json_t *arr, struct vip_event_list *list,
+int status_json_events_decode(const json_t *arr,
+                              struct vip_event_list *list,
                               char *errmsg);
 
 #endif /* VIPD_SRC_STATUS_JSON_H */

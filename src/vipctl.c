@@ -27,9 +27,9 @@ enum {
     EXIT_CONNECT = 4,
 };
 
-/* Seconds to wait for each reply line (join: for each progress line). */
+/* How long to wait for each reply line (join: for each progress line). */
 #define REPLY_TIMEOUT_MS 30000
-#define SLOW_TIMEOUT_MS 300000
+#define SLOW_TIMEOUT_MS  300000
 
 struct vipctl
 {
@@ -43,23 +43,25 @@ struct vipctl_cmd
     const char *synopsis;
     const char *help;
     const char *options; /* lines for `COMMAND --help`, or NULL */
-    int (*run)(struct vipctl *ctx, const struct vipctl_cmd *cmd, int argc,
+    int (*run)(struct vipctl *ctx,
+               const struct vipctl_cmd *cmd,
+               int argc,
                char **argv);
 };
 
-static int cmd_status(struct vipctl *, const struct vipctl_cmd *, int,
-                      char **);
+static int cmd_status(struct vipctl *, const struct vipctl_cmd *, int, char **);
 static int cmd_join(struct vipctl *, const struct vipctl_cmd *, int, char **);
-static int cmd_leave(struct vipctl *, const struct vipctl_cmd *, int,
-                     char **);
-static int cmd_remove(struct vipctl *, const struct vipctl_cmd *, int,
-                      char **);
-static int cmd_transfer(struct vipctl *, const struct vipctl_cmd *, int,
+static int cmd_leave(struct vipctl *, const struct vipctl_cmd *, int, char **);
+static int cmd_remove(struct vipctl *, const struct vipctl_cmd *, int, char **);
+static int cmd_transfer(struct vipctl *,
+                        const struct vipctl_cmd *,
+                        int,
                         char **);
-static int cmd_maintenance(struct vipctl *, const struct vipctl_cmd *, int,
+static int cmd_maintenance(struct vipctl *,
+                           const struct vipctl_cmd *,
+                           int,
                            char **);
-static int cmd_events(struct vipctl *, const struct vipctl_cmd *, int,
-                      char **);
+static int cmd_events(struct vipctl *, const struct vipctl_cmd *, int, char **);
 
 static const struct vipctl_cmd commands[] = {
     {"status", "status [--json]", "show the cluster: nodes, health, holders",
@@ -129,8 +131,13 @@ struct flag
 /* Parse the arguments of @cmd (argv[0] is its name): the @flags, and
  * between @min and @max positional arguments into @pos. Returns -1 to go
  * on, or an exit status (0 after --help, EXIT_USAGE after a message). */
-static int parse_args(const struct vipctl_cmd *cmd, int argc, char **argv,
-                      const struct flag *flags, char **pos, int min, int max,
+static int parse_args(const struct vipctl_cmd *cmd,
+                      int argc,
+                      char **argv,
+                      const struct flag *flags,
+                      char **pos,
+                      int min,
+                      int max,
                       int *n_pos)
 {
     bool only_pos = false;
@@ -161,8 +168,8 @@ static int parse_args(const struct vipctl_cmd *cmd, int argc, char **argv,
             continue;
         }
         if (*n_pos >= max) {
-            fprintf(stderr, "vipctl %s: unexpected argument '%s'\n",
-                    cmd->name, a);
+            fprintf(stderr, "vipctl %s: unexpected argument '%s'\n", cmd->name,
+                    a);
             cmd_usage(stderr, cmd);
             return EXIT_USAGE;
         }
@@ -199,12 +206,17 @@ static void print_daemon_error(const struct vipctl_cmd *cmd,
 
 /* Send @cmd with @args (stolen) and read lines until the final reply;
  * intermediate lines go to @progress(@data, line) (which returns an exit
- * status, or -1 to go on). On success *@final holds the final reply object (the caller
- * releases it) and -1 is returned; otherwise an exit status. A stream that
- * ends without a final line (end of file) is a daemon error. */
-static int request(struct vipctl *ctx, const struct vipctl_cmd *cmd,
-                   enum ctl_cmd c, json_t *args, int timeout_ms,
-                   progress_fn progress, void *data, json_t **final)
+ * status, or -1 to go on). On success *@final holds the final reply object (the
+ * caller releases it) and -1 is returned; otherwise an exit status. A stream
+ * that ends without a final line (end of file) is a daemon error. */
+static int request(struct vipctl *ctx,
+                   const struct vipctl_cmd *cmd,
+                   enum ctl_cmd c,
+                   json_t *args,
+                   int timeout_ms,
+                   progress_fn progress,
+                   void *data,
+                   json_t **final)
 {
     struct vipctl_client cl;
     struct ctl_reply_info info;
@@ -267,8 +279,11 @@ static void print_message(json_t *reply)
 }
 
 /* Run a simple command: request, print the message, exit 0. */
-static int simple(struct vipctl *ctx, const struct vipctl_cmd *cmd,
-                  enum ctl_cmd c, json_t *args, progress_fn progress)
+static int simple(struct vipctl *ctx,
+                  const struct vipctl_cmd *cmd,
+                  enum ctl_cmd c,
+                  json_t *args,
+                  progress_fn progress)
 {
     json_t *reply;
     int rv;
@@ -277,8 +292,7 @@ static int simple(struct vipctl *ctx, const struct vipctl_cmd *cmd,
         fprintf(stderr, "vipctl %s: out of memory\n", cmd->name);
         return EXIT_DAEMON;
     }
-    rv = request(ctx, cmd, c, args, SLOW_TIMEOUT_MS, progress, NULL,
-                 &reply);
+    rv = request(ctx, cmd, c, args, SLOW_TIMEOUT_MS, progress, NULL, &reply);
     if (rv >= 0) {
         return rv;
     }
@@ -289,8 +303,10 @@ static int simple(struct vipctl *ctx, const struct vipctl_cmd *cmd,
 
 /****** Commands ******/
 
-static int cmd_status(struct vipctl *ctx, const struct vipctl_cmd *cmd,
-                      int argc, char **argv)
+static int cmd_status(struct vipctl *ctx,
+                      const struct vipctl_cmd *cmd,
+                      int argc,
+                      char **argv)
 {
     bool json = false;
     struct flag flags[] = {{"--json", &json}, {NULL, NULL}};
@@ -340,8 +356,10 @@ static int join_progress(void *data, json_t *line)
     return -1;
 }
 
-static int cmd_join(struct vipctl *ctx, const struct vipctl_cmd *cmd,
-                    int argc, char **argv)
+static int cmd_join(struct vipctl *ctx,
+                    const struct vipctl_cmd *cmd,
+                    int argc,
+                    char **argv)
 {
     char *pos[1];
     int n_pos;
@@ -354,8 +372,10 @@ static int cmd_join(struct vipctl *ctx, const struct vipctl_cmd *cmd,
                   join_progress);
 }
 
-static int cmd_leave(struct vipctl *ctx, const struct vipctl_cmd *cmd,
-                     int argc, char **argv)
+static int cmd_leave(struct vipctl *ctx,
+                     const struct vipctl_cmd *cmd,
+                     int argc,
+                     char **argv)
 {
     bool force = false;
     struct flag flags[] = {{"--force", &force}, {NULL, NULL}};
@@ -370,8 +390,10 @@ static int cmd_leave(struct vipctl *ctx, const struct vipctl_cmd *cmd,
                   join_progress);
 }
 
-static int cmd_remove(struct vipctl *ctx, const struct vipctl_cmd *cmd,
-                      int argc, char **argv)
+static int cmd_remove(struct vipctl *ctx,
+                      const struct vipctl_cmd *cmd,
+                      int argc,
+                      char **argv)
 {
     bool force = false;
     struct flag flags[] = {{"--force", &force}, {NULL, NULL}};
@@ -387,8 +409,10 @@ static int cmd_remove(struct vipctl *ctx, const struct vipctl_cmd *cmd,
                   join_progress);
 }
 
-static int cmd_transfer(struct vipctl *ctx, const struct vipctl_cmd *cmd,
-                        int argc, char **argv)
+static int cmd_transfer(struct vipctl *ctx,
+                        const struct vipctl_cmd *cmd,
+                        int argc,
+                        char **argv)
 {
     char *pos[1];
     int n_pos;
@@ -397,13 +421,15 @@ static int cmd_transfer(struct vipctl *ctx, const struct vipctl_cmd *cmd,
     if ((rv = parse_args(cmd, argc, argv, NULL, pos, 0, 1, &n_pos)) >= 0) {
         return rv;
     }
-    json_t *args = n_pos == 1 ? json_pack("{ss}", "node", pos[0])
-                              : json_object();
+    json_t *args =
+        n_pos == 1 ? json_pack("{ss}", "node", pos[0]) : json_object();
     return simple(ctx, cmd, CTL_CMD_TRANSFER, args, join_progress);
 }
 
-static int cmd_maintenance(struct vipctl *ctx, const struct vipctl_cmd *cmd,
-                           int argc, char **argv)
+static int cmd_maintenance(struct vipctl *ctx,
+                           const struct vipctl_cmd *cmd,
+                           int argc,
+                           char **argv)
 {
     char *pos[1];
     int n_pos;
@@ -414,7 +440,8 @@ static int cmd_maintenance(struct vipctl *ctx, const struct vipctl_cmd *cmd,
     }
     bool on = strcmp(pos[0], "on") == 0;
     if (!on && strcmp(pos[0], "off") != 0) {
-        fprintf(stderr, "vipctl maintenance: expected 'on' or 'off', not '%s'\n",
+        fprintf(stderr,
+                "vipctl maintenance: expected 'on' or 'off', not '%s'\n",
                 pos[0]);
         cmd_usage(stderr, cmd);
         return EXIT_USAGE;
@@ -467,13 +494,17 @@ static int events_progress(void *data, json_t *line)
     return events_print(data, line);
 }
 
-static int cmd_events(struct vipctl *ctx, const struct vipctl_cmd *cmd,
-                      int argc, char **argv)
+static int cmd_events(struct vipctl *ctx,
+                      const struct vipctl_cmd *cmd,
+                      int argc,
+                      char **argv)
 {
     bool follow = false;
     bool json = false;
-    struct flag flags[] = {
-        {"--follow", &follow}, {"-f", &follow}, {"--json", &json}, {NULL, NULL}};
+    struct flag flags[] = {{"--follow", &follow},
+                           {"-f", &follow},
+                           {"--json", &json},
+                           {NULL, NULL}};
     struct events_out eo = {.ctx = ctx};
     json_t *reply;
     char *pos[1];

@@ -48,8 +48,7 @@ int vipctl_client_connect(struct vipctl_client *c, const char *path)
     return 0;
 }
 
-int vipctl_client_send(struct vipctl_client *c, enum ctl_cmd cmd,
-                       json_t *args)
+int vipctl_client_send(struct vipctl_client *c, enum ctl_cmd cmd, json_t *args)
 {
     json_t *req = ctl_request_new(cmd, args);
     char *buf;
@@ -83,10 +82,12 @@ int vipctl_client_send(struct vipctl_client *c, enum ctl_cmd cmd,
     return rv;
 }
 
-int vipctl_client_recv(struct vipctl_client *c, struct ctl_reply_info *out,
+int vipctl_client_recv(struct vipctl_client *c,
+                       struct ctl_reply_info *out,
                        int timeout_ms)
 {
-    uint64_t deadline = vip_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    uint64_t deadline =
+        vip_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
     char buf[65536];
     char *line;
     size_t len;
@@ -104,7 +105,8 @@ int vipctl_client_recv(struct vipctl_client *c, struct ctl_reply_info *out,
             return rv;
         }
         if (rv < 0) {
-            errmsg_printf(c->errmsg, "bad reply from vipd: line longer than %d bytes",
+            errmsg_printf(c->errmsg,
+                          "bad reply from vipd: line longer than %d bytes",
                           CTL_MAX_REPLY);
             return VIP_EPROTO;
         }

@@ -8,10 +8,10 @@
 
 #include "src/vipctl_render.h"
 
-#define C_RESET "\033[0m"
-#define C_BOLD "\033[1m"
-#define C_GREEN "\033[32m"
-#define C_RED "\033[31m"
+#define C_RESET  "\033[0m"
+#define C_BOLD   "\033[1m"
+#define C_GREEN  "\033[32m"
+#define C_RED    "\033[31m"
 #define C_YELLOW "\033[33m"
 
 bool vipctl_use_colour(int fd)
@@ -42,8 +42,12 @@ const char *vipctl_format_time(int64_t ms, char *buf, size_t size)
 
 /* Print @text in a cell of @width columns (left-aligned, cut with '~'),
  * coloured with @col when @colour. @last: no padding after it. */
-static void cell(FILE *out, const char *text, int width, const char *col,
-                 bool colour, bool last)
+static void cell(FILE *out,
+                 const char *text,
+                 int width,
+                 const char *col,
+                 bool colour,
+                 bool last)
 {
     int len = (int)strlen(text);
     bool cut = len > width;
@@ -95,8 +99,10 @@ static const char *role_colour(enum vip_role r)
 }
 
 /* "name (id)" of node @id, "-" for none, "id N" for one not in the list. */
-static const char *node_label(const struct vip_status *st, uint64_t id,
-                              char *buf, size_t size)
+static const char *node_label(const struct vip_status *st,
+                              uint64_t id,
+                              char *buf,
+                              size_t size)
 {
     const struct vip_status_node *n = id != 0 ? vip_status_node(st, id) : NULL;
     if (id == 0) {
@@ -109,8 +115,7 @@ static const char *node_label(const struct vip_status *st, uint64_t id,
     return buf;
 }
 
-static void render_summary(FILE *out, const struct vip_status *st,
-                           bool colour)
+static void render_summary(FILE *out, const struct vip_status *st, bool colour)
 {
     char self[96];
     char leader[96];
@@ -124,8 +129,8 @@ static void render_summary(FILE *out, const struct vip_status *st,
     node_label(st, st->leader_id, leader, sizeof leader);
     fprintf(out, "Cluster: %zu node%s, leader ", st->n_nodes,
             st->n_nodes == 1 ? "" : "s");
-    cell(out, st->leader_id ? leader : "none", 40,
-         st->leader_id ? NULL : C_RED, colour, true);
+    cell(out, st->leader_id ? leader : "none", 40, st->leader_id ? NULL : C_RED,
+         colour, true);
     if (term != 0) {
         fprintf(out, ", term %" PRIu64, term);
     }
@@ -165,8 +170,8 @@ static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
     for (size_t i = 0; i < st->n_nodes; i++) {
         const struct vip_status_node *n = &st->nodes[i];
         num(out, n->id, w_id);
-        cell(out, n->name, w_name, n->id == st->node_id ? C_BOLD : NULL,
-             colour, false);
+        cell(out, n->name, w_name, n->id == st->node_id ? C_BOLD : NULL, colour,
+             false);
         cell(out, n->address, w_addr, NULL, colour, false);
         cell(out, vip_role_name(n->role), 9, role_colour(n->role), colour,
              false);
@@ -174,8 +179,8 @@ static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
         num(out, n->term, w_term);
         num(out, n->commit_index, w_ci);
         num(out, n->applied_index, w_ai);
-        cell(out, n->reachable ? "yes" : "no", 5,
-             n->reachable ? NULL : C_RED, colour, false);
+        cell(out, n->reachable ? "yes" : "no", 5, n->reachable ? NULL : C_RED,
+             colour, false);
         cell(out, n->maintenance ? "on" : "off", 5,
              n->maintenance ? C_YELLOW : NULL, colour, true);
         fputc('\n', out);
@@ -223,7 +228,8 @@ static void render_checks(FILE *out, const struct vip_status *st, bool colour)
     }
 }
 
-static void render_priorities(FILE *out, const struct vip_status *st,
+static void render_priorities(FILE *out,
+                              const struct vip_status *st,
                               bool colour)
 {
     int w_node = 4, w_inst = 8;
@@ -260,7 +266,8 @@ static void render_priorities(FILE *out, const struct vip_status *st,
     }
 }
 
-static void render_instances(FILE *out, const struct vip_status *st,
+static void render_instances(FILE *out,
+                             const struct vip_status *st,
                              bool colour)
 {
     int w_inst = 8, w_holder = 6;
@@ -311,8 +318,7 @@ static void render_instances(FILE *out, const struct vip_status *st,
     }
 }
 
-void vipctl_render_status(FILE *out, const struct vip_status *st,
-                          bool colour)
+void vipctl_render_status(FILE *out, const struct vip_status *st, bool colour)
 {
     render_summary(out, st, colour);
     render_nodes(out, st, colour);
@@ -321,12 +327,11 @@ void vipctl_render_status(FILE *out, const struct vip_status *st,
     render_instances(out, st, colour);
 }
 
-
 void vipctl_render_events_header(FILE *out, bool colour)
 {
     (void)colour;
-    fprintf(out, "%-19s  %6s  %8s  %-11s  %-4s  %s\n", "TIME", "TERM",
-            "INDEX", "KIND", "NODE", "TEXT");
+    fprintf(out, "%-19s  %6s  %8s  %-11s  %-4s  %s\n", "TIME", "TERM", "INDEX",
+            "KIND", "NODE", "TEXT");
 }
 
 void vipctl_render_event(FILE *out, const struct vip_event *ev, bool colour)
@@ -350,8 +355,7 @@ void vipctl_render_event(FILE *out, const struct vip_event *ev, bool colour)
     cell(out, vip_event_kind_name(ev->kind), 11, col, colour, false);
     int w_node = imax(4, (int)strlen(node)); /* ids are never cut */
     cell(out, node, w_node, NULL, colour, false);
-    cell(out, ev->text,
-         imax(10, VIPCTL_COLUMNS - used - 11 - 2 - w_node - 2), NULL, colour,
-         true);
+    cell(out, ev->text, imax(10, VIPCTL_COLUMNS - used - 11 - 2 - w_node - 2),
+         NULL, colour, true);
     fputc('\n', out);
 }

@@ -16,8 +16,7 @@ bool vipctl_use_colour(int fd);
 
 /* Print the cluster table for @st. Long names, addresses and reasons are
  * cut (ending in '~') so that no line exceeds VIPCTL_COLUMNS. */
-void vipctl_render_status(FILE *out, const struct vip_status *st,
-                          bool colour);
+void vipctl_render_status(FILE *out, const struct vip_status *st, bool colour);
 
 /* Print the header line of the events table. */
 void vipctl_render_events_header(FILE *out, bool colour);

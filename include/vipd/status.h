@@ -22,7 +22,7 @@
 
 #define VIP_STATUS_NAME_SIZE 64  /* node, instance and check names */
 #define VIP_STATUS_ADDR_SIZE 264 /* "host:port", "[v6]:port" */
-#define VIP_STATUS_VIP_SIZE 64   /* "address/prefix" */
+#define VIP_STATUS_VIP_SIZE  64  /* "address/prefix" */
 #define VIP_STATUS_TEXT_SIZE 256 /* reasons and event texts */
 
 /* Version of the JSON layout, "version" in status --json. */
@@ -55,31 +55,31 @@ struct vip_status_check
 {
     char name[VIP_STATUS_NAME_SIZE];
     enum vip_check_state state;
-    int32_t value;       /* scripts: 1 ok / 0 fail; track_file: the number */
-    int64_t changed_ms;  /* wall time of the last transition, 0 unknown */
+    int32_t value;      /* scripts: 1 ok / 0 fail; track_file: the number */
+    int64_t changed_ms; /* wall time of the last transition, 0 unknown */
 };
 
 /* A node's effective priority for one instance (raft/priority.h). */
 struct vip_status_priority
 {
     char instance[VIP_STATUS_NAME_SIZE];
-    int priority;        /* effective priority, 0..255 */
-    bool eligible;       /* false: fault, maintenance or interface down */
+    int priority;  /* effective priority, 0..255 */
+    bool eligible; /* false: fault, maintenance or interface down */
 };
 
 /* One cluster member. */
 struct vip_status_node
 {
-    uint64_t id;                          /* Raft server id, >= 1 */
-    char name[VIP_STATUS_NAME_SIZE];      /* router_id or host name */
-    char address[VIP_STATUS_ADDR_SIZE];   /* cluster address "host:port" */
+    uint64_t id;                        /* Raft server id, >= 1 */
+    char name[VIP_STATUS_NAME_SIZE];    /* router_id or host name */
+    char address[VIP_STATUS_ADDR_SIZE]; /* cluster address "host:port" */
     enum vip_role role;
     enum vip_member member;
-    uint64_t term;                        /* as last reported by the node */
+    uint64_t term; /* as last reported by the node */
     uint64_t commit_index;
     uint64_t applied_index;
-    bool reachable;                       /* answered recently */
-    bool maintenance;                     /* replicated ADMIN flag */
+    bool reachable;   /* answered recently */
+    bool maintenance; /* replicated ADMIN flag */
     struct vip_status_check *checks;
     size_t n_checks;
     struct vip_status_priority *priorities;
@@ -90,11 +90,11 @@ struct vip_status_node
 struct vip_status_instance
 {
     char name[VIP_STATUS_NAME_SIZE];
-    char (*vips)[VIP_STATUS_VIP_SIZE];    /* "10.0.0.100/24", ... */
+    char (*vips)[VIP_STATUS_VIP_SIZE]; /* "10.0.0.100/24", ... */
     size_t n_vips;
-    uint64_t holder_id;                   /* 0: nobody holds it */
-    int64_t since_ms;                     /* wall time it got the holder */
-    char reason[VIP_STATUS_TEXT_SIZE];    /* why: the event that made it */
+    uint64_t holder_id;                /* 0: nobody holds it */
+    int64_t since_ms;                  /* wall time it got the holder */
+    char reason[VIP_STATUS_TEXT_SIZE]; /* why: the event that made it */
 };
 
 /* The whole answer of `vipctl status`. */
@@ -124,10 +124,10 @@ enum vip_event_kind {
 struct vip_event
 {
     enum vip_event_kind kind;
-    uint64_t term;       /* Raft term of the entry */
-    uint64_t index;      /* Raft index of the entry, increasing */
-    int64_t time_ms;     /* wall time (leader's TICK), 0 unknown */
-    uint64_t node_id;    /* the node it concerns, 0 none */
+    uint64_t term;    /* Raft term of the entry */
+    uint64_t index;   /* Raft index of the entry, increasing */
+    int64_t time_ms;  /* wall time (leader's TICK), 0 unknown */
+    uint64_t node_id; /* the node it concerns, 0 none */
     char text[VIP_STATUS_TEXT_SIZE];
 };
 

@@ -36,13 +36,16 @@ struct fixture
     unsigned n_pending;
     unsigned n_requests;
     unsigned n_cancels;
-    bool end_in_cancel;   /* finish a request when it is cancelled */
+    bool end_in_cancel; /* finish a request when it is cancelled */
     char last_cmd[32];
     json_t *last_args;
 };
 
-static void on_request(void *data, struct ctl_request *req, enum ctl_cmd cmd,
-                       const char *name, json_t *args)
+static void on_request(void *data,
+                       struct ctl_request *req,
+                       enum ctl_cmd cmd,
+                       const char *name,
+                       json_t *args)
 {
     struct fixture *f = data;
     f->n_requests++;
@@ -86,16 +89,16 @@ static void on_cancel(void *data, struct ctl_request *req)
 
 /* Run the loop until @cond holds, at most 3 s (then fail). A repeating
  * timer keeps UV_RUN_ONCE from blocking for long. */
-#define LOOP_UNTIL(f, cond)                                             \
-    do {                                                                \
-        uint64_t deadline_ = vip_now_ms() + 3000;                       \
-        while (!(cond)) {                                               \
-            if (vip_now_ms() > deadline_) {                             \
-                fail_msg("timed out waiting for %s", #cond);            \
-            }                                                           \
-            uv_run(&(f)->loop, UV_RUN_NOWAIT);                          \
-            usleep(1000);                                               \
-        }                                                               \
+#define LOOP_UNTIL(f, cond)                                  \
+    do {                                                     \
+        uint64_t deadline_ = vip_now_ms() + 3000;            \
+        while (!(cond)) {                                    \
+            if (vip_now_ms() > deadline_) {                  \
+                fail_msg("timed out waiting for %s", #cond); \
+            }                                                \
+            uv_run(&(f)->loop, UV_RUN_NOWAIT);               \
+            usleep(1000);                                    \
+        }                                                    \
     } while (0)
 
 static int setup_opts(void **state, const struct ctl_server_opts *extra)
@@ -391,8 +394,7 @@ static void disconnect_mid_request(void **state)
     LOOP_UNTIL(f, f->server.n_conns == 0); /* connection memory is gone */
     struct ctl_request *req = f->pending[0];
     assert_true(ctl_request_cancelled(req));
-    assert_int_equal(ctl_stream(req, json_pack("{sb}", "ok", 1)),
-                     -ECANCELED);
+    assert_int_equal(ctl_stream(req, json_pack("{sb}", "ok", 1)), -ECANCELED);
     assert_int_equal(ctl_reply(req, json_pack("{sb}", "ok", 1)), 0);
     f->n_pending = 0;
     assert_int_equal(f->n_cancels, 1);
@@ -410,8 +412,7 @@ static void stream_then_end(void **state)
     LOOP_UNTIL(f, f->n_pending == 1);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(
-            ctl_stream(f->pending[0], json_pack("{sbsi}", "ok", 1, "i", i)),
-            0);
+            ctl_stream(f->pending[0], json_pack("{sbsi}", "ok", 1, "i", i)), 0);
     }
     ctl_end(f->pending[0]);
     f->n_pending = 0;
@@ -605,8 +606,8 @@ static void regular_file_kept(void **state)
     char cmd[300];
     struct stat st;
 
-    snprintf(cmd, sizeof cmd, "mkdir -p %s/run/vipd && echo keep > %s",
-             f->dir, f->path);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/run/vipd && echo keep > %s", f->dir,
+             f->path);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(ctl_server_start(&f->server), VIP_EEXIST);
     assert_non_null(strstr(f->server.errmsg, "not a socket"));
@@ -655,7 +656,7 @@ static void peer_permission_rules(void **state)
     p.groups[0] = 20;
     p.groups[1] = 50;
     p.n_groups = 2;
-    assert_true(ctl_peer_permitted(&p, 0, true, 50)); /* supplementary */
+    assert_true(ctl_peer_permitted(&p, 0, true, 50));   /* supplementary */
     assert_false(ctl_peer_permitted(&p, 0, false, 50)); /* no group set */
     p.n_groups = 1;
     assert_false(ctl_peer_permitted(&p, 0, true, 50));
@@ -685,10 +686,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(reply_immediate, setup, teardown),
         cmocka_unit_test_setup_teardown(reply_async, setup, teardown),
         cmocka_unit_test_setup_teardown(pipelined_in_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_requests_answered, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(oversize_line_closes, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(bad_requests_answered, setup, teardown),
+        cmocka_unit_test_setup_teardown(oversize_line_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(disconnect_mid_request, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(stream_then_end, setup, teardown),

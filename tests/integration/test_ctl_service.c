@@ -27,10 +27,10 @@ struct fixture
     bool closed;
     char dir[32];
     char path[64];
-    int status_rv;        /* what backend status returns */
-    int op_rv;            /* what operations return at once */
-    bool op_done_now;     /* operations finish inside the call */
-    struct ctl_op *op;    /* the pending operation */
+    int status_rv;     /* what backend status returns */
+    int op_rv;         /* what operations return at once */
+    bool op_done_now;  /* operations finish inside the call */
+    struct ctl_op *op; /* the pending operation */
     char op_arg[64];
     bool op_flag;
     unsigned n_calls;
@@ -75,7 +75,9 @@ static int be_events(void *data, struct vip_event_list *list)
     return 0;
 }
 
-static int be_op(struct fixture *f, struct ctl_op *op, const char *arg,
+static int be_op(struct fixture *f,
+                 struct ctl_op *op,
+                 const char *arg,
                  bool flag)
 {
     f->n_calls++;
@@ -97,7 +99,9 @@ static int be_join(void *data, struct ctl_op *op, const char *peer)
     return be_op(data, op, peer, false);
 }
 
-static int be_remove(void *data, struct ctl_op *op, const char *node,
+static int be_remove(void *data,
+                     struct ctl_op *op,
+                     const char *node,
                      bool force)
 {
     return be_op(data, op, node, force);
@@ -263,8 +267,7 @@ static void status_error(void **state)
     f->status_rv = VIP_ERAFT;
     int fd = client(f, "{\"cmd\":\"status\"}\n");
     json_t *o = line_of(f, fd);
-    assert_int_equal(json_integer_value(json_object_get(o, "code")),
-                     VIP_ERAFT);
+    assert_int_equal(json_integer_value(json_object_get(o, "code")), VIP_ERAFT);
     assert_string_equal(str(o, "error"), "consensus error");
     json_decref(o);
     close(fd);
@@ -305,8 +308,9 @@ static void op_sync(void **state)
 
     f->op_rv = 0;
     f->op_done_now = true;
-    fd = client(f, "{\"cmd\":\"remove\",\"args\":{\"node\":\"3\",\"force\":"
-                   "true}}\n");
+    fd = client(f,
+                "{\"cmd\":\"remove\",\"args\":{\"node\":\"3\",\"force\":"
+                "true}}\n");
     o = line_of(f, fd);
     assert_true(json_is_true(json_object_get(o, "ok")));
     assert_string_equal(str(o, "message"), "done at once");

@@ -78,7 +78,7 @@ static void fake_status(const struct fake *f, struct vip_status *st)
         n->id = (uint64_t)i + 1;
         vip_status_copy(n->name, sizeof n->name, names[i]);
         vip_status_copy(n->address, sizeof n->address, addrs[i]);
-        n->role = i == 0 ? VIP_ROLE_LEADER
+        n->role = i == 0   ? VIP_ROLE_LEADER
                   : i == 1 ? VIP_ROLE_FOLLOWER
                            : VIP_ROLE_UNKNOWN;
         n->member = VIP_MEMBER_VOTER;
@@ -93,7 +93,7 @@ static void fake_status(const struct fake *f, struct vip_status *st)
             n->name[0] = (char)('1' + i);
             memset(n->address, 'a', sizeof n->address - 1);
             n->address[sizeof n->address - 1] = '\0';
-            n->term = 999999;                              /* realistic */
+            n->term = 999999;                                 /* realistic */
             n->commit_index = n->applied_index = 9999999999u; /* maxima */
         }
         struct vip_status_check *c = vip_status_add_check(
@@ -131,8 +131,9 @@ static void fake_status(const struct fake *f, struct vip_status *st)
             memset(in->name, 'i', sizeof in->name - 1);
             memset(in->reason, 'r', sizeof in->reason - 1);
             for (int v = 0; v < 12; v++) {
-                vip_status_add_vip(in, "fd00:1234:5678:9abc:def0:1234:5678:"
-                                       "9abc/128");
+                vip_status_add_vip(in,
+                                   "fd00:1234:5678:9abc:def0:1234:5678:"
+                                   "9abc/128");
             }
         }
     }
@@ -141,12 +142,12 @@ static void fake_status(const struct fake *f, struct vip_status *st)
 static void fake_event(struct vip_event *ev, uint64_t index)
 {
     static const enum vip_event_kind kinds[] = {
-        VIP_EVENT_MEMBER, VIP_EVENT_LEADER, VIP_EVENT_HOLDER,
-        VIP_EVENT_HEALTH, VIP_EVENT_MAINTENANCE};
+        VIP_EVENT_MEMBER, VIP_EVENT_LEADER, VIP_EVENT_HOLDER, VIP_EVENT_HEALTH,
+        VIP_EVENT_MAINTENANCE};
     static const char *const texts[] = {
         "node 3 (n3) joined as voter", "n1 became leader",
-        "VI_1: holder n1 (was none): elected",
-        "n3 chk_haproxy: ok -> fail", "n2 maintenance on"};
+        "VI_1: holder n1 (was none): elected", "n3 chk_haproxy: ok -> fail",
+        "n2 maintenance on"};
     size_t k = (size_t)(index % 5);
 
     memset(ev, 0, sizeof *ev);
@@ -167,7 +168,8 @@ static int fake_backend_status(void *data, struct vip_status *st)
     return st->n_nodes == 3 ? 0 : VIP_ENOMEM;
 }
 
-static void fake_fill_event(const struct fake *f, struct vip_event *ev,
+static void fake_fill_event(const struct fake *f,
+                            struct vip_event *ev,
                             uint64_t index)
 {
     fake_event(ev, index);
@@ -208,8 +210,10 @@ static void fake_ticker_cb(uv_timer_t *t)
     }
 }
 
-static void fake_record(struct fake *f, const struct ctl_op *op,
-                        const char *cmd, json_t *args)
+static void fake_record(struct fake *f,
+                        const struct ctl_op *op,
+                        const char *cmd,
+                        json_t *args)
 {
     FILE *out = f->record != NULL ? fopen(f->record, "a") : NULL;
     if (out != NULL) {
@@ -229,9 +233,10 @@ static int node_ref(const char *s)
     if (s[0] == 'n') {
         s++;
     }
-    return strcmp(s, "1") == 0 ? 1 : strcmp(s, "2") == 0 ? 2
-                                   : strcmp(s, "3") == 0 ? 3
-                                                         : 0;
+    return strcmp(s, "1") == 0   ? 1
+           : strcmp(s, "2") == 0 ? 2
+           : strcmp(s, "3") == 0 ? 3
+                                 : 0;
 }
 
 static void fake_op_close_cb(uv_handle_t *h)
@@ -353,8 +358,12 @@ static void fake_timer_cb(uv_timer_t *t)
 }
 
 /* Record the operation and answer it from a timer. */
-static int fake_start(struct fake *f, struct ctl_op *op, enum ctl_cmd cmd,
-                      const char *arg, bool flag, json_t *args)
+static int fake_start(struct fake *f,
+                      struct ctl_op *op,
+                      enum ctl_cmd cmd,
+                      const char *arg,
+                      bool flag,
+                      json_t *args)
 {
     struct fake_op *o = calloc(1, sizeof *o);
 
@@ -387,7 +396,9 @@ static int fake_leave(void *data, struct ctl_op *op, bool force)
                       json_pack("{sb}", "force", force));
 }
 
-static int fake_remove(void *data, struct ctl_op *op, const char *node,
+static int fake_remove(void *data,
+                       struct ctl_op *op,
+                       const char *node,
                        bool force)
 {
     return fake_start(data, op, CTL_CMD_REMOVE, node, force,
@@ -396,9 +407,9 @@ static int fake_remove(void *data, struct ctl_op *op, const char *node,
 
 static int fake_transfer(void *data, struct ctl_op *op, const char *node)
 {
-    return fake_start(data, op, CTL_CMD_TRANSFER, node, false,
-                      node != NULL ? json_pack("{ss}", "node", node)
-                                   : json_object());
+    return fake_start(
+        data, op, CTL_CMD_TRANSFER, node, false,
+        node != NULL ? json_pack("{ss}", "node", node) : json_object());
 }
 
 static int fake_maintenance(void *data, struct ctl_op *op, bool on)
@@ -512,8 +523,9 @@ int main(int argc, char **argv)
                 f.svc.n_ops);
         return 1;
     }
-    fprintf(stderr, "fake_daemon: clean exit, %lu requests, %lu refused, "
-                    "%lu bad\n",
+    fprintf(stderr,
+            "fake_daemon: clean exit, %lu requests, %lu refused, "
+            "%lu bad\n",
             f.svc.server.n_requests, f.svc.server.n_refused,
             f.svc.server.n_bad);
     return 0;

@@ -360,8 +360,7 @@ static void reply_valid(void **state)
 
     json_t *err = ctl_reply_error_new(VIP_ENOTLEADER, NULL);
     assert_int_equal(ctl_line_encode(err, &buf, &len), 0);
-    assert_int_equal(ctl_reply_decode(buf, len - 1, &info, (char[256]){0}),
-                     0);
+    assert_int_equal(ctl_reply_decode(buf, len - 1, &info, (char[256]){0}), 0);
     assert_false(info.ok);
     assert_int_equal(info.code, VIP_ENOTLEADER);
     assert_string_equal(info.error, "this node is not the leader");

@@ -213,7 +213,9 @@ static json_t *at(json_t *root, const char *path)
     return o;
 }
 
-static void expect_refused(json_t *obj, const char *what, const char *path,
+static void expect_refused(json_t *obj,
+                           const char *what,
+                           const char *path,
                            const char *key)
 {
     struct vip_status st;
@@ -246,12 +248,10 @@ static void status_every_field_checked(void **state)
         json_t *keys = json_object();
         const char *key;
         json_t *v;
-        json_object_foreach(at(good, paths[p]), key, v)
-        {
+        json_object_foreach (at(good, paths[p]), key, v) {
             json_object_set_new(keys, key, json_null());
         }
-        json_object_foreach(keys, key, v)
-        {
+        json_object_foreach (keys, key, v) {
             /* Missing. */
             json_t *bad = json_deep_copy(good);
             json_object_del(at(bad, paths[p]), key);
@@ -260,9 +260,9 @@ static void status_every_field_checked(void **state)
             /* Wrong type: a string where none is allowed, else a number;
              * and an object everywhere. */
             json_t *orig = json_object_get(at(good, paths[p]), key);
-            json_t *wrong[2] = {json_is_string(orig) ? json_integer(5)
-                                                     : json_string("x"),
-                                json_object()};
+            json_t *wrong[2] = {
+                json_is_string(orig) ? json_integer(5) : json_string("x"),
+                json_object()};
             for (int w = 0; w < 2; w++) {
                 bad = json_deep_copy(good);
                 json_object_set(at(bad, paths[p]), key, wrong[w]);

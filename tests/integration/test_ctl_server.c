@@ -680,6 +680,37 @@ static void peer_groups_from_proc(void **state)
     assert_int_equal(ctl_peer_read_groups(&p), -ESRCH);
 }
 
+/* The socket path and group come from the cluster block of the config,
+ * with the documented default. */
+static void opts_from_config(void **state)
+{
+    static const char with[] =
+        "cluster {\n listen 10.0.0.1:5405\n control_socket /tmp/vc/x.sock\n"
+        " control_group vipd\n}\n"
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n}\n";
+    static const char without[] =
+        "cluster {\n listen 10.0.0.1:5405\n}\n"
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n}\n";
+    struct vip_config cfg;
+    struct ctl_server_opts opts;
+    (void)state;
+
+    assert_int_equal(
+        vip_config_load_string(&cfg, "t.conf", with, sizeof with - 1, NULL), 0);
+    ctl_server_opts_from_config(&opts, &cfg);
+    assert_string_equal(opts.path, "/tmp/vc/x.sock");
+    assert_string_equal(opts.group, "vipd");
+    assert_int_equal(opts.mode, 0);
+    vip_config_free(&cfg);
+    assert_int_equal(vip_config_load_string(&cfg, "t.conf", without,
+                                            sizeof without - 1, NULL),
+                     0);
+    ctl_server_opts_from_config(&opts, &cfg);
+    assert_string_equal(opts.path, CTL_DEFAULT_SOCKET);
+    assert_string_equal(opts.group, "");
+    vip_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -704,6 +735,7 @@ int main(void)
         cmocka_unit_test(path_too_long),
         cmocka_unit_test(peer_permission_rules),
         cmocka_unit_test(peer_groups_from_proc),
+        cmocka_unit_test(opts_from_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -428,6 +428,39 @@ static void stream_then_end(void **state)
     close(fd);
 }
 
+/* A follower that never reads is dropped once CTL_MAX_QUEUED bytes wait
+ * for it, instead of growing memory without bound; the handler learns it
+ * from ctl_stream()'s result (no cancel from inside the call) and ends the
+ * request. */
+static void slow_reader_dropped(void **state)
+{
+    struct fixture *f = *state;
+    int fd = client_connect(f->path);
+    char *blob = malloc(60000);
+    int rv = 0;
+    int n = 0;
+
+    assert_non_null(blob);
+    memset(blob, 'x', 59999);
+    blob[59999] = '\0';
+    f->mode = DEFER;
+    client_send_str(fd, "{\"cmd\":\"events\",\"args\":{\"follow\":true}}\n");
+    LOOP_UNTIL(f, f->n_pending == 1);
+    while (rv == 0 && n < 1000) {
+        rv = ctl_stream(f->pending[0], json_pack("{sbss}", "ok", 1, "b", blob));
+        n++;
+    }
+    assert_int_equal(rv, -ECANCELED);
+    assert_true(n > CTL_MAX_QUEUED / 60000); /* not before the limit */
+    assert_int_equal(f->n_cancels, 0);
+    assert_true(ctl_request_cancelled(f->pending[0]));
+    ctl_end(f->pending[0]);
+    f->n_pending = 0;
+    LOOP_UNTIL(f, f->server.n_conns == 0);
+    free(blob);
+    close(fd);
+}
+
 /* A stream may finish with a final reply line (join's progress). */
 static void stream_then_reply(void **state)
 {
@@ -687,10 +720,10 @@ static void opts_from_config(void **state)
     static const char with[] =
         "cluster {\n listen 10.0.0.1:5405\n control_socket /tmp/vc/x.sock\n"
         " control_group vipd\n}\n"
-        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n}\n";
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress { 10.0.0.9/24 }\n}\n";
     static const char without[] =
         "cluster {\n listen 10.0.0.1:5405\n}\n"
-        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n}\n";
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress { 10.0.0.9/24 }\n}\n";
     struct vip_config cfg;
     struct ctl_server_opts opts;
     (void)state;
@@ -723,6 +756,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(stream_then_end, setup, teardown),
         cmocka_unit_test_setup_teardown(stream_then_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(slow_reader_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(stream_end_synchronously, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(close_with_pending, setup, teardown),

@@ -720,10 +720,12 @@ static void opts_from_config(void **state)
     static const char with[] =
         "cluster {\n listen 10.0.0.1:5405\n control_socket /tmp/vc/x.sock\n"
         " control_group vipd\n}\n"
-        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress { 10.0.0.9/24 }\n}\n";
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n "
+        "virtual_ipaddress { 10.0.0.9/24 }\n}\n";
     static const char without[] =
         "cluster {\n listen 10.0.0.1:5405\n}\n"
-        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress { 10.0.0.9/24 }\n}\n";
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n "
+        "virtual_ipaddress { 10.0.0.9/24 }\n}\n";
     struct vip_config cfg;
     struct ctl_server_opts opts;
     (void)state;

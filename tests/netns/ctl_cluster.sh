@@ -90,6 +90,7 @@ start() { # N [KEYFILE]
 }
 ctl() { local n=$1; shift; "$VIPCTL" -s "$T/n$n.sock" "$@"; }
 # until SECONDS COMMAND...: poll the command every 100 ms until it succeeds
+# (use `eval '[ "$(...)" = x ]'` so that substitutions run on every poll)
 until_ok() {
     local limit=$1; shift
     local end=$((SECONDS + limit))
@@ -172,7 +173,7 @@ node_id() { jq_status 1 "[n['id'] for n in s['nodes'] if n['name']=='n$1'][0]"; 
 for i in 2 3 1; do
     id=$(node_id $i)
     ctl 1 transfer "n$i" >/dev/null 2>&1 || ctl $i transfer "n$i" || bad "transfer to n$i refused"
-    if until_ok 15 test "$(holder 1)" = "$id" && until_ok 10 vip_on $i; then
+    if until_ok 15 eval '[ "$(holder 1)" = "$id" ]' && until_ok 10 vip_on $i; then
         ok "transfer to n$i"
     else
         bad "transfer to n$i: holder $(holder 1)"
@@ -189,7 +190,7 @@ h=$(holder 1)
 hn=$(jq_status 1 "[n['name'] for n in s['nodes'] if n['id']==$h][0]")
 hi=${hn#n}
 ctl "$hi" maintenance on || bad "maintenance on"
-if until_ok 15 test "$(holder 1)" != "$h"; then ok "maintenance moved the VIP off $hn"; else bad "maintenance: VIP stayed on $hn"; fi
+if until_ok 15 eval '[ "$(holder 1)" != "$h" ]'; then ok "maintenance moved the VIP off $hn"; else bad "maintenance: VIP stayed on $hn"; fi
 [ "$(jq_status 1 "[n['maintenance'] for n in s['nodes'] if n['id']==$h][0]")" = True ] ||
     bad "status does not show maintenance on $hn"
 ctl "$hi" maintenance off || bad "maintenance off"
@@ -224,10 +225,10 @@ after=$(jq_status 1 '[(n["id"],n["member"],n["maintenance"]) for n in s["nodes"]
 kill -KILL "${pid[n3]}"
 unset 'pid[n3]'
 id3=$(node_id 3)
-until_ok 15 test "$(jq_status 1 "[n['reachable'] for n in s['nodes'] if n['id']==$id3][0]")" = False ||
+until_ok 15 eval '[ "$(jq_status 1 "[n[\"reachable\"] for n in s[\"nodes\"] if n[\"id\"]==$id3][0]")" = False ]' ||
     bad "killed n3 still reachable"
 ctl 1 remove n3 || bad "remove n3"
-until_ok 15 test "$(jq_status 1 'len(s["nodes"])')" = 2 && ok "n3 removed" || bad "n3 still listed"
+until_ok 15 eval '[ "$(jq_status 1 "len(s[\"nodes\"])")" = 2 ]' && ok "n3 removed" || bad "n3 still listed"
 
 # ---- events show every step, in order ----
 ctl 1 events --json >"$T/events" || bad "events"

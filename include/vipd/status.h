@@ -8,9 +8,9 @@
  * vip_status_free(). Strings are fixed-size, NUL-terminated buffers: the
  * helpers truncate longer input, the JSON decoder rejects it.
  *
- * Times: `*_ms` fields named "wall" are Unix wall-clock milliseconds (the
- * leader's TICK time for replicated events), 0 meaning "unknown". They are
- * for display only; leases use vip_now_ms() and never appear here.
+ * Times: every `*_ms` field is Unix wall-clock milliseconds (for replicated
+ * data, the leader's TICK time), 0 meaning "unknown". They are for display
+ * only; leases use vip_now_ms() and never appear here.
  *
  * Stability: field meanings never change; new fields are only added. */
 #ifndef VIPD_STATUS_H

@@ -55,3 +55,14 @@ sc_vrrp_conf()
     fi
     printf '}\n'
 }
+
+# sc_restart K [--wipe]: restart node K's daemon gracefully, optionally
+# without its data dir (needs a driver: drv_stop, drv_wipe, drv_start).
+sc_restart()
+{
+    drv_stop "$1"
+    if [ "${2:-}" = --wipe ]; then
+        drv_wipe "$1"
+    fi
+    drv_start "$1"
+}

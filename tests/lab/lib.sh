@@ -19,11 +19,11 @@
 #   lab_kill K          SIGKILL the daemon's process group (process crash)
 #   lab_crash K         host crash: SIGKILL + link down on the bridge side
 #   lab_pause K / lab_resume K   SIGSTOP / SIGCONT the process group
-#   lab_term K          SIGTERM the daemon (graceful stop), wait for exit
+#   lab_term K          SIGTERM the daemon (graceful stop); lab_wait_exit waits
 #   lab_partition "A.." "B.."    symmetric drop between node sets (nft, node side)
 #   lab_isolate K       partition K from every other node and the client
 #   lab_heal            remove every partition / loss rule
-#   lab_oneway_loss K   K's outgoing packets to the other nodes are dropped
+#   lab_oneway_loss K [out|in]  K's packets to (or from) the other nodes dropped
 #   lab_loss K PCT      random loss on K's egress (tc netem if present, else nft)
 #   lab_delay K MS      latency on K's egress (needs sch_netem; returns 77 if absent)
 #   lab_link_down K / lab_link_up K   bridge-side port down/up (carrier loss)
@@ -288,12 +288,19 @@ lab_isolate()
     lab_partition "$1" "$others c"
 }
 
-# lab_oneway_loss K: everything K sends to the other nodes is lost (K still
-# hears them). Also drops K's multicast adverts (no peer address) on egress.
+# lab_oneway_loss K [out|in]: out (default): everything K sends to the other
+# nodes is lost, K still hears them (also drops K's multicast adverts);
+# in: K hears nothing from the other nodes, its own packets get through.
+# The client keeps talking to K either way.
 lab_oneway_loss()
 {
-    lab_exec "$1" nft add rule inet vl out ip daddr != "$LAB_NET.2" drop \
-        comment '"oneway"'
+    if [ "${2:-out}" = in ]; then
+        lab_exec "$1" nft add rule inet vl in ip saddr != "$LAB_NET.2" \
+            ip saddr "$LAB_NET.0/24" drop comment '"oneway"'
+    else
+        lab_exec "$1" nft add rule inet vl out ip daddr != "$LAB_NET.2" drop \
+            comment '"oneway"'
+    fi
 }
 
 # lab_loss K PCT: random loss on K's egress.

@@ -13,6 +13,8 @@
 #   partition  holder cut off from the other nodes (nft, both ways) for
 #              10 s, then healed (SC_MODE=unicast|multicast)
 #   oneway     holder's packets to the other nodes lost for 10 s, then healed
+#   deaf       the other direction: the holder hears nothing from the
+#              other nodes for 10 s, then healed
 #   flap       holder's link down 1 s / up 1 s, five times
 #   rolling    every node restarted in turn (SIGTERM, start, settle)
 #   rejoin     holder stopped, its data dir wiped, started again
@@ -51,7 +53,7 @@ keepalived | vipd) . "$here/driver_$system.sh" ;;
 *) echo "scenario: unknown system '$system'" >&2; exit 2 ;;
 esac
 case $scenario in
-crash | kill9 | term | pause | health | partition | oneway | flap | rolling | rejoin | idle) ;;
+crash | kill9 | term | pause | health | partition | oneway | deaf | flap | rolling | rejoin | idle) ;;
 *) echo "scenario: unknown scenario '$scenario'" >&2; exit 2 ;;
 esac
 
@@ -198,9 +200,13 @@ partition)
     lab_heal
     sleep 5
     ;;
-oneway)
+oneway | deaf)
     mark_fault
-    lab_oneway_loss "$holder"
+    if [ "$scenario" = deaf ]; then
+        lab_oneway_loss "$holder" in
+    else
+        lab_oneway_loss "$holder" out
+    fi
     sleep 10
     mark_heal
     lab_heal
@@ -220,8 +226,7 @@ flap)
 rolling)
     for ((k = 1; k <= nodes; k++)); do
         mark_fault
-        drv_stop "$k"
-        drv_start "$k"
+        sc_restart "$k"
         drv_ready 20 >/dev/null
         sleep 3
         lab_random_delay
@@ -229,9 +234,7 @@ rolling)
     ;;
 rejoin)
     mark_fault
-    drv_stop "$holder"
-    drv_wipe "$holder"
-    drv_start "$holder"
+    sc_restart "$holder" --wipe
     drv_ready 20 >/dev/null
     sleep 5
     ;;

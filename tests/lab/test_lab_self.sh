@@ -53,6 +53,11 @@ lab_heal
 check "heal restores n1-n2" reach 1 "$(lab_node_ip 2)"
 lab_oneway_loss 2
 check "one-way loss: n2 cannot send to n1" unreach 2 "$(lab_node_ip 1)"
+check "one-way loss: the client still reaches n2" reach c "$(lab_node_ip 2)"
+lab_heal
+lab_oneway_loss 2 in
+check "deaf: n1 gets no answer from n2" unreach 1 "$(lab_node_ip 2)"
+check "deaf: the client still reaches n2" reach c "$(lab_node_ip 2)"
 lab_heal
 lab_link_down 3
 check "link down isolates n3" unreach c "$(lab_node_ip 3)"

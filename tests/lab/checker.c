@@ -8,6 +8,8 @@
  *
  * SIGUSR1 marks a fault, SIGUSR2 a heal, at the time the signal arrives.
  *
+ * Two holders count only when confirmed by a re-read (checker_confirm).
+ *
  * One NETLINK_ROUTE socket per namespace, all opened up front: a netlink
  * socket stays bound to the namespace it was created in, so the process
  * enters each namespace once (setns), opens the socket, and returns. */
@@ -324,6 +326,41 @@ static int checker_node_holds(struct checker *c,
     return 0;
 }
 
+/* The nodes are read one after the other, so a handover between two reads
+ * can look like two holders: the old holder read before it let go, the new
+ * one read after it took over. Re-read every holder but the last one read:
+ * one that still holds held the VIP when the last one was read (a remove
+ * and re-add within the sweep aside), so the overlap is real; one that no
+ * longer holds is dropped from @mask. */
+static int checker_confirm(struct checker *c, uint32_t *mask)
+{
+    int last = -1;
+
+    for (int k = 0; k < c->n_nodes; k++) {
+        if (*mask & (1u << k)) {
+            last = k;
+        }
+    }
+    for (int k = 0; k < last; k++) {
+        bool holds = false;
+        int rv;
+
+        if ((*mask & (1u << k)) == 0) {
+            continue;
+        }
+        rv = checker_node_holds(c, &c->nodes[k], &holds);
+        if (rv != 0) {
+            fprintf(stderr, "checker: %s: netlink dump: %s\n", c->nodes[k].name,
+                    strerror(-rv));
+            return rv;
+        }
+        if (!holds) {
+            *mask &= ~(1u << k);
+        }
+    }
+    return 0;
+}
+
 static int checker_client_node(struct checker *c)
 {
     struct checker_neigh n = {.found = false};
@@ -526,6 +563,9 @@ int main(int argc, char **argv)
                 return 1;
             }
             mask |= holds ? 1u << k : 0;
+        }
+        if (acct_count(mask) >= 2 && checker_confirm(&c, &mask) != 0) {
+            return 1;
         }
         client_node = checker_client_node(&c);
         acct_sample(&c.acct, t, mask, client_node);

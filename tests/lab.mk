@@ -11,8 +11,10 @@ tests_unit_test_lab_acct_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_lab_acct_LDADD = $(CMOCKA_LIBS)
 TESTS += tests/unit/test_lab_acct
 EXTRA_DIST += tests/lab/lib.sh
-TESTS += tests/lab/test_lab_self.sh tests/lab/test_checker.sh tests/lab/test_vipd_lab.sh
+TESTS += tests/lab/test_lab_self.sh tests/lab/test_checker.sh \
+	tests/lab/test_detects_split_brain.sh tests/lab/test_vipd_lab.sh
 EXTRA_DIST += tests/lab/config.sh tests/lab/driver_keepalived.sh \
 	tests/lab/driver_vipd.sh tests/lab/scenario.sh \
 	tests/lab/test_lab_self.sh tests/lab/test_checker.sh \
-	tests/lab/test_vipd_lab.sh bench/failover
+	tests/lab/test_vipd_lab.sh tests/lab/test_detects_split_brain.sh \
+	bench/failover

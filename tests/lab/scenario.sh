@@ -11,7 +11,7 @@
 #   pause      holder SIGSTOP for 5 s, then SIGCONT
 #   health     holder's health script starts failing
 #   partition  holder cut off from the other nodes (nft, both ways) for
-#              10 s, then healed (SC_MODE=unicast|multicast)
+#              SC_PARTITION_S (10) s, then healed (SC_MODE=unicast|multicast)
 #   oneway     holder's packets to the other nodes lost for 10 s, then healed
 #   deaf       the other direction: the holder hears nothing from the
 #              other nodes for 10 s, then healed
@@ -23,7 +23,8 @@
 #              nodeK_write_bytes_s= nodeK_syscw_s=
 # A random 0..1 s delay precedes every fault. With --assert (the vipd
 # tests) the exit status is 1 when the single-holder invariant broke (any
-# time with two holders) or no single holder remained at the end.
+# time with two holders), no other node took over after a fault that
+# demands it, or no single holder remained at the end.
 # Exit 77: not root, no netns, or the system cannot run here (yet).
 #
 # Env: VIPD_BUILDDIR (checker and vipd), CHECKER (path), SC_* (config.sh),
@@ -195,7 +196,7 @@ partition)
     done
     mark_fault
     lab_partition "$holder" "$others"
-    sleep 10
+    sleep "${SC_PARTITION_S:-10}"
     mark_heal
     lab_heal
     sleep 5
@@ -262,6 +263,15 @@ if [ $assert = 1 ]; then
         cat "$LAB_DIR/timeline" >&2
         status=1
     fi
+    # Liveness: after these faults some other node must have taken over.
+    case $scenario in
+    crash | kill9 | term | pause | health | partition | oneway | deaf | rejoin)
+        if [ "$(sed -n 's/^mark1_new_holder_ms=//p' "$LAB_DIR/figures")" = -1 ]; then
+            echo "FAIL: $system $scenario: no other node took over" >&2
+            status=1
+        fi
+        ;;
+    esac
     if [ -z "$final" ] || [ "$final" = - ] || [ "${final//,/}" != "$final" ]; then
         echo "FAIL: $system $scenario: no single holder at the end ($final)" >&2
         status=1

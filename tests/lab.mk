@@ -10,7 +10,7 @@ tests_unit_test_lab_acct_SOURCES = tests/unit/test_lab_acct.c tests/lab/acct.c \
 tests_unit_test_lab_acct_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_lab_acct_LDADD = $(CMOCKA_LIBS)
 TESTS += tests/unit/test_lab_acct
-EXTRA_DIST += tests/lab/lib.sh
+EXTRA_DIST += tests/lab/lib.sh tests/lab/README
 TESTS += tests/lab/test_lab_self.sh tests/lab/test_checker.sh \
 	tests/lab/test_detects_split_brain.sh tests/lab/test_vipd_lab.sh
 EXTRA_DIST += tests/lab/config.sh tests/lab/driver_keepalived.sh \

@@ -38,9 +38,10 @@ static void acct_charge(struct acct *a, int64_t t)
     struct acct_segment *seg = acct_current(a);
     int64_t dt = t - a->last_t;
     int n = acct_count(a->last_mask);
+    bool is_overlap = a->last_overlap;
 
     a->total_ms += dt;
-    if (n >= 2) {
+    if (is_overlap) {
         a->overlap_ms += dt;
     } else if (n == 0) {
         a->zero_ms += dt;
@@ -50,7 +51,7 @@ static void acct_charge(struct acct *a, int64_t t)
         a->client_wrong_ms += dt;
     }
     if (seg != NULL) {
-        if (n >= 2) {
+        if (is_overlap) {
             seg->overlap_ms += dt;
         } else if (n == 0) {
             seg->zero_ms += dt;
@@ -61,12 +62,24 @@ static void acct_charge(struct acct *a, int64_t t)
 
 int acct_sample(struct acct *a, int64_t t_ms, uint32_t mask, int client_node)
 {
+    return acct_sample_multi(a, t_ms, mask, mask, acct_count(mask) >= 2,
+                             client_node);
+}
+
+int acct_sample_multi(struct acct *a,
+                      int64_t t_ms,
+                      uint32_t mask,
+                      uint32_t full_mask,
+                      bool is_overlap,
+                      int client_node)
+{
     struct acct_segment *seg;
     uint32_t all = a->n_nodes >= 32 ? UINT32_MAX : (1u << a->n_nodes) - 1;
     int64_t gap;
     int n = acct_count(mask);
 
-    if ((mask & ~all) != 0 || client_node < ACCT_NO_NODE ||
+    if ((mask & ~all) != 0 || (full_mask & ~mask) != 0 ||
+        (is_overlap && n < 2) || client_node < ACCT_NO_NODE ||
         client_node >= a->n_nodes) {
         return -EINVAL;
     }
@@ -75,6 +88,8 @@ int acct_sample(struct acct *a, int64_t t_ms, uint32_t mask, int client_node)
         a->t0 = t_ms;
         a->last_t = t_ms;
         a->last_mask = mask;
+        a->last_full = full_mask;
+        a->last_overlap = is_overlap;
         a->last_client = client_node;
         a->n_samples = 1;
         a->max_holders = n;
@@ -117,12 +132,17 @@ int acct_sample(struct acct *a, int64_t t_ms, uint32_t mask, int client_node)
         if (seg->single_ms < 0 && n == 1 && fresh != 0) {
             seg->single_ms = since;
         }
+        if (seg->complete_ms < 0 && (full_mask & ~seg->holders_at) != 0) {
+            seg->complete_ms = since;
+        }
         if (seg->client_ms < 0 && client_node != ACCT_NO_NODE &&
             (fresh & (1u << client_node)) != 0) {
             seg->client_ms = since;
         }
     }
     a->last_mask = mask;
+    a->last_full = full_mask;
+    a->last_overlap = is_overlap;
     a->last_client = client_node;
     return 0;
 }
@@ -148,5 +168,6 @@ int acct_mark(struct acct *a, int64_t t_ms, char kind)
     seg->new_holder_ms = -1;
     seg->single_ms = -1;
     seg->client_ms = -1;
+    seg->complete_ms = -1;
     return 0;
 }

@@ -27,7 +27,10 @@ struct acct_segment
                               outside holders_at; -1 if none */
     int64_t client_ms;     /* mark -> client's ARP entry first points at a
                               holder outside holders_at; -1 if never */
-    int64_t overlap_ms;    /* time with two or more holders */
+    int64_t complete_ms;   /* mark -> first sample in which a node outside
+                              holders_at holds every VIP; -1 if none (with
+                              one VIP: new_holder_ms) */
+    int64_t overlap_ms;    /* time with some VIP on two or more holders */
     int64_t zero_ms;       /* time with no holder */
     int changes;           /* holder set changes */
 };
@@ -39,12 +42,14 @@ struct acct
     int64_t t0;         /* first sample time (caller's clock) */
     int64_t last_t;     /* last sample time, caller's clock */
     uint32_t last_mask; /* holder set of the last sample */
+    uint32_t last_full; /* nodes holding every VIP, last sample */
+    bool last_overlap;  /* some VIP on two or more nodes, last sample */
     int last_client;    /* node the client's entry named, or ACCT_NO_NODE */
     int64_t n_samples;
     int64_t max_gap_ms; /* longest time between two samples */
     int64_t total_ms;
-    int64_t overlap_ms;
-    int64_t zero_ms;
+    int64_t overlap_ms;      /* time with some VIP on two or more nodes */
+    int64_t zero_ms;         /* time with no VIP on any node */
     int64_t client_wrong_ms; /* client entry names a node not holding the VIP
                                 while some node holds it */
     int changes;             /* holder set changes over the run */
@@ -64,6 +69,18 @@ int acct_init(struct acct *a, int n_nodes);
  * time that goes backwards, a bit beyond n_nodes or a bad client node (the
  * sample is then ignored). */
 int acct_sample(struct acct *a, int64_t t_ms, uint32_t mask, int client_node);
+
+/* The same for several VIPs: @mask has the nodes holding at least one VIP,
+ * @full_mask (a subset of @mask) those holding all of them; @is_overlap
+ * says some VIP is on two or more nodes (then @mask has two bits at least).
+ * Overlap time follows @is_overlap; zero time is time with @mask empty.
+ * Returns 0 or -EINVAL (bad masks, time going backwards, bad client). */
+int acct_sample_multi(struct acct *a,
+                      int64_t t_ms,
+                      uint32_t mask,
+                      uint32_t full_mask,
+                      bool is_overlap,
+                      int client_node);
 
 /* Record a mark of @kind at @t_ms; the holder set at the mark is the last
  * sample's. A mark older than the last sample (a signal noticed late) is

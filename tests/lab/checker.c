@@ -3,8 +3,14 @@
  * entry for the VIP points at; writes a timeline of changes and, on SIGTERM
  * or SIGINT (or after -d ms), prints key=value figures (see acct.h).
  *
- *   checker -a VIP -n NS1,NS2,... [-c CLIENT_NS] [-o TIMELINE] [-r READY]
+ *   checker -a VIP[,VIP...] -n NS1,NS2,... [-c CLIENT_NS] [-o TIMELINE] [-r
+ * READY]
  *           [-i INTERVAL_MS] [-d DURATION_MS]
+ *
+ * With several VIPs a node counts as a holder when it has any of them,
+ * overlap is one VIP on two nodes, and markN_complete_ms is the time until a
+ * new node has all of them (moving many VIPs). The client's ARP view
+ * follows the first VIP.
  *
  * SIGUSR1 marks a fault, SIGUSR2 a heal, at the time the signal arrives.
  *
@@ -34,8 +40,9 @@
 
 #include "tests/lab/acct.h"
 
-#define CHECKER_MAX_IFS 16
-#define CHECKER_BUF     32768
+#define CHECKER_MAX_IFS  16
+#define CHECKER_BUF      32768
+#define CHECKER_MAX_VIPS 64
 
 struct checker_ns
 {
@@ -50,7 +57,8 @@ struct checker_ns
 
 struct checker
 {
-    struct in_addr vip;
+    struct in_addr vips[CHECKER_MAX_VIPS]; /* vips[0]: the client's view */
+    int n_vips;
     int n_nodes;
     struct checker_ns nodes[ACCT_MAX_NODES];
     bool has_client;
@@ -235,7 +243,7 @@ static void checker_on_link(struct checker *c,
     ns->n_ifs = i + 1;
 }
 
-/* Sets *(int *)arg to the ifindex carrying the VIP, if any. */
+/* Sets ((int *)arg)[v] to the ifindex carrying VIP v, if any. */
 static void checker_on_addr(struct checker *c,
                             struct checker_ns *ns,
                             const struct nlmsghdr *nh,
@@ -250,15 +258,19 @@ static void checker_on_addr(struct checker *c,
         return;
     }
     for (rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-        if ((rta->rta_type == IFA_LOCAL || rta->rta_type == IFA_ADDRESS) &&
-            RTA_PAYLOAD(rta) == 4 && memcmp(RTA_DATA(rta), &c->vip, 4) == 0) {
-            *(int *)arg = (int)ifa->ifa_index;
+        if ((rta->rta_type != IFA_LOCAL && rta->rta_type != IFA_ADDRESS) ||
+            RTA_PAYLOAD(rta) != 4) {
+            continue;
+        }
+        for (int v = 0; v < c->n_vips; v++) {
+            if (memcmp(RTA_DATA(rta), &c->vips[v], 4) == 0) {
+                ((int *)arg)[v] = (int)ifa->ifa_index;
+            }
         }
     }
 }
 
-/* Copies the VIP's neighbour MAC to arg (unsigned char[ETH_ALEN]), marking
- * byte 0 of the following int flag when valid. */
+/* The client's neighbour entry for the (first) VIP. */
 struct checker_neigh
 {
     bool found;
@@ -286,7 +298,7 @@ static void checker_on_neigh(struct checker *c,
                                        NLMSG_ALIGN(sizeof(*ndm)));
          RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
         if (rta->rta_type == NDA_DST && RTA_PAYLOAD(rta) == 4 &&
-            memcmp(RTA_DATA(rta), &c->vip, 4) == 0) {
+            memcmp(RTA_DATA(rta), &c->vips[0], 4) == 0) {
             is_vip = true;
         } else if (rta->rta_type == NDA_LLADDR &&
                    RTA_PAYLOAD(rta) == ETH_ALEN) {
@@ -299,64 +311,79 @@ static void checker_on_neigh(struct checker *c,
     }
 }
 
-/* Does node @ns hold the VIP: configured on a link that is up with carrier? */
+/* Which VIPs node @ns holds (bit v: VIP v), each configured on a link that
+ * is up with carrier. */
 static int checker_node_holds(struct checker *c,
                               struct checker_ns *ns,
-                              bool *holds)
+                              uint64_t *held)
 {
-    int ifindex = 0;
+    int ifindex[CHECKER_MAX_VIPS] = {0};
     int rv;
 
     ns->n_ifs = 0;
     rv = checker_dump(c, ns, RTM_GETLINK, checker_on_link, NULL);
     if (rv == 0) {
-        rv = checker_dump(c, ns, RTM_GETADDR, checker_on_addr, &ifindex);
+        rv = checker_dump(c, ns, RTM_GETADDR, checker_on_addr, ifindex);
     }
     if (rv != 0) {
         return rv;
     }
-    *holds = false;
-    for (int i = 0; i < ns->n_ifs; i++) {
-        if (ns->ifindex[i] == ifindex &&
-            (ns->ifflags[i] & (IFF_UP | IFF_LOWER_UP)) ==
-                (IFF_UP | IFF_LOWER_UP)) {
-            *holds = true;
+    *held = 0;
+    for (int v = 0; v < c->n_vips; v++) {
+        for (int i = 0; i < ns->n_ifs; i++) {
+            if (ifindex[v] != 0 && ns->ifindex[i] == ifindex[v] &&
+                (ns->ifflags[i] & (IFF_UP | IFF_LOWER_UP)) ==
+                    (IFF_UP | IFF_LOWER_UP)) {
+                *held |= (uint64_t)1 << v;
+            }
         }
     }
     return 0;
 }
 
+/* Is some VIP held by two or more nodes in @held? */
+static bool checker_is_overlap(const struct checker *c, const uint64_t *held)
+{
+    uint64_t seen = 0;
+
+    for (int k = 0; k < c->n_nodes; k++) {
+        if ((seen & held[k]) != 0) {
+            return true;
+        }
+        seen |= held[k];
+    }
+    return false;
+}
+
 /* The nodes are read one after the other, so a handover between two reads
  * can look like two holders: the old holder read before it let go, the new
  * one read after it took over. Re-read every holder but the last one read:
- * one that still holds held the VIP when the last one was read (a remove
- * and re-add within the sweep aside), so the overlap is real; one that no
- * longer holds is dropped from @mask. */
-static int checker_confirm(struct checker *c, uint32_t *mask)
+ * a VIP it still holds was held when the last one was read (a remove and
+ * re-add within the sweep aside), so that overlap is real; a VIP it no
+ * longer holds is dropped from @held. */
+static int checker_confirm(struct checker *c, uint64_t *held)
 {
     int last = -1;
 
     for (int k = 0; k < c->n_nodes; k++) {
-        if (*mask & (1u << k)) {
+        if (held[k] != 0) {
             last = k;
         }
     }
     for (int k = 0; k < last; k++) {
-        bool holds = false;
+        uint64_t now = 0;
         int rv;
 
-        if ((*mask & (1u << k)) == 0) {
+        if (held[k] == 0) {
             continue;
         }
-        rv = checker_node_holds(c, &c->nodes[k], &holds);
+        rv = checker_node_holds(c, &c->nodes[k], &now);
         if (rv != 0) {
             fprintf(stderr, "checker: %s: netlink dump: %s\n", c->nodes[k].name,
                     strerror(-rv));
             return rv;
         }
-        if (!holds) {
-            *mask &= ~(1u << k);
-        }
+        held[k] &= now;
     }
     return 0;
 }
@@ -401,6 +428,7 @@ static void checker_report(const struct checker *c)
 {
     const struct acct *a = &c->acct;
 
+    printf("vips=%d\n", c->n_vips);
     printf("samples=%lld\n", (long long)a->n_samples);
     printf("duration_ms=%lld\n", (long long)a->total_ms);
     printf("max_gap_ms=%lld\n", (long long)a->max_gap_ms);
@@ -424,6 +452,7 @@ static void checker_report(const struct checker *c)
                (long long)s->new_holder_ms);
         printf("mark%d_single_ms=%lld\n", i + 1, (long long)s->single_ms);
         printf("mark%d_client_ms=%lld\n", i + 1, (long long)s->client_ms);
+        printf("mark%d_complete_ms=%lld\n", i + 1, (long long)s->complete_ms);
         printf("mark%d_overlap_ms=%lld\n", i + 1, (long long)s->overlap_ms);
         printf("mark%d_zero_ms=%lld\n", i + 1, (long long)s->zero_ms);
         printf("mark%d_changes=%d\n", i + 1, s->changes);
@@ -431,11 +460,31 @@ static void checker_report(const struct checker *c)
     fflush(stdout);
 }
 
+/* -a VIP[,VIP...] */
+static int checker_parse_vips(struct checker *c, char *list)
+{
+    char *save = NULL;
+
+    for (char *tok = strtok_r(list, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (c->n_vips >= CHECKER_MAX_VIPS) {
+            fprintf(stderr, "checker: at most %d VIPs\n", CHECKER_MAX_VIPS);
+            return -1;
+        }
+        if (inet_pton(AF_INET, tok, &c->vips[c->n_vips]) != 1) {
+            fprintf(stderr, "checker: bad VIP '%s'\n", tok);
+            return -1;
+        }
+        c->n_vips++;
+    }
+    return 0;
+}
+
 static void usage(void)
 {
     fprintf(
         stderr,
-        "Usage: checker -a VIP -n NS1,NS2,... [-c CLIENT_NS] "
+        "Usage: checker -a VIP[,VIP...] -n NS1,NS2,... [-c CLIENT_NS] "
         "[-o TIMELINE] [-r READY_FILE] [-i INTERVAL_MS] [-d DURATION_MS]\n");
 }
 
@@ -486,8 +535,7 @@ int main(int argc, char **argv)
     while ((opt = getopt(argc, argv, "a:n:c:o:r:i:d:")) != -1) {
         switch (opt) {
         case 'a':
-            if (inet_pton(AF_INET, optarg, &c.vip) != 1) {
-                fprintf(stderr, "checker: bad VIP '%s'\n", optarg);
+            if (checker_parse_vips(&c, optarg) != 0) {
                 return 2;
             }
             break;
@@ -514,7 +562,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (nodes == NULL || c.vip.s_addr == 0 || interval < 1 || interval > 1000) {
+    if (nodes == NULL || c.n_vips == 0 || interval < 1 || interval > 1000) {
         usage();
         return 2;
     }
@@ -553,22 +601,31 @@ int main(int argc, char **argv)
             }
             marks_done++;
         }
+        uint64_t held[ACCT_MAX_NODES] = {0};
+        uint64_t all =
+            c.n_vips == 64 ? UINT64_MAX : ((uint64_t)1 << c.n_vips) - 1;
+        uint32_t full = 0;
+        bool is_overlap;
+
         for (int k = 0; k < c.n_nodes; k++) {
-            bool holds = false;
-            int rv = checker_node_holds(&c, &c.nodes[k], &holds);
+            int rv = checker_node_holds(&c, &c.nodes[k], &held[k]);
 
             if (rv != 0) {
                 fprintf(stderr, "checker: %s: netlink dump: %s\n",
                         c.nodes[k].name, strerror(-rv));
                 return 1;
             }
-            mask |= holds ? 1u << k : 0;
         }
-        if (acct_count(mask) >= 2 && checker_confirm(&c, &mask) != 0) {
+        if (checker_is_overlap(&c, held) && checker_confirm(&c, held) != 0) {
             return 1;
         }
+        is_overlap = checker_is_overlap(&c, held);
+        for (int k = 0; k < c.n_nodes; k++) {
+            mask |= held[k] != 0 ? 1u << k : 0;
+            full |= held[k] == all ? 1u << k : 0;
+        }
         client_node = checker_client_node(&c);
-        acct_sample(&c.acct, t, mask, client_node);
+        acct_sample_multi(&c.acct, t, mask, full, is_overlap, client_node);
         if (c.timeline != NULL &&
             (mask != prev_mask || client_node != prev_client)) {
             fprintf(c.timeline, "%lld holders=", (long long)(t - start));

@@ -9,6 +9,7 @@
 #   SC_ADVERT    advert_int, seconds        (1)
 #   SC_CHECK     1: track a health script   (1)
 #   SC_INTERVAL / SC_FALL / SC_RISE: the script's interval, fall, rise (1/2/1)
+#   SC_N_VIPS    number of VIPs, 1..64: $LAB_VIP and the next addresses (1)
 # Node K's priority is 200 - 10*K, so node 1 is the preferred holder.
 # Node K is healthy while $LAB_DIR/nK.ok exists (the script tests it).
 
@@ -19,6 +20,16 @@ SC_CHECK=${SC_CHECK:-1}
 SC_INTERVAL=${SC_INTERVAL:-1}
 SC_FALL=${SC_FALL:-2}
 SC_RISE=${SC_RISE:-1}
+SC_N_VIPS=${SC_N_VIPS:-1}
+
+# sc_vips: the scenario's VIPs, one per line ($LAB_VIP first).
+sc_vips()
+{
+    local base=${LAB_VIP%.*} last=${LAB_VIP##*.} i
+    for ((i = 0; i < SC_N_VIPS; i++)); do
+        echo "$base.$((last + i))"
+    done
+}
 
 sc_priority() { echo $((200 - 10 * $1)); }
 sc_health_file() { echo "$LAB_DIR/n$1.ok"; }
@@ -49,7 +60,11 @@ sc_vrrp_conf()
         done
         printf '    }\n'
     fi
-    printf '    virtual_ipaddress {\n        %s/24 dev eth0\n    }\n' "$LAB_VIP"
+    printf '    virtual_ipaddress {\n'
+    sc_vips | while read -r v; do
+        printf '        %s/24 dev eth0\n' "$v"
+    done
+    printf '    }\n'
     if [ "$SC_CHECK" = 1 ]; then
         printf '    track_script {\n        chk_lab\n    }\n'
     fi

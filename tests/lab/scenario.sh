@@ -133,7 +133,8 @@ fi
 
 names=""
 for ((k = 1; k <= nodes; k++)); do names="$names,$(lab_node_ns "$k")"; done
-"$CHECKER" -a "$LAB_VIP" -n "${names#,}" -c "$(lab_client_ns)" \
+vips=$(sc_vips | paste -sd,)
+"$CHECKER" -a "$vips" -n "${names#,}" -c "$(lab_client_ns)" \
     -o "$LAB_DIR/timeline" -r "$LAB_DIR/checker.ready" >"$LAB_DIR/figures" &
 LAB_CHECKER_PID=$!
 deadline=$((SECONDS + 5))

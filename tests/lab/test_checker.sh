@@ -93,6 +93,44 @@ if [ "$c" -lt "$(fig mark3_new_holder_ms)" ]; then
 else
     echo "ok: client's ARP entry followed the new holder after $c ms"
 fi
+# Several VIPs: overlap is one VIP on two nodes; disjoint parts are not.
+V2=${LAB_VIP%.*}.$((${LAB_VIP##*.} + 1))
+lab_link_up 1
+lab_wait_links
+lab_exec 1 ip addr flush dev eth0 to "$LAB_VIP/32"
+"$CHECKER" -a "$LAB_VIP,$V2" -n "$(lab_node_ns 1),$(lab_node_ns 2),$(lab_node_ns 3)" \
+    -r "$LAB_DIR/ready2" >"$LAB_DIR/figures2" &
+LAB_CHECKER_PID=$!
+deadline=$((SECONDS + 5))
+until [ -f "$LAB_DIR/ready2" ]; do
+    [ $SECONDS -lt $deadline ] || { echo "FAIL: checker did not start"; exit 1; }
+    sleep 0.01
+done
+add 1; lab_exec 1 ip addr add "$V2/24" dev eth0
+sleep 0.1
+lab_exec 1 ip addr del "$V2/24" dev eth0; lab_exec 2 ip addr add "$V2/24" dev eth0
+sleep 0.3  # disjoint: n1 has VIP 1, n2 has VIP 2
+kill -USR1 "$LAB_CHECKER_PID"
+sleep 0.1
+del 1; lab_exec 2 ip addr del "$V2/24" dev eth0
+add 3; sleep 0.1; lab_exec 3 ip addr add "$V2/24" dev eth0
+sleep 0.2
+kill -TERM "$LAB_CHECKER_PID"
+wait "$LAB_CHECKER_PID"
+LAB_CHECKER_PID=
+fig2() { sed -n "s/^$1=//p" "$LAB_DIR/figures2"; }
+[ "$(fig2 overlap_ms)" = 0 ] || {
+    echo "FAIL: disjoint VIPs counted as overlap ($(fig2 overlap_ms) ms)"; fail=1; }
+[ "$(fig2 max_holders)" = 2 ] || { echo "FAIL: max_holders $(fig2 max_holders)"; fail=1; }
+cn=$(fig2 mark1_new_holder_ms)
+cc=$(fig2 mark1_complete_ms)
+if [ "$cc" -ge $((cn + 60)) ]; then
+    echo "ok: several VIPs: new holder after $cn ms, complete after $cc ms"
+else
+    echo "FAIL: several VIPs: complete_ms $cc not after new_holder_ms $cn + 100"
+    fail=1
+fi
+
 # 60 handovers, sampled every 10 ms: many of them must have been seen.
 ch=$(fig mark1_changes)
 [ "$ch" -ge 20 ] || { echo "FAIL: only $ch holder changes seen"; fail=1; }

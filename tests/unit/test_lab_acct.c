@@ -154,6 +154,41 @@ static void test_acct_rejects_bad_input(void **state)
     assert_int_equal(acct_mark(&a, 100, 'f'), -ENOSPC);
 }
 
+/* With several VIPs: the move completes when a new node holds all of them;
+ * overlap is a VIP on two nodes, not two nodes holding disjoint parts. */
+static void test_acct_many_vips(void **state)
+{
+    struct acct a;
+    const struct acct_segment *s;
+
+    (void)state;
+    acct_init(&a, 3);
+    assert_int_equal(acct_sample_multi(&a, 0, N1, N1, false, ACCT_NO_NODE), 0);
+    acct_mark(&a, 0, 'f');
+    acct_sample_multi(&a, 100, N2, 0, false, ACCT_NO_NODE);  /* partial */
+    acct_sample_multi(&a, 150, N2, N2, false, ACCT_NO_NODE); /* complete */
+    acct_sample_multi(&a, 200, N2 | N3, N2, true, ACCT_NO_NODE);
+    acct_sample_multi(&a, 230, N2, N2, false, ACCT_NO_NODE);
+    acct_sample_multi(&a, 300, N2 | N3, 0, false, ACCT_NO_NODE); /* split */
+    acct_sample_multi(&a, 320, N3, N3, false, ACCT_NO_NODE);
+    s = &a.marks[0];
+    assert_int_equal(s->new_holder_ms, 100);
+    assert_int_equal(s->complete_ms, 150);
+    assert_int_equal(s->overlap_ms, 30);
+    assert_int_equal(a.overlap_ms, 30);
+    assert_int_equal(a.zero_ms, 0);
+    assert_int_equal(a.max_holders, 2);
+    /* One VIP: complete_ms equals new_holder_ms. */
+    acct_init(&a, 2);
+    acct_sample(&a, 0, N1, ACCT_NO_NODE);
+    acct_mark(&a, 0, 'f');
+    acct_sample(&a, 40, N2, ACCT_NO_NODE);
+    assert_int_equal(a.marks[0].complete_ms, 40);
+    /* Inconsistent masks are rejected. */
+    assert_int_equal(acct_sample_multi(&a, 50, N1, N1 | N2, false, 0), -EINVAL);
+    assert_int_equal(acct_sample_multi(&a, 50, N1, N1, true, 0), -EINVAL);
+}
+
 static void test_acct_count(void **state)
 {
     (void)state;
@@ -171,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_acct_partition_segments),
         cmocka_unit_test(test_acct_mark_clamped),
         cmocka_unit_test(test_acct_rejects_bad_input),
+        cmocka_unit_test(test_acct_many_vips),
         cmocka_unit_test(test_acct_count),
     };
 

@@ -156,7 +156,7 @@ static void test_mutations(void **state)
     const char *env_seed = getenv("VIPD_FUZZ_SEED");
     const char *env_rounds = getenv("VIPD_FUZZ_ROUNDS");
     uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : 20261121;
-    unsigned long rounds = env_rounds ? strtoul(env_rounds, NULL, 0) : 20000;
+    unsigned long rounds = env_rounds ? strtoul(env_rounds, NULL, 0) : 50000;
     char dir[1024];
     (void)state;
 

@@ -73,8 +73,8 @@ static void check_addresses(struct cfgp *p, struct cfg_instance *in)
 
     if (in->family == 0) {
         in->family = in->unicast_src_ip.family ? in->unicast_src_ip.family
-                     : in->n_unicast_peers    ? in->unicast_peers[0].family
-                                              : AF_INET;
+                     : in->n_unicast_peers     ? in->unicast_peers[0].family
+                                               : AF_INET;
     }
     if (in->unicast_src_ip.family && in->unicast_src_ip.family != in->family) {
         cfgp_error(p, &in->where,
@@ -244,7 +244,7 @@ static void check_groups(struct cfgp *p)
                     }
                 }
             }
-        next:;
+next:;
         }
     }
 }

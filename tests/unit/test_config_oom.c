@@ -103,8 +103,8 @@ static void test_every_allocation(void **state)
     inj.armed = true;
     inj.countdown = -1;
     inj.seen = 0;
-    int rv = vip_config_load_string(&cfg, "t.conf", text, sizeof text - 1,
-                                    &rep);
+    int rv =
+        vip_config_load_string(&cfg, "t.conf", text, sizeof text - 1, &rep);
     inj.armed = false;
     total = inj.seen;
     vip_config_free(&cfg);

@@ -265,6 +265,14 @@ static void check_cluster(struct cfgp *p)
                    "election_timeout (%u ms)",
                    c->heartbeat_ms, c->election_timeout_ms);
     }
+    if (c->takeover_wait_ms > c->election_timeout_ms) {
+        /* DESIGN.md 4.2: W up to the lease L < T already covers the old
+         * holder; more only delays failover. */
+        cfgp_warn(p, &c->where,
+                  "cluster: takeover_wait (%u ms) is longer than "
+                  "election_timeout (%u ms); it only slows failover",
+                  c->takeover_wait_ms, c->election_timeout_ms);
+    }
     if (c->n_peers > 0 || p->cfg->n_instances == 0) {
         for (size_t i = 0; i < c->n_peers; i++) {
             if (c->peers[i].port == 0) {

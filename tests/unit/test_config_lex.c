@@ -517,6 +517,10 @@ static const struct error_case error_cases[] = {
      "t.conf:1: error: cluster: heartbeat (200 ms) must be shorter than "
      "election_timeout (200 ms)",
      true},
+    {"cluster {\n listen a\n takeover_wait 2000\n}\n",
+     "t.conf:1: warning: cluster: takeover_wait (2000 ms) is longer than "
+     "election_timeout (1000 ms); it only slows failover",
+     false},
     {"cluster {\n listen a\n lease_mode loose\n}\n",
      "t.conf:3: error: lease_mode: 'loose' is not 'normal' or 'strict'", true},
     {"cluster {\n listen a\n control_socket /" /* 120 bytes */

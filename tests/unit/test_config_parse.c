@@ -82,6 +82,24 @@ static void test_master_priority(void **state)
     loaded_free(l);
 }
 
+/* `preempt` (keepalived's default) undoes an earlier `nopreempt`;
+ * `smtp_alert false` is stored, and warned as not acted on. */
+static void test_preempt_smtp(void **state)
+{
+    (void)state;
+    struct loaded *l = load_text(
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n"
+        " nopreempt\n preempt\n smtp_alert false\n"
+        " virtual_ipaddress { 10.0.0.1 }\n}\n");
+    assert_int_equal(l->rv, 0);
+    assert_false(l->cfg.instances[0].nopreempt);
+    assert_false(l->cfg.instances[0].smtp_alert);
+    ASSERT_LINE(l, "t.conf:6: warning: 'smtp_alert' is accepted but not "
+                   "acted on by vipd");
+    assert_int_equal(l->cap.n, 1);
+    loaded_free(l);
+}
+
 /* vrrp_script defaults: interval 1 s, timeout = interval, fall/rise 1. */
 static void test_script_defaults(void **state)
 {
@@ -478,6 +496,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_master_priority),
+        cmocka_unit_test(test_preempt_smtp),
         cmocka_unit_test(test_script_defaults),
         cmocka_unit_test(test_global_defs),
         cmocka_unit_test(test_scripts),

@@ -11,6 +11,7 @@
 
 /****** Diagnostics ******/
 
+__attribute__((format(printf, 4, 0)))
 static void cfgp_emit(struct cfgp *p,
                       bool is_error,
                       const struct cfg_where *w,

@@ -363,6 +363,10 @@ static void track_file_value(struct cfgp *p,
     long w;
 
     if (is(s, "file")) {
+        if (s->args[0].len == 0) {
+            cfgp_error(p, &s->args[0].where, "file: empty path");
+            return;
+        }
         free(tf->path);
         tf->path = cfgp_strdup(p, s->args[0].text);
     } else if (is(s, "weight")) {

@@ -235,6 +235,10 @@ void cfgp_list(struct cfgp *p, cfg_item_fn item, void *obj, const char *name)
 
 char *cfgp_command(struct cfgp *p, const struct cfg_stmt *s)
 {
+    if (s->args[0].len == 0) {
+        cfgp_error(p, &s->args[0].where, "'%s': empty command", s->kw->text);
+        return NULL;
+    }
     if (s->args[0].quoted || s->n_args == 1) {
         return cfgp_strdup(p, s->args[0].text);
     }

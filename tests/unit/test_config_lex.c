@@ -418,6 +418,11 @@ static const struct error_case error_cases[] = {
      "already used by 'I' (line 1)",
      true},
     /* Scripts and track files. */
+    {"vrrp_script s {\n script \"\"\n}\n",
+     "t.conf:2: error: 'script': empty command", true},
+    {INST(" notify \"\"\n"), "t.conf:4: error: 'notify': empty command", true},
+    {"track_file f {\n file \"\"\n}\n", "t.conf:2: error: file: empty path",
+     true},
     {"vrrp_script s {\n interval 1\n}\n",
      "t.conf:1: error: vrrp_script 's' has no script, tcp_check or "
      "http_check",

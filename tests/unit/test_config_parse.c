@@ -94,8 +94,9 @@ static void test_preempt_smtp(void **state)
     assert_int_equal(l->rv, 0);
     assert_false(l->cfg.instances[0].nopreempt);
     assert_false(l->cfg.instances[0].smtp_alert);
-    ASSERT_LINE(l, "t.conf:6: warning: 'smtp_alert' is accepted but not "
-                   "acted on by vipd");
+    ASSERT_LINE(l,
+                "t.conf:6: warning: 'smtp_alert' is accepted but not "
+                "acted on by vipd");
     assert_int_equal(l->cap.n, 1);
     loaded_free(l);
 }

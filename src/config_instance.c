@@ -321,6 +321,7 @@ static void instance_time(struct cfgp *p,
     bool frac;
 
     if (is(k, "advert_int")) {
+        in->advert_int_where = s->kw->where;
         if (cfgp_seconds(p, &s->args[0], k, 255000, &ms, &frac)) {
             if (ms == 0) {
                 cfgp_error(p, &s->args[0].where, "advert_int: must be > 0");
@@ -367,6 +368,7 @@ static void instance_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     } else if (is(k, "interface")) {
         cfgp_ifname(p, a, "interface", in->interface);
     } else if (is(k, "virtual_router_id")) {
+        in->vrid_where = s->kw->where;
         if (cfgp_uint(p, a, k, 1, 255, &v)) {
             in->vrid = (uint8_t)v;
         }
@@ -379,6 +381,7 @@ static void instance_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
             in->version = (uint8_t)v;
         }
     } else if (is(k, "authentication")) {
+        in->auth_where = s->kw->where;
         cfgp_block(p, auth_kws, in, k);
     } else if (is(k, "virtual_ipaddress")) {
         cfgp_list(p, vip_item_main, in, k);
@@ -393,10 +396,12 @@ static void instance_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     } else if (is(k, "unicast_peer")) {
         cfgp_list(p, peer_item, in, k);
     } else if (is(k, "nopreempt")) {
+        in->nopreempt_where = s->kw->where;
         in->nopreempt = true;
     } else if (is(k, "preempt")) {
         in->nopreempt = false;
     } else if (is(k, "unicast_src_ip")) {
+        in->unicast_src_where = s->kw->where;
         cfgp_ip(p, a, k, &in->unicast_src_ip);
     } else if (is(k, "mcast_src_ip")) {
         cfgp_ip(p, a, k, &in->mcast_src_ip);

@@ -310,14 +310,14 @@ static const struct error_case error_cases[] = {
      "interface name",
      true},
     {INST(" advert_int 1.5\n"),
-     "t.conf:1: error: vrrp_instance 'I': VRRPv2 advert_int must be whole "
+     "t.conf:4: error: vrrp_instance 'I': VRRPv2 advert_int must be whole "
      "seconds, not 1.500 (use version 3 for fractions)",
      true},
     {INST(" advert_int 0\n"), "t.conf:4: error: advert_int: must be > 0", true},
     {INST(" advert_int 1.2.3\n"),
      "t.conf:4: error: advert_int: '1.2.3' is not a number of seconds", true},
     {INST(" version 3\n advert_int 41\n"),
-     "t.conf:1: error: vrrp_instance 'I': VRRPv3 advert_int is at most "
+     "t.conf:5: error: vrrp_instance 'I': VRRPv3 advert_int is at most "
      "40.95 s",
      true},
     {INST(" version 4\n"),
@@ -330,7 +330,7 @@ static const struct error_case error_cases[] = {
     {INST(" authentication {\n auth_type MD5\n }\n"),
      "t.conf:5: error: auth_type: 'MD5' is not PASS or AH", true},
     {INST(" authentication {\n auth_type PASS\n }\n"),
-     "t.conf:1: warning: vrrp_instance 'I': authentication without "
+     "t.conf:4: warning: vrrp_instance 'I': authentication without "
      "auth_pass, ignored",
      false},
     {INST(" authentication {\n auth_type PASS\n auth_pass 123456789\n }\n"),
@@ -348,7 +348,7 @@ static const struct error_case error_cases[] = {
      "the instance's address family",
      true},
     {INST(" unicast_src_ip ::1\n"),
-     "t.conf:1: error: vrrp_instance 'I': unicast_src_ip ::1 is not of the "
+     "t.conf:4: error: vrrp_instance 'I': unicast_src_ip ::1 is not of the "
      "instance's address family",
      true},
     {INST(" unicast_peer {\n  10.0.0.2 min_ttl 1\n }\n"),
@@ -388,11 +388,11 @@ static const struct error_case error_cases[] = {
     {INST(" track_interface {\n  eth1\n  eth1\n }\n"),
      "t.conf:6: warning: 'eth1' is tracked twice", false},
     {INST(" nopreempt\n preempt_delay 5\n"),
-     "t.conf:1: warning: vrrp_instance 'I': preempt_delay has no effect with "
+     "t.conf:4: warning: vrrp_instance 'I': preempt_delay has no effect with "
      "nopreempt, ignored",
      false},
     {INST(" state MASTER\n priority 200\n nopreempt\n"),
-     "t.conf:1: warning: vrrp_instance 'I': nopreempt needs state BACKUP; "
+     "t.conf:6: warning: vrrp_instance 'I': nopreempt needs state BACKUP; "
      "the initial state is only a hint to vipd",
      false},
     {INST(" notify_master \"/a\" root\n"),
@@ -414,8 +414,8 @@ static const struct error_case error_cases[] = {
      "defined at line 1",
      true},
     {INST("") "vrrp_instance J {\n interface eth0\n virtual_router_id 1\n}\n",
-     "t.conf:6: error: vrrp_instance 'J': virtual_router_id 1 on eth0 is "
-     "already used by 'I' (line 1)",
+     "t.conf:8: error: vrrp_instance 'J': virtual_router_id 1 on eth0 is "
+     "already used by 'I' at t.conf:3",
      true},
     /* Scripts and track files. */
     {"vrrp_script s {\n script \"\"\n}\n",

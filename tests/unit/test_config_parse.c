@@ -358,7 +358,7 @@ static void test_ipv6_v3(void **state)
     const struct cfg_instance *v4 = &l->cfg.instances[1];
     assert_int_equal(v4->advert_int_ms, 20);
     ASSERT_LINE(l,
-                "t.conf:7: warning: vrrp_instance 'V4': advert_int "
+                "t.conf:11: warning: vrrp_instance 'V4': advert_int "
                 "rounded up to 20 ms (VRRPv3 uses centiseconds)");
     assert_int_equal(l->cap.n, 1);
     loaded_free(l);

@@ -35,9 +35,16 @@ run v3 3 --if eth0 --vrid 52 --prio 200 --version 3 --int 250 \
     --vip 10.77.0.102/24
 run v6 2 --if eth0 --vrid 53 --prio 99 --version 3 --int 1000 \
     --vip fd00:77::100/64 --vip fd00:77::101/64 --garp-repeat 2
-run uc 2 --if eth0 --vrid 54 --prio 120 --version 3 --int 500 \
+# Unicast: resolve the peers first, so no advert waits on ARP.
+ip netns exec ${VV}a ping -c1 -W2 10.77.0.50 >/dev/null
+ip netns exec ${VV}a ping -c1 -W2 10.77.0.12 >/dev/null
+run uc 4 --if eth0 --vrid 54 --prio 120 --version 3 --int 500 \
     --vip 10.77.0.103/24 --peer 10.77.0.50 --peer 10.77.0.12 --src 10.77.0.11
-sleep 0.3 # let tcpdump flush the last packets (-U: per packet)
+# tcpdump -U writes per packet: wait until the last ones are in the file.
+for peer in 10.77.0.50 10.77.0.12; do
+    vv_wait 5000 eval "tshark -r '$cap' -Y 'vrrp.virt_rtr_id == 54 && ip.dst == $peer' 2>/dev/null | grep -q ." ||
+        vv_fail "no unicast advert to $peer captured"
+done
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" 2>/dev/null
 

@@ -119,6 +119,13 @@ static void handle_packet(struct advert *ad, const uint8_t *buf, size_t n,
         deliver(ad, ip, NULL, VIP_EPROTO, why);
         return;
     }
+    /* Our own advert, back through a unicast peer list that names us (one
+     * configuration file for every node): not another master. */
+    if (ad->has_last_src &&
+        memcmp(ip->src, ad->last_src, family_len(ip->family)) == 0) {
+        ad->stats.n_rx_own++;
+        return;
+    }
     rv = vrrp_match(&a, &ad->expect, why);
     switch (rv) {
     case 0:
@@ -434,6 +441,8 @@ int advert_send(struct advert *ad, uint8_t priority)
             return rv;
         }
     }
+    memcpy(ad->last_src, ip.src, 16);
+    ad->has_last_src = true;
     ad->msg.priority = priority;
     for (size_t i = 0; i < n_dst; i++) {
         size_t len;
@@ -441,6 +450,9 @@ int advert_send(struct advert *ad, uint8_t priority)
                              : ad->params.family == AF_INET ? vrrp_mcast4
                                                             : vrrp_mcast6;
 
+        if (ad->params.n_peers > 0 && memcmp(dst, ip.src, alen) == 0) {
+            continue; /* a peer list that names this node too */
+        }
         memcpy(ip.dst, dst, alen);
         /* The v3 checksum covers source and destination: encode per peer. */
         rv = vrrp_encode(&ad->msg, &ip, buf, sizeof buf, &len);

@@ -63,6 +63,7 @@ struct advert_stats
     uint64_t n_rx_other;    /* another VRID, version or family */
     uint64_t n_rx_auth;     /* authentication mismatch */
     uint64_t n_rx_mismatch; /* interval or address list mismatch */
+    uint64_t n_rx_own;      /* our own adverts (a unicast peer is us) */
 };
 
 typedef void (*advert_close_cb)(struct advert *ad);
@@ -78,6 +79,8 @@ struct advert
     bool is_sending;
     struct vrrp_advert msg; /* our advert, priority updated in place */
     struct vrrp_expect expect;
+    bool has_last_src;
+    uint8_t last_src[16]; /* where our adverts went out from */
     struct advert_stats stats;
     int n_open_handles;
     advert_close_cb close_cb;

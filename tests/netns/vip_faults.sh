@@ -56,7 +56,23 @@ vv_wait 2000 eval "! ip -n $ns -6 addr show dev eth0 | grep -q fd00:77::100" ||
 vv_cmd b quit
 vv_wait 3000 vv_event b '^bye$' || vv_fail "b did not quit"
 
-# 4. SIGSTOP past the lease: on SIGCONT the overdue advert timer finds the
+# 4. Label, broadcast and scope as configured (scope link in a subnet of
+#    its own: the kernel wants one scope per subnet); a unicast peer list that
+#    names this node too neither sends to itself nor sees a foreign master.
+vv_tool d:a --if eth0 --vrid 63 --int 1000 --version 3 \
+    --vip "10.78.0.150/24,label=eth0:vip,brd=10.78.0.255,scope=link" \
+    --peer 10.77.0.11 --src 10.77.0.11 --garp-repeat 1 --garp-delay 0
+vv_cmd d "hold 5000"
+vv_wait 2000 vv_event d '^hold 0 ' || vv_fail "hold failed: $(vv_events d)"
+line=$(ip -n $ns -4 addr show dev eth0 | grep "10.78.0.150/24")
+for want in "brd 10.78.0.255" "scope link" "eth0:vip"; do
+    grep -qF "$want" <<<"$line" || vv_fail "VIP lacks '$want': $line"
+done
+[ "$(vv_stat d foreign)" = 0 ] || vv_fail "own advert seen as foreign"
+vv_cmd d quit
+vv_wait 3000 vv_event d '^bye$' || vv_fail "d did not quit"
+
+# 5. SIGSTOP past the lease: on SIGCONT the overdue advert timer finds the
 #    lease over and drops the VIP instead of sending.
 vv_tool c:a --if eth0 --vrid 62 --int 1000 --vip 10.77.0.100/24 \
     --garp-repeat 1 --garp-delay 0

@@ -76,14 +76,30 @@ static int parse_ip(const char *s, struct cfg_ip *ip)
     return -1;
 }
 
-/* ADDR[/PFX][@DEV] */
+/* ADDR[/PFX][@DEV][,label=L][,brd=B][,scope=host|link] */
 static int parse_vip(const char *arg, struct cfg_vip *v)
 {
     char buf[128];
-    char *at, *slash;
+    char *at, *slash, *opt;
 
     memset(v, 0, sizeof *v);
     snprintf(buf, sizeof buf, "%s", arg);
+    while ((opt = strrchr(buf, ',')) != NULL) {
+        *opt++ = '\0';
+        if (strncmp(opt, "label=", 6) == 0) {
+            snprintf(v->label, sizeof v->label, "%s", opt + 6);
+        } else if (strncmp(opt, "brd=", 4) == 0) {
+            if (parse_ip(opt + 4, &v->brd) != 0) {
+                return -1;
+            }
+        } else if (strcmp(opt, "scope=link") == 0) {
+            v->scope = 253; /* RT_SCOPE_LINK */
+        } else if (strcmp(opt, "scope=host") == 0) {
+            v->scope = 254; /* RT_SCOPE_HOST */
+        } else {
+            return -1;
+        }
+    }
     at = strchr(buf, '@');
     if (at != NULL) {
         *at = '\0';
@@ -137,7 +153,7 @@ static void print_stats(struct tool *t)
     out("stats sent=%llu send_errors=%llu rx_valid=%llu rx_malformed=%llu "
         "rx_other=%llu rx_auth=%llu rx_mismatch=%llu foreign=%llu "
         "foreign_src=%s foreign_prio=%u garp=%llu na=%llu announce_errors=%llu "
-        "readded=%llu holds=%d",
+        "readded=%llu own=%llu holds=%d",
         (unsigned long long)s.advert.n_sent,
         (unsigned long long)s.advert.n_send_errors,
         (unsigned long long)s.advert.n_rx_valid,
@@ -148,7 +164,8 @@ static void print_stats(struct tool *t)
         (unsigned long long)s.n_foreign, src, s.foreign_priority,
         (unsigned long long)s.n_garp, (unsigned long long)s.n_na,
         (unsigned long long)s.n_announce_errors,
-        (unsigned long long)t->m.n_readded, manager_holds(&t->m));
+        (unsigned long long)t->m.n_readded,
+        (unsigned long long)s.advert.n_rx_own, manager_holds(&t->m));
 }
 
 static void closed_cb(uv_handle_t *h)

@@ -59,7 +59,8 @@ int advert_params_check(const struct advert_params *params)
     return vrrp_encode(&m, &ip, buf, sizeof buf, &len) == 0 ? 0 : VIP_EINVAL;
 }
 
-int advert_init(struct advert *ad, uv_loop_t *loop,
+int advert_init(struct advert *ad,
+                uv_loop_t *loop,
                 const struct advert_params *params,
                 const struct advert_callbacks *cbs)
 {
@@ -93,15 +94,20 @@ int advert_init(struct advert *ad, uv_loop_t *loop,
 
 /****** Receive ******/
 
-static void deliver(struct advert *ad, const struct vrrp_ipinfo *ip,
-                    const struct vrrp_advert *a, int rv, const char *why)
+static void deliver(struct advert *ad,
+                    const struct vrrp_ipinfo *ip,
+                    const struct vrrp_advert *a,
+                    int rv,
+                    const char *why)
 {
     if (ad->cbs.received != NULL) {
         ad->cbs.received(ad->cbs.data, ip, a, rv, why);
     }
 }
 
-static void handle_packet(struct advert *ad, const uint8_t *buf, size_t n,
+static void handle_packet(struct advert *ad,
+                          const uint8_t *buf,
+                          size_t n,
                           struct vrrp_ipinfo *ip)
 {
     /* Static would be global state; this is ~4 KiB of stack. */
@@ -145,11 +151,14 @@ static void handle_packet(struct advert *ad, const uint8_t *buf, size_t n,
 }
 
 /* Read one datagram; returns its length, 0 to skip, or -errno. */
-static ssize_t receive_one(struct advert *ad, uint8_t *buf, size_t size,
+static ssize_t receive_one(struct advert *ad,
+                           uint8_t *buf,
+                           size_t size,
                            struct vrrp_ipinfo *ip)
 {
     struct sockaddr_storage from;
-    union {
+    union
+    {
         struct cmsghdr align;
         uint8_t buf[256];
     } control;
@@ -230,8 +239,12 @@ static void advert_poll_cb(uv_poll_t *poll, int status, int events)
     }
 }
 
-static int set_opt(struct advert *ad, int level, int name, const void *v,
-                   socklen_t len, const char *what)
+static int set_opt(struct advert *ad,
+                   int level,
+                   int name,
+                   const void *v,
+                   socklen_t len,
+                   const char *what)
 {
     if (setsockopt(ad->fd, level, name, v, len) < 0) {
         int rv = -errno;
@@ -279,8 +292,8 @@ static int open_ipv6(struct advert *ad)
     mreq.ipv6mr_interface = (unsigned)ifindex;
     if ((rv = set_opt(ad, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof hops,
                       "IPV6_UNICAST_HOPS")) ||
-        (rv = set_opt(ad, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
-                      sizeof hops, "IPV6_MULTICAST_HOPS")) ||
+        (rv = set_opt(ad, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops,
+                      "IPV6_MULTICAST_HOPS")) ||
         (rv = set_opt(ad, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &off, sizeof off,
                       "IPV6_MULTICAST_LOOP")) ||
         (rv = set_opt(ad, IPPROTO_IPV6, IPV6_TCLASS, &tclass, sizeof tclass,
@@ -351,10 +364,14 @@ err_after_socket:
 /* Send @len bytes to @dst from @src, with the source and interface pinned
  * by IP_PKTINFO / IPV6_PKTINFO (a bind() would also filter what the raw
  * socket receives by destination, losing the multicast adverts). */
-static int send_to(struct advert *ad, const uint8_t *src, const uint8_t *dst,
-                   const uint8_t *buf, size_t len)
+static int send_to(struct advert *ad,
+                   const uint8_t *src,
+                   const uint8_t *dst,
+                   const uint8_t *buf,
+                   size_t len)
 {
-    union {
+    union
+    {
         struct cmsghdr align;
         uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
     } control;

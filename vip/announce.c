@@ -15,8 +15,10 @@
 #include "vip/arp.h"
 #include "vipd/log.h"
 
-int announce_init(struct announce *a, uv_loop_t *loop,
-                  const struct announce_target *targets, size_t n_targets,
+int announce_init(struct announce *a,
+                  uv_loop_t *loop,
+                  const struct announce_target *targets,
+                  size_t n_targets,
                   const struct announce_params *params,
                   const struct announce_callbacks *cbs)
 {
@@ -112,7 +114,8 @@ static int link_mac(int fd, int ifindex, uint8_t mac[6])
     return 0;
 }
 
-static int send_garp(struct announce *a, const struct announce_target *t,
+static int send_garp(struct announce *a,
+                     const struct announce_target *t,
                      const uint8_t mac[6])
 {
     uint8_t frame[ARP_GARP_LEN];
@@ -126,15 +129,16 @@ static int send_garp(struct announce *a, const struct announce_target *t,
     to.sll_ifindex = t->ifindex;
     to.sll_halen = 6;
     memset(to.sll_addr, 0xff, 6);
-    if (sendto(a->packet_fd, frame, len, 0, (struct sockaddr *)&to,
-               sizeof to) < 0) {
+    if (sendto(a->packet_fd, frame, len, 0, (struct sockaddr *)&to, sizeof to) <
+        0) {
         return -errno;
     }
     a->n_garp++;
     return 0;
 }
 
-static int send_na(struct announce *a, const struct announce_target *t,
+static int send_na(struct announce *a,
+                   const struct announce_target *t,
                    const uint8_t mac[6])
 {
     uint8_t msg[ARP_NA_LEN];

@@ -50,8 +50,8 @@ typedef void (*announce_close_cb)(struct announce *a);
 
 struct announce
 {
-    int packet_fd;  /* AF_PACKET, -1 until opened / if no IPv4 target */
-    int icmp6_fd;   /* raw ICMPv6, -1 until opened / if no IPv6 target */
+    int packet_fd; /* AF_PACKET, -1 until opened / if no IPv4 target */
+    int icmp6_fd;  /* raw ICMPv6, -1 until opened / if no IPv6 target */
     uv_timer_t delay_timer;
     uv_timer_t refresh_timer;
     const struct announce_target *targets; /* owned by the caller */
@@ -59,7 +59,7 @@ struct announce
     struct announce_params params;
     struct announce_callbacks cbs;
     bool is_active;
-    uint64_t n_garp;   /* frames handed to the kernel */
+    uint64_t n_garp; /* frames handed to the kernel */
     uint64_t n_na;
     uint64_t n_errors; /* sends that failed */
     int n_open_handles;
@@ -69,8 +69,10 @@ struct announce
 
 /* Prepare @a's timers in @loop. @targets must stay valid until close.
  * Returns 0 or a libuv error. Then announce_close() is required. */
-int announce_init(struct announce *a, uv_loop_t *loop,
-                  const struct announce_target *targets, size_t n_targets,
+int announce_init(struct announce *a,
+                  uv_loop_t *loop,
+                  const struct announce_target *targets,
+                  size_t n_targets,
                   const struct announce_params *params,
                   const struct announce_callbacks *cbs);
 

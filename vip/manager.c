@@ -19,10 +19,10 @@ struct manager_instance
     struct manager *m;
     size_t index;
     const struct cfg_instance *cfg;
-    struct ifaddr_spec *vips; /* virtual_ipaddress, then _excluded */
+    struct ifaddr_spec *vips;  /* virtual_ipaddress, then _excluded */
     char (*devs)[IF_NAMESIZE]; /* interface of each VIP */
     size_t n_vips;
-    uint8_t (*adv_addrs)[16];  /* the advertised ones */
+    uint8_t (*adv_addrs)[16]; /* the advertised ones */
     uint8_t (*peers)[16];
     struct announce_target *targets; /* one per VIP */
     struct advert advert;
@@ -83,9 +83,9 @@ static int add_all(struct manager *m, uint32_t lifetime)
             int rv = ifaddr_add(&m->ifaddr, &in->vips[k], lifetime);
             if (rv != 0) {
                 char msg[VIP_ERRMSG_SIZE];
-                errmsg_printf(msg, "%s", rv == VIP_ENETLINK
-                                             ? m->ifaddr.errmsg
-                                             : vip_strerror(rv));
+                errmsg_printf(
+                    msg, "%s",
+                    rv == VIP_ENETLINK ? m->ifaddr.errmsg : vip_strerror(rv));
                 int rrv = remove_all(m);
                 errmsg_printf(m->errmsg, "instance %s: %s%s", in->cfg->name,
                               msg,
@@ -205,8 +205,8 @@ int manager_hold(struct manager *m, uint64_t until_ms)
         for (size_t i = 0; i < m->n_instances; i++) {
             n += m->instances[i].n_vips;
         }
-        vip_info("vip: holding %zu VIPs for %llu ms, kernel lifetime %llu s",
-                 n, (unsigned long long)(until_ms - now),
+        vip_info("vip: holding %zu VIPs for %llu ms, kernel lifetime %llu s", n,
+                 (unsigned long long)(until_ms - now),
                  (unsigned long long)((m->kernel_until_ms - now) / 1000));
         for (size_t i = 0; i < m->n_instances; i++) {
             advert_start(&m->instances[i].advert);
@@ -251,7 +251,8 @@ int manager_release_final(struct manager *m)
     return rv;
 }
 
-int manager_set_priority(struct manager *m, size_t instance_index,
+int manager_set_priority(struct manager *m,
+                         size_t instance_index,
                          uint8_t priority)
 {
     if (instance_index >= m->n_instances) {
@@ -266,7 +267,8 @@ bool manager_holds(const struct manager *m)
     return m->is_holding && vip_now_ms() < m->until_ms;
 }
 
-int manager_stats(const struct manager *m, size_t instance_index,
+int manager_stats(const struct manager *m,
+                  size_t instance_index,
                   struct manager_stats *out)
 {
     const struct manager_instance *in;
@@ -290,8 +292,11 @@ int manager_stats(const struct manager *m, size_t instance_index,
 
 /****** Observed adverts ******/
 
-static void received_cb(void *data, const struct vrrp_ipinfo *ip,
-                        const struct vrrp_advert *a, int rv, const char *why)
+static void received_cb(void *data,
+                        const struct vrrp_ipinfo *ip,
+                        const struct vrrp_advert *a,
+                        int rv,
+                        const char *why)
 {
     struct manager_instance *in = data;
     char src[INET6_ADDRSTRLEN];
@@ -329,9 +334,10 @@ static void received_cb(void *data, const struct vrrp_ipinfo *ip,
             vip_info("vip: %s: VRID %u master %s resigned (priority 0)",
                      in->cfg->name, a->vrid, src);
         } else {
-            vip_warn("vip: %s: foreign VRRP master %s for VRID %u, "
-                     "priority %u (observed only)",
-                     in->cfg->name, src, a->vrid, a->priority);
+            vip_warn(
+                "vip: %s: foreign VRRP master %s for VRID %u, "
+                "priority %u (observed only)",
+                in->cfg->name, src, a->vrid, a->priority);
         }
     }
 }
@@ -341,8 +347,8 @@ static int source_cb(void *data, int family, uint8_t src[16])
     struct manager_instance *in = data;
     int ifindex = in->advert.params.ifindex;
 
-    return ifaddr_source(&in->m->ifaddr, ifindex, family, in->vips,
-                         in->n_vips, src);
+    return ifaddr_source(&in->m->ifaddr, ifindex, family, in->vips, in->n_vips,
+                         src);
 }
 
 /****** Netlink events ******/
@@ -359,7 +365,9 @@ static void report_link(struct manager *m, struct manager_link *l, int state)
     }
 }
 
-static void link_changed_cb(void *data, int ifindex, const char *ifname,
+static void link_changed_cb(void *data,
+                            int ifindex,
+                            const char *ifname,
                             bool is_up)
 {
     struct manager *m = data;
@@ -378,8 +386,8 @@ static void read_links(struct manager *m)
     for (size_t i = 0; i < m->n_links; i++) {
         struct rtnl_link *link = NULL;
         int state = 0;
-        int rv = rtnl_link_get_kernel(m->ifaddr.sock, 0, m->links[i].name,
-                                      &link);
+        int rv =
+            rtnl_link_get_kernel(m->ifaddr.sock, 0, m->links[i].name, &link);
         if (rv == 0) {
             unsigned flags = rtnl_link_get_flags(link);
             state = (flags & IFF_UP) && (flags & IFF_RUNNING) ? 1 : 0;
@@ -393,8 +401,11 @@ static void read_links(struct manager *m)
     }
 }
 
-static void addr_deleted_cb(void *data, int family, int ifindex,
-                            const uint8_t *addr, unsigned prefix)
+static void addr_deleted_cb(void *data,
+                            int family,
+                            int ifindex,
+                            const uint8_t *addr,
+                            unsigned prefix)
 {
     struct manager *m = data;
     (void)prefix;
@@ -427,11 +438,11 @@ static void addr_deleted_cb(void *data, int family, int ifindex,
                             (uint32_t)lifetime_s(m->until_ms, now));
             ifaddr_str(family, addr, ip, sizeof ip);
             if (rv != 0) {
-                vip_err("vip: %s/%u dev %s removed by someone else, re-adding "
-                        "failed: %s",
-                        ip, s->prefix, in->devs[k],
-                        rv == VIP_ENETLINK ? m->ifaddr.errmsg
-                                           : vip_strerror(rv));
+                vip_err(
+                    "vip: %s/%u dev %s removed by someone else, re-adding "
+                    "failed: %s",
+                    ip, s->prefix, in->devs[k],
+                    rv == VIP_ENETLINK ? m->ifaddr.errmsg : vip_strerror(rv));
                 lease_end(m, "a VIP could not be restored");
                 return;
             }
@@ -513,7 +524,8 @@ static void spec_from_cfg(struct ifaddr_spec *s, const struct cfg_vip *v)
 }
 
 /* Build the per-instance tables and the advert parameters of @in. */
-static int instance_prepare(struct manager *m, struct manager_instance *in,
+static int instance_prepare(struct manager *m,
+                            struct manager_instance *in,
                             struct advert_params *p)
 {
     const struct cfg_instance *c = in->cfg;
@@ -521,8 +533,7 @@ static int instance_prepare(struct manager *m, struct manager_instance *in,
     size_t n_adv = 0, n_peers = 0;
 
     if (c->n_vips == 0) {
-        errmsg_printf(m->errmsg, "instance %s: no virtual_ipaddress",
-                      c->name);
+        errmsg_printf(m->errmsg, "instance %s: no virtual_ipaddress", c->name);
         return VIP_ECONFIG;
     }
     in->vips = calloc(n, sizeof *in->vips);
@@ -536,9 +547,8 @@ static int instance_prepare(struct manager *m, struct manager_instance *in,
     }
     in->n_vips = n;
     for (size_t k = 0; k < n; k++) {
-        const struct cfg_vip *v = k < c->n_vips
-                                      ? &c->vips[k]
-                                      : &c->vips_excluded[k - c->n_vips];
+        const struct cfg_vip *v =
+            k < c->n_vips ? &c->vips[k] : &c->vips_excluded[k - c->n_vips];
         if (v->addr.family != AF_INET && v->addr.family != AF_INET6) {
             errmsg_printf(m->errmsg, "instance %s: VIP without address",
                           c->name);
@@ -560,12 +570,13 @@ static int instance_prepare(struct manager *m, struct manager_instance *in,
     }
     memset(p, 0, sizeof *p);
     p->family = c->vips[0].addr.family;
-    p->version = c->version != 0          ? c->version
-                 : m->cfg->global.vrrp_version != 0 ? m->cfg->global.vrrp_version
-                                                     : 2;
+    p->version = c->version != 0 ? c->version
+                 : m->cfg->global.vrrp_version != 0
+                     ? m->cfg->global.vrrp_version
+                     : 2;
     if (p->version == 2 && p->family == AF_INET6) {
-        errmsg_printf(m->errmsg,
-                      "instance %s: IPv6 VIPs need vrrp_version 3", c->name);
+        errmsg_printf(m->errmsg, "instance %s: IPv6 VIPs need vrrp_version 3",
+                      c->name);
         return VIP_ECONFIG;
     }
     p->vrid = c->vrid;
@@ -614,7 +625,8 @@ static int instance_prepare(struct manager *m, struct manager_instance *in,
     return 0;
 }
 
-int manager_init(struct manager *m, uv_loop_t *loop,
+int manager_init(struct manager *m,
+                 uv_loop_t *loop,
                  const struct vip_config *cfg,
                  const struct manager_callbacks *cbs)
 {

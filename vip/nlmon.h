@@ -19,12 +19,17 @@ struct nlmon_callbacks
     void *data;
     /* An address was removed from interface @ifindex (RTM_DELADDR).
      * @addr is 4 or 16 bytes, network order. */
-    void (*addr_deleted)(void *data, int family, int ifindex,
-                         const uint8_t *addr, unsigned prefix);
+    void (*addr_deleted)(void *data,
+                         int family,
+                         int ifindex,
+                         const uint8_t *addr,
+                         unsigned prefix);
     /* Interface @ifname changed (RTM_NEWLINK) or vanished (RTM_DELLINK,
      * reported as down). is_up = IFF_UP and IFF_RUNNING (carrier). Called
      * for every link message; the receiver filters transitions. */
-    void (*link_changed)(void *data, int ifindex, const char *ifname,
+    void (*link_changed)(void *data,
+                         int ifindex,
+                         const char *ifname,
                          bool is_up);
     /* Events were lost (receive buffer overrun): re-read the state. */
     void (*lost)(void *data);
@@ -47,7 +52,8 @@ struct nlmon
  * events and register it with @loop. Returns 0 or VIP_ENOMEM /
  * VIP_ENETLINK / a libuv code, with @mon->errmsg. On success the caller
  * must eventually call nlmon_close(). */
-int nlmon_init(struct nlmon *mon, uv_loop_t *loop,
+int nlmon_init(struct nlmon *mon,
+               uv_loop_t *loop,
                const struct nlmon_callbacks *cbs);
 
 /* Start delivering events. Returns 0 or a libuv error. */

@@ -3,7 +3,7 @@
 # already added (never half-configured); tracked links report down/up and
 # deletion; an IPv6 VIP is added with nodad and finite lifetimes; a process
 # frozen past its lease (SIGSTOP) drops the VIPs on resume before it sends
-# another advert.
+# another advert; garp_master_refresh repeats the GARPs while holding.
 set -u
 . "${VIPD_SRCDIR:-$(dirname "$0")/../..}/tests/netns/vip_lib.sh"
 vv_skip_unless_root ip
@@ -61,9 +61,12 @@ vv_wait 3000 vv_event b '^bye$' || vv_fail "b did not quit"
 #    names this node too neither sends to itself nor sees a foreign master.
 vv_tool d:a --if eth0 --vrid 63 --int 1000 --version 3 \
     --vip "10.78.0.150/24,label=eth0:vip,brd=10.78.0.255,scope=link" \
-    --peer 10.77.0.11 --src 10.77.0.11 --garp-repeat 1 --garp-delay 0
+    --peer 10.77.0.11 --src 10.77.0.11 --garp-repeat 1 --garp-delay 0 \
+    --garp-refresh 200
 vv_cmd d "hold 5000"
 vv_wait 2000 vv_event d '^hold 0 ' || vv_fail "hold failed: $(vv_events d)"
+# garp_master_refresh 200 ms: one GARP at takeover, then one per refresh.
+vv_wait 3000 eval '[ "$(vv_stat d garp)" -ge 4 ]' || vv_fail "no GARP refresh"
 line=$(ip -n $ns -4 addr show dev eth0 | grep "10.78.0.150/24")
 for want in "brd 10.78.0.255" "scope link" "eth0:vip"; do
     grep -qF "$want" <<<"$line" || vv_fail "VIP lacks '$want': $line"

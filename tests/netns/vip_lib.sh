@@ -15,6 +15,12 @@ vv_skip_unless_root() {
         echo "SKIP: needs root and ip netns"
         exit 77
     fi
+    # Root inside a user namespace may still lack the right to add one.
+    if ! ip netns add "${VV}probe" 2>/dev/null; then
+        echo "SKIP: cannot create network namespaces"
+        exit 77
+    fi
+    ip netns del "${VV}probe"
     command -v "$@" >/dev/null 2>&1 || { echo "SKIP: needs $*"; exit 77; }
     VV_TMP=$(mktemp -d /tmp/vv.XXXXXX)
     trap vv_cleanup EXIT

@@ -112,7 +112,7 @@ static int parse_vip(const char *arg, struct cfg_vip *v)
     if (parse_ip(buf, &v->addr) != 0) {
         return -1;
     }
-    v->prefix = slash != NULL ? (uint8_t)atoi(slash + 1)
+    v->prefix = slash != NULL               ? (uint8_t)atoi(slash + 1)
                 : v->addr.family == AF_INET ? 32
                                             : 128;
     return 0;
@@ -287,14 +287,14 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"if", 1, 0, 'i'},         {"vrid", 1, 0, 'r'},
-        {"prio", 1, 0, 'p'},       {"version", 1, 0, 'V'},
-        {"int", 1, 0, 'I'},        {"pass", 1, 0, 'P'},
-        {"vip", 1, 0, 'v'},        {"excluded", 1, 0, 'x'},
-        {"peer", 1, 0, 'e'},       {"src", 1, 0, 's'},
-        {"garp-repeat", 1, 0, 'g'}, {"garp-delay", 1, 0, 'd'},
+        {"if", 1, 0, 'i'},           {"vrid", 1, 0, 'r'},
+        {"prio", 1, 0, 'p'},         {"version", 1, 0, 'V'},
+        {"int", 1, 0, 'I'},          {"pass", 1, 0, 'P'},
+        {"vip", 1, 0, 'v'},          {"excluded", 1, 0, 'x'},
+        {"peer", 1, 0, 'e'},         {"src", 1, 0, 's'},
+        {"garp-repeat", 1, 0, 'g'},  {"garp-delay", 1, 0, 'd'},
         {"garp-refresh", 1, 0, 'f'}, {"track", 1, 0, 't'},
-        {"debug", 0, 0, 'D'},      {0, 0, 0, 0},
+        {"debug", 0, 0, 'D'},        {0, 0, 0, 0},
     };
     struct tool *t = calloc(1, sizeof *t);
     struct vip_config cfg;
@@ -381,8 +381,8 @@ int main(int argc, char **argv)
                 return usage();
             }
             memset(&tracks[inst.n_track_interfaces], 0, sizeof tracks[0]);
-            snprintf(tracks[inst.n_track_interfaces++].name, CFG_NAME_MAX,
-                     "%s", optarg);
+            snprintf(tracks[inst.n_track_interfaces++].name, CFG_NAME_MAX, "%s",
+                     optarg);
             break;
         case 'D':
             vip_log_level = LOG_DEBUG;

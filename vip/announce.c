@@ -40,9 +40,14 @@ int announce_init(struct announce *a,
         /* Timer init cannot fail in libuv 1.x; keep the close symmetric. */
         return rv;
     }
+    rv = uv_timer_init(loop, &a->burst_timer);
+    if (rv != 0) {
+        return rv;
+    }
     a->delay_timer.data = a;
     a->refresh_timer.data = a;
-    a->n_open_handles = 2;
+    a->burst_timer.data = a;
+    a->n_open_handles = 3;
     return 0;
 }
 
@@ -161,7 +166,8 @@ static int send_na(struct announce *a,
     return 0;
 }
 
-unsigned announce_burst(struct announce *a, unsigned count)
+/* Send @count packets per target, back to back. */
+static unsigned send_rounds(struct announce *a, unsigned count)
 {
     unsigned n_failed = 0;
 
@@ -202,6 +208,41 @@ static bool may_send(struct announce *a)
            (a->cbs.may_send == NULL || a->cbs.may_send(a->cbs.data));
 }
 
+static void announce_burst_cb(uv_timer_t *timer)
+{
+    struct announce *a = timer->data;
+
+    if (a->burst_left == 0 || !may_send(a)) {
+        a->burst_left = 0;
+        uv_timer_stop(timer);
+        return;
+    }
+    send_rounds(a, 1);
+    if (--a->burst_left == 0) {
+        uv_timer_stop(timer);
+    }
+}
+
+unsigned announce_burst(struct announce *a, unsigned count)
+{
+    unsigned n_failed;
+
+    if (count == 0) {
+        return 0;
+    }
+    if (a->params.interval_ms == 0) {
+        return send_rounds(a, count);
+    }
+    n_failed = send_rounds(a, 1);
+    /* Bursts that overlap (a refresh during the first one) add up. */
+    a->burst_left += count - 1;
+    if (a->burst_left > 0 && !uv_is_active((uv_handle_t *)&a->burst_timer)) {
+        uv_timer_start(&a->burst_timer, announce_burst_cb,
+                       a->params.interval_ms, a->params.interval_ms);
+    }
+    return n_failed;
+}
+
 static void announce_delay_cb(uv_timer_t *timer)
 {
     struct announce *a = timer->data;
@@ -239,6 +280,8 @@ void announce_stop(struct announce *a)
     a->is_active = false;
     uv_timer_stop(&a->delay_timer);
     uv_timer_stop(&a->refresh_timer);
+    uv_timer_stop(&a->burst_timer);
+    a->burst_left = 0;
 }
 
 static void announce_closed_cb(uv_handle_t *handle)
@@ -264,4 +307,5 @@ void announce_close(struct announce *a, announce_close_cb cb)
     a->close_cb = cb;
     uv_close((uv_handle_t *)&a->delay_timer, announce_closed_cb);
     uv_close((uv_handle_t *)&a->refresh_timer, announce_closed_cb);
+    uv_close((uv_handle_t *)&a->burst_timer, announce_closed_cb);
 }

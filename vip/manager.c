@@ -531,6 +531,7 @@ static int instance_prepare(struct manager *m,
     const struct cfg_instance *c = in->cfg;
     size_t n = c->n_vips + c->n_vips_excluded;
     size_t n_adv = 0, n_peers = 0;
+    int family;
 
     if (c->n_vips == 0) {
         errmsg_printf(m->errmsg, "instance %s: no virtual_ipaddress", c->name);
@@ -546,6 +547,8 @@ static int instance_prepare(struct manager *m,
         return VIP_ENOMEM;
     }
     in->n_vips = n;
+    /* The config's family (that of the first VIP, keepalived's rule). */
+    family = c->family != 0 ? c->family : c->vips[0].addr.family;
     for (size_t k = 0; k < n; k++) {
         const struct cfg_vip *v =
             k < c->n_vips ? &c->vips[k] : &c->vips_excluded[k - c->n_vips];
@@ -559,9 +562,9 @@ static int instance_prepare(struct manager *m,
                  v->dev[0] != '\0' ? v->dev : c->interface);
         in->targets[k].family = v->addr.family;
         memcpy(in->targets[k].addr, v->addr.bytes, 16);
-        /* The advert carries the VIPs of the first one's family; the
+        /* The advert carries the VIPs of the instance's family; the
          * excluded ones and the other family are configured only. */
-        if (k < c->n_vips && v->addr.family == c->vips[0].addr.family) {
+        if (k < c->n_vips && v->addr.family == family) {
             memcpy(in->adv_addrs[n_adv++], v->addr.bytes, 16);
         }
         if (add_link(m, in->devs[k]) != 0) {
@@ -569,7 +572,7 @@ static int instance_prepare(struct manager *m,
         }
     }
     memset(p, 0, sizeof *p);
-    p->family = c->vips[0].addr.family;
+    p->family = family;
     p->version = c->version != 0 ? c->version
                  : m->cfg->global.vrrp_version != 0
                      ? m->cfg->global.vrrp_version
@@ -694,6 +697,9 @@ int manager_init(struct manager *m,
             .refresh_repeat = c->garp_master_refresh_repeat != 0
                                   ? c->garp_master_refresh_repeat
                                   : 1,
+            .interval_ms = c->garp_interval_ms > c->gna_interval_ms
+                               ? c->garp_interval_ms
+                               : c->gna_interval_ms,
         };
         advert_init(&in->advert, loop, &params[i], &acbs);
         announce_init(&in->announce, loop, in->targets, in->n_vips, &ap, &ncb);

@@ -4,7 +4,8 @@
 # (PASS auth) flow, takes over after our priority-0 advert (skew time) and,
 # a second time, after our driver is killed (master-down interval); while
 # keepalived is master, our side observes its adverts (counted as a foreign
-# master) and never acts on them.
+# master) and never acts on them. Our side is configured from the same
+# keepalived-syntax file (priority raised), read by vipd's config parser.
 set -u
 . "${VIPD_SRCDIR:-$(dirname "$0")/../..}/tests/netns/vip_lib.sh"
 vv_skip_unless_root keepalived
@@ -36,9 +37,12 @@ vrrp_instance VI_1 {
 }
 CONF
 
-ARGS=(--if eth0 --vrid 51 --prio 150 --version 2 --int 1000 --pass secret
-      --vip $VIP/24 --garp-repeat 1 --garp-delay 0)
-vv_tool a "${ARGS[@]}"
+# Our side reads the same keepalived syntax through the vipd config
+# parser: the same instance with a higher priority.
+sed -e 's/priority 100/priority 150/' \
+    -e 's/advert_int 1/advert_int 1\n    garp_master_repeat 1\n    garp_master_delay 0/' \
+    "$kdir/keepalived.conf" >"$VV_TMP/vipd.conf"
+vv_tool a --config "$VV_TMP/vipd.conf"
 vv_cmd a "renew 3000 500"
 vv_wait 2000 vv_has_addr a $VIP || vv_fail "our VIP not added"
 

@@ -214,12 +214,14 @@ static void announce_burst_cb(uv_timer_t *timer)
 
     if (a->burst_left == 0 || !may_send(a)) {
         a->burst_left = 0;
-        uv_timer_stop(timer);
         return;
     }
     send_rounds(a, 1);
-    if (--a->burst_left == 0) {
-        uv_timer_stop(timer);
+    if (--a->burst_left > 0) {
+        /* One-shot, re-armed from the time of this send (not the cached
+         * loop time), so the gap is never shorter than the interval. */
+        uv_update_time(timer->loop);
+        uv_timer_start(timer, announce_burst_cb, a->params.interval_ms, 0);
     }
 }
 
@@ -237,8 +239,9 @@ unsigned announce_burst(struct announce *a, unsigned count)
     /* Bursts that overlap (a refresh during the first one) add up. */
     a->burst_left += count - 1;
     if (a->burst_left > 0 && !uv_is_active((uv_handle_t *)&a->burst_timer)) {
+        uv_update_time(a->burst_timer.loop);
         uv_timer_start(&a->burst_timer, announce_burst_cb,
-                       a->params.interval_ms, a->params.interval_ms);
+                       a->params.interval_ms, 0);
     }
     return n_failed;
 }

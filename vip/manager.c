@@ -198,16 +198,24 @@ int manager_hold(struct manager *m, uint64_t until_ms)
     }
     m->until_ms = until_ms;
     m->is_holding = true;
+    /* Re-read the clock: adding many VIPs takes tens of milliseconds, and
+     * the timer must fire at until_ms, not that much later. */
     uv_update_time(m->loop);
-    uv_timer_start(&m->lease_timer, lease_timer_cb, until_ms - now, 0);
+    now = vip_now_ms();
+    uv_timer_start(&m->lease_timer, lease_timer_cb,
+                   until_ms > now ? until_ms - now : 0, 0);
     if (!was_holding) {
         size_t n = 0;
         for (size_t i = 0; i < m->n_instances; i++) {
             n += m->instances[i].n_vips;
         }
-        vip_info("vip: holding %zu VIPs for %llu ms, kernel lifetime %llu s", n,
-                 (unsigned long long)(until_ms - now),
-                 (unsigned long long)((m->kernel_until_ms - now) / 1000));
+        vip_info(
+            "vip: holding %zu VIPs until +%llu ms, kernel lifetime "
+            "until +%llu ms",
+            n, (unsigned long long)(until_ms > now ? until_ms - now : 0),
+            (unsigned long long)(m->kernel_until_ms > now
+                                     ? m->kernel_until_ms - now
+                                     : 0));
         for (size_t i = 0; i < m->n_instances; i++) {
             advert_start(&m->instances[i].advert);
             announce_start(&m->instances[i].announce);

@@ -18,6 +18,14 @@ tests_unit_test_arp_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_arp_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_vrrp tests/unit/test_arp
 
+# The manager in a real loop, in a private user+network namespace the test
+# makes for itself (runs unprivileged; skips where that is not allowed).
+check_PROGRAMS += tests/integration/test_manager
+tests_integration_test_manager_SOURCES = tests/integration/test_manager.c
+tests_integration_test_manager_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_manager_LDADD = $(TEST_LDADD)
+TESTS += tests/integration/test_manager
+
 # Namespace tests: a driver that runs one manager and takes commands on
 # stdin, and the scripts that use it (root only; exit 77 otherwise).
 check_PROGRAMS += tests/netns/vipnet_tool

@@ -42,7 +42,7 @@ vv_wait 2000 eval "[ \$(grep -c '^link dum1 up$' '$VV_TMP/a.out') -ge 2 ]" ||
 vv_cmd a quit
 vv_wait 3000 vv_event a '^bye$' || vv_fail "a did not quit"
 
-# 3. IPv6: nodad, finite lifetimes.
+# 3. IPv6: nodad, finite lifetimes, re-added after a foreign delete.
 vv_tool b:a --if eth0 --vrid 61 --version 3 --vip fd00:77::100/64 \
     --garp-repeat 1 --garp-delay 0
 vv_cmd b "hold 8000"
@@ -50,6 +50,9 @@ vv_wait 2000 vv_event b '^hold 0 ' || vv_fail "IPv6 hold failed: $(vv_events b)"
 line=$(ip -n $ns -6 addr show dev eth0 | grep -A1 "fd00:77::100/64")
 grep -q nodad <<<"$line" || vv_fail "IPv6 VIP without nodad: $line"
 grep -q "valid_lft [78]sec" <<<"$line" || vv_fail "IPv6 VIP lifetime: $line"
+ip -n $ns -6 addr del fd00:77::100/64 dev eth0
+vv_wait 3000 eval "ip -n $ns -6 addr show dev eth0 | grep -q fd00:77::100/64" ||
+    vv_fail "deleted IPv6 VIP not re-added"
 vv_cmd b release
 vv_wait 2000 eval "! ip -n $ns -6 addr show dev eth0 | grep -q fd00:77::100" ||
     vv_fail "IPv6 VIP not removed"

@@ -2,6 +2,7 @@
  * monitor together under one lease. */
 #include "vip/manager.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netlink/errno.h>
@@ -27,6 +28,9 @@ struct manager_instance
     struct announce_target *targets; /* one per VIP */
     struct advert advert;
     struct announce announce;
+    struct cfg_ip *known; /* cluster members' addresses */
+    size_t n_known;
+    uint64_t n_peer;
     uint64_t n_foreign;
     int foreign_family;
     uint8_t foreign_src[16];
@@ -290,6 +294,7 @@ int manager_stats(const struct manager *m,
     out->n_garp = in->announce.n_garp;
     out->n_na = in->announce.n_na;
     out->n_announce_errors = in->announce.n_errors;
+    out->n_peer = in->n_peer;
     out->n_foreign = in->n_foreign;
     out->foreign_family = in->foreign_family;
     memcpy(out->foreign_src, in->foreign_src, 16);
@@ -324,6 +329,18 @@ static void received_cb(void *data,
                      why);
         }
         return;
+    }
+    /* A cluster member's advert: another vipd holds (a failover in
+     * progress, or the holder as seen from a follower). Counted apart. */
+    for (size_t i = 0; i < in->n_known; i++) {
+        if (in->known[i].family == ip->family &&
+            memcmp(in->known[i].bytes, ip->src, family_len(ip->family)) == 0) {
+            if (in->n_peer++ == 0) {
+                vip_info("vip: %s: VRID %u adverts from cluster member %s",
+                         in->cfg->name, a->vrid, src);
+            }
+            return;
+        }
     }
     /* A valid advert for our VRID from someone else: another master. We
      * only observe it; ownership is Raft's alone (DESIGN.md 5). */
@@ -510,6 +527,7 @@ static void free_instances(struct manager *m)
         free(in->adv_addrs);
         free(in->peers);
         free(in->targets);
+        free(in->known);
     }
     free(m->instances);
     m->instances = NULL;
@@ -529,6 +547,37 @@ static void spec_from_cfg(struct ifaddr_spec *s, const struct cfg_vip *v)
     }
     snprintf(s->label, sizeof s->label, "%s", v->label);
     s->scope = v->scope;
+}
+
+/* The addresses of the other cluster members, as far as the configuration
+ * names them as literals: the instance's unicast_peer list and the cluster
+ * block's `peer` hosts. */
+static int known_prepare(struct manager *m, struct manager_instance *in)
+{
+    const struct cfg_instance *c = in->cfg;
+    const struct cfg_cluster *cl = &m->cfg->cluster;
+    size_t n = c->n_unicast_peers + cl->n_peers;
+
+    in->known = calloc(n + 1, sizeof *in->known);
+    if (in->known == NULL) {
+        return VIP_ENOMEM;
+    }
+    for (size_t k = 0; k < c->n_unicast_peers; k++) {
+        in->known[in->n_known++] = c->unicast_peers[k];
+    }
+    for (size_t k = 0; k < cl->n_peers && k < CFG_MAX_PEERS; k++) {
+        struct cfg_ip ip;
+        memset(&ip, 0, sizeof ip);
+        if (inet_pton(AF_INET, cl->peers[k].host, ip.bytes) == 1) {
+            ip.family = AF_INET;
+        } else if (inet_pton(AF_INET6, cl->peers[k].host, ip.bytes) == 1) {
+            ip.family = AF_INET6;
+        } else {
+            continue; /* a host name: not resolved here */
+        }
+        in->known[in->n_known++] = ip;
+    }
+    return 0;
 }
 
 /* Build the per-instance tables and the advert parameters of @in. */
@@ -633,7 +682,7 @@ static int instance_prepare(struct manager *m,
             return VIP_ENOMEM;
         }
     }
-    return 0;
+    return known_prepare(m, in);
 }
 
 int manager_init(struct manager *m,

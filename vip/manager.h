@@ -19,7 +19,8 @@
  * Everything runs in one libuv loop and never blocks on the network;
  * rtnetlink requests are answered by the kernel within the syscall.
  * Received VRRP adverts are validated and observed only (a foreign master
- * is logged and counted); they never move a VIP. */
+ * is logged and counted, a cluster member's adverts counted apart); they
+ * never move a VIP. */
 #ifndef VIPD_VIP_MANAGER_H
 #define VIPD_VIP_MANAGER_H
 
@@ -58,7 +59,11 @@ struct manager_stats
     uint64_t n_garp;
     uint64_t n_na;
     uint64_t n_announce_errors;
-    uint64_t n_foreign; /* valid adverts of our VRID from others */
+    uint64_t n_peer;    /* valid adverts of our VRID from a cluster member
+                           (a unicast_peer or a cluster `peer` address):
+                           another vipd holding, expected in a failover */
+    uint64_t n_foreign; /* valid adverts of our VRID from anyone else
+                           (e.g. a keepalived master) */
     int foreign_family; /* of the last one; 0 if none yet */
     uint8_t foreign_src[16];
     uint8_t foreign_priority;

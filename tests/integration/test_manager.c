@@ -405,6 +405,34 @@ static void test_foreignObserved(void **state)
     assert_int_equal(st.n_foreign, 0);
 }
 
+static bool b_saw_peer(struct fixture *f)
+{
+    struct manager_stats st;
+    manager_stats(&f->b.m, 0, &st);
+    return st.n_peer >= 3;
+}
+
+/* Adverts from a cluster member (here: a unicast_peer) are counted apart
+ * from foreign masters. */
+static void test_peerAdvertsNotForeign(void **state)
+{
+    struct fixture *f = *state;
+    struct cfg_ip peer = {.family = AF_INET, .bytes = {10, 77, 0, 11}};
+    struct manager_stats st;
+
+    side_vip(&f->a, "10.77.0.100", NULL);
+    side_vip(&f->b, "10.77.0.100", NULL);
+    f->b.inst.unicast_peers = &peer;
+    f->b.inst.n_unicast_peers = 1;
+    side_start(f, &f->a);
+    side_start(f, &f->b);
+    assert_int_equal(manager_hold(&f->a.m, vip_now_ms() + 5000), 0);
+    assert_true(run_until(f, b_saw_peer, 3000));
+    manager_stats(&f->b.m, 0, &st);
+    assert_int_equal(st.n_foreign, 0);
+    assert_int_equal(st.foreign_family, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +445,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_leftover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_linkChanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreignObserved, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peerAdvertsNotForeign, setup,
+                                        teardown),
     };
 
     if (!enter_namespaces() || system("ip link show lo >/dev/null 2>&1")) {

@@ -157,7 +157,7 @@ static void print_stats(struct tool *t, size_t index)
         inet_ntop(s.foreign_family, s.foreign_src, src, sizeof src);
     }
     out("stats sent=%llu send_errors=%llu rx_valid=%llu rx_malformed=%llu "
-        "rx_other=%llu rx_auth=%llu rx_mismatch=%llu foreign=%llu "
+        "rx_other=%llu rx_auth=%llu rx_mismatch=%llu peer=%llu foreign=%llu "
         "foreign_src=%s foreign_prio=%u garp=%llu na=%llu announce_errors=%llu "
         "readded=%llu own=%llu holds=%d",
         (unsigned long long)s.advert.n_sent,
@@ -167,9 +167,9 @@ static void print_stats(struct tool *t, size_t index)
         (unsigned long long)s.advert.n_rx_other,
         (unsigned long long)s.advert.n_rx_auth,
         (unsigned long long)s.advert.n_rx_mismatch,
-        (unsigned long long)s.n_foreign, src, s.foreign_priority,
-        (unsigned long long)s.n_garp, (unsigned long long)s.n_na,
-        (unsigned long long)s.n_announce_errors,
+        (unsigned long long)s.n_peer, (unsigned long long)s.n_foreign, src,
+        s.foreign_priority, (unsigned long long)s.n_garp,
+        (unsigned long long)s.n_na, (unsigned long long)s.n_announce_errors,
         (unsigned long long)t->m.n_readded,
         (unsigned long long)s.advert.n_rx_own, manager_holds(&t->m));
 }

@@ -39,3 +39,9 @@ VIP_NETNS_TESTS = \
 TESTS += $(VIP_NETNS_TESTS)
 EXTRA_DIST += $(VIP_NETNS_TESTS) tests/netns/vip_lib.sh \
 	tests/fuzz/fuzz_vrrp.c tests/netns/bench_vip.sh
+
+check_PROGRAMS += tests/unit/test_nlmon
+tests_unit_test_nlmon_SOURCES = tests/unit/test_nlmon.c
+tests_unit_test_nlmon_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_nlmon_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_nlmon

@@ -78,7 +78,7 @@ static void handle_link(struct nlmon *mon, const struct nlmsghdr *h)
     mon->cbs.link_changed(mon->cbs.data, ifi->ifi_index, name, is_up);
 }
 
-static void handle_buffer(struct nlmon *mon, const uint8_t *buf, size_t n)
+void nlmon_handle(struct nlmon *mon, const uint8_t *buf, size_t n)
 {
     const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)buf;
     int len = (int)n;
@@ -138,7 +138,7 @@ static void nlmon_poll_cb(uv_poll_t *poll, int status, int events)
             from.nl_pid != 0) {
             continue;
         }
-        handle_buffer(mon, buf, (size_t)n);
+        nlmon_handle(mon, buf, (size_t)n);
     }
 }
 

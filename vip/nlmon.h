@@ -59,6 +59,11 @@ int nlmon_init(struct nlmon *mon,
 /* Start delivering events. Returns 0 or a libuv error. */
 int nlmon_start(struct nlmon *mon);
 
+/* Handle @n bytes of rtnetlink messages from the kernel (what one recv()
+ * returned): validates every length and calls the callbacks. Needs only
+ * @mon->cbs; pure otherwise (used by the poll callback and by tests). */
+void nlmon_handle(struct nlmon *mon, const uint8_t *buf, size_t n);
+
 /* Stop, close the socket; @cb (may be NULL) fires once the poll handle is
  * closed, after which @mon's memory may be released. */
 void nlmon_close(struct nlmon *mon, nlmon_close_cb cb);

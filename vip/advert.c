@@ -52,6 +52,9 @@ int advert_params_check(const struct advert_params *params)
     uint8_t buf[VRRP_MAX_LEN];
     size_t len;
 
+    if (params->n_addrs == 0) {
+        return 0; /* silent */
+    }
     if (!fill_msg(&m, params)) {
         return VIP_EINVAL;
     }
@@ -71,7 +74,11 @@ int advert_init(struct advert *ad,
     ad->fd = -1;
     ad->params = *params;
     ad->cbs = *cbs;
-    if (advert_params_check(params) != 0 || !fill_msg(m, params)) {
+    if (advert_params_check(params) != 0) {
+        return VIP_EINVAL;
+    }
+    ad->is_silent = params->n_addrs == 0;
+    if (!ad->is_silent && !fill_msg(m, params)) {
         return VIP_EINVAL;
     }
     ad->expect.version = m->version;
@@ -317,6 +324,9 @@ int advert_open(struct advert *ad, uv_loop_t *loop, int ifindex)
     int rv;
 
     ad->params.ifindex = ifindex;
+    if (ad->is_silent) {
+        return 0;
+    }
     if (if_indextoname((unsigned)ad->params.ifindex, ifname) == NULL) {
         rv = -errno;
         errmsg_printf(ad->errmsg, "interface #%d: %s", ad->params.ifindex,
@@ -439,6 +449,9 @@ int advert_send(struct advert *ad, uint8_t priority)
     int first_err = 0;
     int rv;
 
+    if (ad->is_silent) {
+        return 0;
+    }
     if (ad->fd < 0) {
         return -EBADF;
     }
@@ -510,6 +523,9 @@ static void advert_timer_cb(uv_timer_t *timer)
 
 void advert_start(struct advert *ad)
 {
+    if (ad->is_silent) {
+        return;
+    }
     ad->is_sending = true;
     uv_timer_start(&ad->timer, advert_timer_cb, 0, ad->params.interval_ms);
 }

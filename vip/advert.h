@@ -80,6 +80,7 @@ struct advert
     bool has_poll;
     uv_timer_t timer;
     bool is_sending;
+    bool is_silent;         /* n_addrs == 0 */
     struct vrrp_advert msg; /* our advert, priority updated in place */
     struct vrrp_expect expect;
     bool has_last_src;

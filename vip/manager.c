@@ -590,14 +590,12 @@ static int instance_prepare(struct manager *m,
     size_t n_adv = 0, n_peers = 0;
     int family;
 
-    if (c->n_vips == 0) {
-        errmsg_printf(m->errmsg, "instance %s: no virtual_ipaddress", c->name);
-        return VIP_ECONFIG;
-    }
-    in->vips = calloc(n, sizeof *in->vips);
-    in->devs = calloc(n, sizeof *in->devs);
-    in->adv_addrs = calloc(c->n_vips, sizeof *in->adv_addrs);
-    in->targets = calloc(n, sizeof *in->targets);
+    /* +1: calloc(0) may return NULL; an instance may have no VIP (it is
+     * then silent: with no address to advertise, it sends no advert). */
+    in->vips = calloc(n + 1, sizeof *in->vips);
+    in->devs = calloc(n + 1, sizeof *in->devs);
+    in->adv_addrs = calloc(c->n_vips + 1, sizeof *in->adv_addrs);
+    in->targets = calloc(n + 1, sizeof *in->targets);
     in->peers = calloc(c->n_unicast_peers + 1, sizeof *in->peers);
     if (in->vips == NULL || in->devs == NULL || in->adv_addrs == NULL ||
         in->targets == NULL || in->peers == NULL) {
@@ -605,7 +603,9 @@ static int instance_prepare(struct manager *m,
     }
     in->n_vips = n;
     /* The config's family (that of the first VIP, keepalived's rule). */
-    family = c->family != 0 ? c->family : c->vips[0].addr.family;
+    family = c->family != 0  ? c->family
+             : c->n_vips > 0 ? c->vips[0].addr.family
+                             : AF_INET;
     for (size_t k = 0; k < n; k++) {
         const struct cfg_vip *v =
             k < c->n_vips ? &c->vips[k] : &c->vips_excluded[k - c->n_vips];

@@ -433,6 +433,31 @@ static void test_peerAdvertsNotForeign(void **state)
     assert_int_equal(st.foreign_family, 0);
 }
 
+/* An instance with only virtual_ipaddress_excluded holds its VIP but sends
+ * no advert (nothing to advertise). */
+static void test_silentInstance(void **state)
+{
+    struct fixture *f = *state;
+    struct cfg_vip ex;
+    struct manager_stats st;
+
+    memset(&ex, 0, sizeof ex);
+    ex.addr.family = AF_INET;
+    inet_pton(AF_INET, "10.77.0.100", ex.addr.bytes);
+    ex.prefix = 24;
+    f->a.inst.vips_excluded = &ex;
+    f->a.inst.n_vips_excluded = 1;
+    side_start(f, &f->a);
+    assert_int_equal(manager_hold(&f->a.m, vip_now_ms() + 300), 0);
+    assert_true(has_vip(f, "10.77.0.100", "vv0"));
+    assert_true(run_until(f, a_expired, 3000));
+    assert_false(has_vip(f, "10.77.0.100", "vv0"));
+    manager_stats(&f->a.m, 0, &st);
+    assert_int_equal(st.advert.n_sent, 0);
+    assert_int_equal(st.advert.n_send_errors, 0);
+    assert_int_equal(st.n_garp, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +472,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_foreignObserved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peerAdvertsNotForeign, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_silentInstance, setup, teardown),
     };
 
     if (!enter_namespaces() || system("ip link show lo >/dev/null 2>&1")) {

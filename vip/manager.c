@@ -777,6 +777,9 @@ int manager_start(struct manager *m)
     size_t n_removed = 0;
     int rv;
 
+    if (m->is_started || m->is_closing) {
+        return VIP_EINVAL;
+    }
     /* Resolve interface names now: they may appear after init. */
     for (size_t i = 0; i < m->n_instances; i++) {
         struct manager_instance *in = &m->instances[i];

@@ -109,8 +109,9 @@ int manager_init(struct manager *m,
 
 /* Resolve the interfaces, remove leftover VIPs found on them (a crash
  * leftover), start the netlink monitor and VRRP receive, and report the
- * watched links. Returns 0 or an error with @m->errmsg (VIP_ENOENT: an
- * interface does not exist). */
+ * watched links. Call once. Returns 0 or an error with @m->errmsg
+ * (VIP_ENOENT: an interface does not exist; VIP_EINVAL: called twice).
+ * After an error, manager_close() is still required. */
 int manager_start(struct manager *m);
 
 /* Hold every VIP until @until_ms (vip_now_ms() time base): add them, or

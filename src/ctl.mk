@@ -49,3 +49,6 @@ tests_integration_test_ctl_service_SOURCES = tests/integration/test_ctl_service.
 tests_integration_test_ctl_service_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_ctl_service_LDADD = $(TEST_LDADD)
 TESTS += tests/integration/test_ctl_service
+
+# libFuzzer drivers (tests/fuzz/run.sh; not in make check).
+EXTRA_DIST += tests/fuzz/fuzz_ctl_proto.c tests/fuzz/fuzz_status_json.c

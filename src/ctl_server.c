@@ -341,6 +341,15 @@ static void conn_dispatch(struct ctl_conn *c)
         if (rv == 0) {
             break;
         }
+        if (c->queued > CTL_MAX_QUEUED) {
+            /* It pipelines requests but does not read the answers: each
+             * one would queue another reply without bound. */
+            s->n_bad++;
+            vip_warn("control: pid %ld does not read its replies, dropping it",
+                     (long)c->peer.pid);
+            conn_close(c);
+            break;
+        }
         if (rv < 0) {
             s->n_bad++;
             errmsg_printf(errmsg, "request line longer than %d bytes",

@@ -37,7 +37,9 @@
 #define CTL_DEFAULT_SOCKET "/run/vipd/vipd.sock"
 
 /* Replies and stream lines queued to one slow client beyond this many bytes
- * make ctl_stream() drop the client rather than grow without bound. */
+ * make ctl_stream() drop the client rather than grow without bound; so does
+ * a further request line from a client that pipelines requests without
+ * reading the replies. */
 #define CTL_MAX_QUEUED (8 * 1024 * 1024)
 
 /* Supplementary groups read for a peer (from /proc/PID/status). */

@@ -52,3 +52,11 @@ TESTS += tests/integration/test_ctl_service
 
 # libFuzzer drivers (tests/fuzz/run.sh; not in make check).
 EXTRA_DIST += tests/fuzz/fuzz_ctl_proto.c tests/fuzz/fuzz_status_json.c
+
+# vipctl's tables (src/vipctl_render.c is built into vipctl only).
+check_PROGRAMS += tests/unit/test_vipctl_render
+tests_unit_test_vipctl_render_SOURCES = tests/unit/test_vipctl_render.c \
+	src/vipctl_render.c
+tests_unit_test_vipctl_render_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_vipctl_render_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_vipctl_render

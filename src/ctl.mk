@@ -4,7 +4,7 @@ libvipcore_a_SOURCES += \
 	src/status.c \
 	src/status_json.c src/status_json.h \
 	src/ctl_proto.c src/ctl_proto.h \
-	src/ctl_server.c src/ctl_server.h \
+	src/ctl_server.c src/ctl_server.h src/ctl_peer.c \
 	src/ctl_service.c src/ctl_service.h
 
 vipctl_SOURCES += \

@@ -114,7 +114,7 @@ struct ctl_server
 };
 
 /* Options from the config: cluster.control_socket (default
- * CTL_DEFAULT_SOCKET) and cluster.control_group. */
+ * CTL_DEFAULT_SOCKET) and cluster.control_group. In ctl_peer.c. */
 void ctl_server_opts_from_config(struct ctl_server_opts *opts,
                                  const struct vip_config *cfg);
 
@@ -131,13 +131,16 @@ int ctl_server_init(struct ctl_server *s,
  * file (only if nothing accepts connections on it), bind, set the mode and
  * group, and listen. Returns 0 or a negative code with @s->errmsg set:
  * VIP_EEXIST (another process listens there, or the path is not a
- * socket), VIP_ECONFIG (unknown group), or a -errno/UV_E* code. */
+ * socket), VIP_ECONFIG (unknown group), VIP_ENOMEM, or a -errno/UV_E*
+ * code. */
 int ctl_server_start(struct ctl_server *s);
 
 /* Stop accepting, cancel pending requests (see `cancel`), close every
  * client, remove the socket file if start created it. @cb (may be NULL)
  * fires when all handles are closed. Call once. */
 void ctl_server_close(struct ctl_server *s, ctl_server_close_cb cb);
+
+/****** Credentials (ctl_peer.c) ******/
 
 /* Whether @peer may use the socket: uid 0, uid @self_uid, or (when
  * @has_group) primary or supplementary group @gid. Pure. */

@@ -59,8 +59,8 @@ static void fuzz_url(const uint8_t *data, size_t size)
     }
     memcpy(url, data, size);
     url[size] = '\0';
-    int rv = check_http_parse_url(url, host, sizeof host, &port, path,
-                                  sizeof path);
+    int rv =
+        check_http_parse_url(url, host, sizeof host, &port, path, sizeof path);
     if (rv == 0) {
         if (path[0] != '/' || host[0] == '\0' || port == 0 ||
             strlen(host) >= sizeof host) {

@@ -84,7 +84,8 @@ static void status_controls_neutralised(void **state)
 {
     struct vip_status st;
     (void)state;
-    build(&st, "n1\033]0;pwned\007", "moved\r\n\033[2Jbecause", "10.0.0.1\b/24");
+    build(&st, "n1\033]0;pwned\007", "moved\r\n\033[2Jbecause",
+          "10.0.0.1\b/24");
     char *text = render_status(&st);
     assert_no_controls(text);
     assert_non_null(strstr(text, "n1?]0;pwned?"));

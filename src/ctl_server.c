@@ -2,6 +2,7 @@
  * requests, queue replies. */
 #include <errno.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -693,6 +694,16 @@ int ctl_server_start(struct ctl_server *s)
 {
     int rv;
 
+    /* A client may hang up between our last read and a reply that a
+     * timer or another handle's callback sends: libuv's write() then
+     * raises SIGPIPE, which would kill the daemon (vipctl ^C). */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        sa.sa_flags = 0;
+        sigemptyset(&sa.sa_mask);
+        (void)sigaction(SIGPIPE, &sa, NULL);
+    }
     if ((rv = server_lookup_group(s)) != 0 || (rv = server_make_dir(s)) != 0 ||
         (rv = server_remove_stale(s)) != 0) {
         return rv;

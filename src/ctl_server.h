@@ -132,7 +132,8 @@ int ctl_server_init(struct ctl_server *s,
  * group, and listen. Returns 0 or a negative code with @s->errmsg set:
  * VIP_EEXIST (another process listens there, or the path is not a
  * socket), VIP_ECONFIG (unknown group), VIP_ENOMEM, or a -errno/UV_E*
- * code. */
+ * code. Sets SIGPIPE to SIG_IGN if it is at its default (a reply to a
+ * client that just hung up must fail with EPIPE, not kill the process). */
 int ctl_server_start(struct ctl_server *s);
 
 /* Stop accepting, cancel pending requests (see `cancel`), close every

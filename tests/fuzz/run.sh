@@ -3,7 +3,8 @@
 # each for a while, one at a time. Not part of make check.
 #
 # Usage: tests/fuzz/run.sh [-t SECONDS] [TARGET...]
-#   TARGET: config ctl_proto status_json check_http script_cmd (default: all)
+#   TARGET: config ctl_proto ctl_server status_json check_http script_cmd
+#   (default: all)
 #   Work files (binaries, growing corpora, crash reproducers) go to
 #   build/fuzz; a crash leaves build/fuzz/NAME/crash-* and exits 1.
 # Needs clang and libclang-rt-14-dev (scripts/install-deps.sh).
@@ -15,7 +16,8 @@ if [ "${1:-}" = "-t" ]; then
     shift 2
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config ctl_proto status_json check_http script_cmd)
+[ ${#targets[@]} -gt 0 ] ||
+    targets=(config ctl_proto ctl_server status_json check_http script_cmd)
 out=$top/build/fuzz
 mkdir -p "$out"
 cd "$top"
@@ -30,6 +32,8 @@ sources() {
     case $1 in
     config) echo tests/fuzz/fuzz_config.c src/config_*.c src/error.c ;;
     ctl_proto) echo tests/fuzz/fuzz_ctl_proto.c src/ctl_proto.c src/error.c -ljansson ;;
+    ctl_server) echo tests/fuzz/fuzz_ctl_server.c src/ctl_server.c src/ctl_peer.c \
+        src/ctl_proto.c src/error.c src/log.c -luv -ljansson ;;
     status_json) echo tests/fuzz/fuzz_status_json.c src/status_json.c src/status.c \
         src/vipctl_render.c src/error.c -ljansson ;;
     check_http) echo tests/fuzz/fuzz_check_http.c src/check_http.c src/check_tcp.c \
@@ -55,6 +59,14 @@ seed() {
         printf '{"cmd":"remove","args":{"node":"n2","force":true}}' > "$dir/s3"
         printf '{"ok":false,"error":"not leader","code":-4001}' > "$dir/s4"
         printf '{"ok":true,"more":true,"x":[1,2]}\n{"ok":true}\n' > "$dir/s5" ;;
+    ctl_server)
+        # op 0: send (len-1 in the next byte), 4: run the loop, 5+: finish
+        # a pending request, 3: hang up, 2: read replies.
+        l1='{"cmd":"join","args":{"peer":"a"}}'
+        l2='{"cmd":"status"}'
+        printf '\000\042%s\n\004\005\000\004\002' "$l1" > "$dir/s1"
+        printf '\000\042%s\n\000\020%s\n\004\025\000\004\003\004' "$l1" "$l2" > "$dir/s2"
+        printf '\001\042%s\n\004\006\000\045\000\004\002\003\004' "$l1" > "$dir/s3" ;;
     status_json)
         printf '%s' '{"version":1,"node_id":1,"holds":true,"leader_id":1,"nodes":[{"id":1,"name":"n1","address":"10.0.0.1:5405","role":"leader","member":"voter","term":3,"commit_index":10,"applied_index":10,"reachable":true,"maintenance":false,"checks":[{"name":"chk","state":"ok","value":1,"changed_ms":1700000000000}],"priorities":[{"instance":"VI_1","priority":100,"eligible":true}]}],"instances":[{"name":"VI_1","vips":["10.0.0.100/24"],"holder":1,"since_ms":1700000000000,"reason":"elected"}]}' > "$dir/s1"
         printf '%s' '[{"kind":"holder","term":2,"index":5,"time_ms":1700000000000,"node":1,"text":"n1 holds VI_1"}]' > "$dir/s2" ;;

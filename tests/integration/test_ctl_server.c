@@ -497,6 +497,24 @@ static void pipelining_non_reader_dropped(void **state)
     close(fd);
 }
 
+/* A reply sent after the client hung up, before the loop has read the
+ * end of file (an operation finishing from another callback), fails
+ * quietly instead of killing the process with SIGPIPE. */
+static void reply_after_hangup(void **state)
+{
+    struct fixture *f = *state;
+    int fd = client_connect(f->path);
+
+    f->mode = DEFER;
+    client_send_str(fd, "{\"cmd\":\"join\",\"args\":{\"peer\":\"a\"}}\n");
+    LOOP_UNTIL(f, f->n_pending == 1);
+    close(fd);
+    /* No loop run in between: the server has not seen the hang-up. */
+    ctl_reply(f->pending[0], ctl_reply_ok_new());
+    f->n_pending = 0;
+    LOOP_UNTIL(f, f->server.n_conns == 0);
+}
+
 /* A stream may finish with a final reply line (join's progress). */
 static void stream_then_reply(void **state)
 {
@@ -797,6 +815,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(slow_reader_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(pipelining_non_reader_dropped, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(reply_after_hangup, setup, teardown),
         cmocka_unit_test_setup_teardown(stream_end_synchronously, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(close_with_pending, setup, teardown),

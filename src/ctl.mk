@@ -51,7 +51,8 @@ tests_integration_test_ctl_service_LDADD = $(TEST_LDADD)
 TESTS += tests/integration/test_ctl_service
 
 # libFuzzer drivers (tests/fuzz/run.sh; not in make check).
-EXTRA_DIST += tests/fuzz/fuzz_ctl_proto.c tests/fuzz/fuzz_status_json.c
+EXTRA_DIST += tests/fuzz/fuzz_ctl_proto.c tests/fuzz/fuzz_status_json.c \
+	tests/fuzz/fuzz_ctl_server.c
 
 # vipctl's tables (src/vipctl_render.c is built into vipctl only).
 check_PROGRAMS += tests/unit/test_vipctl_render

@@ -182,7 +182,7 @@ const char *entry_hold_reason_name(unsigned reason);
 /****** Helpers shared with the snapshot codec (raft/fsm.c) ******/
 
 /* A bounded little-endian writer. Once a write does not fit, @ok becomes
- * false and nothing more is written. */
+ * false and nothing more is written. With @p NULL it only counts bytes. */
 struct entry_writer
 {
     uint8_t *p;
@@ -206,6 +206,7 @@ void entry_put_u8(struct entry_writer *w, uint8_t v);
 void entry_put_u16(struct entry_writer *w, uint16_t v);
 void entry_put_u32(struct entry_writer *w, uint32_t v);
 void entry_put_u64(struct entry_writer *w, uint64_t v);
+void entry_put_i32(struct entry_writer *w, int32_t v);
 void entry_put_str(struct entry_writer *w, const char *s);
 void entry_put_bytes(struct entry_writer *w, const void *b, size_t n);
 
@@ -213,6 +214,7 @@ uint8_t entry_get_u8(struct entry_reader *r);
 uint16_t entry_get_u16(struct entry_reader *r);
 uint32_t entry_get_u32(struct entry_reader *r);
 uint64_t entry_get_u64(struct entry_reader *r);
+int32_t entry_get_i32(struct entry_reader *r);
 /* Read a string into @dst of @dst_size bytes (NUL-terminated on success);
  * fails if too long for @dst or not printable ASCII. */
 void entry_get_str(struct entry_reader *r, char *dst, size_t dst_size);

@@ -6,7 +6,9 @@
  * must reach the same state. A record that fails to decode or breaks a rule
  * is therefore *skipped* on every node alike: apply logs nothing, counts it
  * in `n_rejected`, remembers the reason in `errmsg`, sets the apply result to
- * the error code and returns 0 to raft. (raft 0.15's replicationApply() does
+ * the error code and returns 0 to raft (raft_apply's callback gets `result`
+ * pointing to that int: 0 or VIP_E*; a rejection is final, do not retry the
+ * proposal). (raft 0.15's replicationApply() does
  * not advance last_applied when fsm->apply fails, so a non-zero return would
  * retry the same entry forever and wedge the node.) The state has fixed
  * capacity, so apply never allocates and cannot fail for resource reasons.

@@ -142,11 +142,36 @@ const char *fsm_event_type_name(unsigned type)
 
 /****** Apply ******/
 
+/* Largest encoding of a NODE body: all strings and arrays full. */
+#define NODE_BODY_MAX                                                     \
+    (16 + 2 + ENTRY_NAME_MAX + 2 + ENTRY_ADDR_MAX + 1 + 16 + 4 + 2 +      \
+     ENTRY_MAX_INSTANCES *                                                \
+         (2 + ENTRY_NAME_MAX + 1 + 1 + 4 + 2 +                            \
+          ENTRY_MAX_TRACKS * (2 + ENTRY_NAME_MAX + 1 + 1 + 4)))
+
+/* Same content, seq aside? Compared by encoding, so struct padding and
+ * bytes after string terminators never matter. */
+static bool node_same(const struct entry_node *a, const struct entry_node *b)
+{
+    uint8_t ba[NODE_BODY_MAX], bb[NODE_BODY_MAX];
+    struct entry_writer wa = {.p = ba, .size = sizeof ba, .ok = true};
+    struct entry_writer wb = {.p = bb, .size = sizeof bb, .ok = true};
+
+    entry_node_put(&wa, a);
+    entry_node_put(&wb, b);
+    if (!wa.ok || !wb.ok || wa.pos != wb.pos || wa.pos < 16) {
+        return false;
+    }
+    /* The body starts with the origin: u64 node id, u64 seq. */
+    return memcmp(ba, bb, 8) == 0 &&
+           memcmp(ba + 16, bb + 16, wa.pos - 16) == 0;
+}
+
 static int apply_node(struct fsm *f, const struct entry_node *n,
                       struct fsm_member *m, uint64_t index)
 {
     bool is_new = !m->has_node;
-    bool changed = is_new || memcmp(&m->node, n, sizeof *n) != 0;
+    bool changed = is_new || !node_same(&m->node, n);
     uint64_t id = n->origin.node_id;
 
     /* The stored record keeps the id; its seq is not part of the content. */

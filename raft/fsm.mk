@@ -5,7 +5,8 @@ libvipcore_a_SOURCES += \
 	raft/entry.c raft/entry.h \
 	raft/fsm.c raft/fsm.h \
 	raft/priority.c raft/priority.h \
-	raft/lease.c raft/lease.h
+	raft/lease.c raft/lease.h \
+	raft/prevote.c raft/prevote.h
 
 # Unit tests of the pure modules.
 check_PROGRAMS += tests/unit/test_entry tests/unit/test_fsm \

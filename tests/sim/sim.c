@@ -16,7 +16,8 @@
  *
  * Usage: sim [--seeds N] [--first S] [--seed S] [-v] [--nodes 3|5]
  *            [--duration MS] [--wait MS] [--lease MS] [--no-resume]
- *            [--no-prevote] [--bound MS] [--expect-violation]
+ *            [--no-prevote] [--no-guard] [--bound MS] [--snapshot N]
+ *            [--trace-from MS] [--expect-violation]
  * A failing seed is printed with the command line that replays it. */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@
 #include "raft/entry.h"
 #include "raft/fsm.h"
 #include "raft/lease.h"
+#include "raft/prevote.h"
 
 #define SIM_MAX 5
 
@@ -45,6 +47,9 @@ struct sim_opts
     unsigned bound_ms;    /* liveness bound after healing; 0: derived */
     bool resume;          /* resume holding after a failed transfer */
     bool prevote;
+    bool guard;           /* pre-vote guard (raft/prevote.h) */
+    unsigned guard_stuck_ms;
+    unsigned guard_window_ms;
     bool verbose;
     unsigned snap_threshold; /* raft snapshot threshold (entries) */
     int64_t trace_from;   /* raft tracer from this time on; -1: never */
@@ -65,6 +70,7 @@ struct sim_node
 {
     struct fsm fsm;
     struct lease lease;
+    struct prevote_guard guard;
     uint64_t vip_until;      /* has the VIP while fixture time < this */
     uint64_t seq;            /* HEALTH proposals made by this node */
     struct raft_transfer transfer;
@@ -322,6 +328,22 @@ static void drive(struct sim *s, unsigned i, uint64_t now)
     uint64_t term = r->current_term;
     uint64_t until;
 
+    if (s->o.prevote && s->o.guard) {
+        raft_id leader_id;
+        const char *leader_addr;
+        bool on;
+        raft_leader(r, &leader_id, &leader_addr);
+        on = prevote_guard_update(&n->guard, now,
+                                  is_leader || (raft_state(r) == RAFT_FOLLOWER &&
+                                                leader_id != 0));
+        if (on != r->pre_vote) {
+            vlog(s, "n%u pre-vote %s", i + 1, on ? "on" : "off");
+        }
+        raft_set_pre_vote(r, on);
+        if (!on && raft_state(r) == RAFT_CANDIDATE) {
+            r->candidate_state.in_pre_vote = false;
+        }
+    }
     if (lease_tick(&n->lease, now, is_leader, term)) {
         renew(s, i, now, term);
     }
@@ -816,6 +838,8 @@ static int sim_run(const struct sim_opts *o, struct sim_result *res,
         raft_set_snapshot_threshold(r, s->o.snap_threshold);
         raft_set_snapshot_trailing(r, 16);
         lease_init(&s->nodes[i].lease, &lp);
+        prevote_guard_init(&s->nodes[i].guard, o->guard_stuck_ms,
+                           o->guard_window_ms);
         io_fix_install(s, i);
     }
     shuffle_timeouts(s);
@@ -906,7 +930,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: sim [--seeds N] [--first S] [--seed S] [-v] [--nodes 3|5]\n"
             "           [--duration MS] [--wait MS] [--lease MS] [--bound MS]\n"
-            "           [--no-resume] [--no-prevote] [--expect-violation]\n");
+            "           [--no-resume] [--no-prevote] [--no-guard]\n"
+            "           [--snapshot N] [--trace-from MS] [--expect-violation]\n");
     exit(2);
 }
 
@@ -914,7 +939,7 @@ int main(int argc, char **argv)
 {
     struct sim_opts o = {.election_ms = 1000, .heartbeat_ms = 100,
                          .duration_ms = 20000, .resume = true,
-                         .prevote = true, .trace_from = -1,
+                         .prevote = true, .guard = true, .trace_from = -1,
                          .snap_threshold = 64};
     uint64_t first = 1, n_seeds = 100;
     bool expect_violation = false;
@@ -930,6 +955,8 @@ int main(int argc, char **argv)
             o.verbose = true;
         } else if (strcmp(a, "--no-resume") == 0) {
             o.resume = false;
+        } else if (strcmp(a, "--no-guard") == 0) {
+            o.guard = false;
         } else if (strcmp(a, "--no-prevote") == 0) {
             o.prevote = false;
         } else if (strcmp(a, "--expect-violation") == 0) {
@@ -952,6 +979,10 @@ int main(int argc, char **argv)
             o.lease_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--snapshot") == 0) {
             o.snap_threshold = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--guard-stuck") == 0) {
+            o.guard_stuck_ms = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--guard-window") == 0) {
+            o.guard_window_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--trace-from") == 0) {
             o.trace_from = strtoll(v, NULL, 0), i++;
         } else if (strcmp(a, "--bound") == 0) {
@@ -963,11 +994,17 @@ int main(int argc, char **argv)
     if (o.nodes != 0 && o.nodes != 3 && o.nodes != 5) {
         usage();
     }
+    if (o.guard_stuck_ms == 0) {
+        o.guard_stuck_ms = 5 * o.election_ms;
+    }
+    if (o.guard_window_ms == 0) {
+        o.guard_window_ms = 2 * o.election_ms;
+    }
     if (o.bound_ms == 0) {
         /* Old lease runs out (L) + the slowest election timeout (2T) +
          * pre-vote and vote rounds and one split vote (T) + first renewal
          * commit and W. */
-        o.bound_ms = 4 * o.election_ms + o.wait_ms;
+        o.bound_ms = 8 * o.election_ms + o.wait_ms;
     }
 
     for (uint64_t seed = first; seed < first + n_seeds; seed++) {
@@ -998,11 +1035,12 @@ int main(int argc, char **argv)
     }
     uint64_t n_ok = n_seeds - n_fail;
     printf("sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64
-           " failed; T=%u L=%u W=%u ms, fault phase %u ms, prevote %s\n",
+           " failed; T=%u L=%u W=%u ms, fault phase %u ms, prevote %s%s\n",
            n_seeds, first, n_fail, o.election_ms,
            o.lease_ms ? o.lease_ms
                       : (o.election_ms * 8 / 10 - o.heartbeat_ms),
-           o.wait_ms, o.duration_ms, o.prevote ? "on" : "off");
+           o.wait_ms, o.duration_ms, o.prevote ? "on" : "off",
+           o.prevote && o.guard ? " with guard" : "");
     if (n_ok > 0) {
         printf("sim: regain after healing: mean %" PRIu64 " ms, max %" PRIu64
                " ms (bound %u); histogram per 500 ms:",

@@ -1013,9 +1013,18 @@ int main(int argc, char **argv)
         if (sim_run(&o, &r, why, sizeof why) != 0) {
             n_fail++;
             printf("FAIL seed %" PRIu64 " (%u nodes): %s\n", seed, r.n, why);
-            printf("  replay: %s --seed %" PRIu64 "%s%s -v\n", argv[0], seed,
-                   o.wait_ms ? " --wait ..." : "",
-                   o.lease_ms ? " --lease ..." : "");
+            printf("  replay: %s --seed %" PRIu64, argv[0], seed);
+            for (int k = 1; k < argc; k++) {
+                const char *a = argv[k];
+                if (strcmp(a, "--seeds") == 0 || strcmp(a, "--first") == 0 ||
+                    strcmp(a, "--seed") == 0) {
+                    k++;
+                } else if (strcmp(a, "-v") != 0 &&
+                           strcmp(a, "--expect-violation") != 0) {
+                    printf(" %s", a);
+                }
+            }
+            printf(" -v\n");
             if (expect_violation) {
                 break;
             }

@@ -45,8 +45,10 @@ struct lease_params
  * is the kernel lifetime bound to wait in strict mode (0: normal mode).
  * Returns 0 or VIP_EINVAL if the result is unusable (L < 3 ms, heartbeat >=
  * T ...). */
-int lease_params_derive(struct lease_params *p, uint32_t election_timeout_ms,
-                        uint32_t heartbeat_ms, uint32_t takeover_wait_ms,
+int lease_params_derive(struct lease_params *p,
+                        uint32_t election_timeout_ms,
+                        uint32_t heartbeat_ms,
+                        uint32_t takeover_wait_ms,
                         uint32_t strict_ms);
 
 /* Check @p against the election timeout: 0 or VIP_EINVAL. */
@@ -61,11 +63,11 @@ struct lease
     uint64_t leader_since_ms; /* when leadership in @term was first seen */
     bool has_sent;            /* a renewal was sent in this term */
     uint64_t last_sent_ms;
-    uint32_t n_in_flight;     /* renewals of this term not yet answered */
-    bool has_commit;          /* a renewal of this term committed */
-    uint64_t valid_until_ms;  /* lease end from commits; 0: none */
-    bool released;            /* lease_release() in this term */
-    uint64_t resume_ms;       /* only renewals sent at/after this count */
+    uint32_t n_in_flight;    /* renewals of this term not yet answered */
+    bool has_commit;         /* a renewal of this term committed */
+    uint64_t valid_until_ms; /* lease end from commits; 0: none */
+    bool released;           /* lease_release() in this term */
+    uint64_t resume_ms;      /* only renewals sent at/after this count */
 };
 
 /* Initialise @l: not leader, not holding. @p is copied. */

@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-void prevote_guard_init(struct prevote_guard *g, uint32_t stuck_ms,
+void prevote_guard_init(struct prevote_guard *g,
+                        uint32_t stuck_ms,
                         uint32_t window_ms)
 {
     memset(g, 0, sizeof *g);
@@ -11,7 +12,8 @@ void prevote_guard_init(struct prevote_guard *g, uint32_t stuck_ms,
     g->window_ms = window_ms;
 }
 
-bool prevote_guard_update(struct prevote_guard *g, uint64_t now,
+bool prevote_guard_update(struct prevote_guard *g,
+                          uint64_t now,
                           bool knows_leader)
 {
     uint64_t elapsed;

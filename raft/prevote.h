@@ -36,17 +36,19 @@ struct prevote_guard
     uint32_t stuck_ms;  /* leaderless this long before a real election */
     uint32_t window_ms; /* length of a pre-vote-off window */
     bool is_leaderless;
-    uint64_t since_ms;  /* start of the leaderless stretch */
+    uint64_t since_ms; /* start of the leaderless stretch */
 };
 
 /* Initialise @g. Suggested: stuck = 3 T, window = 2 T (one full randomized
  * election timeout fits in the window). */
-void prevote_guard_init(struct prevote_guard *g, uint32_t stuck_ms,
+void prevote_guard_init(struct prevote_guard *g,
+                        uint32_t stuck_ms,
                         uint32_t window_ms);
 
 /* Return whether pre-vote should be on at @now, given whether the node
  * currently knows a leader (is leader, or follows one). */
-bool prevote_guard_update(struct prevote_guard *g, uint64_t now,
+bool prevote_guard_update(struct prevote_guard *g,
+                          uint64_t now,
                           bool knows_leader);
 
 #endif /* VIPD_RAFT_PREVOTE_H */

@@ -42,17 +42,17 @@ struct sim_opts
     unsigned duration_ms; /* fault phase */
     unsigned election_ms; /* T */
     unsigned heartbeat_ms;
-    unsigned wait_ms;     /* W */
-    unsigned lease_ms;    /* 0: derived from T */
-    unsigned bound_ms;    /* liveness bound after healing; 0: derived */
-    bool resume;          /* resume holding after a failed transfer */
+    unsigned wait_ms;  /* W */
+    unsigned lease_ms; /* 0: derived from T */
+    unsigned bound_ms; /* liveness bound after healing; 0: derived */
+    bool resume;       /* resume holding after a failed transfer */
     bool prevote;
-    bool guard;           /* pre-vote guard (raft/prevote.h) */
+    bool guard; /* pre-vote guard (raft/prevote.h) */
     unsigned guard_stuck_ms;
     unsigned guard_window_ms;
     bool verbose;
     unsigned snap_threshold; /* raft snapshot threshold (entries) */
-    int64_t trace_from;   /* raft tracer from this time on; -1: never */
+    int64_t trace_from;      /* raft tracer from this time on; -1: never */
 };
 
 /* An append in flight on the fixture's in-memory disk (see io_fix_*). */
@@ -71,18 +71,20 @@ struct sim_node
     struct fsm fsm;
     struct lease lease;
     struct prevote_guard guard;
-    uint64_t vip_until;      /* has the VIP while fixture time < this */
-    uint64_t seq;            /* HEALTH proposals made by this node */
+    uint64_t vip_until; /* has the VIP while fixture time < this */
+    uint64_t seq;       /* HEALTH proposals made by this node */
     struct raft_transfer transfer;
     bool transfer_pending;
     uint64_t transfer_term;
     unsigned n_holds;
     /* Work-around for raft 0.15's fixture: see io_fix_truncate(). */
-    int (*orig_append)(struct raft_io *io, struct raft_io_append *req,
-                       const struct raft_entry entries[], unsigned n,
+    int (*orig_append)(struct raft_io *io,
+                       struct raft_io_append *req,
+                       const struct raft_entry entries[],
+                       unsigned n,
                        raft_io_append_cb cb);
     int (*orig_truncate)(struct raft_io *io, raft_index index);
-    uint64_t n_stored;            /* entries in the fixture's disk array */
+    uint64_t n_stored; /* entries in the fixture's disk array */
     uint64_t n_truncate_clamped;
 };
 
@@ -102,8 +104,8 @@ struct sim
     unsigned n_transfers;
     unsigned n_holder_changes;
     uint64_t last_holder;
-    uint64_t zero_since;     /* start of the current no-holder stretch */
-    uint64_t max_zero_ms;    /* longest no-holder stretch (incl. faults) */
+    uint64_t zero_since;  /* start of the current no-holder stretch */
+    uint64_t max_zero_ms; /* longest no-holder stretch (incl. faults) */
 };
 
 /* A renewal in flight: a TICK entry submitted with raft_apply(). */
@@ -203,8 +205,10 @@ static void io_fix_append_cb(struct raft_io_append *proxy, int status)
     req->cb(req, status);
 }
 
-static int io_fix_append(struct raft_io *io, struct raft_io_append *req,
-                         const struct raft_entry entries[], unsigned n,
+static int io_fix_append(struct raft_io *io,
+                         struct raft_io_append *req,
+                         const struct raft_entry entries[],
+                         unsigned n,
                          raft_io_append_cb cb)
 {
     unsigned i;
@@ -271,7 +275,9 @@ static void renewal_cb(struct raft_apply *req, int status, void *result)
 }
 
 /* Submit an encoded entry; false if raft refused it (the buffer is freed). */
-static bool submit(struct raft *r, struct raft_apply *req, const struct entry *e,
+static bool submit(struct raft *r,
+                   struct raft_apply *req,
+                   const struct entry *e,
                    raft_apply_cb cb)
 {
     size_t size = entry_encoded_size(e);
@@ -310,7 +316,8 @@ static void renew(struct sim *s, unsigned i, uint64_t now, uint64_t term)
     e.u.tick.term = term;
     e.u.tick.wall_ms = 1700000000000ull + now;
     e.u.tick.holder = r->id;
-    e.u.tick.reason = n->lease.has_commit ? ENTRY_HOLD_RENEW : ENTRY_HOLD_ELECTED;
+    e.u.tick.reason =
+        n->lease.has_commit ? ENTRY_HOLD_RENEW : ENTRY_HOLD_ELECTED;
     if (!submit(r, &rn->req, &e, renewal_cb)) {
         free(rn); /* e.g. RAFT_NOTLEADER during a transfer: retry later */
         return;
@@ -333,9 +340,9 @@ static void drive(struct sim *s, unsigned i, uint64_t now)
         const char *leader_addr;
         bool on;
         raft_leader(r, &leader_id, &leader_addr);
-        on = prevote_guard_update(&n->guard, now,
-                                  is_leader || (raft_state(r) == RAFT_FOLLOWER &&
-                                                leader_id != 0));
+        on = prevote_guard_update(
+            &n->guard, now,
+            is_leader || (raft_state(r) == RAFT_FOLLOWER && leader_id != 0));
         if (on != r->pre_vote) {
             vlog(s, "n%u pre-vote %s", i + 1, on ? "on" : "off");
         }
@@ -357,16 +364,17 @@ static void drive(struct sim *s, unsigned i, uint64_t now)
         n->vip_until = until;
     } else if (n->vip_until > now) {
         vlog(s, "n%u releases the VIP (%s)", i + 1,
-             !is_leader ? "not leader"
-             : n->lease.released ? "released" : "lease ended");
+             !is_leader          ? "not leader"
+             : n->lease.released ? "released"
+                                 : "lease ended");
         n->vip_until = now;
     }
 }
 
 static void transfer_cb(struct raft_transfer *req)
 {
-    struct sim_node *n = (struct sim_node *)((char *)req -
-                                             offsetof(struct sim_node, transfer));
+    struct sim_node *n =
+        (struct sim_node *)((char *)req - offsetof(struct sim_node, transfer));
     n->transfer_pending = false;
 }
 
@@ -405,7 +413,8 @@ static void check(struct sim *s, uint64_t now)
         for (unsigned j = i + 1; j < s->n; j++) {
             struct raft *ri = raft_fixture_get(&s->f, i);
             struct raft *rj = raft_fixture_get(&s->f, j);
-            if (raft_state(ri) == RAFT_LEADER && raft_state(rj) == RAFT_LEADER &&
+            if (raft_state(ri) == RAFT_LEADER &&
+                raft_state(rj) == RAFT_LEADER &&
                 ri->current_term == rj->current_term) {
                 fail(s, "n%u and n%u both leaders of term %llu", i + 1, j + 1,
                      (unsigned long long)ri->current_term);
@@ -413,8 +422,9 @@ static void check(struct sim *s, uint64_t now)
         }
     }
     if (holders > 1) {
-        fail(s, "two holders at %" PRIu64 " ms: n%u (until %" PRIu64
-                ") and n%u (until %" PRIu64 ")",
+        fail(s,
+             "two holders at %" PRIu64 " ms: n%u (until %" PRIu64
+             ") and n%u (until %" PRIu64 ")",
              now, who[0] + 1, s->nodes[who[0]].vip_until, who[1] + 1,
              s->nodes[who[1]].vip_until);
         return;
@@ -434,7 +444,9 @@ static void check(struct sim *s, uint64_t now)
     s->last_holder = holder;
 }
 
-static void trace_emit(struct raft_tracer *t, const char *file, int line,
+static void trace_emit(struct raft_tracer *t,
+                       const char *file,
+                       int line,
                        const char *msg)
 {
     struct sim *s = t->impl;
@@ -666,12 +678,12 @@ static void chaos(struct sim *s)
         }
     } else if (op < 64) {
         unsigned ms = rnd_range(s, 0, 3) == 0 ? rnd_range(s, 100, 1500)
-                                               : rnd_range(s, 1, 60);
+                                              : rnd_range(s, 1, 60);
         vlog(s, "n%u network latency %u ms", a + 1, ms);
         raft_fixture_set_network_latency(&s->f, a, ms);
     } else if (op < 70) {
         unsigned ms = rnd_range(s, 0, 3) == 0 ? rnd_range(s, 100, 1200)
-                                               : rnd_range(s, 1, 40);
+                                              : rnd_range(s, 1, 40);
         vlog(s, "n%u disk latency %u ms", a + 1, ms);
         raft_fixture_set_disk_latency(&s->f, a, ms);
     } else if (op < 76) { /* message loss: flip one direction */
@@ -724,8 +736,7 @@ static void dump(struct sim *s)
              "leader %d sent %d inflight %u commit %d until %llu released %d "
              "holds %llu rv sent %u recv %u res recv %u sat %d%d%d",
              i + 1, raft_fixture_alive(&s->f, i) ? "alive" : "dead ",
-             state_name(raft_state(r)),
-             (unsigned long long)r->current_term,
+             state_name(raft_state(r)), (unsigned long long)r->current_term,
              (unsigned long long)raft_last_applied(r),
              (unsigned long long)r->commit_index, n->lease.is_leader,
              n->lease.has_sent, n->lease.n_in_flight, n->lease.has_commit,
@@ -791,8 +802,10 @@ struct sim_result
     unsigned n;
 };
 
-static int sim_run(const struct sim_opts *o, struct sim_result *res,
-                   char *why, size_t why_size)
+static int sim_run(const struct sim_opts *o,
+                   struct sim_result *res,
+                   char *why,
+                   size_t why_size)
 {
     struct sim *s = calloc(1, sizeof *s);
     struct raft_configuration conf;
@@ -927,19 +940,24 @@ out:
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: sim [--seeds N] [--first S] [--seed S] [-v] [--nodes 3|5]\n"
-            "           [--duration MS] [--wait MS] [--lease MS] [--bound MS]\n"
-            "           [--no-resume] [--no-prevote] [--no-guard]\n"
-            "           [--snapshot N] [--trace-from MS] [--expect-violation]\n");
+    fprintf(
+        stderr,
+        "usage: sim [--seeds N] [--first S] [--seed S] [-v] [--nodes 3|5]\n"
+        "           [--duration MS] [--wait MS] [--lease MS] [--bound MS]\n"
+        "           [--no-resume] [--no-prevote] [--no-guard]\n"
+        "           [--snapshot N] [--trace-from MS] [--expect-violation]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    struct sim_opts o = {.election_ms = 1000, .heartbeat_ms = 100,
-                         .duration_ms = 20000, .resume = true,
-                         .prevote = true, .guard = true, .trace_from = -1,
+    struct sim_opts o = {.election_ms = 1000,
+                         .heartbeat_ms = 100,
+                         .duration_ms = 20000,
+                         .resume = true,
+                         .prevote = true,
+                         .guard = true,
+                         .trace_from = -1,
                          .snap_threshold = 64};
     uint64_t first = 1, n_seeds = 100;
     bool expect_violation = false;
@@ -1046,8 +1064,7 @@ int main(int argc, char **argv)
     printf("sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64
            " failed; T=%u L=%u W=%u ms, fault phase %u ms, prevote %s%s\n",
            n_seeds, first, n_fail, o.election_ms,
-           o.lease_ms ? o.lease_ms
-                      : (o.election_ms * 8 / 10 - o.heartbeat_ms),
+           o.lease_ms ? o.lease_ms : (o.election_ms * 8 / 10 - o.heartbeat_ms),
            o.wait_ms, o.duration_ms, o.prevote ? "on" : "off",
            o.prevote && o.guard ? " with guard" : "");
     if (n_ok > 0) {

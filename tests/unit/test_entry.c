@@ -181,8 +181,7 @@ static void test_truncated(void **state)
                 copy[5] = (uint8_t)((cut - ENTRY_HEADER_SIZE) >> 8);
                 copy[6] = copy[7] = 0;
             }
-            assert_int_equal(entry_decode(copy, cut, out, errmsg),
-                             VIP_EPROTO);
+            assert_int_equal(entry_decode(copy, cut, out, errmsg), VIP_EPROTO);
             free(copy);
             /* Original header, short buffer. */
             assert_int_equal(entry_decode(buf, cut, out, errmsg), VIP_EPROTO);
@@ -255,14 +254,14 @@ static void test_bad_strings(void **state)
     buf[0] = ENTRY_VERSION;
     buf[1] = ENTRY_HEALTH;
     buf[4] = (uint8_t)(big - ENTRY_HEADER_SIZE);
-    buf[ENTRY_HEADER_SIZE] = 1;      /* node id 1 */
-    buf[ENTRY_HEADER_SIZE + 8] = 1;  /* seq 1 */
+    buf[ENTRY_HEADER_SIZE] = 1;     /* node id 1 */
+    buf[ENTRY_HEADER_SIZE + 8] = 1; /* seq 1 */
     buf[ENTRY_HEADER_SIZE + 16] = ENTRY_TRACK_SCRIPT;
     buf[name_at] = ENTRY_NAME_MAX; /* one too many */
     memset(buf + name_at + 2, 'a', ENTRY_NAME_MAX);
     assert_int_equal(entry_decode(buf, big, &out, errmsg), VIP_EPROTO);
     assert_non_null(strstr(errmsg, "too long"));
-    buf[name_at] = ENTRY_NAME_MAX - 1; /* fits; now a trailing byte */
+    buf[name_at] = ENTRY_NAME_MAX - 1;         /* fits; now a trailing byte */
     buf[name_at + 2 + ENTRY_NAME_MAX - 1] = 0; /* value 0 follows */
     assert_int_equal(entry_decode(buf, big, &out, errmsg), VIP_EPROTO);
     buf[4]--;
@@ -281,10 +280,10 @@ static void test_validate(void **state)
     size_t len;
     (void)state;
 
-#define EXPECT_INVALID(entry)                                          \
-    do {                                                               \
-        assert_int_equal(entry_validate(entry, errmsg), VIP_EINVAL);   \
-        assert_int_equal(entry_encoded_size(entry), 0);                \
+#define EXPECT_INVALID(entry)                                        \
+    do {                                                             \
+        assert_int_equal(entry_validate(entry, errmsg), VIP_EINVAL); \
+        assert_int_equal(entry_encoded_size(entry), 0);              \
     } while (0)
 
     n->u.node.origin.node_id = 0;

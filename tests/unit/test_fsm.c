@@ -51,7 +51,9 @@ static int apply(struct fixture *f, const struct entry *e)
     return rv;
 }
 
-static int apply_node(struct fixture *f, uint64_t id, uint64_t seq,
+static int apply_node(struct fixture *f,
+                      uint64_t id,
+                      uint64_t seq,
                       uint8_t prio)
 {
     struct entry *e = calloc(1, sizeof *e);
@@ -74,8 +76,11 @@ static int apply_node(struct fixture *f, uint64_t id, uint64_t seq,
     return rv;
 }
 
-static int apply_health(struct fixture *f, uint64_t id, uint64_t seq,
-                        const char *name, int32_t value)
+static int apply_health(struct fixture *f,
+                        uint64_t id,
+                        uint64_t seq,
+                        const char *name,
+                        int32_t value)
 {
     struct entry e = {.kind = ENTRY_HEALTH};
     e.u.health.origin.node_id = id;
@@ -86,8 +91,11 @@ static int apply_health(struct fixture *f, uint64_t id, uint64_t seq,
     return apply(f, &e);
 }
 
-static int apply_admin(struct fixture *f, uint64_t id, uint64_t seq,
-                       unsigned op, uint64_t target)
+static int apply_admin(struct fixture *f,
+                       uint64_t id,
+                       uint64_t seq,
+                       unsigned op,
+                       uint64_t target)
 {
     struct entry e = {.kind = ENTRY_ADMIN};
     e.u.admin.origin.node_id = id;
@@ -97,8 +105,12 @@ static int apply_admin(struct fixture *f, uint64_t id, uint64_t seq,
     return apply(f, &e);
 }
 
-static int apply_tick(struct fixture *f, uint64_t leader, uint64_t term,
-                      uint64_t wall, uint64_t holder, unsigned reason)
+static int apply_tick(struct fixture *f,
+                      uint64_t leader,
+                      uint64_t term,
+                      uint64_t wall,
+                      uint64_t holder,
+                      unsigned reason)
 {
     struct entry e = {.kind = ENTRY_TICK};
     e.u.tick.leader = leader;
@@ -231,8 +243,7 @@ static void test_admin(void **state)
     assert_int_equal(apply_admin(f, 1, 3, ENTRY_ADMIN_MAINT_OFF, 2), 0);
     assert_false(fsm_member(f->fsm.st, 2)->maintenance);
 
-    assert_int_equal(apply_admin(f, 9, 1, ENTRY_ADMIN_MAINT_ON, 7),
-                     VIP_EINVAL);
+    assert_int_equal(apply_admin(f, 9, 1, ENTRY_ADMIN_MAINT_ON, 7), VIP_EINVAL);
     assert_null(fsm_member(f->fsm.st, 9));
     assert_int_equal(f->fsm.n_rejected, 1);
 
@@ -294,8 +305,7 @@ static void test_reject_garbage(void **state)
     populate(f);
     before = snap(f, &l1);
     memset(junk, 0xa5, sizeof junk);
-    assert_int_equal(fsm_apply_buf(&f->fsm, junk, sizeof junk, 99),
-                     VIP_EPROTO);
+    assert_int_equal(fsm_apply_buf(&f->fsm, junk, sizeof junk, 99), VIP_EPROTO);
     assert_int_equal(f->fsm.iface.apply(&f->fsm.iface, &buf, &result), 0);
     assert_non_null(result);
     assert_int_equal(*(int *)result, VIP_EPROTO);
@@ -347,8 +357,7 @@ static void test_events_ring(void **state)
 
     assert_int_equal(apply_node(f, 1, 1, 100), 0); /* event 0 */
     for (unsigned i = 0; i < FSM_MAX_EVENTS + 50; i++) {
-        assert_int_equal(apply_health(f, 1, 2 + i, "chk", (int32_t)(i % 2)),
-                         0);
+        assert_int_equal(apply_health(f, 1, 2 + i, "chk", (int32_t)(i % 2)), 0);
     }
     assert_int_equal(f->fsm.st->n_events, FSM_MAX_EVENTS + 51);
     n = fsm_events(f->fsm.st, 0, out, FSM_MAX_EVENTS + 10);
@@ -448,11 +457,16 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_node_join),      T(test_dedupe),
-        T(test_health_events),  T(test_admin),
-        T(test_tick),           T(test_reject_garbage),
-        T(test_capacity),       T(test_events_ring),
-        T(test_snapshot_round_trip), T(test_snapshot_corrupt),
+        T(test_node_join),
+        T(test_dedupe),
+        T(test_health_events),
+        T(test_admin),
+        T(test_tick),
+        T(test_reject_garbage),
+        T(test_capacity),
+        T(test_events_ring),
+        T(test_snapshot_round_trip),
+        T(test_snapshot_corrupt),
         T(test_event_names),
     };
 #undef T

@@ -30,8 +30,11 @@ static struct fsm_member *member(uint64_t id, uint8_t prio)
     return m;
 }
 
-static void track(struct fsm_member *m, unsigned kind, const char *name,
-                  int32_t weight, uint8_t flags)
+static void track(struct fsm_member *m,
+                  unsigned kind,
+                  const char *name,
+                  int32_t weight,
+                  uint8_t flags)
 {
     struct entry_instance *in = &m->node.instances[0];
     struct entry_track *t = &in->tracks[in->n_tracks++];
@@ -41,7 +44,9 @@ static void track(struct fsm_member *m, unsigned kind, const char *name,
     t->flags = flags;
 }
 
-static void health(struct fsm_member *m, unsigned kind, const char *name,
+static void health(struct fsm_member *m,
+                   unsigned kind,
+                   const char *name,
                    int32_t value)
 {
     for (unsigned i = 0; i < m->n_health; i++) {
@@ -276,7 +281,8 @@ static void world_free(struct world *w)
     free(w);
 }
 
-static struct priority_choice choose(struct world *w, uint64_t holder,
+static struct priority_choice choose(struct world *w,
+                                     uint64_t holder,
                                      uint64_t now)
 {
     struct priority_choice c;
@@ -317,7 +323,7 @@ static void test_choose_tiebreak(void **state)
     struct priority_choice c;
     (void)state;
     c = choose(w, 0, 0);
-    assert_int_equal(c.best, 3); /* 10.0.0.3 */
+    assert_int_equal(c.best, 3);        /* 10.0.0.3 */
     w->st->members[0].node.ip[3] = 200; /* node 1 is 10.0.0.200 */
     c = choose(w, 0, 0);
     assert_int_equal(c.best, 1);

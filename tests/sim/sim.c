@@ -3,7 +3,9 @@
  * (raft/lease.c), driven exactly as the real node drives them; random
  * seeded schedules of partitions (symmetric and one-way), message loss,
  * disconnects, kills/revives, network and disk latency, election timeout
- * changes and leadership transfers.
+ * changes and leadership transfers; optionally each node's clock runs at its
+ * own rate (--drift), as the lease reads the holder's clock while the
+ * election timers run on the followers' clocks.
  *
  * Checked at every fixture step:
  *   safety   at no instant do two servers have the VIP (a killed server
@@ -17,7 +19,7 @@
  * Usage: sim [--seeds N] [--first S] [--seed S] [-v] [--nodes 3|5]
  *            [--duration MS] [--wait MS] [--lease MS] [--no-resume]
  *            [--no-prevote] [--no-guard] [--bound MS] [--snapshot N]
- *            [--trace-from MS] [--expect-violation]
+ *            [--drift PERMILLE] [--trace-from MS] [--expect-violation]
  * A failing seed is printed with the command line that replays it. */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -52,6 +54,7 @@ struct sim_opts
     unsigned guard_window_ms;
     bool verbose;
     unsigned snap_threshold; /* raft snapshot threshold (entries) */
+    unsigned drift_pm;       /* clock rates drawn in 1000 +- drift_pm */
     int64_t trace_from;      /* raft tracer from this time on; -1: never */
 };
 
@@ -72,6 +75,7 @@ struct sim_node
     struct lease lease;
     struct prevote_guard guard;
     uint64_t vip_until; /* has the VIP while fixture time < this */
+    unsigned rate_pm;   /* its clock runs at rate_pm / 1000 of real time */
     uint64_t seq;       /* HEALTH proposals made by this node */
     struct raft_transfer transfer;
     bool transfer_pending;
@@ -326,13 +330,28 @@ static void renew(struct sim *s, unsigned i, uint64_t now, uint64_t term)
     lease_renewal_sent(&n->lease, now, term);
 }
 
-/* One wake-up of node @i: lease first, then the VIP follows the lease. */
-static void drive(struct sim *s, unsigned i, uint64_t now)
+/* Node @n's own clock at fixture time @t (clock-rate drift, --drift). */
+static uint64_t local_ms(const struct sim_node *n, uint64_t t)
+{
+    return t * n->rate_pm / 1000u;
+}
+
+/* The first fixture time at which @n's clock shows @local. */
+static uint64_t global_ms(const struct sim_node *n, uint64_t local)
+{
+    return (local * 1000u + n->rate_pm - 1) / n->rate_pm;
+}
+
+/* One wake-up of node @i: lease first, then the VIP follows the lease.
+ * The lease sees only the node's own clock; the VIP deadline is converted
+ * back to fixture time for the checker. */
+static void drive(struct sim *s, unsigned i, uint64_t global_now)
 {
     struct raft *r = raft_fixture_get(&s->f, i);
     struct sim_node *n = &s->nodes[i];
     bool is_leader = raft_state(r) == RAFT_LEADER;
     uint64_t term = r->current_term;
+    uint64_t now = local_ms(n, global_now);
     uint64_t until;
 
     if (s->o.prevote && s->o.guard) {
@@ -356,18 +375,19 @@ static void drive(struct sim *s, unsigned i, uint64_t now)
     }
     until = lease_holds_until(&n->lease, now);
     if (until != 0) {
-        if (n->vip_until <= now) {
+        until = global_ms(n, until);
+        if (n->vip_until <= global_now) {
             vlog(s, "n%u takes the VIP (term %" PRIu64 ", until %" PRIu64 ")",
                  i + 1, term, until);
             n->n_holds++;
         }
         n->vip_until = until;
-    } else if (n->vip_until > now) {
+    } else if (n->vip_until > global_now) {
         vlog(s, "n%u releases the VIP (%s)", i + 1,
              !is_leader          ? "not leader"
              : n->lease.released ? "released"
                                  : "lease ended");
-        n->vip_until = now;
+        n->vip_until = global_now;
     }
 }
 
@@ -391,7 +411,7 @@ static void transfer_settle(struct sim *s, unsigned i, uint64_t now)
     if (raft_state(r) == RAFT_LEADER && r->current_term == n->transfer_term &&
         s->o.resume) {
         vlog(s, "n%u transfer did not happen: resume", i + 1);
-        lease_resume(&n->lease, now);
+        lease_resume(&n->lease, local_ms(n, now));
     }
 }
 
@@ -600,7 +620,9 @@ static void start_transfer(struct sim *s)
     for (unsigned i = 0; i < s->n; i++) {
         if (raft_fixture_alive(&s->f, i) &&
             raft_state(raft_fixture_get(&s->f, i)) == RAFT_LEADER &&
-            lease_holds_until(&s->nodes[i].lease, raft_fixture_time(&s->f))) {
+            lease_holds_until(
+                &s->nodes[i].lease,
+                local_ms(&s->nodes[i], raft_fixture_time(&s->f)))) {
             l = i;
         }
     }
@@ -741,7 +763,7 @@ static void dump(struct sim *s)
              (unsigned long long)r->commit_index, n->lease.is_leader,
              n->lease.has_sent, n->lease.n_in_flight, n->lease.has_commit,
              (unsigned long long)n->lease.valid_until_ms, n->lease.released,
-             (unsigned long long)lease_holds_until(&n->lease, now),
+             (unsigned long long)lease_holds_until(&n->lease, local_ms(n, now)),
              raft_fixture_n_send(&s->f, i, RAFT_IO_REQUEST_VOTE),
              raft_fixture_n_recv(&s->f, i, RAFT_IO_REQUEST_VOTE),
              raft_fixture_n_recv(&s->f, i, RAFT_IO_REQUEST_VOTE_RESULT),
@@ -859,6 +881,8 @@ static int sim_run(const struct sim_opts *o,
          * (0.15's default is 30 s, during which the follower is stuck). */
         raft_set_install_snapshot_timeout(r, 2 * o->election_ms);
         lease_init(&s->nodes[i].lease, &lp);
+        s->nodes[i].rate_pm =
+            1000 - o->drift_pm + rnd_range(s, 0, 2 * o->drift_pm);
         prevote_guard_init(&s->nodes[i].guard, o->guard_stuck_ms,
                            o->guard_window_ms);
         io_fix_install(s, i);
@@ -959,6 +983,12 @@ out:
 
 /****** Main ******/
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void usage(void)
 {
     fprintf(
@@ -986,6 +1016,8 @@ int main(int argc, char **argv)
     uint64_t steps = 0, changes = 0, transfers = 0;
     uint64_t installs = 0, dups = 0, renewals = 0, committed = 0;
     uint64_t hist[8] = {0};
+    uint32_t *regains;
+    uint64_t n_regains = 0;
     char why[512];
 
     for (int i = 1; i < argc; i++) {
@@ -1017,6 +1049,8 @@ int main(int argc, char **argv)
             o.wait_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--lease") == 0) {
             o.lease_ms = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--drift") == 0) { /* per mille */
+            o.drift_pm = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--snapshot") == 0) {
             o.snap_threshold = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--guard-stuck") == 0) {
@@ -1031,7 +1065,7 @@ int main(int argc, char **argv)
             usage();
         }
     }
-    if (o.nodes != 0 && o.nodes != 3 && o.nodes != 5) {
+    if ((o.nodes != 0 && o.nodes != 3 && o.nodes != 5) || o.drift_pm >= 1000) {
         usage();
     }
     if (o.guard_stuck_ms == 0) {
@@ -1044,9 +1078,10 @@ int main(int argc, char **argv)
         /* Old lease runs out (L) + the slowest election timeout (2T) +
          * pre-vote and vote rounds and one split vote (T) + first renewal
          * commit and W. */
-        o.bound_ms = 8 * o.election_ms + o.wait_ms;
+        o.bound_ms = 10 * o.election_ms + o.wait_ms;
     }
 
+    regains = calloc(n_seeds ? n_seeds : 1, sizeof *regains);
     for (uint64_t seed = first; seed < first + n_seeds; seed++) {
         struct sim_result r;
         o.seed = seed;
@@ -1078,6 +1113,9 @@ int main(int argc, char **argv)
             max_zero = r.max_zero_ms;
         }
         hist[r.regain_ms / 500 < 7 ? r.regain_ms / 500 : 7]++;
+        if (regains != NULL) {
+            regains[n_regains++] = (uint32_t)r.regain_ms;
+        }
         steps += r.steps;
         changes += r.holder_changes;
         transfers += r.transfers;
@@ -1088,17 +1126,26 @@ int main(int argc, char **argv)
     }
     uint64_t n_ok = n_seeds - n_fail;
     printf("sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64
-           " failed; T=%u L=%u W=%u ms, fault phase %u ms, prevote %s%s\n",
+           " failed; T=%u L=%u W=%u ms, fault phase %u ms, prevote %s%s, "
+           "clock drift +-%u/1000\n",
            n_seeds, first, n_fail, o.election_ms,
            o.lease_ms ? o.lease_ms : (o.election_ms * 8 / 10 - o.heartbeat_ms),
            o.wait_ms, o.duration_ms, o.prevote ? "on" : "off",
-           o.prevote && o.guard ? " with guard" : "");
+           o.prevote && o.guard ? " with guard" : "", o.drift_pm);
     if (n_ok > 0) {
         printf("sim: regain after healing: mean %" PRIu64 " ms, max %" PRIu64
                " ms (bound %u); histogram per 500 ms:",
                sum_regain / n_ok, max_regain, o.bound_ms);
         for (unsigned k = 0; k < 8; k++) {
             printf(" %" PRIu64, hist[k]);
+        }
+        if (regains != NULL && n_regains > 0) {
+            qsort(regains, n_regains, sizeof *regains, cmp_u32);
+            printf(
+                "\nsim: regain percentiles: p50 %u p90 %u p99 %u p99.9 %u "
+                "ms",
+                regains[n_regains / 2], regains[n_regains * 9 / 10],
+                regains[n_regains * 99 / 100], regains[n_regains * 999 / 1000]);
         }
         printf("\nsim: %" PRIu64 " steps, %" PRIu64 " holder changes, %" PRIu64
                " transfers, longest no-holder stretch %" PRIu64 " ms\n",
@@ -1108,6 +1155,7 @@ int main(int argc, char **argv)
                " retried records deduplicated\n",
                renewals, committed, installs, dups);
     }
+    free(regains);
     if (expect_violation) {
         return n_fail > 0 ? 0 : 1;
     }

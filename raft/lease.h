@@ -23,7 +23,16 @@
  *   failure callback:          lease_renewal_failed(l, t_send, term);
  *   then:                      until = lease_holds_until(l, now);
  *                              until ? manager_hold(until) : manager_release();
- * where t_send and term are the values remembered with the request. */
+ * where t_send and term are the values remembered with the request.
+ *
+ * Handover: lease_release() and manager_release(), then raft_transfer(); in
+ * the transfer callback, if raft still says leader in the same term, the
+ * transfer did not happen: lease_resume(l, now), and the VIPs come back
+ * after the next renewal commits. (A TimeoutNow delivered after the
+ * transfer's own timeout could in theory let the target win while the old
+ * leader renews again; the simulation, with message delays above T, never
+ * produced that overlap. Staying released instead leaves no holder until
+ * the term changes: 121 of 3000 simulated schedules ended without one.) */
 #ifndef VIPD_RAFT_LEASE_H
 #define VIPD_RAFT_LEASE_H
 

@@ -76,6 +76,8 @@ struct sim_node
     struct prevote_guard guard;
     uint64_t vip_until; /* has the VIP while fixture time < this */
     unsigned rate_pm;   /* its clock runs at rate_pm / 1000 of real time */
+    uint64_t lease_end; /* last lease deadline granted, fixture time */
+    bool handed_over;   /* released for a transfer since it last held */
     uint64_t seq;       /* HEALTH proposals made by this node */
     struct raft_transfer transfer;
     bool transfer_pending;
@@ -108,8 +110,12 @@ struct sim
     unsigned n_transfers;
     unsigned n_holder_changes;
     uint64_t last_holder;
-    uint64_t zero_since;  /* start of the current no-holder stretch */
-    uint64_t max_zero_ms; /* longest no-holder stretch (incl. faults) */
+    uint64_t zero_since;   /* start of the current no-holder stretch */
+    uint64_t max_zero_ms;  /* longest no-holder stretch (incl. faults) */
+    uint64_t prev_holder;  /* the last node that held, 0 at start */
+    uint64_t min_gap_ms;   /* closest handover: new start - old end */
+    int64_t min_margin_ms; /* same against the old lease deadline, for
+                              handovers not started by a transfer */
 };
 
 /* A renewal in flight: a TICK entry submitted with raft_apply(). */
@@ -382,6 +388,8 @@ static void drive(struct sim *s, unsigned i, uint64_t global_now)
             n->n_holds++;
         }
         n->vip_until = until;
+        n->lease_end = until;
+        n->handed_over = false;
     } else if (n->vip_until > global_now) {
         vlog(s, "n%u releases the VIP (%s)", i + 1,
              !is_leader          ? "not leader"
@@ -460,6 +468,24 @@ static void check(struct sim *s, uint64_t now)
         if (holder != s->last_holder) {
             s->n_holder_changes++;
         }
+        /* A handover between two nodes: how close did they come? The old
+         * holder's VIP ended at its vip_until (expiry or release). */
+        if (s->prev_holder != 0 && holder != s->prev_holder) {
+            uint64_t end = s->nodes[s->prev_holder - 1].vip_until;
+            uint64_t gap = now - (end < now ? end : now);
+            if (gap < s->min_gap_ms) {
+                s->min_gap_ms = gap;
+            }
+            if (!s->nodes[s->prev_holder - 1].handed_over) {
+                int64_t margin =
+                    (int64_t)now -
+                    (int64_t)s->nodes[s->prev_holder - 1].lease_end;
+                if (margin < s->min_margin_ms) {
+                    s->min_margin_ms = margin;
+                }
+            }
+        }
+        s->prev_holder = holder;
     }
     s->last_holder = holder;
 }
@@ -640,6 +666,7 @@ static void start_transfer(struct sim *s)
     r = raft_fixture_get(&s->f, l);
     /* Only the holder starts a transfer, and only after it released. */
     lease_release(&n->lease);
+    n->handed_over = true;
     drive(s, l, raft_fixture_time(&s->f));
     n->transfer_term = r->current_term;
     n->transfer_pending = true;
@@ -822,6 +849,8 @@ struct sim_result
     unsigned transfers;
     uint64_t steps;
     unsigned n;
+    uint64_t min_gap_ms; /* closest handover between two holders */
+    int64_t min_margin_ms;
     uint64_t installs;   /* InstallSnapshot messages sent */
     uint64_t duplicates; /* FSM records skipped as already applied */
     uint64_t rejected;   /* FSM records rejected (must stay 0) */
@@ -850,6 +879,8 @@ static int sim_run(const struct sim_opts *o,
     s->rng = o->seed * 0x2545f4914f6cdd1dull + 1;
     s->n = o->nodes != 0 ? o->nodes : (o->seed % 2 == 0 ? 3 : 5);
     s->zero_since = 0;
+    s->min_gap_ms = UINT64_MAX;
+    s->min_margin_ms = INT64_MAX;
     if (lease_params_derive(&lp, o->election_ms, o->heartbeat_ms, o->wait_ms,
                             0) != 0) {
         free(s);
@@ -960,6 +991,8 @@ out:
     res->steps = s->n_steps;
     res->n = s->n;
     res->renewals = s->n_renewals;
+    res->min_gap_ms = s->min_gap_ms;
+    res->min_margin_ms = s->min_margin_ms;
     res->committed = s->n_committed;
     for (unsigned i = 0; i < s->n; i++) {
         res->installs +=
@@ -1015,6 +1048,8 @@ int main(int argc, char **argv)
     uint64_t n_fail = 0, sum_regain = 0, max_regain = 0, max_zero = 0;
     uint64_t steps = 0, changes = 0, transfers = 0;
     uint64_t installs = 0, dups = 0, renewals = 0, committed = 0;
+    uint64_t min_gap = UINT64_MAX;
+    int64_t min_margin = INT64_MAX;
     uint64_t hist[8] = {0};
     uint32_t *regains;
     uint64_t n_regains = 0;
@@ -1120,6 +1155,12 @@ int main(int argc, char **argv)
         changes += r.holder_changes;
         transfers += r.transfers;
         installs += r.installs;
+        if (r.min_gap_ms < min_gap) {
+            min_gap = r.min_gap_ms;
+        }
+        if (r.min_margin_ms < min_margin) {
+            min_margin = r.min_margin_ms;
+        }
         dups += r.duplicates;
         renewals += r.renewals;
         committed += r.committed;
@@ -1154,6 +1195,13 @@ int main(int argc, char **argv)
                " snapshots installed; %" PRIu64
                " retried records deduplicated\n",
                renewals, committed, installs, dups);
+        printf("sim: closest handover between two holders: %" PRIu64
+               " ms from the old holder's end to the new one's start\n",
+               min_gap);
+        printf("sim: closest takeover without transfer: %" PRId64
+               " ms from the old holder's lease deadline to the new one's "
+               "start\n",
+               min_margin);
     }
     free(regains);
     if (expect_violation) {

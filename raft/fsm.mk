@@ -32,7 +32,7 @@ check_PROGRAMS += tests/sim/sim
 tests_sim_sim_SOURCES = tests/sim/sim.c
 tests_sim_sim_LDADD = libvipcore.a $(ALL_DEP_LIBS)
 TESTS += tests/sim/test_sim.sh
-EXTRA_DIST += tests/sim/test_sim.sh
+EXTRA_DIST += tests/sim/test_sim.sh tests/sim/README.md
 
 SIM_SOAK_SEEDS ?= 100000
 sim-soak: tests/sim/sim

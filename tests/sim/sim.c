@@ -54,6 +54,7 @@ struct sim_opts
     unsigned guard_window_ms;
     bool verbose;
     unsigned snap_threshold; /* raft snapshot threshold (entries) */
+    unsigned snap_trailing;  /* entries kept after a snapshot */
     unsigned drift_pm;       /* clock rates drawn in 1000 +- drift_pm */
     int64_t trace_from;      /* raft tracer from this time on; -1: never */
 };
@@ -907,7 +908,7 @@ static int sim_run(const struct sim_opts *o,
         raft_set_heartbeat_timeout(r, o->heartbeat_ms);
         raft_set_pre_vote(r, o->prevote);
         raft_set_snapshot_threshold(r, s->o.snap_threshold);
-        raft_set_snapshot_trailing(r, 4);
+        raft_set_snapshot_trailing(r, o->snap_trailing);
         /* A snapshot lost on the way is resent only after this timeout
          * (0.15's default is 30 s, during which the follower is stuck). */
         raft_set_install_snapshot_timeout(r, 2 * o->election_ms);
@@ -1042,7 +1043,7 @@ int main(int argc, char **argv)
                          .prevote = true,
                          .guard = true,
                          .trace_from = -1,
-                         .snap_threshold = 24};
+                         .snap_threshold = 24, .snap_trailing = 4};
     uint64_t first = 1, n_seeds = 100;
     bool expect_violation = false;
     uint64_t n_fail = 0, sum_regain = 0, max_regain = 0, max_zero = 0;
@@ -1086,6 +1087,8 @@ int main(int argc, char **argv)
             o.lease_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--drift") == 0) { /* per mille */
             o.drift_pm = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--trailing") == 0) {
+            o.snap_trailing = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--snapshot") == 0) {
             o.snap_threshold = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--guard-stuck") == 0) {
@@ -1116,6 +1119,7 @@ int main(int argc, char **argv)
         o.bound_ms = 10 * o.election_ms + o.wait_ms;
     }
 
+    setvbuf(stdout, NULL, _IOLBF, 0); /* failures survive a crash */
     regains = calloc(n_seeds ? n_seeds : 1, sizeof *regains);
     for (uint64_t seed = first; seed < first + n_seeds; seed++) {
         struct sim_result r;

@@ -29,7 +29,8 @@ TESTS += tests/unit/test_entry tests/unit/test_fsm \
 # The simulation: raft_fixture clusters under random faults (tests/sim/sim.c).
 # `make check` runs a few thousand seeds; `make sim-soak` many more.
 check_PROGRAMS += tests/sim/sim
-tests_sim_sim_SOURCES = tests/sim/sim.c
+tests_sim_sim_SOURCES = tests/sim/sim.c tests/sim/sim.h tests/sim/sim_node.c \
+	tests/sim/sim_faults.c tests/sim/sim_fix.c
 tests_sim_sim_LDADD = libvipcore.a $(ALL_DEP_LIBS)
 TESTS += tests/sim/test_sim.sh
 EXTRA_DIST += tests/sim/test_sim.sh tests/sim/README.md

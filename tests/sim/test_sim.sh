@@ -11,11 +11,12 @@
 set -eu
 sim="$VIPD_BUILDDIR/tests/sim/sim"
 "$sim" --seeds "${SIM_SEEDS:-400}" --duration 10000 --drift 100
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 if ! "$sim" --seeds 100 --duration 10000 --lease 1900 --expect-violation \
-        > sim-teeth.out; then
-    cat sim-teeth.out
+        > "$out"; then
+    cat "$out"
     echo "FAIL: an unsafe lease (L > T) went unnoticed"
     exit 1
 fi
-head -n 1 sim-teeth.out
-rm -f sim-teeth.out
+head -n 1 "$out"

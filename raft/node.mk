@@ -1,1 +1,3 @@
-# raft/ node part (see raft/local.mk).
+# raft/ node part (see raft/local.mk): transport, peer RPCs, the node.
+libvipcore_a_SOURCES += \
+	raft/transport.h raft/transport.c

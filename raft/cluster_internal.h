@@ -1,0 +1,51 @@
+/* Shared between cluster.c (node, lease, shutdown) and cluster_rpc.c
+ * (proposals, forwarding, serving peers). Not for use outside raft/. */
+#ifndef VIPD_RAFT_CLUSTER_INTERNAL_H
+#define VIPD_RAFT_CLUSTER_INTERNAL_H
+
+#include "raft/cluster.h"
+
+/* One queued proposal: an encoded entry with its sequence number. */
+struct cluster_prop
+{
+    struct cluster_prop *next;
+    uint64_t seq;
+    size_t len;
+    uint8_t bytes[];
+};
+
+/* A peer's RPC connection we serve. */
+struct cluster_session
+{
+    struct cluster *c;
+    struct cluster_session *prev, *next;
+    uint64_t id;
+    uint64_t peer_id;
+    struct vr_rpc_conn *conn;
+};
+
+/* Accept callback for the transport (RPC connections). */
+void cluster_rpc_accept(void *data, uv_stream_t *stream,
+                        const struct vr_preamble *p);
+
+/* Send or forward the head proposal if possible; arms the retry timer. */
+void cluster_props_pump(struct cluster *c);
+
+/* Initialise the proposal machinery (retry timer). */
+void cluster_props_init(struct cluster *c);
+
+/* Close the forwarding connection and the sessions, drop queued proposals.
+ * Each closed connection decrements c->n_closing and calls
+ * cluster_close_step() when it is done. */
+void cluster_props_close(struct cluster *c);
+
+/* Queue an entry (its origin seq is assigned here). */
+int cluster_props_push(struct cluster *c, struct entry *e);
+
+/* Continue the shutdown chain once something finished closing. */
+void cluster_close_step(struct cluster *c);
+
+/* Re-evaluate role, lease and ownership now. */
+void cluster_drive(struct cluster *c);
+
+#endif /* VIPD_RAFT_CLUSTER_INTERNAL_H */

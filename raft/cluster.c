@@ -182,6 +182,42 @@ static void fsm_applied(struct fsm *f, const struct entry *e)
     }
 }
 
+/* The FSM behind raft, minus our entry padding (cluster_padded_len()). */
+static int wrap_apply(struct raft_fsm *w, const struct raft_buffer *buf,
+                      void **result)
+{
+    struct cluster *c = w->data;
+    struct raft_buffer b = *buf;
+    const uint8_t *p = b.base;
+
+    if (b.len >= ENTRY_HEADER_SIZE && b.len % 8 == 0) {
+        size_t n = ENTRY_HEADER_SIZE + ((size_t)p[4] | (size_t)p[5] << 8 |
+                                        (size_t)p[6] << 16 |
+                                        (size_t)p[7] << 24);
+        bool zeros = n <= b.len && b.len - n < 8;
+        for (size_t i = n; zeros && i < b.len; i++) {
+            zeros = p[i] == 0;
+        }
+        if (zeros) {
+            b.len = n;
+        }
+    }
+    return c->fsm.iface.apply(&c->fsm.iface, &b, result);
+}
+
+static int wrap_snapshot(struct raft_fsm *w, struct raft_buffer *bufs[],
+                         unsigned *n_bufs)
+{
+    struct cluster *c = w->data;
+    return c->fsm.iface.snapshot(&c->fsm.iface, bufs, n_bufs);
+}
+
+static int wrap_restore(struct raft_fsm *w, struct raft_buffer *buf)
+{
+    struct cluster *c = w->data;
+    return c->fsm.iface.restore(&c->fsm.iface, buf);
+}
+
 static void init_undo_cb(struct raft *r)
 {
     *(bool *)r->data = true;
@@ -278,7 +314,12 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
                  raft_strerror(rv));
     }
 
-    rv = raft_init(&c->raft, &c->io, &c->fsm.iface, c->id, c->address);
+    c->fsm_wrap.version = 1;
+    c->fsm_wrap.data = c;
+    c->fsm_wrap.apply = wrap_apply;
+    c->fsm_wrap.snapshot = wrap_snapshot;
+    c->fsm_wrap.restore = wrap_restore;
+    rv = raft_init(&c->raft, &c->io, &c->fsm_wrap, c->id, c->address);
     if (rv != 0) {
         errmsg_printf(c->errmsg, "raft_init: %s", raft_errmsg(&c->raft));
         rv = cluster_rv(rv);
@@ -421,8 +462,9 @@ static void tick_submit(struct cluster *c, uint64_t now, bool will_hold)
                       : c->lease.has_commit ? ENTRY_HOLD_RENEW
                                             : ENTRY_HOLD_ELECTED;
     t = malloc(sizeof *t);
-    buf.len = entry_encoded_size(&e);
-    buf.base = buf.len > 0 ? raft_malloc(buf.len) : NULL;
+    len = entry_encoded_size(&e);
+    buf.len = cluster_padded_len(len);
+    buf.base = len > 0 ? raft_calloc(1, buf.len) : NULL;
     if (t == NULL || buf.base == NULL) {
         /* The lease runs out on its own; the next wake-up retries. */
         vip_warn("cluster: out of memory for a lease renewal");
@@ -486,6 +528,47 @@ static size_t collect_voters(const struct cluster *c, uint64_t *voters,
     return n;
 }
 
+/* Leader: refresh the signs of life of every voter from raft's progress. */
+static void seen_update(struct cluster *c, uint64_t now)
+{
+    const struct raft_configuration *conf = &c->raft.configuration;
+
+    for (unsigned i = 0; i < conf->n && i < CFG_MAX_PEERS + 1; i++) {
+        const struct raft_progress *p = &c->raft.leader_state.progress[i];
+        if (c->seen[i].id != conf->servers[i].id) {
+            c->seen[i].id = conf->servers[i].id;
+            c->seen[i].match = 0;
+            c->seen[i].seen_ms = 0;
+        }
+        if (p->match_index > c->seen[i].match || p->recent_recv) {
+            c->seen[i].match = p->match_index;
+            c->seen[i].seen_ms = now;
+        }
+    }
+}
+
+/* Voters that may be preferred: this node, and live peers. */
+static size_t collect_live_voters(const struct cluster *c, uint64_t now,
+                                  uint64_t *voters, size_t max)
+{
+    const struct raft_configuration *conf = &c->raft.configuration;
+    uint64_t window = c->raft.election_timeout + c->raft.heartbeat_timeout;
+    size_t n = 0;
+
+    for (unsigned i = 0; i < conf->n && i < CFG_MAX_PEERS + 1 && n < max;
+         i++) {
+        if (conf->servers[i].role != RAFT_VOTER) {
+            continue;
+        }
+        if (conf->servers[i].id == c->id ||
+            (c->seen[i].id == conf->servers[i].id && c->seen[i].seen_ms != 0 &&
+             now - c->seen[i].seen_ms <= window)) {
+            voters[n++] = conf->servers[i].id;
+        }
+    }
+    return n;
+}
+
 /* The leader's ownership decision: hold (lease permitting), release and
  * hand over, or hold nothing. Returns whether this node wants to hold. */
 static bool ownership_decide(struct cluster *c, uint64_t now)
@@ -495,7 +578,8 @@ static bool ownership_decide(struct cluster *c, uint64_t now)
     struct priority_choice choice;
     int rv;
 
-    ctx.n_voters = collect_voters(c, voters, CFG_MAX_PEERS + 1);
+    seen_update(c, now);
+    ctx.n_voters = collect_live_voters(c, now, voters, CFG_MAX_PEERS + 1);
     ctx.voters = voters;
     ctx.holder = c->lease.released ? 0 : c->id;
     ctx.now_ms = now;
@@ -507,12 +591,27 @@ static bool ownership_decide(struct cluster *c, uint64_t now)
         }
         return true;
     }
-    if (!c->lease.released) {
-        lease_release(&c->lease);
-    }
-    if (choice.preferred == 0 || c->is_transferring ||
-        now < choice.move_at_ms || now < c->next_transfer_ms) {
+    if (choice.preferred == 0 || !choice.holder_eligible) {
+        /* Not eligible (FAULT, maintenance), or nobody is: drop now. */
+        if (!c->lease.released) {
+            lease_release(&c->lease);
+        }
+        if (choice.preferred == 0 || c->is_transferring ||
+            now < c->next_transfer_ms ||
+            now < c->leader_since_ms + c->raft.election_timeout) {
+            return false;
+        }
+    } else if (c->is_transferring) {
         return false;
+    } else if (now < choice.move_at_ms || now < c->next_transfer_ms ||
+               now < c->leader_since_ms + c->raft.election_timeout) {
+        /* A better node exists but the move is not due yet (preempt_delay,
+         * settling after the election, a failed handover): keep holding.
+         * Peers show signs of life within a heartbeat or two of an
+         * election; do not move the VIPs on an incomplete picture. */
+        return !c->lease.released;
+    } else if (!c->lease.released) {
+        lease_release(&c->lease);
     }
     /* Release first (the caller does it below, before raft_transfer() can
      * make anyone else leader), then hand over. */
@@ -557,6 +656,11 @@ void cluster_drive(struct cluster *c)
                  (unsigned long long)c->raft.current_term,
                  (unsigned long long)leader);
         vip_log_set_tag((unsigned)c->id, role_letter(role));
+        if (role == RAFT_LEADER &&
+            (c->role != RAFT_LEADER || c->term != c->raft.current_term)) {
+            c->leader_since_ms = now;
+            memset(c->seen, 0, sizeof c->seen);
+        }
         c->role = role;
         c->term = c->raft.current_term;
         c->leader_id = leader;
@@ -657,7 +761,12 @@ static void node_record(const struct cluster *c, struct entry *e)
                            ei->n_tracks < ENTRY_MAX_TRACKS;
              k++) {
             const struct cfg_track *tr = &ci->track_scripts[k];
-            const struct cfg_script *sc = vip_config_script(cfg, tr->name);
+            const struct cfg_script *sc = NULL;
+            for (size_t j = 0; j < cfg->n_scripts; j++) {
+                if (strcmp(cfg->scripts[j].name, tr->name) == 0) {
+                    sc = &cfg->scripts[j];
+                }
+            }
             struct entry_track *et = &ei->tracks[ei->n_tracks++];
             snprintf(et->name, sizeof et->name, "%s", tr->name);
             et->kind = ENTRY_TRACK_SCRIPT;

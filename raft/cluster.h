@@ -73,6 +73,7 @@ struct cluster
     struct raft_io io;
     struct vr_transport transport;
     struct fsm fsm;
+    struct raft_fsm fsm_wrap;  /* given to raft: strips the 8-byte padding */
     struct raft_tracer tracer;
     bool has_raft, has_io, has_fsm, is_started;
 
@@ -89,6 +90,16 @@ struct cluster
     bool is_transferring;
     struct raft_transfer transfer;
     uint64_t next_transfer_ms; /* do not retry a failed handover before */
+    uint64_t leader_since_ms;  /* when this node became leader (0: not) */
+    /* Leader only: when each voter last showed signs of life (its match
+     * index advanced, or raft saw a message from it recently). Only live
+     * voters can be preferred holders: a dead node with the highest
+     * priority must not make the leader hand over forever. */
+    struct {
+        raft_id id;
+        raft_index match;
+        uint64_t seen_ms;
+    } seen[CFG_MAX_PEERS + 1];
 
     /* Proposals. */
     struct cluster_prop *props_head, *props_tail;

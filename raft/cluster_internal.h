@@ -24,6 +24,16 @@ struct cluster_session
     struct vr_rpc_conn *conn;
 };
 
+/* raft 0.15's raft_uv sends entries unpadded over the network but its
+ * receiver skips padding up to 8 bytes after each entry: an entry whose
+ * length is not a multiple of 8 corrupts the next and reads past the
+ * buffer. So every entry we submit is zero-padded to a multiple of 8, and
+ * the padding is stripped again before the FSM sees it. */
+static inline size_t cluster_padded_len(size_t len)
+{
+    return (len + 7u) & ~(size_t)7u;
+}
+
 /* Accept callback for the transport (RPC connections). */
 void cluster_rpc_accept(void *data, uv_stream_t *stream,
                         const struct vr_preamble *p);

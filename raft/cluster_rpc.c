@@ -145,8 +145,8 @@ static int apply_bytes(struct cluster *c, const uint8_t *bytes, size_t len,
     struct raft_buffer buf;
     int rv;
 
-    buf.len = len;
-    buf.base = raft_malloc(len);
+    buf.len = cluster_padded_len(len);
+    buf.base = raft_calloc(1, buf.len);
     if (buf.base == NULL) {
         return RAFT_NOMEM;
     }
@@ -497,9 +497,12 @@ int cluster_propose_health(struct cluster *c, const char *check_name,
     if (check_name == NULL || !entry_str_ok(check_name, ENTRY_NAME_MAX, false)) {
         return VIP_EINVAL;
     }
-    if (vip_config_script(c->cfg, check_name) != NULL) {
-        kind = ENTRY_TRACK_SCRIPT;
-    } else {
+    for (size_t i = 0; i < c->cfg->n_scripts; i++) {
+        if (strcmp(c->cfg->scripts[i].name, check_name) == 0) {
+            kind = ENTRY_TRACK_SCRIPT;
+        }
+    }
+    if (kind != ENTRY_TRACK_SCRIPT) {
         for (size_t i = 0; i < c->cfg->n_track_files; i++) {
             if (strcmp(c->cfg->track_files[i].name, check_name) == 0) {
                 kind = ENTRY_TRACK_FILE;

@@ -3,3 +3,10 @@ libvipcore_a_SOURCES += \
 	raft/transport.h raft/transport.c
 libvipcore_a_SOURCES += \
 	raft/peer_rpc.h raft/peer_rpc.c
+libvipcore_a_SOURCES += \
+	raft/cluster.h raft/cluster_internal.h raft/cluster.c raft/cluster_rpc.c
+
+# Test helper: the daemon with a command-line cluster config.
+check_PROGRAMS += tests/netns/vr_node
+tests_netns_vr_node_SOURCES = tests/netns/vr_node.c src/daemon.c
+tests_netns_vr_node_LDADD = libvipcore.a $(ALL_DEP_LIBS)

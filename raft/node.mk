@@ -10,3 +10,12 @@ libvipcore_a_SOURCES += \
 check_PROGRAMS += tests/netns/vr_node
 tests_netns_vr_node_SOURCES = tests/netns/vr_node.c src/daemon.c
 tests_netns_vr_node_LDADD = libvipcore.a $(ALL_DEP_LIBS)
+
+check_PROGRAMS += tests/unit/test_transport tests/unit/test_peer_rpc
+tests_unit_test_transport_SOURCES = tests/unit/test_transport.c
+tests_unit_test_transport_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_transport_LDADD = $(TEST_LDADD)
+tests_unit_test_peer_rpc_SOURCES = tests/unit/test_peer_rpc.c
+tests_unit_test_peer_rpc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_peer_rpc_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_transport tests/unit/test_peer_rpc

@@ -847,15 +847,6 @@ const struct fsm_state *cluster_state(const struct cluster *c)
 
 /****** Shutdown: release, hand over, close ******/
 
-enum {
-    CLOSE_HANDOVER = 1, /* waiting for the transfer */
-    CLOSE_CONNS,        /* RPC connections closing */
-    CLOSE_RAFT,         /* raft_close() running */
-    CLOSE_TRANSPORT,    /* transport handles closing */
-    CLOSE_TIMERS,       /* our timers closing */
-    CLOSE_DONE,
-};
-
 static void raft_closed_cb(struct raft *r)
 {
     struct cluster *c = r->data;
@@ -883,42 +874,42 @@ static void timer_closed_cb(uv_handle_t *h)
 /* One step of the shutdown chain; re-entered from each completion. */
 void cluster_close_step(struct cluster *c)
 {
-    static const int next_of[] = {0, CLOSE_CONNS, CLOSE_RAFT, CLOSE_TRANSPORT,
-                                  CLOSE_TIMERS, CLOSE_DONE};
+    static const int next_of[] = {0, CLUSTER_CLOSE_CONNS, CLUSTER_CLOSE_RAFT, CLUSTER_CLOSE_TRANSPORT,
+                                  CLUSTER_CLOSE_TIMERS, CLUSTER_CLOSE_DONE};
     int *stage = &c->close_stage;
 
-    if (*stage == CLOSE_HANDOVER && c->is_transferring) {
+    if (*stage == CLUSTER_CLOSE_HANDOVER && c->is_transferring) {
         return;
     }
-    if (*stage == CLOSE_CONNS && c->n_closing > 0) {
+    if (*stage == CLUSTER_CLOSE_CONNS && c->n_closing > 0) {
         return;
     }
-    if (*stage < CLOSE_HANDOVER || *stage >= CLOSE_DONE) {
+    if (*stage < CLUSTER_CLOSE_HANDOVER || *stage >= CLUSTER_CLOSE_DONE) {
         return;
     }
     *stage = next_of[*stage];
     switch (*stage) {
-    case CLOSE_CONNS:
+    case CLUSTER_CLOSE_CONNS:
         cluster_props_close(c);
         if (c->n_closing == 0) {
             cluster_close_step(c);
         }
         break;
-    case CLOSE_RAFT:
+    case CLUSTER_CLOSE_RAFT:
         c->raft.data = c;
         raft_close(&c->raft, raft_closed_cb);
         break;
-    case CLOSE_TRANSPORT:
+    case CLUSTER_CLOSE_TRANSPORT:
         fsm_close(&c->fsm);
         c->has_fsm = false;
         vr_transport_close(&c->transport, transport_closed_cb);
         break;
-    case CLOSE_TIMERS:
+    case CLUSTER_CLOSE_TIMERS:
         c->n_closing = 2;
         uv_close((uv_handle_t *)&c->timer, timer_closed_cb);
         uv_close((uv_handle_t *)&c->retry_timer, timer_closed_cb);
         break;
-    case CLOSE_DONE:
+    case CLUSTER_CLOSE_DONE:
         vip_info("cluster: closed");
         if (c->close_cb != NULL) {
             c->close_cb(c);
@@ -944,7 +935,7 @@ void cluster_close(struct cluster *c, cluster_close_cb cb)
         vip_notice("cluster: shutting down, releasing");
         c->cbs.release(c->cbs.data);
     }
-    c->close_stage = CLOSE_HANDOVER;
+    c->close_stage = CLUSTER_CLOSE_HANDOVER;
     if (leads && !c->is_transferring &&
         collect_voters(c, voters, CFG_MAX_PEERS + 1) > 1) {
         c->transfer.data = c;

@@ -5,6 +5,16 @@
 
 #include "raft/cluster.h"
 
+/* Stages of the shutdown chain (c->close_stage). */
+enum {
+    CLUSTER_CLOSE_HANDOVER = 1, /* waiting for the transfer */
+    CLUSTER_CLOSE_CONNS,        /* RPC connections closing */
+    CLUSTER_CLOSE_RAFT,         /* raft_close() running */
+    CLUSTER_CLOSE_TRANSPORT,    /* transport handles closing */
+    CLUSTER_CLOSE_TIMERS,       /* our timers closing */
+    CLUSTER_CLOSE_DONE,
+};
+
 /* One queued proposal: an encoded entry with its sequence number. */
 struct cluster_prop
 {

@@ -191,6 +191,16 @@ static void fwd_frame_cb(struct vr_rpc_conn *conn,
     retry_later(c, c->raft.heartbeat_timeout);
 }
 
+/* A connection counted by cluster_props_close() finished closing. */
+static void close_done_one(struct cluster *c)
+{
+    if (c->close_stage != CLUSTER_CLOSE_CONNS) {
+        return; /* closed before the count was taken: not counted */
+    }
+    c->n_closing--;
+    cluster_close_step(c);
+}
+
 static void fwd_closed_cb(struct vr_rpc_conn *conn, int status)
 {
     struct cluster *c = conn->data;
@@ -201,8 +211,7 @@ static void fwd_closed_cb(struct vr_rpc_conn *conn, int status)
         c->prop_sent_ms = 0;
     }
     if (c->is_closing) {
-        c->n_closing--;
-        cluster_close_step(c);
+        close_done_one(c);
         return;
     }
     retry_later(c, c->raft.heartbeat_timeout);
@@ -215,17 +224,21 @@ static void fwd_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
 
     c->fwd_connecting = false;
     if (c->is_closing) {
+        /* Counted as "connecting" once the connections are closing. */
+        bool counted = c->close_stage == CLUSTER_CLOSE_CONNS;
         if (stream != NULL) {
-            /* Released through a throw-away framed connection. */
-            struct vr_rpc_conn *conn =
-                vr_rpc_conn_alloc(stream, c, fwd_frame_cb, fwd_closed_cb);
-            if (conn != NULL) {
-                vr_rpc_conn_close(conn, -ECANCELED);
-                return;
+            c->fwd = vr_rpc_conn_alloc(stream, c, fwd_frame_cb, fwd_closed_cb);
+            if (c->fwd != NULL) {
+                if (counted) {
+                    /* fwd_closed_cb() accounts for it. */
+                    vr_rpc_conn_close(c->fwd, -ECANCELED);
+                }
+                return; /* else cluster_props_close() closes it */
             }
         }
-        c->n_closing--;
-        cluster_close_step(c);
+        if (counted) {
+            close_done_one(c);
+        }
         return;
     }
     if (status != 0) {
@@ -428,8 +441,7 @@ static void session_closed_cb(struct vr_rpc_conn *conn, int status)
     }
     free(s);
     if (c->is_closing) {
-        c->n_closing--;
-        cluster_close_step(c);
+        close_done_one(c);
     }
 }
 

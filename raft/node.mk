@@ -19,3 +19,6 @@ tests_unit_test_peer_rpc_SOURCES = tests/unit/test_peer_rpc.c
 tests_unit_test_peer_rpc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_peer_rpc_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_transport tests/unit/test_peer_rpc
+
+TESTS += tests/netns/cluster_3proc.sh
+EXTRA_DIST += tests/netns/cluster_3proc.sh

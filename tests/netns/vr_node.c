@@ -5,6 +5,7 @@
  *   vr_node --listen HOST:PORT [--peer HOST:PORT]... --data-dir DIR
  *           [--election-timeout MS] [--heartbeat MS]
  *           [--snapshot-threshold N] [--snapshot-trailing N] [--debug]
+ *           [--priority N] [--nopreempt]
  *
  * Exit status as vipd's. */
 #include <getopt.h>
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
         {"snapshot-threshold", required_argument, NULL, 's'},
         {"snapshot-trailing", required_argument, NULL, 't'},
         {"debug", no_argument, NULL, 'D'},
+        {"priority", required_argument, NULL, 'P'},
+        {"nopreempt", no_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     struct vip_config cfg;
@@ -94,6 +97,12 @@ int main(int argc, char **argv)
             break;
         case 'D':
             vip_log_level = LOG_DEBUG;
+            break;
+        case 'P':
+            inst.priority = (uint8_t)atoi(optarg);
+            break;
+        case 'N':
+            inst.nopreempt = true;
             break;
         default:
             return 2;

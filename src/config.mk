@@ -1,2 +1,41 @@
 # src/ config parser (keepalived syntax + cluster block) and its tests.
-libvipcore_a_SOURCES += src/config.c
+libvipcore_a_SOURCES += \
+	src/config_int.h \
+	src/config_lex.c \
+	src/config_parse.c \
+	src/config_blocks.c \
+	src/config_cluster.c \
+	src/config_instance.c \
+	src/config_check.c \
+	src/config_value.c
+
+check_PROGRAMS += tests/unit/test_config_parse
+tests_unit_test_config_parse_SOURCES = tests/unit/test_config_parse.c \
+	tests/unit/config_helper.h
+tests_unit_test_config_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_config_parse_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_config_parse
+
+check_PROGRAMS += tests/unit/test_config_lex
+tests_unit_test_config_lex_SOURCES = tests/unit/test_config_lex.c \
+	tests/unit/config_helper.h
+tests_unit_test_config_lex_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_config_lex_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_config_lex
+
+# The corpus: vipd -t verdicts and FILE:LINE messages, and the differential
+# check against keepalived -t (skips when keepalived is absent).
+TESTS += tests/config/test_vipd_t.sh tests/config/test_keepalived_diff.sh
+EXTRA_DIST += tests/config/test_vipd_t.sh tests/config/test_keepalived_diff.sh \
+	tests/config/README tests/config/valid tests/config/invalid
+
+# Deterministic mutation fuzzing (runs in make check, under the sanitizers
+# when configured with them); tests/fuzz/fuzz_config.c is the libFuzzer
+# driver for longer runs with clang (not built here).
+check_PROGRAMS += tests/unit/test_config_fuzz
+tests_unit_test_config_fuzz_SOURCES = tests/unit/test_config_fuzz.c \
+	tests/fuzz/fuzz_config.h
+tests_unit_test_config_fuzz_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_config_fuzz_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_config_fuzz
+EXTRA_DIST += tests/fuzz/fuzz_config.c

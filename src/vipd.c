@@ -81,7 +81,8 @@ int main(int argc, char **argv)
     }
 
     struct vip_config cfg;
-    int rv = vip_config_load(&cfg, path, NULL);
+    struct cfg_report report = {0}; /* NULL emit: messages go to stderr */
+    int rv = vip_config_load(&cfg, path, &report);
     if (rv == VIP_ENOMEM) {
         fprintf(stderr, "vipd: %s: out of memory\n", path);
         vip_config_free(&cfg);
@@ -89,10 +90,18 @@ int main(int argc, char **argv)
     }
     if (test_only) {
         if (rv == 0) {
-            printf("%s: configuration valid\n", path);
+            printf("%s: configuration valid (%u warning%s)\n", path,
+                   report.n_warnings, report.n_warnings == 1 ? "" : "s");
+        } else {
+            printf("%s: configuration invalid (%u error%s, %u warning%s)\n",
+                   path, report.n_errors, report.n_errors == 1 ? "" : "s",
+                   report.n_warnings, report.n_warnings == 1 ? "" : "s");
         }
         vip_config_free(&cfg);
         return rv == 0 ? 0 : 1;
+    }
+    if (rv == 0) {
+        rv = vip_config_check_runnable(&cfg, &report);
     }
     if (rv != 0) {
         fprintf(stderr, "vipd: %s: configuration has errors, not starting\n",

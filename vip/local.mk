@@ -1,1 +1,33 @@
 # vip/: host network: addresses, GARP/NA, VRRP adverts, netlink watch.
+libvipcore_a_SOURCES += \
+	vip/csum.h \
+	vip/vrrp.h vip/vrrp.c \
+	vip/arp.h vip/arp.c \
+	vip/ifaddr.h vip/ifaddr.c \
+	vip/nlmon.h vip/nlmon.c \
+	vip/announce.h vip/announce.c \
+	vip/advert.h vip/advert.c \
+	vip/manager.h vip/manager.c
+
+check_PROGRAMS += tests/unit/test_vrrp tests/unit/test_arp
+tests_unit_test_vrrp_SOURCES = tests/unit/test_vrrp.c
+tests_unit_test_vrrp_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_vrrp_LDADD = $(TEST_LDADD)
+tests_unit_test_arp_SOURCES = tests/unit/test_arp.c
+tests_unit_test_arp_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_arp_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_vrrp tests/unit/test_arp
+
+# Namespace tests: a driver that runs one manager and takes commands on
+# stdin, and the scripts that use it (root only; exit 77 otherwise).
+check_PROGRAMS += tests/netns/vipnet_tool
+tests_netns_vipnet_tool_SOURCES = tests/netns/vipnet_tool.c
+tests_netns_vipnet_tool_LDADD = libvipcore.a $(ALL_DEP_LIBS)
+VIP_NETNS_TESTS = \
+	tests/netns/vip_basic.sh \
+	tests/netns/vip_faults.sh \
+	tests/netns/vip_wire.sh \
+	tests/netns/vip_keepalived.sh
+TESTS += $(VIP_NETNS_TESTS)
+EXTRA_DIST += $(VIP_NETNS_TESTS) tests/netns/vip_lib.sh \
+	tests/fuzz/fuzz_vrrp.c tests/netns/bench_vip.sh

@@ -41,6 +41,7 @@ struct cfg_vip
     char dev[IF_NAMESIZE];   /* empty: the instance's interface */
     char label[IF_NAMESIZE]; /* empty: no label */
     int scope;               /* RT_SCOPE_*; RT_SCOPE_UNIVERSE by default */
+    bool no_track;           /* `no_track`: its removal is not a fault */
     struct cfg_where where;
 };
 
@@ -59,6 +60,9 @@ struct cfg_script
     char *command;      /* CFG_CHECK_SCRIPT: the command line, owned */
     char *target;       /* CFG_CHECK_TCP "HOST:PORT" or CFG_CHECK_HTTP URL */
     int http_status;    /* CFG_CHECK_HTTP: expected status, default 200 */
+    char host[256];     /* TCP/HTTP: host name or address literal (no []) */
+    uint16_t port;      /* TCP/HTTP: port (HTTP default 80) */
+    char *http_path;    /* CFG_CHECK_HTTP: request path, "/" default, owned */
     uint32_t interval_ms;
     uint32_t timeout_ms;
     int weight;         /* -253..253 */
@@ -67,6 +71,7 @@ struct cfg_script
     uint32_t rise;      /* >= 1 */
     char user[CFG_NAME_MAX];  /* empty: global script_user */
     char group[CFG_NAME_MAX]; /* empty: the user's primary group */
+    bool init_fail;     /* `init_fail`: starts failed instead of ok */
     struct cfg_where where;
 };
 
@@ -75,7 +80,8 @@ struct cfg_track_file
 {
     char name[CFG_NAME_MAX];
     char *path;
-    int weight;         /* default 1 */
+    int weight;         /* default 1; -254..254 */
+    bool weight_reverse;
     struct cfg_where where;
 };
 
@@ -110,9 +116,14 @@ struct cfg_instance
     enum cfg_state state;          /* initial state hint; default BACKUP */
     char interface[IF_NAMESIZE];   /* required */
     uint8_t vrid;                  /* virtual_router_id, 1..255, required */
-    uint8_t priority;              /* 1..255; default 100 */
-    uint8_t version;               /* 2 or 3 (global vrrp_version, default 2) */
-    uint32_t advert_int_ms;        /* default 1000; v2 whole seconds */
+    uint8_t priority;              /* 1..255; default 100, or 255 for an
+                                      initial MASTER (keepalived) */
+    uint8_t version;               /* 2 or 3: `version`, else global
+                                      vrrp_version; IPv6 forces 3 */
+    int family;                    /* AF_INET or AF_INET6: of the VIPs and
+                                      of the adverts; AF_INET if no VIP */
+    uint32_t advert_int_ms;        /* default 1000; v2 whole seconds, v3
+                                      a multiple of 10 ms up to 40950 */
     enum cfg_auth auth_type;
     char auth_pass[CFG_PASS_MAX + 1]; /* NUL-terminated, at most 8 chars */
 
@@ -143,6 +154,8 @@ struct cfg_instance
     uint32_t garp_master_repeat;     /* default: global, else 5 */
     uint32_t garp_master_refresh_ms; /* 0: no periodic refresh */
     uint32_t garp_master_refresh_repeat; /* default 1 */
+    uint32_t garp_interval_ms;       /* default: global vrrp_garp_interval */
+    uint32_t gna_interval_ms;        /* default: global vrrp_gna_interval */
 
     struct cfg_where where;
 };
@@ -158,7 +171,8 @@ struct cfg_sync_group
     struct cfg_where where;
 };
 
-/* A cluster member: `peer HOST:PORT` (host name, IPv4 or [IPv6]). */
+/* A cluster member: `peer HOST[:PORT]` (host name, IPv4 or [IPv6]); the
+ * port defaults to the listen port. */
 struct cfg_peer
 {
     char host[256];
@@ -227,7 +241,10 @@ struct vip_config
 };
 
 /* Diagnostics sink: one call per error or warning, already formatted as
- * "FILE:LINE: error: message" / "FILE:LINE: warning: message". */
+ * "FILE:LINE: error: message" / "FILE:LINE: warning: message" (or
+ * "FILE: error: message" when no line applies), without a newline. A NULL
+ * @emit prints each line to stderr. The counters count every problem, also
+ * those past the first 200 messages, which are not emitted. */
 struct cfg_report
 {
     void (*emit)(void *data, bool is_error, const char *line);
@@ -251,6 +268,12 @@ int vip_config_load_string(struct vip_config *cfg, const char *name,
                            const char *text, size_t len,
                            struct cfg_report *report);
 
+/* Check what the daemon needs beyond a valid keepalived file: a cluster
+ * block with a listen address, at least one vrrp_instance and a VIP in each.
+ * Problems go to @report (NULL: stderr). Returns 0 or VIP_ECONFIG. */
+int vip_config_check_runnable(const struct vip_config *cfg,
+                              struct cfg_report *report);
+
 /* Release everything @cfg owns; safe on a zeroed or partially filled one. */
 void vip_config_free(struct vip_config *cfg);
 
@@ -259,6 +282,8 @@ const struct cfg_script *vip_config_script(const struct vip_config *cfg,
                                            const char *name);
 const struct cfg_instance *vip_config_instance(const struct vip_config *cfg,
                                                const char *name);
+const struct cfg_track_file *vip_config_track_file(
+    const struct vip_config *cfg, const char *name);
 
 /* Format @ip into @buf (at least INET6_ADDRSTRLEN bytes); returns @buf. */
 const char *cfg_ip_str(const struct cfg_ip *ip, char *buf, size_t size);

@@ -1,0 +1,482 @@
+/* Top-level blocks other than vrrp_instance: global_defs, vrrp_script,
+ * track_file, vrrp_sync_group and vipd's cluster block. Defaults are
+ * keepalived's (see include/vipd/config.h); values that depend on other
+ * blocks are resolved in config_check.c. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/config_int.h"
+#include "vipd/error.h"
+
+#define KW(name, min, max, fn) {name, CFG_KW_VALUE, min, max, fn}
+#define NOT_ACTED(name) {name, CFG_KW_NOT_ACTED, 0, CFG_ARGS_ANY, NULL}
+#define UNSUPPORTED(name) {name, CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL}
+
+static bool is(const struct cfg_stmt *s, const char *name)
+{
+    return strcmp(s->kw->text, name) == 0;
+}
+
+/****** global_defs ******/
+
+static void global_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
+{
+    struct cfg_global *g = obj;
+    const struct cfg_tok *a = &s->args[0];
+    unsigned long v;
+    uint32_t ms;
+
+    if (is(s, "router_id")) {
+        cfgp_name(p, a, "router_id", g->router_id, sizeof g->router_id);
+    } else if (is(s, "vrrp_version")) {
+        if (cfgp_uint(p, a, "vrrp_version", 2, 3, &v)) {
+            g->vrrp_version = (uint8_t)v;
+        }
+    } else if (is(s, "script_user")) {
+        cfgp_name(p, a, "script_user", g->script_user, sizeof g->script_user);
+        if (s->n_args > 1) {
+            cfgp_name(p, &s->args[1], "script_user group", g->script_group,
+                      sizeof g->script_group);
+        }
+    } else if (is(s, "enable_script_security")) {
+        g->enable_script_security = true;
+    } else if (is(s, "vrrp_garp_master_delay")) {
+        if (cfgp_seconds(p, a, s->kw->text, 1000000, &ms, NULL)) {
+            g->garp_master_delay_ms = ms;
+        }
+    } else if (is(s, "vrrp_garp_master_repeat")) {
+        if (cfgp_uint(p, a, s->kw->text, 0, 10000, &v)) {
+            g->garp_master_repeat = (uint32_t)v;
+        }
+    } else if (is(s, "vrrp_garp_master_refresh")) {
+        if (cfgp_seconds(p, a, s->kw->text, 100000000, &ms, NULL)) {
+            g->garp_master_refresh_ms = ms;
+        }
+    } else if (is(s, "vrrp_garp_master_refresh_repeat")) {
+        if (cfgp_uint(p, a, s->kw->text, 1, 10000, &v)) {
+            g->garp_master_refresh_repeat = (uint32_t)v;
+        }
+    } else if (is(s, "vrrp_garp_interval")) {
+        if (cfgp_seconds(p, a, s->kw->text, 1000000, &ms, NULL)) {
+            g->garp_interval_ms = ms;
+        }
+    } else if (is(s, "vrrp_gna_interval")) {
+        if (cfgp_seconds(p, a, s->kw->text, 1000000, &ms, NULL)) {
+            g->gna_interval_ms = ms;
+        }
+    }
+}
+
+static const struct cfg_kw global_kws[] = {
+    KW("router_id", 1, 1, global_value),
+    KW("vrrp_version", 1, 1, global_value),
+    KW("script_user", 1, 2, global_value),
+    KW("enable_script_security", 0, 0, global_value),
+    KW("vrrp_garp_master_delay", 1, 1, global_value),
+    KW("vrrp_garp_master_repeat", 1, 1, global_value),
+    KW("vrrp_garp_master_refresh", 1, 1, global_value),
+    KW("vrrp_garp_master_refresh_repeat", 1, 1, global_value),
+    KW("vrrp_garp_interval", 1, 1, global_value),
+    KW("vrrp_gna_interval", 1, 1, global_value),
+    NOT_ACTED("notification_email"),
+    NOT_ACTED("notification_email_from"),
+    NOT_ACTED("smtp_server"),
+    NOT_ACTED("smtp_connect_timeout"),
+    NOT_ACTED("smtp_helo_name"),
+    NOT_ACTED("smtp_alert"),
+    NOT_ACTED("smtp_alert_vrrp"),
+    NOT_ACTED("smtp_alert_checker"),
+    NOT_ACTED("email_faults"),
+    NOT_ACTED("no_email_faults"),
+    NOT_ACTED("enable_traps"),
+    UNSUPPORTED("vrrp_strict"),
+    UNSUPPORTED("vrrp_skip_check_adv_addr"),
+    UNSUPPORTED("vrrp_check_unicast_src"),
+    UNSUPPORTED("vrrp_iptables"),
+    UNSUPPORTED("vrrp_ipsets"),
+    UNSUPPORTED("nftables"),
+    UNSUPPORTED("vrrp_mcast_group4"),
+    UNSUPPORTED("vrrp_mcast_group6"),
+    UNSUPPORTED("vrrp_garp_lower_prio_delay"),
+    UNSUPPORTED("vrrp_garp_lower_prio_repeat"),
+    UNSUPPORTED("vrrp_lower_prio_no_advert"),
+    UNSUPPORTED("vrrp_higher_prio_send_advert"),
+    UNSUPPORTED("vrrp_startup_delay"),
+    UNSUPPORTED("vrrp_no_swap"),
+    UNSUPPORTED("vrrp_priority"),
+    UNSUPPORTED("checker_priority"),
+    UNSUPPORTED("checker_no_swap"),
+    UNSUPPORTED("dynamic_interfaces"),
+    UNSUPPORTED("max_auto_priority"),
+    UNSUPPORTED("process_names"),
+    UNSUPPORTED("default_interface"),
+    UNSUPPORTED("lvs_id"),
+    UNSUPPORTED("lvs_sync_daemon"),
+    UNSUPPORTED("lvs_flush"),
+    UNSUPPORTED("enable_dbus"),
+    UNSUPPORTED("notify_fifo"),
+    UNSUPPORTED("vrrp_notify_fifo"),
+    UNSUPPORTED("umask"),
+    {NULL, 0, 0, 0, NULL},
+};
+
+void cfg_global_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
+{
+    struct vip_config *cfg = obj;
+
+    (void)s;
+    cfgp_block(p, global_kws, &cfg->global, "global_defs");
+}
+
+/****** vrrp_script ******/
+
+/* `http://HOST[:PORT][/PATH]`, HOST a name, IPv4 or [IPv6]. */
+static bool parse_url(struct cfgp *p, const struct cfg_tok *t,
+                      struct cfg_script *sc)
+{
+    static const char scheme[] = "http://";
+    const char *rest, *slash;
+    struct cfg_tok hp;
+    char buf[300];
+
+    if (strncmp(t->text, scheme, sizeof scheme - 1) != 0) {
+        cfgp_error(p, &t->where,
+                   "http_check: '%.80s' is not an http:// URL (https is not "
+                   "supported)",
+                   t->text);
+        return false;
+    }
+    rest = t->text + sizeof scheme - 1;
+    slash = strchr(rest, '/');
+    size_t hlen = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (hlen == 0 || hlen >= sizeof buf) {
+        cfgp_error(p, &t->where, "http_check: no host in '%.80s'", t->text);
+        return false;
+    }
+    memcpy(buf, rest, hlen);
+    buf[hlen] = '\0';
+    hp = *t;
+    hp.text = buf;
+    hp.len = hlen;
+    if (!cfgp_hostport(p, &hp, "http_check", 80, sc->host, sizeof sc->host,
+                       &sc->port)) {
+        return false;
+    }
+    free(sc->http_path);
+    sc->http_path = cfgp_strdup(p, slash ? slash : "/");
+    return true;
+}
+
+static void script_set_kind(struct cfgp *p, struct cfg_script *sc,
+                            const struct cfg_stmt *s, enum cfg_check_kind kind)
+{
+    if ((sc->command || sc->target) && sc->kind != kind) {
+        cfgp_error(p, &s->kw->where,
+                   "vrrp_script '%s': only one of script, tcp_check and "
+                   "http_check may be given",
+                   sc->name);
+    }
+    free(sc->command);
+    free(sc->target);
+    sc->command = NULL;
+    sc->target = NULL;
+    sc->kind = kind;
+}
+
+static void script_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
+{
+    struct cfg_script *sc = obj;
+    const struct cfg_tok *a = &s->args[0];
+    unsigned long v;
+    long w;
+    uint32_t ms;
+
+    if (is(s, "script")) {
+        script_set_kind(p, sc, s, CFG_CHECK_SCRIPT);
+        sc->command = cfgp_command(p, s);
+        if (s->args[0].quoted && s->n_args > 1) {
+            cfgp_warn(p, &s->args[1].where,
+                      "extra argument '%.80s' after the quoted script "
+                      "ignored",
+                      s->args[1].text);
+        }
+    } else if (is(s, "tcp_check")) {
+        script_set_kind(p, sc, s, CFG_CHECK_TCP);
+        if (cfgp_hostport(p, a, "tcp_check", 0, sc->host, sizeof sc->host,
+                          &sc->port)) {
+            if (sc->port == 0) {
+                cfgp_error(p, &a->where, "tcp_check: '%.80s' has no port",
+                           a->text);
+            }
+            sc->target = cfgp_strdup(p, a->text);
+        }
+    } else if (is(s, "http_check")) {
+        script_set_kind(p, sc, s, CFG_CHECK_HTTP);
+        if (parse_url(p, a, sc)) {
+            sc->target = cfgp_strdup(p, a->text);
+        }
+        if (s->n_args == 2 || (s->n_args == 3 && strcmp(s->args[1].text,
+                                                        "status") != 0)) {
+            cfgp_error(p, &s->args[1].where,
+                       "http_check: expected 'status CODE' after the URL");
+        } else if (s->n_args == 3 &&
+                   cfgp_uint(p, &s->args[2], "http_check status", 100, 599,
+                             &v)) {
+            sc->http_status = (int)v;
+        }
+    } else if (is(s, "interval")) {
+        if (cfgp_seconds(p, a, "interval", 86400000, &ms, NULL)) {
+            if (ms == 0) {
+                cfgp_error(p, &a->where, "interval: must be more than 0");
+            } else {
+                sc->interval_ms = ms;
+            }
+        }
+    } else if (is(s, "timeout")) {
+        if (cfgp_seconds(p, a, "timeout", 86400000, &ms, NULL)) {
+            if (ms == 0) {
+                cfgp_error(p, &a->where, "timeout: must be more than 0");
+            } else {
+                sc->timeout_ms = ms;
+            }
+        }
+    } else if (is(s, "weight")) {
+        if (cfgp_int(p, a, "weight", -253, 253, &w)) {
+            sc->weight = (int)w;
+        }
+        if (s->n_args > 1) {
+            if (strcmp(s->args[1].text, "reverse") == 0) {
+                sc->weight_reverse = true;
+            } else {
+                cfgp_error(p, &s->args[1].where,
+                           "weight: expected 'reverse', not '%.80s'",
+                           s->args[1].text);
+            }
+        }
+    } else if (is(s, "fall") || is(s, "rise")) {
+        if (cfgp_uint(p, a, s->kw->text, 1, 1000000, &v)) {
+            *(is(s, "fall") ? &sc->fall : &sc->rise) = (uint32_t)v;
+        }
+    } else if (is(s, "user")) {
+        cfgp_name(p, a, "user", sc->user, sizeof sc->user);
+        if (s->n_args > 1) {
+            cfgp_name(p, &s->args[1], "group", sc->group, sizeof sc->group);
+        }
+    } else if (is(s, "init_fail")) {
+        sc->init_fail = true;
+    }
+}
+
+static const struct cfg_kw script_kws[] = {
+    KW("script", 1, CFG_ARGS_ANY, script_value),
+    KW("tcp_check", 1, 1, script_value),
+    KW("http_check", 1, 3, script_value),
+    KW("interval", 1, 1, script_value),
+    KW("timeout", 1, 1, script_value),
+    KW("weight", 1, 2, script_value),
+    KW("fall", 1, 1, script_value),
+    KW("rise", 1, 1, script_value),
+    KW("user", 1, 2, script_value),
+    KW("init_fail", 0, 0, script_value),
+    {NULL, 0, 0, 0, NULL},
+};
+
+/* Where an earlier object named @name was declared, or NULL: @arr holds
+ * @n objects of @size bytes, each with a name and a cfg_where at the given
+ * offsets. */
+static const struct cfg_where *find_dup(const void *arr, size_t n,
+                                        size_t size, size_t name_off,
+                                        size_t where_off, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *obj = (const char *)arr + i * size;
+        if (strcmp(obj + name_off, name) == 0) {
+            return (const struct cfg_where *)(const void *)(obj + where_off);
+        }
+    }
+    return NULL;
+}
+
+#define FIND_DUP(type, arr, n, nm)                                  \
+    find_dup((arr), (n), sizeof(type), offsetof(type, name),        \
+             offsetof(type, where), (nm))
+
+void cfg_script_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
+{
+    struct vip_config *cfg = obj;
+    char name[CFG_NAME_MAX];
+
+    if (!cfgp_name(p, &s->args[0], "vrrp_script", name, sizeof name)) {
+        cfgp_skip_block(p);
+        return;
+    }
+    const struct cfg_where *dup = FIND_DUP(struct cfg_script, cfg->scripts, cfg->n_scripts,
+                                           name);
+    if (dup != NULL) {
+        cfgp_error(p, &s->kw->where,
+                   "vrrp_script '%s' is already defined at line %u", name,
+                   dup->line);
+    }
+    struct cfg_script *sc = cfgp_append(p, (void **)&cfg->scripts,
+                                        &cfg->n_scripts, sizeof *sc);
+    if (sc == NULL) {
+        cfgp_skip_block(p);
+        return;
+    }
+    memcpy(sc->name, name, sizeof name);
+    sc->where = s->kw->where;
+    sc->interval_ms = 1000;
+    sc->fall = 1;
+    sc->rise = 1;
+    sc->http_status = 200;
+    cfgp_block(p, script_kws, sc, "vrrp_script");
+    if (sc->command == NULL && sc->target == NULL && !p->oom) {
+        cfgp_error(p, &s->kw->where,
+                   "vrrp_script '%s' has no script, tcp_check or http_check",
+                   name);
+    }
+}
+
+/****** track_file ******/
+
+static void track_file_value(struct cfgp *p, void *obj,
+                             const struct cfg_stmt *s)
+{
+    struct cfg_track_file *tf = obj;
+    long w;
+
+    if (is(s, "file")) {
+        free(tf->path);
+        tf->path = cfgp_strdup(p, s->args[0].text);
+    } else if (is(s, "weight")) {
+        if (cfgp_int(p, &s->args[0], "weight", -254, 254, &w)) {
+            tf->weight = (int)w;
+        }
+        if (s->n_args > 1) {
+            if (strcmp(s->args[1].text, "reverse") == 0) {
+                tf->weight_reverse = true;
+            } else {
+                cfgp_error(p, &s->args[1].where,
+                           "weight: expected 'reverse', not '%.80s'",
+                           s->args[1].text);
+            }
+        }
+    }
+}
+
+static const struct cfg_kw track_file_kws[] = {
+    KW("file", 1, 1, track_file_value),
+    KW("weight", 1, 2, track_file_value),
+    UNSUPPORTED("init_file"),
+    {NULL, 0, 0, 0, NULL},
+};
+
+void cfg_track_file_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
+{
+    struct vip_config *cfg = obj;
+    char name[CFG_NAME_MAX];
+
+    if (!cfgp_name(p, &s->args[0], s->kw->text, name, sizeof name)) {
+        cfgp_skip_block(p);
+        return;
+    }
+    const struct cfg_where *dup = FIND_DUP(struct cfg_track_file, cfg->track_files,
+                                           cfg->n_track_files, name);
+    if (dup != NULL) {
+        cfgp_error(p, &s->kw->where,
+                   "track_file '%s' is already defined at line %u", name,
+                   dup->line);
+    }
+    struct cfg_track_file *tf = cfgp_append(p, (void **)&cfg->track_files,
+                                            &cfg->n_track_files, sizeof *tf);
+    if (tf == NULL) {
+        cfgp_skip_block(p);
+        return;
+    }
+    memcpy(tf->name, name, sizeof name);
+    tf->where = s->kw->where;
+    tf->weight = 1;
+    cfgp_block(p, track_file_kws, tf, "track_file");
+    if (tf->path == NULL && !p->oom) {
+        cfgp_error(p, &s->kw->where, "track_file '%s' has no 'file'", name);
+    }
+}
+
+/****** vrrp_sync_group ******/
+
+static size_t group_item(struct cfgp *p, void *obj, const struct cfg_tok *t,
+                         size_t n)
+{
+    struct cfg_sync_group *g = obj;
+    char name[CFG_NAME_MAX];
+
+    (void)n;
+    if (cfgp_name(p, t, "group", name, sizeof name)) {
+        char(*slot)[CFG_NAME_MAX] = cfgp_append(
+            p, (void **)&g->instances, &g->n_instances, sizeof *slot);
+        if (slot != NULL) {
+            memcpy(*slot, name, sizeof name);
+        }
+    }
+    return 1;
+}
+
+static void group_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
+{
+    struct cfg_sync_group *g = obj;
+
+    if (is(s, "group")) {
+        cfgp_list(p, group_item, g, "group");
+    } else if (is(s, "smtp_alert")) {
+        g->smtp_alert = true;
+        cfgp_warn(p, &s->kw->where,
+                  "'smtp_alert' is accepted but not acted on by vipd");
+    } else {
+        cfgp_notify_kw(p, &g->notify, s);
+    }
+}
+
+static const struct cfg_kw group_kws[] = {
+    {"group", CFG_KW_BLOCK, 0, 0, group_value},
+    KW("notify_master", 1, CFG_ARGS_ANY, group_value),
+    KW("notify_backup", 1, CFG_ARGS_ANY, group_value),
+    KW("notify_fault", 1, CFG_ARGS_ANY, group_value),
+    KW("notify_stop", 1, CFG_ARGS_ANY, group_value),
+    KW("notify", 1, CFG_ARGS_ANY, group_value),
+    KW("smtp_alert", 0, 1, group_value),
+    UNSUPPORTED("global_tracking"),
+    UNSUPPORTED("sync_group_tracking_weight"),
+    UNSUPPORTED("track_script"),
+    UNSUPPORTED("track_interface"),
+    UNSUPPORTED("track_file"),
+    UNSUPPORTED("track_process"),
+    UNSUPPORTED("track_bfd"),
+    {NULL, 0, 0, 0, NULL},
+};
+
+void cfg_group_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
+{
+    struct vip_config *cfg = obj;
+    char name[CFG_NAME_MAX];
+
+    if (!cfgp_name(p, &s->args[0], "vrrp_sync_group", name, sizeof name)) {
+        cfgp_skip_block(p);
+        return;
+    }
+    const struct cfg_where *dup = FIND_DUP(struct cfg_sync_group, cfg->groups, cfg->n_groups, name);
+    if (dup != NULL) {
+        cfgp_error(p, &s->kw->where,
+                   "vrrp_sync_group '%s' is already defined at line %u", name,
+                   dup->line);
+    }
+    struct cfg_sync_group *g = cfgp_append(p, (void **)&cfg->groups,
+                                           &cfg->n_groups, sizeof *g);
+    if (g == NULL) {
+        cfgp_skip_block(p);
+        return;
+    }
+    memcpy(g->name, name, sizeof name);
+    g->where = s->kw->where;
+    cfgp_block(p, group_kws, g, "vrrp_sync_group");
+}

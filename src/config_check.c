@@ -1,0 +1,348 @@
+/* Cross-object validation, run once the whole file is parsed: inherited
+ * defaults, the instance rules keepalived enforces (VRID unique per
+ * interface and family, tracked objects exist, address families agree,
+ * advert_int per VRRP version), sync groups, and the cluster block
+ * (timing, peers derived from unicast_peer). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "src/config_int.h"
+#include "vipd/error.h"
+
+static void inherit(uint32_t *value, uint32_t global)
+{
+    if (*value == CFG_UNSET) {
+        *value = global;
+    }
+}
+
+/* advert_int: RFC 3768 5.3.7 (v2) carries whole seconds in 8 bits; RFC 5798
+ * 5.2.7 (v3) carries centiseconds in 12 bits. */
+static void check_advert(struct cfgp *p, struct cfg_instance *in)
+{
+    if (in->version == 2 && in->advert_int_ms % 1000 != 0) {
+        cfgp_error(p, &in->where,
+                   "vrrp_instance '%s': VRRPv2 advert_int must be whole "
+                   "seconds, not %u.%03u (use version 3 for fractions)",
+                   in->name, in->advert_int_ms / 1000,
+                   in->advert_int_ms % 1000);
+    }
+    if (in->version == 3) {
+        if (in->advert_int_ms > 40950) {
+            cfgp_error(p, &in->where,
+                       "vrrp_instance '%s': VRRPv3 advert_int is at most "
+                       "40.95 s",
+                       in->name);
+        } else if (in->advert_int_ms % 10 != 0) {
+            in->advert_int_ms = (in->advert_int_ms + 9) / 10 * 10;
+            if (in->advert_int_ms == 0) {
+                in->advert_int_ms = 10;
+            }
+            cfgp_warn(p, &in->where,
+                      "vrrp_instance '%s': advert_int rounded up to %u ms "
+                      "(VRRPv3 uses centiseconds)",
+                      in->name, in->advert_int_ms);
+        }
+    }
+}
+
+static void check_tracks(struct cfgp *p, struct cfg_instance *in)
+{
+    const struct vip_config *cfg = p->cfg;
+
+    for (size_t i = 0; i < in->n_track_scripts; i++) {
+        if (vip_config_script(cfg, in->track_scripts[i].name) == NULL) {
+            cfgp_error(p, &in->track_scripts[i].where,
+                       "track_script: no vrrp_script named '%s'",
+                       in->track_scripts[i].name);
+        }
+    }
+    for (size_t i = 0; i < in->n_track_files; i++) {
+        if (vip_config_track_file(cfg, in->track_files[i].name) == NULL) {
+            cfgp_error(p, &in->track_files[i].where,
+                       "track_file: no track_file named '%s'",
+                       in->track_files[i].name);
+        }
+    }
+}
+
+static void check_addresses(struct cfgp *p, struct cfg_instance *in)
+{
+    char buf[INET6_ADDRSTRLEN];
+
+    if (in->family == 0) {
+        in->family = in->unicast_src_ip.family ? in->unicast_src_ip.family
+                     : in->n_unicast_peers    ? in->unicast_peers[0].family
+                                              : AF_INET;
+    }
+    if (in->unicast_src_ip.family && in->unicast_src_ip.family != in->family) {
+        cfgp_error(p, &in->where,
+                   "vrrp_instance '%s': unicast_src_ip %s is not of the "
+                   "instance's address family",
+                   in->name, cfg_ip_str(&in->unicast_src_ip, buf, sizeof buf));
+    }
+    if (in->mcast_src_ip.family && in->mcast_src_ip.family != in->family) {
+        cfgp_error(p, &in->where,
+                   "vrrp_instance '%s': mcast_src_ip %s is not of the "
+                   "instance's address family",
+                   in->name, cfg_ip_str(&in->mcast_src_ip, buf, sizeof buf));
+    }
+    for (size_t i = 0; i < in->n_unicast_peers; i++) {
+        if (in->unicast_peers[i].family != in->family) {
+            cfgp_error(p, &in->where,
+                       "vrrp_instance '%s': unicast_peer %s is not of the "
+                       "instance's address family",
+                       in->name,
+                       cfg_ip_str(&in->unicast_peers[i], buf, sizeof buf));
+        }
+    }
+}
+
+static void check_instance(struct cfgp *p, struct cfg_instance *in)
+{
+    const struct cfg_global *g = &p->cfg->global;
+
+    inherit(&in->garp_master_delay_ms, g->garp_master_delay_ms);
+    inherit(&in->garp_master_repeat, g->garp_master_repeat);
+    inherit(&in->garp_master_refresh_ms, g->garp_master_refresh_ms);
+    inherit(&in->garp_master_refresh_repeat, g->garp_master_refresh_repeat);
+    inherit(&in->garp_interval_ms, g->garp_interval_ms);
+    inherit(&in->gna_interval_ms, g->gna_interval_ms);
+    check_addresses(p, in);
+    if (in->version == 0) {
+        in->version = g->vrrp_version;
+        if (in->family == AF_INET6 && in->version == 2) {
+            in->version = 3; /* keepalived does the same for IPv6 */
+        }
+    } else if (in->family == AF_INET6 && in->version == 2) {
+        cfgp_warn(p, &in->where,
+                  "vrrp_instance '%s': VRRPv2 cannot carry IPv6, using "
+                  "version 3",
+                  in->name);
+        in->version = 3;
+    }
+    if (in->priority == 0) {
+        /* keepalived: an initial MASTER without a priority is the address
+         * owner (255); otherwise the default is 100. */
+        in->priority = in->state == CFG_STATE_MASTER ? 255 : 100;
+    }
+    if (in->interface[0] == '\0') {
+        cfgp_error(p, &in->where, "vrrp_instance '%s': no 'interface'",
+                   in->name);
+    }
+    if (in->vrid == 0) {
+        cfgp_error(p, &in->where,
+                   "vrrp_instance '%s': no 'virtual_router_id' (1-255)",
+                   in->name);
+    }
+    check_advert(p, in);
+    if (in->auth_type != CFG_AUTH_NONE && in->auth_pass[0] == '\0') {
+        cfgp_warn(p, &in->where,
+                  "vrrp_instance '%s': authentication without auth_pass, "
+                  "ignored",
+                  in->name);
+        in->auth_type = CFG_AUTH_NONE;
+    }
+    if (in->auth_type != CFG_AUTH_NONE && in->version == 3) {
+        cfgp_warn(p, &in->where,
+                  "vrrp_instance '%s': VRRPv3 has no authentication, "
+                  "ignored",
+                  in->name);
+        in->auth_type = CFG_AUTH_NONE;
+    }
+    if (in->nopreempt && in->priority == 255) {
+        cfgp_warn(p, &in->where,
+                  "vrrp_instance '%s': nopreempt is incompatible with "
+                  "priority 255, ignored",
+                  in->name);
+        in->nopreempt = false;
+    } else if (in->nopreempt && in->state == CFG_STATE_MASTER) {
+        cfgp_warn(p, &in->where,
+                  "vrrp_instance '%s': nopreempt needs state BACKUP; "
+                  "the initial state is only a hint to vipd",
+                  in->name);
+    }
+    if (in->nopreempt && in->preempt_delay_ms > 0) {
+        cfgp_warn(p, &in->where,
+                  "vrrp_instance '%s': preempt_delay has no effect with "
+                  "nopreempt, ignored",
+                  in->name);
+        in->preempt_delay_ms = 0;
+    }
+    for (size_t i = 0; i < in->n_track_interfaces; i++) {
+        struct cfg_track *t = &in->track_interfaces[i];
+        if (strcmp(t->name, in->interface) == 0) {
+            /* The own interface is always tracked (keepalived drops it). */
+            cfgp_warn(p, &t->where,
+                      "track_interface %s is the instance's own interface, "
+                      "which is always tracked; ignored",
+                      t->name);
+            memmove(t, t + 1, (in->n_track_interfaces - i - 1) * sizeof *t);
+            in->n_track_interfaces--;
+            i--;
+        }
+    }
+    if (in->n_vips == 0) {
+        cfgp_warn(p, &in->where, "vrrp_instance '%s': no virtual_ipaddress",
+                  in->name);
+    }
+    check_tracks(p, in);
+}
+
+static void check_vrids(struct cfgp *p)
+{
+    const struct vip_config *cfg = p->cfg;
+
+    for (size_t i = 0; i < cfg->n_instances; i++) {
+        const struct cfg_instance *a = &cfg->instances[i];
+        for (size_t j = 0; j < i; j++) {
+            const struct cfg_instance *b = &cfg->instances[j];
+            if (a->vrid != 0 && a->vrid == b->vrid && a->family == b->family &&
+                strcmp(a->interface, b->interface) == 0) {
+                cfgp_error(p, &a->where,
+                           "vrrp_instance '%s': virtual_router_id %u on %s "
+                           "is already used by '%s' (line %u)",
+                           a->name, a->vrid, a->interface, b->name,
+                           b->where.line);
+                break;
+            }
+        }
+    }
+}
+
+static void check_groups(struct cfgp *p)
+{
+    const struct vip_config *cfg = p->cfg;
+
+    for (size_t i = 0; i < cfg->n_groups; i++) {
+        const struct cfg_sync_group *g = &cfg->groups[i];
+        if (g->n_instances < 2) {
+            cfgp_warn(p, &g->where,
+                      "vrrp_sync_group '%s' has %zu instance%s; a sync group "
+                      "is meant for two or more",
+                      g->name, g->n_instances, g->n_instances == 1 ? "" : "s");
+        }
+        for (size_t k = 0; k < g->n_instances; k++) {
+            const char *name = g->instances[k];
+            if (vip_config_instance(cfg, name) == NULL) {
+                cfgp_error(p, &g->where,
+                           "vrrp_sync_group '%s': no vrrp_instance named '%s'",
+                           g->name, name);
+                continue;
+            }
+            for (size_t j = 0; j <= i; j++) {
+                const struct cfg_sync_group *o = &cfg->groups[j];
+                size_t end = j == i ? k : o->n_instances;
+                for (size_t m = 0; m < end; m++) {
+                    if (strcmp(o->instances[m], name) == 0) {
+                        cfgp_error(p, &g->where,
+                                   "vrrp_sync_group '%s': '%s' is already in "
+                                   "sync group '%s'",
+                                   g->name, name, o->name);
+                        goto next;
+                    }
+                }
+            }
+        next:;
+        }
+    }
+}
+
+static void check_cluster(struct cfgp *p)
+{
+    struct cfg_cluster *c = &p->cfg->cluster;
+
+    if (c->heartbeat_ms == 0) {
+        c->heartbeat_ms = c->election_timeout_ms / 10;
+    }
+    if (!c->present) {
+        return;
+    }
+    if (c->heartbeat_ms >= c->election_timeout_ms) {
+        cfgp_error(p, &c->where,
+                   "cluster: heartbeat (%u ms) must be shorter than "
+                   "election_timeout (%u ms)",
+                   c->heartbeat_ms, c->election_timeout_ms);
+    }
+    if (c->n_peers > 0 || p->cfg->n_instances == 0) {
+        for (size_t i = 0; i < c->n_peers; i++) {
+            if (c->peers[i].port == 0) {
+                c->peers[i].port = c->listen_port; /* `peer HOST` */
+            }
+            if (strcmp(c->peers[i].host, c->listen_host) == 0 &&
+                c->peers[i].port == c->listen_port) {
+                cfgp_error(p, &c->peers[i].where,
+                           "cluster: peer %s is this node's listen address",
+                           c->peers[i].host);
+            }
+        }
+        return;
+    }
+    /* DESIGN.md 6: without `peer` lines the first instance's unicast_peer
+     * addresses are the other members, on the listen port. */
+    const struct cfg_instance *in = &p->cfg->instances[0];
+    for (size_t i = 0; i < in->n_unicast_peers; i++) {
+        if (c->n_peers == CFG_MAX_PEERS) {
+            cfgp_error(p, &c->where,
+                       "cluster: more than %d peers from unicast_peer",
+                       CFG_MAX_PEERS);
+            break;
+        }
+        struct cfg_peer *peer = &c->peers[c->n_peers++];
+        cfg_ip_str(&in->unicast_peers[i], peer->host, sizeof peer->host);
+        peer->port = c->listen_port;
+        peer->where = in->where;
+        c->peers_from_unicast = true;
+    }
+}
+
+void cfg_check(struct cfgp *p)
+{
+    struct vip_config *cfg = p->cfg;
+
+    for (size_t i = 0; i < cfg->n_scripts; i++) {
+        struct cfg_script *sc = &cfg->scripts[i];
+        if (sc->timeout_ms == 0) {
+            sc->timeout_ms = sc->interval_ms; /* keepalived's default */
+        }
+    }
+    for (size_t i = 0; i < cfg->n_instances; i++) {
+        check_instance(p, &cfg->instances[i]);
+    }
+    check_vrids(p);
+    check_groups(p);
+    check_cluster(p);
+}
+
+int vip_config_check_runnable(const struct vip_config *cfg,
+                              struct cfg_report *report)
+{
+    struct cfg_report local = {0};
+    struct cfgp p;
+    const struct cfg_cluster *c = &cfg->cluster;
+
+    memset(&p, 0, sizeof p);
+    p.cfg = (struct vip_config *)cfg;
+    p.report = report ? report : &local;
+    p.main_file = cfg->n_files > 0 ? cfg->files[0] : "(config)";
+    unsigned before = p.report->n_errors;
+    if (!c->present) {
+        cfgp_error(&p, NULL,
+                   "no cluster block: vipd needs 'cluster { listen HOST:PORT "
+                   "secret_file PATH ... }' to run");
+    } else if (c->listen_host[0] == '\0') {
+        cfgp_error(&p, &c->where, "cluster: no listen address");
+    }
+    if (cfg->n_instances == 0) {
+        cfgp_error(&p, NULL, "no vrrp_instance: nothing to hold");
+    }
+    for (size_t i = 0; i < cfg->n_instances; i++) {
+        if (cfg->instances[i].n_vips == 0) {
+            cfgp_error(&p, &cfg->instances[i].where,
+                       "vrrp_instance '%s' has no virtual_ipaddress",
+                       cfg->instances[i].name);
+        }
+    }
+    return p.report->n_errors > before ? VIP_ECONFIG : 0;
+}

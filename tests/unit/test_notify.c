@@ -1,0 +1,239 @@
+/* Notify scripts for real: keepalived's arguments written to files the
+ * test reads, independence of slow scripts, timeouts, close. */
+#include <sys/wait.h>
+
+#include "src/notify.h"
+#include "tests/unit/health_util.h"
+
+struct fixture
+{
+    uv_loop_t loop;
+    struct notify n;
+    struct vip_config cfg;
+    struct cfg_instance inst;
+    struct cfg_sync_group group;
+    char *dir;
+    char *rec;     /* records "$0-ish tag: args" into DIR/out.TAG */
+    char *cmds[8]; /* command lines, owned */
+    int n_cmds;
+    bool closed;
+};
+
+/* A command line running the recorder with @tag first. */
+static char *rec_cmd(struct fixture *f, const char *tag)
+{
+    char *line = NULL;
+    assert_true(asprintf(&line, "%s %s", f->rec, tag) > 0);
+    f->cmds[f->n_cmds++] = line;
+    return line;
+}
+
+static char *out_path(struct fixture *f, const char *tag)
+{
+    static char path[300];
+    snprintf(path, sizeof path, "%s/out.%s", f->dir, tag);
+    return path;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    f->dir = hu_tmpdir();
+    char *body = NULL;
+    /* DELAY env-free: a tag starting with "slow" sleeps first. */
+    assert_true(asprintf(&body,
+                         "#!/bin/sh\ntag=$1; shift\n"
+                         "case $tag in slow*) sleep 0.4;; hang*) sleep 30;; "
+                         "esac\n"
+                         "echo \"$*\" > %s/out.$tag.tmp\n"
+                         "mv %s/out.$tag.tmp %s/out.$tag\n"
+                         "case $tag in fail*) exit 3;; esac\nexit 0\n",
+                         f->dir, f->dir, f->dir) > 0);
+    f->rec = hu_write(f->dir, "rec.sh", body, 0755);
+    free(body);
+    snprintf(f->inst.name, sizeof f->inst.name, "VI_1");
+    f->inst.priority = 100;
+    snprintf(f->group.name, sizeof f->group.name, "G1");
+    f->cfg.instances = &f->inst;
+    f->cfg.n_instances = 1;
+    f->cfg.groups = &f->group;
+    f->cfg.n_groups = 1;
+    *state = f;
+    return 0;
+}
+
+static void closed_cb(struct notify *n)
+{
+    struct fixture *f =
+        (struct fixture *)((char *)n - offsetof(struct fixture, n));
+    f->closed = true;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    if (!f->closed) {
+        notify_close(&f->n, closed_cb);
+        assert_true(hu_run_until(&f->loop, &f->closed, 40000));
+    }
+    hu_loop_close(&f->loop);
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+    for (int i = 0; i < f->n_cmds; i++) {
+        free(f->cmds[i]);
+    }
+    free(f->rec);
+    hu_rmrf(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Wait until the recorder wrote out.TAG; returns its content. */
+static const char *wait_out(struct fixture *f, const char *tag, uint64_t max_ms)
+{
+    uint64_t end = vip_now_ms() + max_ms;
+    while (access(out_path(f, tag), F_OK) != 0 && vip_now_ms() < end) {
+        hu_run_for(&f->loop, 5);
+    }
+    return hu_read(out_path(f, tag));
+}
+
+/* notify_<state> runs bare; `notify` gets INSTANCE NAME STATE PRIORITY. */
+static void test_instance_args(void **state)
+{
+    struct fixture *f = *state;
+    f->inst.notify.master = rec_cmd(f, "master");
+    f->inst.notify.backup = rec_cmd(f, "backup");
+    f->inst.notify.any = rec_cmd(f, "any");
+    assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_MASTER, 110), 2);
+    assert_string_equal(wait_out(f, "master", 3000), "\n");
+    assert_string_equal(wait_out(f, "any", 3000), "INSTANCE VI_1 MASTER 110\n");
+    assert_int_equal(access(out_path(f, "backup"), F_OK), -1);
+    /* A state without its own script still runs `notify`. */
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_FAULT, 80), 1);
+    assert_int_equal(notify_instance(&f->n, 7, NOTIFY_FAULT, 80), VIP_EINVAL);
+    uint64_t end = vip_now_ms() + 3000;
+    while (f->n.n_ok < 3 && vip_now_ms() < end) {
+        hu_run_for(&f->loop, 5);
+    }
+    assert_int_equal(f->n.n_ok, 3);
+    assert_string_equal(hu_read(out_path(f, "any")),
+                        "INSTANCE VI_1 FAULT 80\n");
+}
+
+/* Groups: GROUP NAME STATE 0, and notify_stop. */
+static void test_group_args(void **state)
+{
+    struct fixture *f = *state;
+    f->group.notify.stop = rec_cmd(f, "gstop");
+    f->group.notify.any = rec_cmd(f, "gany");
+    assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
+    assert_int_equal(notify_group(&f->n, 0, NOTIFY_STOP), 2);
+    assert_string_equal(wait_out(f, "gany", 3000), "GROUP G1 STOP 0\n");
+    assert_string_equal(wait_out(f, "gstop", 3000), "\n");
+}
+
+/* A slow notify does not delay a fast one or the loop. */
+static void test_slow_does_not_block(void **state)
+{
+    struct fixture *f = *state;
+    f->inst.notify.backup = rec_cmd(f, "slowb");
+    f->inst.notify.any = rec_cmd(f, "fast");
+    assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
+    uint64_t t0 = vip_now_ms();
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_BACKUP, 90), 2);
+    assert_true(vip_now_ms() - t0 < 300); /* spawning did not wait */
+    assert_string_equal(wait_out(f, "fast", 3000), "INSTANCE VI_1 BACKUP 90\n");
+    assert_int_equal(access(out_path(f, "slowb"), F_OK), -1);
+    assert_string_equal(wait_out(f, "slowb", 3000), "\n");
+}
+
+/* A hung notify is killed at the timeout and counted as failed; a non-zero
+ * exit is counted as failed too. */
+static void test_timeout_and_failure(void **state)
+{
+    struct fixture *f = *state;
+    f->inst.notify.master = rec_cmd(f, "hang");
+    f->inst.notify.any = rec_cmd(f, "failx");
+    assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
+    f->n.timeout_ms = 200;
+    uint64_t t0 = vip_now_ms();
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_MASTER, 100), 2);
+    uint64_t end = vip_now_ms() + 5000;
+    while (f->n.n_failed < 2 && vip_now_ms() < end) {
+        hu_run_for(&f->loop, 5);
+    }
+    assert_int_equal(f->n.n_failed, 2);
+    assert_int_equal(f->n.n_ok, 0);
+    assert_true(vip_now_ms() - t0 < 3000);
+    assert_int_equal(access(out_path(f, "hang"), F_OK), -1);
+}
+
+/* Close lets a running notify (e.g. notify_stop) finish first, and no new
+ * notify starts afterwards. */
+static void test_close_waits(void **state)
+{
+    struct fixture *f = *state;
+    f->inst.notify.stop = rec_cmd(f, "slowstop");
+    assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_STOP, 100), 1);
+    notify_close(&f->n, closed_cb);
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_STOP, 100), 0);
+    assert_false(f->closed);
+    assert_true(hu_run_until(&f->loop, &f->closed, 5000));
+    assert_string_equal(hu_read(out_path(f, "slowstop")), "\n");
+}
+
+/* STOP notifies get keepalived's short timeout (1 s by default), the
+ * others the long one: a hung notify_stop cannot hold up shutdown. */
+static void test_stop_timeout(void **state)
+{
+    struct fixture *f = *state;
+    f->inst.notify.stop = rec_cmd(f, "hangstop");
+    f->inst.notify.master = rec_cmd(f, "slowm");
+    assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
+    assert_int_equal(f->n.stop_timeout_ms, 1000);
+    f->n.stop_timeout_ms = 100;
+    f->n.timeout_ms = 5000;
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_STOP, 100), 1);
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_MASTER, 100), 1);
+    uint64_t end = vip_now_ms() + 3000;
+    while ((f->n.n_failed < 1 || f->n.n_ok < 1) && vip_now_ms() < end) {
+        hu_run_for(&f->loop, 5);
+    }
+    /* The stop script was killed; the slow (0.4 s) master one was not. */
+    assert_int_equal(f->n.n_failed, 1);
+    assert_int_equal(f->n.n_ok, 1);
+    assert_string_equal(hu_read(out_path(f, "slowm")), "\n");
+}
+
+/* A command that cannot run is refused at init and never started. */
+static void test_refused(void **state)
+{
+    struct fixture *f = *state;
+    f->inst.notify.master = "/nonexistent/vh-notify";
+    f->inst.notify.fault = "echo 'unterminated";
+    assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
+    assert_int_equal(f->n.n_refused, 2);
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_MASTER, 100), 0);
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_FAULT, 100), 0);
+    assert_int_equal(f->n.n_started, 0);
+    assert_string_equal(notify_state_name(NOTIFY_BACKUP), "BACKUP");
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_instance_args),
+        T(test_group_args),
+        T(test_slow_does_not_block),
+        T(test_timeout_and_failure),
+        T(test_close_waits),
+        T(test_stop_timeout),
+        T(test_refused),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

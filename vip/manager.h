@@ -1,0 +1,142 @@
+/* The host network side of vipd: holds the VIPs of every vrrp_instance of a
+ * configuration for as long as it is told to, and no longer.
+ *
+ *   manager_hold(m, until_ms)   add/refresh every VIP with a kernel lifetime
+ *                               covering until_ms, advert every advert_int,
+ *                               GARP/NA on taking them;
+ *   manager_release(m)          remove now, stop adverts;
+ *   manager_release_final(m)    the same, then one priority-0 advert per
+ *                               instance (clean cluster stop: a keepalived
+ *                               backup takes over after its skew time).
+ *
+ * Safety (DESIGN.md 4): the manager enforces until_ms by itself with a
+ * timer, and reads vip_now_ms() before every refresh, advert, GARP and
+ * re-add, so a process resumed after SIGSTOP drops the VIPs before it
+ * sends anything. The kernel lifetime (whole seconds, rounded up) removes
+ * the VIPs if the process dies. No VIP is left half-configured: if adding
+ * one fails, all are removed and the error returned.
+ *
+ * Everything runs in one libuv loop and never blocks on the network;
+ * rtnetlink requests are answered by the kernel within the syscall.
+ * Received VRRP adverts are validated and observed only (a foreign master
+ * is logged and counted); they never move a VIP. */
+#ifndef VIPD_VIP_MANAGER_H
+#define VIPD_VIP_MANAGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "vip/advert.h"
+#include "vip/announce.h"
+#include "vip/ifaddr.h"
+#include "vip/nlmon.h"
+#include "vipd/config.h"
+#include "vipd/error.h"
+
+struct manager;
+
+struct manager_callbacks
+{
+    void *data;
+    /* A watched interface (an instance's `interface`, a VIP's `dev`, a
+     * `track_interface`) went up or down; up = IFF_UP and carrier. Called
+     * once per watched interface from manager_start() with its state then,
+     * and on every change after. May be NULL. */
+    void (*link_changed)(void *data, const char *ifname, bool is_up);
+    /* The manager dropped the VIPs on its own: until_ms passed without a
+     * new manager_hold(), or a VIP removed by someone else could not be
+     * restored. Not called for manager_release(). May be NULL. */
+    void (*lease_expired)(void *data);
+};
+
+/* Counters of one instance, for status and tests. */
+struct manager_stats
+{
+    struct advert_stats advert;
+    uint64_t n_garp;
+    uint64_t n_na;
+    uint64_t n_announce_errors;
+    uint64_t n_foreign;        /* valid adverts of our VRID from others */
+    int foreign_family;        /* of the last one; 0 if none yet */
+    uint8_t foreign_src[16];
+    uint8_t foreign_priority;
+    uint64_t foreign_ms;       /* vip_now_ms() when last seen */
+};
+
+typedef void (*manager_close_cb)(struct manager *m);
+
+struct manager_instance;
+struct manager_link;
+
+struct manager
+{
+    uv_loop_t *loop;
+    const struct vip_config *cfg;
+    struct manager_callbacks cbs;
+    struct ifaddr_ctl ifaddr;
+    struct nlmon nlmon;
+    uv_timer_t lease_timer;
+    struct manager_instance *instances; /* cfg->n_instances */
+    size_t n_instances;
+    struct manager_link *links;         /* watched interfaces */
+    size_t n_links;
+    bool is_started;
+    bool is_holding;
+    bool is_closing;
+    uint64_t until_ms;        /* lease end while holding */
+    uint64_t kernel_until_ms; /* when the kernel lifetimes run out */
+    uint64_t n_readded;       /* VIPs restored after foreign removal */
+    int n_open_handles;
+    manager_close_cb close_cb;
+    char errmsg[VIP_ERRMSG_SIZE];
+};
+
+/* Prepare @m for every instance of @cfg (which must outlive @m) in @loop.
+ * Opens no socket yet. Returns 0, VIP_ENOMEM, VIP_ECONFIG (an instance
+ * that cannot be advertised, e.g. VRRPv2 with IPv6 VIPs or no VIP, with
+ * @m->errmsg) or a netlink error. On success manager_close() is required. */
+int manager_init(struct manager *m, uv_loop_t *loop,
+                 const struct vip_config *cfg,
+                 const struct manager_callbacks *cbs);
+
+/* Resolve the interfaces, remove leftover VIPs found on them (a crash
+ * leftover), start the netlink monitor and VRRP receive, and report the
+ * watched links. Returns 0 or an error with @m->errmsg (VIP_ENOENT: an
+ * interface does not exist). */
+int manager_start(struct manager *m);
+
+/* Hold every VIP until @until_ms (vip_now_ms() time base): add them, or
+ * refresh their lifetimes, to ceil((until_ms - now) / 1000) s; start
+ * adverts and announcements if not holding yet. Returns 0;
+ * VIP_ETIMEDOUT if @until_ms is not in the future (the VIPs are then
+ * dropped); or an add error, after which no VIP is configured. */
+int manager_hold(struct manager *m, uint64_t until_ms);
+
+/* Remove every VIP now and stop adverts. Idempotent. Returns 0 or the
+ * first removal error (every VIP is still attempted). */
+int manager_release(struct manager *m);
+
+/* manager_release(), then one advert with priority 0 per instance if the
+ * VIPs were held. */
+int manager_release_final(struct manager *m);
+
+/* Set the advertised priority of instance @instance_index (config order).
+ * Returns 0 or VIP_EINVAL. */
+int manager_set_priority(struct manager *m, size_t instance_index,
+                         uint8_t priority);
+
+/* Whether the VIPs are held right now (false once until_ms has passed,
+ * even before the timer fired). */
+bool manager_holds(const struct manager *m);
+
+/* Counters of instance @instance_index. Returns 0 or VIP_EINVAL. */
+int manager_stats(const struct manager *m, size_t instance_index,
+                  struct manager_stats *out);
+
+/* Release, stop everything and close the handles; @cb (may be NULL) fires
+ * when all are closed, after which @m's memory may be released. */
+void manager_close(struct manager *m, manager_close_cb cb);
+
+#endif /* VIPD_VIP_MANAGER_H */

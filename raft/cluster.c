@@ -569,6 +569,35 @@ static size_t collect_live_voters(const struct cluster *c, uint64_t now,
     return n;
 }
 
+/* Release, then hand leadership to @target. Returns false (not holding). */
+static bool cluster_handover(struct cluster *c, uint64_t now, uint64_t target,
+                             const char *why)
+{
+    int rv;
+
+    if (!c->lease.released) {
+        lease_release(&c->lease);
+    }
+    /* Release first, before raft_transfer() can make anyone else leader. */
+    if (c->is_holding) {
+        c->is_holding = false;
+        c->hold_until_ms = 0;
+        c->cbs.release(c->cbs.data);
+    }
+    c->transfer.data = c;
+    rv = raft_transfer(&c->raft, &c->transfer, target, transfer_cb);
+    c->next_transfer_ms = now + 2u * c->raft.election_timeout;
+    if (rv != 0) {
+        vip_warn("cluster: handover to node %llu: %s",
+                 (unsigned long long)target, raft_strerror(rv));
+        return false;
+    }
+    vip_notice("cluster: released, handing over to node %llu (%s)",
+               (unsigned long long)target, why);
+    c->is_transferring = true;
+    return false;
+}
+
 /* The leader's ownership decision: hold (lease permitting), release and
  * hand over, or hold nothing. Returns whether this node wants to hold. */
 static bool ownership_decide(struct cluster *c, uint64_t now)
@@ -576,7 +605,6 @@ static bool ownership_decide(struct cluster *c, uint64_t now)
     uint64_t voters[CFG_MAX_PEERS + 1];
     struct priority_ctx ctx;
     struct priority_choice choice;
-    int rv;
 
     seen_update(c, now);
     ctx.n_voters = collect_live_voters(c, now, voters, CFG_MAX_PEERS + 1);
@@ -584,6 +612,25 @@ static bool ownership_decide(struct cluster *c, uint64_t now)
     ctx.holder = c->lease.released ? 0 : c->id;
     ctx.now_ms = now;
     priority_choose(c->fsm.st, &ctx, &c->pending, &choice);
+
+    /* A planned switchover (`vipctl transfer`, an ADMIN TRANSFER entry):
+     * to the named node, or to the best other live eligible node. */
+    if (c->fsm.st->transfer_index > c->transfer_done_index &&
+        !c->is_transferring) {
+        uint64_t target = c->fsm.st->transfer_target;
+        c->transfer_done_index = c->fsm.st->transfer_index;
+        if (target == 0) {
+            target = choice.best != c->id ? choice.best : 0;
+            for (size_t i = 0; target == 0 && i < ctx.n_voters; i++) {
+                if (voters[i] != c->id) {
+                    target = voters[i];
+                }
+            }
+        }
+        if (target != 0 && target != c->id) {
+            return cluster_handover(c, now, target, "requested switchover");
+        }
+    }
 
     if (choice.preferred == c->id) {
         if (c->lease.released && !c->is_transferring) {
@@ -613,27 +660,8 @@ static bool ownership_decide(struct cluster *c, uint64_t now)
     } else if (!c->lease.released) {
         lease_release(&c->lease);
     }
-    /* Release first (the caller does it below, before raft_transfer() can
-     * make anyone else leader), then hand over. */
-    if (c->is_holding) {
-        c->is_holding = false;
-        c->hold_until_ms = 0;
-        c->cbs.release(c->cbs.data);
-    }
-    c->transfer.data = c;
-    rv = raft_transfer(&c->raft, &c->transfer, choice.preferred, transfer_cb);
-    c->next_transfer_ms = now + 2u * c->raft.election_timeout;
-    if (rv != 0) {
-        vip_warn("cluster: handover to node %llu: %s",
-                 (unsigned long long)choice.preferred, raft_strerror(rv));
-        return false;
-    }
-    vip_notice("cluster: released, handing over to preferred node %llu",
-               (unsigned long long)choice.preferred);
-    c->is_transferring = true;
-    return false;
+    return cluster_handover(c, now, choice.preferred, "preferred node");
 }
-
 void cluster_drive(struct cluster *c)
 {
     uint64_t now, next, until;
@@ -660,6 +688,9 @@ void cluster_drive(struct cluster *c)
             (c->role != RAFT_LEADER || c->term != c->raft.current_term)) {
             c->leader_since_ms = now;
             memset(c->seen, 0, sizeof c->seen);
+            /* Switchover requests from before this term were for another
+             * leader: not ours to replay. */
+            c->transfer_done_index = c->fsm.st->transfer_index;
         }
         c->role = role;
         c->term = c->raft.current_term;
@@ -828,6 +859,37 @@ int cluster_start(struct cluster *c)
     }
     cluster_drive(c);
     return 0;
+}
+
+void cluster_lease_expired(struct cluster *c)
+{
+    if (c->is_holding) {
+        vip_warn("cluster: the network layer dropped the VIPs on its own");
+        c->is_holding = false;
+        c->hold_until_ms = 0;
+    }
+    cluster_drive(c);
+}
+
+bool cluster_is_reachable(const struct cluster *c, raft_id id)
+{
+    const struct raft_configuration *conf = &c->raft.configuration;
+    uint64_t now = vip_now_ms();
+    uint64_t window = c->raft.election_timeout + c->raft.heartbeat_timeout;
+
+    if (id == c->id) {
+        return true;
+    }
+    if (c->role != RAFT_LEADER) {
+        return id == c->leader_id;
+    }
+    for (unsigned i = 0; i < conf->n && i < CFG_MAX_PEERS + 1; i++) {
+        if (conf->servers[i].id == id) {
+            return c->seen[i].id == id && c->seen[i].seen_ms != 0 &&
+                   now - c->seen[i].seen_ms <= window;
+        }
+    }
+    return false;
 }
 
 bool cluster_is_leader(const struct cluster *c)

@@ -91,6 +91,7 @@ struct cluster
     struct raft_transfer transfer;
     uint64_t next_transfer_ms; /* do not retry a failed handover before */
     uint64_t leader_since_ms;  /* when this node became leader (0: not) */
+    uint64_t transfer_done_index; /* ADMIN TRANSFER requests handled */
     /* Leader only: when each voter last showed signs of life (its match
      * index advanced, or raft saw a message from it recently). Only live
      * voters can be preferred holders: a dead node with the highest
@@ -149,14 +150,23 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
  * propose this node's NODE record. Returns 0 or a negative code. */
 int cluster_start(struct cluster *c);
 
-/* Queue a health transition of local check @check_name (kind looked up in
- * the config: vrrp_script -> script, track_file -> file, else interface).
+/* Queue a health transition of local check @check_name, named as
+ * src/health.h reports them: "NAME" (vrrp_script, tcp/http check),
+ * "file:NAME" (track_file), "if:IFNAME" (interface).
  * Returns 0, VIP_ENOMEM, VIP_EINVAL (bad name) or -ESHUTDOWN. */
 int cluster_propose_health(struct cluster *c, const char *check_name,
                            int32_t value);
 
 /* Queue an admin operation (enum entry_admin_op) on @target. */
 int cluster_propose_admin(struct cluster *c, uint8_t op, uint64_t target);
+
+/* The network layer dropped the VIPs on its own (its until passed): forget
+ * that we hold, so the next renewal re-adds them. */
+void cluster_lease_expired(struct cluster *c);
+
+/* Whether node @id answered recently (leader: from replication progress;
+ * follower: only the leader and itself are known). */
+bool cluster_is_reachable(const struct cluster *c, raft_id id);
 
 /* Accessors for status. */
 bool cluster_is_leader(const struct cluster *c);

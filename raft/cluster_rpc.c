@@ -504,22 +504,19 @@ int cluster_propose_health(struct cluster *c, const char *check_name,
                            int32_t value)
 {
     struct entry e;
-    uint8_t kind = ENTRY_TRACK_IFACE;
+    uint8_t kind = ENTRY_TRACK_SCRIPT;
 
-    if (check_name == NULL || !entry_str_ok(check_name, ENTRY_NAME_MAX, false)) {
+    /* src/health.h's names: "NAME" script, "file:NAME", "if:IFNAME". */
+    if (check_name != NULL && strncmp(check_name, "file:", 5) == 0) {
+        kind = ENTRY_TRACK_FILE;
+        check_name += 5;
+    } else if (check_name != NULL && strncmp(check_name, "if:", 3) == 0) {
+        kind = ENTRY_TRACK_IFACE;
+        check_name += 3;
+    }
+    if (check_name == NULL ||
+        !entry_str_ok(check_name, ENTRY_NAME_MAX, false)) {
         return VIP_EINVAL;
-    }
-    for (size_t i = 0; i < c->cfg->n_scripts; i++) {
-        if (strcmp(c->cfg->scripts[i].name, check_name) == 0) {
-            kind = ENTRY_TRACK_SCRIPT;
-        }
-    }
-    if (kind != ENTRY_TRACK_SCRIPT) {
-        for (size_t i = 0; i < c->cfg->n_track_files; i++) {
-            if (strcmp(c->cfg->track_files[i].name, check_name) == 0) {
-                kind = ENTRY_TRACK_FILE;
-            }
-        }
     }
     memset(&e, 0, sizeof e);
     e.kind = ENTRY_HEALTH;

@@ -6,10 +6,6 @@ libvipcore_a_SOURCES += \
 libvipcore_a_SOURCES += \
 	raft/cluster.h raft/cluster_internal.h raft/cluster.c raft/cluster_rpc.c
 
-# Test helper: the daemon with a command-line cluster config.
-check_PROGRAMS += tests/netns/vr_node
-tests_netns_vr_node_SOURCES = tests/netns/vr_node.c src/daemon.c
-tests_netns_vr_node_LDADD = libvipcore.a $(ALL_DEP_LIBS)
 
 check_PROGRAMS += tests/unit/test_transport tests/unit/test_peer_rpc
 tests_unit_test_transport_SOURCES = tests/unit/test_transport.c

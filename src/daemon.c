@@ -1,13 +1,16 @@
 /* The daemon: one libuv loop wiring the cluster (raft/) to the host network
- * (vip/), health checks and the control socket.
+ * (vip/), the health checks and the control socket.
  *
- * Data flow: cluster hold(until) -> VIPs held until then; cluster release()
- * -> VIPs removed now. Health transitions -> cluster_propose_health().
- * SIGTERM/SIGINT -> shutdown chain: cluster_close() (release, hand over,
- * raft_close, transport) -> network layer close -> signal handles -> the
- * loop ends and uv_loop_close() must return 0.
+ * Data flow: health transition -> cluster_propose_health() -> Raft log ->
+ * FSM -> ownership; cluster hold(until) -> manager_hold(until); cluster
+ * release() -> manager_release(); manager link_changed -> health (which
+ * reports "if:NAME" transitions); manager lease_expired -> cluster.
  *
- * Hook points for parts landing later are marked "HOOK(...)". */
+ * Start-up: manager_start() removes leftover VIPs before the cluster can
+ * make this node a holder (DESIGN.md 4.5). SIGTERM/SIGINT -> shutdown
+ * chain: control socket -> health -> cluster_close() (release, hand over,
+ * raft_close, transport) -> manager_close() -> signal handles -> the loop
+ * ends and uv_loop_close() must return 0. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,34 +21,10 @@
 
 #include "raft/cluster.h"
 #include "src/daemon.h"
+#include "src/daemon_int.h"
 #include "vipd/clock.h"
 #include "vipd/error.h"
 #include "vipd/log.h"
-
-/* Until vip/ is wired in: a stand-in that only logs what it would do. */
-struct standin
-{
-    bool is_holding;
-    uint64_t until_ms;
-};
-
-struct vipd
-{
-    uv_loop_t loop;
-    const struct vip_config *cfg;
-    struct cluster cluster;
-    bool has_cluster;
-    struct standin net; /* HOOK(vip): struct manager manager; */
-    uv_signal_t sig_term, sig_int, sig_hup;
-    bool is_stopping;
-    int exit_status;
-
-    /* Test and monitoring aid: VIPD_STATUS_FILE names a file rewritten
-     * (atomically) with the node's role, term, indexes and holding state. */
-    const char *status_path;
-    uv_timer_t status_timer;
-    bool status_dirty;
-};
 
 /****** Status file ******/
 
@@ -84,7 +63,7 @@ static void status_write(struct vipd *d)
             (unsigned long long)c->id,
             c->is_started ? state_name(raft_state(&c->raft)) : "-",
             (unsigned long long)c->raft.current_term,
-            (unsigned long long)c->leader_id, d->net.is_holding ? 1 : 0,
+            (unsigned long long)c->leader_id, d->has_manager && manager_holds(&d->manager) ? 1 : 0,
             (unsigned long long)c->raft.commit_index,
             (unsigned long long)raft_last_applied(&c->raft),
             (unsigned long long)c->n_ticks_committed, d->is_stopping ? 1 : 0);
@@ -107,45 +86,104 @@ static void status_timer_cb(uv_timer_t *t)
 static void on_hold(void *data, uint64_t until_ms)
 {
     struct vipd *d = data;
-    uint64_t now = vip_now_ms();
+    bool was = manager_holds(&d->manager);
+    int rv = manager_hold(&d->manager, until_ms);
 
-    /* HOOK(vip): manager_hold(&d->manager, until_ms); */
-    if (!d->net.is_holding) {
-        vip_notice("daemon: would hold the VIPs until +%llu ms",
-                   (unsigned long long)(until_ms > now ? until_ms - now : 0));
-        d->net.is_holding = true;
-        d->status_dirty = true;
+    if (rv != 0) {
+        /* The manager removed every VIP; the next renewal retries. */
+        vip_err("daemon: hold the VIPs: %s: %s", vip_strerror(rv),
+                d->manager.errmsg);
+    }
+    if (was != manager_holds(&d->manager)) {
         status_write(d);
     }
-    d->net.until_ms = until_ms;
 }
 
 static void on_release(void *data)
 {
     struct vipd *d = data;
+    bool was = manager_holds(&d->manager);
+    /* On a clean stop the holder also sends priority 0, so that a
+     * keepalived backup on the segment takes over without waiting. */
+    int rv = d->is_stopping ? manager_release_final(&d->manager)
+                            : manager_release(&d->manager);
 
-    /* HOOK(vip): manager_release(&d->manager); */
-    if (d->net.is_holding) {
-        vip_notice("daemon: would release the VIPs");
-        d->net.is_holding = false;
-        d->net.until_ms = 0;
-        d->status_dirty = true;
+    if (rv != 0) {
+        vip_err("daemon: release the VIPs: %s: %s", vip_strerror(rv),
+                d->manager.errmsg);
+    }
+    if (was) {
         status_write(d);
+    }
+}
+
+/* Advertise our effective priority per instance (RFC 5798 adverts carry
+ * it; keepalived backups compare against it). */
+static void update_priorities(struct vipd *d)
+{
+    const struct fsm_state *st = cluster_state(&d->cluster);
+    const struct fsm_member *m = fsm_member(st, d->cluster.id);
+
+    if (m == NULL) {
+        return;
+    }
+    for (unsigned i = 0; i < m->node.n_instances && i < d->cfg->n_instances;
+         i++) {
+        struct priority_result r;
+        priority_effective(m, i, true, &r);
+        if (r.priority >= 1 && r.priority <= 254) {
+            manager_set_priority(&d->manager, i, (uint8_t)r.priority);
+        }
     }
 }
 
 static void on_changed(void *data)
 {
     struct vipd *d = data;
-    /* HOOK(ctl): refresh the status model; HOOK(vip): set priorities. */
+
+    if (d->is_stopping) {
+        return;
+    }
+    update_priorities(d);
+    if (d->has_ctl) {
+        daemon_ctl_publish(d);
+    }
     d->status_dirty = true;
 }
 
-/* HOOK(health): transition(data, check, value) ->
- *     cluster_propose_health(&d->cluster, check, value);
- * HOOK(vip): link_changed(data, ifname, is_up) -> the same with the
- *     interface name when it is tracked; lease_expired(data) ->
- *     cluster_drive() via the cluster (the manager already dropped the VIPs). */
+/****** Health and network callbacks ******/
+
+static void on_transition(void *data, const char *check_name, int32_t value)
+{
+    struct vipd *d = data;
+    int rv;
+
+    vip_info("daemon: check %s -> %d", check_name, (int)value);
+    rv = cluster_propose_health(&d->cluster, check_name, value);
+    if (rv != 0) {
+        vip_err("daemon: propose %s: %s", check_name, vip_strerror(rv));
+    }
+}
+
+static void on_link_changed(void *data, const char *ifname, bool is_up)
+{
+    struct vipd *d = data;
+
+    vip_info("daemon: interface %s %s", ifname, is_up ? "up" : "down");
+    if (d->is_health_started && !d->is_stopping) {
+        /* VIP_ENOENT: not tracked, nothing to report. */
+        (void)health_set_interface(&d->health, ifname, is_up);
+    }
+}
+
+static void on_lease_expired(void *data)
+{
+    struct vipd *d = data;
+    if (d->has_cluster && !d->is_stopping) {
+        cluster_lease_expired(&d->cluster);
+    }
+    status_write(d);
+}
 
 /****** Shutdown chain ******/
 
@@ -162,12 +200,60 @@ static void close_rest(struct vipd *d)
     uv_close((uv_handle_t *)&d->status_timer, handle_closed_cb);
 }
 
+static void manager_closed_cb(struct manager *m)
+{
+    struct vipd *d = (struct vipd *)((char *)m - offsetof(struct vipd, manager));
+    d->has_manager = false;
+    close_rest(d);
+}
+
+static void close_manager(struct vipd *d)
+{
+    if (d->has_manager) {
+        manager_close(&d->manager, manager_closed_cb);
+    } else {
+        close_rest(d);
+    }
+}
+
 static void cluster_closed_cb(struct cluster *c)
 {
     struct vipd *d = (struct vipd *)((char *)c - offsetof(struct vipd, cluster));
-    /* HOOK(vip): manager_close(&d->manager, ...) then close_rest(). */
     d->has_cluster = false;
-    close_rest(d);
+    close_manager(d);
+}
+
+static void close_cluster(struct vipd *d)
+{
+    if (d->has_cluster) {
+        cluster_close(&d->cluster, cluster_closed_cb);
+    } else {
+        close_manager(d);
+    }
+}
+
+static void health_closed_cb(struct health *h)
+{
+    struct vipd *d = (struct vipd *)((char *)h - offsetof(struct vipd, health));
+    d->has_health = false;
+    close_cluster(d);
+}
+
+static void close_health(struct vipd *d)
+{
+    if (d->has_health) {
+        d->is_health_started = false;
+        health_close(&d->health, health_closed_cb);
+    } else {
+        close_cluster(d);
+    }
+}
+
+static void ctl_closed_cb(struct ctl_service *svc)
+{
+    struct vipd *d = (struct vipd *)((char *)svc - offsetof(struct vipd, ctl));
+    d->has_ctl = false;
+    close_health(d);
 }
 
 static void stop(struct vipd *d, const char *why)
@@ -176,15 +262,12 @@ static void stop(struct vipd *d, const char *why)
         return;
     }
     vip_notice("daemon: %s, shutting down", why);
+    status_write(d);
     d->is_stopping = true;
-    /* HOOK(ctl): ctl_server_close(); HOOK(health): health_stop(). */
-    if (d->status_path != NULL && d->has_cluster) {
-        status_write(d);
-    }
-    if (d->has_cluster) {
-        cluster_close(&d->cluster, cluster_closed_cb);
+    if (d->has_ctl) {
+        ctl_service_close(&d->ctl, ctl_closed_cb);
     } else {
-        close_rest(d);
+        close_health(d);
     }
 }
 
@@ -217,10 +300,93 @@ static int signals_start(struct vipd *d)
     return 0;
 }
 
+/* Bring the parts up in dependency order; on error, stop() unwinds what
+ * exists. Returns 0 or a negative code (already logged). */
+static int start_parts(struct vipd *d)
+{
+    const struct vip_config *cfg = d->cfg;
+    struct cluster_cbs ccbs;
+    struct health_cbs hcbs;
+    struct manager_callbacks mcbs;
+    struct ctl_server_opts copts;
+    struct ctl_backend backend;
+    int rv;
+
+    memset(&ccbs, 0, sizeof ccbs);
+    ccbs.data = d;
+    ccbs.hold = on_hold;
+    ccbs.release = on_release;
+    ccbs.changed = on_changed;
+    rv = cluster_init(&d->cluster, &d->loop, cfg, &ccbs);
+    if (rv != 0) {
+        vip_err("daemon: %s", d->cluster.errmsg);
+        return rv;
+    }
+    d->has_cluster = true;
+    vip_log_set_tag((unsigned)d->cluster.id, '-');
+
+    memset(&hcbs, 0, sizeof hcbs);
+    hcbs.data = d;
+    hcbs.transition = on_transition;
+    rv = health_init(&d->health, &d->loop, cfg, &hcbs);
+    if (rv != 0) {
+        vip_err("daemon: health checks: %s", d->health.errmsg);
+        return rv;
+    }
+    d->has_health = true;
+
+    memset(&mcbs, 0, sizeof mcbs);
+    mcbs.data = d;
+    mcbs.link_changed = on_link_changed;
+    mcbs.lease_expired = on_lease_expired;
+    rv = manager_init(&d->manager, &d->loop, cfg, &mcbs);
+    if (rv != 0) {
+        vip_err("daemon: network: %s", d->manager.errmsg);
+        return rv;
+    }
+    d->has_manager = true;
+    /* Leftover VIPs go before this node can become a holder. */
+    rv = manager_start(&d->manager);
+    if (rv != 0) {
+        vip_err("daemon: network: %s", d->manager.errmsg);
+        return rv;
+    }
+
+    rv = cluster_start(&d->cluster);
+    if (rv != 0) {
+        vip_err("daemon: %s", d->cluster.errmsg);
+        return rv;
+    }
+    d->is_health_started = true;
+    rv = health_start(&d->health);
+    if (rv != 0) {
+        d->is_health_started = false;
+        vip_err("daemon: health checks: %s", d->health.errmsg);
+        return rv;
+    }
+
+    memset(&copts, 0, sizeof copts);
+    copts.path = cfg->cluster.control_socket;
+    copts.group = cfg->cluster.control_group;
+    daemon_ctl_backend(d, &backend);
+    rv = ctl_service_init(&d->ctl, &d->loop, &copts, &backend);
+    if (rv != 0) {
+        vip_err("daemon: control socket: %s", d->ctl.server.errmsg);
+        return rv;
+    }
+    d->ctl.data = d;
+    d->has_ctl = true;
+    rv = ctl_service_start(&d->ctl);
+    if (rv != 0) {
+        vip_err("daemon: control socket: %s", d->ctl.server.errmsg);
+        return rv;
+    }
+    return 0;
+}
+
 int daemon_run(const struct vip_config *cfg)
 {
     struct vipd *d;
-    struct cluster_cbs cbs;
     int rv;
 
     if (!cfg->cluster.present) {
@@ -251,44 +417,19 @@ int daemon_run(const struct vip_config *cfg)
     rv = signals_start(d);
     if (rv != 0) {
         vip_err("daemon: signals: %s", uv_strerror(rv));
-        d->exit_status = 1;
-        goto stop;
+    } else {
+        rv = start_parts(d);
     }
-
-    /* HOOK(vip): manager_init(&d->manager, &d->loop, cfg, &mcbs) and
-     * manager_start() go here, before the cluster: leftover VIPs are
-     * removed before this node can become a holder (DESIGN.md 4.5). */
-
-    memset(&cbs, 0, sizeof cbs);
-    cbs.data = d;
-    cbs.hold = on_hold;
-    cbs.release = on_release;
-    cbs.changed = on_changed;
-    rv = cluster_init(&d->cluster, &d->loop, cfg, &cbs);
     if (rv != 0) {
-        vip_err("daemon: %s", d->cluster.errmsg);
         d->exit_status = 1;
-        goto stop;
+        stop(d, "start-up failed");
+    } else {
+        if (d->status_path != NULL) {
+            uv_timer_start(&d->status_timer, status_timer_cb, 100, 100);
+            status_write(d);
+        }
+        vip_info("daemon: running");
     }
-    d->has_cluster = true;
-    vip_log_set_tag((unsigned)d->cluster.id, '-');
-    rv = cluster_start(&d->cluster);
-    if (rv != 0) {
-        vip_err("daemon: %s", d->cluster.errmsg);
-        d->exit_status = 1;
-        goto stop;
-    }
-    /* HOOK(health): health_start(); HOOK(ctl): ctl_server_start(). */
-    if (d->status_path != NULL) {
-        uv_timer_start(&d->status_timer, status_timer_cb, 100, 100);
-        status_write(d);
-    }
-    vip_info("daemon: running");
-    goto run;
-
-stop:
-    stop(d, "start-up failed");
-run:
     uv_run(&d->loop, UV_RUN_DEFAULT);
     rv = uv_loop_close(&d->loop);
     if (rv != 0) {

@@ -18,3 +18,6 @@ TESTS += tests/unit/test_transport tests/unit/test_peer_rpc
 
 TESTS += tests/netns/cluster_3proc.sh
 EXTRA_DIST += tests/netns/cluster_3proc.sh
+
+# Benchmark (not in make check): bench/raft_idle.sh [BUILDDIR]
+EXTRA_DIST += bench/raft_idle.sh

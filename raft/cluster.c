@@ -762,7 +762,9 @@ static void node_record(const struct cluster *c, struct entry *e)
     memset(e, 0, sizeof *e);
     e->kind = ENTRY_NODE;
     n->origin.node_id = c->id;
-    if (gethostname(host, sizeof host) != 0) {
+    if (cfg->global.router_id[0] != '\0') {
+        snprintf(host, sizeof host, "%s", cfg->global.router_id);
+    } else if (gethostname(host, sizeof host) != 0) {
         snprintf(host, sizeof host, "node%llu", (unsigned long long)c->id);
     }
     host[sizeof host - 1] = '\0';

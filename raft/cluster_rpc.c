@@ -39,6 +39,34 @@ static void retry_later(struct cluster *c, uint64_t ms)
     }
 }
 
+/* A queued HEALTH for the same check that is not in flight yet gets the
+ * new value instead of a second entry: a flapping check while there is no
+ * leader cannot grow the queue, and only the latest value matters. The
+ * queued entry keeps its sequence number, which still orders it after
+ * everything applied before. Returns true if it coalesced. */
+static bool props_coalesce(struct cluster *c, const struct entry *e)
+{
+    for (struct cluster_prop *p = c->props_head; p != NULL; p = p->next) {
+        struct entry q;
+        size_t len;
+        if (p == c->props_head && c->prop_sent_ms != 0) {
+            continue; /* in flight: its bytes are on the way */
+        }
+        if (entry_decode(p->bytes, p->len, &q, NULL) != 0 ||
+            q.kind != ENTRY_HEALTH || q.u.health.kind != e->u.health.kind ||
+            strcmp(q.u.health.name, e->u.health.name) != 0) {
+            continue;
+        }
+        q.u.health.value = e->u.health.value;
+        /* Same kind and name: same encoded size. */
+        if (entry_encode(&q, p->bytes, p->len, &len, NULL) == 0 &&
+            len == p->len) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int cluster_props_push(struct cluster *c, struct entry *e)
 {
     struct cluster_prop *p;
@@ -47,6 +75,9 @@ int cluster_props_push(struct cluster *c, struct entry *e)
 
     if (c->is_closing) {
         return -ESHUTDOWN;
+    }
+    if (e->kind == ENTRY_HEALTH && props_coalesce(c, e)) {
+        return 0;
     }
     switch (e->kind) {
     case ENTRY_NODE:
@@ -181,7 +212,12 @@ static void fwd_frame_cb(struct vr_rpc_conn *conn,
         return; /* a stale reply to an earlier attempt */
     }
     c->prop_sent_ms = 0;
-    if (r.status == 0) {
+    if (r.status == 0 || r.status == VIP_EPROTO || r.status == VIP_EINVAL) {
+        if (r.status != 0) {
+            /* Refused for good: retrying the same bytes cannot help. */
+            vip_err("cluster: the leader refused proposal %llu: %s",
+                    (unsigned long long)f->req_id, vip_strerror(r.status));
+        }
         props_pop(c);
         cluster_props_pump(c);
         return;
@@ -384,10 +420,24 @@ static void session_propose(struct cluster_session *s,
     /* Only the leader writes TICKs; only well-formed records enter the
      * log (the FSM would skip a bad one, but why store it). */
     rv = entry_decode(f->body, f->body_len, &e, why);
-    if (rv != 0 || e.kind == ENTRY_TICK) {
+    if (rv == 0 && e.kind == ENTRY_TICK) {
+        rv = VIP_EPROTO;
+        snprintf(why, sizeof why, "TICK from a follower");
+    }
+    /* A node speaks for itself only (the preamble's id; the security
+     * step will make that id trustworthy). */
+    if (rv == 0 && ((e.kind == ENTRY_NODE &&
+                     e.u.node.origin.node_id != s->peer_id) ||
+                    (e.kind == ENTRY_HEALTH &&
+                     e.u.health.origin.node_id != s->peer_id) ||
+                    (e.kind == ENTRY_ADMIN &&
+                     e.u.admin.origin.node_id != s->peer_id))) {
+        rv = VIP_EPROTO;
+        snprintf(why, sizeof why, "entry on behalf of another node");
+    }
+    if (rv != 0) {
         vip_warn("cluster: node %llu proposed a bad entry: %s",
-                 (unsigned long long)s->peer_id,
-                 rv != 0 ? why : "TICK from a follower");
+                 (unsigned long long)s->peer_id, why);
         session_reply(s, VR_RPC_PROPOSE_REPLY, f->req_id, VIP_EPROTO);
         return;
     }

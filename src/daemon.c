@@ -365,9 +365,7 @@ static int start_parts(struct vipd *d)
         return rv;
     }
 
-    memset(&copts, 0, sizeof copts);
-    copts.path = cfg->cluster.control_socket;
-    copts.group = cfg->cluster.control_group;
+    ctl_server_opts_from_config(&copts, cfg);
     daemon_ctl_backend(d, &backend);
     rv = ctl_service_init(&d->ctl, &d->loop, &copts, &backend);
     if (rv != 0) {

@@ -154,35 +154,60 @@ static void event_convert(const struct fsm_event *e, struct vip_event *out)
     switch (e->type) {
     case FSM_EV_HOLDER:
         out->kind = VIP_EVENT_HOLDER;
-        snprintf(out->text, sizeof out->text, "holder n%llu -> n%llu (%s)",
-                 (unsigned long long)e->other, (unsigned long long)e->node,
-                 entry_hold_reason_name(e->kind));
+        if (e->node != 0) {
+            snprintf(out->text, sizeof out->text, "holder n%llu (was n%llu): %s",
+                     (unsigned long long)e->node, (unsigned long long)e->other,
+                     entry_hold_reason_name(e->kind));
+        } else {
+            snprintf(out->text, sizeof out->text, "no holder (was n%llu): %s",
+                     (unsigned long long)e->other,
+                     entry_hold_reason_name(e->kind));
+        }
         break;
     case FSM_EV_HEALTH:
         out->kind = VIP_EVENT_HEALTH;
-        snprintf(out->text, sizeof out->text, "check %s%s = %d",
-                 check_prefix(e->kind), e->name, (int)e->value);
+        snprintf(out->text, sizeof out->text, "n%llu %s%s: %s (%d)",
+                 (unsigned long long)e->node, check_prefix(e->kind), e->name,
+                 e->kind == ENTRY_TRACK_FILE ? "value"
+                 : e->value != 0             ? "ok"
+                                             : "fail",
+                 (int)e->value);
         break;
     case FSM_EV_JOIN:
+        out->kind = VIP_EVENT_MEMBER;
+        snprintf(out->text, sizeof out->text, "n%llu joined (%s)",
+                 (unsigned long long)e->node, e->name);
+        break;
     case FSM_EV_UPDATE:
+        out->kind = VIP_EVENT_MEMBER;
+        snprintf(out->text, sizeof out->text, "n%llu updated (%s)",
+                 (unsigned long long)e->node, e->name);
+        break;
     case FSM_EV_REMOVE:
         out->kind = VIP_EVENT_MEMBER;
-        snprintf(out->text, sizeof out->text, "%s %s",
-                 fsm_event_type_name(e->type), e->name);
+        snprintf(out->text, sizeof out->text, "n%llu removed by n%llu",
+                 (unsigned long long)e->node, (unsigned long long)e->other);
         break;
     case FSM_EV_MAINT:
         out->kind = VIP_EVENT_MAINTENANCE;
-        snprintf(out->text, sizeof out->text, "maintenance %s",
-                 e->value ? "on" : "off");
+        snprintf(out->text, sizeof out->text, "n%llu maintenance %s",
+                 (unsigned long long)e->node, e->value ? "on" : "off");
         break;
     case FSM_EV_TRANSFER:
         out->kind = VIP_EVENT_TRANSFER;
-        snprintf(out->text, sizeof out->text, "switchover to n%llu requested",
-                 (unsigned long long)e->node);
+        if (e->node != 0) {
+            snprintf(out->text, sizeof out->text,
+                     "transfer to n%llu requested by n%llu",
+                     (unsigned long long)e->node, (unsigned long long)e->other);
+        } else {
+            snprintf(out->text, sizeof out->text,
+                     "transfer to the preferred node requested by n%llu",
+                     (unsigned long long)e->other);
+        }
         break;
     case FSM_EV_LEADER:
         out->kind = VIP_EVENT_LEADER;
-        snprintf(out->text, sizeof out->text, "leader n%llu, term %llu",
+        snprintf(out->text, sizeof out->text, "n%llu leads term %llu",
                  (unsigned long long)e->node, (unsigned long long)e->term);
         break;
     default:

@@ -4,7 +4,9 @@
 # 10.77.0.100 on its eth0; kill -9 the holder: its VIP expires by the kernel
 # lifetime and another node takes over; restart the killed node: it rejoins
 # from its data dir as a follower (nopreempt) with a term and applied index
-# at least as high as before (no data loss) and the holder stays; SIGTERM
+# at least as high as before (no data loss) and the holder stays; a
+# follower's `vipctl status` shows every node's forwarded records; `vipctl
+# transfer` moves the VIP to the named node; SIGTERM
 # stops all cleanly (exit 0, which includes uv_loop_close() == 0).
 #
 # "Holds" is observed on the wire side: the VIP on a live node's eth0. Each
@@ -13,6 +15,7 @@
 set -u
 BUILD=${VIPD_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)/build/dev}
 VIPD=$BUILD/vipd
+VIPCTL=$BUILD/vipctl
 VIP=10.77.0.100
 [ -x "$VIPD" ] || { echo "SKIP: $VIPD not built"; exit 77; }
 if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1; then
@@ -60,6 +63,7 @@ for i in 1 2 3; do
     ip -n $ns addr add 10.77.0.$i/24 dev eth0
     ip -n $ns link set eth0 up
     {
+        echo "global_defs { router_id n$i }"
         echo "cluster {"
         echo "    listen 10.77.0.$i:5405"
         for j in 1 2 3; do [ $j = $i ] || echo "    peer 10.77.0.$j:5405"; done
@@ -129,6 +133,29 @@ term_before=$(field $victim term)
 applied_before=$(field $victim applied)
 echo "holder: node $victim (term $term_before, applied $applied_before)"
 
+# Every node's NODE record and its interface check were proposed by the
+# node itself (followers forward to the leader) and applied exactly once:
+# a follower's `vipctl status` shows all three with a priority and if:eth0.
+follower=$(( victim % 3 + 1 ))
+"$VIPCTL" -s "$WORK/n$follower.sock" status --json >"$WORK/status.json"
+[ $? = 3 ] || fail "vipctl status on follower $follower: unexpected exit status"
+python3 - "$WORK/status.json" "$victim" <<'PY' || fail "status from node $follower: $(cat "$WORK/status.json")"
+import json, sys
+st = json.load(open(sys.argv[1]))
+holder = int(sys.argv[2])
+assert st["leader_id"] == holder, st["leader_id"]
+assert not st["holds"]
+names = sorted(n["name"] for n in st["nodes"])
+assert names == ["n1", "n2", "n3"], names
+for n in st["nodes"]:
+    assert [p["instance"] for p in n["priorities"]] == ["VI_1"], n
+    assert n["priorities"][0]["priority"] == 100 and n["priorities"][0]["eligible"], n
+    checks = [c for c in n["checks"] if c["name"] == "if:eth0"]
+    assert len(checks) == 1 and checks[0]["value"] == 1, n
+assert st["instances"][0]["holder"] == holder, st["instances"]
+PY
+echo "status from follower $follower: 3 nodes described, holder $victim"
+
 kill -9 "${PIDS[$victim]}"
 wait "${PIDS[$victim]}" 2>/dev/null
 t_kill=$(ms)
@@ -154,6 +181,15 @@ grep -q "resuming from" "$WORK/log$victim" || fail "node $victim did not resume"
 H=$(holders); check_violation
 [ "$H" = "$new" ] || fail "holder changed to '$H' after the rejoin (nopreempt)"
 echo "node $victim rejoined: term $(field $victim term), applied $(field $victim applied)"
+
+# Planned switchover from a follower's socket: the holder releases, then
+# hands leadership to the named node, which takes the VIP.
+target=$(( new % 3 + 1 ))
+"$VIPCTL" -s "$WORK/n$victim.sock" transfer n$target >/dev/null ||
+    fail "vipctl transfer n$target failed"
+holder_is() { H=$(holders); check_violation; [ "$H" = "$1" ]; }
+wait_for 10 holder_is $target || fail "switchover to node $target did not happen (holder '$H')"
+echo "switchover: node $target holds"
 
 for i in 1 2 3; do kill -TERM "${PIDS[$i]}"; done
 for i in 1 2 3; do

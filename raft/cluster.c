@@ -858,6 +858,7 @@ int cluster_start(struct cluster *c)
         return cluster_rv(rv);
     }
     c->is_started = true;
+    cluster_status_start(c);
     node_record(c, &e);
     rv = cluster_props_push(c, &e);
     if (rv != 0) {
@@ -975,9 +976,10 @@ void cluster_close_step(struct cluster *c)
         vr_transport_close(&c->transport, transport_closed_cb);
         break;
     case CLUSTER_CLOSE_TIMERS:
-        c->n_closing = 2;
+        c->n_closing = 3;
         uv_close((uv_handle_t *)&c->timer, timer_closed_cb);
         uv_close((uv_handle_t *)&c->retry_timer, timer_closed_cb);
+        uv_close((uv_handle_t *)&c->status_timer, timer_closed_cb);
         break;
     case CLUSTER_CLOSE_DONE:
         vip_info("cluster: closed");
@@ -998,6 +1000,7 @@ void cluster_close(struct cluster *c, cluster_close_cb cb)
     c->close_cb = cb;
     uv_timer_stop(&c->timer);
     uv_timer_stop(&c->retry_timer);
+    uv_timer_stop(&c->status_timer);
     lease_release(&c->lease);
     if (c->is_holding) {
         c->is_holding = false;

@@ -58,6 +58,21 @@ typedef void (*cluster_close_cb)(struct cluster *c);
 
 struct cluster_prop;
 struct cluster_session;
+struct cluster;
+
+/* Status gathering: one RPC connection per peer, asked every second. */
+#define CLUSTER_STATUS_POLL_MS 1000
+struct cluster_peer
+{
+    struct cluster *c;
+    raft_id id;                  /* 0: free slot */
+    char address[VR_ADDR_MAX + 1];
+    struct vr_rpc_conn *conn;
+    bool is_connecting;
+    struct vr_rpc_connect req;
+    struct vr_rpc_status last;   /* the peer's latest answer */
+    uint64_t last_ms;            /* vip_now_ms() of it, 0: none */
+};
 
 struct cluster
 {
@@ -115,6 +130,10 @@ struct cluster
     uint64_t prop_sent_ms;     /* head proposal sent at; 0 not in flight */
     bool node_proposed;
 
+    /* Peers' own views (status gathering). */
+    struct cluster_peer peers[CFG_MAX_PEERS + 1];
+    uv_timer_t status_timer;
+
     /* Serving peers' RPCs. */
     struct cluster_session *sessions;
     uint64_t next_session_id;
@@ -167,6 +186,11 @@ void cluster_lease_expired(struct cluster *c);
 /* Whether node @id answered recently (leader: from replication progress;
  * follower: only the leader and itself are known). */
 bool cluster_is_reachable(const struct cluster *c, raft_id id);
+
+/* The latest status node @id reported about itself, and its age in ms;
+ * NULL if it never answered. */
+const struct vr_rpc_status *cluster_peer_status(const struct cluster *c,
+                                                raft_id id, uint64_t *age_ms);
 
 /* Accessors for status. */
 bool cluster_is_leader(const struct cluster *c);

@@ -62,6 +62,9 @@ void cluster_props_close(struct cluster *c);
 /* Queue an entry (its origin seq is assigned here). */
 int cluster_props_push(struct cluster *c, struct entry *e);
 
+/* Status gathering: start polling peers (cluster_start()). */
+void cluster_status_start(struct cluster *c);
+
 /* Continue the shutdown chain once something finished closing. */
 void cluster_close_step(struct cluster *c);
 

@@ -30,6 +30,8 @@ void cluster_props_init(struct cluster *c)
 {
     uv_timer_init(c->loop, &c->retry_timer);
     c->retry_timer.data = c;
+    uv_timer_init(c->loop, &c->status_timer);
+    c->status_timer.data = c;
 }
 
 static void retry_later(struct cluster *c, uint64_t ms)
@@ -247,7 +249,9 @@ static void fwd_closed_cb(struct vr_rpc_conn *conn, int status)
         c->prop_sent_ms = 0;
     }
     if (c->is_closing) {
-        close_done_one(c);
+        if (conn->is_counted) {
+            close_done_one(c);
+        }
         return;
     }
     retry_later(c, c->raft.heartbeat_timeout);
@@ -267,6 +271,7 @@ static void fwd_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
             if (c->fwd != NULL) {
                 if (counted) {
                     /* fwd_closed_cb() accounts for it. */
+                    c->fwd->is_counted = true;
                     vr_rpc_conn_close(c->fwd, -ECANCELED);
                 }
                 return; /* else cluster_props_close() closes it */
@@ -455,6 +460,40 @@ static void session_propose(struct cluster_session *s,
     }
 }
 
+static void own_status(struct cluster *c, struct vr_rpc_status *st)
+{
+    raft_id leader = 0;
+    const char *addr = NULL;
+
+    memset(st, 0, sizeof *st);
+    st->id = c->id;
+    st->role = (uint8_t)raft_state(&c->raft);
+    if (st->role > RAFT_LEADER) {
+        st->role = 0;
+    }
+    st->holds = c->is_holding;
+    st->term = c->raft.current_term;
+    st->commit_index = c->raft.commit_index;
+    st->applied_index = raft_last_applied(&c->raft);
+    if (st->applied_index > st->commit_index) {
+        st->commit_index = st->applied_index;
+    }
+    raft_leader(&c->raft, &leader, &addr);
+    st->leader_id = leader;
+}
+
+static void session_status(struct cluster_session *s,
+                           const struct vr_rpc_frame *f)
+{
+    struct vr_rpc_status st;
+    uint8_t body[VR_RPC_STATUS_SIZE];
+
+    own_status(s->c, &st);
+    vr_rpc_status_encode(&st, body);
+    (void)vr_rpc_conn_send(s->conn, VR_RPC_STATUS_REPLY, f->req_id, body,
+                           sizeof body);
+}
+
 static void session_frame_cb(struct vr_rpc_conn *conn,
                              const struct vr_rpc_frame *f)
 {
@@ -463,6 +502,9 @@ static void session_frame_cb(struct vr_rpc_conn *conn,
     switch (f->type) {
     case VR_RPC_PROPOSE:
         session_propose(s, f);
+        break;
+    case VR_RPC_STATUS:
+        session_status(s, f);
         break;
     case VR_RPC_PROPOSE_REPLY:
     case VR_RPC_STATUS_REPLY:
@@ -490,7 +532,7 @@ static void session_closed_cb(struct vr_rpc_conn *conn, int status)
         s->next->prev = s->prev;
     }
     free(s);
-    if (c->is_closing) {
+    if (c->is_closing && conn->is_counted) {
         close_done_one(c);
     }
 }
@@ -528,10 +570,149 @@ void cluster_rpc_accept(void *data, uv_stream_t *stream,
     c->sessions = s;
 }
 
+/****** Status gathering ******/
+
+static void peer_frame_cb(struct vr_rpc_conn *conn,
+                          const struct vr_rpc_frame *f)
+{
+    struct cluster_peer *p = conn->data;
+    struct vr_rpc_status st;
+
+    if (f->type != VR_RPC_STATUS_REPLY) {
+        return;
+    }
+    if (vr_rpc_status_decode(f->body, f->body_len, &st) != 0 ||
+        st.id != p->id) {
+        vip_warn("cluster: bad status reply from node %llu",
+                 (unsigned long long)p->id);
+        vr_rpc_conn_close(conn, VIP_EPROTO);
+        return;
+    }
+    p->last = st;
+    p->last_ms = vip_now_ms();
+}
+
+static void peer_closed_cb(struct vr_rpc_conn *conn, int status)
+{
+    struct cluster_peer *p = conn->data;
+    (void)status;
+
+    if (p->conn == conn) {
+        p->conn = NULL;
+    }
+    if (p->c->is_closing && conn->is_counted) {
+        close_done_one(p->c);
+    }
+}
+
+static void peer_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
+                            int status)
+{
+    struct cluster_peer *p = req->data;
+    struct cluster *c = p->c;
+
+    p->is_connecting = false;
+    if (c->is_closing) {
+        bool counted = c->close_stage == CLUSTER_CLOSE_CONNS;
+        if (stream != NULL) {
+            p->conn = vr_rpc_conn_alloc(stream, p, peer_frame_cb,
+                                        peer_closed_cb);
+            if (p->conn != NULL) {
+                if (counted) {
+                    p->conn->is_counted = true;
+                    vr_rpc_conn_close(p->conn, -ECANCELED);
+                }
+                return;
+            }
+        }
+        if (counted) {
+            close_done_one(c);
+        }
+        return;
+    }
+    if (status != 0) {
+        return; /* the next poll retries */
+    }
+    p->conn = vr_rpc_conn_alloc(stream, p, peer_frame_cb, peer_closed_cb);
+}
+
+static void status_poll_cb(uv_timer_t *t)
+{
+    struct cluster *c = t->data;
+    const struct raft_configuration *conf = &c->raft.configuration;
+
+    if (c->is_closing) {
+        return;
+    }
+    /* Track the configuration: a slot per other server. */
+    for (unsigned i = 0; i < conf->n; i++) {
+        const struct raft_server *srv = &conf->servers[i];
+        struct cluster_peer *free_slot = NULL;
+        bool found = false;
+        if (srv->id == c->id) {
+            continue;
+        }
+        for (unsigned k = 0; k < CFG_MAX_PEERS + 1; k++) {
+            if (c->peers[k].id == srv->id) {
+                found = true;
+                break;
+            }
+            if (c->peers[k].id == 0 && !c->peers[k].is_connecting &&
+                c->peers[k].conn == NULL && free_slot == NULL) {
+                free_slot = &c->peers[k];
+            }
+        }
+        if (!found && free_slot != NULL) {
+            memset(free_slot, 0, sizeof *free_slot);
+            free_slot->c = c;
+            free_slot->id = srv->id;
+            snprintf(free_slot->address, sizeof free_slot->address, "%s",
+                     srv->address);
+        }
+    }
+    for (unsigned k = 0; k < CFG_MAX_PEERS + 1; k++) {
+        struct cluster_peer *p = &c->peers[k];
+        if (p->id == 0) {
+            continue;
+        }
+        if (p->conn != NULL) {
+            (void)vr_rpc_conn_send(p->conn, VR_RPC_STATUS, ++c->next_req_id,
+                                   NULL, 0);
+        } else if (!p->is_connecting) {
+            p->req.data = p;
+            if (vr_transport_connect_rpc(&c->transport, &p->req, p->address,
+                                         peer_connect_cb) == 0) {
+                p->is_connecting = true;
+            }
+        }
+    }
+}
+
+void cluster_status_start(struct cluster *c)
+{
+    uv_timer_start(&c->status_timer, status_poll_cb, 0,
+                   CLUSTER_STATUS_POLL_MS);
+}
+
+const struct vr_rpc_status *cluster_peer_status(const struct cluster *c,
+                                                raft_id id, uint64_t *age_ms)
+{
+    for (unsigned k = 0; k < CFG_MAX_PEERS + 1; k++) {
+        const struct cluster_peer *p = &c->peers[k];
+        if (p->id == id && id != 0 && p->last_ms != 0) {
+            *age_ms = vip_now_ms() - p->last_ms;
+            return &p->last;
+        }
+    }
+    return NULL;
+}
+
 /****** Close ******/
 
 void cluster_props_close(struct cluster *c)
 {
+    /* Count every connection (and connection attempt) that will report
+     * back; each closed callback of a counted one calls close_done_one(). */
     while (c->props_head != NULL) {
         props_pop(c);
     }
@@ -540,11 +721,24 @@ void cluster_props_close(struct cluster *c)
     }
     if (c->fwd != NULL) {
         c->n_closing++;
+        c->fwd->is_counted = true;
         vr_rpc_conn_close(c->fwd, -ECANCELED);
     }
     for (struct cluster_session *s = c->sessions; s != NULL; s = s->next) {
         c->n_closing++;
+        s->conn->is_counted = true;
         vr_rpc_conn_close(s->conn, -ECANCELED);
+    }
+    for (unsigned k = 0; k < CFG_MAX_PEERS + 1; k++) {
+        struct cluster_peer *p = &c->peers[k];
+        if (p->is_connecting) {
+            c->n_closing++; /* peer_connect_cb() fires with -ECANCELED */
+        }
+        if (p->conn != NULL) {
+            c->n_closing++;
+            p->conn->is_counted = true;
+            vr_rpc_conn_close(p->conn, -ECANCELED);
+        }
     }
 }
 

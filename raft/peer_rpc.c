@@ -152,6 +152,38 @@ int vr_rpc_reply_decode(const uint8_t *body, size_t len,
     return 0;
 }
 
+void vr_rpc_status_encode(const struct vr_rpc_status *st,
+                          uint8_t out[VR_RPC_STATUS_SIZE])
+{
+    put_u64(out, st->id);
+    out[8] = st->role;
+    out[9] = st->holds ? 1 : 0;
+    put_u64(out + 10, st->term);
+    put_u64(out + 18, st->commit_index);
+    put_u64(out + 26, st->applied_index);
+    put_u64(out + 34, st->leader_id);
+}
+
+int vr_rpc_status_decode(const uint8_t *body, size_t len,
+                         struct vr_rpc_status *st)
+{
+    if (len < VR_RPC_STATUS_SIZE) {
+        return VIP_EPROTO;
+    }
+    st->id = get_u64(body);
+    st->role = body[8];
+    st->holds = (body[9] & 1) != 0;
+    st->term = get_u64(body + 10);
+    st->commit_index = get_u64(body + 18);
+    st->applied_index = get_u64(body + 26);
+    st->leader_id = get_u64(body + 34);
+    if (st->id == 0 || st->role > 3 || (body[9] & ~1u) != 0 ||
+        st->applied_index > st->commit_index) {
+        return VIP_EPROTO;
+    }
+    return 0;
+}
+
 /****** Framed connection ******/
 
 struct rpc_write

@@ -61,6 +61,32 @@ struct vr_rpc_reply
     char leader_address[VR_RPC_ADDR_MAX + 1];
 };
 
+/* A node's own view, the body of VR_RPC_STATUS_REPLY (VR_RPC_STATUS has an
+ * empty body). Layout: u64 id, u8 role (RAFT_FOLLOWER/CANDIDATE/LEADER, 0
+ * unknown), u8 flags (bit 0: holds the VIPs), u64 term, u64 commit index,
+ * u64 applied index, u64 leader id: 42 bytes. Later versions may append
+ * fields: a decoder takes the first 42 bytes and ignores the rest. */
+#define VR_RPC_STATUS_SIZE 42
+struct vr_rpc_status
+{
+    uint64_t id;
+    uint8_t role;
+    bool holds;
+    uint64_t term;
+    uint64_t commit_index;
+    uint64_t applied_index;
+    uint64_t leader_id;
+};
+
+/* Encode into @out (VR_RPC_STATUS_SIZE bytes). */
+void vr_rpc_status_encode(const struct vr_rpc_status *st,
+                          uint8_t out[VR_RPC_STATUS_SIZE]);
+
+/* Decode; VIP_EPROTO if shorter than VR_RPC_STATUS_SIZE, or id 0, or role
+ * above 3, or unknown flag bits, or applied > commit. */
+int vr_rpc_status_decode(const uint8_t *body, size_t len,
+                         struct vr_rpc_status *st);
+
 /* Write the 16-byte header of a frame whose body has @body_len bytes into
  * @out. Returns 0, or VIP_ERANGE when the frame would exceed
  * VR_RPC_FRAME_MAX. */
@@ -106,6 +132,7 @@ struct vr_rpc_conn
     bool is_closing;
     int status;
     unsigned n_writes;     /* writes in flight */
+    bool is_counted;       /* free for the owner's bookkeeping */
 };
 
 /* Allocate a framed connection over @stream (taking ownership of it) and

@@ -9,6 +9,9 @@
 #include "src/daemon_int.h"
 #include "vipd/log.h"
 
+/* A peer's status answer older than this counts as unreachable. */
+#define STATUS_FRESH_MS (3u * CLUSTER_STATUS_POLL_MS)
+
 static enum vip_role role_of(int raft_state)
 {
     switch (raft_state) {
@@ -41,6 +44,8 @@ static int fill_node(struct vipd *d, struct vip_status *st,
     struct cluster *c = &d->cluster;
     const struct fsm_member *m = fsm_member(cluster_state(c), srv->id);
     struct vip_status_node *n = vip_status_add_node(st);
+    const struct vr_rpc_status *peer;
+    uint64_t age = 0;
 
     if (n == NULL) {
         return VIP_ENOMEM;
@@ -51,7 +56,15 @@ static int fill_node(struct vipd *d, struct vip_status *st,
                 : srv->role == RAFT_STANDBY ? VIP_MEMBER_STANDBY
                                             : VIP_MEMBER_SPARE;
     n->reachable = cluster_is_reachable(c, srv->id);
-    if (srv->id == c->id) {
+    peer = cluster_peer_status(c, srv->id, &age);
+    if (srv->id != c->id && peer != NULL && age <= STATUS_FRESH_MS) {
+        /* The node's own answer to our status poll. */
+        n->reachable = true;
+        n->role = role_of(peer->role);
+        n->term = peer->term;
+        n->commit_index = peer->commit_index;
+        n->applied_index = peer->applied_index;
+    } else if (srv->id == c->id) {
         n->role = role_of(raft_state(&c->raft));
         n->term = c->raft.current_term;
         n->commit_index = c->raft.commit_index;

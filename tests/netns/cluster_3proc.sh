@@ -153,6 +153,12 @@ for n in st["nodes"]:
     checks = [c for c in n["checks"] if c["name"] == "if:eth0"]
     assert len(checks) == 1 and checks[0]["value"] == 1, n
 assert st["instances"][0]["holder"] == holder, st["instances"]
+# Status gathering: every node's own view of role, term and indexes.
+roles = {n["id"]: n["role"] for n in st["nodes"]}
+assert all(n["reachable"] for n in st["nodes"]), st["nodes"]
+assert sorted(roles.values()) == ["follower", "follower", "leader"], roles
+assert len({n["term"] for n in st["nodes"]}) == 1, st["nodes"]
+assert all(n["applied_index"] > 0 for n in st["nodes"]), st["nodes"]
 PY
 echo "status from follower $follower: 3 nodes described, holder $victim"
 

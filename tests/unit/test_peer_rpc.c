@@ -158,6 +158,46 @@ static void test_reply_codec(void **state)
     assert_int_equal(vr_rpc_reply_encode(&r, buf, 10, &len), VIP_ERANGE);
 }
 
+/* The status body round-trips, tolerates appended fields, and rejects
+ * truncation and impossible values. */
+static void test_status_codec(void **state)
+{
+    struct vr_rpc_status st, out;
+    uint8_t buf[VR_RPC_STATUS_SIZE + 8];
+    (void)state;
+
+    memset(&st, 0, sizeof st);
+    st.id = 2;
+    st.role = 3;
+    st.holds = true;
+    st.term = 9;
+    st.commit_index = 120;
+    st.applied_index = 119;
+    st.leader_id = 2;
+    vr_rpc_status_encode(&st, buf);
+    memset(buf + VR_RPC_STATUS_SIZE, 0xaa, 8);
+    assert_int_equal(vr_rpc_status_decode(buf, sizeof buf, &out), 0);
+    assert_memory_equal(&st.term, &out.term, sizeof st.term);
+    assert_true(out.id == 2 && out.role == 3 && out.holds &&
+                out.commit_index == 120 && out.applied_index == 119 &&
+                out.leader_id == 2);
+    for (size_t n = 0; n < VR_RPC_STATUS_SIZE; n++) {
+        assert_int_equal(vr_rpc_status_decode(buf, n, &out), VIP_EPROTO);
+    }
+    buf[8] = 4; /* role */
+    assert_int_equal(vr_rpc_status_decode(buf, sizeof buf, &out), VIP_EPROTO);
+    vr_rpc_status_encode(&st, buf);
+    buf[9] = 2; /* unknown flag */
+    assert_int_equal(vr_rpc_status_decode(buf, sizeof buf, &out), VIP_EPROTO);
+    st.applied_index = 121; /* applied beyond commit */
+    vr_rpc_status_encode(&st, buf);
+    assert_int_equal(vr_rpc_status_decode(buf, sizeof buf, &out), VIP_EPROTO);
+    st.applied_index = 1;
+    st.id = 0;
+    vr_rpc_status_encode(&st, buf);
+    assert_int_equal(vr_rpc_status_decode(buf, sizeof buf, &out), VIP_EPROTO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_frame_junk),
         cmocka_unit_test(test_frame_too_big),
         cmocka_unit_test(test_reply_codec),
+        cmocka_unit_test(test_status_codec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,12 @@ tests_unit_test_peer_rpc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_peer_rpc_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_transport tests/unit/test_peer_rpc
 
+check_PROGRAMS += tests/unit/test_cluster_members
+tests_unit_test_cluster_members_SOURCES = tests/unit/test_cluster_members.c
+tests_unit_test_cluster_members_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_cluster_members_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_cluster_members
+
 TESTS += tests/netns/cluster_3proc.sh
 EXTRA_DIST += tests/netns/cluster_3proc.sh
 

@@ -19,7 +19,7 @@
 #include "vipd/error.h"
 
 #define ENTRY_PREEMPT_DELAY_MAX_MS 1000000u /* keepalived: 0..1000 s */
-#define ENTRY_WEIGHT_MAX 254
+#define ENTRY_WEIGHT_MAX           254
 
 /****** Writer and reader ******/
 
@@ -201,12 +201,12 @@ bool entry_str_ok(const char *s, size_t size, bool allow_empty)
     return true;
 }
 
-#define FAIL(...)                                   \
-    do {                                            \
-        if (errmsg != NULL) {                       \
-            errmsg_printf(errmsg, __VA_ARGS__);     \
-        }                                           \
-        return VIP_EINVAL;                          \
+#define FAIL(...)                               \
+    do {                                        \
+        if (errmsg != NULL) {                   \
+            errmsg_printf(errmsg, __VA_ARGS__); \
+        }                                       \
+        return VIP_EINVAL;                      \
     } while (0)
 
 static int origin_validate(const struct entry_origin *o, char *errmsg)
@@ -522,7 +522,10 @@ size_t entry_encoded_size(const struct entry *e)
     return ENTRY_HEADER_SIZE + w.pos;
 }
 
-int entry_encode(const struct entry *e, void *buf, size_t size, size_t *len,
+int entry_encode(const struct entry *e,
+                 void *buf,
+                 size_t size,
+                 size_t *len,
                  char *errmsg)
 {
     struct entry_writer w = {.p = buf, .size = size, .pos = 0, .ok = true};
@@ -541,8 +544,8 @@ int entry_encode(const struct entry *e, void *buf, size_t size, size_t *len,
         goto err_range;
     }
     {
-        struct entry_writer h = {.p = buf, .size = ENTRY_HEADER_SIZE,
-                                 .pos = 0, .ok = true};
+        struct entry_writer h = {
+            .p = buf, .size = ENTRY_HEADER_SIZE, .pos = 0, .ok = true};
         entry_put_u8(&h, ENTRY_VERSION);
         entry_put_u8(&h, e->kind);
         entry_put_u16(&h, 0);

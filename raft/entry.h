@@ -45,7 +45,7 @@ enum entry_kind {
 /* What a track refers to; HEALTH names are looked up per kind, so a script
  * and an interface may share a name. */
 enum entry_track_kind {
-    ENTRY_TRACK_SCRIPT = 1, /* vrrp_script / tcp_check / http_check: 1 ok, 0 fail */
+    ENTRY_TRACK_SCRIPT = 1, /* scripts, tcp/http checks: 1 ok, 0 fail */
     ENTRY_TRACK_FILE = 2,   /* track_file: the number read from the file */
     ENTRY_TRACK_IFACE = 3,  /* track_interface: 1 up, 0 down */
 };
@@ -87,12 +87,12 @@ struct entry_origin
 /* NODE: the member's description; a later NODE for the same id replaces it. */
 struct entry_node
 {
-    struct entry_origin origin; /* origin.node_id is the described node */
-    char name[ENTRY_NAME_MAX];  /* host name, for display */
+    struct entry_origin origin;   /* origin.node_id is the described node */
+    char name[ENTRY_NAME_MAX];    /* host name, for display */
     char address[ENTRY_ADDR_MAX]; /* Raft address "host:port" */
-    uint8_t ip_family;          /* AF_INET, AF_INET6 or 0: primary IP, for */
-    uint8_t ip[16];             /* the VRRP tie-break (higher wins) */
-    uint32_t flags;             /* ENTRY_NODE_F_* */
+    uint8_t ip_family;            /* AF_INET, AF_INET6 or 0: primary IP, for */
+    uint8_t ip[16];               /* the VRRP tie-break (higher wins) */
+    uint32_t flags;               /* ENTRY_NODE_F_* */
     uint16_t n_instances;
     struct entry_instance instances[ENTRY_MAX_INSTANCES];
 };
@@ -107,10 +107,10 @@ struct entry_health
 };
 
 enum entry_admin_op {
-    ENTRY_ADMIN_MAINT_ON = 1,  /* drain @target: ineligible */
+    ENTRY_ADMIN_MAINT_ON = 1, /* drain @target: ineligible */
     ENTRY_ADMIN_MAINT_OFF = 2,
-    ENTRY_ADMIN_TRANSFER = 3,  /* move the VIPs to @target (0: preferred) */
-    ENTRY_ADMIN_REMOVE = 4,    /* forget @target (after raft_remove) */
+    ENTRY_ADMIN_TRANSFER = 3, /* move the VIPs to @target (0: preferred) */
+    ENTRY_ADMIN_REMOVE = 4,   /* forget @target (after raft_remove) */
 };
 
 struct entry_admin
@@ -122,10 +122,10 @@ struct entry_admin
 
 /* Why the holder named in a TICK holds (or why nobody does). */
 enum entry_hold_reason {
-    ENTRY_HOLD_NONE = 0,     /* no statement */
-    ENTRY_HOLD_ELECTED = 1,  /* leader took the VIPs after its election */
-    ENTRY_HOLD_RENEW = 2,    /* unchanged holder renewing its lease */
-    ENTRY_HOLD_RELEASE = 3,  /* holder released (transfer, shutdown) */
+    ENTRY_HOLD_NONE = 0,       /* no statement */
+    ENTRY_HOLD_ELECTED = 1,    /* leader took the VIPs after its election */
+    ENTRY_HOLD_RENEW = 2,      /* unchanged holder renewing its lease */
+    ENTRY_HOLD_RELEASE = 3,    /* holder released (transfer, shutdown) */
     ENTRY_HOLD_INELIGIBLE = 4, /* leader is not eligible to hold */
     ENTRY_HOLD_REASON_MAX = 4,
 };
@@ -146,7 +146,8 @@ struct entry_tick
 struct entry
 {
     uint8_t kind; /* enum entry_kind */
-    union {
+    union
+    {
         struct entry_node node;
         struct entry_health health;
         struct entry_admin admin;
@@ -161,7 +162,10 @@ size_t entry_encoded_size(const struct entry *e);
 /* Encode @e into @buf of @size bytes; on success *@len is the number of bytes
  * written. Returns 0, VIP_EINVAL if @e breaks a rule (message in @errmsg,
  * VIP_ERRMSG_SIZE bytes, may be NULL) or VIP_ERANGE if @size is too small. */
-int entry_encode(const struct entry *e, void *buf, size_t size, size_t *len,
+int entry_encode(const struct entry *e,
+                 void *buf,
+                 size_t size,
+                 size_t *len,
                  char *errmsg);
 
 /* Decode @len bytes at @buf into @out (fully overwritten). Returns 0 or

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SNAP_MAGIC 0x53504956u /* "VIPS" little-endian */
-#define SNAP_HEADER_SIZE 12    /* u32 magic, u8 version, 3 x u8 zero, u32 len */
+#define SNAP_MAGIC       0x53504956u /* "VIPS" little-endian */
+#define SNAP_HEADER_SIZE 12 /* u32 magic, u8 version, 3 x u8 zero, u32 len */
 
 /****** Members and events ******/
 
@@ -25,7 +25,8 @@ const struct fsm_member *fsm_member(const struct fsm_state *st, uint64_t id)
 }
 
 /* Find or create (sorted by id) the member @id; NULL if the table is full. */
-static struct fsm_member *member_get(struct fsm_state *st, uint64_t id,
+static struct fsm_member *member_get(struct fsm_state *st,
+                                     uint64_t id,
                                      uint64_t index)
 {
     struct fsm_member *m = member_find(st, id);
@@ -61,7 +62,8 @@ static void member_remove(struct fsm_state *st, struct fsm_member *m)
     memset(&st->members[st->n_members], 0, sizeof st->members[0]);
 }
 
-static struct fsm_health *health_find(struct fsm_member *m, unsigned kind,
+static struct fsm_health *health_find(struct fsm_member *m,
+                                      unsigned kind,
                                       const char *name)
 {
     for (unsigned i = 0; i < m->n_health; i++) {
@@ -72,8 +74,10 @@ static struct fsm_health *health_find(struct fsm_member *m, unsigned kind,
     return NULL;
 }
 
-bool fsm_member_health(const struct fsm_member *m, unsigned kind,
-                       const char *name, int32_t *value)
+bool fsm_member_health(const struct fsm_member *m,
+                       unsigned kind,
+                       const char *name,
+                       int32_t *value)
 {
     const struct fsm_health *h =
         health_find((struct fsm_member *)m, kind, name);
@@ -85,8 +89,10 @@ bool fsm_member_health(const struct fsm_member *m, unsigned kind,
 }
 
 /* Append an event stamped with @index and the latest TICK's term and time. */
-static struct fsm_event *event_add(struct fsm_state *st, uint64_t index,
-                                   unsigned type, uint64_t node)
+static struct fsm_event *event_add(struct fsm_state *st,
+                                   uint64_t index,
+                                   unsigned type,
+                                   uint64_t node)
 {
     struct fsm_event *ev = &st->events[st->n_events % FSM_MAX_EVENTS];
     memset(ev, 0, sizeof *ev);
@@ -99,12 +105,13 @@ static struct fsm_event *event_add(struct fsm_state *st, uint64_t index,
     return ev;
 }
 
-size_t fsm_events(const struct fsm_state *st, uint64_t from,
-                  struct fsm_event *out, size_t max)
+size_t fsm_events(const struct fsm_state *st,
+                  uint64_t from,
+                  struct fsm_event *out,
+                  size_t max)
 {
-    uint64_t first = st->n_events > FSM_MAX_EVENTS
-                         ? st->n_events - FSM_MAX_EVENTS
-                         : 0;
+    uint64_t first =
+        st->n_events > FSM_MAX_EVENTS ? st->n_events - FSM_MAX_EVENTS : 0;
     size_t n = 0;
 
     if (from < first) {
@@ -142,11 +149,37 @@ const char *fsm_event_type_name(unsigned type)
 
 /****** Apply ******/
 
-static int apply_node(struct fsm *f, const struct entry_node *n,
-                      struct fsm_member *m, uint64_t index)
+/* Largest encoding of a NODE body: all strings and arrays full. */
+#define NODE_BODY_MAX                                                \
+    (16 + 2 + ENTRY_NAME_MAX + 2 + ENTRY_ADDR_MAX + 1 + 16 + 4 + 2 + \
+     ENTRY_MAX_INSTANCES *                                           \
+         (2 + ENTRY_NAME_MAX + 1 + 1 + 4 + 2 +                       \
+          ENTRY_MAX_TRACKS * (2 + ENTRY_NAME_MAX + 1 + 1 + 4)))
+
+/* Same content, seq aside? Compared by encoding, so struct padding and
+ * bytes after string terminators never matter. */
+static bool node_same(const struct entry_node *a, const struct entry_node *b)
+{
+    uint8_t ba[NODE_BODY_MAX], bb[NODE_BODY_MAX];
+    struct entry_writer wa = {.p = ba, .size = sizeof ba, .ok = true};
+    struct entry_writer wb = {.p = bb, .size = sizeof bb, .ok = true};
+
+    entry_node_put(&wa, a);
+    entry_node_put(&wb, b);
+    if (!wa.ok || !wb.ok || wa.pos != wb.pos || wa.pos < 16) {
+        return false;
+    }
+    /* The body starts with the origin: u64 node id, u64 seq. */
+    return memcmp(ba, bb, 8) == 0 && memcmp(ba + 16, bb + 16, wa.pos - 16) == 0;
+}
+
+static int apply_node(struct fsm *f,
+                      const struct entry_node *n,
+                      struct fsm_member *m,
+                      uint64_t index)
 {
     bool is_new = !m->has_node;
-    bool changed = is_new || memcmp(&m->node, n, sizeof *n) != 0;
+    bool changed = is_new || !node_same(&m->node, n);
     uint64_t id = n->origin.node_id;
 
     /* The stored record keeps the id; its seq is not part of the content. */
@@ -163,8 +196,10 @@ static int apply_node(struct fsm *f, const struct entry_node *n,
     return 0;
 }
 
-static int apply_health(struct fsm *f, const struct entry_health *h,
-                        struct fsm_member *m, uint64_t index)
+static int apply_health(struct fsm *f,
+                        const struct entry_health *h,
+                        struct fsm_member *m,
+                        uint64_t index)
 {
     struct fsm_health *slot = health_find(m, h->kind, h->name);
     struct fsm_event *ev;
@@ -190,7 +225,8 @@ static int apply_health(struct fsm *f, const struct entry_health *h,
     return 0;
 }
 
-static int apply_admin(struct fsm *f, const struct entry_admin *a,
+static int apply_admin(struct fsm *f,
+                       const struct entry_admin *a,
                        uint64_t index)
 {
     struct fsm_state *st = f->st;
@@ -241,8 +277,7 @@ static int apply_admin(struct fsm *f, const struct entry_admin *a,
     return 0;
 }
 
-static int apply_tick(struct fsm *f, const struct entry_tick *t,
-                      uint64_t index)
+static int apply_tick(struct fsm *f, const struct entry_tick *t, uint64_t index)
 {
     struct fsm_state *st = f->st;
     struct fsm_event *ev;
@@ -362,7 +397,8 @@ rejected:
 
 /****** raft_fsm hooks ******/
 
-static int fsm_raft_apply(struct raft_fsm *rf, const struct raft_buffer *buf,
+static int fsm_raft_apply(struct raft_fsm *rf,
+                          const struct raft_buffer *buf,
                           void **result)
 {
     struct fsm *f = rf->data;
@@ -375,7 +411,8 @@ static int fsm_raft_apply(struct raft_fsm *rf, const struct raft_buffer *buf,
     return 0;
 }
 
-static int fsm_raft_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[],
+static int fsm_raft_snapshot(struct raft_fsm *rf,
+                             struct raft_buffer *bufs[],
                              unsigned *n_bufs)
 {
     struct fsm *f = rf->data;
@@ -510,8 +547,8 @@ int fsm_snapshot_encode(const struct fsm_state *st, void **buf, size_t *len)
     if (p == NULL) {
         return VIP_ENOMEM;
     }
-    w = (struct entry_writer){.p = p, .size = SNAP_HEADER_SIZE + body,
-                              .pos = 0, .ok = true};
+    w = (struct entry_writer){
+        .p = p, .size = SNAP_HEADER_SIZE + body, .pos = 0, .ok = true};
     entry_put_u32(&w, SNAP_MAGIC);
     entry_put_u8(&w, FSM_SNAPSHOT_VERSION);
     entry_put_u8(&w, 0);
@@ -524,8 +561,10 @@ int fsm_snapshot_encode(const struct fsm_state *st, void **buf, size_t *len)
 }
 
 /* Decode one member; false with @why set on a rule violation. */
-static bool snap_member(struct entry_reader *r, struct fsm_member *m,
-                        const char **why, char *errmsg)
+static bool snap_member(struct entry_reader *r,
+                        struct fsm_member *m,
+                        const char **why,
+                        char *errmsg)
 {
     uint64_t id = entry_get_u64(r);
     uint8_t has_node = entry_get_u8(r);
@@ -599,7 +638,9 @@ static bool snap_member(struct entry_reader *r, struct fsm_member *m,
     return true;
 }
 
-int fsm_snapshot_decode(const void *buf, size_t len, struct fsm_state *out,
+int fsm_snapshot_decode(const void *buf,
+                        size_t len,
+                        struct fsm_state *out,
                         char *errmsg)
 {
     struct entry_reader r = {.p = buf, .size = len, .pos = 0, .ok = true};
@@ -665,8 +706,7 @@ int fsm_snapshot_decode(const void *buf, size_t len, struct fsm_state *out,
         why = "bad holder reason";
         goto err;
     }
-    first = out->n_events > FSM_MAX_EVENTS ? out->n_events - FSM_MAX_EVENTS
-                                           : 0;
+    first = out->n_events > FSM_MAX_EVENTS ? out->n_events - FSM_MAX_EVENTS : 0;
     for (uint64_t k = first; k < out->n_events && r.ok; k++) {
         struct fsm_event *ev = &out->events[k % FSM_MAX_EVENTS];
         ev->index = entry_get_u64(&r);

@@ -29,9 +29,9 @@
 #include "raft/entry.h"
 #include "vipd/error.h"
 
-#define FSM_MAX_MEMBERS 32  /* = CFG_MAX_PEERS */
-#define FSM_MAX_HEALTH  64  /* distinct checks per member */
-#define FSM_MAX_EVENTS  256 /* events ring */
+#define FSM_MAX_MEMBERS      32  /* = CFG_MAX_PEERS */
+#define FSM_MAX_HEALTH       64  /* distinct checks per member */
+#define FSM_MAX_EVENTS       256 /* events ring */
 #define FSM_SNAPSHOT_VERSION 1
 
 /* The latest reported value of one check of one member. */
@@ -47,8 +47,8 @@ struct fsm_member
     struct entry_node node; /* last NODE record (node.origin.node_id = id) */
     bool has_node;          /* false: known only from HEALTH/ADMIN so far */
     bool maintenance;
-    uint64_t last_seq;      /* highest origin seq applied from this node */
-    uint64_t joined_index;  /* log index of the first record about it */
+    uint64_t last_seq;     /* highest origin seq applied from this node */
+    uint64_t joined_index; /* log index of the first record about it */
     uint16_t n_health;
     struct fsm_health health[FSM_MAX_HEALTH];
 };
@@ -60,7 +60,7 @@ enum fsm_event_type {
     FSM_EV_UPDATE = 4,   /* node's description changed */
     FSM_EV_REMOVE = 5,   /* node removed (by other) */
     FSM_EV_MAINT = 6,    /* node maintenance: value 1 on, 0 off (by other) */
-    FSM_EV_TRANSFER = 7, /* transfer requested to node (0: preferred) by other */
+    FSM_EV_TRANSFER = 7, /* transfer to node (0: preferred) asked by other */
     FSM_EV_LEADER = 8,   /* a new leader's first TICK: node, term */
 };
 
@@ -95,7 +95,7 @@ struct fsm_state
     uint64_t transfer_target; /* pending ADMIN TRANSFER target (0: preferred) */
     uint64_t transfer_index;  /* its log index; 0: no request pending */
 
-    uint64_t n_events;        /* events ever recorded; ring holds the last */
+    uint64_t n_events; /* events ever recorded; ring holds the last */
     struct fsm_event events[FSM_MAX_EVENTS]; /* slot = seq % FSM_MAX_EVENTS */
 };
 
@@ -140,21 +140,27 @@ int fsm_snapshot_encode(const struct fsm_state *st, void **buf, size_t *len);
 /* Decode a snapshot into @out, validating everything (versions, lengths,
  * strings, counts, sort order, duplicate ids). Returns 0 or VIP_EPROTO with
  * a message in @errmsg (may be NULL); @out is undefined on error. */
-int fsm_snapshot_decode(const void *buf, size_t len, struct fsm_state *out,
+int fsm_snapshot_decode(const void *buf,
+                        size_t len,
+                        struct fsm_state *out,
                         char *errmsg);
 
 /* Lookup; NULL if @id is not a member. */
 const struct fsm_member *fsm_member(const struct fsm_state *st, uint64_t id);
 
 /* The latest value of @m's check (@kind, @name); false if never reported. */
-bool fsm_member_health(const struct fsm_member *m, unsigned kind,
-                       const char *name, int32_t *value);
+bool fsm_member_health(const struct fsm_member *m,
+                       unsigned kind,
+                       const char *name,
+                       int32_t *value);
 
 /* Copy up to @max events, oldest first, starting at event number @from
  * (events are numbered 0..n_events-1; older ones may be gone). Returns the
  * number copied. */
-size_t fsm_events(const struct fsm_state *st, uint64_t from,
-                  struct fsm_event *out, size_t max);
+size_t fsm_events(const struct fsm_state *st,
+                  uint64_t from,
+                  struct fsm_event *out,
+                  size_t max);
 
 /* Static name of an event type; "?" if unknown. */
 const char *fsm_event_type_name(unsigned type);

@@ -5,7 +5,8 @@ libvipcore_a_SOURCES += \
 	raft/entry.c raft/entry.h \
 	raft/fsm.c raft/fsm.h \
 	raft/priority.c raft/priority.h \
-	raft/lease.c raft/lease.h
+	raft/lease.c raft/lease.h \
+	raft/prevote.c raft/prevote.h
 
 # Unit tests of the pure modules.
 check_PROGRAMS += tests/unit/test_entry tests/unit/test_fsm \
@@ -31,7 +32,7 @@ check_PROGRAMS += tests/sim/sim
 tests_sim_sim_SOURCES = tests/sim/sim.c
 tests_sim_sim_LDADD = libvipcore.a $(ALL_DEP_LIBS)
 TESTS += tests/sim/test_sim.sh
-EXTRA_DIST += tests/sim/test_sim.sh
+EXTRA_DIST += tests/sim/test_sim.sh tests/sim/README.md
 
 SIM_SOAK_SEEDS ?= 100000
 sim-soak: tests/sim/sim

@@ -5,8 +5,10 @@
 
 #include "vipd/error.h"
 
-int lease_params_derive(struct lease_params *p, uint32_t election_timeout_ms,
-                        uint32_t heartbeat_ms, uint32_t takeover_wait_ms,
+int lease_params_derive(struct lease_params *p,
+                        uint32_t election_timeout_ms,
+                        uint32_t heartbeat_ms,
+                        uint32_t takeover_wait_ms,
                         uint32_t strict_ms)
 {
     uint64_t l;

@@ -23,7 +23,16 @@
  *   failure callback:          lease_renewal_failed(l, t_send, term);
  *   then:                      until = lease_holds_until(l, now);
  *                              until ? manager_hold(until) : manager_release();
- * where t_send and term are the values remembered with the request. */
+ * where t_send and term are the values remembered with the request.
+ *
+ * Handover: lease_release() and manager_release(), then raft_transfer(); in
+ * the transfer callback, if raft still says leader in the same term, the
+ * transfer did not happen: lease_resume(l, now), and the VIPs come back
+ * after the next renewal commits. (A TimeoutNow delivered after the
+ * transfer's own timeout could in theory let the target win while the old
+ * leader renews again; the simulation, with message delays above T, never
+ * produced that overlap. Staying released instead leaves no holder until
+ * the term changes: 121 of 3000 simulated schedules ended without one.) */
 #ifndef VIPD_RAFT_LEASE_H
 #define VIPD_RAFT_LEASE_H
 
@@ -45,8 +54,10 @@ struct lease_params
  * is the kernel lifetime bound to wait in strict mode (0: normal mode).
  * Returns 0 or VIP_EINVAL if the result is unusable (L < 3 ms, heartbeat >=
  * T ...). */
-int lease_params_derive(struct lease_params *p, uint32_t election_timeout_ms,
-                        uint32_t heartbeat_ms, uint32_t takeover_wait_ms,
+int lease_params_derive(struct lease_params *p,
+                        uint32_t election_timeout_ms,
+                        uint32_t heartbeat_ms,
+                        uint32_t takeover_wait_ms,
                         uint32_t strict_ms);
 
 /* Check @p against the election timeout: 0 or VIP_EINVAL. */
@@ -61,11 +72,11 @@ struct lease
     uint64_t leader_since_ms; /* when leadership in @term was first seen */
     bool has_sent;            /* a renewal was sent in this term */
     uint64_t last_sent_ms;
-    uint32_t n_in_flight;     /* renewals of this term not yet answered */
-    bool has_commit;          /* a renewal of this term committed */
-    uint64_t valid_until_ms;  /* lease end from commits; 0: none */
-    bool released;            /* lease_release() in this term */
-    uint64_t resume_ms;       /* only renewals sent at/after this count */
+    uint32_t n_in_flight;    /* renewals of this term not yet answered */
+    bool has_commit;         /* a renewal of this term committed */
+    uint64_t valid_until_ms; /* lease end from commits; 0: none */
+    bool released;           /* lease_release() in this term */
+    uint64_t resume_ms;      /* only renewals sent at/after this count */
 };
 
 /* Initialise @l: not leader, not holding. @p is copied. */

@@ -15,8 +15,10 @@ static void set_fault(struct priority_result *out, const char *name)
 }
 
 /* Contribution of one track; false (and @out set) if it makes FAULT. */
-static bool track_apply(const struct fsm_member *m, const struct entry_track *t,
-                        int64_t *sum, struct priority_result *out)
+static bool track_apply(const struct fsm_member *m,
+                        const struct entry_track *t,
+                        int64_t *sum,
+                        struct priority_result *out)
 {
     int32_t value;
     bool reported = fsm_member_health(m, t->kind, t->name, &value);
@@ -56,8 +58,10 @@ static bool track_apply(const struct fsm_member *m, const struct entry_track *t,
     return true;
 }
 
-void priority_effective(const struct fsm_member *m, unsigned instance,
-                        bool is_voter, struct priority_result *out)
+void priority_effective(const struct fsm_member *m,
+                        unsigned instance,
+                        bool is_voter,
+                        struct priority_result *out)
 {
     const struct entry_instance *in;
     int64_t sum;
@@ -92,7 +96,8 @@ void priority_effective(const struct fsm_member *m, unsigned instance,
     out->why = PRIORITY_OK;
 }
 
-void priority_group(const struct fsm_member *m, bool is_voter,
+void priority_group(const struct fsm_member *m,
+                    bool is_voter,
                     struct priority_result *out)
 {
     int total = 0;
@@ -140,7 +145,9 @@ static bool is_voter(const struct priority_ctx *ctx, uint64_t id)
 }
 
 /* > 0 if @a (priority @pa) ranks above @b (priority @pb). */
-static int rank(const struct fsm_member *a, int pa, const struct fsm_member *b,
+static int rank(const struct fsm_member *a,
+                int pa,
+                const struct fsm_member *b,
                 int pb)
 {
     if (pa != pb) {
@@ -150,7 +157,8 @@ static int rank(const struct fsm_member *a, int pa, const struct fsm_member *b,
 }
 
 /* Largest preempt_delay and any nopreempt over @m's instances. */
-static void preempt_rules(const struct fsm_member *m, uint32_t *delay,
+static void preempt_rules(const struct fsm_member *m,
+                          uint32_t *delay,
                           bool *nopreempt)
 {
     *delay = 0;
@@ -166,7 +174,8 @@ static void preempt_rules(const struct fsm_member *m, uint32_t *delay,
     }
 }
 
-void priority_choose(const struct fsm_state *st, const struct priority_ctx *ctx,
+void priority_choose(const struct fsm_state *st,
+                     const struct priority_ctx *ctx,
                      struct priority_pending *pending,
                      struct priority_choice *out)
 {

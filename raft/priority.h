@@ -36,26 +36,29 @@
 /* Why a member is not eligible (0: it is). */
 enum priority_why {
     PRIORITY_OK = 0,
-    PRIORITY_NO_NODE = 1,     /* no NODE record / no such instance */
+    PRIORITY_NO_NODE = 1, /* no NODE record / no such instance */
     PRIORITY_NOT_VOTER = 2,
     PRIORITY_MAINTENANCE = 3,
-    PRIORITY_FAULT = 4,       /* a weight-0 check failing, interface down... */
+    PRIORITY_FAULT = 4, /* a weight-0 check failing, interface down... */
 };
 
 struct priority_result
 {
-    int priority;     /* effective priority, [1, 254]; 0 when not eligible */
-    uint8_t why;      /* enum priority_why */
+    int priority; /* effective priority, [1, 254]; 0 when not eligible */
+    uint8_t why;  /* enum priority_why */
     char fault[ENTRY_NAME_MAX]; /* PRIORITY_FAULT: the track that caused it */
 };
 
 /* Effective priority of @m for its instance number @instance (index into
  * m->node.instances). @is_voter comes from the Raft configuration. */
-void priority_effective(const struct fsm_member *m, unsigned instance,
-                        bool is_voter, struct priority_result *out);
+void priority_effective(const struct fsm_member *m,
+                        unsigned instance,
+                        bool is_voter,
+                        struct priority_result *out);
 
 /* The same for the group of all of @m's instances (sum, all eligible). */
-void priority_group(const struct fsm_member *m, bool is_voter,
+void priority_group(const struct fsm_member *m,
+                    bool is_voter,
                     struct priority_result *out);
 
 /* Inputs of the holder choice that are not in the replicated state. */
@@ -63,8 +66,8 @@ struct priority_ctx
 {
     const uint64_t *voters; /* ids of the voters in the Raft configuration */
     size_t n_voters;
-    uint64_t holder;        /* current holder (0: none) */
-    uint64_t now_ms;        /* caller's clock for preempt_delay */
+    uint64_t holder; /* current holder (0: none) */
+    uint64_t now_ms; /* caller's clock for preempt_delay */
 };
 
 /* Per-group memory for preempt_delay: when the current challenger first
@@ -94,8 +97,10 @@ struct priority_choice
  *   preempt_delay, where since is when best started to outrank the holder
  *   (tracked in @pending, updated here).
  * - otherwise preferred = holder, move_at = 0.
- * The caller moves the VIPs only when preferred != holder and now >= move_at. */
-void priority_choose(const struct fsm_state *st, const struct priority_ctx *ctx,
+ * The caller moves the VIPs only when preferred != holder and now >= move_at.
+ */
+void priority_choose(const struct fsm_state *st,
+                     const struct priority_ctx *ctx,
                      struct priority_pending *pending,
                      struct priority_choice *out);
 

@@ -3,7 +3,9 @@
  * (raft/lease.c), driven exactly as the real node drives them; random
  * seeded schedules of partitions (symmetric and one-way), message loss,
  * disconnects, kills/revives, network and disk latency, election timeout
- * changes and leadership transfers.
+ * changes and leadership transfers; optionally each node's clock runs at its
+ * own rate (--drift), as the lease reads the holder's clock while the
+ * election timers run on the followers' clocks.
  *
  * Checked at every fixture step:
  *   safety   at no instant do two servers have the VIP (a killed server
@@ -16,7 +18,8 @@
  *
  * Usage: sim [--seeds N] [--first S] [--seed S] [-v] [--nodes 3|5]
  *            [--duration MS] [--wait MS] [--lease MS] [--no-resume]
- *            [--no-prevote] [--bound MS] [--expect-violation]
+ *            [--no-prevote] [--no-guard] [--bound MS] [--snapshot N]
+ *            [--drift PERMILLE] [--trace-from MS] [--expect-violation]
  * A failing seed is printed with the command line that replays it. */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -30,6 +33,7 @@
 #include "raft/entry.h"
 #include "raft/fsm.h"
 #include "raft/lease.h"
+#include "raft/prevote.h"
 
 #define SIM_MAX 5
 
@@ -40,14 +44,19 @@ struct sim_opts
     unsigned duration_ms; /* fault phase */
     unsigned election_ms; /* T */
     unsigned heartbeat_ms;
-    unsigned wait_ms;     /* W */
-    unsigned lease_ms;    /* 0: derived from T */
-    unsigned bound_ms;    /* liveness bound after healing; 0: derived */
-    bool resume;          /* resume holding after a failed transfer */
+    unsigned wait_ms;  /* W */
+    unsigned lease_ms; /* 0: derived from T */
+    unsigned bound_ms; /* liveness bound after healing; 0: derived */
+    bool resume;       /* resume holding after a failed transfer */
     bool prevote;
+    bool guard; /* pre-vote guard (raft/prevote.h) */
+    unsigned guard_stuck_ms;
+    unsigned guard_window_ms;
     bool verbose;
     unsigned snap_threshold; /* raft snapshot threshold (entries) */
-    int64_t trace_from;   /* raft tracer from this time on; -1: never */
+    unsigned snap_trailing;  /* entries kept after a snapshot */
+    unsigned drift_pm;       /* clock rates drawn in 1000 +- drift_pm */
+    int64_t trace_from;      /* raft tracer from this time on; -1: never */
 };
 
 /* An append in flight on the fixture's in-memory disk (see io_fix_*). */
@@ -65,18 +74,24 @@ struct sim_node
 {
     struct fsm fsm;
     struct lease lease;
-    uint64_t vip_until;      /* has the VIP while fixture time < this */
-    uint64_t seq;            /* HEALTH proposals made by this node */
+    struct prevote_guard guard;
+    uint64_t vip_until; /* has the VIP while fixture time < this */
+    unsigned rate_pm;   /* its clock runs at rate_pm / 1000 of real time */
+    uint64_t lease_end; /* last lease deadline granted, fixture time */
+    bool handed_over;   /* released for a transfer since it last held */
+    uint64_t seq;       /* HEALTH proposals made by this node */
     struct raft_transfer transfer;
     bool transfer_pending;
     uint64_t transfer_term;
     unsigned n_holds;
     /* Work-around for raft 0.15's fixture: see io_fix_truncate(). */
-    int (*orig_append)(struct raft_io *io, struct raft_io_append *req,
-                       const struct raft_entry entries[], unsigned n,
+    int (*orig_append)(struct raft_io *io,
+                       struct raft_io_append *req,
+                       const struct raft_entry entries[],
+                       unsigned n,
                        raft_io_append_cb cb);
     int (*orig_truncate)(struct raft_io *io, raft_index index);
-    uint64_t n_stored;            /* entries in the fixture's disk array */
+    uint64_t n_stored; /* entries in the fixture's disk array */
     uint64_t n_truncate_clamped;
 };
 
@@ -96,8 +111,12 @@ struct sim
     unsigned n_transfers;
     unsigned n_holder_changes;
     uint64_t last_holder;
-    uint64_t zero_since;     /* start of the current no-holder stretch */
-    uint64_t max_zero_ms;    /* longest no-holder stretch (incl. faults) */
+    uint64_t zero_since;   /* start of the current no-holder stretch */
+    uint64_t max_zero_ms;  /* longest no-holder stretch (incl. faults) */
+    uint64_t prev_holder;  /* the last node that held, 0 at start */
+    uint64_t min_gap_ms;   /* closest handover: new start - old end */
+    int64_t min_margin_ms; /* same against the old lease deadline, for
+                              handovers not started by a transfer */
 };
 
 /* A renewal in flight: a TICK entry submitted with raft_apply(). */
@@ -197,8 +216,10 @@ static void io_fix_append_cb(struct raft_io_append *proxy, int status)
     req->cb(req, status);
 }
 
-static int io_fix_append(struct raft_io *io, struct raft_io_append *req,
-                         const struct raft_entry entries[], unsigned n,
+static int io_fix_append(struct raft_io *io,
+                         struct raft_io_append *req,
+                         const struct raft_entry entries[],
+                         unsigned n,
                          raft_io_append_cb cb)
 {
     unsigned i;
@@ -265,7 +286,9 @@ static void renewal_cb(struct raft_apply *req, int status, void *result)
 }
 
 /* Submit an encoded entry; false if raft refused it (the buffer is freed). */
-static bool submit(struct raft *r, struct raft_apply *req, const struct entry *e,
+static bool submit(struct raft *r,
+                   struct raft_apply *req,
+                   const struct entry *e,
                    raft_apply_cb cb)
 {
     size_t size = entry_encoded_size(e);
@@ -304,7 +327,8 @@ static void renew(struct sim *s, unsigned i, uint64_t now, uint64_t term)
     e.u.tick.term = term;
     e.u.tick.wall_ms = 1700000000000ull + now;
     e.u.tick.holder = r->id;
-    e.u.tick.reason = n->lease.has_commit ? ENTRY_HOLD_RENEW : ENTRY_HOLD_ELECTED;
+    e.u.tick.reason =
+        n->lease.has_commit ? ENTRY_HOLD_RENEW : ENTRY_HOLD_ELECTED;
     if (!submit(r, &rn->req, &e, renewal_cb)) {
         free(rn); /* e.g. RAFT_NOTLEADER during a transfer: retry later */
         return;
@@ -313,38 +337,73 @@ static void renew(struct sim *s, unsigned i, uint64_t now, uint64_t term)
     lease_renewal_sent(&n->lease, now, term);
 }
 
-/* One wake-up of node @i: lease first, then the VIP follows the lease. */
-static void drive(struct sim *s, unsigned i, uint64_t now)
+/* Node @n's own clock at fixture time @t (clock-rate drift, --drift). */
+static uint64_t local_ms(const struct sim_node *n, uint64_t t)
+{
+    return t * n->rate_pm / 1000u;
+}
+
+/* The first fixture time at which @n's clock shows @local. */
+static uint64_t global_ms(const struct sim_node *n, uint64_t local)
+{
+    return (local * 1000u + n->rate_pm - 1) / n->rate_pm;
+}
+
+/* One wake-up of node @i: lease first, then the VIP follows the lease.
+ * The lease sees only the node's own clock; the VIP deadline is converted
+ * back to fixture time for the checker. */
+static void drive(struct sim *s, unsigned i, uint64_t global_now)
 {
     struct raft *r = raft_fixture_get(&s->f, i);
     struct sim_node *n = &s->nodes[i];
     bool is_leader = raft_state(r) == RAFT_LEADER;
     uint64_t term = r->current_term;
+    uint64_t now = local_ms(n, global_now);
     uint64_t until;
 
+    if (s->o.prevote && s->o.guard) {
+        raft_id leader_id;
+        const char *leader_addr;
+        bool on;
+        raft_leader(r, &leader_id, &leader_addr);
+        on = prevote_guard_update(
+            &n->guard, now,
+            is_leader || (raft_state(r) == RAFT_FOLLOWER && leader_id != 0));
+        if (on != r->pre_vote) {
+            vlog(s, "n%u pre-vote %s", i + 1, on ? "on" : "off");
+        }
+        raft_set_pre_vote(r, on);
+        if (!on && raft_state(r) == RAFT_CANDIDATE) {
+            r->candidate_state.in_pre_vote = false;
+        }
+    }
     if (lease_tick(&n->lease, now, is_leader, term)) {
         renew(s, i, now, term);
     }
     until = lease_holds_until(&n->lease, now);
     if (until != 0) {
-        if (n->vip_until <= now) {
+        until = global_ms(n, until);
+        if (n->vip_until <= global_now) {
             vlog(s, "n%u takes the VIP (term %" PRIu64 ", until %" PRIu64 ")",
                  i + 1, term, until);
             n->n_holds++;
         }
         n->vip_until = until;
-    } else if (n->vip_until > now) {
+        n->lease_end = until;
+        n->handed_over = false;
+    } else if (n->vip_until > global_now) {
         vlog(s, "n%u releases the VIP (%s)", i + 1,
-             !is_leader ? "not leader"
-             : n->lease.released ? "released" : "lease ended");
-        n->vip_until = now;
+             !is_leader          ? "not leader"
+             : n->lease.released ? "released"
+                                 : "lease ended");
+        n->vip_until = global_now;
     }
 }
 
 static void transfer_cb(struct raft_transfer *req)
 {
-    struct sim_node *n = (struct sim_node *)((char *)req -
-                                             offsetof(struct sim_node, transfer));
+    struct sim_node *n =
+        (struct sim_node *)((char *)req - offsetof(struct sim_node, transfer));
     n->transfer_pending = false;
 }
 
@@ -361,7 +420,7 @@ static void transfer_settle(struct sim *s, unsigned i, uint64_t now)
     if (raft_state(r) == RAFT_LEADER && r->current_term == n->transfer_term &&
         s->o.resume) {
         vlog(s, "n%u transfer did not happen: resume", i + 1);
-        lease_resume(&n->lease, now);
+        lease_resume(&n->lease, local_ms(n, now));
     }
 }
 
@@ -383,7 +442,8 @@ static void check(struct sim *s, uint64_t now)
         for (unsigned j = i + 1; j < s->n; j++) {
             struct raft *ri = raft_fixture_get(&s->f, i);
             struct raft *rj = raft_fixture_get(&s->f, j);
-            if (raft_state(ri) == RAFT_LEADER && raft_state(rj) == RAFT_LEADER &&
+            if (raft_state(ri) == RAFT_LEADER &&
+                raft_state(rj) == RAFT_LEADER &&
                 ri->current_term == rj->current_term) {
                 fail(s, "n%u and n%u both leaders of term %llu", i + 1, j + 1,
                      (unsigned long long)ri->current_term);
@@ -391,8 +451,9 @@ static void check(struct sim *s, uint64_t now)
         }
     }
     if (holders > 1) {
-        fail(s, "two holders at %" PRIu64 " ms: n%u (until %" PRIu64
-                ") and n%u (until %" PRIu64 ")",
+        fail(s,
+             "two holders at %" PRIu64 " ms: n%u (until %" PRIu64
+             ") and n%u (until %" PRIu64 ")",
              now, who[0] + 1, s->nodes[who[0]].vip_until, who[1] + 1,
              s->nodes[who[1]].vip_until);
         return;
@@ -408,11 +469,31 @@ static void check(struct sim *s, uint64_t now)
         if (holder != s->last_holder) {
             s->n_holder_changes++;
         }
+        /* A handover between two nodes: how close did they come? The old
+         * holder's VIP ended at its vip_until (expiry or release). */
+        if (s->prev_holder != 0 && holder != s->prev_holder) {
+            uint64_t end = s->nodes[s->prev_holder - 1].vip_until;
+            uint64_t gap = now - (end < now ? end : now);
+            if (gap < s->min_gap_ms) {
+                s->min_gap_ms = gap;
+            }
+            if (!s->nodes[s->prev_holder - 1].handed_over) {
+                int64_t margin =
+                    (int64_t)now -
+                    (int64_t)s->nodes[s->prev_holder - 1].lease_end;
+                if (margin < s->min_margin_ms) {
+                    s->min_margin_ms = margin;
+                }
+            }
+        }
+        s->prev_holder = holder;
     }
     s->last_holder = holder;
 }
 
-static void trace_emit(struct raft_tracer *t, const char *file, int line,
+static void trace_emit(struct raft_tracer *t,
+                       const char *file,
+                       int line,
                        const char *msg)
 {
     struct sim *s = t->impl;
@@ -566,7 +647,9 @@ static void start_transfer(struct sim *s)
     for (unsigned i = 0; i < s->n; i++) {
         if (raft_fixture_alive(&s->f, i) &&
             raft_state(raft_fixture_get(&s->f, i)) == RAFT_LEADER &&
-            lease_holds_until(&s->nodes[i].lease, raft_fixture_time(&s->f))) {
+            lease_holds_until(
+                &s->nodes[i].lease,
+                local_ms(&s->nodes[i], raft_fixture_time(&s->f)))) {
             l = i;
         }
     }
@@ -584,6 +667,7 @@ static void start_transfer(struct sim *s)
     r = raft_fixture_get(&s->f, l);
     /* Only the holder starts a transfer, and only after it released. */
     lease_release(&n->lease);
+    n->handed_over = true;
     drive(s, l, raft_fixture_time(&s->f));
     n->transfer_term = r->current_term;
     n->transfer_pending = true;
@@ -644,12 +728,12 @@ static void chaos(struct sim *s)
         }
     } else if (op < 64) {
         unsigned ms = rnd_range(s, 0, 3) == 0 ? rnd_range(s, 100, 1500)
-                                               : rnd_range(s, 1, 60);
+                                              : rnd_range(s, 1, 60);
         vlog(s, "n%u network latency %u ms", a + 1, ms);
         raft_fixture_set_network_latency(&s->f, a, ms);
     } else if (op < 70) {
         unsigned ms = rnd_range(s, 0, 3) == 0 ? rnd_range(s, 100, 1200)
-                                               : rnd_range(s, 1, 40);
+                                              : rnd_range(s, 1, 40);
         vlog(s, "n%u disk latency %u ms", a + 1, ms);
         raft_fixture_set_disk_latency(&s->f, a, ms);
     } else if (op < 76) { /* message loss: flip one direction */
@@ -702,13 +786,12 @@ static void dump(struct sim *s)
              "leader %d sent %d inflight %u commit %d until %llu released %d "
              "holds %llu rv sent %u recv %u res recv %u sat %d%d%d",
              i + 1, raft_fixture_alive(&s->f, i) ? "alive" : "dead ",
-             state_name(raft_state(r)),
-             (unsigned long long)r->current_term,
+             state_name(raft_state(r)), (unsigned long long)r->current_term,
              (unsigned long long)raft_last_applied(r),
              (unsigned long long)r->commit_index, n->lease.is_leader,
              n->lease.has_sent, n->lease.n_in_flight, n->lease.has_commit,
              (unsigned long long)n->lease.valid_until_ms, n->lease.released,
-             (unsigned long long)lease_holds_until(&n->lease, now),
+             (unsigned long long)lease_holds_until(&n->lease, local_ms(n, now)),
              raft_fixture_n_send(&s->f, i, RAFT_IO_REQUEST_VOTE),
              raft_fixture_n_recv(&s->f, i, RAFT_IO_REQUEST_VOTE),
              raft_fixture_n_recv(&s->f, i, RAFT_IO_REQUEST_VOTE_RESULT),
@@ -767,10 +850,19 @@ struct sim_result
     unsigned transfers;
     uint64_t steps;
     unsigned n;
+    uint64_t min_gap_ms; /* closest handover between two holders */
+    int64_t min_margin_ms;
+    uint64_t installs;   /* InstallSnapshot messages sent */
+    uint64_t duplicates; /* FSM records skipped as already applied */
+    uint64_t rejected;   /* FSM records rejected (must stay 0) */
+    uint64_t renewals;   /* lease renewals submitted / committed */
+    uint64_t committed;
 };
 
-static int sim_run(const struct sim_opts *o, struct sim_result *res,
-                   char *why, size_t why_size)
+static int sim_run(const struct sim_opts *o,
+                   struct sim_result *res,
+                   char *why,
+                   size_t why_size)
 {
     struct sim *s = calloc(1, sizeof *s);
     struct raft_configuration conf;
@@ -788,6 +880,8 @@ static int sim_run(const struct sim_opts *o, struct sim_result *res,
     s->rng = o->seed * 0x2545f4914f6cdd1dull + 1;
     s->n = o->nodes != 0 ? o->nodes : (o->seed % 2 == 0 ? 3 : 5);
     s->zero_since = 0;
+    s->min_gap_ms = UINT64_MAX;
+    s->min_margin_ms = INT64_MAX;
     if (lease_params_derive(&lp, o->election_ms, o->heartbeat_ms, o->wait_ms,
                             0) != 0) {
         free(s);
@@ -814,8 +908,15 @@ static int sim_run(const struct sim_opts *o, struct sim_result *res,
         raft_set_heartbeat_timeout(r, o->heartbeat_ms);
         raft_set_pre_vote(r, o->prevote);
         raft_set_snapshot_threshold(r, s->o.snap_threshold);
-        raft_set_snapshot_trailing(r, 16);
+        raft_set_snapshot_trailing(r, o->snap_trailing);
+        /* A snapshot lost on the way is resent only after this timeout
+         * (0.15's default is 30 s, during which the follower is stuck). */
+        raft_set_install_snapshot_timeout(r, 2 * o->election_ms);
         lease_init(&s->nodes[i].lease, &lp);
+        s->nodes[i].rate_pm =
+            1000 - o->drift_pm + rnd_range(s, 0, 2 * o->drift_pm);
+        prevote_guard_init(&s->nodes[i].guard, o->guard_stuck_ms,
+                           o->guard_window_ms);
         io_fix_install(s, i);
     }
     shuffle_timeouts(s);
@@ -890,6 +991,21 @@ out:
     res->transfers = s->n_transfers;
     res->steps = s->n_steps;
     res->n = s->n;
+    res->renewals = s->n_renewals;
+    res->min_gap_ms = s->min_gap_ms;
+    res->min_margin_ms = s->min_margin_ms;
+    res->committed = s->n_committed;
+    for (unsigned i = 0; i < s->n; i++) {
+        res->installs +=
+            raft_fixture_n_send(&s->f, i, RAFT_IO_INSTALL_SNAPSHOT);
+        res->duplicates += s->nodes[i].fsm.n_duplicate;
+        res->rejected += s->nodes[i].fsm.n_rejected;
+    }
+    if (res->ok && res->rejected != 0) {
+        res->ok = false;
+        snprintf(s->why, sizeof s->why, "FSM rejected %llu records",
+                 (unsigned long long)res->rejected);
+    }
     snprintf(why, why_size, "%s", s->why);
     raft_fixture_close(&s->f);
     for (unsigned i = 0; i < s->n; i++) {
@@ -901,26 +1017,43 @@ out:
 
 /****** Main ******/
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: sim [--seeds N] [--first S] [--seed S] [-v] [--nodes 3|5]\n"
-            "           [--duration MS] [--wait MS] [--lease MS] [--bound MS]\n"
-            "           [--no-resume] [--no-prevote] [--expect-violation]\n");
+    fprintf(
+        stderr,
+        "usage: sim [--seeds N] [--first S] [--seed S] [-v] [--nodes 3|5]\n"
+        "           [--duration MS] [--wait MS] [--lease MS] [--bound MS]\n"
+        "           [--no-resume] [--no-prevote] [--no-guard]\n"
+        "           [--snapshot N] [--trace-from MS] [--expect-violation]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    struct sim_opts o = {.election_ms = 1000, .heartbeat_ms = 100,
-                         .duration_ms = 20000, .resume = true,
-                         .prevote = true, .trace_from = -1,
-                         .snap_threshold = 64};
+    struct sim_opts o = {.election_ms = 1000,
+                         .heartbeat_ms = 100,
+                         .duration_ms = 20000,
+                         .resume = true,
+                         .prevote = true,
+                         .guard = true,
+                         .trace_from = -1,
+                         .snap_threshold = 24, .snap_trailing = 4};
     uint64_t first = 1, n_seeds = 100;
     bool expect_violation = false;
     uint64_t n_fail = 0, sum_regain = 0, max_regain = 0, max_zero = 0;
     uint64_t steps = 0, changes = 0, transfers = 0;
+    uint64_t installs = 0, dups = 0, renewals = 0, committed = 0;
+    uint64_t min_gap = UINT64_MAX;
+    int64_t min_margin = INT64_MAX;
     uint64_t hist[8] = {0};
+    uint32_t *regains;
+    uint64_t n_regains = 0;
     char why[512];
 
     for (int i = 1; i < argc; i++) {
@@ -930,6 +1063,8 @@ int main(int argc, char **argv)
             o.verbose = true;
         } else if (strcmp(a, "--no-resume") == 0) {
             o.resume = false;
+        } else if (strcmp(a, "--no-guard") == 0) {
+            o.guard = false;
         } else if (strcmp(a, "--no-prevote") == 0) {
             o.prevote = false;
         } else if (strcmp(a, "--expect-violation") == 0) {
@@ -950,8 +1085,16 @@ int main(int argc, char **argv)
             o.wait_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--lease") == 0) {
             o.lease_ms = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--drift") == 0) { /* per mille */
+            o.drift_pm = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--trailing") == 0) {
+            o.snap_trailing = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--snapshot") == 0) {
             o.snap_threshold = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--guard-stuck") == 0) {
+            o.guard_stuck_ms = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--guard-window") == 0) {
+            o.guard_window_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--trace-from") == 0) {
             o.trace_from = strtoll(v, NULL, 0), i++;
         } else if (strcmp(a, "--bound") == 0) {
@@ -960,25 +1103,42 @@ int main(int argc, char **argv)
             usage();
         }
     }
-    if (o.nodes != 0 && o.nodes != 3 && o.nodes != 5) {
+    if ((o.nodes != 0 && o.nodes != 3 && o.nodes != 5) || o.drift_pm >= 1000) {
         usage();
+    }
+    if (o.guard_stuck_ms == 0) {
+        o.guard_stuck_ms = 5 * o.election_ms;
+    }
+    if (o.guard_window_ms == 0) {
+        o.guard_window_ms = 2 * o.election_ms;
     }
     if (o.bound_ms == 0) {
         /* Old lease runs out (L) + the slowest election timeout (2T) +
          * pre-vote and vote rounds and one split vote (T) + first renewal
          * commit and W. */
-        o.bound_ms = 4 * o.election_ms + o.wait_ms;
+        o.bound_ms = 10 * o.election_ms + o.wait_ms;
     }
 
+    setvbuf(stdout, NULL, _IOLBF, 0); /* failures survive a crash */
+    regains = calloc(n_seeds ? n_seeds : 1, sizeof *regains);
     for (uint64_t seed = first; seed < first + n_seeds; seed++) {
         struct sim_result r;
         o.seed = seed;
         if (sim_run(&o, &r, why, sizeof why) != 0) {
             n_fail++;
             printf("FAIL seed %" PRIu64 " (%u nodes): %s\n", seed, r.n, why);
-            printf("  replay: %s --seed %" PRIu64 "%s%s -v\n", argv[0], seed,
-                   o.wait_ms ? " --wait ..." : "",
-                   o.lease_ms ? " --lease ..." : "");
+            printf("  replay: %s --seed %" PRIu64, argv[0], seed);
+            for (int k = 1; k < argc; k++) {
+                const char *a = argv[k];
+                if (strcmp(a, "--seeds") == 0 || strcmp(a, "--first") == 0 ||
+                    strcmp(a, "--seed") == 0) {
+                    k++;
+                } else if (strcmp(a, "-v") != 0 &&
+                           strcmp(a, "--expect-violation") != 0) {
+                    printf(" %s", a);
+                }
+            }
+            printf(" -v\n");
             if (expect_violation) {
                 break;
             }
@@ -992,17 +1152,31 @@ int main(int argc, char **argv)
             max_zero = r.max_zero_ms;
         }
         hist[r.regain_ms / 500 < 7 ? r.regain_ms / 500 : 7]++;
+        if (regains != NULL) {
+            regains[n_regains++] = (uint32_t)r.regain_ms;
+        }
         steps += r.steps;
         changes += r.holder_changes;
         transfers += r.transfers;
+        installs += r.installs;
+        if (r.min_gap_ms < min_gap) {
+            min_gap = r.min_gap_ms;
+        }
+        if (r.min_margin_ms < min_margin) {
+            min_margin = r.min_margin_ms;
+        }
+        dups += r.duplicates;
+        renewals += r.renewals;
+        committed += r.committed;
     }
     uint64_t n_ok = n_seeds - n_fail;
     printf("sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64
-           " failed; T=%u L=%u W=%u ms, fault phase %u ms, prevote %s\n",
+           " failed; T=%u L=%u W=%u ms, fault phase %u ms, prevote %s%s, "
+           "clock drift +-%u/1000\n",
            n_seeds, first, n_fail, o.election_ms,
-           o.lease_ms ? o.lease_ms
-                      : (o.election_ms * 8 / 10 - o.heartbeat_ms),
-           o.wait_ms, o.duration_ms, o.prevote ? "on" : "off");
+           o.lease_ms ? o.lease_ms : (o.election_ms * 8 / 10 - o.heartbeat_ms),
+           o.wait_ms, o.duration_ms, o.prevote ? "on" : "off",
+           o.prevote && o.guard ? " with guard" : "", o.drift_pm);
     if (n_ok > 0) {
         printf("sim: regain after healing: mean %" PRIu64 " ms, max %" PRIu64
                " ms (bound %u); histogram per 500 ms:",
@@ -1010,10 +1184,30 @@ int main(int argc, char **argv)
         for (unsigned k = 0; k < 8; k++) {
             printf(" %" PRIu64, hist[k]);
         }
+        if (regains != NULL && n_regains > 0) {
+            qsort(regains, n_regains, sizeof *regains, cmp_u32);
+            printf(
+                "\nsim: regain percentiles: p50 %u p90 %u p99 %u p99.9 %u "
+                "ms",
+                regains[n_regains / 2], regains[n_regains * 9 / 10],
+                regains[n_regains * 99 / 100], regains[n_regains * 999 / 1000]);
+        }
         printf("\nsim: %" PRIu64 " steps, %" PRIu64 " holder changes, %" PRIu64
                " transfers, longest no-holder stretch %" PRIu64 " ms\n",
                steps, changes, transfers, max_zero);
+        printf("sim: %" PRIu64 " renewals sent, %" PRIu64 " committed; %" PRIu64
+               " snapshots installed; %" PRIu64
+               " retried records deduplicated\n",
+               renewals, committed, installs, dups);
+        printf("sim: closest handover between two holders: %" PRIu64
+               " ms from the old holder's end to the new one's start\n",
+               min_gap);
+        printf("sim: closest takeover without transfer: %" PRId64
+               " ms from the old holder's lease deadline to the new one's "
+               "start\n",
+               min_margin);
     }
+    free(regains);
     if (expect_violation) {
         return n_fail > 0 ? 0 : 1;
     }

@@ -337,6 +337,8 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
     raft_set_election_timeout(&c->raft, T);
     raft_set_heartbeat_timeout(&c->raft, hb);
     raft_set_pre_vote(&c->raft, true);
+    c->is_prevote_on = true;
+    prevote_guard_init(&c->prevote, 3u * T, 2u * T);
     raft_set_snapshot_threshold(&c->raft,
                                 cc->snapshot_threshold ? cc->snapshot_threshold
                                                        : 1024);
@@ -702,6 +704,26 @@ void cluster_drive(struct cluster *c)
         c->term = c->raft.current_term;
         c->leader_id = leader;
         changed = true;
+    }
+
+    /* Pre-vote with libraft 0.15 can livelock (raft/prevote.h): after a
+     * leaderless stretch, run real elections for a while. */
+    {
+        bool knows = role == RAFT_LEADER ||
+                     (role == RAFT_FOLLOWER && leader != 0);
+        bool on = prevote_guard_update(&c->prevote, now, knows);
+        if (on != c->is_prevote_on) {
+            vip_info("cluster: pre-vote %s", on ? "on again"
+                                               : "off for a while (no leader)");
+            c->is_prevote_on = on;
+            raft_set_pre_vote(&c->raft, on);
+            /* A candidacy decides pre-vote when it starts: turn the
+             * current one into a real election too (as the simulation
+             * does, tests/sim). */
+            if (!on && role == RAFT_CANDIDATE) {
+                c->raft.candidate_state.in_pre_vote = false;
+            }
+        }
     }
 
     /* The lease learns the role first: a new term resets it. */

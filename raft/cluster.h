@@ -36,6 +36,7 @@
 #include "raft/fsm.h"
 #include "raft/lease.h"
 #include "raft/peer_rpc.h"
+#include "raft/prevote.h"
 #include "raft/priority.h"
 #include "raft/transport.h"
 #include "vipd/config.h"
@@ -94,6 +95,8 @@ struct cluster
 
     /* Lease and ownership. */
     struct lease lease;
+    struct prevote_guard prevote; /* 0.15 pre-vote livelock way out */
+    bool is_prevote_on;
     struct priority_pending pending;
     uv_timer_t timer;          /* role poll + lease driver */
     bool is_holding;

@@ -68,6 +68,15 @@ void cluster_status_start(struct cluster *c);
 /* Continue the shutdown chain once something finished closing. */
 void cluster_close_step(struct cluster *c);
 
+/* raft_transfer() callback of handovers and of the shutdown handover
+ * (cluster_own.c). */
+void cluster_transfer_cb(struct raft_transfer *req);
+
+/* Ids of the voters of the current configuration into @voters (at most
+ * @max); returns the count. */
+size_t cluster_collect_voters(const struct cluster *c, uint64_t *voters,
+                              size_t max);
+
 /* Re-evaluate role, lease and ownership now. */
 void cluster_drive(struct cluster *c);
 

@@ -4,7 +4,8 @@ libvipcore_a_SOURCES += \
 libvipcore_a_SOURCES += \
 	raft/peer_rpc.h raft/peer_rpc.c
 libvipcore_a_SOURCES += \
-	raft/cluster.h raft/cluster_internal.h raft/cluster.c raft/cluster_rpc.c
+	raft/cluster.h raft/cluster_internal.h raft/cluster.c raft/cluster_own.c \
+	raft/cluster_rpc.c
 
 
 check_PROGRAMS += tests/unit/test_transport tests/unit/test_peer_rpc

@@ -28,3 +28,9 @@ EXTRA_DIST += tests/netns/cluster_3proc.sh
 
 # Benchmark (not in make check): bench/raft_idle.sh [BUILDDIR]
 EXTRA_DIST += bench/raft_idle.sh
+
+check_PROGRAMS += tests/integration/test_cluster_loop
+tests_integration_test_cluster_loop_SOURCES = tests/integration/test_cluster_loop.c
+tests_integration_test_cluster_loop_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_cluster_loop_LDADD = $(TEST_LDADD)
+TESTS += tests/integration/test_cluster_loop

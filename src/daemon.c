@@ -81,6 +81,57 @@ static void status_timer_cb(uv_timer_t *t)
     }
 }
 
+/****** Notify scripts: this node's own state per instance ******/
+
+/* keepalived's states as this node sees them: MASTER while it holds the
+ * VIPs, FAULT while it is not eligible (a weight-0 check failing, an
+ * interface down, maintenance), BACKUP otherwise. Scripts run on changes. */
+static void update_notify(struct vipd *d)
+{
+    const struct vip_config *cfg = d->cfg;
+    const struct fsm_member *m = NULL;
+    bool holds = d->has_manager && manager_holds(&d->manager);
+
+    if (!d->has_notify || d->is_stopping) {
+        return;
+    }
+    if (d->has_cluster) {
+        m = fsm_member(cluster_state(&d->cluster), d->cluster.id);
+    }
+    for (size_t i = 0; i < cfg->n_instances; i++) {
+        struct priority_result r = {0};
+        int state;
+        r.priority = cfg->instances[i].priority;
+        if (m != NULL && i < m->node.n_instances) {
+            priority_effective(m, (unsigned)i, true, &r);
+        }
+        state = holds                        ? NOTIFY_MASTER
+                : (m != NULL && r.why != PRIORITY_OK) ? NOTIFY_FAULT
+                                                      : NOTIFY_BACKUP;
+        if (state != d->inst_state[i]) {
+            d->inst_state[i] = state;
+            notify_instance(&d->notify, i, (enum notify_state)state,
+                            r.priority);
+        }
+    }
+    for (size_t g = 0; g < cfg->n_groups; g++) {
+        int state = holds ? NOTIFY_MASTER : NOTIFY_BACKUP;
+        for (size_t k = 0; !holds && k < cfg->groups[g].n_instances; k++) {
+            for (size_t i = 0; i < cfg->n_instances; i++) {
+                if (strcmp(cfg->instances[i].name,
+                           cfg->groups[g].instances[k]) == 0 &&
+                    d->inst_state[i] == NOTIFY_FAULT) {
+                    state = NOTIFY_FAULT;
+                }
+            }
+        }
+        if (state != d->group_state[g]) {
+            d->group_state[g] = state;
+            notify_group(&d->notify, g, (enum notify_state)state);
+        }
+    }
+}
+
 /****** Cluster callbacks ******/
 
 static void on_hold(void *data, uint64_t until_ms)
@@ -95,6 +146,7 @@ static void on_hold(void *data, uint64_t until_ms)
                 d->manager.errmsg);
     }
     if (was != manager_holds(&d->manager)) {
+        update_notify(d);
         status_write(d);
     }
 }
@@ -113,6 +165,7 @@ static void on_release(void *data)
                 d->manager.errmsg);
     }
     if (was) {
+        update_notify(d);
         status_write(d);
     }
 }
@@ -145,6 +198,7 @@ static void on_changed(void *data)
         return;
     }
     update_priorities(d);
+    update_notify(d);
     if (d->has_ctl) {
         daemon_ctl_publish(d);
     }
@@ -182,6 +236,7 @@ static void on_lease_expired(void *data)
     if (d->has_cluster && !d->is_stopping) {
         cluster_lease_expired(&d->cluster);
     }
+    update_notify(d);
     status_write(d);
 }
 
@@ -200,11 +255,39 @@ static void close_rest(struct vipd *d)
     uv_close((uv_handle_t *)&d->status_timer, handle_closed_cb);
 }
 
+static void notify_closed_cb(struct notify *n)
+{
+    struct vipd *d = (struct vipd *)((char *)n - offsetof(struct vipd, notify));
+    d->has_notify = false;
+    close_rest(d);
+}
+
+/* Last: notify_stop / notify STOP for every instance and group (the VIPs
+ * are gone by now), then wait for the scripts (bounded by their timeout). */
+static void close_notify(struct vipd *d)
+{
+    if (!d->has_notify) {
+        close_rest(d);
+        return;
+    }
+    for (size_t i = 0; i < d->cfg->n_instances; i++) {
+        if (d->inst_state[i] >= 0) {
+            notify_instance(&d->notify, i, NOTIFY_STOP, 0);
+        }
+    }
+    for (size_t g = 0; g < d->cfg->n_groups; g++) {
+        if (d->group_state[g] >= 0) {
+            notify_group(&d->notify, g, NOTIFY_STOP);
+        }
+    }
+    notify_close(&d->notify, notify_closed_cb);
+}
+
 static void manager_closed_cb(struct manager *m)
 {
     struct vipd *d = (struct vipd *)((char *)m - offsetof(struct vipd, manager));
     d->has_manager = false;
-    close_rest(d);
+    close_notify(d);
 }
 
 static void close_manager(struct vipd *d)
@@ -212,7 +295,7 @@ static void close_manager(struct vipd *d)
     if (d->has_manager) {
         manager_close(&d->manager, manager_closed_cb);
     } else {
-        close_rest(d);
+        close_notify(d);
     }
 }
 
@@ -335,6 +418,25 @@ static int start_parts(struct vipd *d)
     }
     d->has_health = true;
 
+    d->inst_state = malloc((cfg->n_instances + 1) * sizeof *d->inst_state);
+    d->group_state = malloc((cfg->n_groups + 1) * sizeof *d->group_state);
+    if (d->inst_state == NULL || d->group_state == NULL) {
+        vip_err("daemon: out of memory");
+        return VIP_ENOMEM;
+    }
+    for (size_t i = 0; i < cfg->n_instances; i++) {
+        d->inst_state[i] = -1;
+    }
+    for (size_t g = 0; g < cfg->n_groups; g++) {
+        d->group_state[g] = -1;
+    }
+    rv = notify_init(&d->notify, &d->loop, cfg);
+    if (rv != 0) {
+        vip_err("daemon: notify scripts: %s", d->notify.errmsg);
+        return rv;
+    }
+    d->has_notify = true;
+
     memset(&mcbs, 0, sizeof mcbs);
     mcbs.data = d;
     mcbs.link_changed = on_link_changed;
@@ -364,6 +466,7 @@ static int start_parts(struct vipd *d)
         vip_err("daemon: health checks: %s", d->health.errmsg);
         return rv;
     }
+    update_notify(d); /* keepalived starts in BACKUP and says so */
 
     ctl_server_opts_from_config(&copts, cfg);
     daemon_ctl_backend(d, &backend);
@@ -438,6 +541,8 @@ int daemon_run(const struct vip_config *cfg)
         vip_info("daemon: stopped");
     }
     rv = d->exit_status;
+    free(d->inst_state);
+    free(d->group_state);
     free(d);
     return rv;
 }

@@ -11,6 +11,7 @@
 #include "raft/cluster.h"
 #include "src/ctl_service.h"
 #include "src/health.h"
+#include "src/notify.h"
 #include "vip/manager.h"
 #include "vipd/config.h"
 
@@ -22,7 +23,10 @@ struct vipd
     struct cluster cluster;
     struct health health;
     struct ctl_service ctl;
-    bool has_manager, has_cluster, has_health, has_ctl;
+    struct notify notify;
+    bool has_manager, has_cluster, has_health, has_ctl, has_notify;
+    int *inst_state;  /* per instance: enum notify_state last run, -1 none */
+    int *group_state; /* per sync group: the same */
     bool is_health_started;
     uv_signal_t sig_term, sig_int, sig_hup;
     bool is_stopping;

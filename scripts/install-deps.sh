@@ -8,6 +8,7 @@ pkgs=(
     libsodium-dev libjansson-dev libcmocka-dev
     iproute2 iputils-arping iputils-ping tcpdump tshark keepalived haproxy
     curl valgrind nftables procps psmisc
+    clang libclang-rt-14-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -63,8 +63,11 @@ int check_tcp_init(struct check_tcp *c,
                    uint16_t port);
 
 /* Start one probe; @cb fires once, unless check_tcp_close() comes first.
- * Returns 0, or -EBUSY when the previous probe still holds resources (a
- * late resolver answer or a closing socket): skip this round. */
+ * When the probe cannot even start (resolver or connect refused at once),
+ * @cb fires before this returns 0. Returns 0, VIP_EINVAL after
+ * check_tcp_close(), or -EBUSY when the previous probe still holds
+ * resources (a late resolver answer or a closing socket): skip this round,
+ * @cb is not called. */
 int check_tcp_start(struct check_tcp *c, uint32_t timeout_ms, check_tcp_cb cb);
 
 /* End the running probe with @status (for on_connected users). Closes the

@@ -38,7 +38,7 @@ tests_unit_test_config_fuzz_SOURCES = tests/unit/test_config_fuzz.c \
 tests_unit_test_config_fuzz_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_config_fuzz_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_config_fuzz
-EXTRA_DIST += tests/fuzz/fuzz_config.c tests/fuzz/config.dict
+EXTRA_DIST += tests/fuzz/fuzz_config.c tests/fuzz/config.dict tests/fuzz/run.sh
 
 # Allocation failure: every allocation of a load fails in turn.
 check_PROGRAMS += tests/unit/test_config_oom

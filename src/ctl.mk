@@ -4,7 +4,7 @@ libvipcore_a_SOURCES += \
 	src/status.c \
 	src/status_json.c src/status_json.h \
 	src/ctl_proto.c src/ctl_proto.h \
-	src/ctl_server.c src/ctl_server.h \
+	src/ctl_server.c src/ctl_server.h src/ctl_peer.c \
 	src/ctl_service.c src/ctl_service.h
 
 vipctl_SOURCES += \
@@ -49,3 +49,15 @@ tests_integration_test_ctl_service_SOURCES = tests/integration/test_ctl_service.
 tests_integration_test_ctl_service_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_ctl_service_LDADD = $(TEST_LDADD)
 TESTS += tests/integration/test_ctl_service
+
+# libFuzzer drivers (tests/fuzz/run.sh; not in make check).
+EXTRA_DIST += tests/fuzz/fuzz_ctl_proto.c tests/fuzz/fuzz_status_json.c \
+	tests/fuzz/fuzz_ctl_server.c
+
+# vipctl's tables (src/vipctl_render.c is built into vipctl only).
+check_PROGRAMS += tests/unit/test_vipctl_render
+tests_unit_test_vipctl_render_SOURCES = tests/unit/test_vipctl_render.c \
+	src/vipctl_render.c
+tests_unit_test_vipctl_render_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_vipctl_render_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_vipctl_render

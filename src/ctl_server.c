@@ -2,6 +2,7 @@
  * requests, queue replies. */
 #include <errno.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,79 +52,6 @@ struct ctl_write
 static void conn_close(struct ctl_conn *c);
 static void conn_dispatch(struct ctl_conn *c);
 static void server_idle_cb(uv_idle_t *idle);
-
-/****** Options and credentials ******/
-
-void ctl_server_opts_from_config(struct ctl_server_opts *opts,
-                                 const struct vip_config *cfg)
-{
-    memset(opts, 0, sizeof *opts);
-    opts->path = cfg->cluster.control_socket != NULL &&
-                         cfg->cluster.control_socket[0] != '\0'
-                     ? cfg->cluster.control_socket
-                     : CTL_DEFAULT_SOCKET;
-    opts->group = cfg->cluster.control_group;
-}
-
-bool ctl_peer_permitted(const struct ctl_peer *peer,
-                        uid_t self_uid,
-                        bool has_group,
-                        gid_t gid)
-{
-    if (peer->uid == 0 || peer->uid == self_uid) {
-        return true;
-    }
-    if (!has_group) {
-        return false;
-    }
-    if (peer->gid == gid) {
-        return true;
-    }
-    for (size_t i = 0; i < peer->n_groups; i++) {
-        if (peer->groups[i] == gid) {
-            return true;
-        }
-    }
-    return false;
-}
-
-int ctl_peer_read_groups(struct ctl_peer *peer)
-{
-    char path[64];
-    char line[4096];
-    FILE *f;
-    int rv = -ENOENT;
-
-    peer->n_groups = 0;
-    if (peer->pid <= 0) {
-        return -ESRCH; /* the peer is in another pid namespace */
-    }
-    snprintf(path, sizeof path, "/proc/%ld/status", (long)peer->pid);
-    f = fopen(path, "re");
-    if (f == NULL) {
-        return -errno;
-    }
-    while (fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "Groups:", 7) != 0) {
-            continue;
-        }
-        char *p = line + 7;
-        char *end;
-        while (peer->n_groups < CTL_PEER_MAX_GROUPS) {
-            errno = 0;
-            unsigned long g = strtoul(p, &end, 10);
-            if (end == p || errno != 0) {
-                break;
-            }
-            peer->groups[peer->n_groups++] = (gid_t)g;
-            p = end;
-        }
-        rv = 0;
-        break;
-    }
-    fclose(f);
-    return rv;
-}
 
 /****** Writing ******/
 
@@ -339,6 +267,15 @@ static void conn_dispatch(struct ctl_conn *c)
     while (c->req == NULL && !c->closing && !c->close_after_write) {
         int rv = ctl_linebuf_next(&c->lb, &line, &len);
         if (rv == 0) {
+            break;
+        }
+        if (c->queued > CTL_MAX_QUEUED) {
+            /* It pipelines requests but does not read the answers: each
+             * one would queue another reply without bound. */
+            s->n_bad++;
+            vip_warn("control: pid %ld does not read its replies, dropping it",
+                     (long)c->peer.pid);
+            conn_close(c);
             break;
         }
         if (rv < 0) {
@@ -727,12 +664,23 @@ static int server_lookup_group(struct ctl_server *s)
 {
     struct group grp;
     struct group *res = NULL;
-    char buf[4096];
+    char *buf = NULL;
+    int rv = ERANGE;
 
     if (!s->has_group) {
         return 0;
     }
-    int rv = getgrnam_r(s->group, &grp, buf, sizeof buf, &res);
+    /* A group with many members needs more than a page: grow on ERANGE. */
+    for (size_t size = 4096; rv == ERANGE && size <= (1u << 20); size *= 2) {
+        char *grown = realloc(buf, size);
+        if (grown == NULL) {
+            free(buf);
+            return VIP_ENOMEM;
+        }
+        buf = grown;
+        rv = getgrnam_r(s->group, &grp, buf, size, &res);
+    }
+    free(buf); /* grp's strings pointed into it; only the gid is kept */
     if (res == NULL) {
         errmsg_printf(s->errmsg, "control_group '%s': %s", s->group,
                       rv != 0 ? strerror(rv) : "no such group");
@@ -746,6 +694,16 @@ int ctl_server_start(struct ctl_server *s)
 {
     int rv;
 
+    /* A client may hang up between our last read and a reply that a
+     * timer or another handle's callback sends: libuv's write() then
+     * raises SIGPIPE, which would kill the daemon (vipctl ^C). */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        sa.sa_flags = 0;
+        sigemptyset(&sa.sa_mask);
+        (void)sigaction(SIGPIPE, &sa, NULL);
+    }
     if ((rv = server_lookup_group(s)) != 0 || (rv = server_make_dir(s)) != 0 ||
         (rv = server_remove_stale(s)) != 0) {
         return rv;

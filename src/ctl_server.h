@@ -37,7 +37,9 @@
 #define CTL_DEFAULT_SOCKET "/run/vipd/vipd.sock"
 
 /* Replies and stream lines queued to one slow client beyond this many bytes
- * make ctl_stream() drop the client rather than grow without bound. */
+ * make ctl_stream() drop the client rather than grow without bound; so does
+ * a further request line from a client that pipelines requests without
+ * reading the replies. */
 #define CTL_MAX_QUEUED (8 * 1024 * 1024)
 
 /* Supplementary groups read for a peer (from /proc/PID/status). */
@@ -112,7 +114,7 @@ struct ctl_server
 };
 
 /* Options from the config: cluster.control_socket (default
- * CTL_DEFAULT_SOCKET) and cluster.control_group. */
+ * CTL_DEFAULT_SOCKET) and cluster.control_group. In ctl_peer.c. */
 void ctl_server_opts_from_config(struct ctl_server_opts *opts,
                                  const struct vip_config *cfg);
 
@@ -129,13 +131,17 @@ int ctl_server_init(struct ctl_server *s,
  * file (only if nothing accepts connections on it), bind, set the mode and
  * group, and listen. Returns 0 or a negative code with @s->errmsg set:
  * VIP_EEXIST (another process listens there, or the path is not a
- * socket), VIP_ECONFIG (unknown group), or a -errno/UV_E* code. */
+ * socket), VIP_ECONFIG (unknown group), VIP_ENOMEM, or a -errno/UV_E*
+ * code. Sets SIGPIPE to SIG_IGN if it is at its default (a reply to a
+ * client that just hung up must fail with EPIPE, not kill the process). */
 int ctl_server_start(struct ctl_server *s);
 
 /* Stop accepting, cancel pending requests (see `cancel`), close every
  * client, remove the socket file if start created it. @cb (may be NULL)
  * fires when all handles are closed. Call once. */
 void ctl_server_close(struct ctl_server *s, ctl_server_close_cb cb);
+
+/****** Credentials (ctl_peer.c) ******/
 
 /* Whether @peer may use the socket: uid 0, uid @self_uid, or (when
  * @has_group) primary or supplementary group @gid. Pure. */

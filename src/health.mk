@@ -43,3 +43,6 @@ tests_unit_test_health_config_LDADD = $(TEST_LDADD)
 # runs a cluster).
 TESTS += tests/netns/health_haproxy.sh
 EXTRA_DIST += tests/netns/health_haproxy.sh
+
+# libFuzzer drivers (tests/fuzz/run.sh; not in make check).
+EXTRA_DIST += tests/fuzz/fuzz_check_http.c tests/fuzz/fuzz_script_cmd.c

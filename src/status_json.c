@@ -259,7 +259,9 @@ static int get_u64(struct dec *d,
 {
     json_int_t i;
     int rv = get_int(d, o, key, 0, STATUS_JSON_INT_MAX, nullable, &i);
-    *out = (uint64_t)i;
+    if (rv == 0) { /* i is unset on error */
+        *out = (uint64_t)i;
+    }
     return rv;
 }
 

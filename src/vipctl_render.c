@@ -40,6 +40,17 @@ const char *vipctl_format_time(int64_t ms, char *buf, size_t size)
     return buf;
 }
 
+/* Print the first @n bytes of @text with control characters as '?': names
+ * and texts come from other nodes, and must not move the cursor, clear the
+ * screen or retitle the operator's terminal. */
+static void put_text(FILE *out, const char *text, int n)
+{
+    for (int i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        fputc(ch < 0x20 || ch == 0x7f ? '?' : ch, out);
+    }
+}
+
 /* Print @text in a cell of @width columns (left-aligned, cut with '~'),
  * coloured with @col when @colour. @last: no padding after it. */
 static void cell(FILE *out,
@@ -53,15 +64,25 @@ static void cell(FILE *out,
     bool cut = len > width;
     int shown = cut ? width - 1 : len;
 
+    if (shown < 0) {
+        shown = 0;
+    }
+    /* Never cut inside a UTF-8 sequence: back up to its first byte. */
+    while (cut && shown > 0 && ((unsigned char)text[shown] & 0xc0) == 0x80) {
+        shown--;
+    }
     if (colour && col != NULL) {
         fputs(col, out);
     }
-    fprintf(out, "%.*s%s", shown < 0 ? 0 : shown, text, cut ? "~" : "");
+    put_text(out, text, shown);
+    if (cut) {
+        fputc('~', out);
+    }
     if (colour && col != NULL) {
         fputs(C_RESET, out);
     }
     if (!last) {
-        fprintf(out, "%*s", width - (cut ? width : len) + 2, "");
+        fprintf(out, "%*s", width - shown - (cut ? 1 : 0) + 2, "");
     }
 }
 
@@ -312,7 +333,9 @@ static void render_instances(FILE *out,
             if (col + len > VIPCTL_COLUMNS) {
                 col = fprintf(out, "\n        ") - 1;
             }
-            col += fprintf(out, " %s", in->vips[j]);
+            fputc(' ', out);
+            put_text(out, in->vips[j], len - 1);
+            col += len;
         }
         fputc('\n', out);
     }

@@ -1,8 +1,6 @@
 /* libFuzzer entry point for the config parser (optional, not in make check):
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -include config.h \
- *     -Iinclude -I. tests/fuzz/fuzz_config.c src/config_*.c -o fuzz_config
- *   ./fuzz_config -dict=tests/fuzz/config.dict tests/config/valid
+ * tests/fuzz/run.sh config builds it with clang and runs it on the config
+ * corpus with a keyword dictionary.
  *
  * Every input must load without a crash, leak or sanitizer report, and the
  * result must agree with the report (see fuzz_config_check()). The name

@@ -22,7 +22,7 @@
 
 /****** Fixture ******/
 
-enum mode { REPLY_NOW, DEFER, STREAM_END_NOW };
+enum mode { REPLY_NOW, DEFER, STREAM_END_NOW, REPLY_BIG };
 
 struct fixture
 {
@@ -69,6 +69,12 @@ static void on_request(void *data,
         ctl_stream(req, json_pack("{sbsi}", "ok", 1, "n", 1));
         ctl_end(req);
         break;
+    case REPLY_BIG: {
+        static char blob[60001];
+        memset(blob, 'x', sizeof blob - 1);
+        ctl_reply(req, json_pack("{sbss}", "ok", 1, "b", blob));
+        break;
+    }
     }
 }
 
@@ -461,6 +467,54 @@ static void slow_reader_dropped(void **state)
     close(fd);
 }
 
+/* A client that pipelines requests and never reads the replies is dropped
+ * once CTL_MAX_QUEUED bytes wait for it, instead of queueing a reply for
+ * every request it sends. */
+static void pipelining_non_reader_dropped(void **state)
+{
+    struct fixture *f = *state;
+    int fd = client_connect(f->path);
+    unsigned n_sent = 0;
+    char line[] = "{\"cmd\":\"status\"}\n";
+
+    f->mode = REPLY_BIG; /* 60 kB per reply */
+    LOOP_UNTIL(f, f->server.n_conns == 1);
+    /* Twice the limit's worth, in batches the server takes as they come:
+     * its input buffer holds only two request lines' worth. */
+    while (n_sent < 2 * CTL_MAX_QUEUED / 60000 && f->server.n_conns > 0) {
+        if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {
+            break; /* dropped: EPIPE */
+        }
+        n_sent++;
+        for (int i = 0; i < 5; i++) {
+            uv_run(&f->loop, UV_RUN_NOWAIT);
+        }
+    }
+    LOOP_UNTIL(f, f->server.n_conns == 0);
+    assert_true(f->n_requests > CTL_MAX_QUEUED / 60000 / 2);
+    assert_true(f->n_requests < 2 * CTL_MAX_QUEUED / 60000);
+    assert_int_equal(f->server.n_bad, 1);
+    close(fd);
+}
+
+/* A reply sent after the client hung up, before the loop has read the
+ * end of file (an operation finishing from another callback), fails
+ * quietly instead of killing the process with SIGPIPE. */
+static void reply_after_hangup(void **state)
+{
+    struct fixture *f = *state;
+    int fd = client_connect(f->path);
+
+    f->mode = DEFER;
+    client_send_str(fd, "{\"cmd\":\"join\",\"args\":{\"peer\":\"a\"}}\n");
+    LOOP_UNTIL(f, f->n_pending == 1);
+    close(fd);
+    /* No loop run in between: the server has not seen the hang-up. */
+    ctl_reply(f->pending[0], ctl_reply_ok_new());
+    f->n_pending = 0;
+    LOOP_UNTIL(f, f->server.n_conns == 0);
+}
+
 /* A stream may finish with a final reply line (join's progress). */
 static void stream_then_reply(void **state)
 {
@@ -759,6 +813,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(stream_then_end, setup, teardown),
         cmocka_unit_test_setup_teardown(stream_then_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(slow_reader_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(pipelining_non_reader_dropped, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(reply_after_hangup, setup, teardown),
         cmocka_unit_test_setup_teardown(stream_end_synchronously, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(close_with_pending, setup, teardown),

@@ -1,0 +1,143 @@
+/* vipctl's tables: text from other nodes is shown, never interpreted by
+ * the terminal, and cut names stay valid UTF-8. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "src/vipctl_render.h"
+
+/****** Helpers ******/
+
+/* A one-node status whose strings are @name, @reason and @vip. */
+static void build(struct vip_status *st,
+                  const char *name,
+                  const char *reason,
+                  const char *vip)
+{
+    vip_status_init(st);
+    st->node_id = 1;
+    st->leader_id = 1;
+    struct vip_status_node *n = vip_status_add_node(st);
+    assert_non_null(n);
+    n->id = 1;
+    vip_status_copy(n->name, sizeof n->name, name);
+    vip_status_copy(n->address, sizeof n->address, "10.0.0.1:5405");
+    assert_non_null(vip_status_add_check(n, name));
+    assert_non_null(vip_status_add_priority(n, name));
+    struct vip_status_instance *in = vip_status_add_instance(st);
+    assert_non_null(in);
+    vip_status_copy(in->name, sizeof in->name, name);
+    vip_status_copy(in->reason, sizeof in->reason, reason);
+    in->holder_id = 1;
+    assert_int_equal(vip_status_add_vip(in, vip), 0);
+}
+
+/* Render @st into a malloc'd string. */
+static char *render_status(const struct vip_status *st)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    vipctl_render_status(out, st, false);
+    fclose(out);
+    return text;
+}
+
+/* No control character but the line ends. */
+static void assert_no_controls(const char *text)
+{
+    for (const char *p = text; *p != '\0'; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if ((ch < 0x20 && ch != '\n') || ch == 0x7f) {
+            fail_msg("control byte 0x%02x at offset %zu in:\n%s", ch,
+                     (size_t)(p - text), text);
+        }
+    }
+}
+
+/* Every multi-byte sequence complete (a cut one leaves a lone lead or a
+ * lead followed by something else than continuation bytes). */
+static void assert_utf8(const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p != 0) {
+        int n = *p < 0x80 ? 0 : *p >= 0xf0 ? 3 : *p >= 0xe0 ? 2 : 1;
+        assert_true(*p < 0x80 || *p >= 0xc0); /* not a stray continuation */
+        p++;
+        for (int i = 0; i < n; i++, p++) {
+            assert_true((*p & 0xc0) == 0x80);
+        }
+    }
+}
+
+/****** Tests ******/
+
+/* Escape sequences in names, reasons and VIPs are printed as '?'. */
+static void status_controls_neutralised(void **state)
+{
+    struct vip_status st;
+    (void)state;
+    build(&st, "n1\033]0;pwned\007", "moved\r\n\033[2Jbecause",
+          "10.0.0.1\b/24");
+    char *text = render_status(&st);
+    assert_no_controls(text);
+    assert_non_null(strstr(text, "n1?]0;pwned?"));
+    assert_non_null(strstr(text, "moved???[2Jbecause"));
+    free(text);
+    vip_status_free(&st);
+}
+
+/* Event texts likewise. */
+static void event_controls_neutralised(void **state)
+{
+    struct vip_event ev = {.kind = VIP_EVENT_HOLDER, .term = 1, .index = 2};
+    char *text = NULL;
+    size_t len = 0;
+    (void)state;
+    snprintf(ev.text, sizeof ev.text, "n2 holds\033[31m VI_1\x7f");
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    vipctl_render_event(out, &ev, false);
+    fclose(out);
+    assert_no_controls(text);
+    assert_non_null(strstr(text, "n2 holds?[31m VI_1?"));
+    free(text);
+}
+
+/* A long name of two-byte characters is cut on a character boundary. */
+static void cut_keeps_utf8(void **state)
+{
+    char name[VIP_STATUS_NAME_SIZE];
+    struct vip_status st;
+    (void)state;
+    /* "x" then "é" (c3 a9) repeated: odd offsets start characters. */
+    name[0] = 'x';
+    for (size_t i = 1; i + 2 < sizeof name; i += 2) {
+        name[i] = (char)0xc3;
+        name[i + 1] = (char)0xa9;
+        name[i + 2] = '\0';
+    }
+    build(&st, name, "r", "10.0.0.1/24");
+    char *text = render_status(&st);
+    assert_utf8(text);
+    assert_non_null(strchr(text, '~')); /* something was cut */
+    free(text);
+    vip_status_free(&st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(status_controls_neutralised),
+        cmocka_unit_test(event_controls_neutralised),
+        cmocka_unit_test(cut_keeps_utf8),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -36,5 +36,5 @@ EXTRA_DIST += tests/sim/test_sim.sh tests/sim/README.md
 
 SIM_SOAK_SEEDS ?= 100000
 sim-soak: tests/sim/sim
-	./tests/sim/sim --seeds $(SIM_SOAK_SEEDS)
+	./tests/sim/sim --isolate --seeds $(SIM_SOAK_SEEDS)
 .PHONY: sim-soak

@@ -19,13 +19,16 @@
  * Usage: sim [--seeds N] [--first S] [--seed S] [-v] [--nodes 3|5]
  *            [--duration MS] [--wait MS] [--lease MS] [--no-resume]
  *            [--no-prevote] [--no-guard] [--bound MS] [--snapshot N]
- *            [--drift PERMILLE] [--trace-from MS] [--expect-violation]
+ *            [--drift PERMILLE] [--trace-from MS] [--isolate]
+ *            [--expect-violation]
  * A failing seed is printed with the command line that replays it. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <raft.h>
 #include <raft/fixture.h>
@@ -1017,6 +1020,57 @@ out:
 
 /****** Main ******/
 
+/* Run one seed in a child process, so that a crash inside libraft is
+ * reported as that seed's failure and the run goes on (--isolate). */
+static int sim_run_isolated(const struct sim_opts *o,
+                            struct sim_result *res,
+                            char *why,
+                            size_t why_size)
+{
+    int fds[2];
+    pid_t pid;
+    int status;
+    ssize_t n;
+
+    if (pipe(fds) != 0) {
+        return sim_run(o, res, why, why_size);
+    }
+    fflush(stdout);
+    pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return sim_run(o, res, why, why_size);
+    }
+    if (pid == 0) {
+        int rv;
+        close(fds[0]);
+        rv = sim_run(o, res, why, why_size);
+        if (write(fds[1], res, sizeof *res) != (ssize_t)sizeof *res ||
+            write(fds[1], why, why_size) != (ssize_t)why_size) {
+            _exit(3);
+        }
+        _exit(rv);
+    }
+    close(fds[1]);
+    memset(res, 0, sizeof *res);
+    n = read(fds[0], res, sizeof *res);
+    if (n == (ssize_t)sizeof *res) {
+        n = read(fds[0], why, why_size);
+    }
+    close(fds[0]);
+    while (waitpid(pid, &status, 0) < 0) {
+    }
+    if (WIFSIGNALED(status)) {
+        res->ok = false;
+        res->n = o->nodes != 0 ? o->nodes : (o->seed % 2 == 0 ? 3 : 5);
+        snprintf(why, why_size, "crashed with signal %d (inside libraft)",
+                 WTERMSIG(status));
+        return 1;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 && res->ok ? 0 : 1;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -1043,9 +1097,11 @@ int main(int argc, char **argv)
                          .prevote = true,
                          .guard = true,
                          .trace_from = -1,
-                         .snap_threshold = 24, .snap_trailing = 4};
+                         .snap_threshold = 24,
+                         .snap_trailing = 4};
     uint64_t first = 1, n_seeds = 100;
     bool expect_violation = false;
+    bool isolate = false;
     uint64_t n_fail = 0, sum_regain = 0, max_regain = 0, max_zero = 0;
     uint64_t steps = 0, changes = 0, transfers = 0;
     uint64_t installs = 0, dups = 0, renewals = 0, committed = 0;
@@ -1067,6 +1123,8 @@ int main(int argc, char **argv)
             o.guard = false;
         } else if (strcmp(a, "--no-prevote") == 0) {
             o.prevote = false;
+        } else if (strcmp(a, "--isolate") == 0) {
+            isolate = true;
         } else if (strcmp(a, "--expect-violation") == 0) {
             expect_violation = true;
         } else if (v == NULL) {
@@ -1124,7 +1182,9 @@ int main(int argc, char **argv)
     for (uint64_t seed = first; seed < first + n_seeds; seed++) {
         struct sim_result r;
         o.seed = seed;
-        if (sim_run(&o, &r, why, sizeof why) != 0) {
+        int rv = isolate ? sim_run_isolated(&o, &r, why, sizeof why)
+                         : sim_run(&o, &r, why, sizeof why);
+        if (rv != 0) {
             n_fail++;
             printf("FAIL seed %" PRIu64 " (%u nodes): %s\n", seed, r.n, why);
             printf("  replay: %s --seed %" PRIu64, argv[0], seed);
@@ -1134,6 +1194,7 @@ int main(int argc, char **argv)
                     strcmp(a, "--seed") == 0) {
                     k++;
                 } else if (strcmp(a, "-v") != 0 &&
+                           strcmp(a, "--isolate") != 0 &&
                            strcmp(a, "--expect-violation") != 0) {
                     printf(" %s", a);
                 }

@@ -292,6 +292,12 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
 
     vr_transport_init(&c->transport, loop);
     vr_transport_set_rpc_cb(&c->transport, cluster_rpc_accept, c);
+    /* No key, no cluster (security: raft/keyfile.h). */
+    rv = vr_transport_load_key(&c->transport, cc->secret_file);
+    if (rv != 0) {
+        errmsg_printf(c->errmsg, "%s", c->transport.errmsg);
+        goto err_after_fsm;
+    }
 
     rv = raft_uv_init(&c->io, loop, c->data_dir, &c->transport.raft);
     if (rv != 0) {

@@ -34,3 +34,13 @@ tests_integration_test_cluster_loop_SOURCES = tests/integration/test_cluster_loo
 tests_integration_test_cluster_loop_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_cluster_loop_LDADD = $(TEST_LDADD)
 TESTS += tests/integration/test_cluster_loop
+
+# Security: the cluster key file and the connection handshake.
+libvipcore_a_SOURCES += \
+	raft/keyfile.h raft/keyfile.c raft/handshake.h raft/handshake.c
+check_PROGRAMS += tests/unit/test_handshake
+tests_unit_test_handshake_SOURCES = tests/unit/test_handshake.c
+tests_unit_test_handshake_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_handshake_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_handshake
+EXTRA_DIST += tests/fuzz/fuzz_handshake.c

@@ -1,9 +1,16 @@
 /* The cluster transport over TCP (see raft/transport.h). */
+#include <arpa/inet.h>
 #include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "raft/keyfile.h"
 #include "raft/transport.h"
+#include "vipd/clock.h"
 #include "vipd/log.h"
 
 /****** Preamble codec ******/
@@ -177,6 +184,12 @@ struct vr_conn
     int status;                         /* failure to report */
     unsigned n_closing;
     bool is_reclosing;                  /* a failed attempt's handle closing */
+    struct handshake hs;                /* step 2 */
+    uint8_t hs_rx[HS_MSG_MAX];
+    uv_write_t hs_write[2];             /* at most two messages per side */
+    unsigned n_hs_sent, n_hs_writes;    /* queued in total / in flight */
+    bool is_secured;                    /* waiting for n_hs_writes == 0 */
+    char peer[VR_ADDR_MAX + 1];         /* for logs */
 };
 
 static void conn_link(struct vr_transport *t, struct vr_conn *c)
@@ -238,6 +251,7 @@ static void conn_handle_closed_cb(uv_handle_t *h)
     if (c->state == CONN_ABORTING && c->is_outgoing) {
         conn_report(c, NULL, c->status);
     }
+    handshake_close(&c->hs);
     free(c);
     assert(t->n_open_handles > 0);
     t->n_open_handles--;
@@ -347,10 +361,18 @@ static void conn_read_alloc_cb(uv_handle_t *h, size_t suggested,
     struct vr_conn *c = h->data;
     (void)suggested;
     /* Exactly the bytes still missing, never more: whatever follows the
-     * preamble belongs to raft_uv or the RPC layer. */
+     * handshake is the preamble, and whatever follows the preamble belongs
+     * to raft_uv or the RPC layer. */
+    if (c->state == CONN_SECURING) {
+        buf->base = (char *)c->hs_rx;
+        buf->len = handshake_want(&c->hs);
+        return;
+    }
     buf->base = (char *)c->buf + c->len;
     buf->len = c->need - c->len;
 }
+
+static void conn_secure_read(struct vr_conn *c, ssize_t nread);
 
 static void conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
@@ -358,7 +380,11 @@ static void conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     int rv;
     (void)buf;
 
-    if (nread == 0) {
+    if (nread == 0 || c->state == CONN_ABORTING) {
+        return;
+    }
+    if (c->state == CONN_SECURING) {
+        conn_secure_read(c, nread);
         return;
     }
     if (nread < 0) {
@@ -411,14 +437,80 @@ static void conn_preamble_start(struct vr_conn *c)
     }
 }
 
-/****** Step 2: the security seam ******/
+/****** Step 2: the security step ******/
 
-/* The security issue replaces this pass-through with the mutual
- * challenge-response proved with the cluster key (and later the encrypting
- * pump, whose application end of a socket pair then replaces c->tcp as the
- * stream handed on). It must call transport_secure_done() exactly once. */
+/* Log a failed handshake with the peer's address, at most
+ * AUTH_LOG_BURST lines per AUTH_LOG_WINDOW_MS per transport: a stranger
+ * hammering the port must not flood the journal. */
+#define AUTH_LOG_WINDOW_MS 10000
+#define AUTH_LOG_BURST 5
+
+__attribute__((format(printf, 2, 3))) static void
+conn_auth_log(struct vr_conn *c, const char *fmt, ...)
+{
+    struct vr_transport *t = c->t;
+    uint64_t now = vip_now_ms();
+    char msg[256];
+    va_list ap;
+
+    t->n_auth_failed++;
+    if (now - t->auth_log_ms >= AUTH_LOG_WINDOW_MS || t->auth_log_ms == 0) {
+        if (t->auth_log_dropped > 0) {
+            vip_warn("transport: %u more handshake failures not logged",
+                     t->auth_log_dropped);
+        }
+        t->auth_log_ms = now;
+        t->auth_log_n = 0;
+        t->auth_log_dropped = 0;
+    }
+    if (t->auth_log_n >= AUTH_LOG_BURST) {
+        t->auth_log_dropped++;
+        return;
+    }
+    t->auth_log_n++;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    vip_warn("transport: %s %s: %s",
+             c->is_outgoing ? "connection to" : "connection from", c->peer,
+             msg);
+}
+
+/* The peer's address for logs: what we dialled, or what accept() saw. */
+static void conn_peer_name(struct vr_conn *c)
+{
+    struct sockaddr_storage sa;
+    int len = (int)sizeof sa;
+    char ip[64];
+
+    if (c->is_outgoing) {
+        snprintf(c->peer, sizeof c->peer, "%s%s%s:%s",
+                 strchr(c->host, ':') ? "[" : "", c->host,
+                 strchr(c->host, ':') ? "]" : "", c->port);
+        return;
+    }
+    snprintf(c->peer, sizeof c->peer, "?");
+    if (uv_tcp_getpeername(c->tcp, (struct sockaddr *)&sa, &len) != 0) {
+        return;
+    }
+    if (sa.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&sa;
+        uv_ip4_name(in, ip, sizeof ip);
+        snprintf(c->peer, sizeof c->peer, "%s:%u", ip,
+                 (unsigned)ntohs(in->sin_port));
+    } else if (sa.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&sa;
+        uv_ip6_name(in6, ip, sizeof ip);
+        snprintf(c->peer, sizeof c->peer, "[%s]:%u", ip,
+                 (unsigned)ntohs(in6->sin6_port));
+    }
+}
+
+/* The security step is over: on success go on with the preamble, once our
+ * own handshake messages are written (their write requests live in @c). */
 static void transport_secure_done(struct vr_conn *c, int status)
 {
+    handshake_close(&c->hs);
     if (status != 0) {
         if (!c->is_outgoing) {
             c->t->n_rejected++;
@@ -426,13 +518,118 @@ static void transport_secure_done(struct vr_conn *c, int status)
         conn_abort(c, status);
         return;
     }
-    conn_preamble_start(c);
+    c->is_secured = true;
+    if (c->n_hs_writes == 0) {
+        conn_preamble_start(c);
+    }
 }
 
+static void conn_hs_write_cb(uv_write_t *req, int status)
+{
+    struct vr_conn *c = req->data;
+
+    assert(c->n_hs_writes > 0);
+    c->n_hs_writes--;
+    if (c->state == CONN_ABORTING) {
+        return; /* the close path reports */
+    }
+    if (status != 0) {
+        conn_abort(c, status);
+        return;
+    }
+    if (c->is_secured && c->n_hs_writes == 0) {
+        conn_preamble_start(c);
+    }
+}
+
+/* Send the message the handshake has ready, if any. */
+static int conn_hs_flush(struct vr_conn *c)
+{
+    const uint8_t *msg;
+    size_t len = handshake_take_output(&c->hs, &msg);
+    uv_write_t *w;
+    uv_buf_t b;
+    int rv;
+
+    if (len == 0) {
+        return 0;
+    }
+    if (c->n_hs_sent >= 2) {
+        return VIP_EPROTO; /* cannot happen: two messages per side at most */
+    }
+    w = &c->hs_write[c->n_hs_sent++];
+    w->data = c;
+    b = uv_buf_init((char *)msg, (unsigned)len);
+    rv = uv_write(w, (uv_stream_t *)c->tcp, &b, 1, conn_hs_write_cb);
+    if (rv == 0) {
+        c->n_hs_writes++;
+    }
+    return rv;
+}
+
+static void conn_secure_read(struct vr_conn *c, ssize_t nread)
+{
+    int rv;
+
+    if (nread < 0) {
+        if (!c->is_outgoing && c->hs.state == HS_WAIT_PROOF) {
+            /* An initiator hangs up here when our REPLY's MAC did not
+             * verify with its key. */
+            conn_auth_log(c, "authentication failed: the peer hung up "
+                             "after our challenge (different cluster key?)");
+            transport_secure_done(c, VIP_EAUTH);
+            return;
+        }
+        vip_debug("transport: %s %s: closed during the handshake: %s",
+                  c->is_outgoing ? "connection to" : "connection from",
+                  c->peer, uv_strerror((int)nread));
+        transport_secure_done(c, (int)nread);
+        return;
+    }
+    rv = handshake_input(&c->hs, c->hs_rx, (size_t)nread);
+    if (rv == VIP_EAUTH) {
+        conn_auth_log(c, "authentication failed: the peer does not hold "
+                         "our cluster key");
+    } else if (rv < 0) {
+        conn_auth_log(c, "authentication failed: not a vipd handshake");
+    }
+    if (rv >= 0) {
+        int wrv = conn_hs_flush(c);
+        if (wrv != 0) {
+            rv = wrv;
+        }
+    }
+    if (rv == 0) {
+        return;
+    }
+    uv_read_stop((uv_stream_t *)c->tcp);
+    transport_secure_done(c, rv > 0 ? 0 : rv);
+}
+
+/* Start the handshake (raft/handshake.h) on a connected stream. */
 static void transport_secure_start(struct vr_conn *c)
 {
+    uint8_t nonce[HS_NONCE_SIZE];
+    int rv;
+
     c->state = CONN_SECURING;
-    transport_secure_done(c, 0);
+    conn_peer_name(c);
+    if (!c->t->has_key) {
+        conn_auth_log(c, "authentication failed: no cluster key loaded");
+        transport_secure_done(c, VIP_EAUTH);
+        return;
+    }
+    randombytes_buf(nonce, sizeof nonce);
+    handshake_init(&c->hs, c->t->auth_key, c->is_outgoing, nonce);
+    sodium_memzero(nonce, sizeof nonce);
+    rv = conn_hs_flush(c);
+    if (rv == 0) {
+        rv = uv_read_start((uv_stream_t *)c->tcp, conn_read_alloc_cb,
+                           conn_read_cb);
+    }
+    if (rv != 0) {
+        transport_secure_done(c, rv);
+    }
 }
 
 /****** Step 1: TCP ******/
@@ -740,6 +937,8 @@ static void transport_start_close(struct vr_transport *t)
         return;
     }
     t->is_closing = true;
+    sodium_memzero(t->auth_key, sizeof t->auth_key);
+    t->has_key = false;
     if (t->is_listening) {
         t->is_listening = false;
         uv_close((uv_handle_t *)&t->listener, listener_closed_cb);
@@ -774,6 +973,25 @@ int vr_transport_init(struct vr_transport *t, uv_loop_t *loop)
     t->raft.listen = transport_listen_cb;
     t->raft.connect = transport_connect_cb;
     t->raft.close = transport_close_cb;
+    return 0;
+}
+
+void vr_transport_set_key(struct vr_transport *t,
+                          const uint8_t key[HS_KEY_SIZE])
+{
+    keyfile_subkey(key, KEYFILE_SUBKEY_AUTH, t->auth_key);
+    t->has_key = true;
+}
+
+int vr_transport_load_key(struct vr_transport *t, const char *path)
+{
+    uint8_t key[KEYFILE_KEY_SIZE];
+    int rv = keyfile_load(path, key, t->errmsg);
+    if (rv != 0) {
+        return rv;
+    }
+    vr_transport_set_key(t, key);
+    sodium_memzero(key, sizeof key);
     return 0;
 }
 

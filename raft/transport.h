@@ -5,10 +5,14 @@
  * Every connection, in either direction, goes through three steps before its
  * stream is handed on:
  *   1. TCP set-up (IPv4, IPv6, or a host name resolved with uv_getaddrinfo);
- *   2. the security step (vr_transport.c: transport_secure_start()), which is
- *      a pass-through for now; the security issue puts the libsodium mutual
- *      challenge-response there, and for encryption hands on one end of a
- *      socket pair instead of the TCP stream (raft accepts any uv_stream_t);
+ *   2. the security step (transport_secure_start()): the mutual
+ *      challenge-response of raft/handshake.h, proved with the cluster key
+ *      (vr_transport_load_key()). A peer that fails it gets nothing: the
+ *      connection is closed, the failure logged (rate-limited) with the
+ *      peer's address, and an outgoing request fails with VIP_EAUTH (RPC)
+ *      or RAFT_NOCONNECTION (Raft). Without a key no connection is set up
+ *      at all. Encryption would hand on one end of a socket pair instead of
+ *      the TCP stream (raft accepts any uv_stream_t): not done yet;
  *   3. a small preamble from the connecting side (see below) saying whether
  *      the connection is a Raft stream (with the sender's id and address, as
  *      raft_uv's accept callback needs them) or a peer RPC connection.
@@ -39,6 +43,7 @@
 #include <raft/uv.h>
 #include <uv.h>
 
+#include "raft/handshake.h"
 #include "vipd/error.h"
 
 #define VR_PREAMBLE_MAGIC "VIPD"
@@ -48,7 +53,8 @@
 #define VR_PREAMBLE_MAX (VR_PREAMBLE_FIXED + VR_ADDR_MAX)
 #define VR_HOST_MAX 256
 
-/* Time allowed from accept/connect until the preamble is through. */
+/* Time allowed from accept/connect until the preamble is through (the
+ * handshake included). */
 #define VR_SETUP_TIMEOUT_MS 5000
 
 enum vr_conn_kind {
@@ -135,6 +141,12 @@ struct vr_transport
     bool raft_closed;              /* raft_uv called close() */
     unsigned n_accepted;           /* statistics, for status and tests */
     unsigned n_rejected;
+    unsigned n_auth_failed;        /* handshakes failed, either direction */
+    bool has_key;
+    uint8_t auth_key[HS_KEY_SIZE]; /* handshake subkey of the cluster key */
+    uint64_t auth_log_ms;          /* rate limit of failure logs: window */
+    unsigned auth_log_n;           /* lines logged in the window */
+    unsigned auth_log_dropped;     /* lines suppressed in the window */
     char errmsg[VIP_ERRMSG_SIZE];
 };
 
@@ -142,20 +154,33 @@ struct vr_transport
  * (from raft_start()). Returns 0 (cannot fail otherwise). */
 int vr_transport_init(struct vr_transport *t, uv_loop_t *loop);
 
+/* Load the cluster key file @path (raft/keyfile.h) and use its handshake
+ * subkey for every connection from now on. Returns 0, or a negative code
+ * with a message naming @path in t->errmsg. Until a key is set every
+ * connection fails with VIP_EAUTH: no key, no cluster. */
+int vr_transport_load_key(struct vr_transport *t, const char *path);
+
+/* Use the 32-byte cluster @key (as keyfile_load() derives it). */
+void vr_transport_set_key(struct vr_transport *t,
+                          const uint8_t key[HS_KEY_SIZE]);
+
 /* Route accepted RPC connections to @cb (until then they are dropped). */
 void vr_transport_set_rpc_cb(struct vr_transport *t, vr_rpc_accept_cb cb,
                              void *data);
 
 /* Open an RPC connection to @address ("HOST:PORT"). Returns 0 and fires
- * @req->cb later, or VIP_ENOMEM / VIP_EINVAL / -ESHUTDOWN without firing. */
+ * @req->cb later, or VIP_ENOMEM / VIP_EINVAL / -ESHUTDOWN without firing.
+ * The callback's status is VIP_EAUTH when the peer failed the handshake
+ * (it does not hold our cluster key), VIP_EPROTO when it is not a vipd
+ * node. */
 int vr_transport_connect_rpc(struct vr_transport *t,
                              struct vr_rpc_connect *req, const char *address,
                              vr_rpc_connect_cb cb);
 
 /* Release @t after raft_uv has closed it (raft_uv_close() calls the
  * transport's close()), or directly if raft never used it: stops listening,
- * aborts connections being set up, and fires @cb once all handles are
- * closed; only then may @t's memory be released. */
+ * aborts connections being set up, wipes the key, and fires @cb once all
+ * handles are closed; only then may @t's memory be released. */
 void vr_transport_close(struct vr_transport *t, vr_transport_close_cb cb);
 
 #endif /* VIPD_RAFT_TRANSPORT_H */

@@ -8,12 +8,15 @@
  *   2  usage error
  *   3  `status` only: this node does not hold the VIPs
  *   4  cannot connect to the daemon (the message names the socket path) */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "raft/keyfile.h"
 #include "src/ctl_server.h"
 #include "src/status_json.h"
 #include "src/vipctl_client.h"
@@ -62,6 +65,7 @@ static int cmd_maintenance(struct vipctl *,
                            int,
                            char **);
 static int cmd_events(struct vipctl *, const struct vipctl_cmd *, int, char **);
+static int cmd_keygen(struct vipctl *, const struct vipctl_cmd *, int, char **);
 
 static const struct vipctl_cmd commands[] = {
     {"status", "status [--json]", "show the cluster: nodes, health, holders",
@@ -91,6 +95,13 @@ static const struct vipctl_cmd commands[] = {
      "  --follow  keep printing new events until interrupted\n"
      "  --json    one JSON object per event and line\n",
      cmd_events},
+    {"keygen", "keygen [-o FILE]", "make a new cluster key (secret_file)",
+     "  -o FILE  create FILE with mode 0600 (it must not exist yet);\n"
+     "           without it the key is printed: `(umask 077; vipctl keygen "
+     ">FILE)`\n"
+     "The key is 32 random bytes as 64 hex digits. Copy the same file to "
+     "every\nnode; vipd refuses a key file that others can read.\n",
+     cmd_keygen},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -522,6 +533,63 @@ static int cmd_events(struct vipctl *ctx,
         json_decref(reply);
     }
     return rv >= 0 ? rv : EXIT_OK;
+}
+
+/* Works without a daemon: a new key, printed or written to a new 0600 file. */
+static int cmd_keygen(struct vipctl *ctx,
+                      const struct vipctl_cmd *cmd,
+                      int argc,
+                      char **argv)
+{
+    char line[KEYFILE_HEX_LINE];
+    const char *path = NULL;
+    size_t len;
+    int fd;
+    (void)ctx;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cmd_usage(stdout, cmd);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && path == NULL &&
+            argv[i + 1][0] != '\0') {
+            path = argv[++i];
+            continue;
+        }
+        fprintf(stderr, "vipctl keygen: unexpected argument '%s'\n",
+                argv[i]);
+        cmd_usage(stderr, cmd);
+        return EXIT_USAGE;
+    }
+    keyfile_generate_hex(line);
+    len = strlen(line);
+    if (path == NULL) {
+        bool ok = fwrite(line, 1, len, stdout) == len && fflush(stdout) == 0;
+        explicit_bzero(line, sizeof line);
+        if (!ok) {
+            fprintf(stderr, "vipctl keygen: cannot write the key\n");
+            return EXIT_DAEMON; /* exit 1: failed */
+        }
+        return EXIT_OK;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+              0600);
+    if (fd < 0) {
+        fprintf(stderr, "vipctl keygen: %s: %s\n", path, strerror(errno));
+        explicit_bzero(line, sizeof line);
+        return EXIT_DAEMON; /* exit 1: failed */
+    }
+    if (write(fd, line, len) != (ssize_t)len || fsync(fd) != 0) {
+        fprintf(stderr, "vipctl keygen: %s: %s\n", path, strerror(errno));
+        close(fd);
+        unlink(path);
+        explicit_bzero(line, sizeof line);
+        return EXIT_DAEMON; /* exit 1: failed */
+    }
+    explicit_bzero(line, sizeof line);
+    close(fd);
+    return EXIT_OK;
 }
 
 /****** main ******/

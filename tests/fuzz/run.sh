@@ -4,6 +4,7 @@
 #
 # Usage: tests/fuzz/run.sh [-t SECONDS] [TARGET...]
 #   TARGET: config ctl_proto ctl_server status_json check_http script_cmd
+#           handshake
 #   (default: all)
 #   Work files (binaries, growing corpora, crash reproducers) go to
 #   build/fuzz; a crash leaves build/fuzz/NAME/crash-* and exits 1.
@@ -17,7 +18,8 @@ if [ "${1:-}" = "-t" ]; then
 fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] ||
-    targets=(config ctl_proto ctl_server status_json check_http script_cmd)
+    targets=(config ctl_proto ctl_server status_json check_http script_cmd
+        handshake)
 out=$top/build/fuzz
 mkdir -p "$out"
 cd "$top"
@@ -39,6 +41,8 @@ sources() {
     check_http) echo tests/fuzz/fuzz_check_http.c src/check_http.c src/check_tcp.c \
         src/error.c -luv ;;
     script_cmd) echo tests/fuzz/fuzz_script_cmd.c src/script_cmd.c src/log.c src/error.c ;;
+    handshake) echo tests/fuzz/fuzz_handshake.c raft/handshake.c raft/keyfile.c \
+        src/error.c -lsodium ;;
     *) echo "fuzz: unknown target $1" >&2; exit 2 ;;
     esac
 }
@@ -78,6 +82,12 @@ seed() {
     script_cmd)
         printf '%s' "/bin/sh -c 'a | b' \"x\\\"y\" \\x41\\101\\cA\\n" > "$dir/s1"
         printf '%s' 'pgrep -x haproxy' > "$dir/s2" ;;
+    handshake)
+        # role byte, then length-prefixed chunks: a HELLO header, a REPLY
+        # header, a hex key file.
+        printf '\000\050VIPA\001\001\000\000%032d' 0 > "$dir/s1"
+        printf '\001\110VIPA\001\002\000\000%064d' 0 > "$dir/s2"
+        printf '\002%064d\n' 7 > "$dir/s3" ;;
     esac
 }
 

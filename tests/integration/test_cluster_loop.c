@@ -9,9 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "raft/cluster.h"
@@ -34,6 +36,7 @@ struct fixture
     uv_loop_t loop;
     struct node nodes[N];
     char root[128];
+    char key[160];    /* the cluster key file, shared by the nodes */
     int max_holders;
     /* raw RPC exchange */
     struct vr_rpc_connect req;
@@ -183,6 +186,17 @@ static void test_cluster_loop(void **state)
     F = calloc(1, sizeof *F);
     assert_non_null(F);
     snprintf(F->root, sizeof F->root, "/tmp/vr-loop.%d", (int)getpid());
+    assert_int_equal(mkdir(F->root, 0700), 0);
+    snprintf(F->key, sizeof F->key, "%s/cluster.key", F->root);
+    {
+        int fd = open(F->key, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "00112233445566778899aabbccddeeff"
+                                   "00112233445566778899aabbccddeeff\n",
+                               65),
+                         65);
+        close(fd);
+    }
     assert_int_equal(uv_loop_init(&F->loop), 0);
     for (int i = 0; i < N; i++) {
         struct node *nd = &F->nodes[i];
@@ -198,6 +212,7 @@ static void test_cluster_loop(void **state)
         cc->n_peers = N;
         snprintf(nd->dir, sizeof nd->dir, "%s/n%d", F->root, i);
         cc->data_dir = nd->dir;
+        cc->secret_file = F->key;
         cc->election_timeout_ms = 300;
         cc->heartbeat_ms = 30;
         snprintf(nd->inst.name, sizeof nd->inst.name, "VI_1");

@@ -6,7 +6,9 @@
 # from its data dir as a follower (nopreempt) with a term and applied index
 # at least as high as before (no data loss) and the holder stays; a
 # follower's `vipctl status` shows every node's forwarded records; `vipctl
-# transfer` moves the VIP to the named node; SIGTERM
+# transfer` moves the VIP to the named node; a fourth node with a
+# different cluster key gets nowhere (no VIP, both sides log the failed
+# authentication with the peer's address); SIGTERM
 # stops all cleanly (exit 0, which includes uv_loop_close() == 0).
 #
 # "Holds" is observed on the wire side: the VIP on a live node's eth0. Each
@@ -25,13 +27,13 @@ fi
 
 WORK=$(mktemp -d /tmp/vr-3proc.XXXXXX)
 PFX=vr$$
-declare -a PIDS=("" "" "" "")
+declare -a PIDS=("" "" "" "" "")
 
 cleanup() {
-    for i in 1 2 3; do
+    for i in 1 2 3 4; do
         [ -n "${PIDS[$i]}" ] && kill -9 "${PIDS[$i]}" 2>/dev/null
     done
-    for ns in $PFX-n1 $PFX-n2 $PFX-n3 $PFX-br; do
+    for ns in $PFX-n1 $PFX-n2 $PFX-n3 $PFX-n4 $PFX-br; do
         ip netns del "$ns" 2>/dev/null
     done
     if [ "${VR_KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
@@ -53,8 +55,9 @@ ip -n $PFX-br link add br0 type bridge
 ip -n $PFX-br link set br0 type bridge forward_delay 0 stp_state 0
 ip -n $PFX-br link set br0 up
 head -c 32 /dev/urandom | base64 >"$WORK/key"
-chmod 600 "$WORK/key"
-for i in 1 2 3; do
+head -c 32 /dev/urandom | base64 >"$WORK/wrong.key"
+chmod 600 "$WORK/key" "$WORK/wrong.key"
+for i in 1 2 3 4; do
     ns=$PFX-n$i
     ip netns add $ns
     ip -n $ns link add eth0 type veth peer name p$i netns $PFX-br || fail "veth"
@@ -68,7 +71,11 @@ for i in 1 2 3; do
         echo "    listen 10.77.0.$i:5405"
         for j in 1 2 3; do [ $j = $i ] || echo "    peer 10.77.0.$j:5405"; done
         echo "    data_dir $WORK/d$i"
-        echo "    secret_file $WORK/key"
+        if [ $i = 4 ]; then
+            echo "    secret_file $WORK/wrong.key"
+        else
+            echo "    secret_file $WORK/key"
+        fi
         echo "    control_socket $WORK/n$i.sock"
         echo "}"
         echo "vrrp_instance VI_1 {"
@@ -161,6 +168,25 @@ assert len({n["term"] for n in st["nodes"]}) == 1, st["nodes"]
 assert all(n["applied_index"] > 0 for n in st["nodes"]), st["nodes"]
 PY
 echo "status from follower $follower: 3 nodes described, holder $victim"
+
+# A node with another cluster key: both sides log the failed handshake with
+# the peer's address; it never gets a leader or the VIP, and the cluster
+# keeps its holder.
+start_node 4
+auth_logged() {
+    grep -q "authentication failed" "$WORK/log4" &&
+        grep -q "10.77.0.4:[0-9]*: authentication failed" \
+            "$WORK/log1" "$WORK/log2" "$WORK/log3"
+}
+wait_for 10 auth_logged || fail "wrong-key node: no authentication failure logged"
+alive 4 || fail "wrong-key node exited: $(tail -n 3 "$WORK/log4")"
+has_vip 4 && fail "wrong-key node holds the VIP"
+[ "$(field 4 leader)" = "" ] || [ "$(field 4 leader)" = 0 ] ||
+    fail "wrong-key node sees leader $(field 4 leader)"
+H=$(holders); check_violation
+[ "$H" = "$victim" ] || fail "holder changed to '$H' while the wrong-key node ran"
+kill -9 "${PIDS[4]}"; wait "${PIDS[4]}" 2>/dev/null; PIDS[4]=""
+echo "wrong-key node: rejected and logged on both sides"
 
 kill -9 "${PIDS[$victim]}"
 wait "${PIDS[$victim]}" 2>/dev/null

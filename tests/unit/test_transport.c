@@ -1,6 +1,7 @@
-/* Cluster transport: the connection preamble codec, address parsing, and a
- * real-loop exchange on loopback (an RPC connection and a Raft stream
- * through the same port, each arriving with its preamble stripped). */
+/* Cluster transport: the connection preamble codec, address parsing, and
+ * real-loop exchanges on loopback (an RPC connection and a Raft stream
+ * through the same port, each arriving with handshake and preamble
+ * stripped; with different keys, nothing gets through). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -324,8 +325,12 @@ static void transport_closed_cb(struct vr_transport *t)
         assert_true(cond);                                             \
     } while (0)
 
-/* One port: an RPC exchange and a Raft stream, preambles stripped; a
- * connection to a closed port fails cleanly; everything closes. */
+static const uint8_t key_a[HS_KEY_SIZE] = "0123456789abcdef0123456789abcde";
+static const uint8_t key_b[HS_KEY_SIZE] = "0123456789abcdef0123456789abcdX";
+
+/* One port, both sides with the same key: an RPC exchange and a Raft
+ * stream, handshake and preambles stripped; a connection to a closed port
+ * fails cleanly; everything closes. */
 static void test_loop_exchange(void **state)
 {
     struct loop_fixture *fx = calloc(1, sizeof *fx);
@@ -344,6 +349,8 @@ static void test_loop_exchange(void **state)
     vr_transport_init(&fx->client, &fx->loop);
     fx->server.raft.data = fx;
     vr_transport_set_rpc_cb(&fx->server, rpc_accept_cb, fx);
+    vr_transport_set_key(&fx->server, key_a);
+    vr_transport_set_key(&fx->client, key_a);
     assert_int_equal(fx->server.raft.init(&fx->server.raft, 1, srv_addr), 0);
     assert_int_equal(fx->client.raft.init(&fx->client.raft, 2, cli_addr), 0);
     assert_int_equal(fx->server.raft.listen(&fx->server.raft, raft_accept_cb),
@@ -373,6 +380,8 @@ static void test_loop_exchange(void **state)
                                              bad_addr, failed_connect_cb),
                      0);
     RUN_UNTIL(fx, fx->failed_connect);
+    assert_int_equal(fx->server.n_auth_failed, 0);
+    assert_int_equal(fx->client.n_auth_failed, 0);
 
     vr_rpc_conn_close(fx->cli_conn, 0);
     vr_rpc_conn_close(fx->srv_conn, 0);
@@ -386,6 +395,191 @@ static void test_loop_exchange(void **state)
     free(fx);
 }
 
+/****** Wrong keys ******/
+
+struct bad_fixture
+{
+    uv_loop_t loop;
+    struct vr_transport server, client;
+    struct vr_rpc_connect rpc_req;
+    struct raft_uv_connect raft_req;
+    int rpc_status;
+    bool rpc_done;
+    int raft_status;
+    bool raft_done;
+    bool accepted;
+    /* A stranger speaking raw TCP. */
+    uv_tcp_t raw;
+    uv_connect_t raw_connect;
+    uv_write_t raw_write;
+    bool raw_closed_by_peer;
+    bool raw_closed;
+};
+
+static void bad_rpc_accept_cb(void *data, uv_stream_t *stream,
+                              const struct vr_preamble *p)
+{
+    struct bad_fixture *fx = data;
+    (void)p;
+    fx->accepted = true;
+    uv_close((uv_handle_t *)stream, stream_closed_cb);
+}
+
+static void bad_raft_accept_cb(struct raft_uv_transport *t, raft_id id,
+                               const char *address, uv_stream_t *stream)
+{
+    struct bad_fixture *fx = t->data;
+    (void)id;
+    (void)address;
+    fx->accepted = true;
+    uv_close((uv_handle_t *)stream, stream_closed_cb);
+}
+
+static void bad_rpc_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
+                               int status)
+{
+    struct bad_fixture *fx = req->data;
+    assert_null(stream);
+    fx->rpc_status = status;
+    fx->rpc_done = true;
+}
+
+static void bad_raft_connect_cb(struct raft_uv_connect *req,
+                                uv_stream_t *stream, int status)
+{
+    struct bad_fixture *fx = req->data;
+    assert_null(stream);
+    fx->raft_status = status;
+    fx->raft_done = true;
+}
+
+static void raw_alloc_cb(uv_handle_t *h, size_t s, uv_buf_t *buf)
+{
+    static char sink[256];
+    (void)h;
+    (void)s;
+    buf->base = sink;
+    buf->len = sizeof sink;
+}
+
+static void raw_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    struct bad_fixture *fx = s->data;
+    (void)buf;
+    if (n < 0) {
+        fx->raw_closed_by_peer = true;
+    }
+}
+
+static void raw_write_cb(uv_write_t *w, int status)
+{
+    (void)w;
+    (void)status;
+}
+
+static void raw_connect_cb(uv_connect_t *req, int status)
+{
+    struct bad_fixture *fx = req->data;
+    /* What a pre-handshake node sends: a bare preamble. */
+    static char pre[] = "VIPD\001\002\000\000\002\000\000\000\000\000\000\000";
+    uv_buf_t b = uv_buf_init(pre, 16);
+    assert_int_equal(status, 0);
+    assert_int_equal(uv_write(&fx->raw_write, (uv_stream_t *)&fx->raw, &b, 1,
+                              raw_write_cb),
+                     0);
+    assert_int_equal(
+        uv_read_start((uv_stream_t *)&fx->raw, raw_alloc_cb, raw_read_cb), 0);
+}
+
+static void raw_closed_cb(uv_handle_t *h)
+{
+    struct bad_fixture *fx = h->data;
+    fx->raw_closed = true;
+}
+
+#define RUN_UNTIL_BAD(fx, cond)                                        \
+    do {                                                               \
+        uint64_t until_ = uv_now(&(fx)->loop) + 5000;                  \
+        while (!(cond) && uv_now(&(fx)->loop) < until_) {              \
+            uv_run(&(fx)->loop, UV_RUN_ONCE);                          \
+        }                                                              \
+        assert_true(cond);                                             \
+    } while (0)
+
+/* Different keys: RPC and Raft connections both fail, the RPC one with
+ * VIP_EAUTH; the server hands nothing on; a stranger sending a bare
+ * preamble is dropped; a transport without a key connects nowhere. */
+static void test_loop_wrong_key(void **state)
+{
+    struct bad_fixture *fx = calloc(1, sizeof *fx);
+    char srv_addr[32], cli_addr[32];
+    unsigned base = 20000u + (unsigned)getpid() % 20000u + 10;
+    struct sockaddr_in sa;
+    (void)state;
+
+    snprintf(srv_addr, sizeof srv_addr, "127.0.0.1:%u", base);
+    snprintf(cli_addr, sizeof cli_addr, "127.0.0.1:%u", base + 1);
+    assert_int_equal(uv_loop_init(&fx->loop), 0);
+    vr_transport_init(&fx->server, &fx->loop);
+    vr_transport_init(&fx->client, &fx->loop);
+    fx->server.raft.data = fx;
+    vr_transport_set_rpc_cb(&fx->server, bad_rpc_accept_cb, fx);
+    vr_transport_set_key(&fx->server, key_a);
+    vr_transport_set_key(&fx->client, key_b);
+    assert_int_equal(fx->server.raft.init(&fx->server.raft, 1, srv_addr), 0);
+    assert_int_equal(fx->client.raft.init(&fx->client.raft, 2, cli_addr), 0);
+    assert_int_equal(
+        fx->server.raft.listen(&fx->server.raft, bad_raft_accept_cb), 0);
+
+    fx->rpc_req.data = fx;
+    assert_int_equal(vr_transport_connect_rpc(&fx->client, &fx->rpc_req,
+                                              srv_addr, bad_rpc_connect_cb),
+                     0);
+    fx->raft_req.data = fx;
+    assert_int_equal(fx->client.raft.connect(&fx->client.raft, &fx->raft_req,
+                                             1, srv_addr,
+                                             bad_raft_connect_cb),
+                     0);
+    RUN_UNTIL_BAD(fx, fx->rpc_done && fx->raft_done &&
+                          fx->server.n_auth_failed >= 2);
+    assert_int_equal(fx->rpc_status, VIP_EAUTH);
+    assert_int_equal(fx->raft_status, RAFT_NOCONNECTION);
+    assert_int_equal(fx->client.n_auth_failed, 2);
+    assert_true(fx->server.n_rejected >= 2);
+    assert_false(fx->accepted);
+
+    /* A stranger with a bare preamble gets nothing and is hung up on. */
+    assert_int_equal(uv_tcp_init(&fx->loop, &fx->raw), 0);
+    fx->raw.data = fx;
+    fx->raw_connect.data = fx;
+    assert_int_equal(uv_ip4_addr("127.0.0.1", (int)base, &sa), 0);
+    assert_int_equal(uv_tcp_connect(&fx->raw_connect, &fx->raw,
+                                    (const struct sockaddr *)&sa,
+                                    raw_connect_cb),
+                     0);
+    RUN_UNTIL_BAD(fx, fx->raw_closed_by_peer);
+    assert_int_equal(fx->server.n_auth_failed, 3);
+    assert_false(fx->accepted);
+    uv_close((uv_handle_t *)&fx->raw, raw_closed_cb);
+
+    /* No key: nothing is even attempted past TCP. */
+    fx->client.has_key = false;
+    fx->rpc_done = false;
+    assert_int_equal(vr_transport_connect_rpc(&fx->client, &fx->rpc_req,
+                                              srv_addr, bad_rpc_connect_cb),
+                     0);
+    RUN_UNTIL_BAD(fx, fx->rpc_done);
+    assert_int_equal(fx->rpc_status, VIP_EAUTH);
+    assert_false(fx->accepted);
+
+    vr_transport_close(&fx->server, transport_closed_cb);
+    vr_transport_close(&fx->client, transport_closed_cb);
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
+    assert_true(fx->raw_closed);
+    assert_int_equal(uv_loop_close(&fx->loop), 0);
+    free(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_preamble_encode_invalid),
         cmocka_unit_test(test_addr_split),
         cmocka_unit_test(test_loop_exchange),
+        cmocka_unit_test(test_loop_wrong_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

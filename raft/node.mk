@@ -44,3 +44,5 @@ tests_unit_test_handshake_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_handshake_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_handshake
 EXTRA_DIST += tests/fuzz/fuzz_handshake.c
+TESTS += tests/cli/test_keygen.sh
+EXTRA_DIST += tests/cli/test_keygen.sh

@@ -46,3 +46,5 @@ TESTS += tests/unit/test_handshake
 EXTRA_DIST += tests/fuzz/fuzz_handshake.c
 TESTS += tests/cli/test_keygen.sh
 EXTRA_DIST += tests/cli/test_keygen.sh
+# Benchmark (not in make check): bench/handshake_cost.sh
+EXTRA_DIST += bench/handshake_cost.sh bench/handshake_cost.c

@@ -11,8 +11,14 @@
  *      connection is closed, the failure logged (rate-limited) with the
  *      peer's address, and an outgoing request fails with VIP_EAUTH (RPC)
  *      or RAFT_NOCONNECTION (Raft). Without a key no connection is set up
- *      at all. Encryption would hand on one end of a socket pair instead of
- *      the TCP stream (raft accepts any uv_stream_t): not done yet;
+ *      at all. The bytes after the handshake are not yet encrypted or
+ *      integrity-protected (so an on-path attacker could still inject into
+ *      or take over an established connection). Next step: both sides
+ *      derive handshake_session_key(), split it with crypto_kdf into one
+ *      key per direction, and run crypto_secretstream (length-prefixed
+ *      messages) between the TCP stream and one end of a socketpair(2)
+ *      opened as a uv_pipe_t; the other end is what raft_uv / the RPC
+ *      layer get (raft accepts any uv_stream_t), before the preamble;
  *   3. a small preamble from the connecting side (see below) saying whether
  *      the connection is a Raft stream (with the sender's id and address, as
  *      raft_uv's accept callback needs them) or a peer RPC connection.

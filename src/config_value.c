@@ -13,6 +13,10 @@
 
 static void cfgp_emit(struct cfgp *p, bool is_error,
                       const struct cfg_where *w, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void cfgp_emit(struct cfgp *p, bool is_error,
+                      const struct cfg_where *w, const char *fmt, va_list ap)
 {
     struct cfg_report *r = p->report;
     char msg[1024];

@@ -38,4 +38,13 @@ tests_unit_test_config_fuzz_SOURCES = tests/unit/test_config_fuzz.c \
 tests_unit_test_config_fuzz_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_config_fuzz_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_config_fuzz
-EXTRA_DIST += tests/fuzz/fuzz_config.c tests/fuzz/run.sh
+EXTRA_DIST += tests/fuzz/fuzz_config.c tests/fuzz/config.dict tests/fuzz/run.sh
+
+# Allocation failure: every allocation of a load fails in turn.
+check_PROGRAMS += tests/unit/test_config_oom
+tests_unit_test_config_oom_SOURCES = tests/unit/test_config_oom.c
+tests_unit_test_config_oom_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_config_oom_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
+tests_unit_test_config_oom_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_config_oom

@@ -10,9 +10,18 @@
 #include "src/config_int.h"
 #include "vipd/error.h"
 
-#define KW(name, min, max, fn) {name, CFG_KW_VALUE, min, max, fn}
-#define NOT_ACTED(name) {name, CFG_KW_NOT_ACTED, 0, CFG_ARGS_ANY, NULL}
-#define UNSUPPORTED(name) {name, CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL}
+#define KW(name, min, max, fn)           \
+    {                                    \
+        name, CFG_KW_VALUE, min, max, fn \
+    }
+#define NOT_ACTED(name)                               \
+    {                                                 \
+        name, CFG_KW_NOT_ACTED, 0, CFG_ARGS_ANY, NULL \
+    }
+#define UNSUPPORTED(name)                               \
+    {                                                   \
+        name, CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL \
+    }
 
 static bool is(const struct cfg_stmt *s, const char *name)
 {
@@ -133,7 +142,8 @@ void cfg_global_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
 /****** vrrp_script ******/
 
 /* `http://HOST[:PORT][/PATH]`, HOST a name, IPv4 or [IPv6]. */
-static bool parse_url(struct cfgp *p, const struct cfg_tok *t,
+static bool parse_url(struct cfgp *p,
+                      const struct cfg_tok *t,
                       struct cfg_script *sc)
 {
     static const char scheme[] = "http://";
@@ -188,8 +198,10 @@ static bool parse_url(struct cfgp *p, const struct cfg_tok *t,
     return true;
 }
 
-static void script_set_kind(struct cfgp *p, struct cfg_script *sc,
-                            const struct cfg_stmt *s, enum cfg_check_kind kind)
+static void script_set_kind(struct cfgp *p,
+                            struct cfg_script *sc,
+                            const struct cfg_stmt *s,
+                            enum cfg_check_kind kind)
 {
     if ((sc->command || sc->target) && sc->kind != kind) {
         cfgp_error(p, &s->kw->where,
@@ -236,8 +248,8 @@ static void script_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         if (parse_url(p, a, sc)) {
             sc->target = cfgp_strdup(p, a->text);
         }
-        if (s->n_args == 2 || (s->n_args == 3 && strcmp(s->args[1].text,
-                                                        "status") != 0)) {
+        if (s->n_args == 2 ||
+            (s->n_args == 3 && strcmp(s->args[1].text, "status") != 0)) {
             cfgp_error(p, &s->args[1].where,
                        "http_check: expected 'status CODE' after the URL");
         } else if (s->n_args == 3 &&
@@ -305,9 +317,12 @@ static const struct cfg_kw script_kws[] = {
 /* Where an earlier object named @name was declared, or NULL: @arr holds
  * @n objects of @size bytes, each with a name and a cfg_where at the given
  * offsets. */
-static const struct cfg_where *find_dup(const void *arr, size_t n,
-                                        size_t size, size_t name_off,
-                                        size_t where_off, const char *name)
+static const struct cfg_where *find_dup(const void *arr,
+                                        size_t n,
+                                        size_t size,
+                                        size_t name_off,
+                                        size_t where_off,
+                                        const char *name)
 {
     for (size_t i = 0; i < n; i++) {
         const char *obj = (const char *)arr + i * size;
@@ -318,8 +333,8 @@ static const struct cfg_where *find_dup(const void *arr, size_t n,
     return NULL;
 }
 
-#define FIND_DUP(type, arr, n, nm)                                  \
-    find_dup((arr), (n), sizeof(type), offsetof(type, name),        \
+#define FIND_DUP(type, arr, n, nm)                           \
+    find_dup((arr), (n), sizeof(type), offsetof(type, name), \
              offsetof(type, where), (nm))
 
 void cfg_script_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
@@ -331,15 +346,15 @@ void cfg_script_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         cfgp_skip_block(p);
         return;
     }
-    const struct cfg_where *dup = FIND_DUP(struct cfg_script, cfg->scripts, cfg->n_scripts,
-                                           name);
+    const struct cfg_where *dup =
+        FIND_DUP(struct cfg_script, cfg->scripts, cfg->n_scripts, name);
     if (dup != NULL) {
         cfgp_error(p, &s->kw->where,
                    "vrrp_script '%s' is already defined at line %u", name,
                    dup->line);
     }
-    struct cfg_script *sc = cfgp_append(p, (void **)&cfg->scripts,
-                                        &cfg->n_scripts, sizeof *sc);
+    struct cfg_script *sc =
+        cfgp_append(p, (void **)&cfg->scripts, &cfg->n_scripts, sizeof *sc);
     if (sc == NULL) {
         cfgp_skip_block(p);
         return;
@@ -360,13 +375,18 @@ void cfg_script_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
 
 /****** track_file ******/
 
-static void track_file_value(struct cfgp *p, void *obj,
+static void track_file_value(struct cfgp *p,
+                             void *obj,
                              const struct cfg_stmt *s)
 {
     struct cfg_track_file *tf = obj;
     long w;
 
     if (is(s, "file")) {
+        if (s->args[0].len == 0) {
+            cfgp_error(p, &s->args[0].where, "file: empty path");
+            return;
+        }
         free(tf->path);
         tf->path = cfgp_strdup(p, s->args[0].text);
     } else if (is(s, "weight")) {
@@ -401,8 +421,8 @@ void cfg_track_file_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         cfgp_skip_block(p);
         return;
     }
-    const struct cfg_where *dup = FIND_DUP(struct cfg_track_file, cfg->track_files,
-                                           cfg->n_track_files, name);
+    const struct cfg_where *dup = FIND_DUP(
+        struct cfg_track_file, cfg->track_files, cfg->n_track_files, name);
     if (dup != NULL) {
         cfgp_error(p, &s->kw->where,
                    "track_file '%s' is already defined at line %u", name,
@@ -425,7 +445,9 @@ void cfg_track_file_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
 
 /****** vrrp_sync_group ******/
 
-static size_t group_item(struct cfgp *p, void *obj, const struct cfg_tok *t,
+static size_t group_item(struct cfgp *p,
+                         void *obj,
+                         const struct cfg_tok *t,
                          size_t n)
 {
     struct cfg_sync_group *g = obj;
@@ -433,8 +455,8 @@ static size_t group_item(struct cfgp *p, void *obj, const struct cfg_tok *t,
 
     (void)n;
     if (cfgp_name(p, t, "group", name, sizeof name)) {
-        char(*slot)[CFG_NAME_MAX] = cfgp_append(
-            p, (void **)&g->instances, &g->n_instances, sizeof *slot);
+        char(*slot)[CFG_NAME_MAX] = cfgp_append(p, (void **)&g->instances,
+                                                &g->n_instances, sizeof *slot);
         if (slot != NULL) {
             memcpy(*slot, name, sizeof name);
         }
@@ -484,14 +506,15 @@ void cfg_group_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         cfgp_skip_block(p);
         return;
     }
-    const struct cfg_where *dup = FIND_DUP(struct cfg_sync_group, cfg->groups, cfg->n_groups, name);
+    const struct cfg_where *dup =
+        FIND_DUP(struct cfg_sync_group, cfg->groups, cfg->n_groups, name);
     if (dup != NULL) {
         cfgp_error(p, &s->kw->where,
                    "vrrp_sync_group '%s' is already defined at line %u", name,
                    dup->line);
     }
-    struct cfg_sync_group *g = cfgp_append(p, (void **)&cfg->groups,
-                                           &cfg->n_groups, sizeof *g);
+    struct cfg_sync_group *g =
+        cfgp_append(p, (void **)&cfg->groups, &cfg->n_groups, sizeof *g);
     if (g == NULL) {
         cfgp_skip_block(p);
         return;

@@ -10,6 +10,13 @@
 #include "src/config_int.h"
 #include "vipd/error.h"
 
+/* @w if that keyword was given, else the instance's own line. */
+static const struct cfg_where *at(const struct cfg_instance *in,
+                                  const struct cfg_where *w)
+{
+    return w->line != 0 ? w : &in->where;
+}
+
 static void inherit(uint32_t *value, uint32_t global)
 {
     if (*value == CFG_UNSET) {
@@ -22,7 +29,7 @@ static void inherit(uint32_t *value, uint32_t global)
 static void check_advert(struct cfgp *p, struct cfg_instance *in)
 {
     if (in->version == 2 && in->advert_int_ms % 1000 != 0) {
-        cfgp_error(p, &in->where,
+        cfgp_error(p, at(in, &in->advert_int_where),
                    "vrrp_instance '%s': VRRPv2 advert_int must be whole "
                    "seconds, not %u.%03u (use version 3 for fractions)",
                    in->name, in->advert_int_ms / 1000,
@@ -30,7 +37,7 @@ static void check_advert(struct cfgp *p, struct cfg_instance *in)
     }
     if (in->version == 3) {
         if (in->advert_int_ms > 40950) {
-            cfgp_error(p, &in->where,
+            cfgp_error(p, at(in, &in->advert_int_where),
                        "vrrp_instance '%s': VRRPv3 advert_int is at most "
                        "40.95 s",
                        in->name);
@@ -39,7 +46,7 @@ static void check_advert(struct cfgp *p, struct cfg_instance *in)
             if (in->advert_int_ms == 0) {
                 in->advert_int_ms = 10;
             }
-            cfgp_warn(p, &in->where,
+            cfgp_warn(p, at(in, &in->advert_int_where),
                       "vrrp_instance '%s': advert_int rounded up to %u ms "
                       "(VRRPv3 uses centiseconds)",
                       in->name, in->advert_int_ms);
@@ -73,11 +80,11 @@ static void check_addresses(struct cfgp *p, struct cfg_instance *in)
 
     if (in->family == 0) {
         in->family = in->unicast_src_ip.family ? in->unicast_src_ip.family
-                     : in->n_unicast_peers    ? in->unicast_peers[0].family
-                                              : AF_INET;
+                     : in->n_unicast_peers     ? in->unicast_peers[0].family
+                                               : AF_INET;
     }
     if (in->unicast_src_ip.family && in->unicast_src_ip.family != in->family) {
-        cfgp_error(p, &in->where,
+        cfgp_error(p, at(in, &in->unicast_src_where),
                    "vrrp_instance '%s': unicast_src_ip %s is not of the "
                    "instance's address family",
                    in->name, cfg_ip_str(&in->unicast_src_ip, buf, sizeof buf));
@@ -138,33 +145,33 @@ static void check_instance(struct cfgp *p, struct cfg_instance *in)
     }
     check_advert(p, in);
     if (in->auth_type != CFG_AUTH_NONE && in->auth_pass[0] == '\0') {
-        cfgp_warn(p, &in->where,
+        cfgp_warn(p, at(in, &in->auth_where),
                   "vrrp_instance '%s': authentication without auth_pass, "
                   "ignored",
                   in->name);
         in->auth_type = CFG_AUTH_NONE;
     }
     if (in->auth_type != CFG_AUTH_NONE && in->version == 3) {
-        cfgp_warn(p, &in->where,
+        cfgp_warn(p, at(in, &in->auth_where),
                   "vrrp_instance '%s': VRRPv3 has no authentication, "
                   "ignored",
                   in->name);
         in->auth_type = CFG_AUTH_NONE;
     }
     if (in->nopreempt && in->priority == 255) {
-        cfgp_warn(p, &in->where,
+        cfgp_warn(p, at(in, &in->nopreempt_where),
                   "vrrp_instance '%s': nopreempt is incompatible with "
                   "priority 255, ignored",
                   in->name);
         in->nopreempt = false;
     } else if (in->nopreempt && in->state == CFG_STATE_MASTER) {
-        cfgp_warn(p, &in->where,
+        cfgp_warn(p, at(in, &in->nopreempt_where),
                   "vrrp_instance '%s': nopreempt needs state BACKUP; "
                   "the initial state is only a hint to vipd",
                   in->name);
     }
     if (in->nopreempt && in->preempt_delay_ms > 0) {
-        cfgp_warn(p, &in->where,
+        cfgp_warn(p, at(in, &in->nopreempt_where),
                   "vrrp_instance '%s': preempt_delay has no effect with "
                   "nopreempt, ignored",
                   in->name);
@@ -200,11 +207,12 @@ static void check_vrids(struct cfgp *p)
             const struct cfg_instance *b = &cfg->instances[j];
             if (a->vrid != 0 && a->vrid == b->vrid && a->family == b->family &&
                 strcmp(a->interface, b->interface) == 0) {
-                cfgp_error(p, &a->where,
+                const struct cfg_where *bw = at(b, &b->vrid_where);
+                cfgp_error(p, at(a, &a->vrid_where),
                            "vrrp_instance '%s': virtual_router_id %u on %s "
-                           "is already used by '%s' (line %u)",
-                           a->name, a->vrid, a->interface, b->name,
-                           b->where.line);
+                           "is already used by '%s' at %s:%u",
+                           a->name, a->vrid, a->interface, b->name, bw->file,
+                           bw->line);
                 break;
             }
         }
@@ -244,7 +252,7 @@ static void check_groups(struct cfgp *p)
                     }
                 }
             }
-        next:;
+next:;
         }
     }
 }
@@ -264,6 +272,14 @@ static void check_cluster(struct cfgp *p)
                    "cluster: heartbeat (%u ms) must be shorter than "
                    "election_timeout (%u ms)",
                    c->heartbeat_ms, c->election_timeout_ms);
+    }
+    if (c->takeover_wait_ms > c->election_timeout_ms) {
+        /* DESIGN.md 4.2: W up to the lease L < T already covers the old
+         * holder; more only delays failover. */
+        cfgp_warn(p, &c->where,
+                  "cluster: takeover_wait (%u ms) is longer than "
+                  "election_timeout (%u ms); it only slows failover",
+                  c->takeover_wait_ms, c->election_timeout_ms);
     }
     if (c->n_peers > 0 || p->cfg->n_instances == 0) {
         for (size_t i = 0; i < c->n_peers; i++) {

@@ -24,7 +24,8 @@ static void set_path(struct cfgp *p, const struct cfg_tok *a, char **slot)
     *slot = cfgp_strdup(p, a->text);
 }
 
-static void cluster_peer(struct cfgp *p, struct cfg_cluster *c,
+static void cluster_peer(struct cfgp *p,
+                         struct cfg_cluster *c,
                          const struct cfg_stmt *s)
 {
     struct cfg_peer peer;
@@ -114,7 +115,10 @@ static void cluster_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     }
 }
 
-#define KW(name, min, max) {name, CFG_KW_VALUE, min, max, cluster_value}
+#define KW(name, min, max)                          \
+    {                                               \
+        name, CFG_KW_VALUE, min, max, cluster_value \
+    }
 static const struct cfg_kw cluster_kws[] = {
     KW("node_id", 1, 1),
     KW("listen", 1, 1),

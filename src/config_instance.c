@@ -10,9 +10,18 @@
 #include "src/config_int.h"
 #include "vipd/error.h"
 
-#define KW(name, min, max) {name, CFG_KW_VALUE, min, max, instance_value}
-#define LIST(name) {name, CFG_KW_BLOCK, 0, 0, instance_value}
-#define UNSUPPORTED(name) {name, CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL}
+#define KW(name, min, max)                           \
+    {                                                \
+        name, CFG_KW_VALUE, min, max, instance_value \
+    }
+#define LIST(name)                               \
+    {                                            \
+        name, CFG_KW_BLOCK, 0, 0, instance_value \
+    }
+#define UNSUPPORTED(name)                               \
+    {                                                   \
+        name, CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL \
+    }
 
 static bool is(const char *a, const char *b)
 {
@@ -48,11 +57,14 @@ static bool parse_scope(const char *s, int *scope)
 
 /* `ADDR[/PREFIX] [brd ADDR] [dev IF] [scope S] [label L] [no_track]`; the
  * item ends at the first word that is not one of these options. */
-static size_t vip_item(struct cfgp *p, struct cfg_instance *in,
-                       const struct cfg_tok *t, size_t n, bool excluded)
+static size_t vip_item(struct cfgp *p,
+                       struct cfg_instance *in,
+                       const struct cfg_tok *t,
+                       size_t n,
+                       bool excluded)
 {
-    const char *what = excluded ? "virtual_ipaddress_excluded"
-                                : "virtual_ipaddress";
+    const char *what =
+        excluded ? "virtual_ipaddress_excluded" : "virtual_ipaddress";
     struct cfg_vip v;
     size_t i = 1;
 
@@ -131,14 +143,18 @@ static size_t vip_item(struct cfgp *p, struct cfg_instance *in,
     return i;
 }
 
-static size_t vip_item_main(struct cfgp *p, void *obj,
-                            const struct cfg_tok *t, size_t n)
+static size_t vip_item_main(struct cfgp *p,
+                            void *obj,
+                            const struct cfg_tok *t,
+                            size_t n)
 {
     return vip_item(p, obj, t, n, false);
 }
 
-static size_t vip_item_excluded(struct cfgp *p, void *obj,
-                                const struct cfg_tok *t, size_t n)
+static size_t vip_item_excluded(struct cfgp *p,
+                                void *obj,
+                                const struct cfg_tok *t,
+                                size_t n)
 {
     return vip_item(p, obj, t, n, true);
 }
@@ -146,8 +162,12 @@ static size_t vip_item_excluded(struct cfgp *p, void *obj,
 /****** track_* items ******/
 
 /* `NAME [weight W [reverse]]` into one of the instance's track arrays. */
-static size_t track_item(struct cfgp *p, const struct cfg_tok *t, size_t n,
-                         struct cfg_track **arr, size_t *cnt, long wmax,
+static size_t track_item(struct cfgp *p,
+                         const struct cfg_tok *t,
+                         size_t n,
+                         struct cfg_track **arr,
+                         size_t *cnt,
+                         long wmax,
                          bool is_iface)
 {
     struct cfg_track tr;
@@ -191,24 +211,30 @@ static size_t track_item(struct cfgp *p, const struct cfg_tok *t, size_t n,
     return i;
 }
 
-static size_t track_script_item(struct cfgp *p, void *obj,
-                                const struct cfg_tok *t, size_t n)
+static size_t track_script_item(struct cfgp *p,
+                                void *obj,
+                                const struct cfg_tok *t,
+                                size_t n)
 {
     struct cfg_instance *in = obj;
     return track_item(p, t, n, &in->track_scripts, &in->n_track_scripts, 253,
                       false);
 }
 
-static size_t track_interface_item(struct cfgp *p, void *obj,
-                                   const struct cfg_tok *t, size_t n)
+static size_t track_interface_item(struct cfgp *p,
+                                   void *obj,
+                                   const struct cfg_tok *t,
+                                   size_t n)
 {
     struct cfg_instance *in = obj;
-    return track_item(p, t, n, &in->track_interfaces,
-                      &in->n_track_interfaces, 253, true);
+    return track_item(p, t, n, &in->track_interfaces, &in->n_track_interfaces,
+                      253, true);
 }
 
-static size_t track_file_item(struct cfgp *p, void *obj,
-                              const struct cfg_tok *t, size_t n)
+static size_t track_file_item(struct cfgp *p,
+                              void *obj,
+                              const struct cfg_tok *t,
+                              size_t n)
 {
     struct cfg_instance *in = obj;
     return track_item(p, t, n, &in->track_files, &in->n_track_files, 254,
@@ -216,14 +242,17 @@ static size_t track_file_item(struct cfgp *p, void *obj,
 }
 
 /* `ADDR [min_ttl N] [max_ttl N]`. */
-static size_t peer_item(struct cfgp *p, void *obj, const struct cfg_tok *t,
+static size_t peer_item(struct cfgp *p,
+                        void *obj,
+                        const struct cfg_tok *t,
                         size_t n)
 {
     struct cfg_instance *in = obj;
     struct cfg_ip ip;
     size_t i = 1;
 
-    while (i + 1 < n && (is(t[i].text, "min_ttl") || is(t[i].text, "max_ttl"))) {
+    while (i + 1 < n &&
+           (is(t[i].text, "min_ttl") || is(t[i].text, "max_ttl"))) {
         cfgp_warn(p, &t[i].where, "'%s' is not acted on by vipd", t[i].text);
         i += 2;
     }
@@ -258,8 +287,8 @@ static void auth_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         } else if (is(a->text, "AH")) {
             in->auth_type = CFG_AUTH_AH;
         } else {
-            cfgp_error(p, &a->where,
-                       "auth_type: '%.80s' is not PASS or AH", a->text);
+            cfgp_error(p, &a->where, "auth_type: '%.80s' is not PASS or AH",
+                       a->text);
         }
         return;
     }
@@ -283,7 +312,8 @@ static const struct cfg_kw auth_kws[] = {
 
 /****** instance keywords ******/
 
-static void instance_time(struct cfgp *p, struct cfg_instance *in,
+static void instance_time(struct cfgp *p,
+                          struct cfg_instance *in,
                           const struct cfg_stmt *s)
 {
     const char *k = s->kw->text;
@@ -291,6 +321,7 @@ static void instance_time(struct cfgp *p, struct cfg_instance *in,
     bool frac;
 
     if (is(k, "advert_int")) {
+        in->advert_int_where = s->kw->where;
         if (cfgp_seconds(p, &s->args[0], k, 255000, &ms, &frac)) {
             if (ms == 0) {
                 cfgp_error(p, &s->args[0].where, "advert_int: must be > 0");
@@ -300,9 +331,9 @@ static void instance_time(struct cfgp *p, struct cfg_instance *in,
         }
         return;
     }
-    if (!cfgp_seconds(p, &s->args[0], k, is(k, "preempt_delay") ? 1000000
-                                                               : 100000000,
-                      &ms, &frac)) {
+    if (!cfgp_seconds(p, &s->args[0], k,
+                      is(k, "preempt_delay") ? 1000000 : 100000000, &ms,
+                      &frac)) {
         return;
     }
     if (is(k, "preempt_delay")) {
@@ -337,6 +368,7 @@ static void instance_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     } else if (is(k, "interface")) {
         cfgp_ifname(p, a, "interface", in->interface);
     } else if (is(k, "virtual_router_id")) {
+        in->vrid_where = s->kw->where;
         if (cfgp_uint(p, a, k, 1, 255, &v)) {
             in->vrid = (uint8_t)v;
         }
@@ -349,6 +381,7 @@ static void instance_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
             in->version = (uint8_t)v;
         }
     } else if (is(k, "authentication")) {
+        in->auth_where = s->kw->where;
         cfgp_block(p, auth_kws, in, k);
     } else if (is(k, "virtual_ipaddress")) {
         cfgp_list(p, vip_item_main, in, k);
@@ -363,10 +396,12 @@ static void instance_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     } else if (is(k, "unicast_peer")) {
         cfgp_list(p, peer_item, in, k);
     } else if (is(k, "nopreempt")) {
+        in->nopreempt_where = s->kw->where;
         in->nopreempt = true;
     } else if (is(k, "preempt")) {
         in->nopreempt = false;
     } else if (is(k, "unicast_src_ip")) {
+        in->unicast_src_where = s->kw->where;
         cfgp_ip(p, a, k, &in->unicast_src_ip);
     } else if (is(k, "mcast_src_ip")) {
         cfgp_ip(p, a, k, &in->mcast_src_ip);
@@ -462,8 +497,8 @@ void cfg_instance_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
                    "vrrp_instance '%s' is already defined at line %u", name,
                    dup->where.line);
     }
-    struct cfg_instance *in = cfgp_append(p, (void **)&cfg->instances,
-                                          &cfg->n_instances, sizeof *in);
+    struct cfg_instance *in =
+        cfgp_append(p, (void **)&cfg->instances, &cfg->n_instances, sizeof *in);
     if (in == NULL) {
         cfgp_skip_block(p);
         return;

@@ -15,11 +15,11 @@
 
 #include "vipd/config.h"
 
-#define CFG_INCLUDE_DEPTH_MAX 16         /* nested includes */
-#define CFG_LINE_MAX (64 * 1024)         /* longer lines are rejected */
-#define CFG_FILE_MAX (256 * 1024 * 1024) /* larger files are rejected */
-#define CFG_MESSAGES_MAX 200             /* emitted; the rest are counted */
-#define CFG_UNSET UINT32_MAX /* instance value inherited from global_defs */
+#define CFG_INCLUDE_DEPTH_MAX 16          /* nested includes */
+#define CFG_LINE_MAX          (64 * 1024) /* longer lines are rejected */
+#define CFG_FILE_MAX          (256 * 1024 * 1024) /* larger files are rejected */
+#define CFG_MESSAGES_MAX      200 /* emitted; the rest are counted */
+#define CFG_UNSET             UINT32_MAX /* instance value inherited from global_defs */
 
 enum cfg_tok_type { CFG_TOK_WORD, CFG_TOK_LBRACE, CFG_TOK_RBRACE, CFG_TOK_EOF };
 
@@ -62,10 +62,14 @@ struct cfg_stmt
 /****** Diagnostics (config_value.c) ******/
 
 /* Report an error or a warning at @where (NULL or line 0: file only). */
-void cfgp_error(struct cfgp *p, const struct cfg_where *where,
-                const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void cfgp_warn(struct cfgp *p, const struct cfg_where *where,
-               const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void cfgp_error(struct cfgp *p,
+                const struct cfg_where *where,
+                const char *fmt,
+                ...) __attribute__((format(printf, 3, 4)));
+void cfgp_warn(struct cfgp *p,
+               const struct cfg_where *where,
+               const char *fmt,
+               ...) __attribute__((format(printf, 3, 4)));
 
 /****** Lexer (config_lex.c) ******/
 
@@ -88,29 +92,55 @@ void *cfgp_append(struct cfgp *p, void **array, size_t *n, size_t size);
 
 /* Each parser reports its own error against @t (naming @what) and returns
  * false on bad input, leaving *out untouched. */
-bool cfgp_uint(struct cfgp *p, const struct cfg_tok *t, const char *what,
-               unsigned long min, unsigned long max, unsigned long *out);
-bool cfgp_int(struct cfgp *p, const struct cfg_tok *t, const char *what,
-              long min, long max, long *out);
+bool cfgp_uint(struct cfgp *p,
+               const struct cfg_tok *t,
+               const char *what,
+               unsigned long min,
+               unsigned long max,
+               unsigned long *out);
+bool cfgp_int(struct cfgp *p,
+              const struct cfg_tok *t,
+              const char *what,
+              long min,
+              long max,
+              long *out);
 /* Seconds with up to 6 decimals ("1", "0.5", "2.25") into milliseconds;
  * @max_ms bounds the result. Sets *fraction if not whole seconds. */
-bool cfgp_seconds(struct cfgp *p, const struct cfg_tok *t, const char *what,
-                  uint32_t max_ms, uint32_t *out_ms, bool *fraction);
-bool cfgp_ip(struct cfgp *p, const struct cfg_tok *t, const char *what,
+bool cfgp_seconds(struct cfgp *p,
+                  const struct cfg_tok *t,
+                  const char *what,
+                  uint32_t max_ms,
+                  uint32_t *out_ms,
+                  bool *fraction);
+bool cfgp_ip(struct cfgp *p,
+             const struct cfg_tok *t,
+             const char *what,
              struct cfg_ip *out);
 /* `ADDR[/PREFIX]`: prefix defaults to the full length. */
-bool cfgp_prefix(struct cfgp *p, const struct cfg_tok *t, const char *what,
-                 struct cfg_ip *out, uint8_t *prefix);
+bool cfgp_prefix(struct cfgp *p,
+                 const struct cfg_tok *t,
+                 const char *what,
+                 struct cfg_ip *out,
+                 uint8_t *prefix);
 /* `HOST[:PORT]`, `[V6]:PORT`, or a bare IPv6 literal; the port defaults to
  * @default_port. @host gets the host without brackets. */
-bool cfgp_hostport(struct cfgp *p, const struct cfg_tok *t, const char *what,
-                   uint16_t default_port, char *host, size_t host_size,
+bool cfgp_hostport(struct cfgp *p,
+                   const struct cfg_tok *t,
+                   const char *what,
+                   uint16_t default_port,
+                   char *host,
+                   size_t host_size,
                    uint16_t *port);
 /* Copy a name into a fixed buffer; too long is an error. */
-bool cfgp_name(struct cfgp *p, const struct cfg_tok *t, const char *what,
-               char *out, size_t size);
+bool cfgp_name(struct cfgp *p,
+               const struct cfg_tok *t,
+               const char *what,
+               char *out,
+               size_t size);
 /* An interface name as the kernel accepts it. */
-bool cfgp_ifname(struct cfgp *p, const struct cfg_tok *t, const char *what,
+bool cfgp_ifname(struct cfgp *p,
+                 const struct cfg_tok *t,
+                 const char *what,
                  char *out);
 /* Join the arguments with single spaces (keepalived's unquoted scripts). */
 char *cfgp_join(struct cfgp *p, const struct cfg_tok *args, size_t n);
@@ -120,8 +150,10 @@ char *cfgp_join(struct cfgp *p, const struct cfg_tok *args, size_t n);
 struct cfg_kw;
 typedef void (*cfg_kw_fn)(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 /* A list block item: consumes 1..@n of @toks, returns how many. */
-typedef size_t (*cfg_item_fn)(struct cfgp *p, void *obj,
-                              const struct cfg_tok *toks, size_t n);
+typedef size_t (*cfg_item_fn)(struct cfgp *p,
+                              void *obj,
+                              const struct cfg_tok *toks,
+                              size_t n);
 
 enum cfg_kw_kind {
     CFG_KW_VALUE,       /* keyword ARGS */
@@ -142,7 +174,9 @@ struct cfg_kw
 
 /* Parse the statements of a block whose `{` is at p->pos, up to and
  * including its `}`. @name names the block in messages. */
-void cfgp_block(struct cfgp *p, const struct cfg_kw *table, void *obj,
+void cfgp_block(struct cfgp *p,
+                const struct cfg_kw *table,
+                void *obj,
                 const char *name);
 /* Same for a block of list items (virtual_ipaddress, unicast_peer...). */
 void cfgp_list(struct cfgp *p, cfg_item_fn item, void *obj, const char *name);
@@ -162,7 +196,8 @@ void cfg_group_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 void cfg_cluster_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 
 /* Shared keyword handlers (config_parse.c). */
-void cfgp_notify_kw(struct cfgp *p, struct cfg_notify *n,
+void cfgp_notify_kw(struct cfgp *p,
+                    struct cfg_notify *n,
                     const struct cfg_stmt *s);
 char *cfgp_command(struct cfgp *p, const struct cfg_stmt *s);
 

@@ -33,14 +33,17 @@ struct lexer
     int depth;
 };
 
-static int lex_file(struct lexer *lx, const char *path,
+static int lex_file(struct lexer *lx,
+                    const char *path,
                     const struct cfg_where *inc);
 
 /* Append a token whose text is @s[0..@len). While lexing, tok->text holds
  * the offset of the text in the arena (the arena moves as it grows); it is
  * turned into a pointer once everything is read. */
-static struct cfg_tok *lex_push(struct lexer *lx, enum cfg_tok_type type,
-                                const char *s, size_t len)
+static struct cfg_tok *lex_push(struct lexer *lx,
+                                enum cfg_tok_type type,
+                                const char *s,
+                                size_t len)
 {
     struct cfgp *p = lx->p;
 
@@ -100,8 +103,11 @@ static bool is_binary(unsigned char c)
 
 /* A "quoted string" starting at @s[*i]: backslash escapes only `\"` and
  * `\\`; anything else is kept verbatim, as keepalived does. */
-static struct cfg_tok *lex_quoted(struct lexer *lx, const char *s, size_t n,
-                                  size_t *i, const struct cfg_where *w)
+static struct cfg_tok *lex_quoted(struct lexer *lx,
+                                  const char *s,
+                                  size_t n,
+                                  size_t *i,
+                                  const struct cfg_where *w)
 {
     size_t j = *i + 1;
     char *buf = malloc(n - *i + 1);
@@ -144,7 +150,9 @@ static bool has_glob_magic(const char *s)
 }
 
 /* One `include` pattern, relative to the directory of @from. */
-static void lex_include(struct lexer *lx, const char *from, const char *pat,
+static void lex_include(struct lexer *lx,
+                        const char *from,
+                        const char *pat,
                         const struct cfg_where *w)
 {
     char *full;
@@ -188,7 +196,9 @@ static void lex_include(struct lexer *lx, const char *from, const char *pat,
 }
 
 /* Tokenize one physical line @s[0..@n) of file @w->file. */
-static void lex_line(struct lexer *lx, const char *s, size_t n,
+static void lex_line(struct lexer *lx,
+                     const char *s,
+                     size_t n,
                      const struct cfg_where *w)
 {
     struct cfgp *p = lx->p;
@@ -212,8 +222,8 @@ static void lex_line(struct lexer *lx, const char *s, size_t n,
             break;
         }
         if (c == '{' || c == '}') {
-            t = lex_push(lx, c == '{' ? CFG_TOK_LBRACE : CFG_TOK_RBRACE,
-                         s + i, 1);
+            t = lex_push(lx, c == '{' ? CFG_TOK_LBRACE : CFG_TOK_RBRACE, s + i,
+                         1);
             i++;
         } else if (c == '"') {
             t = lex_quoted(lx, s, n, &i, w);
@@ -284,7 +294,9 @@ static void lex_line(struct lexer *lx, const char *s, size_t n,
     free(pats);
 }
 
-static void lex_buffer(struct lexer *lx, const char *buf, size_t len,
+static void lex_buffer(struct lexer *lx,
+                       const char *buf,
+                       size_t len,
                        const char *file)
 {
     size_t pos = 0;
@@ -378,7 +390,8 @@ static int lex_read_all(int fd, char **out, size_t *out_len)
 
 /* Read and tokenize @path; @inc is where it was included from (NULL for the
  * main file), which is where its problems are reported. */
-static int lex_file(struct lexer *lx, const char *path,
+static int lex_file(struct lexer *lx,
+                    const char *path,
                     const struct cfg_where *inc)
 {
     struct cfgp *p = lx->p;
@@ -406,16 +419,15 @@ static int lex_file(struct lexer *lx, const char *path,
     }
     if (!S_ISREG(st.st_mode)) {
         /* Devices and FIFOs could block or never end (/dev/zero). */
-        cfgp_error(p, w, "cannot read '%s': %s", path,
-                   S_ISDIR(st.st_mode) ? "is a directory"
-                                       : "not a regular file");
+        cfgp_error(
+            p, w, "cannot read '%s': %s", path,
+            S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
         close(fd);
         return 0;
     }
     for (int k = 0; k < lx->depth; k++) {
         if (lx->stack[k].dev == st.st_dev && lx->stack[k].ino == st.st_ino) {
-            cfgp_error(p, w, "include loop: '%s' is already being read",
-                       path);
+            cfgp_error(p, w, "include loop: '%s' is already being read", path);
             close(fd);
             return 0;
         }
@@ -427,9 +439,9 @@ static int lex_file(struct lexer *lx, const char *path,
         return rv;
     }
     if (rv != 0) {
-        cfgp_error(p, w, "cannot read '%s': %s", path,
-                   rv == VIP_ERANGE ? "file larger than 256 MiB"
-                                    : strerror(-rv));
+        cfgp_error(
+            p, w, "cannot read '%s': %s", path,
+            rv == VIP_ERANGE ? "file larger than 256 MiB" : strerror(-rv));
         return 0;
     }
     const char *name = lex_add_file(lx, path);

@@ -61,7 +61,8 @@ bool cfgp_opens_toplevel(const struct cfgp *p, const struct cfg_kw *table)
 }
 
 /* Read the statement at p->pos (a word) into @s. */
-static void read_stmt(struct cfgp *p, const struct cfg_kw *table,
+static void read_stmt(struct cfgp *p,
+                      const struct cfg_kw *table,
                       struct cfg_stmt *s)
 {
     const struct cfg_tok *kw = &p->toks[p->pos++];
@@ -106,7 +107,9 @@ void cfgp_skip_block(struct cfgp *p)
     }
 }
 
-static void run_stmt(struct cfgp *p, const struct cfg_kw *table, void *obj,
+static void run_stmt(struct cfgp *p,
+                     const struct cfg_kw *table,
+                     void *obj,
                      const char *block)
 {
     struct cfg_stmt s;
@@ -118,8 +121,8 @@ static void run_stmt(struct cfgp *p, const struct cfg_kw *table, void *obj,
         cfgp_warn(p, &s.kw->where, "unknown keyword '%.80s'%s%s, ignored",
                   s.kw->text, block ? " in " : "", block ? block : "");
     } else if (k->kind == CFG_KW_NOT_ACTED) {
-        cfgp_warn(p, &s.kw->where,
-                  "'%s' is accepted but not acted on by vipd", k->name);
+        cfgp_warn(p, &s.kw->where, "'%s' is accepted but not acted on by vipd",
+                  k->name);
     } else if (k->kind == CFG_KW_UNSUPPORTED) {
         cfgp_warn(p, &s.kw->where, "'%s' is not supported by vipd%s, ignored",
                   k->name,
@@ -156,8 +159,10 @@ static void run_stmt(struct cfgp *p, const struct cfg_kw *table, void *obj,
 
 /* Handle the token at p->pos inside a block: returns false when the block
  * ends (its `}`, end of input, or a missing `}` detected). */
-static bool block_step(struct cfgp *p, const struct cfg_tok *open,
-                       const char *name, const struct cfg_kw *table)
+static bool block_step(struct cfgp *p,
+                       const struct cfg_tok *open,
+                       const char *name,
+                       const struct cfg_kw *table)
 {
     const struct cfg_tok *t = &p->toks[p->pos];
 
@@ -179,8 +184,8 @@ static bool block_step(struct cfgp *p, const struct cfg_tok *open,
     default:
         if (cfgp_opens_toplevel(p, table)) {
             cfgp_error(p, &open->where,
-                       "'%s' block is not closed before '%s' at line %u",
-                       name, t->text, t->where.line);
+                       "'%s' block is not closed before '%s' at line %u", name,
+                       t->text, t->where.line);
             p->unwinding = true;
             return false;
         }
@@ -188,7 +193,9 @@ static bool block_step(struct cfgp *p, const struct cfg_tok *open,
     }
 }
 
-void cfgp_block(struct cfgp *p, const struct cfg_kw *table, void *obj,
+void cfgp_block(struct cfgp *p,
+                const struct cfg_kw *table,
+                void *obj,
                 const char *name)
 {
     const struct cfg_tok *open = &p->toks[p->pos++];
@@ -210,8 +217,7 @@ void cfgp_list(struct cfgp *p, cfg_item_fn item, void *obj, const char *name)
         }
         /* The words of one line, split into items by @item's grammar. */
         size_t start = p->pos++;
-        while (p->toks[p->pos].type == CFG_TOK_WORD &&
-               !p->toks[p->pos].bol) {
+        while (p->toks[p->pos].type == CFG_TOK_WORD && !p->toks[p->pos].bol) {
             p->pos++;
         }
         const struct cfg_tok *toks = &p->toks[start];
@@ -229,13 +235,18 @@ void cfgp_list(struct cfgp *p, cfg_item_fn item, void *obj, const char *name)
 
 char *cfgp_command(struct cfgp *p, const struct cfg_stmt *s)
 {
+    if (s->args[0].len == 0) {
+        cfgp_error(p, &s->args[0].where, "'%s': empty command", s->kw->text);
+        return NULL;
+    }
     if (s->args[0].quoted || s->n_args == 1) {
         return cfgp_strdup(p, s->args[0].text);
     }
     return cfgp_join(p, s->args, s->n_args);
 }
 
-void cfgp_notify_kw(struct cfgp *p, struct cfg_notify *n,
+void cfgp_notify_kw(struct cfgp *p,
+                    struct cfg_notify *n,
                     const struct cfg_stmt *s)
 {
     const char *k = s->kw->text;
@@ -296,8 +307,11 @@ static void set_defaults(struct vip_config *cfg)
     c->snapshot_trailing = 128;
 }
 
-static int load(struct vip_config *cfg, const char *path, const char *text,
-                size_t len, struct cfg_report *report)
+static int load(struct vip_config *cfg,
+                const char *path,
+                const char *text,
+                size_t len,
+                struct cfg_report *report)
 {
     struct cfg_report local = {0};
     struct cfgp p;
@@ -327,14 +341,17 @@ static int load(struct vip_config *cfg, const char *path, const char *text,
     return p.report->n_errors > errors_before ? VIP_ECONFIG : 0;
 }
 
-int vip_config_load(struct vip_config *cfg, const char *path,
+int vip_config_load(struct vip_config *cfg,
+                    const char *path,
                     struct cfg_report *report)
 {
     return load(cfg, path, NULL, 0, report);
 }
 
-int vip_config_load_string(struct vip_config *cfg, const char *name,
-                           const char *text, size_t len,
+int vip_config_load_string(struct vip_config *cfg,
+                           const char *name,
+                           const char *text,
+                           size_t len,
                            struct cfg_report *report)
 {
     return load(cfg, name, text ? text : "", text ? len : 0, report);

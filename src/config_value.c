@@ -11,12 +11,12 @@
 
 /****** Diagnostics ******/
 
-static void cfgp_emit(struct cfgp *p, bool is_error,
-                      const struct cfg_where *w, const char *fmt, va_list ap)
-    __attribute__((format(printf, 4, 0)));
-
-static void cfgp_emit(struct cfgp *p, bool is_error,
-                      const struct cfg_where *w, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void cfgp_emit(
+    struct cfgp *p,
+    bool is_error,
+    const struct cfg_where *w,
+    const char *fmt,
+    va_list ap)
 {
     struct cfg_report *r = p->report;
     char msg[1024];
@@ -53,8 +53,10 @@ static void cfgp_emit(struct cfgp *p, bool is_error,
     }
 }
 
-void cfgp_error(struct cfgp *p, const struct cfg_where *where,
-                const char *fmt, ...)
+void cfgp_error(struct cfgp *p,
+                const struct cfg_where *where,
+                const char *fmt,
+                ...)
 {
     va_list ap;
 
@@ -63,8 +65,10 @@ void cfgp_error(struct cfgp *p, const struct cfg_where *where,
     va_end(ap);
 }
 
-void cfgp_warn(struct cfgp *p, const struct cfg_where *where,
-               const char *fmt, ...)
+void cfgp_warn(struct cfgp *p,
+               const struct cfg_where *where,
+               const char *fmt,
+               ...)
 {
     va_list ap;
 
@@ -140,7 +144,9 @@ static bool all_digits(const char *s, size_t len)
 }
 
 /* Decimal digits into *out; false on overflow past @max. */
-static bool digits_value(const char *s, size_t len, unsigned long max,
+static bool digits_value(const char *s,
+                         size_t len,
+                         unsigned long max,
                          unsigned long *out)
 {
     unsigned long v = 0;
@@ -156,14 +162,17 @@ static bool digits_value(const char *s, size_t len, unsigned long max,
     return true;
 }
 
-bool cfgp_uint(struct cfgp *p, const struct cfg_tok *t, const char *what,
-               unsigned long min, unsigned long max, unsigned long *out)
+bool cfgp_uint(struct cfgp *p,
+               const struct cfg_tok *t,
+               const char *what,
+               unsigned long min,
+               unsigned long max,
+               unsigned long *out)
 {
     unsigned long v;
 
     if (!all_digits(t->text, t->len)) {
-        cfgp_error(p, &t->where, "%s: '%.80s' is not a number", what,
-                   t->text);
+        cfgp_error(p, &t->where, "%s: '%.80s' is not a number", what, t->text);
         return false;
     }
     if (!digits_value(t->text, t->len, max, &v) || v < min) {
@@ -175,8 +184,12 @@ bool cfgp_uint(struct cfgp *p, const struct cfg_tok *t, const char *what,
     return true;
 }
 
-bool cfgp_int(struct cfgp *p, const struct cfg_tok *t, const char *what,
-              long min, long max, long *out)
+bool cfgp_int(struct cfgp *p,
+              const struct cfg_tok *t,
+              const char *what,
+              long min,
+              long max,
+              long *out)
 {
     const char *s = t->text;
     size_t len = t->len;
@@ -189,8 +202,7 @@ bool cfgp_int(struct cfgp *p, const struct cfg_tok *t, const char *what,
         len--;
     }
     if (!all_digits(s, len)) {
-        cfgp_error(p, &t->where, "%s: '%.80s' is not a number", what,
-                   t->text);
+        cfgp_error(p, &t->where, "%s: '%.80s' is not a number", what, t->text);
         return false;
     }
     if (!digits_value(s, len, 1000000000UL, &mag) ||
@@ -204,8 +216,12 @@ bool cfgp_int(struct cfgp *p, const struct cfg_tok *t, const char *what,
     return true;
 }
 
-bool cfgp_seconds(struct cfgp *p, const struct cfg_tok *t, const char *what,
-                  uint32_t max_ms, uint32_t *out_ms, bool *fraction)
+bool cfgp_seconds(struct cfgp *p,
+                  const struct cfg_tok *t,
+                  const char *what,
+                  uint32_t max_ms,
+                  uint32_t *out_ms,
+                  bool *fraction)
 {
     const char *dot = memchr(t->text, '.', t->len);
     size_t ilen = dot ? (size_t)(dot - t->text) : t->len;
@@ -215,8 +231,8 @@ bool cfgp_seconds(struct cfgp *p, const struct cfg_tok *t, const char *what,
     if ((ilen == 0 && flen == 0) || (ilen > 0 && !all_digits(t->text, ilen)) ||
         (dot && (flen == 0 || flen > 6 || !all_digits(dot + 1, flen))) ||
         (ilen == 0 && !dot)) {
-        cfgp_error(p, &t->where, "%s: '%.80s' is not a number of seconds",
-                   what, t->text);
+        cfgp_error(p, &t->where, "%s: '%.80s' is not a number of seconds", what,
+                   t->text);
         return false;
     }
     if (ilen > 0 && !digits_value(t->text, ilen, 4000000UL, &whole)) {
@@ -231,8 +247,8 @@ bool cfgp_seconds(struct cfgp *p, const struct cfg_tok *t, const char *what,
     unsigned long long us = (unsigned long long)whole * 1000000ULL + frac;
     unsigned long long ms = (us + 999) / 1000; /* sub-ms rounds up */
     if (ms > max_ms) {
-        cfgp_error(p, &t->where, "%s: %.80s is out of range [0, %u.%03u]",
-                   what, t->text, max_ms / 1000, max_ms % 1000);
+        cfgp_error(p, &t->where, "%s: %.80s is out of range [0, %u.%03u]", what,
+                   t->text, max_ms / 1000, max_ms % 1000);
         return false;
     }
     *out_ms = (uint32_t)ms;
@@ -260,7 +276,9 @@ static bool parse_ip(const char *s, struct cfg_ip *out)
     return true;
 }
 
-bool cfgp_ip(struct cfgp *p, const struct cfg_tok *t, const char *what,
+bool cfgp_ip(struct cfgp *p,
+             const struct cfg_tok *t,
+             const char *what,
              struct cfg_ip *out)
 {
     if (t->len >= INET6_ADDRSTRLEN || !parse_ip(t->text, out)) {
@@ -271,8 +289,11 @@ bool cfgp_ip(struct cfgp *p, const struct cfg_tok *t, const char *what,
     return true;
 }
 
-bool cfgp_prefix(struct cfgp *p, const struct cfg_tok *t, const char *what,
-                 struct cfg_ip *out, uint8_t *prefix)
+bool cfgp_prefix(struct cfgp *p,
+                 const struct cfg_tok *t,
+                 const char *what,
+                 struct cfg_ip *out,
+                 uint8_t *prefix)
 {
     char buf[INET6_ADDRSTRLEN + 8];
     const char *slash = memchr(t->text, '/', t->len);
@@ -303,8 +324,8 @@ bool cfgp_prefix(struct cfgp *p, const struct cfg_tok *t, const char *what,
     *prefix = (uint8_t)plen;
     return true;
 bad:
-    cfgp_error(p, &t->where, "%s: '%.80s' is not an IPv4 or IPv6 address",
-               what, t->text);
+    cfgp_error(p, &t->where, "%s: '%.80s' is not an IPv4 or IPv6 address", what,
+               t->text);
     return false;
 }
 
@@ -323,8 +344,12 @@ static bool valid_hostname(const char *s, size_t len)
     return true;
 }
 
-bool cfgp_hostport(struct cfgp *p, const struct cfg_tok *t, const char *what,
-                   uint16_t default_port, char *host, size_t host_size,
+bool cfgp_hostport(struct cfgp *p,
+                   const struct cfg_tok *t,
+                   const char *what,
+                   uint16_t default_port,
+                   char *host,
+                   size_t host_size,
                    uint16_t *port)
 {
     const char *s = t->text;
@@ -382,19 +407,25 @@ bad:
     return false;
 }
 
-bool cfgp_name(struct cfgp *p, const struct cfg_tok *t, const char *what,
-               char *out, size_t size)
+bool cfgp_name(struct cfgp *p,
+               const struct cfg_tok *t,
+               const char *what,
+               char *out,
+               size_t size)
 {
     if (t->len == 0 || t->len >= size) {
-        cfgp_error(p, &t->where, "%s: name '%.80s' must have 1 to %zu characters",
-                   what, t->text, size - 1);
+        cfgp_error(p, &t->where,
+                   "%s: name '%.80s' must have 1 to %zu characters", what,
+                   t->text, size - 1);
         return false;
     }
     memcpy(out, t->text, t->len + 1);
     return true;
 }
 
-bool cfgp_ifname(struct cfgp *p, const struct cfg_tok *t, const char *what,
+bool cfgp_ifname(struct cfgp *p,
+                 const struct cfg_tok *t,
+                 const char *what,
                  char *out)
 {
     /* The kernel's dev_valid_name(): 1..15 bytes, no '/', ':' or blank. */
@@ -412,8 +443,7 @@ const char *cfg_ip_str(const struct cfg_ip *ip, char *buf, size_t size)
 {
     if (ip->family != AF_INET && ip->family != AF_INET6) {
         snprintf(buf, size, "(none)");
-    } else if (inet_ntop(ip->family, ip->bytes, buf, (socklen_t)size) ==
-               NULL) {
+    } else if (inet_ntop(ip->family, ip->bytes, buf, (socklen_t)size) == NULL) {
         snprintf(buf, size, "(?)");
     }
     return buf;
@@ -443,8 +473,8 @@ const struct cfg_instance *vip_config_instance(const struct vip_config *cfg,
     return NULL;
 }
 
-const struct cfg_track_file *vip_config_track_file(
-    const struct vip_config *cfg, const char *name)
+const struct cfg_track_file *vip_config_track_file(const struct vip_config *cfg,
+                                                   const char *name)
 {
     for (size_t i = 0; i < cfg->n_track_files; i++) {
         if (strcmp(cfg->track_files[i].name, name) == 0) {

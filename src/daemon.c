@@ -1,12 +1,548 @@
-/* Daemon wiring. Placeholder until the Raft core and host network land. */
+/* The daemon: one libuv loop wiring the cluster (raft/) to the host network
+ * (vip/), the health checks and the control socket.
+ *
+ * Data flow: health transition -> cluster_propose_health() -> Raft log ->
+ * FSM -> ownership; cluster hold(until) -> manager_hold(until); cluster
+ * release() -> manager_release(); manager link_changed -> health (which
+ * reports "if:NAME" transitions); manager lease_expired -> cluster.
+ *
+ * Start-up: manager_start() removes leftover VIPs before the cluster can
+ * make this node a holder (DESIGN.md 4.5). SIGTERM/SIGINT -> shutdown
+ * chain: control socket -> health -> cluster_close() (release, hand over,
+ * raft_close, transport) -> manager_close() -> signal handles -> the loop
+ * ends and uv_loop_close() must return 0. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include <uv.h>
+
+#include "raft/cluster.h"
 #include "src/daemon.h"
+#include "src/daemon_int.h"
+#include "vipd/clock.h"
 #include "vipd/error.h"
+#include "vipd/log.h"
+
+/****** Status file ******/
+
+static const char *state_name(int state)
+{
+    switch (state) {
+    case RAFT_LEADER:
+        return "leader";
+    case RAFT_FOLLOWER:
+        return "follower";
+    case RAFT_CANDIDATE:
+        return "candidate";
+    default:
+        return "unavailable";
+    }
+}
+
+static void status_write(struct vipd *d)
+{
+    char tmp[4200];
+    FILE *f;
+    struct cluster *c = &d->cluster;
+
+    if (d->status_path == NULL || !d->has_cluster) {
+        return;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", d->status_path);
+    f = fopen(tmp, "we");
+    if (f == NULL) {
+        return;
+    }
+    fprintf(f,
+            "id=%llu\nrole=%s\nterm=%llu\nleader=%llu\nholding=%d\n"
+            "commit=%llu\napplied=%llu\nticks_committed=%llu\n"
+            "stopping=%d\n",
+            (unsigned long long)c->id,
+            c->is_started ? state_name(raft_state(&c->raft)) : "-",
+            (unsigned long long)c->raft.current_term,
+            (unsigned long long)c->leader_id, d->has_manager && manager_holds(&d->manager) ? 1 : 0,
+            (unsigned long long)c->raft.commit_index,
+            (unsigned long long)raft_last_applied(&c->raft),
+            (unsigned long long)c->n_ticks_committed, d->is_stopping ? 1 : 0);
+    if (fclose(f) == 0) {
+        rename(tmp, d->status_path);
+    }
+    d->status_dirty = false;
+}
+
+static void status_timer_cb(uv_timer_t *t)
+{
+    struct vipd *d = t->data;
+    if (d->status_dirty && !d->is_stopping) {
+        status_write(d);
+    }
+}
+
+/****** Notify scripts: this node's own state per instance ******/
+
+/* keepalived's states as this node sees them: MASTER while it holds the
+ * VIPs, FAULT while it is not eligible (a weight-0 check failing, an
+ * interface down, maintenance), BACKUP otherwise. Scripts run on changes. */
+static void update_notify(struct vipd *d)
+{
+    const struct vip_config *cfg = d->cfg;
+    const struct fsm_member *m = NULL;
+    bool holds = d->has_manager && manager_holds(&d->manager);
+
+    if (!d->has_notify || d->is_stopping) {
+        return;
+    }
+    if (d->has_cluster) {
+        m = fsm_member(cluster_state(&d->cluster), d->cluster.id);
+    }
+    for (size_t i = 0; i < cfg->n_instances; i++) {
+        struct priority_result r = {0};
+        int state;
+        r.priority = cfg->instances[i].priority;
+        if (m != NULL && i < m->node.n_instances) {
+            priority_effective(m, (unsigned)i, true, &r);
+        }
+        state = holds                        ? NOTIFY_MASTER
+                : (m != NULL && r.why != PRIORITY_OK) ? NOTIFY_FAULT
+                                                      : NOTIFY_BACKUP;
+        if (state != d->inst_state[i]) {
+            d->inst_state[i] = state;
+            notify_instance(&d->notify, i, (enum notify_state)state,
+                            r.priority);
+        }
+    }
+    for (size_t g = 0; g < cfg->n_groups; g++) {
+        int state = holds ? NOTIFY_MASTER : NOTIFY_BACKUP;
+        for (size_t k = 0; !holds && k < cfg->groups[g].n_instances; k++) {
+            for (size_t i = 0; i < cfg->n_instances; i++) {
+                if (strcmp(cfg->instances[i].name,
+                           cfg->groups[g].instances[k]) == 0 &&
+                    d->inst_state[i] == NOTIFY_FAULT) {
+                    state = NOTIFY_FAULT;
+                }
+            }
+        }
+        if (state != d->group_state[g]) {
+            d->group_state[g] = state;
+            notify_group(&d->notify, g, (enum notify_state)state);
+        }
+    }
+}
+
+/****** Cluster callbacks ******/
+
+static void on_hold(void *data, uint64_t until_ms)
+{
+    struct vipd *d = data;
+    bool was = manager_holds(&d->manager);
+    int rv = manager_hold(&d->manager, until_ms);
+
+    if (rv != 0) {
+        /* The manager removed every VIP; the next renewal retries. */
+        vip_err("daemon: hold the VIPs: %s: %s", vip_strerror(rv),
+                d->manager.errmsg);
+    }
+    if (was != manager_holds(&d->manager)) {
+        update_notify(d);
+        status_write(d);
+    }
+}
+
+static void on_release(void *data)
+{
+    struct vipd *d = data;
+    bool was = manager_holds(&d->manager);
+    /* On a clean stop the holder also sends priority 0, so that a
+     * keepalived backup on the segment takes over without waiting. */
+    int rv = d->is_stopping ? manager_release_final(&d->manager)
+                            : manager_release(&d->manager);
+
+    if (rv != 0) {
+        vip_err("daemon: release the VIPs: %s: %s", vip_strerror(rv),
+                d->manager.errmsg);
+    }
+    if (was) {
+        update_notify(d);
+        status_write(d);
+    }
+}
+
+/* Advertise our effective priority per instance (RFC 5798 adverts carry
+ * it; keepalived backups compare against it). */
+static void update_priorities(struct vipd *d)
+{
+    const struct fsm_state *st = cluster_state(&d->cluster);
+    const struct fsm_member *m = fsm_member(st, d->cluster.id);
+
+    if (m == NULL) {
+        return;
+    }
+    for (unsigned i = 0; i < m->node.n_instances && i < d->cfg->n_instances;
+         i++) {
+        struct priority_result r;
+        priority_effective(m, i, true, &r);
+        if (r.priority >= 1 && r.priority <= 254) {
+            manager_set_priority(&d->manager, i, (uint8_t)r.priority);
+        }
+    }
+}
+
+static void on_changed(void *data)
+{
+    struct vipd *d = data;
+
+    if (d->is_stopping) {
+        return;
+    }
+    update_priorities(d);
+    update_notify(d);
+    if (d->has_ctl) {
+        daemon_ctl_publish(d);
+    }
+    d->status_dirty = true;
+}
+
+/****** Health and network callbacks ******/
+
+static void on_transition(void *data, const char *check_name, int32_t value)
+{
+    struct vipd *d = data;
+    int rv;
+
+    vip_info("daemon: check %s -> %d", check_name, (int)value);
+    rv = cluster_propose_health(&d->cluster, check_name, value);
+    if (rv != 0) {
+        vip_err("daemon: propose %s: %s", check_name, vip_strerror(rv));
+    }
+}
+
+static void on_link_changed(void *data, const char *ifname, bool is_up)
+{
+    struct vipd *d = data;
+
+    vip_info("daemon: interface %s %s", ifname, is_up ? "up" : "down");
+    if (d->is_health_started && !d->is_stopping) {
+        /* VIP_ENOENT: not tracked, nothing to report. */
+        (void)health_set_interface(&d->health, ifname, is_up);
+    }
+}
+
+static void on_lease_expired(void *data)
+{
+    struct vipd *d = data;
+    if (d->has_cluster && !d->is_stopping) {
+        cluster_lease_expired(&d->cluster);
+    }
+    update_notify(d);
+    status_write(d);
+}
+
+/****** Shutdown chain ******/
+
+static void handle_closed_cb(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void close_rest(struct vipd *d)
+{
+    uv_close((uv_handle_t *)&d->sig_term, handle_closed_cb);
+    uv_close((uv_handle_t *)&d->sig_int, handle_closed_cb);
+    uv_close((uv_handle_t *)&d->sig_hup, handle_closed_cb);
+    uv_close((uv_handle_t *)&d->status_timer, handle_closed_cb);
+}
+
+static void notify_closed_cb(struct notify *n)
+{
+    struct vipd *d = (struct vipd *)((char *)n - offsetof(struct vipd, notify));
+    d->has_notify = false;
+    close_rest(d);
+}
+
+/* Last: notify_stop / notify STOP for every instance and group (the VIPs
+ * are gone by now), then wait for the scripts (bounded by their timeout). */
+static void close_notify(struct vipd *d)
+{
+    if (!d->has_notify) {
+        close_rest(d);
+        return;
+    }
+    for (size_t i = 0; i < d->cfg->n_instances; i++) {
+        if (d->inst_state[i] >= 0) {
+            notify_instance(&d->notify, i, NOTIFY_STOP, 0);
+        }
+    }
+    for (size_t g = 0; g < d->cfg->n_groups; g++) {
+        if (d->group_state[g] >= 0) {
+            notify_group(&d->notify, g, NOTIFY_STOP);
+        }
+    }
+    notify_close(&d->notify, notify_closed_cb);
+}
+
+static void manager_closed_cb(struct manager *m)
+{
+    struct vipd *d = (struct vipd *)((char *)m - offsetof(struct vipd, manager));
+    d->has_manager = false;
+    close_notify(d);
+}
+
+static void close_manager(struct vipd *d)
+{
+    if (d->has_manager) {
+        manager_close(&d->manager, manager_closed_cb);
+    } else {
+        close_notify(d);
+    }
+}
+
+static void cluster_closed_cb(struct cluster *c)
+{
+    struct vipd *d = (struct vipd *)((char *)c - offsetof(struct vipd, cluster));
+    d->has_cluster = false;
+    close_manager(d);
+}
+
+static void close_cluster(struct vipd *d)
+{
+    if (d->has_cluster) {
+        cluster_close(&d->cluster, cluster_closed_cb);
+    } else {
+        close_manager(d);
+    }
+}
+
+static void health_closed_cb(struct health *h)
+{
+    struct vipd *d = (struct vipd *)((char *)h - offsetof(struct vipd, health));
+    d->has_health = false;
+    close_cluster(d);
+}
+
+static void close_health(struct vipd *d)
+{
+    if (d->has_health) {
+        d->is_health_started = false;
+        health_close(&d->health, health_closed_cb);
+    } else {
+        close_cluster(d);
+    }
+}
+
+static void ctl_closed_cb(struct ctl_service *svc)
+{
+    struct vipd *d = (struct vipd *)((char *)svc - offsetof(struct vipd, ctl));
+    d->has_ctl = false;
+    close_health(d);
+}
+
+static void stop(struct vipd *d, const char *why)
+{
+    if (d->is_stopping) {
+        return;
+    }
+    vip_notice("daemon: %s, shutting down", why);
+    status_write(d);
+    d->is_stopping = true;
+    if (d->has_ctl) {
+        ctl_service_close(&d->ctl, ctl_closed_cb);
+    } else {
+        close_health(d);
+    }
+}
+
+static void signal_cb(uv_signal_t *s, int signum)
+{
+    struct vipd *d = s->data;
+
+    if (signum == SIGHUP) {
+        vip_notice("daemon: SIGHUP ignored (reload not supported yet)");
+        return;
+    }
+    stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/****** Run ******/
+
+static int signals_start(struct vipd *d)
+{
+    uv_signal_t *sigs[] = {&d->sig_term, &d->sig_int, &d->sig_hup};
+    int nums[] = {SIGTERM, SIGINT, SIGHUP};
+
+    for (int i = 0; i < 3; i++) {
+        uv_signal_init(&d->loop, sigs[i]);
+        sigs[i]->data = d;
+        int rv = uv_signal_start(sigs[i], signal_cb, nums[i]);
+        if (rv != 0) {
+            return rv;
+        }
+    }
+    return 0;
+}
+
+/* Bring the parts up in dependency order; on error, stop() unwinds what
+ * exists. Returns 0 or a negative code (already logged). */
+static int start_parts(struct vipd *d)
+{
+    const struct vip_config *cfg = d->cfg;
+    struct cluster_cbs ccbs;
+    struct health_cbs hcbs;
+    struct manager_callbacks mcbs;
+    struct ctl_server_opts copts;
+    struct ctl_backend backend;
+    int rv;
+
+    memset(&ccbs, 0, sizeof ccbs);
+    ccbs.data = d;
+    ccbs.hold = on_hold;
+    ccbs.release = on_release;
+    ccbs.changed = on_changed;
+    rv = cluster_init(&d->cluster, &d->loop, cfg, &ccbs);
+    if (rv != 0) {
+        vip_err("daemon: %s", d->cluster.errmsg);
+        return rv;
+    }
+    d->has_cluster = true;
+    vip_log_set_tag((unsigned)d->cluster.id, '-');
+
+    memset(&hcbs, 0, sizeof hcbs);
+    hcbs.data = d;
+    hcbs.transition = on_transition;
+    rv = health_init(&d->health, &d->loop, cfg, &hcbs);
+    if (rv != 0) {
+        vip_err("daemon: health checks: %s", d->health.errmsg);
+        return rv;
+    }
+    d->has_health = true;
+
+    d->inst_state = malloc((cfg->n_instances + 1) * sizeof *d->inst_state);
+    d->group_state = malloc((cfg->n_groups + 1) * sizeof *d->group_state);
+    if (d->inst_state == NULL || d->group_state == NULL) {
+        vip_err("daemon: out of memory");
+        return VIP_ENOMEM;
+    }
+    for (size_t i = 0; i < cfg->n_instances; i++) {
+        d->inst_state[i] = -1;
+    }
+    for (size_t g = 0; g < cfg->n_groups; g++) {
+        d->group_state[g] = -1;
+    }
+    rv = notify_init(&d->notify, &d->loop, cfg);
+    if (rv != 0) {
+        vip_err("daemon: notify scripts: %s", d->notify.errmsg);
+        return rv;
+    }
+    d->has_notify = true;
+
+    memset(&mcbs, 0, sizeof mcbs);
+    mcbs.data = d;
+    mcbs.link_changed = on_link_changed;
+    mcbs.lease_expired = on_lease_expired;
+    rv = manager_init(&d->manager, &d->loop, cfg, &mcbs);
+    if (rv != 0) {
+        vip_err("daemon: network: %s", d->manager.errmsg);
+        return rv;
+    }
+    d->has_manager = true;
+    /* Leftover VIPs go before this node can become a holder. */
+    rv = manager_start(&d->manager);
+    if (rv != 0) {
+        vip_err("daemon: network: %s", d->manager.errmsg);
+        return rv;
+    }
+
+    rv = cluster_start(&d->cluster);
+    if (rv != 0) {
+        vip_err("daemon: %s", d->cluster.errmsg);
+        return rv;
+    }
+    d->is_health_started = true;
+    rv = health_start(&d->health);
+    if (rv != 0) {
+        d->is_health_started = false;
+        vip_err("daemon: health checks: %s", d->health.errmsg);
+        return rv;
+    }
+    update_notify(d); /* keepalived starts in BACKUP and says so */
+
+    ctl_server_opts_from_config(&copts, cfg);
+    daemon_ctl_backend(d, &backend);
+    rv = ctl_service_init(&d->ctl, &d->loop, &copts, &backend);
+    if (rv != 0) {
+        vip_err("daemon: control socket: %s", d->ctl.server.errmsg);
+        return rv;
+    }
+    d->ctl.data = d;
+    d->has_ctl = true;
+    rv = ctl_service_start(&d->ctl);
+    if (rv != 0) {
+        vip_err("daemon: control socket: %s", d->ctl.server.errmsg);
+        return rv;
+    }
+    return 0;
+}
 
 int daemon_run(const struct vip_config *cfg)
 {
-    (void)cfg;
-    fprintf(stderr, "vipd: running the daemon is not implemented yet\n");
-    return 2;
+    struct vipd *d;
+    int rv;
+
+    if (!cfg->cluster.present) {
+        fprintf(stderr, "vipd: the configuration has no cluster block\n");
+        return 1;
+    }
+    d = calloc(1, sizeof *d);
+    if (d == NULL) {
+        fprintf(stderr, "vipd: out of memory\n");
+        return 1;
+    }
+    d->cfg = cfg;
+    /* A peer closing its end must be a write error, not a fatal signal. */
+    signal(SIGPIPE, SIG_IGN);
+    d->status_path = getenv("VIPD_STATUS_FILE");
+    if (d->status_path != NULL && d->status_path[0] == '\0') {
+        d->status_path = NULL;
+    }
+    rv = uv_loop_init(&d->loop);
+    if (rv != 0) {
+        fprintf(stderr, "vipd: uv_loop_init: %s\n", uv_strerror(rv));
+        free(d);
+        return 1;
+    }
+    vip_log_set_tag(cfg->cluster.node_id, '-');
+    uv_timer_init(&d->loop, &d->status_timer);
+    d->status_timer.data = d;
+    rv = signals_start(d);
+    if (rv != 0) {
+        vip_err("daemon: signals: %s", uv_strerror(rv));
+    } else {
+        rv = start_parts(d);
+    }
+    if (rv != 0) {
+        d->exit_status = 1;
+        stop(d, "start-up failed");
+    } else {
+        if (d->status_path != NULL) {
+            uv_timer_start(&d->status_timer, status_timer_cb, 100, 100);
+            status_write(d);
+        }
+        vip_info("daemon: running");
+    }
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    rv = uv_loop_close(&d->loop);
+    if (rv != 0) {
+        vip_err("daemon: uv_loop_close: %s (handles left open)",
+                uv_strerror(rv));
+        d->exit_status = 1;
+    } else {
+        vip_info("daemon: stopped");
+    }
+    rv = d->exit_status;
+    free(d->inst_state);
+    free(d->group_state);
+    free(d);
+    return rv;
 }

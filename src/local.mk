@@ -8,7 +8,7 @@ libvipcore_a_SOURCES += \
 	src/log.c
 
 sbin_PROGRAMS += vipd
-vipd_SOURCES = src/vipd.c src/daemon.c src/daemon.h
+vipd_SOURCES = src/vipd.c src/daemon.c src/daemon.h src/daemon_int.h src/daemon_ctl.c
 vipd_LDADD = libvipcore.a $(ALL_DEP_LIBS)
 
 bin_PROGRAMS += vipctl

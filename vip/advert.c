@@ -52,6 +52,9 @@ int advert_params_check(const struct advert_params *params)
     uint8_t buf[VRRP_MAX_LEN];
     size_t len;
 
+    if (params->n_addrs == 0) {
+        return 0; /* silent */
+    }
     if (!fill_msg(&m, params)) {
         return VIP_EINVAL;
     }
@@ -59,7 +62,8 @@ int advert_params_check(const struct advert_params *params)
     return vrrp_encode(&m, &ip, buf, sizeof buf, &len) == 0 ? 0 : VIP_EINVAL;
 }
 
-int advert_init(struct advert *ad, uv_loop_t *loop,
+int advert_init(struct advert *ad,
+                uv_loop_t *loop,
                 const struct advert_params *params,
                 const struct advert_callbacks *cbs)
 {
@@ -70,7 +74,11 @@ int advert_init(struct advert *ad, uv_loop_t *loop,
     ad->fd = -1;
     ad->params = *params;
     ad->cbs = *cbs;
-    if (advert_params_check(params) != 0 || !fill_msg(m, params)) {
+    if (advert_params_check(params) != 0) {
+        return VIP_EINVAL;
+    }
+    ad->is_silent = params->n_addrs == 0;
+    if (!ad->is_silent && !fill_msg(m, params)) {
         return VIP_EINVAL;
     }
     ad->expect.version = m->version;
@@ -93,15 +101,20 @@ int advert_init(struct advert *ad, uv_loop_t *loop,
 
 /****** Receive ******/
 
-static void deliver(struct advert *ad, const struct vrrp_ipinfo *ip,
-                    const struct vrrp_advert *a, int rv, const char *why)
+static void deliver(struct advert *ad,
+                    const struct vrrp_ipinfo *ip,
+                    const struct vrrp_advert *a,
+                    int rv,
+                    const char *why)
 {
     if (ad->cbs.received != NULL) {
         ad->cbs.received(ad->cbs.data, ip, a, rv, why);
     }
 }
 
-static void handle_packet(struct advert *ad, const uint8_t *buf, size_t n,
+static void handle_packet(struct advert *ad,
+                          const uint8_t *buf,
+                          size_t n,
                           struct vrrp_ipinfo *ip)
 {
     /* Static would be global state; this is ~4 KiB of stack. */
@@ -117,6 +130,13 @@ static void handle_packet(struct advert *ad, const uint8_t *buf, size_t n,
     if (rv != 0) {
         ad->stats.n_rx_malformed++;
         deliver(ad, ip, NULL, VIP_EPROTO, why);
+        return;
+    }
+    /* Our own advert, back through a unicast peer list that names us (one
+     * configuration file for every node): not another master. */
+    if (ad->has_last_src &&
+        memcmp(ip->src, ad->last_src, family_len(ip->family)) == 0) {
+        ad->stats.n_rx_own++;
         return;
     }
     rv = vrrp_match(&a, &ad->expect, why);
@@ -138,11 +158,14 @@ static void handle_packet(struct advert *ad, const uint8_t *buf, size_t n,
 }
 
 /* Read one datagram; returns its length, 0 to skip, or -errno. */
-static ssize_t receive_one(struct advert *ad, uint8_t *buf, size_t size,
+static ssize_t receive_one(struct advert *ad,
+                           uint8_t *buf,
+                           size_t size,
                            struct vrrp_ipinfo *ip)
 {
     struct sockaddr_storage from;
-    union {
+    union
+    {
         struct cmsghdr align;
         uint8_t buf[256];
     } control;
@@ -223,8 +246,12 @@ static void advert_poll_cb(uv_poll_t *poll, int status, int events)
     }
 }
 
-static int set_opt(struct advert *ad, int level, int name, const void *v,
-                   socklen_t len, const char *what)
+static int set_opt(struct advert *ad,
+                   int level,
+                   int name,
+                   const void *v,
+                   socklen_t len,
+                   const char *what)
 {
     if (setsockopt(ad->fd, level, name, v, len) < 0) {
         int rv = -errno;
@@ -272,8 +299,8 @@ static int open_ipv6(struct advert *ad)
     mreq.ipv6mr_interface = (unsigned)ifindex;
     if ((rv = set_opt(ad, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof hops,
                       "IPV6_UNICAST_HOPS")) ||
-        (rv = set_opt(ad, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
-                      sizeof hops, "IPV6_MULTICAST_HOPS")) ||
+        (rv = set_opt(ad, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops,
+                      "IPV6_MULTICAST_HOPS")) ||
         (rv = set_opt(ad, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &off, sizeof off,
                       "IPV6_MULTICAST_LOOP")) ||
         (rv = set_opt(ad, IPPROTO_IPV6, IPV6_TCLASS, &tclass, sizeof tclass,
@@ -297,6 +324,9 @@ int advert_open(struct advert *ad, uv_loop_t *loop, int ifindex)
     int rv;
 
     ad->params.ifindex = ifindex;
+    if (ad->is_silent) {
+        return 0;
+    }
     if (if_indextoname((unsigned)ad->params.ifindex, ifname) == NULL) {
         rv = -errno;
         errmsg_printf(ad->errmsg, "interface #%d: %s", ad->params.ifindex,
@@ -344,10 +374,14 @@ err_after_socket:
 /* Send @len bytes to @dst from @src, with the source and interface pinned
  * by IP_PKTINFO / IPV6_PKTINFO (a bind() would also filter what the raw
  * socket receives by destination, losing the multicast adverts). */
-static int send_to(struct advert *ad, const uint8_t *src, const uint8_t *dst,
-                   const uint8_t *buf, size_t len)
+static int send_to(struct advert *ad,
+                   const uint8_t *src,
+                   const uint8_t *dst,
+                   const uint8_t *buf,
+                   size_t len)
 {
-    union {
+    union
+    {
         struct cmsghdr align;
         uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
     } control;
@@ -415,6 +449,9 @@ int advert_send(struct advert *ad, uint8_t priority)
     int first_err = 0;
     int rv;
 
+    if (ad->is_silent) {
+        return 0;
+    }
     if (ad->fd < 0) {
         return -EBADF;
     }
@@ -434,6 +471,8 @@ int advert_send(struct advert *ad, uint8_t priority)
             return rv;
         }
     }
+    memcpy(ad->last_src, ip.src, 16);
+    ad->has_last_src = true;
     ad->msg.priority = priority;
     for (size_t i = 0; i < n_dst; i++) {
         size_t len;
@@ -441,6 +480,9 @@ int advert_send(struct advert *ad, uint8_t priority)
                              : ad->params.family == AF_INET ? vrrp_mcast4
                                                             : vrrp_mcast6;
 
+        if (ad->params.n_peers > 0 && memcmp(dst, ip.src, alen) == 0) {
+            continue; /* a peer list that names this node too */
+        }
         memcpy(ip.dst, dst, alen);
         /* The v3 checksum covers source and destination: encode per peer. */
         rv = vrrp_encode(&ad->msg, &ip, buf, sizeof buf, &len);
@@ -481,6 +523,9 @@ static void advert_timer_cb(uv_timer_t *timer)
 
 void advert_start(struct advert *ad)
 {
+    if (ad->is_silent) {
+        return;
+    }
     ad->is_sending = true;
     uv_timer_start(&ad->timer, advert_timer_cb, 0, ad->params.interval_ms);
 }

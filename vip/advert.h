@@ -23,18 +23,18 @@ struct advert;
 struct advert_params
 {
     int ifindex;
-    int family;           /* AF_INET or AF_INET6 */
-    uint8_t version;      /* 2 or 3 */
+    int family;      /* AF_INET or AF_INET6 */
+    uint8_t version; /* 2 or 3 */
     uint8_t vrid;
     uint8_t priority;     /* initial; see advert_set_priority() */
     uint32_t interval_ms; /* advert_int */
     uint8_t auth_type;    /* v2: VRRP_AUTH_NONE or VRRP_AUTH_PASS */
     uint8_t auth_data[VRRP_AUTH_LEN];
-    size_t n_addrs;       /* the advertised VIPs, 1..255 */
+    size_t n_addrs; /* the advertised VIPs, 1..255 */
     const uint8_t (*addrs)[16];
-    size_t n_peers;       /* 0: multicast */
+    size_t n_peers; /* 0: multicast */
     const uint8_t (*peers)[16];
-    bool has_src;         /* unicast_src_ip / mcast_src_ip configured */
+    bool has_src; /* unicast_src_ip / mcast_src_ip configured */
     uint8_t src[16];
 };
 
@@ -50,19 +50,23 @@ struct advert_callbacks
     /* A packet arrived. @rv is 0 for a valid advert of this instance,
      * VIP_EPROTO for a malformed one (@a not filled), or vrrp_match()'s
      * code; @why explains a non-zero @rv. May be NULL. */
-    void (*received)(void *data, const struct vrrp_ipinfo *ip,
-                     const struct vrrp_advert *a, int rv, const char *why);
+    void (*received)(void *data,
+                     const struct vrrp_ipinfo *ip,
+                     const struct vrrp_advert *a,
+                     int rv,
+                     const char *why);
 };
 
 struct advert_stats
 {
-    uint64_t n_sent;        /* adverts handed to the kernel */
+    uint64_t n_sent; /* adverts handed to the kernel */
     uint64_t n_send_errors;
-    uint64_t n_rx_valid;    /* valid and for this instance */
+    uint64_t n_rx_valid; /* valid and for this instance */
     uint64_t n_rx_malformed;
     uint64_t n_rx_other;    /* another VRID, version or family */
     uint64_t n_rx_auth;     /* authentication mismatch */
     uint64_t n_rx_mismatch; /* interval or address list mismatch */
+    uint64_t n_rx_own;      /* our own adverts (a unicast peer is us) */
 };
 
 typedef void (*advert_close_cb)(struct advert *ad);
@@ -76,8 +80,11 @@ struct advert
     bool has_poll;
     uv_timer_t timer;
     bool is_sending;
+    bool is_silent;         /* n_addrs == 0 */
     struct vrrp_advert msg; /* our advert, priority updated in place */
     struct vrrp_expect expect;
+    bool has_last_src;
+    uint8_t last_src[16]; /* where our adverts went out from */
     struct advert_stats stats;
     int n_open_handles;
     advert_close_cb close_cb;
@@ -91,7 +98,8 @@ int advert_params_check(const struct advert_params *params);
 /* Prepare @ad in @loop (timer only, no socket yet). Returns 0, VIP_EINVAL
  * if advert_params_check() fails (nothing to close then), or a libuv
  * error. On success advert_close() is required. */
-int advert_init(struct advert *ad, uv_loop_t *loop,
+int advert_init(struct advert *ad,
+                uv_loop_t *loop,
                 const struct advert_params *params,
                 const struct advert_callbacks *cbs);
 

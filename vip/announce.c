@@ -15,8 +15,10 @@
 #include "vip/arp.h"
 #include "vipd/log.h"
 
-int announce_init(struct announce *a, uv_loop_t *loop,
-                  const struct announce_target *targets, size_t n_targets,
+int announce_init(struct announce *a,
+                  uv_loop_t *loop,
+                  const struct announce_target *targets,
+                  size_t n_targets,
                   const struct announce_params *params,
                   const struct announce_callbacks *cbs)
 {
@@ -38,9 +40,14 @@ int announce_init(struct announce *a, uv_loop_t *loop,
         /* Timer init cannot fail in libuv 1.x; keep the close symmetric. */
         return rv;
     }
+    rv = uv_timer_init(loop, &a->burst_timer);
+    if (rv != 0) {
+        return rv;
+    }
     a->delay_timer.data = a;
     a->refresh_timer.data = a;
-    a->n_open_handles = 2;
+    a->burst_timer.data = a;
+    a->n_open_handles = 3;
     return 0;
 }
 
@@ -112,7 +119,8 @@ static int link_mac(int fd, int ifindex, uint8_t mac[6])
     return 0;
 }
 
-static int send_garp(struct announce *a, const struct announce_target *t,
+static int send_garp(struct announce *a,
+                     const struct announce_target *t,
                      const uint8_t mac[6])
 {
     uint8_t frame[ARP_GARP_LEN];
@@ -126,15 +134,16 @@ static int send_garp(struct announce *a, const struct announce_target *t,
     to.sll_ifindex = t->ifindex;
     to.sll_halen = 6;
     memset(to.sll_addr, 0xff, 6);
-    if (sendto(a->packet_fd, frame, len, 0, (struct sockaddr *)&to,
-               sizeof to) < 0) {
+    if (sendto(a->packet_fd, frame, len, 0, (struct sockaddr *)&to, sizeof to) <
+        0) {
         return -errno;
     }
     a->n_garp++;
     return 0;
 }
 
-static int send_na(struct announce *a, const struct announce_target *t,
+static int send_na(struct announce *a,
+                   const struct announce_target *t,
                    const uint8_t mac[6])
 {
     uint8_t msg[ARP_NA_LEN];
@@ -157,7 +166,8 @@ static int send_na(struct announce *a, const struct announce_target *t,
     return 0;
 }
 
-unsigned announce_burst(struct announce *a, unsigned count)
+/* Send @count packets per target, back to back. */
+static unsigned send_rounds(struct announce *a, unsigned count)
 {
     unsigned n_failed = 0;
 
@@ -198,6 +208,44 @@ static bool may_send(struct announce *a)
            (a->cbs.may_send == NULL || a->cbs.may_send(a->cbs.data));
 }
 
+static void announce_burst_cb(uv_timer_t *timer)
+{
+    struct announce *a = timer->data;
+
+    if (a->burst_left == 0 || !may_send(a)) {
+        a->burst_left = 0;
+        return;
+    }
+    send_rounds(a, 1);
+    if (--a->burst_left > 0) {
+        /* One-shot, re-armed from the time of this send (not the cached
+         * loop time), so the gap is never shorter than the interval. */
+        uv_update_time(timer->loop);
+        uv_timer_start(timer, announce_burst_cb, a->params.interval_ms, 0);
+    }
+}
+
+unsigned announce_burst(struct announce *a, unsigned count)
+{
+    unsigned n_failed;
+
+    if (count == 0) {
+        return 0;
+    }
+    if (a->params.interval_ms == 0) {
+        return send_rounds(a, count);
+    }
+    n_failed = send_rounds(a, 1);
+    /* Bursts that overlap (a refresh during the first one) add up. */
+    a->burst_left += count - 1;
+    if (a->burst_left > 0 && !uv_is_active((uv_handle_t *)&a->burst_timer)) {
+        uv_update_time(a->burst_timer.loop);
+        uv_timer_start(&a->burst_timer, announce_burst_cb,
+                       a->params.interval_ms, 0);
+    }
+    return n_failed;
+}
+
 static void announce_delay_cb(uv_timer_t *timer)
 {
     struct announce *a = timer->data;
@@ -235,6 +283,8 @@ void announce_stop(struct announce *a)
     a->is_active = false;
     uv_timer_stop(&a->delay_timer);
     uv_timer_stop(&a->refresh_timer);
+    uv_timer_stop(&a->burst_timer);
+    a->burst_left = 0;
 }
 
 static void announce_closed_cb(uv_handle_t *handle)
@@ -260,4 +310,5 @@ void announce_close(struct announce *a, announce_close_cb cb)
     a->close_cb = cb;
     uv_close((uv_handle_t *)&a->delay_timer, announce_closed_cb);
     uv_close((uv_handle_t *)&a->refresh_timer, announce_closed_cb);
+    uv_close((uv_handle_t *)&a->burst_timer, announce_closed_cb);
 }

@@ -6,7 +6,10 @@
  *  - on becoming master a burst goes out at once, and a second one after
  *    garp_master_delay (0: no second burst);
  *  - garp_master_refresh (0: off): every that many ms while master, a
- *    burst of garp_master_refresh_repeat packets.
+ *    burst of garp_master_refresh_repeat packets;
+ *  - vrrp_garp_interval / vrrp_gna_interval (0: back to back): the gap
+ *    between the packets of a burst. One gap (the larger of the two) is
+ *    used for both families: each tick sends one packet per address.
  *
  * Sends never block: a full socket buffer drops the packet (counted);
  * the next burst or refresh repairs it. */
@@ -36,6 +39,7 @@ struct announce_params
     uint32_t repeat;         /* garp_master_repeat */
     uint32_t refresh_ms;     /* garp_master_refresh */
     uint32_t refresh_repeat; /* garp_master_refresh_repeat */
+    uint32_t interval_ms;    /* gap between the packets of a burst */
 };
 
 struct announce_callbacks
@@ -50,16 +54,18 @@ typedef void (*announce_close_cb)(struct announce *a);
 
 struct announce
 {
-    int packet_fd;  /* AF_PACKET, -1 until opened / if no IPv4 target */
-    int icmp6_fd;   /* raw ICMPv6, -1 until opened / if no IPv6 target */
+    int packet_fd; /* AF_PACKET, -1 until opened / if no IPv4 target */
+    int icmp6_fd;  /* raw ICMPv6, -1 until opened / if no IPv6 target */
     uv_timer_t delay_timer;
     uv_timer_t refresh_timer;
+    uv_timer_t burst_timer; /* paces a burst when interval_ms > 0 */
+    unsigned burst_left;    /* rounds still to send */
     const struct announce_target *targets; /* owned by the caller */
     size_t n_targets;
     struct announce_params params;
     struct announce_callbacks cbs;
     bool is_active;
-    uint64_t n_garp;   /* frames handed to the kernel */
+    uint64_t n_garp; /* frames handed to the kernel */
     uint64_t n_na;
     uint64_t n_errors; /* sends that failed */
     int n_open_handles;
@@ -69,8 +75,10 @@ struct announce
 
 /* Prepare @a's timers in @loop. @targets must stay valid until close.
  * Returns 0 or a libuv error. Then announce_close() is required. */
-int announce_init(struct announce *a, uv_loop_t *loop,
-                  const struct announce_target *targets, size_t n_targets,
+int announce_init(struct announce *a,
+                  uv_loop_t *loop,
+                  const struct announce_target *targets,
+                  size_t n_targets,
                   const struct announce_params *params,
                   const struct announce_callbacks *cbs);
 
@@ -84,8 +92,9 @@ void announce_start(struct announce *a);
 /* No longer master: cancel the pending bursts. */
 void announce_stop(struct announce *a);
 
-/* Send @count packets for every target now. Returns the number of sends
- * that failed (0 if all went out). */
+/* Send @count packets for every target: all now, or with interval_ms the
+ * first round now and one more per interval. Returns the number of sends
+ * that failed now (0 if all went out). */
 unsigned announce_burst(struct announce *a, unsigned count);
 
 /* Stop, close the sockets and the timers; @cb (may be NULL) fires when the

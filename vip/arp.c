@@ -6,9 +6,13 @@
 #include "vip/csum.h"
 #include "vipd/error.h"
 
-int arp_garp_encode(const uint8_t mac[6], const uint8_t ip[4], uint8_t *buf,
-                    size_t size, size_t *len)
+int arp_garp_encode(const uint8_t mac[6],
+                    const uint8_t ip[4],
+                    uint8_t *buf,
+                    size_t size,
+                    size_t *len)
 {
+    /* clang-format off */
     static const uint8_t arp_head[8] = {
         0x00, 0x01, /* hardware type: Ethernet */
         0x08, 0x00, /* protocol type: IPv4 */
@@ -17,6 +21,7 @@ int arp_garp_encode(const uint8_t mac[6], const uint8_t ip[4], uint8_t *buf,
                        request also refreshes caches of hosts that
                        ignore unsolicited replies) */
     };
+    /* clang-format on */
     uint8_t *p = buf;
 
     if (size < ARP_GARP_LEN) {
@@ -38,9 +43,13 @@ int arp_garp_encode(const uint8_t mac[6], const uint8_t ip[4], uint8_t *buf,
     return 0;
 }
 
-int arp_na_encode(const uint8_t mac[6], const uint8_t target[16],
-                  const uint8_t *src, const uint8_t *dst, uint8_t *buf,
-                  size_t size, size_t *len)
+int arp_na_encode(const uint8_t mac[6],
+                  const uint8_t target[16],
+                  const uint8_t *src,
+                  const uint8_t *dst,
+                  uint8_t *buf,
+                  size_t size,
+                  size_t *len)
 {
     if (size < ARP_NA_LEN) {
         return VIP_ERANGE;

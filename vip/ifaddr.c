@@ -26,7 +26,9 @@ const char *ifaddr_str(int family, const uint8_t *addr, char *buf, size_t size)
 }
 
 /* Translate a libnl error for the caller, with @what as context. */
-static int nl_fail(struct ifaddr_ctl *ia, int rv, const char *what,
+static int nl_fail(struct ifaddr_ctl *ia,
+                   int rv,
+                   const char *what,
                    const struct ifaddr_spec *s)
 {
     char ip[INET6_ADDRSTRLEN] = "";
@@ -104,7 +106,8 @@ static struct rtnl_addr *spec_to_obj(const struct ifaddr_spec *s)
     return obj;
 }
 
-int ifaddr_add(struct ifaddr_ctl *ia, const struct ifaddr_spec *s,
+int ifaddr_add(struct ifaddr_ctl *ia,
+               const struct ifaddr_spec *s,
                uint32_t lifetime_s)
 {
     struct rtnl_addr *obj;
@@ -163,7 +166,8 @@ out:
     return rv;
 }
 
-static int delete_obj(struct ifaddr_ctl *ia, struct rtnl_addr *obj,
+static int delete_obj(struct ifaddr_ctl *ia,
+                      struct rtnl_addr *obj,
                       const struct ifaddr_spec *s)
 {
     int rv = rtnl_addr_delete(ia->sock, obj, 0);
@@ -235,8 +239,10 @@ int ifaddr_present(struct ifaddr_ctl *ia, const struct ifaddr_spec *s)
     return found;
 }
 
-int ifaddr_flush(struct ifaddr_ctl *ia, const struct ifaddr_spec *specs,
-                 size_t n_specs, size_t *n_removed)
+int ifaddr_flush(struct ifaddr_ctl *ia,
+                 const struct ifaddr_spec *specs,
+                 size_t n_specs,
+                 size_t *n_removed)
 {
     struct nl_cache *cache;
     struct nl_object *o;
@@ -270,8 +276,11 @@ int ifaddr_flush(struct ifaddr_ctl *ia, const struct ifaddr_spec *specs,
     return first_err;
 }
 
-int ifaddr_source(struct ifaddr_ctl *ia, int ifindex, int family,
-                  const struct ifaddr_spec *exclude, size_t n_exclude,
+int ifaddr_source(struct ifaddr_ctl *ia,
+                  int ifindex,
+                  int family,
+                  const struct ifaddr_spec *exclude,
+                  size_t n_exclude,
                   uint8_t out[16])
 {
     struct nl_cache *cache;

@@ -22,13 +22,13 @@ struct nl_sock;
 struct ifaddr_spec
 {
     int ifindex;
-    int family;             /* AF_INET or AF_INET6 */
-    uint8_t addr[16];       /* network order */
+    int family;       /* AF_INET or AF_INET6 */
+    uint8_t addr[16]; /* network order */
     uint8_t prefix;
-    bool has_brd;           /* IPv4 only */
+    bool has_brd; /* IPv4 only */
     uint8_t brd[4];
     char label[IF_NAMESIZE]; /* IPv4 only; empty: none */
-    int scope;              /* RT_SCOPE_* */
+    int scope;               /* RT_SCOPE_* */
 };
 
 /* An rtnetlink request socket. (Not "struct ifaddr": <net/if.h> has one.) */
@@ -49,7 +49,8 @@ void ifaddr_close(struct ifaddr_ctl *ia);
  * @lifetime_s (>= 1) seconds, IFA_F_NODAD for IPv6 (usable at once, no
  * duplicate detection delay; VRRP guarantees uniqueness). Idempotent.
  * Returns 0, VIP_EINVAL, VIP_ENOMEM or VIP_ENETLINK (@ia->errmsg). */
-int ifaddr_add(struct ifaddr_ctl *ia, const struct ifaddr_spec *s,
+int ifaddr_add(struct ifaddr_ctl *ia,
+               const struct ifaddr_spec *s,
                uint32_t lifetime_s);
 
 /* Remove @s. An address or interface that is already gone counts as
@@ -65,19 +66,23 @@ int ifaddr_present(struct ifaddr_ctl *ia, const struct ifaddr_spec *s);
  * leftovers of a crashed or differently configured vipd). Stores how many
  * were removed in @n_removed (may be NULL). Returns 0 or an error; it tries
  * every address before returning the first error. */
-int ifaddr_flush(struct ifaddr_ctl *ia, const struct ifaddr_spec *specs,
-                 size_t n_specs, size_t *n_removed);
+int ifaddr_flush(struct ifaddr_ctl *ia,
+                 const struct ifaddr_spec *specs,
+                 size_t n_specs,
+                 size_t *n_removed);
 
 /* Pick the source address for adverts on @ifindex: for AF_INET the first
  * primary (not secondary) address that is none of @exclude; for AF_INET6
  * the first link-local address (RFC 5798 5.1.2.1). Stores it in @out
  * (network order). Returns 0, VIP_ENOENT if there is none, or an error. */
-int ifaddr_source(struct ifaddr_ctl *ia, int ifindex, int family,
-                  const struct ifaddr_spec *exclude, size_t n_exclude,
+int ifaddr_source(struct ifaddr_ctl *ia,
+                  int ifindex,
+                  int family,
+                  const struct ifaddr_spec *exclude,
+                  size_t n_exclude,
                   uint8_t out[16]);
 
 /* Format @family/@addr (network order) into @buf (INET6_ADDRSTRLEN). */
-const char *ifaddr_str(int family, const uint8_t *addr, char *buf,
-                       size_t size);
+const char *ifaddr_str(int family, const uint8_t *addr, char *buf, size_t size);
 
 #endif /* VIPD_VIP_IFADDR_H */

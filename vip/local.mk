@@ -7,7 +7,7 @@ libvipcore_a_SOURCES += \
 	vip/nlmon.h vip/nlmon.c \
 	vip/announce.h vip/announce.c \
 	vip/advert.h vip/advert.c \
-	vip/manager.h vip/manager.c
+	vip/manager.h vip/manager.c vip/manager_int.h vip/manager_setup.c
 
 check_PROGRAMS += tests/unit/test_vrrp tests/unit/test_arp
 tests_unit_test_vrrp_SOURCES = tests/unit/test_vrrp.c
@@ -17,6 +17,14 @@ tests_unit_test_arp_SOURCES = tests/unit/test_arp.c
 tests_unit_test_arp_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_arp_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_vrrp tests/unit/test_arp
+
+# The manager in a real loop, in a private user+network namespace the test
+# makes for itself (runs unprivileged; skips where that is not allowed).
+check_PROGRAMS += tests/integration/test_manager
+tests_integration_test_manager_SOURCES = tests/integration/test_manager.c
+tests_integration_test_manager_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_manager_LDADD = $(TEST_LDADD)
+TESTS += tests/integration/test_manager
 
 # Namespace tests: a driver that runs one manager and takes commands on
 # stdin, and the scripts that use it (root only; exit 77 otherwise).
@@ -31,3 +39,9 @@ VIP_NETNS_TESTS = \
 TESTS += $(VIP_NETNS_TESTS)
 EXTRA_DIST += $(VIP_NETNS_TESTS) tests/netns/vip_lib.sh \
 	tests/fuzz/fuzz_vrrp.c tests/netns/bench_vip.sh
+
+check_PROGRAMS += tests/unit/test_nlmon
+tests_unit_test_nlmon_SOURCES = tests/unit/test_nlmon.c
+tests_unit_test_nlmon_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_nlmon_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_nlmon

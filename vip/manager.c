@@ -1,7 +1,8 @@
 /* VIP manager: ties addresses, adverts, announcements and the netlink
  * monitor together under one lease. */
-#include "vip/manager.h"
+#include "vip/manager_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netlink/errno.h>
@@ -13,33 +14,6 @@
 
 #include "vipd/clock.h"
 #include "vipd/log.h"
-
-struct manager_instance
-{
-    struct manager *m;
-    size_t index;
-    const struct cfg_instance *cfg;
-    struct ifaddr_spec *vips; /* virtual_ipaddress, then _excluded */
-    char (*devs)[IF_NAMESIZE]; /* interface of each VIP */
-    size_t n_vips;
-    uint8_t (*adv_addrs)[16];  /* the advertised ones */
-    uint8_t (*peers)[16];
-    struct announce_target *targets; /* one per VIP */
-    struct advert advert;
-    struct announce announce;
-    uint64_t n_foreign;
-    int foreign_family;
-    uint8_t foreign_src[16];
-    uint8_t foreign_priority;
-    uint64_t foreign_ms;
-    uint64_t n_warned; /* auth / mismatch log lines, rate limited */
-};
-
-struct manager_link
-{
-    char name[IF_NAMESIZE];
-    int state; /* -1 unknown, 0 down, 1 up */
-};
 
 static size_t family_len(int family)
 {
@@ -83,9 +57,9 @@ static int add_all(struct manager *m, uint32_t lifetime)
             int rv = ifaddr_add(&m->ifaddr, &in->vips[k], lifetime);
             if (rv != 0) {
                 char msg[VIP_ERRMSG_SIZE];
-                errmsg_printf(msg, "%s", rv == VIP_ENETLINK
-                                             ? m->ifaddr.errmsg
-                                             : vip_strerror(rv));
+                errmsg_printf(
+                    msg, "%s",
+                    rv == VIP_ENETLINK ? m->ifaddr.errmsg : vip_strerror(rv));
                 int rrv = remove_all(m);
                 errmsg_printf(m->errmsg, "instance %s: %s%s", in->cfg->name,
                               msg,
@@ -198,16 +172,24 @@ int manager_hold(struct manager *m, uint64_t until_ms)
     }
     m->until_ms = until_ms;
     m->is_holding = true;
+    /* Re-read the clock: adding many VIPs takes tens of milliseconds, and
+     * the timer must fire at until_ms, not that much later. */
     uv_update_time(m->loop);
-    uv_timer_start(&m->lease_timer, lease_timer_cb, until_ms - now, 0);
+    now = vip_now_ms();
+    uv_timer_start(&m->lease_timer, lease_timer_cb,
+                   until_ms > now ? until_ms - now : 0, 0);
     if (!was_holding) {
         size_t n = 0;
         for (size_t i = 0; i < m->n_instances; i++) {
             n += m->instances[i].n_vips;
         }
-        vip_info("vip: holding %zu VIPs for %llu ms, kernel lifetime %llu s",
-                 n, (unsigned long long)(until_ms - now),
-                 (unsigned long long)((m->kernel_until_ms - now) / 1000));
+        vip_info(
+            "vip: holding %zu VIPs until +%llu ms, kernel lifetime "
+            "until +%llu ms",
+            n, (unsigned long long)(until_ms > now ? until_ms - now : 0),
+            (unsigned long long)(m->kernel_until_ms > now
+                                     ? m->kernel_until_ms - now
+                                     : 0));
         for (size_t i = 0; i < m->n_instances; i++) {
             advert_start(&m->instances[i].advert);
             announce_start(&m->instances[i].announce);
@@ -251,7 +233,8 @@ int manager_release_final(struct manager *m)
     return rv;
 }
 
-int manager_set_priority(struct manager *m, size_t instance_index,
+int manager_set_priority(struct manager *m,
+                         size_t instance_index,
                          uint8_t priority)
 {
     if (instance_index >= m->n_instances) {
@@ -266,7 +249,8 @@ bool manager_holds(const struct manager *m)
     return m->is_holding && vip_now_ms() < m->until_ms;
 }
 
-int manager_stats(const struct manager *m, size_t instance_index,
+int manager_stats(const struct manager *m,
+                  size_t instance_index,
                   struct manager_stats *out)
 {
     const struct manager_instance *in;
@@ -280,6 +264,7 @@ int manager_stats(const struct manager *m, size_t instance_index,
     out->n_garp = in->announce.n_garp;
     out->n_na = in->announce.n_na;
     out->n_announce_errors = in->announce.n_errors;
+    out->n_peer = in->n_peer;
     out->n_foreign = in->n_foreign;
     out->foreign_family = in->foreign_family;
     memcpy(out->foreign_src, in->foreign_src, 16);
@@ -290,8 +275,11 @@ int manager_stats(const struct manager *m, size_t instance_index,
 
 /****** Observed adverts ******/
 
-static void received_cb(void *data, const struct vrrp_ipinfo *ip,
-                        const struct vrrp_advert *a, int rv, const char *why)
+static void received_cb(void *data,
+                        const struct vrrp_ipinfo *ip,
+                        const struct vrrp_advert *a,
+                        int rv,
+                        const char *why)
 {
     struct manager_instance *in = data;
     char src[INET6_ADDRSTRLEN];
@@ -312,6 +300,18 @@ static void received_cb(void *data, const struct vrrp_ipinfo *ip,
         }
         return;
     }
+    /* A cluster member's advert: another vipd holds (a failover in
+     * progress, or the holder as seen from a follower). Counted apart. */
+    for (size_t i = 0; i < in->n_known; i++) {
+        if (in->known[i].family == ip->family &&
+            memcmp(in->known[i].bytes, ip->src, family_len(ip->family)) == 0) {
+            if (in->n_peer++ == 0) {
+                vip_info("vip: %s: VRID %u adverts from cluster member %s",
+                         in->cfg->name, a->vrid, src);
+            }
+            return;
+        }
+    }
     /* A valid advert for our VRID from someone else: another master. We
      * only observe it; ownership is Raft's alone (DESIGN.md 5). */
     is_news = in->foreign_family != ip->family ||
@@ -329,9 +329,10 @@ static void received_cb(void *data, const struct vrrp_ipinfo *ip,
             vip_info("vip: %s: VRID %u master %s resigned (priority 0)",
                      in->cfg->name, a->vrid, src);
         } else {
-            vip_warn("vip: %s: foreign VRRP master %s for VRID %u, "
-                     "priority %u (observed only)",
-                     in->cfg->name, src, a->vrid, a->priority);
+            vip_warn(
+                "vip: %s: foreign VRRP master %s for VRID %u, "
+                "priority %u (observed only)",
+                in->cfg->name, src, a->vrid, a->priority);
         }
     }
 }
@@ -341,8 +342,8 @@ static int source_cb(void *data, int family, uint8_t src[16])
     struct manager_instance *in = data;
     int ifindex = in->advert.params.ifindex;
 
-    return ifaddr_source(&in->m->ifaddr, ifindex, family, in->vips,
-                         in->n_vips, src);
+    return ifaddr_source(&in->m->ifaddr, ifindex, family, in->vips, in->n_vips,
+                         src);
 }
 
 /****** Netlink events ******/
@@ -359,7 +360,9 @@ static void report_link(struct manager *m, struct manager_link *l, int state)
     }
 }
 
-static void link_changed_cb(void *data, int ifindex, const char *ifname,
+static void link_changed_cb(void *data,
+                            int ifindex,
+                            const char *ifname,
                             bool is_up)
 {
     struct manager *m = data;
@@ -378,8 +381,8 @@ static void read_links(struct manager *m)
     for (size_t i = 0; i < m->n_links; i++) {
         struct rtnl_link *link = NULL;
         int state = 0;
-        int rv = rtnl_link_get_kernel(m->ifaddr.sock, 0, m->links[i].name,
-                                      &link);
+        int rv =
+            rtnl_link_get_kernel(m->ifaddr.sock, 0, m->links[i].name, &link);
         if (rv == 0) {
             unsigned flags = rtnl_link_get_flags(link);
             state = (flags & IFF_UP) && (flags & IFF_RUNNING) ? 1 : 0;
@@ -393,8 +396,11 @@ static void read_links(struct manager *m)
     }
 }
 
-static void addr_deleted_cb(void *data, int family, int ifindex,
-                            const uint8_t *addr, unsigned prefix)
+static void addr_deleted_cb(void *data,
+                            int family,
+                            int ifindex,
+                            const uint8_t *addr,
+                            unsigned prefix)
 {
     struct manager *m = data;
     (void)prefix;
@@ -427,11 +433,11 @@ static void addr_deleted_cb(void *data, int family, int ifindex,
                             (uint32_t)lifetime_s(m->until_ms, now));
             ifaddr_str(family, addr, ip, sizeof ip);
             if (rv != 0) {
-                vip_err("vip: %s/%u dev %s removed by someone else, re-adding "
-                        "failed: %s",
-                        ip, s->prefix, in->devs[k],
-                        rv == VIP_ENETLINK ? m->ifaddr.errmsg
-                                           : vip_strerror(rv));
+                vip_err(
+                    "vip: %s/%u dev %s removed by someone else, re-adding "
+                    "failed: %s",
+                    ip, s->prefix, in->devs[k],
+                    rv == VIP_ENETLINK ? m->ifaddr.errmsg : vip_strerror(rv));
                 lease_end(m, "a VIP could not be restored");
                 return;
             }
@@ -460,161 +466,8 @@ static void lost_cb(void *data)
     }
 }
 
-/****** Set-up ******/
-
-static int add_link(struct manager *m, const char *name)
-{
-    for (size_t i = 0; i < m->n_links; i++) {
-        if (strcmp(m->links[i].name, name) == 0) {
-            return 0;
-        }
-    }
-    struct manager_link *l =
-        realloc(m->links, (m->n_links + 1) * sizeof *m->links);
-    if (l == NULL) {
-        return VIP_ENOMEM;
-    }
-    m->links = l;
-    memset(&l[m->n_links], 0, sizeof *l);
-    snprintf(l[m->n_links].name, IF_NAMESIZE, "%s", name);
-    l[m->n_links].state = -1;
-    m->n_links++;
-    return 0;
-}
-
-static void free_instances(struct manager *m)
-{
-    for (size_t i = 0; i < m->n_instances && m->instances != NULL; i++) {
-        struct manager_instance *in = &m->instances[i];
-        free(in->vips);
-        free(in->devs);
-        free(in->adv_addrs);
-        free(in->peers);
-        free(in->targets);
-    }
-    free(m->instances);
-    m->instances = NULL;
-    free(m->links);
-    m->links = NULL;
-}
-
-static void spec_from_cfg(struct ifaddr_spec *s, const struct cfg_vip *v)
-{
-    memset(s, 0, sizeof *s);
-    s->family = v->addr.family;
-    memcpy(s->addr, v->addr.bytes, family_len(v->addr.family));
-    s->prefix = v->prefix;
-    if (v->brd.family == AF_INET && v->addr.family == AF_INET) {
-        s->has_brd = true;
-        memcpy(s->brd, v->brd.bytes, 4);
-    }
-    snprintf(s->label, sizeof s->label, "%s", v->label);
-    s->scope = v->scope;
-}
-
-/* Build the per-instance tables and the advert parameters of @in. */
-static int instance_prepare(struct manager *m, struct manager_instance *in,
-                            struct advert_params *p)
-{
-    const struct cfg_instance *c = in->cfg;
-    size_t n = c->n_vips + c->n_vips_excluded;
-    size_t n_adv = 0, n_peers = 0;
-
-    if (c->n_vips == 0) {
-        errmsg_printf(m->errmsg, "instance %s: no virtual_ipaddress",
-                      c->name);
-        return VIP_ECONFIG;
-    }
-    in->vips = calloc(n, sizeof *in->vips);
-    in->devs = calloc(n, sizeof *in->devs);
-    in->adv_addrs = calloc(c->n_vips, sizeof *in->adv_addrs);
-    in->targets = calloc(n, sizeof *in->targets);
-    in->peers = calloc(c->n_unicast_peers + 1, sizeof *in->peers);
-    if (in->vips == NULL || in->devs == NULL || in->adv_addrs == NULL ||
-        in->targets == NULL || in->peers == NULL) {
-        return VIP_ENOMEM;
-    }
-    in->n_vips = n;
-    for (size_t k = 0; k < n; k++) {
-        const struct cfg_vip *v = k < c->n_vips
-                                      ? &c->vips[k]
-                                      : &c->vips_excluded[k - c->n_vips];
-        if (v->addr.family != AF_INET && v->addr.family != AF_INET6) {
-            errmsg_printf(m->errmsg, "instance %s: VIP without address",
-                          c->name);
-            return VIP_ECONFIG;
-        }
-        spec_from_cfg(&in->vips[k], v);
-        snprintf(in->devs[k], IF_NAMESIZE, "%s",
-                 v->dev[0] != '\0' ? v->dev : c->interface);
-        in->targets[k].family = v->addr.family;
-        memcpy(in->targets[k].addr, v->addr.bytes, 16);
-        /* The advert carries the VIPs of the first one's family; the
-         * excluded ones and the other family are configured only. */
-        if (k < c->n_vips && v->addr.family == c->vips[0].addr.family) {
-            memcpy(in->adv_addrs[n_adv++], v->addr.bytes, 16);
-        }
-        if (add_link(m, in->devs[k]) != 0) {
-            return VIP_ENOMEM;
-        }
-    }
-    memset(p, 0, sizeof *p);
-    p->family = c->vips[0].addr.family;
-    p->version = c->version != 0          ? c->version
-                 : m->cfg->global.vrrp_version != 0 ? m->cfg->global.vrrp_version
-                                                     : 2;
-    if (p->version == 2 && p->family == AF_INET6) {
-        errmsg_printf(m->errmsg,
-                      "instance %s: IPv6 VIPs need vrrp_version 3", c->name);
-        return VIP_ECONFIG;
-    }
-    p->vrid = c->vrid;
-    p->priority = c->priority != 0 ? c->priority : 100;
-    p->interval_ms = c->advert_int_ms != 0 ? c->advert_int_ms : 1000;
-    if (p->version == 2 && c->auth_type == CFG_AUTH_PASS) {
-        p->auth_type = VRRP_AUTH_PASS;
-        /* RFC 2338 5.3.10: the password, zero-padded to 8 bytes. */
-        memcpy(p->auth_data, c->auth_pass, strnlen(c->auth_pass, 8));
-    } else if (p->version == 2 && c->auth_type == CFG_AUTH_AH) {
-        errmsg_printf(m->errmsg, "instance %s: auth_type AH not supported",
-                      c->name);
-        return VIP_ECONFIG;
-    }
-    p->n_addrs = n_adv;
-    p->addrs = (const uint8_t(*)[16])in->adv_addrs;
-    for (size_t k = 0; k < c->n_unicast_peers; k++) {
-        if (c->unicast_peers[k].family == p->family) {
-            memcpy(in->peers[n_peers++], c->unicast_peers[k].bytes, 16);
-        }
-    }
-    p->n_peers = n_peers;
-    p->peers = (const uint8_t(*)[16])in->peers;
-    if (n_peers > 0 && c->unicast_src_ip.family == p->family) {
-        p->has_src = true;
-        memcpy(p->src, c->unicast_src_ip.bytes, 16);
-    } else if (c->mcast_src_ip.family == p->family) {
-        p->has_src = true;
-        memcpy(p->src, c->mcast_src_ip.bytes, 16);
-    }
-    if (advert_params_check(p) != 0) {
-        errmsg_printf(m->errmsg,
-                      "instance %s: cannot advertise (VRRPv%u, advert_int "
-                      "%u ms, %zu addresses)",
-                      c->name, p->version, p->interval_ms, p->n_addrs);
-        return VIP_ECONFIG;
-    }
-    if (add_link(m, c->interface) != 0) {
-        return VIP_ENOMEM;
-    }
-    for (size_t k = 0; k < c->n_track_interfaces; k++) {
-        if (add_link(m, c->track_interfaces[k].name) != 0) {
-            return VIP_ENOMEM;
-        }
-    }
-    return 0;
-}
-
-int manager_init(struct manager *m, uv_loop_t *loop,
+int manager_init(struct manager *m,
+                 uv_loop_t *loop,
                  const struct vip_config *cfg,
                  const struct manager_callbacks *cbs)
 {
@@ -645,7 +498,7 @@ int manager_init(struct manager *m, uv_loop_t *loop,
         in->m = m;
         in->index = i;
         in->cfg = &cfg->instances[i];
-        rv = instance_prepare(m, in, &params[i]);
+        rv = manager_instance_prepare(m, in, &params[i]);
         if (rv != 0) {
             goto err;
         }
@@ -682,6 +535,9 @@ int manager_init(struct manager *m, uv_loop_t *loop,
             .refresh_repeat = c->garp_master_refresh_repeat != 0
                                   ? c->garp_master_refresh_repeat
                                   : 1,
+            .interval_ms = c->garp_interval_ms > c->gna_interval_ms
+                               ? c->garp_interval_ms
+                               : c->gna_interval_ms,
         };
         advert_init(&in->advert, loop, &params[i], &acbs);
         announce_init(&in->announce, loop, in->targets, in->n_vips, &ap, &ncb);
@@ -693,7 +549,7 @@ err_after_ifaddr:
     ifaddr_close(&m->ifaddr);
 err:
     free(params);
-    free_instances(m);
+    manager_instances_free(m);
     return rv;
 }
 
@@ -702,6 +558,9 @@ int manager_start(struct manager *m)
     size_t n_removed = 0;
     int rv;
 
+    if (m->is_started || m->is_closing) {
+        return VIP_EINVAL;
+    }
     /* Resolve interface names now: they may appear after init. */
     for (size_t i = 0; i < m->n_instances; i++) {
         struct manager_instance *in = &m->instances[i];
@@ -770,7 +629,7 @@ static void closed_one(struct manager *m)
     if (--m->n_open_handles > 0) {
         return;
     }
-    free_instances(m);
+    manager_instances_free(m);
     ifaddr_close(&m->ifaddr);
     if (m->close_cb != NULL) {
         m->close_cb(m);

@@ -19,7 +19,8 @@
  * Everything runs in one libuv loop and never blocks on the network;
  * rtnetlink requests are answered by the kernel within the syscall.
  * Received VRRP adverts are validated and observed only (a foreign master
- * is logged and counted); they never move a VIP. */
+ * is logged and counted, a cluster member's adverts counted apart); they
+ * never move a VIP. */
 #ifndef VIPD_VIP_MANAGER_H
 #define VIPD_VIP_MANAGER_H
 
@@ -58,11 +59,15 @@ struct manager_stats
     uint64_t n_garp;
     uint64_t n_na;
     uint64_t n_announce_errors;
-    uint64_t n_foreign;        /* valid adverts of our VRID from others */
-    int foreign_family;        /* of the last one; 0 if none yet */
+    uint64_t n_peer;    /* valid adverts of our VRID from a cluster member
+                           (a unicast_peer or a cluster `peer` address):
+                           another vipd holding, expected in a failover */
+    uint64_t n_foreign; /* valid adverts of our VRID from anyone else
+                           (e.g. a keepalived master) */
+    int foreign_family; /* of the last one; 0 if none yet */
     uint8_t foreign_src[16];
     uint8_t foreign_priority;
-    uint64_t foreign_ms;       /* vip_now_ms() when last seen */
+    uint64_t foreign_ms; /* vip_now_ms() when last seen */
 };
 
 typedef void (*manager_close_cb)(struct manager *m);
@@ -80,7 +85,7 @@ struct manager
     uv_timer_t lease_timer;
     struct manager_instance *instances; /* cfg->n_instances */
     size_t n_instances;
-    struct manager_link *links;         /* watched interfaces */
+    struct manager_link *links; /* watched interfaces */
     size_t n_links;
     bool is_started;
     bool is_holding;
@@ -97,14 +102,16 @@ struct manager
  * Opens no socket yet. Returns 0, VIP_ENOMEM, VIP_ECONFIG (an instance
  * that cannot be advertised, e.g. VRRPv2 with IPv6 VIPs or no VIP, with
  * @m->errmsg) or a netlink error. On success manager_close() is required. */
-int manager_init(struct manager *m, uv_loop_t *loop,
+int manager_init(struct manager *m,
+                 uv_loop_t *loop,
                  const struct vip_config *cfg,
                  const struct manager_callbacks *cbs);
 
 /* Resolve the interfaces, remove leftover VIPs found on them (a crash
  * leftover), start the netlink monitor and VRRP receive, and report the
- * watched links. Returns 0 or an error with @m->errmsg (VIP_ENOENT: an
- * interface does not exist). */
+ * watched links. Call once. Returns 0 or an error with @m->errmsg
+ * (VIP_ENOENT: an interface does not exist; VIP_EINVAL: called twice).
+ * After an error, manager_close() is still required. */
 int manager_start(struct manager *m);
 
 /* Hold every VIP until @until_ms (vip_now_ms() time base): add them, or
@@ -124,7 +131,8 @@ int manager_release_final(struct manager *m);
 
 /* Set the advertised priority of instance @instance_index (config order).
  * Returns 0 or VIP_EINVAL. */
-int manager_set_priority(struct manager *m, size_t instance_index,
+int manager_set_priority(struct manager *m,
+                         size_t instance_index,
                          uint8_t priority);
 
 /* Whether the VIPs are held right now (false once until_ms has passed,
@@ -132,7 +140,8 @@ int manager_set_priority(struct manager *m, size_t instance_index,
 bool manager_holds(const struct manager *m);
 
 /* Counters of instance @instance_index. Returns 0 or VIP_EINVAL. */
-int manager_stats(const struct manager *m, size_t instance_index,
+int manager_stats(const struct manager *m,
+                  size_t instance_index,
                   struct manager_stats *out);
 
 /* Release, stop everything and close the handles; @cb (may be NULL) fires

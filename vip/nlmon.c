@@ -23,7 +23,8 @@ static void handle_addr(struct nlmon *mon, const struct nlmsghdr *h)
     const uint8_t *local = NULL, *address = NULL;
     size_t alen = ifa->ifa_family == AF_INET6 ? 16 : 4;
 
-    if (len < 0 || (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)) {
+    if (len < 0 ||
+        (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)) {
         return;
     }
     for (rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
@@ -77,7 +78,7 @@ static void handle_link(struct nlmon *mon, const struct nlmsghdr *h)
     mon->cbs.link_changed(mon->cbs.data, ifi->ifi_index, name, is_up);
 }
 
-static void handle_buffer(struct nlmon *mon, const uint8_t *buf, size_t n)
+void nlmon_handle(struct nlmon *mon, const uint8_t *buf, size_t n)
 {
     const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)buf;
     int len = (int)n;
@@ -118,8 +119,8 @@ static void nlmon_poll_cb(uv_poll_t *poll, int status, int events)
     for (int i = 0; i < 64; i++) {
         struct sockaddr_nl from;
         socklen_t flen = sizeof from;
-        ssize_t n = recvfrom(fd, buf, sizeof buf32, 0,
-                             (struct sockaddr *)&from, &flen);
+        ssize_t n =
+            recvfrom(fd, buf, sizeof buf32, 0, (struct sockaddr *)&from, &flen);
         if (n < 0) {
             if (errno == ENOBUFS) {
                 /* The kernel dropped events: whatever we track may be
@@ -137,11 +138,12 @@ static void nlmon_poll_cb(uv_poll_t *poll, int status, int events)
             from.nl_pid != 0) {
             continue;
         }
-        handle_buffer(mon, buf, (size_t)n);
+        nlmon_handle(mon, buf, (size_t)n);
     }
 }
 
-int nlmon_init(struct nlmon *mon, uv_loop_t *loop,
+int nlmon_init(struct nlmon *mon,
+               uv_loop_t *loop,
                const struct nlmon_callbacks *cbs)
 {
     int rv;
@@ -157,8 +159,8 @@ int nlmon_init(struct nlmon *mon, uv_loop_t *loop,
     if (rv < 0) {
         goto err_nl;
     }
-    rv = nl_socket_add_memberships(mon->sock, RTNLGRP_LINK,
-                                   RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
+    rv = nl_socket_add_memberships(mon->sock, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
+                                   RTNLGRP_IPV6_IFADDR, 0);
     if (rv < 0) {
         goto err_nl;
     }

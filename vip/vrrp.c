@@ -45,8 +45,10 @@ static uint64_t pseudo_sum(const struct vrrp_ipinfo *ip, size_t len)
 
 /* v2: the checksum covers the VRRP message alone (RFC 3768 5.3.8);
  * v3: the message plus the pseudo-header (RFC 5798 5.2.8), IPv4 too. */
-static uint16_t message_csum(uint8_t version, const struct vrrp_ipinfo *ip,
-                             const uint8_t *buf, size_t len)
+static uint16_t message_csum(uint8_t version,
+                             const struct vrrp_ipinfo *ip,
+                             const uint8_t *buf,
+                             size_t len)
 {
     uint64_t sum = version == 3 ? pseudo_sum(ip, len) : 0;
     return csum_fold(csum_add(sum, buf, len));
@@ -66,8 +68,11 @@ size_t vrrp_encoded_len(const struct vrrp_advert *a)
     return message_len(a->version, a->family, a->n_addrs);
 }
 
-int vrrp_encode(const struct vrrp_advert *a, const struct vrrp_ipinfo *ip,
-                uint8_t *buf, size_t size, size_t *len)
+int vrrp_encode(const struct vrrp_advert *a,
+                const struct vrrp_ipinfo *ip,
+                uint8_t *buf,
+                size_t size,
+                size_t *len)
 {
     size_t need = vrrp_encoded_len(a);
     size_t alen = addr_len(a->family);
@@ -132,8 +137,11 @@ static int fail(char *errmsg, const char *what)
     return VIP_EPROTO;
 }
 
-int vrrp_decode(const uint8_t *buf, size_t len, const struct vrrp_ipinfo *ip,
-                struct vrrp_advert *out, char *errmsg)
+int vrrp_decode(const uint8_t *buf,
+                size_t len,
+                const struct vrrp_ipinfo *ip,
+                struct vrrp_advert *out,
+                char *errmsg)
 {
     uint8_t version;
     size_t alen;
@@ -213,8 +221,11 @@ int vrrp_decode(const uint8_t *buf, size_t len, const struct vrrp_ipinfo *ip,
     return 0;
 }
 
-int vrrp_decode_ipv4(const uint8_t *pkt, size_t len, struct vrrp_ipinfo *ip,
-                     struct vrrp_advert *out, char *errmsg)
+int vrrp_decode_ipv4(const uint8_t *pkt,
+                     size_t len,
+                     struct vrrp_ipinfo *ip,
+                     struct vrrp_advert *out,
+                     char *errmsg)
 {
     size_t ihl;
     size_t total;
@@ -275,7 +286,8 @@ static bool addrs_equal(const struct vrrp_advert *a,
     return true;
 }
 
-int vrrp_match(const struct vrrp_advert *a, const struct vrrp_expect *e,
+int vrrp_match(const struct vrrp_advert *a,
+               const struct vrrp_expect *e,
                char *errmsg)
 {
     if (a->vrid != e->vrid || a->version != e->version ||
@@ -317,8 +329,9 @@ int vrrp_match(const struct vrrp_advert *a, const struct vrrp_expect *e,
      * unless it comes from the address owner (priority 255). */
     if (a->priority != 255 && !addrs_equal(a, e)) {
         if (errmsg != NULL) {
-            errmsg_printf(errmsg, "address list differs (%zu received, "
-                                  "%zu configured)",
+            errmsg_printf(errmsg,
+                          "address list differs (%zu received, "
+                          "%zu configured)",
                           a->n_addrs, e->n_addrs);
         }
         return VIP_ECONFIG;

@@ -158,6 +158,12 @@ struct cfg_instance
     uint32_t gna_interval_ms;        /* default: global vrrp_gna_interval */
 
     struct cfg_where where;
+    /* Where these keywords were given (line 0: not given), for messages. */
+    struct cfg_where vrid_where;
+    struct cfg_where advert_int_where;
+    struct cfg_where auth_where;
+    struct cfg_where nopreempt_where;
+    struct cfg_where unicast_src_where;
 };
 
 /* A `vrrp_sync_group NAME { group { I1 I2 } notify_* ... }` block. */

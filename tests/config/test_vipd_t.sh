@@ -72,7 +72,7 @@ printf 'vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipadd
 printf 'vrrp_instance B {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.2 }\n}\n' > "$tmp/etc/conf.d/b.conf"
 "$B" -t -f "$tmp/etc/main.conf" > "$tmp/out" 2>&1
 check "generated/glob include" 1 "$tmp/out" $? \
-    "$tmp/etc/conf.d/b.conf:1: error: vrrp_instance 'B': virtual_router_id 1 on eth0 is already used by 'A' (line 1)"
+    "$tmp/etc/conf.d/b.conf:3: error: vrrp_instance 'B': virtual_router_id 1 on eth0 is already used by 'A' at $tmp/etc/conf.d/a.conf:3"
 
 "$B" -t -f "$tmp/no-such.conf" > "$tmp/out" 2>&1
 check "missing file" 1 "$tmp/out" $? \

@@ -230,6 +230,7 @@ daemon_start() # K NOPREEMPT
             done
             echo "    data_dir $DIR/n$k.data"
             echo "    secret_file $DIR/cluster.key"
+            echo "    control_socket $DIR/n$k.sock"
             echo "}"
             vrrp_conf "$k" "$2"
         } >"$conf"

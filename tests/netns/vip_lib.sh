@@ -15,6 +15,12 @@ vv_skip_unless_root() {
         echo "SKIP: needs root and ip netns"
         exit 77
     fi
+    # Root inside a user namespace may still lack the right to add one.
+    if ! ip netns add "${VV}probe" 2>/dev/null; then
+        echo "SKIP: cannot create network namespaces"
+        exit 77
+    fi
+    ip netns del "${VV}probe"
     command -v "$@" >/dev/null 2>&1 || { echo "SKIP: needs $*"; exit 77; }
     VV_TMP=$(mktemp -d /tmp/vv.XXXXXX)
     trap vv_cleanup EXIT
@@ -112,11 +118,12 @@ vv_event() { grep -q -- "$2" "$VV_TMP/$1.out"; }
 
 vv_events() { cat "$VV_TMP/$1.out"; }
 
-# vv_stat NAME KEY: the value of KEY in the tool's latest stats line.
+# vv_stat NAME KEY [INSTANCE]: the value of KEY in the tool's latest stats
+# line (of instance INSTANCE, default 0).
 vv_stat() {
     local before after
     before=$(grep -c '^stats' "$VV_TMP/$1.out")
-    vv_cmd "$1" stats
+    vv_cmd "$1" "stats ${3:-0}"
     vv_wait 3000 eval "[ \$(grep -c '^stats' '$VV_TMP/$1.out') -gt $before ]" || return 1
     grep '^stats' "$VV_TMP/$1.out" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
 }

@@ -14,7 +14,7 @@ vv_node b 12
 vv_node c 50
 cap="$VV_TMP/vrrp.pcap"
 ip netns exec ${VV}br tcpdump -i br0 -U -n -w "$cap" \
-    'ip proto 112 or ip6 proto 112 or icmp6' 2>"$VV_TMP/tcpdump.err" &
+    'ip proto 112 or ip6 proto 112 or icmp6 or arp' 2>"$VV_TMP/tcpdump.err" &
 tcpdump_pid=$!
 VV_PIDS+=("$tcpdump_pid")
 vv_wait 5000 grep -q "listening on" "$VV_TMP/tcpdump.err" || vv_fail "tcpdump did not start"
@@ -35,9 +35,25 @@ run v3 3 --if eth0 --vrid 52 --prio 200 --version 3 --int 250 \
     --vip 10.77.0.102/24
 run v6 2 --if eth0 --vrid 53 --prio 99 --version 3 --int 1000 \
     --vip fd00:77::100/64 --vip fd00:77::101/64 --garp-repeat 2
-run uc 2 --if eth0 --vrid 54 --prio 120 --version 3 --int 500 \
+# GARPs paced by vrrp_garp_interval (200 ms), 3 per burst, no 2nd burst.
+vv_tool gi:a --if eth0 --vrid 55 --vip 10.77.0.104/24 --garp-repeat 3 \
+    --garp-delay 0 --garp-interval 200
+vv_cmd gi "hold 20000"
+vv_wait 5000 eval '[ "$(vv_stat gi garp)" -ge 3 ]' || vv_fail "gi: GARPs not sent"
+vv_cmd gi quit
+vv_wait 3000 vv_event gi '^bye$' || vv_fail "gi did not quit"
+vv_wait 5000 eval "[ \$(tshark -r '$cap' -Y 'arp.src.proto_ipv4 == 10.77.0.104' 2>/dev/null | wc -l) -ge 3 ]" ||
+    vv_fail "fewer than 3 GARPs for 10.77.0.104 captured"
+# Unicast: resolve the peers first, so no advert waits on ARP.
+ip netns exec ${VV}a ping -c1 -W2 10.77.0.50 >/dev/null
+ip netns exec ${VV}a ping -c1 -W2 10.77.0.12 >/dev/null
+run uc 4 --if eth0 --vrid 54 --prio 120 --version 3 --int 500 \
     --vip 10.77.0.103/24 --peer 10.77.0.50 --peer 10.77.0.12 --src 10.77.0.11
-sleep 0.3 # let tcpdump flush the last packets (-U: per packet)
+# tcpdump -U writes per packet: wait until the last ones are in the file.
+for peer in 10.77.0.50 10.77.0.12; do
+    vv_wait 5000 eval "tshark -r '$cap' -Y 'vrrp.virt_rtr_id == 54 && ip.dst == $peer' 2>/dev/null | grep -q ." ||
+        vv_fail "no unicast advert to $peer captured"
+done
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" 2>/dev/null
 
@@ -95,5 +111,16 @@ for vip in fd00:77::100 fd00:77::101; do
     tshark -r "$cap" -Y "icmpv6.type == 136 && icmpv6.nd.na.target_address == $vip && icmpv6.nd.na.flag.o == 1 && ipv6.hlim == 255 && icmpv6.checksum.status == 1" \
         2>/dev/null | grep -q . || vv_fail "no valid unsolicited NA for $vip"
 done
+# The GARPs: gratuitous (sender = target IP), broadcast, from a's MAC,
+# 200 ms apart or more.
+mac_a=$(vv_mac a)
+times=$(tshark -r "$cap" -Y "arp.isgratuitous == 1 && arp.src.proto_ipv4 == 10.77.0.104 && arp.opcode == 1 && eth.dst == ff:ff:ff:ff:ff:ff && arp.src.hw_mac == $mac_a" \
+        -T fields -e frame.time_epoch 2>/dev/null)
+[ "$(wc -l <<<"$times")" = 3 ] || vv_fail "want 3 valid GARPs, got: $times"
+gaps=$(awk 'NR > 1 {printf "%d ", ($1 - prev) * 1000} {prev = $1}' <<<"$times")
+# Capture timestamps jitter under load: bound the span of the burst.
+span=$(awk 'NR == 1 {first = $1} {last = $1} END {printf "%d", (last - first) * 1000}' <<<"$times")
+[ "$span" -ge 380 ] || vv_fail "3 GARPs within $span ms (interval 200): gaps $gaps"
+echo "# GARP gaps with vrrp_garp_interval 200: $gaps ms"
 echo "# adverts captured: $(tshark -r "$cap" -Y vrrp 2>/dev/null | wc -l)"
 echo "PASS"

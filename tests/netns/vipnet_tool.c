@@ -5,12 +5,15 @@
  *   vipnet_tool --if IF --vrid N [--prio N] [--version 2|3] [--int MS]
  *               [--pass PASS] --vip ADDR/PFX[@DEV] ... [--excluded ADDR/PFX]
  *               [--peer IP ...] [--src IP] [--garp-repeat N]
- *               [--garp-delay MS] [--garp-refresh MS] [--track IF]
+ *               [--garp-delay MS] [--garp-refresh MS] [--garp-interval MS]
+ *               [--track IF]
+ *   vipnet_tool --config FILE   (every vrrp_instance of a keepalived-syntax
+ *                                file, read by the vipd config parser)
  *
  * Commands:  hold MS          hold until now + MS
  *            renew MS EVERY   hold now + MS, again every EVERY ms (a lease)
  *            release | final  release (final: then a priority-0 advert)
- *            prio N | stats | quit
+ *            prio N | stats [INSTANCE] | quit
  * Events:    ready | hold RV | release RV | expired | link IF up|down |
  *            stats k=v ... | bye */
 #include <arpa/inet.h>
@@ -76,14 +79,30 @@ static int parse_ip(const char *s, struct cfg_ip *ip)
     return -1;
 }
 
-/* ADDR[/PFX][@DEV] */
+/* ADDR[/PFX][@DEV][,label=L][,brd=B][,scope=host|link] */
 static int parse_vip(const char *arg, struct cfg_vip *v)
 {
     char buf[128];
-    char *at, *slash;
+    char *at, *slash, *opt;
 
     memset(v, 0, sizeof *v);
     snprintf(buf, sizeof buf, "%s", arg);
+    while ((opt = strrchr(buf, ',')) != NULL) {
+        *opt++ = '\0';
+        if (strncmp(opt, "label=", 6) == 0) {
+            snprintf(v->label, sizeof v->label, "%s", opt + 6);
+        } else if (strncmp(opt, "brd=", 4) == 0) {
+            if (parse_ip(opt + 4, &v->brd) != 0) {
+                return -1;
+            }
+        } else if (strcmp(opt, "scope=link") == 0) {
+            v->scope = 253; /* RT_SCOPE_LINK */
+        } else if (strcmp(opt, "scope=host") == 0) {
+            v->scope = 254; /* RT_SCOPE_HOST */
+        } else {
+            return -1;
+        }
+    }
     at = strchr(buf, '@');
     if (at != NULL) {
         *at = '\0';
@@ -96,7 +115,7 @@ static int parse_vip(const char *arg, struct cfg_vip *v)
     if (parse_ip(buf, &v->addr) != 0) {
         return -1;
     }
-    v->prefix = slash != NULL ? (uint8_t)atoi(slash + 1)
+    v->prefix = slash != NULL               ? (uint8_t)atoi(slash + 1)
                 : v->addr.family == AF_INET ? 32
                                             : 128;
     return 0;
@@ -125,19 +144,22 @@ static void renew_cb(uv_timer_t *timer)
     }
 }
 
-static void print_stats(struct tool *t)
+static void print_stats(struct tool *t, size_t index)
 {
     struct manager_stats s;
     char src[INET6_ADDRSTRLEN] = "-";
 
-    manager_stats(&t->m, 0, &s);
+    if (manager_stats(&t->m, index, &s) != 0) {
+        out("error no instance %zu", index);
+        return;
+    }
     if (s.foreign_family != 0) {
         inet_ntop(s.foreign_family, s.foreign_src, src, sizeof src);
     }
     out("stats sent=%llu send_errors=%llu rx_valid=%llu rx_malformed=%llu "
-        "rx_other=%llu rx_auth=%llu rx_mismatch=%llu foreign=%llu "
+        "rx_other=%llu rx_auth=%llu rx_mismatch=%llu peer=%llu foreign=%llu "
         "foreign_src=%s foreign_prio=%u garp=%llu na=%llu announce_errors=%llu "
-        "readded=%llu holds=%d",
+        "readded=%llu own=%llu holds=%d",
         (unsigned long long)s.advert.n_sent,
         (unsigned long long)s.advert.n_send_errors,
         (unsigned long long)s.advert.n_rx_valid,
@@ -145,10 +167,11 @@ static void print_stats(struct tool *t)
         (unsigned long long)s.advert.n_rx_other,
         (unsigned long long)s.advert.n_rx_auth,
         (unsigned long long)s.advert.n_rx_mismatch,
-        (unsigned long long)s.n_foreign, src, s.foreign_priority,
-        (unsigned long long)s.n_garp, (unsigned long long)s.n_na,
-        (unsigned long long)s.n_announce_errors,
-        (unsigned long long)t->m.n_readded, manager_holds(&t->m));
+        (unsigned long long)s.n_peer, (unsigned long long)s.n_foreign, src,
+        s.foreign_priority, (unsigned long long)s.n_garp,
+        (unsigned long long)s.n_na, (unsigned long long)s.n_announce_errors,
+        (unsigned long long)t->m.n_readded,
+        (unsigned long long)s.advert.n_rx_own, manager_holds(&t->m));
 }
 
 static void closed_cb(uv_handle_t *h)
@@ -205,7 +228,9 @@ static void command(struct tool *t, char *line)
     } else if (sscanf(line, "prio %llu", &a) == 1) {
         out("prio %d", manager_set_priority(&t->m, 0, (uint8_t)a));
     } else if (strcmp(line, "stats") == 0) {
-        print_stats(t);
+        print_stats(t, 0);
+    } else if (sscanf(line, "stats %llu", &a) == 1) {
+        print_stats(t, (size_t)a);
     } else if (strcmp(line, "quit") == 0) {
         quit(t);
     } else if (line[0] != '\0') {
@@ -270,14 +295,24 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"if", 1, 0, 'i'},         {"vrid", 1, 0, 'r'},
-        {"prio", 1, 0, 'p'},       {"version", 1, 0, 'V'},
-        {"int", 1, 0, 'I'},        {"pass", 1, 0, 'P'},
-        {"vip", 1, 0, 'v'},        {"excluded", 1, 0, 'x'},
-        {"peer", 1, 0, 'e'},       {"src", 1, 0, 's'},
-        {"garp-repeat", 1, 0, 'g'}, {"garp-delay", 1, 0, 'd'},
-        {"garp-refresh", 1, 0, 'f'}, {"track", 1, 0, 't'},
-        {"debug", 0, 0, 'D'},      {0, 0, 0, 0},
+        {"if", 1, 0, 'i'},
+        {"vrid", 1, 0, 'r'},
+        {"prio", 1, 0, 'p'},
+        {"version", 1, 0, 'V'},
+        {"int", 1, 0, 'I'},
+        {"pass", 1, 0, 'P'},
+        {"vip", 1, 0, 'v'},
+        {"excluded", 1, 0, 'x'},
+        {"peer", 1, 0, 'e'},
+        {"src", 1, 0, 's'},
+        {"garp-repeat", 1, 0, 'g'},
+        {"garp-delay", 1, 0, 'd'},
+        {"garp-refresh", 1, 0, 'f'},
+        {"track", 1, 0, 't'},
+        {"debug", 0, 0, 'D'},
+        {"config", 1, 0, 'c'},
+        {"garp-interval", 1, 0, 'G'},
+        {0, 0, 0, 0},
     };
     struct tool *t = calloc(1, sizeof *t);
     struct vip_config cfg;
@@ -287,6 +322,7 @@ int main(int argc, char **argv)
     struct cfg_track tracks[MAX_ITEMS];
     struct manager_callbacks cbs = {
         .data = t, .link_changed = on_link, .lease_expired = on_expired};
+    const char *config_file = NULL;
     int c, rv;
 
     if (t == NULL) {
@@ -364,27 +400,45 @@ int main(int argc, char **argv)
                 return usage();
             }
             memset(&tracks[inst.n_track_interfaces], 0, sizeof tracks[0]);
-            snprintf(tracks[inst.n_track_interfaces++].name, CFG_NAME_MAX,
-                     "%s", optarg);
+            snprintf(tracks[inst.n_track_interfaces++].name, CFG_NAME_MAX, "%s",
+                     optarg);
             break;
         case 'D':
             vip_log_level = LOG_DEBUG;
+            break;
+        case 'c':
+            config_file = optarg;
+            break;
+        case 'G':
+            inst.garp_interval_ms = (uint32_t)atoi(optarg);
             break;
         default:
             return usage();
         }
     }
-    if (inst.interface[0] == '\0' || inst.vrid == 0 || inst.n_vips == 0) {
+    if (config_file != NULL) {
+        if (vip_config_load(&cfg, config_file, NULL) != 0) {
+            vip_config_free(&cfg);
+            free(t);
+            return 1;
+        }
+    } else if (inst.interface[0] == '\0' || inst.vrid == 0 ||
+               inst.n_vips == 0) {
         return usage();
+    } else {
+        cfg.instances = &inst;
+        cfg.n_instances = 1;
     }
-    cfg.instances = &inst;
-    cfg.n_instances = 1;
 
     uv_loop_init(&t->loop);
     rv = manager_init(&t->m, &t->loop, &cfg, &cbs);
     if (rv != 0) {
         fprintf(stderr, "manager_init: %s: %s\n", vip_strerror(rv),
                 t->m.errmsg);
+        if (config_file != NULL) {
+            vip_config_free(&cfg);
+        }
+        free(t);
         return 1;
     }
     uv_timer_init(&t->loop, &t->renew);
@@ -405,6 +459,9 @@ int main(int argc, char **argv)
     }
     uv_run(&t->loop, UV_RUN_DEFAULT);
     rv = uv_loop_close(&t->loop);
+    if (config_file != NULL) {
+        vip_config_free(&cfg);
+    }
     free(t);
     return rv == 0 ? 0 : 1;
 }

@@ -89,23 +89,23 @@ static inline void dump_lines(const struct loaded *l)
 }
 
 /* The text loads with no error and no warning. */
-#define ASSERT_CLEAN(l)                              \
-    do {                                             \
-        if ((l)->rv != 0 || (l)->cap.n != 0) {       \
-            dump_lines(l);                           \
-        }                                            \
-        assert_int_equal((l)->rv, 0);                \
-        assert_int_equal((l)->cap.n, 0);             \
+#define ASSERT_CLEAN(l)                        \
+    do {                                       \
+        if ((l)->rv != 0 || (l)->cap.n != 0) { \
+            dump_lines(l);                     \
+        }                                      \
+        assert_int_equal((l)->rv, 0);          \
+        assert_int_equal((l)->cap.n, 0);       \
     } while (0)
 
 /* This exact message line was reported. */
-#define ASSERT_LINE(l, line)                         \
-    do {                                             \
-        if (!has_line((l), (line))) {                \
+#define ASSERT_LINE(l, line)                          \
+    do {                                              \
+        if (!has_line((l), (line))) {                 \
             fprintf(stderr, "missing: %s\n", (line)); \
-            dump_lines(l);                           \
-            fail();                                  \
-        }                                            \
+            dump_lines(l);                            \
+            fail();                                   \
+        }                                             \
     } while (0)
 
 static inline const char *ip_str(const struct cfg_ip *ip)

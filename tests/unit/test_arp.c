@@ -15,6 +15,7 @@ static const uint8_t mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
  * section 3 gratuitous form): broadcast, ARP request, SPA = TPA. */
 static void test_garp(void **state)
 {
+    /* clang-format off */
     static const uint8_t want[ARP_GARP_LEN] = {
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* Ethernet destination */
         0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* Ethernet source */
@@ -27,6 +28,7 @@ static void test_garp(void **state)
         10,   0,    0,    100,              /* TPA */
         /* 18 bytes of zero padding up to 60 */
     };
+    /* clang-format on */
     uint8_t buf[ARP_GARP_LEN + 4];
     size_t len = 0;
     (void)state;
@@ -58,18 +60,20 @@ static void test_na(void **state)
     static const uint8_t target[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
     static const uint8_t src[16] = {0xfe, 0x80, [15] = 1};
     static const uint8_t dst[16] = {0xff, 0x02, [15] = 1};
+    /* clang-format off */
     static const uint8_t want[ARP_NA_LEN] = {
         136,  0,    0x28, 0x63, 0x20, 0, 0, 0, /* type, code, csum, flags */
         0x20, 0x01, 0x0d, 0xb8, 0,    0, 0, 0, /* target */
         0,    0,    0,    0,    0,    0, 0, 1,
         2,    1,    0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* TLLA option */
     };
+    /* clang-format on */
     uint8_t buf[ARP_NA_LEN];
     size_t len = 0;
     (void)state;
 
-    assert_int_equal(arp_na_encode(mac, target, src, dst, buf, sizeof buf, &len),
-                     0);
+    assert_int_equal(
+        arp_na_encode(mac, target, src, dst, buf, sizeof buf, &len), 0);
     assert_int_equal(len, ARP_NA_LEN);
     assert_memory_equal(buf, want, ARP_NA_LEN);
 

@@ -17,7 +17,7 @@
 #include "tests/fuzz/fuzz_config.h"
 
 #define MAX_SEEDS 64
-#define MAX_LEN (64 * 1024)
+#define MAX_LEN   (64 * 1024)
 
 struct fuzz
 {
@@ -42,17 +42,62 @@ static size_t below(struct fuzz *f, size_t n)
 }
 
 static const char *const tokens[] = {
-    "{", "}", "\"", "\n", "\r\n", "!", "#", " ", "\t", "\\", "\0",
-    "include ", "include /nonexistent/*.conf\n", "vrrp_instance X {",
-    "vrrp_script s {", "cluster {", "global_defs {", "vrrp_sync_group G {",
-    "track_file f {", "virtual_ipaddress {", "unicast_peer {",
-    "authentication {", "track_script {", "group {", "virtual_server {",
-    "interface ", "virtual_router_id ", "priority ", "advert_int ",
-    "version 3", "state MASTER", "nopreempt", "weight ", "reverse",
-    "listen ", "peer ", "[::1]:", "10.0.0.1/24", "fe80::1/64", "0.001",
-    "255", "256", "-254", "4294967296", "99999999999999999999", "dev ",
-    "brd ", "label ", "scope ", "tcp_check ", "http_check http://",
-    "status ", "script ", "auth_pass 123456789", "\xff\xfe", "\x01",
+    "{",
+    "}",
+    "\"",
+    "\n",
+    "\r\n",
+    "!",
+    "#",
+    " ",
+    "\t",
+    "\\",
+    "\0",
+    "include ",
+    "include /nonexistent/*.conf\n",
+    "vrrp_instance X {",
+    "vrrp_script s {",
+    "cluster {",
+    "global_defs {",
+    "vrrp_sync_group G {",
+    "track_file f {",
+    "virtual_ipaddress {",
+    "unicast_peer {",
+    "authentication {",
+    "track_script {",
+    "group {",
+    "virtual_server {",
+    "interface ",
+    "virtual_router_id ",
+    "priority ",
+    "advert_int ",
+    "version 3",
+    "state MASTER",
+    "nopreempt",
+    "weight ",
+    "reverse",
+    "listen ",
+    "peer ",
+    "[::1]:",
+    "10.0.0.1/24",
+    "fe80::1/64",
+    "0.001",
+    "255",
+    "256",
+    "-254",
+    "4294967296",
+    "99999999999999999999",
+    "dev ",
+    "brd ",
+    "label ",
+    "scope ",
+    "tcp_check ",
+    "http_check http://",
+    "status ",
+    "script ",
+    "auth_pass 123456789",
+    "\xff\xfe",
+    "\x01",
 };
 
 static void add_seed(struct fuzz *f, const char *text, size_t len)
@@ -156,7 +201,7 @@ static void test_mutations(void **state)
     const char *env_seed = getenv("VIPD_FUZZ_SEED");
     const char *env_rounds = getenv("VIPD_FUZZ_ROUNDS");
     uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : 20261121;
-    unsigned long rounds = env_rounds ? strtoul(env_rounds, NULL, 0) : 20000;
+    unsigned long rounds = env_rounds ? strtoul(env_rounds, NULL, 0) : 50000;
     char dir[1024];
     (void)state;
 
@@ -186,8 +231,9 @@ static void test_mutations(void **state)
         int rv;
         int why = fuzz_config_one(buf, len, &rv);
         if (why != 0) {
-            fprintf(stderr, "fuzz: round %lu (seed %llu) broke guarantee %d\n"
-                            "----\n%.*s\n----\n",
+            fprintf(stderr,
+                    "fuzz: round %lu (seed %llu) broke guarantee %d\n"
+                    "----\n%.*s\n----\n",
                     r, (unsigned long long)seed, why, (int)len, buf);
             fail();
         }

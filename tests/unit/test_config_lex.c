@@ -38,8 +38,7 @@ static void test_lex_hash_inside_word(void **state)
     (void)state;
     struct loaded *l = load_text("vrrp_script s {\n script /bin/a#b!c\n}\n");
     ASSERT_CLEAN(l);
-    assert_string_equal(vip_config_script(&l->cfg, "s")->command,
-                        "/bin/a#b!c");
+    assert_string_equal(vip_config_script(&l->cfg, "s")->command, "/bin/a#b!c");
     loaded_free(l);
 }
 
@@ -47,8 +46,9 @@ static void test_lex_hash_inside_word(void **state)
 static void test_lex_unterminated_quote(void **state)
 {
     (void)state;
-    struct loaded *l = load_text("vrrp_script s {\n script \"/bin/x\n"
-                                 " interval 1\n}\n");
+    struct loaded *l = load_text(
+        "vrrp_script s {\n script \"/bin/x\n"
+        " interval 1\n}\n");
     assert_int_equal(l->rv, VIP_ECONFIG);
     ASSERT_LINE(l, "t.conf:2: error: unterminated quoted string");
     assert_string_equal(vip_config_script(&l->cfg, "s")->command, "/bin/x");
@@ -59,18 +59,21 @@ static void test_lex_unterminated_quote(void **state)
 static void test_lex_binary(void **state)
 {
     (void)state;
-    static const char text[] = "global_defs {\n router_id a\001b\n"
-                               " \0\0\0\n}\n" INST("");
+    static const char text[] =
+        "global_defs {\n router_id a\001b\n"
+        " \0\0\0\n}\n" INST("");
     struct loaded *l = calloc(1, sizeof *l);
     l->report.emit = capture_emit;
     l->report.data = &l->cap;
     l->rv = vip_config_load_string(&l->cfg, "t.conf", text, sizeof text - 1,
                                    &l->report);
     assert_int_equal(l->rv, VIP_ECONFIG);
-    ASSERT_LINE(l, "t.conf:2: error: binary data (byte 0x01), rest of line "
-                   "ignored");
-    ASSERT_LINE(l, "t.conf:3: error: binary data (byte 0x00), rest of line "
-                   "ignored");
+    ASSERT_LINE(l,
+                "t.conf:2: error: binary data (byte 0x01), rest of line "
+                "ignored");
+    ASSERT_LINE(l,
+                "t.conf:3: error: binary data (byte 0x00), rest of line "
+                "ignored");
     assert_int_equal(l->report.n_errors, 2);
     assert_string_equal(l->cfg.global.router_id, "a");
     assert_int_equal(l->cfg.n_instances, 1);
@@ -134,11 +137,13 @@ static void test_include_glob(void **state)
     snprintf(path, sizeof path, "%s/sub", dir);
     mkdir(path, 0700);
     snprintf(path, sizeof path, "%s/sub/b.conf", dir);
-    write_file(path, "vrrp_instance B {\n interface eth0\n"
-                     " virtual_router_id 2\n include ../vips.inc\n}\n");
+    write_file(path,
+               "vrrp_instance B {\n interface eth0\n"
+               " virtual_router_id 2\n include ../vips.inc\n}\n");
     snprintf(path, sizeof path, "%s/sub/a.conf", dir);
-    write_file(path, "vrrp_instance A {\n interface eth0\n"
-                     " virtual_router_id 1\n include ../vips.inc\n}\n");
+    write_file(path,
+               "vrrp_instance A {\n interface eth0\n"
+               " virtual_router_id 1\n include ../vips.inc\n}\n");
     snprintf(path, sizeof path, "%s/vips.inc", dir);
     write_file(path, "\n virtual_ipaddress { 10.0.0.9 }\n frob\n");
     snprintf(path, sizeof path, "%s/main.conf", dir);
@@ -171,8 +176,9 @@ static void test_include_errors(void **state)
     snprintf(path, sizeof path, "%s/a.conf", dir);
     write_file(path, "! a\ninclude b.conf\n");
     snprintf(path, sizeof path, "%s/b.conf", dir);
-    write_file(path, "include a.conf\ninclude missing.conf\n"
-                     "include none*.conf\ninclude\n");
+    write_file(path,
+               "include a.conf\ninclude missing.conf\n"
+               "include none*.conf\ninclude\n");
     snprintf(path, sizeof path, "%s/a.conf", dir);
     struct loaded *l = load_file(path);
     assert_int_equal(l->rv, VIP_ECONFIG);
@@ -251,25 +257,27 @@ static const struct error_case error_cases[] = {
      "t.conf:1: error: 'global_defs' block is not closed before "
      "'vrrp_instance' at line 3",
      true},
-    {"vrrp_instance I\n", "t.conf:1: error: 'vrrp_instance' needs a '{ ... }' "
-                          "block",
+    {"vrrp_instance I\n",
+     "t.conf:1: error: 'vrrp_instance' needs a '{ ... }' "
+     "block",
      true},
-    {"vrrp_instance {\n}\n", "t.conf:1: error: 'vrrp_instance' needs 1 "
-                             "argument",
+    {"vrrp_instance {\n}\n",
+     "t.conf:1: error: 'vrrp_instance' needs 1 "
+     "argument",
      true},
     {INST(" priority 5 {\n x }\n"),
      "t.conf:4: error: unexpected '{' after 'priority'", true},
-    {INST(" priority\n"), "t.conf:4: error: 'priority' needs 1 argument",
-     true},
+    {INST(" priority\n"), "t.conf:4: error: 'priority' needs 1 argument", true},
     {INST(" priority 5 6\n"),
      "t.conf:4: warning: extra argument '6' after 'priority' ignored", false},
-    {INST(" { x }\n"), "t.conf:4: error: unexpected '{' after 'virtual_router_id'",
-     true},
+    {INST(" { x }\n"),
+     "t.conf:4: error: unexpected '{' after 'virtual_router_id'", true},
     {INST(" \"quoted\" 1\n"),
      "t.conf:4: warning: unknown keyword 'quoted' in vrrp_instance, ignored",
      false},
-    {"frob { a { b } }\n", "t.conf:1: warning: unknown keyword 'frob', "
-                           "ignored",
+    {"frob { a { b } }\n",
+     "t.conf:1: warning: unknown keyword 'frob', "
+     "ignored",
      false},
     {"virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 { }\n}\n",
      "t.conf:1: warning: 'virtual_server' is not supported by vipd (LVS is "
@@ -302,19 +310,19 @@ static const struct error_case error_cases[] = {
      "interface name",
      true},
     {INST(" advert_int 1.5\n"),
-     "t.conf:1: error: vrrp_instance 'I': VRRPv2 advert_int must be whole "
+     "t.conf:4: error: vrrp_instance 'I': VRRPv2 advert_int must be whole "
      "seconds, not 1.500 (use version 3 for fractions)",
      true},
-    {INST(" advert_int 0\n"), "t.conf:4: error: advert_int: must be > 0",
-     true},
+    {INST(" advert_int 0\n"), "t.conf:4: error: advert_int: must be > 0", true},
     {INST(" advert_int 1.2.3\n"),
      "t.conf:4: error: advert_int: '1.2.3' is not a number of seconds", true},
     {INST(" version 3\n advert_int 41\n"),
-     "t.conf:1: error: vrrp_instance 'I': VRRPv3 advert_int is at most "
+     "t.conf:5: error: vrrp_instance 'I': VRRPv3 advert_int is at most "
      "40.95 s",
      true},
-    {INST(" version 4\n"), "t.conf:4: error: version: 4 is out of range [2, "
-                           "3]",
+    {INST(" version 4\n"),
+     "t.conf:4: error: version: 4 is out of range [2, "
+     "3]",
      true},
     {INST(" preempt_delay 1001\n"),
      "t.conf:4: error: preempt_delay: 1001 is out of range [0, 1000.000]",
@@ -322,7 +330,7 @@ static const struct error_case error_cases[] = {
     {INST(" authentication {\n auth_type MD5\n }\n"),
      "t.conf:5: error: auth_type: 'MD5' is not PASS or AH", true},
     {INST(" authentication {\n auth_type PASS\n }\n"),
-     "t.conf:1: warning: vrrp_instance 'I': authentication without "
+     "t.conf:4: warning: vrrp_instance 'I': authentication without "
      "auth_pass, ignored",
      false},
     {INST(" authentication {\n auth_type PASS\n auth_pass 123456789\n }\n"),
@@ -340,7 +348,7 @@ static const struct error_case error_cases[] = {
      "the instance's address family",
      true},
     {INST(" unicast_src_ip ::1\n"),
-     "t.conf:1: error: vrrp_instance 'I': unicast_src_ip ::1 is not of the "
+     "t.conf:4: error: vrrp_instance 'I': unicast_src_ip ::1 is not of the "
      "instance's address family",
      true},
     {INST(" unicast_peer {\n  10.0.0.2 min_ttl 1\n }\n"),
@@ -380,11 +388,11 @@ static const struct error_case error_cases[] = {
     {INST(" track_interface {\n  eth1\n  eth1\n }\n"),
      "t.conf:6: warning: 'eth1' is tracked twice", false},
     {INST(" nopreempt\n preempt_delay 5\n"),
-     "t.conf:1: warning: vrrp_instance 'I': preempt_delay has no effect with "
+     "t.conf:4: warning: vrrp_instance 'I': preempt_delay has no effect with "
      "nopreempt, ignored",
      false},
     {INST(" state MASTER\n priority 200\n nopreempt\n"),
-     "t.conf:1: warning: vrrp_instance 'I': nopreempt needs state BACKUP; "
+     "t.conf:6: warning: vrrp_instance 'I': nopreempt needs state BACKUP; "
      "the initial state is only a hint to vipd",
      false},
     {INST(" notify_master \"/a\" root\n"),
@@ -401,14 +409,20 @@ static const struct error_case error_cases[] = {
      true},
     {"vrrp_instance I {\n interface eth0\n virtual_router_id 1\n}\n",
      "t.conf:1: warning: vrrp_instance 'I': no virtual_ipaddress", false},
-    {INST("") INST(""), "t.conf:6: error: vrrp_instance 'I' is already "
-                        "defined at line 1",
+    {INST("") INST(""),
+     "t.conf:6: error: vrrp_instance 'I' is already "
+     "defined at line 1",
      true},
     {INST("") "vrrp_instance J {\n interface eth0\n virtual_router_id 1\n}\n",
-     "t.conf:6: error: vrrp_instance 'J': virtual_router_id 1 on eth0 is "
-     "already used by 'I' (line 1)",
+     "t.conf:8: error: vrrp_instance 'J': virtual_router_id 1 on eth0 is "
+     "already used by 'I' at t.conf:3",
      true},
     /* Scripts and track files. */
+    {"vrrp_script s {\n script \"\"\n}\n",
+     "t.conf:2: error: 'script': empty command", true},
+    {INST(" notify \"\"\n"), "t.conf:4: error: 'notify': empty command", true},
+    {"track_file f {\n file \"\"\n}\n", "t.conf:2: error: file: empty path",
+     true},
     {"vrrp_script s {\n interval 1\n}\n",
      "t.conf:1: error: vrrp_script 's' has no script, tcp_check or "
      "http_check",
@@ -428,8 +442,7 @@ static const struct error_case error_cases[] = {
     {"vrrp_script s {\n http_check http:///x\n}\n",
      "t.conf:2: error: http_check: no host in 'http:///x'", true},
     {"vrrp_script s {\n http_check http://x/ code 200\n}\n",
-     "t.conf:2: error: http_check: expected 'status CODE' after the URL",
-     true},
+     "t.conf:2: error: http_check: expected 'status CODE' after the URL", true},
     {"vrrp_script s {\n http_check http://x/ status 600\n}\n",
      "t.conf:2: error: http_check status: 600 is out of range [100, 599]",
      true},
@@ -460,7 +473,8 @@ static const struct error_case error_cases[] = {
     {"global_defs {\n router_id "
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n}\n",
      "t.conf:2: error: router_id: name "
-     "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' must "
+     "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' "
+     "must "
      "have 1 to 63 characters",
      true},
     /* Sync groups. */
@@ -476,8 +490,7 @@ static const struct error_case error_cases[] = {
      "meant for two or more",
      false},
     {"vrrp_sync_group G {\n}\nvrrp_sync_group G {\n}\n",
-     "t.conf:3: error: vrrp_sync_group 'G' is already defined at line 1",
-     true},
+     "t.conf:3: error: vrrp_sync_group 'G' is already defined at line 1", true},
     /* Cluster. */
     {"cluster {\n node_id 1\n}\n",
      "t.conf:1: error: cluster: 'listen HOST:PORT' is missing", true},
@@ -509,6 +522,10 @@ static const struct error_case error_cases[] = {
      "t.conf:1: error: cluster: heartbeat (200 ms) must be shorter than "
      "election_timeout (200 ms)",
      true},
+    {"cluster {\n listen a\n takeover_wait 2000\n}\n",
+     "t.conf:1: warning: cluster: takeover_wait (2000 ms) is longer than "
+     "election_timeout (1000 ms); it only slows failover",
+     false},
     {"cluster {\n listen a\n lease_mode loose\n}\n",
      "t.conf:3: error: lease_mode: 'loose' is not 'normal' or 'strict'", true},
     {"cluster {\n listen a\n control_socket /" /* 120 bytes */
@@ -525,8 +542,7 @@ static void test_error_cases(void **state)
     for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) {
         const struct error_case *c = &error_cases[i];
         struct loaded *l = load_text(c->text);
-        if (!has_line(l, c->line) ||
-            l->rv != (c->is_error ? VIP_ECONFIG : 0)) {
+        if (!has_line(l, c->line) || l->rv != (c->is_error ? VIP_ECONFIG : 0)) {
             fprintf(stderr, "case %zu: rv %d, want line: %s\n", i, l->rv,
                     c->line);
             dump_lines(l);

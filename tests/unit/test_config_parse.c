@@ -11,11 +11,12 @@
 static void test_defaults(void **state)
 {
     (void)state;
-    struct loaded *l = load_text("vrrp_instance VI_1 {\n"
-                                 " interface eth0\n"
-                                 " virtual_router_id 7\n"
-                                 " virtual_ipaddress { 10.0.0.1 }\n"
-                                 "}\n");
+    struct loaded *l = load_text(
+        "vrrp_instance VI_1 {\n"
+        " interface eth0\n"
+        " virtual_router_id 7\n"
+        " virtual_ipaddress { 10.0.0.1 }\n"
+        "}\n");
     ASSERT_CLEAN(l);
     const struct vip_config *c = &l->cfg;
     assert_int_equal(c->n_instances, 1);
@@ -71,12 +72,32 @@ static void test_defaults(void **state)
 static void test_master_priority(void **state)
 {
     (void)state;
-    struct loaded *l = load_text("vrrp_instance A { state MASTER\n"
-                                 " interface eth0\n virtual_router_id 1\n"
-                                 " virtual_ipaddress { 10.0.0.1 } }\n");
+    struct loaded *l = load_text(
+        "vrrp_instance A { state MASTER\n"
+        " interface eth0\n virtual_router_id 1\n"
+        " virtual_ipaddress { 10.0.0.1 } }\n");
     ASSERT_CLEAN(l);
     assert_int_equal(l->cfg.instances[0].state, CFG_STATE_MASTER);
     assert_int_equal(l->cfg.instances[0].priority, 255);
+    loaded_free(l);
+}
+
+/* `preempt` (keepalived's default) undoes an earlier `nopreempt`;
+ * `smtp_alert false` is stored, and warned as not acted on. */
+static void test_preempt_smtp(void **state)
+{
+    (void)state;
+    struct loaded *l = load_text(
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n"
+        " nopreempt\n preempt\n smtp_alert false\n"
+        " virtual_ipaddress { 10.0.0.1 }\n}\n");
+    assert_int_equal(l->rv, 0);
+    assert_false(l->cfg.instances[0].nopreempt);
+    assert_false(l->cfg.instances[0].smtp_alert);
+    ASSERT_LINE(l,
+                "t.conf:6: warning: 'smtp_alert' is accepted but not "
+                "acted on by vipd");
+    assert_int_equal(l->cap.n, 1);
     loaded_free(l);
 }
 
@@ -84,8 +105,9 @@ static void test_master_priority(void **state)
 static void test_script_defaults(void **state)
 {
     (void)state;
-    struct loaded *l = load_text("vrrp_script s {\n script /bin/true\n"
-                                 " interval 3\n}\n");
+    struct loaded *l = load_text(
+        "vrrp_script s {\n script /bin/true\n"
+        " interval 3\n}\n");
     ASSERT_CLEAN(l);
     const struct cfg_script *s = vip_config_script(&l->cfg, "s");
     assert_non_null(s);
@@ -143,16 +165,21 @@ static void test_global_defs(void **state)
     assert_int_equal(g->garp_master_refresh_repeat, 2);
     assert_int_equal(g->garp_interval_ms, 1);
     assert_int_equal(g->gna_interval_ms, 250);
-    ASSERT_LINE(l, "t.conf:12: warning: 'notification_email' is accepted but "
-                   "not acted on by vipd");
-    ASSERT_LINE(l, "t.conf:15: warning: 'notification_email_from' is "
-                   "accepted but not acted on by vipd");
-    ASSERT_LINE(l, "t.conf:16: warning: 'smtp_server' is accepted but not "
-                   "acted on by vipd");
-    ASSERT_LINE(l, "t.conf:17: warning: 'smtp_connect_timeout' is accepted "
-                   "but not acted on by vipd");
-    ASSERT_LINE(l, "t.conf:18: warning: 'vrrp_strict' is not supported by "
-                   "vipd, ignored");
+    ASSERT_LINE(l,
+                "t.conf:12: warning: 'notification_email' is accepted but "
+                "not acted on by vipd");
+    ASSERT_LINE(l,
+                "t.conf:15: warning: 'notification_email_from' is "
+                "accepted but not acted on by vipd");
+    ASSERT_LINE(l,
+                "t.conf:16: warning: 'smtp_server' is accepted but not "
+                "acted on by vipd");
+    ASSERT_LINE(l,
+                "t.conf:17: warning: 'smtp_connect_timeout' is accepted "
+                "but not acted on by vipd");
+    ASSERT_LINE(l,
+                "t.conf:18: warning: 'vrrp_strict' is not supported by "
+                "vipd, ignored");
     assert_int_equal(l->report.n_warnings, 5);
     /* Inherited by the instance, which uses VRRPv3 from global_defs. */
     const struct cfg_instance *in = &l->cfg.instances[0];
@@ -221,38 +248,38 @@ static void test_instance_keywords(void **state)
     struct loaded *l = load_text(
         "vrrp_script chk { script /bin/true }\n"
         "track_file tf {\n file /run/tf\n weight -5 reverse\n}\n"
-        "vrrp_instance VI_1 {\n"              /* 6 */
+        "vrrp_instance VI_1 {\n" /* 6 */
         "  state BACKUP\n"
         "  interface eth0\n"
         "  virtual_router_id 51\n"
         "  priority 150\n"
-        "  advert_int 2\n"                    /* 11 */
+        "  advert_int 2\n" /* 11 */
         "  authentication {\n    auth_type PASS\n    auth_pass 1111\n  }\n"
-        "  virtual_ipaddress {\n"             /* 16 */
+        "  virtual_ipaddress {\n" /* 16 */
         "    10.0.0.100/24 brd 10.0.0.255 dev eth1 label eth1:vip scope "
         "link\n"
         "    10.0.0.101 no_track\n"
         "  }\n"
         "  virtual_ipaddress_excluded {\n    2001:db8::5/64\n  }\n"
-        "  track_script {\n    chk weight 30\n  }\n"           /* 23-25 */
+        "  track_script {\n    chk weight 30\n  }\n" /* 23-25 */
         "  track_interface {\n    eth2 weight -10 reverse\n    eth3\n  }\n"
-        "  track_file {\n    tf\n  }\n"                        /* 30-32 */
+        "  track_file {\n    tf\n  }\n" /* 30-32 */
         "  nopreempt\n"
         "  preempt_delay 0\n"
         "  unicast_src_ip 10.0.0.11\n"
         "  unicast_peer {\n    10.0.0.12\n    10.0.0.13\n  }\n" /* 36-39 */
         "  mcast_src_ip 10.0.0.11\n"
-        "  notify_master \"/n.sh master\"\n"                   /* 41 */
+        "  notify_master \"/n.sh master\"\n" /* 41 */
         "  notify_backup /n.sh backup\n"
         "  notify_fault \"/n.sh fault\"\n"
         "  notify_stop \"/n.sh stop\"\n"
         "  notify /n.sh\n"
-        "  garp_master_delay 1\n"                              /* 46 */
+        "  garp_master_delay 1\n" /* 46 */
         "  garp_master_repeat 2\n"
         "  garp_master_refresh 10\n"
         "  garp_master_refresh_repeat 3\n"
         "  garp_interval 0.01\n"
-        "  gna_interval 0.02\n"                                /* 51 */
+        "  gna_interval 0.02\n" /* 51 */
         "}\n");
     ASSERT_CLEAN(l);
     const struct cfg_instance *in = vip_config_instance(&l->cfg, "VI_1");
@@ -330,8 +357,9 @@ static void test_ipv6_v3(void **state)
     /* Same VRID on the same interface is fine across families. */
     const struct cfg_instance *v4 = &l->cfg.instances[1];
     assert_int_equal(v4->advert_int_ms, 20);
-    ASSERT_LINE(l, "t.conf:7: warning: vrrp_instance 'V4': advert_int "
-                   "rounded up to 20 ms (VRRPv3 uses centiseconds)");
+    ASSERT_LINE(l,
+                "t.conf:11: warning: vrrp_instance 'V4': advert_int "
+                "rounded up to 20 ms (VRRPv3 uses centiseconds)");
     assert_int_equal(l->cap.n, 1);
     loaded_free(l);
 }
@@ -349,8 +377,9 @@ static void test_sync_group(void **state)
         "vrrp_instance B { interface eth1\n virtual_router_id 1\n"
         " virtual_ipaddress { 10.0.1.1 } }\n");
     assert_int_equal(l->rv, 0);
-    ASSERT_LINE(l, "t.conf:11: warning: 'smtp_alert' is accepted but not "
-                   "acted on by vipd");
+    ASSERT_LINE(l,
+                "t.conf:11: warning: 'smtp_alert' is accepted but not "
+                "acted on by vipd");
     const struct cfg_sync_group *g = &l->cfg.groups[0];
     assert_string_equal(g->name, "G");
     assert_int_equal(g->n_instances, 2);
@@ -429,15 +458,18 @@ static void test_cluster_peers_from_unicast(void **state)
 static void test_runnable(void **state)
 {
     (void)state;
-    struct loaded *l = load_text("vrrp_instance A { interface eth0\n"
-                                 " virtual_router_id 1 }\n");
+    struct loaded *l = load_text(
+        "vrrp_instance A { interface eth0\n"
+        " virtual_router_id 1 }\n");
     assert_int_equal(l->rv, 0);
     assert_int_equal(vip_config_check_runnable(&l->cfg, &l->report),
                      VIP_ECONFIG);
-    ASSERT_LINE(l, "t.conf: error: no cluster block: vipd needs 'cluster { "
-                   "listen HOST:PORT secret_file PATH ... }' to run");
-    ASSERT_LINE(l, "t.conf:1: error: vrrp_instance 'A' has no "
-                   "virtual_ipaddress");
+    ASSERT_LINE(l,
+                "t.conf: error: no cluster block: vipd needs 'cluster { "
+                "listen HOST:PORT secret_file PATH ... }' to run");
+    ASSERT_LINE(l,
+                "t.conf:1: error: vrrp_instance 'A' has no "
+                "virtual_ipaddress");
     loaded_free(l);
     l = load_text("");
     assert_int_equal(l->rv, 0);
@@ -497,6 +529,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_master_priority),
+        cmocka_unit_test(test_preempt_smtp),
         cmocka_unit_test(test_script_defaults),
         cmocka_unit_test(test_global_defs),
         cmocka_unit_test(test_scripts),

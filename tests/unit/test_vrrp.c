@@ -193,8 +193,10 @@ static void test_decode_vectors(void **state)
 
 /****** Validation of every field ******/
 
-static void expect_reject(const uint8_t *buf, size_t len,
-                          const struct vrrp_ipinfo *ip, const char *reason)
+static void expect_reject(const uint8_t *buf,
+                          size_t len,
+                          const struct vrrp_ipinfo *ip,
+                          const char *reason)
 {
     struct vrrp_advert a;
     char err[VIP_ERRMSG_SIZE] = "";
@@ -320,8 +322,7 @@ static void test_field_checks(void **state)
         struct vrrp_advert a;
         struct vrrp_ipinfo ip = i4;
         ip.family = AF_UNIX;
-        assert_int_equal(vrrp_decode(v1, sizeof v1, &ip, &a, NULL),
-                         VIP_EPROTO);
+        assert_int_equal(vrrp_decode(v1, sizeof v1, &ip, &a, NULL), VIP_EPROTO);
         assert_int_equal(vrrp_decode(v1, sizeof v1, NULL, &a, NULL),
                          VIP_EPROTO);
     }
@@ -347,8 +348,10 @@ static void test_v3_reserved_ignored(void **state)
 static size_t wrap_ipv4(uint8_t *pkt, const uint8_t *msg, size_t len)
 {
     uint16_t c;
+    /* clang-format off */
     uint8_t hdr[20] = {0x45, 0xc0, 0, 0, 0x12, 0x34, 0x00, 0, 255,
                        VRRP_IPPROTO, 0, 0, 10, 0, 0, 1, 224, 0, 0, 18};
+    /* clang-format on */
 
     hdr[2] = (uint8_t)((20 + len) >> 8);
     hdr[3] = (uint8_t)(20 + len);
@@ -360,7 +363,9 @@ static size_t wrap_ipv4(uint8_t *pkt, const uint8_t *msg, size_t len)
     return 20 + len;
 }
 
-static void expect_ipv4_reject(uint8_t *pkt, size_t len, bool fix,
+static void expect_ipv4_reject(uint8_t *pkt,
+                               size_t len,
+                               bool fix,
                                const char *reason)
 {
     struct vrrp_ipinfo ip;
@@ -623,9 +628,8 @@ static void test_fuzz(void **state)
                 }
                 break;
             case 2: /* header byte set to a boundary value */
-                buf[(q >> 8) % VRRP_HDR_LEN] =
-                    (uint8_t[]){0, 1, 2, 3, 0x7f, 0x80, 0xfe, 0xff}[(q >> 16) %
-                                                                    8];
+                buf[(q >> 8) % VRRP_HDR_LEN] = (uint8_t[]){
+                    0, 1, 2, 3, 0x7f, 0x80, 0xfe, 0xff}[(q >> 16) % 8];
                 break;
             case 3: /* TTL */
                 ip.ttl = (unsigned)((q >> 8) % 300);

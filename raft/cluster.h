@@ -1,0 +1,208 @@
+/* The Raft node: canonical raft 0.15 with raft_uv persistence, our TCP
+ * transport (raft/transport.h), the replicated state machine (raft/fsm.h),
+ * the lease (raft/lease.h) and the ownership rule (raft/priority.h).
+ *
+ * Ownership (DESIGN.md 4): only the leader holds, and only while its lease
+ * runs: the leader appends a TICK entry every renew interval (<= L/3); when
+ * one committed that was sent at t_send, the lease runs to t_send + L with
+ * L < T. A new leader holds only after its first TICK of its own term
+ * commits. If the preferred holder (priority rule) is another node, the
+ * leader releases first, then calls raft_transfer() to it. The network layer
+ * only ever hears hold(until) / release().
+ *
+ * Node ids (static bootstrap): the members are the `listen` address and the
+ * `peer` addresses, each written "HOST:PORT" ("[V6]:PORT" for IPv6
+ * literals), exactly as in the config; sorted bytewise, the first gets id 1,
+ * the next 2, and so on. Every node must therefore list every member
+ * spelled the same way. `node_id`, when set, must equal the derived id.
+ * The id is written to DATA_DIR/node-id at first start; a later start with
+ * a different derived id refuses to run (a data dir belongs to one node).
+ *
+ * Proposals (health transitions, admin) are queued, one in flight at a time
+ * with a sequence number from wall-clock ms * 1024 (increasing across
+ * restarts); the leader applies them, a follower forwards them to the leader
+ * over a peer RPC connection; both retry until applied. The FSM drops a
+ * repeated sequence number, so each applies exactly once. */
+#ifndef VIPD_RAFT_CLUSTER_H
+#define VIPD_RAFT_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <raft.h>
+#include <raft/uv.h>
+#include <uv.h>
+
+#include "raft/fsm.h"
+#include "raft/lease.h"
+#include "raft/peer_rpc.h"
+#include "raft/prevote.h"
+#include "raft/priority.h"
+#include "raft/transport.h"
+#include "vipd/config.h"
+#include "vipd/error.h"
+
+struct cluster_cbs
+{
+    void *data;
+    /* Hold all VIPs until @until_ms (vip_now_ms() time base); called again
+     * with a later time on every renewal. */
+    void (*hold)(void *data, uint64_t until_ms);
+    /* Stop holding now (lease lost, handover, shutdown). */
+    void (*release)(void *data);
+    /* The FSM applied something or the role/leader changed. */
+    void (*changed)(void *data);
+};
+
+struct cluster;
+typedef void (*cluster_close_cb)(struct cluster *c);
+
+struct cluster_prop;
+struct cluster_session;
+struct cluster;
+
+/* Status gathering: one RPC connection per peer, asked every second. */
+#define CLUSTER_STATUS_POLL_MS 1000
+struct cluster_peer
+{
+    struct cluster *c;
+    raft_id id;                  /* 0: free slot */
+    char address[VR_ADDR_MAX + 1];
+    struct vr_rpc_conn *conn;
+    bool is_connecting;
+    struct vr_rpc_connect req;
+    struct vr_rpc_status last;   /* the peer's latest answer */
+    uint64_t last_ms;            /* vip_now_ms() of it, 0: none */
+};
+
+struct cluster
+{
+    uv_loop_t *loop;
+    const struct vip_config *cfg;
+    struct cluster_cbs cbs;
+    raft_id id;
+    char address[VR_ADDR_MAX + 1];
+    char data_dir[4096];
+    unsigned n_members;
+
+    struct raft raft;
+    struct raft_io io;
+    struct vr_transport transport;
+    struct fsm fsm;
+    struct raft_fsm fsm_wrap;  /* given to raft: strips the 8-byte padding */
+    struct raft_tracer tracer;
+    bool has_raft, has_io, has_fsm, is_started;
+
+    /* Lease and ownership. */
+    struct lease lease;
+    struct prevote_guard prevote; /* 0.15 pre-vote livelock way out */
+    bool is_prevote_on;
+    struct priority_pending pending;
+    uv_timer_t timer;          /* role poll + lease driver */
+    bool is_holding;
+    uint64_t hold_until_ms;
+    int role;                  /* RAFT_FOLLOWER / CANDIDATE / LEADER */
+    raft_term term;
+    raft_id leader_id;
+    uint64_t n_ticks_sent, n_ticks_committed;
+    bool is_transferring;
+    struct raft_transfer transfer;
+    uint64_t next_transfer_ms; /* do not retry a failed handover before */
+    uint64_t leader_since_ms;  /* when this node became leader (0: not) */
+    uint64_t transfer_done_index; /* ADMIN TRANSFER requests handled */
+    /* Leader only: when each voter last showed signs of life (its match
+     * index advanced, or raft saw a message from it recently). Only live
+     * voters can be preferred holders: a dead node with the highest
+     * priority must not make the leader hand over forever. */
+    struct {
+        raft_id id;
+        raft_index match;
+        uint64_t seen_ms;
+    } seen[CFG_MAX_PEERS + 1];
+
+    /* Proposals. */
+    struct cluster_prop *props_head, *props_tail;
+    unsigned n_props;
+    uint64_t next_seq;
+    uint64_t next_req_id;
+    uv_timer_t retry_timer;
+    struct vr_rpc_conn *fwd;   /* to the leader */
+    raft_id fwd_leader;
+    bool fwd_connecting;
+    struct vr_rpc_connect fwd_req;
+    uint64_t prop_sent_ms;     /* head proposal sent at; 0 not in flight */
+    bool node_proposed;
+
+    /* Peers' own views (status gathering). */
+    struct cluster_peer peers[CFG_MAX_PEERS + 1];
+    uv_timer_t status_timer;
+
+    /* Serving peers' RPCs. */
+    struct cluster_session *sessions;
+    uint64_t next_session_id;
+
+    /* Shutdown. */
+    bool is_closing;
+    int close_stage;
+    cluster_close_cb close_cb;
+    unsigned n_closing;
+    char errmsg[VIP_ERRMSG_SIZE];
+};
+
+/* Derive the member list and this node's id from @cfg (rules above). Fills
+ * @ids/@addrs (arrays of CFG_MAX_PEERS + 1) and *@n, and *@self_index.
+ * Returns 0 or VIP_ECONFIG with @errmsg set. Pure. */
+int cluster_members(const struct vip_config *cfg,
+                    raft_id ids[CFG_MAX_PEERS + 1],
+                    char addrs[CFG_MAX_PEERS + 1][VR_ADDR_MAX + 1],
+                    unsigned *n, unsigned *self_index, char *errmsg);
+
+/* Map a raft return code (positive RAFT_*) to a VIP_E* code. */
+int cluster_rv(int raft_rv);
+
+/* Prepare the node: create data_dir, check/write the node id, initialise
+ * raft, raft_uv, the transport and the FSM, bootstrap the static
+ * configuration (skipped when the data dir has state). Nothing runs until
+ * cluster_start(). Returns 0 or a negative code with @c->errmsg set; on error
+ * nothing needs closing. */
+int cluster_init(struct cluster *c, uv_loop_t *loop,
+                 const struct vip_config *cfg, const struct cluster_cbs *cbs);
+
+/* Start raft (listen, elections, replication), the lease driver, and
+ * propose this node's NODE record. Returns 0 or a negative code. */
+int cluster_start(struct cluster *c);
+
+/* Queue a health transition of local check @check_name, named as
+ * src/health.h reports them: "NAME" (vrrp_script, tcp/http check),
+ * "file:NAME" (track_file), "if:IFNAME" (interface).
+ * Returns 0, VIP_ENOMEM, VIP_EINVAL (bad name) or -ESHUTDOWN. */
+int cluster_propose_health(struct cluster *c, const char *check_name,
+                           int32_t value);
+
+/* Queue an admin operation (enum entry_admin_op) on @target. */
+int cluster_propose_admin(struct cluster *c, uint8_t op, uint64_t target);
+
+/* The network layer dropped the VIPs on its own (its until passed): forget
+ * that we hold, so the next renewal re-adds them. */
+void cluster_lease_expired(struct cluster *c);
+
+/* Whether node @id answered recently (leader: from replication progress;
+ * follower: only the leader and itself are known). */
+bool cluster_is_reachable(const struct cluster *c, raft_id id);
+
+/* The latest status node @id reported about itself, and its age in ms;
+ * NULL if it never answered. */
+const struct vr_rpc_status *cluster_peer_status(const struct cluster *c,
+                                                raft_id id, uint64_t *age_ms);
+
+/* Accessors for status. */
+bool cluster_is_leader(const struct cluster *c);
+bool cluster_is_holding(const struct cluster *c);
+const struct fsm_state *cluster_state(const struct cluster *c);
+
+/* Release the VIPs (release callback), hand leadership to another voter if
+ * this node leads, stop everything and close raft, raft_uv and the
+ * transport. @cb fires once every handle is closed. Call once. */
+void cluster_close(struct cluster *c, cluster_close_cb cb);
+
+#endif /* VIPD_RAFT_CLUSTER_H */

@@ -1,0 +1,114 @@
+/* Effective priority and preferred holder: keepalived's rules over the
+ * replicated state (DESIGN.md section 3). Pure: the same inputs give the
+ * same answer on every node.
+ *
+ * Effective priority of a member for one instance, from its NODE record and
+ * its latest HEALTH values (a check never reported counts as ok / up / 0):
+ * - script (ENTRY_TRACK_SCRIPT, 1 ok / 0 fail): weight > 0 adds the weight
+ *   while ok; weight < 0 adds it (subtracts) while failing; weight 0 and
+ *   failing makes the instance FAULT. REVERSE swaps ok and failing for a
+ *   non-zero weight (keepalived `weight W reverse`).
+ * - interface (ENTRY_TRACK_IFACE, 1 up / 0 down): weight 0 and down is
+ *   FAULT; a non-zero weight acts as for a script.
+ * - file (ENTRY_TRACK_FILE): adds value * weight; with weight 0 a non-zero
+ *   value is FAULT; value * weight <= -254 is FAULT (keepalived).
+ * - the sum is clamped to [1, 254]; maintenance or FAULT makes the member
+ *   ineligible; so does not being a voter or not having a NODE record.
+ *
+ * The preferred holder of an instance is the eligible member with the
+ * highest effective priority, ties broken by the higher primary IP (VRRP,
+ * RFC 5798 6.4.3), then by the higher node id. For a group of instances
+ * (v1: all instances in one Raft group), a member is eligible if it is
+ * eligible for every instance it has, and ranks by the sum of its effective
+ * priorities. */
+#ifndef VIPD_RAFT_PRIORITY_H
+#define VIPD_RAFT_PRIORITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "raft/fsm.h"
+
+#define PRIORITY_MIN 1
+#define PRIORITY_MAX 254
+
+/* Why a member is not eligible (0: it is). */
+enum priority_why {
+    PRIORITY_OK = 0,
+    PRIORITY_NO_NODE = 1, /* no NODE record / no such instance */
+    PRIORITY_NOT_VOTER = 2,
+    PRIORITY_MAINTENANCE = 3,
+    PRIORITY_FAULT = 4, /* a weight-0 check failing, interface down... */
+};
+
+struct priority_result
+{
+    int priority; /* effective priority, [1, 254]; 0 when not eligible */
+    uint8_t why;  /* enum priority_why */
+    char fault[ENTRY_NAME_MAX]; /* PRIORITY_FAULT: the track that caused it */
+};
+
+/* Effective priority of @m for its instance number @instance (index into
+ * m->node.instances). @is_voter comes from the Raft configuration. */
+void priority_effective(const struct fsm_member *m,
+                        unsigned instance,
+                        bool is_voter,
+                        struct priority_result *out);
+
+/* The same for the group of all of @m's instances (sum, all eligible). */
+void priority_group(const struct fsm_member *m,
+                    bool is_voter,
+                    struct priority_result *out);
+
+/* Inputs of the holder choice that are not in the replicated state. */
+struct priority_ctx
+{
+    const uint64_t *voters; /* ids of the voters in the Raft configuration */
+    size_t n_voters;
+    uint64_t holder; /* current holder (0: none) */
+    uint64_t now_ms; /* caller's clock for preempt_delay */
+};
+
+/* Per-group memory for preempt_delay: when the current challenger first
+ * became preferred over the holder. Zero-initialise; keep one per group. */
+struct priority_pending
+{
+    uint64_t node;     /* challenger, 0 if none */
+    uint64_t since_ms; /* when it started to be preferred */
+};
+
+struct priority_choice
+{
+    uint64_t best;        /* eligible member ranking first, 0 if none */
+    uint64_t preferred;   /* who should hold now (after nopreempt): best, or
+                             the holder kept; 0 if nobody is eligible */
+    uint64_t move_at_ms;  /* earliest time a move from holder to preferred
+                             is allowed (preempt_delay); 0 if no move is due */
+    bool holder_eligible; /* the current holder is eligible */
+};
+
+/* Choose the holder of the group of all instances.
+ * - nobody eligible: preferred = 0.
+ * - holder not eligible (or none): preferred = best, move_at = now.
+ * - best ranks above an eligible holder: if best has `nopreempt` on any of
+ *   its instances, the holder is kept (preferred = holder, move_at = 0);
+ *   otherwise preferred = best and move_at = since + best's largest
+ *   preempt_delay, where since is when best started to outrank the holder
+ *   (tracked in @pending, updated here).
+ * - otherwise preferred = holder, move_at = 0.
+ * The caller moves the VIPs only when preferred != holder and now >= move_at.
+ */
+void priority_choose(const struct fsm_state *st,
+                     const struct priority_ctx *ctx,
+                     struct priority_pending *pending,
+                     struct priority_choice *out);
+
+/* Compare two members for the tie-break: > 0 if @a ranks above @b with equal
+ * priorities (higher primary IP, then higher id). */
+int priority_tiebreak(const struct fsm_member *a, const struct fsm_member *b);
+
+/* Static name of a priority_why; "?" if unknown. */
+const char *priority_why_name(unsigned why);
+
+#endif /* VIPD_RAFT_PRIORITY_H */

@@ -1,0 +1,161 @@
+/* The cluster transport: one TCP port per node carrying both Raft streams
+ * and vipd's own peer RPCs, as a custom `struct raft_uv_transport` for
+ * canonical raft 0.15's raft_uv.
+ *
+ * Every connection, in either direction, goes through three steps before its
+ * stream is handed on:
+ *   1. TCP set-up (IPv4, IPv6, or a host name resolved with uv_getaddrinfo);
+ *   2. the security step (vr_transport.c: transport_secure_start()), which is
+ *      a pass-through for now; the security issue puts the libsodium mutual
+ *      challenge-response there, and for encryption hands on one end of a
+ *      socket pair instead of the TCP stream (raft accepts any uv_stream_t);
+ *   3. a small preamble from the connecting side (see below) saying whether
+ *      the connection is a Raft stream (with the sender's id and address, as
+ *      raft_uv's accept callback needs them) or a peer RPC connection.
+ * After the preamble, the bytes on the stream belong to its user: raft_uv's
+ * own message format for Raft streams (raft_uv writes nothing on connect and
+ * reads nothing before our accept callback: the transport must neither
+ * consume nor inject a single byte past the preamble), vr_rpc frames for RPC
+ * connections (raft/peer_rpc.h).
+ *
+ * Preamble (little-endian), 16 bytes plus the address:
+ *   0  4  magic "VIPD"
+ *   4  1  version (VR_PREAMBLE_VERSION)
+ *   5  1  kind (enum vr_conn_kind)
+ *   6  2  address length N (0..VR_ADDR_MAX)
+ *   8  8  sender's node id (0 allowed for RPC connections only)
+ *  16  N  sender's address "HOST:PORT", no terminating NUL
+ *
+ * Addresses are "HOST:PORT" with HOST an IPv4 literal, a host name, or an
+ * IPv6 literal in brackets ("[fd00::1]:5405"). */
+#ifndef VIPD_RAFT_TRANSPORT_H
+#define VIPD_RAFT_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <raft.h>
+#include <raft/uv.h>
+#include <uv.h>
+
+#include "vipd/error.h"
+
+#define VR_PREAMBLE_MAGIC "VIPD"
+#define VR_PREAMBLE_VERSION 1
+#define VR_PREAMBLE_FIXED 16
+#define VR_ADDR_MAX 270 /* "[" + 255-char host + "]:" + 5-digit port */
+#define VR_PREAMBLE_MAX (VR_PREAMBLE_FIXED + VR_ADDR_MAX)
+#define VR_HOST_MAX 256
+
+/* Time allowed from accept/connect until the preamble is through. */
+#define VR_SETUP_TIMEOUT_MS 5000
+
+enum vr_conn_kind {
+    VR_CONN_RAFT = 1, /* a raft_uv message stream */
+    VR_CONN_RPC = 2,  /* vipd peer RPC frames */
+};
+
+/* A decoded preamble. */
+struct vr_preamble
+{
+    uint8_t version;
+    uint8_t kind;                    /* enum vr_conn_kind */
+    uint64_t id;                     /* sender's node id */
+    char address[VR_ADDR_MAX + 1];   /* NUL-terminated */
+};
+
+/****** Pure helpers (no I/O) ******/
+
+/* Encode @p into @buf of @size bytes; *@len gets the encoded length.
+ * Returns 0, VIP_EINVAL for a bad kind, an empty/too long address or an
+ * address with a NUL or control byte, or a Raft preamble with id 0, or
+ * VIP_ERANGE when @size is too small. */
+int vr_preamble_encode(const struct vr_preamble *p, uint8_t *buf, size_t size,
+                       size_t *len);
+
+/* Decode the preamble at the start of @buf (@len bytes available).
+ * Returns 0 with *@need set to the number of bytes the preamble used, 1 when
+ * more bytes are needed (*@need is then the total length needed so far:
+ * VR_PREAMBLE_FIXED until the fixed part is there), or VIP_EPROTO for bad
+ * magic, version, kind, length, id or address bytes. Never reads past @len. */
+int vr_preamble_decode(const uint8_t *buf, size_t len, struct vr_preamble *p,
+                       size_t *need);
+
+/* Split "HOST:PORT" / "[V6]:PORT" into @host (@host_size bytes, brackets
+ * removed) and *@port (1..65535). Returns 0 or VIP_EINVAL. */
+int vr_addr_split(const char *address, char *host, size_t host_size,
+                  uint16_t *port);
+
+/****** The transport ******/
+
+struct vr_transport;
+struct vr_conn;
+
+/* An outgoing RPC connection request; the memory stays with the caller and
+ * must stay valid until @cb fires (always asynchronously, exactly once).
+ * On success @stream is a connected stream, allocated with raft_malloc(),
+ * now owned by the callee, who must uv_close() it and then raft_free() it.
+ * On failure @stream is NULL and @status a negative code (-ECANCELED when
+ * the transport is closing). */
+struct vr_rpc_connect;
+typedef void (*vr_rpc_connect_cb)(struct vr_rpc_connect *req,
+                                  uv_stream_t *stream, int status);
+struct vr_rpc_connect
+{
+    void *data;
+    vr_rpc_connect_cb cb;
+    struct vr_conn *conn; /* internal: the pending connection */
+};
+
+/* An accepted RPC connection: @stream (raft_malloc()ed, owned by the callee
+ * as above) whose preamble came from node @p->id at @p->address (as the peer
+ * claims: only the security step can make that claim trustworthy). */
+typedef void (*vr_rpc_accept_cb)(void *data, uv_stream_t *stream,
+                                 const struct vr_preamble *p);
+
+typedef void (*vr_transport_close_cb)(struct vr_transport *t);
+
+struct vr_transport
+{
+    struct raft_uv_transport raft; /* give &t->raft to raft_uv_init() */
+    uv_loop_t *loop;
+    raft_id id;                    /* set by raft_uv through init() */
+    char address[VR_ADDR_MAX + 1];
+    uv_tcp_t listener;
+    bool is_listening;
+    bool is_closing;
+    raft_uv_accept_cb raft_accept_cb;
+    vr_rpc_accept_cb rpc_accept_cb;
+    void *rpc_data;
+    struct vr_conn *conns;         /* connections being set up */
+    unsigned n_open_handles;       /* listener + conns still closing */
+    raft_uv_transport_close_cb raft_close_cb;
+    vr_transport_close_cb close_cb;
+    bool raft_closed;              /* raft_uv called close() */
+    unsigned n_accepted;           /* statistics, for status and tests */
+    unsigned n_rejected;
+    char errmsg[VIP_ERRMSG_SIZE];
+};
+
+/* Initialise @t for @loop. Nothing listens until raft_uv calls listen()
+ * (from raft_start()). Returns 0 (cannot fail otherwise). */
+int vr_transport_init(struct vr_transport *t, uv_loop_t *loop);
+
+/* Route accepted RPC connections to @cb (until then they are dropped). */
+void vr_transport_set_rpc_cb(struct vr_transport *t, vr_rpc_accept_cb cb,
+                             void *data);
+
+/* Open an RPC connection to @address ("HOST:PORT"). Returns 0 and fires
+ * @req->cb later, or VIP_ENOMEM / VIP_EINVAL / -ESHUTDOWN without firing. */
+int vr_transport_connect_rpc(struct vr_transport *t,
+                             struct vr_rpc_connect *req, const char *address,
+                             vr_rpc_connect_cb cb);
+
+/* Release @t after raft_uv has closed it (raft_uv_close() calls the
+ * transport's close()), or directly if raft never used it: stops listening,
+ * aborts connections being set up, and fires @cb once all handles are
+ * closed; only then may @t's memory be released. */
+void vr_transport_close(struct vr_transport *t, vr_transport_close_cb cb);
+
+#endif /* VIPD_RAFT_TRANSPORT_H */

@@ -1,0 +1,359 @@
+/* The daemon's control backend: `vipctl status`, `events`, `transfer` and
+ * `maintenance` answered from the replicated state (the same on every
+ * node) plus this node's own Raft view. Join/leave/remove come with
+ * dynamic membership (issue 7) and answer VIP_ENOTIMPL until then. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/daemon_int.h"
+#include "vipd/log.h"
+
+/* A peer's status answer older than this counts as unreachable. */
+#define STATUS_FRESH_MS (3u * CLUSTER_STATUS_POLL_MS)
+
+static enum vip_role role_of(int raft_state)
+{
+    switch (raft_state) {
+    case RAFT_LEADER:
+        return VIP_ROLE_LEADER;
+    case RAFT_FOLLOWER:
+        return VIP_ROLE_FOLLOWER;
+    case RAFT_CANDIDATE:
+        return VIP_ROLE_CANDIDATE;
+    default:
+        return VIP_ROLE_UNKNOWN;
+    }
+}
+
+static const char *check_prefix(uint8_t kind)
+{
+    switch (kind) {
+    case ENTRY_TRACK_FILE:
+        return "file:";
+    case ENTRY_TRACK_IFACE:
+        return "if:";
+    default:
+        return "";
+    }
+}
+
+static int fill_node(struct vipd *d, struct vip_status *st,
+                     const struct raft_server *srv)
+{
+    struct cluster *c = &d->cluster;
+    const struct fsm_member *m = fsm_member(cluster_state(c), srv->id);
+    struct vip_status_node *n = vip_status_add_node(st);
+    const struct vr_rpc_status *peer;
+    uint64_t age = 0;
+
+    if (n == NULL) {
+        return VIP_ENOMEM;
+    }
+    n->id = srv->id;
+    vip_status_copy(n->address, sizeof n->address, srv->address);
+    n->member = srv->role == RAFT_VOTER     ? VIP_MEMBER_VOTER
+                : srv->role == RAFT_STANDBY ? VIP_MEMBER_STANDBY
+                                            : VIP_MEMBER_SPARE;
+    n->reachable = cluster_is_reachable(c, srv->id);
+    peer = cluster_peer_status(c, srv->id, &age);
+    if (srv->id != c->id && peer != NULL && age <= STATUS_FRESH_MS) {
+        /* The node's own answer to our status poll. */
+        n->reachable = true;
+        n->role = role_of(peer->role);
+        n->term = peer->term;
+        n->commit_index = peer->commit_index;
+        n->applied_index = peer->applied_index;
+    } else if (srv->id == c->id) {
+        n->role = role_of(raft_state(&c->raft));
+        n->term = c->raft.current_term;
+        n->commit_index = c->raft.commit_index;
+        n->applied_index = raft_last_applied(&c->raft);
+    } else if (srv->id == c->leader_id) {
+        n->role = VIP_ROLE_LEADER;
+        n->term = c->raft.current_term;
+    } else if (c->role == RAFT_LEADER && n->reachable) {
+        n->role = VIP_ROLE_FOLLOWER;
+        n->term = c->raft.current_term;
+    }
+    if (m == NULL) {
+        snprintf(n->name, sizeof n->name, "n%llu",
+                 (unsigned long long)srv->id);
+        return 0;
+    }
+    vip_status_copy(n->name, sizeof n->name, m->node.name);
+    n->maintenance = m->maintenance;
+    for (unsigned i = 0; i < m->n_health; i++) {
+        char name[VIP_STATUS_NAME_SIZE];
+        struct vip_status_check *ck;
+        snprintf(name, sizeof name, "%s%.56s",
+                 check_prefix(m->health[i].kind), m->health[i].name);
+        ck = vip_status_add_check(n, name);
+        if (ck == NULL) {
+            return VIP_ENOMEM;
+        }
+        ck->value = m->health[i].value;
+        if (m->health[i].kind == ENTRY_TRACK_FILE) {
+            ck->state = VIP_CHECK_OK;
+        } else {
+            ck->state = m->health[i].value != 0 ? VIP_CHECK_OK : VIP_CHECK_FAIL;
+        }
+    }
+    for (unsigned i = 0; i < m->node.n_instances; i++) {
+        struct priority_result r;
+        struct vip_status_priority *p =
+            vip_status_add_priority(n, m->node.instances[i].name);
+        if (p == NULL) {
+            return VIP_ENOMEM;
+        }
+        priority_effective(m, i, srv->role == RAFT_VOTER, &r);
+        p->priority = r.priority;
+        p->eligible = r.why == PRIORITY_OK;
+    }
+    return 0;
+}
+
+static int backend_status(void *data, struct vip_status *st)
+{
+    struct vipd *d = data;
+    struct cluster *c = &d->cluster;
+    const struct fsm_state *fs;
+    int rv;
+
+    if (!d->has_cluster) {
+        return -ESHUTDOWN;
+    }
+    fs = cluster_state(c);
+    st->node_id = c->id;
+    st->holds = d->has_manager && manager_holds(&d->manager);
+    st->leader_id = c->leader_id;
+    for (unsigned i = 0; i < c->raft.configuration.n; i++) {
+        rv = fill_node(d, st, &c->raft.configuration.servers[i]);
+        if (rv != 0) {
+            return rv;
+        }
+    }
+    for (size_t i = 0; i < d->cfg->n_instances; i++) {
+        const struct cfg_instance *ci = &d->cfg->instances[i];
+        struct vip_status_instance *in = vip_status_add_instance(st);
+        if (in == NULL) {
+            return VIP_ENOMEM;
+        }
+        vip_status_copy(in->name, sizeof in->name, ci->name);
+        for (size_t k = 0; k < ci->n_vips; k++) {
+            char ip[64], vip[VIP_STATUS_VIP_SIZE];
+            cfg_ip_str(&ci->vips[k].addr, ip, sizeof ip);
+            snprintf(vip, sizeof vip, "%.48s/%u", ip,
+                     (unsigned)ci->vips[k].prefix);
+            if (vip_status_add_vip(in, vip) == VIP_ENOMEM) {
+                return VIP_ENOMEM;
+            }
+        }
+        in->holder_id = fs->holder;
+        in->since_ms = (int64_t)fs->holder_since_ms;
+        vip_status_copy(in->reason, sizeof in->reason,
+                        entry_hold_reason_name(fs->holder_reason));
+    }
+    return 0;
+}
+
+/* One FSM event as a status event; false if it has no user-facing kind. */
+static void event_convert(const struct fsm_event *e, struct vip_event *out)
+{
+    out->term = e->term;
+    out->index = e->index;
+    out->time_ms = (int64_t)e->wall_ms;
+    out->node_id = e->node;
+    switch (e->type) {
+    case FSM_EV_HOLDER:
+        out->kind = VIP_EVENT_HOLDER;
+        if (e->node != 0) {
+            snprintf(out->text, sizeof out->text, "holder n%llu (was n%llu): %s",
+                     (unsigned long long)e->node, (unsigned long long)e->other,
+                     entry_hold_reason_name(e->kind));
+        } else {
+            snprintf(out->text, sizeof out->text, "no holder (was n%llu): %s",
+                     (unsigned long long)e->other,
+                     entry_hold_reason_name(e->kind));
+        }
+        break;
+    case FSM_EV_HEALTH:
+        out->kind = VIP_EVENT_HEALTH;
+        snprintf(out->text, sizeof out->text, "n%llu %s%s: %s (%d)",
+                 (unsigned long long)e->node, check_prefix(e->kind), e->name,
+                 e->kind == ENTRY_TRACK_FILE ? "value"
+                 : e->value != 0             ? "ok"
+                                             : "fail",
+                 (int)e->value);
+        break;
+    case FSM_EV_JOIN:
+        out->kind = VIP_EVENT_MEMBER;
+        snprintf(out->text, sizeof out->text, "n%llu joined (%s)",
+                 (unsigned long long)e->node, e->name);
+        break;
+    case FSM_EV_UPDATE:
+        out->kind = VIP_EVENT_MEMBER;
+        snprintf(out->text, sizeof out->text, "n%llu updated (%s)",
+                 (unsigned long long)e->node, e->name);
+        break;
+    case FSM_EV_REMOVE:
+        out->kind = VIP_EVENT_MEMBER;
+        snprintf(out->text, sizeof out->text, "n%llu removed by n%llu",
+                 (unsigned long long)e->node, (unsigned long long)e->other);
+        break;
+    case FSM_EV_MAINT:
+        out->kind = VIP_EVENT_MAINTENANCE;
+        snprintf(out->text, sizeof out->text, "n%llu maintenance %s",
+                 (unsigned long long)e->node, e->value ? "on" : "off");
+        break;
+    case FSM_EV_TRANSFER:
+        out->kind = VIP_EVENT_TRANSFER;
+        if (e->node != 0) {
+            snprintf(out->text, sizeof out->text,
+                     "transfer to n%llu requested by n%llu",
+                     (unsigned long long)e->node, (unsigned long long)e->other);
+        } else {
+            snprintf(out->text, sizeof out->text,
+                     "transfer to the preferred node requested by n%llu",
+                     (unsigned long long)e->other);
+        }
+        break;
+    case FSM_EV_LEADER:
+        out->kind = VIP_EVENT_LEADER;
+        snprintf(out->text, sizeof out->text, "n%llu leads term %llu",
+                 (unsigned long long)e->node, (unsigned long long)e->term);
+        break;
+    default:
+        out->kind = VIP_EVENT_OTHER;
+        snprintf(out->text, sizeof out->text, "%s",
+                 fsm_event_type_name(e->type));
+        break;
+    }
+}
+
+static int backend_events(void *data, struct vip_event_list *list)
+{
+    struct vipd *d = data;
+    const struct fsm_state *fs;
+    struct fsm_event buf[32];
+    uint64_t from;
+    size_t n;
+
+    if (!d->has_cluster) {
+        return -ESHUTDOWN;
+    }
+    fs = cluster_state(&d->cluster);
+    from = fs->n_events > FSM_MAX_EVENTS ? fs->n_events - FSM_MAX_EVENTS : 0;
+    while ((n = fsm_events(fs, from, buf, 32)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            struct vip_event *ev = vip_event_list_add(list);
+            if (ev == NULL) {
+                return VIP_ENOMEM;
+            }
+            event_convert(&buf[i], ev);
+        }
+        from += n;
+    }
+    return 0;
+}
+
+void daemon_ctl_publish(struct vipd *d)
+{
+    const struct fsm_state *fs = cluster_state(&d->cluster);
+    struct fsm_event buf[32];
+    size_t n;
+
+    if (d->n_events_published > fs->n_events) {
+        /* A snapshot replaced the history: followers would miss events. */
+        ctl_service_end_follow(&d->ctl);
+        d->n_events_published = fs->n_events;
+        return;
+    }
+    if (fs->n_events - d->n_events_published > FSM_MAX_EVENTS) {
+        d->n_events_published = fs->n_events - FSM_MAX_EVENTS;
+    }
+    while ((n = fsm_events(fs, d->n_events_published, buf, 32)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            struct vip_event ev;
+            memset(&ev, 0, sizeof ev);
+            event_convert(&buf[i], &ev);
+            ctl_service_event(&d->ctl, &ev);
+        }
+        d->n_events_published += n;
+    }
+}
+
+/* A node given by id ("2", "n2") or by name; 0 if unknown. */
+static uint64_t node_lookup(struct vipd *d, const char *node)
+{
+    const struct fsm_state *fs = cluster_state(&d->cluster);
+    const char *p = node[0] == 'n' ? node + 1 : node;
+    char *end;
+    unsigned long long id = strtoull(p, &end, 10);
+
+    if (*p != '\0' && *end == '\0' && id != 0) {
+        for (unsigned i = 0; i < d->cluster.raft.configuration.n; i++) {
+            if (d->cluster.raft.configuration.servers[i].id == id) {
+                return id;
+            }
+        }
+    }
+    for (unsigned i = 0; i < fs->n_members; i++) {
+        if (strcmp(fs->members[i].node.name, node) == 0) {
+            return fs->members[i].node.origin.node_id;
+        }
+    }
+    return 0;
+}
+
+static int backend_transfer(void *data, struct ctl_op *op, const char *node)
+{
+    struct vipd *d = data;
+    uint64_t target = 0;
+    int rv;
+
+    if (!d->has_cluster || d->is_stopping) {
+        return -ESHUTDOWN;
+    }
+    if (node != NULL) {
+        target = node_lookup(d, node);
+        if (target == 0) {
+            return VIP_ENOENT;
+        }
+    }
+    rv = cluster_propose_admin(&d->cluster, ENTRY_ADMIN_TRANSFER, target);
+    if (rv != 0) {
+        return rv;
+    }
+    ctl_op_done(op, 0, "switchover requested");
+    return 0;
+}
+
+static int backend_maintenance(void *data, struct ctl_op *op, bool on)
+{
+    struct vipd *d = data;
+    int rv;
+
+    if (!d->has_cluster || d->is_stopping) {
+        return -ESHUTDOWN;
+    }
+    rv = cluster_propose_admin(&d->cluster,
+                               on ? ENTRY_ADMIN_MAINT_ON : ENTRY_ADMIN_MAINT_OFF,
+                               d->cluster.id);
+    if (rv != 0) {
+        return rv;
+    }
+    ctl_op_done(op, 0, on ? "maintenance on requested"
+                          : "maintenance off requested");
+    return 0;
+}
+
+void daemon_ctl_backend(struct vipd *d, struct ctl_backend *b)
+{
+    memset(b, 0, sizeof *b);
+    b->data = d;
+    b->status = backend_status;
+    b->events = backend_events;
+    b->transfer = backend_transfer;
+    b->maintenance = backend_maintenance;
+}

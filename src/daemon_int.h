@@ -1,0 +1,50 @@
+/* The daemon's state, shared by daemon.c (wiring, start-up, shutdown) and
+ * daemon_ctl.c (the control backend). Private to src/daemon*.c. */
+#ifndef VIPD_SRC_DAEMON_INT_H
+#define VIPD_SRC_DAEMON_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "raft/cluster.h"
+#include "src/ctl_service.h"
+#include "src/health.h"
+#include "src/notify.h"
+#include "vip/manager.h"
+#include "vipd/config.h"
+
+struct vipd
+{
+    uv_loop_t loop;
+    const struct vip_config *cfg;
+    struct manager manager;
+    struct cluster cluster;
+    struct health health;
+    struct ctl_service ctl;
+    struct notify notify;
+    bool has_manager, has_cluster, has_health, has_ctl, has_notify;
+    int *inst_state;  /* per instance: enum notify_state last run, -1 none */
+    int *group_state; /* per sync group: the same */
+    bool is_health_started;
+    uv_signal_t sig_term, sig_int, sig_hup;
+    bool is_stopping;
+    int exit_status;
+    uint64_t n_events_published; /* FSM events already sent to followers */
+
+    /* Test and monitoring aid: VIPD_STATUS_FILE names a file rewritten
+     * (atomically) with the node's role, term, indexes and holding state. */
+    const char *status_path;
+    uv_timer_t status_timer;
+    bool status_dirty;
+};
+
+/* The control backend (daemon_ctl.c). */
+void daemon_ctl_backend(struct vipd *d, struct ctl_backend *b);
+
+/* Publish FSM events applied since the last call to `events --follow`
+ * clients (daemon_ctl.c). */
+void daemon_ctl_publish(struct vipd *d);
+
+#endif /* VIPD_SRC_DAEMON_INT_H */

@@ -1,0 +1,179 @@
+/* The single-holder simulation (see README.md): shared definitions of
+ * sim.c (schedules, checks after healing, main), sim_node.c (each server
+ * driven as vipd's node drives it, and the per-step checks), sim_faults.c
+ * (the random faults) and sim_fix.c (a work-around for the fixture). */
+#ifndef VIPD_TESTS_SIM_H
+#define VIPD_TESTS_SIM_H
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <raft.h>
+#include <raft/fixture.h>
+
+#include "raft/fsm.h"
+#include "raft/lease.h"
+#include "raft/prevote.h"
+
+#define SIM_MAX 5
+
+struct sim_opts
+{
+    uint64_t seed;
+    unsigned nodes;       /* 0: 3 for even seeds, 5 for odd ones */
+    unsigned duration_ms; /* fault phase */
+    unsigned election_ms; /* T */
+    unsigned heartbeat_ms;
+    unsigned wait_ms;  /* W */
+    unsigned lease_ms; /* 0: derived from T */
+    unsigned bound_ms; /* liveness bound after healing; 0: derived */
+    bool resume;       /* resume holding after a failed transfer */
+    bool prevote;
+    bool guard; /* pre-vote guard (raft/prevote.h) */
+    unsigned guard_stuck_ms;
+    unsigned guard_window_ms;
+    bool verbose;
+    unsigned snap_threshold; /* raft snapshot threshold (entries) */
+    unsigned snap_trailing;  /* entries kept after a snapshot */
+    unsigned drift_pm;       /* clock rates drawn in 1000 +- drift_pm */
+    int64_t trace_from;      /* raft tracer from this time on; -1: never */
+};
+
+/* An append in flight on the fixture's in-memory disk (see io_fix_*). */
+struct sim;
+struct sim_append
+{
+    struct raft_io_append proxy; /* what the fixture sees: first member */
+    struct raft_io_append *req;  /* raft's request */
+    struct sim *s;
+    unsigned i;
+    unsigned n;
+};
+
+struct sim_node
+{
+    struct fsm fsm;
+    struct lease lease;
+    struct prevote_guard guard;
+    uint64_t vip_until; /* has the VIP while fixture time < this */
+    unsigned rate_pm;   /* its clock runs at rate_pm / 1000 of real time */
+    uint64_t lease_end; /* last lease deadline granted, fixture time */
+    bool handed_over;   /* released for a transfer since it last held */
+    bool is_shut_down;  /* raft turned RAFT_UNAVAILABLE */
+    uint64_t seq;       /* HEALTH proposals made by this node */
+    struct raft_transfer transfer;
+    bool transfer_pending;
+    uint64_t transfer_term;
+    unsigned n_holds;
+    /* Work-around for raft 0.15's fixture: see io_fix_truncate(). */
+    int (*orig_append)(struct raft_io *io,
+                       struct raft_io_append *req,
+                       const struct raft_entry entries[],
+                       unsigned n,
+                       raft_io_append_cb cb);
+    int (*orig_truncate)(struct raft_io *io, raft_index index);
+    uint64_t n_stored; /* entries in the fixture's disk array */
+    uint64_t n_truncate_clamped;
+};
+
+struct sim
+{
+    struct raft_fixture f; /* first: the hook gets &f */
+    struct sim_opts o;
+    unsigned n;
+    uint64_t rng;
+    struct sim_node nodes[SIM_MAX];
+    bool failed;
+    char why[512];
+    /* Statistics. */
+    uint64_t n_steps;
+    uint64_t n_renewals;
+    uint64_t n_committed;
+    unsigned n_shut_down; /* servers raft shut down (see hook()) */
+    unsigned n_transfers;
+    unsigned n_holder_changes;
+    uint64_t last_holder;
+    uint64_t zero_since;   /* start of the current no-holder stretch */
+    uint64_t max_zero_ms;  /* longest no-holder stretch (incl. faults) */
+    uint64_t prev_holder;  /* the last node that held, 0 at start */
+    uint64_t min_gap_ms;   /* closest handover: new start - old end */
+    int64_t min_margin_ms; /* same against the old lease deadline, for
+                              handovers not started by a transfer */
+};
+
+/* A renewal in flight: a TICK entry submitted with raft_apply(). */
+struct sim_renewal
+{
+    struct raft_apply req;
+    struct sim *s;
+    unsigned i;
+    uint64_t t_send;
+    uint64_t term;
+};
+
+struct sim_proposal
+{
+    struct raft_apply req;
+};
+
+struct sim_result
+{
+    bool ok;
+    uint64_t regain_ms; /* heal -> alive holder */
+    uint64_t max_zero_ms;
+    unsigned holder_changes;
+    unsigned transfers;
+    uint64_t steps;
+    unsigned n;
+    uint64_t min_gap_ms; /* closest handover between two holders */
+    int64_t min_margin_ms;
+    uint64_t installs;   /* InstallSnapshot messages sent */
+    uint64_t duplicates; /* FSM records skipped as already applied */
+    uint64_t rejected;   /* FSM records rejected (must stay 0) */
+    unsigned shut_down;  /* servers libraft shut down */
+    uint64_t renewals;   /* lease renewals submitted / committed */
+    uint64_t committed;
+};
+
+/****** sim_node.c ******/
+
+/* splitmix64: tiny and reproducible. */
+uint64_t sim_rnd(struct sim *s);
+/* Uniform in [lo, hi]. */
+unsigned sim_rnd_range(struct sim *s, unsigned lo, unsigned hi);
+/* Narrative line with the fixture time, with -v only. */
+void sim_log(struct sim *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Record the first failure of a schedule. */
+void sim_fail(struct sim *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Encode @e and raft_apply() it; false if raft refused it. */
+bool sim_submit(struct raft *r,
+                struct raft_apply *req,
+                const struct entry *e,
+                raft_apply_cb cb);
+/* Node @n's own clock at fixture time @t. */
+uint64_t sim_local_ms(const struct sim_node *n, uint64_t t);
+/* One wake-up of server @i: pre-vote guard, lease, VIP. */
+void sim_drive(struct sim *s, unsigned i, uint64_t global_now);
+void sim_transfer_cb(struct raft_transfer *req);
+/* The fixture hook: drive every live server, then check the invariants. */
+void sim_hook(struct raft_fixture *f, struct raft_fixture_event *ev);
+
+/****** sim_faults.c ******/
+
+unsigned sim_n_alive(struct sim *s);
+/* Distinct election timeouts in [T, 2T), more than a heartbeat apart. */
+void sim_shuffle_timeouts(struct sim *s);
+/* Open every link between live servers. */
+void sim_heal_network(struct sim *s);
+/* Apply one random fault or repair. */
+void sim_chaos(struct sim *s);
+
+/****** sim_fix.c ******/
+
+/* Wrap server @i's in-memory disk (see sim_fix.c). */
+void sim_fix_install(struct sim *s, unsigned i);
+
+#endif /* VIPD_TESTS_SIM_H */

@@ -1,0 +1,244 @@
+/* The random faults and repairs of a schedule. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft/entry.h"
+#include "tests/sim/sim.h"
+
+/****** Faults ******/
+
+unsigned sim_n_alive(struct sim *s)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < s->n; i++) {
+        k += raft_fixture_alive(&s->f, i);
+    }
+    return k;
+}
+
+static void set_saturated(struct sim *s, unsigned i, unsigned j, bool on)
+{
+    if (i == j) {
+        return;
+    }
+    if (on) {
+        raft_fixture_saturate(&s->f, i, j);
+    } else {
+        raft_fixture_desaturate(&s->f, i, j);
+    }
+}
+
+/* Distinct election timeouts in [T, 2T), more than a heartbeat apart
+ * (closer ones cause endless split votes in raft 0.15's fixture). */
+void sim_shuffle_timeouts(struct sim *s)
+{
+    unsigned slot[SIM_MAX];
+    unsigned width = s->o.election_ms / s->n;
+
+    for (unsigned i = 0; i < s->n; i++) {
+        slot[i] = i;
+    }
+    for (unsigned i = s->n - 1; i > 0; i--) {
+        unsigned j = sim_rnd_range(s, 0, i);
+        unsigned t = slot[i];
+        slot[i] = slot[j];
+        slot[j] = t;
+    }
+    for (unsigned i = 0; i < s->n; i++) {
+        unsigned jitter =
+            width > s->o.heartbeat_ms + 1
+                ? sim_rnd_range(s, 0, width - s->o.heartbeat_ms - 1)
+                : 0;
+        raft_fixture_set_randomized_election_timeout(
+            &s->f, i, s->o.election_ms + slot[i] * width + jitter);
+    }
+}
+
+/* Links of killed servers stay cut: the fixture marks a server dead only by
+ * cutting its links and stopping its ticks, so opening them would make it a
+ * zombie that answers messages. */
+static bool both_alive(struct sim *s, unsigned i, unsigned j)
+{
+    return raft_fixture_alive(&s->f, i) && raft_fixture_alive(&s->f, j);
+}
+
+void sim_heal_network(struct sim *s)
+{
+    for (unsigned i = 0; i < s->n; i++) {
+        for (unsigned j = 0; j < s->n; j++) {
+            if (i != j && both_alive(s, i, j)) {
+                raft_fixture_reconnect(&s->f, i, j);
+                set_saturated(s, i, j, false);
+            }
+        }
+    }
+}
+
+static void proposal_cb(struct raft_apply *req, int status, void *result)
+{
+    (void)status;
+    (void)result;
+    free(req);
+}
+
+/* Make the leader (if any) propose a health transition for a random node:
+ * exercises the FSM, dedupe and snapshots under the same faults. */
+static void propose_health(struct sim *s)
+{
+    unsigned l = raft_fixture_leader_index(&s->f);
+    unsigned k = sim_rnd_range(s, 0, s->n - 1);
+    struct sim_proposal *p;
+    struct entry e = {.kind = ENTRY_HEALTH};
+
+    for (unsigned i = 0; i < s->n; i++) {
+        if (raft_fixture_alive(&s->f, i) &&
+            raft_state(raft_fixture_get(&s->f, i)) == RAFT_LEADER) {
+            l = i;
+        }
+    }
+    if (l >= s->n || !raft_fixture_alive(&s->f, l)) {
+        return;
+    }
+    p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        return;
+    }
+    e.u.health.origin.node_id = k + 1;
+    /* Sometimes reuse a seq: a retried proposal must apply once. */
+    if (s->nodes[k].seq == 0 || sim_rnd_range(s, 0, 3) != 0) {
+        s->nodes[k].seq++;
+    }
+    e.u.health.origin.seq = s->nodes[k].seq;
+    e.u.health.kind = ENTRY_TRACK_SCRIPT;
+    snprintf(e.u.health.name, sizeof e.u.health.name, "chk_%u",
+             sim_rnd_range(s, 0, 2));
+    e.u.health.value = (int32_t)sim_rnd_range(s, 0, 1);
+    if (!sim_submit(raft_fixture_get(&s->f, l), &p->req, &e, proposal_cb)) {
+        free(p);
+    }
+}
+
+static void start_transfer(struct sim *s)
+{
+    unsigned l = s->n;
+    unsigned target;
+    struct sim_node *n;
+    struct raft *r;
+
+    for (unsigned i = 0; i < s->n; i++) {
+        if (raft_fixture_alive(&s->f, i) &&
+            raft_state(raft_fixture_get(&s->f, i)) == RAFT_LEADER &&
+            lease_holds_until(
+                &s->nodes[i].lease,
+                sim_local_ms(&s->nodes[i], raft_fixture_time(&s->f)))) {
+            l = i;
+        }
+    }
+    if (l == s->n) {
+        return;
+    }
+    n = &s->nodes[l];
+    if (n->transfer_pending) {
+        return;
+    }
+    target = sim_rnd_range(s, 0, s->n - 2);
+    if (target >= l) {
+        target++;
+    }
+    r = raft_fixture_get(&s->f, l);
+    /* Only the holder starts a transfer, and only after it released. */
+    lease_release(&n->lease);
+    n->handed_over = true;
+    sim_drive(s, l, raft_fixture_time(&s->f));
+    n->transfer_term = r->current_term;
+    n->transfer_pending = true;
+    if (raft_transfer(r, &n->transfer, target + 1, sim_transfer_cb) != 0) {
+        n->transfer_pending = false;
+        sim_log(s, "n%u transfer to n%u refused", l + 1, target + 1);
+        return;
+    }
+    s->n_transfers++;
+    sim_log(s, "n%u released, transfers to n%u", l + 1, target + 1);
+}
+
+/* Apply one random fault or repair. */
+void sim_chaos(struct sim *s)
+{
+    unsigned a = sim_rnd_range(s, 0, s->n - 1);
+    unsigned b = sim_rnd_range(s, 0, s->n - 1);
+    unsigned op = sim_rnd_range(s, 0, 99);
+
+    if (op < 10) { /* symmetric partition: a random side against the rest */
+        uint64_t side = sim_rnd(s);
+        sim_log(s, "partition mask %#x", (unsigned)(side & ((1u << s->n) - 1)));
+        for (unsigned i = 0; i < s->n; i++) {
+            for (unsigned j = 0; j < s->n; j++) {
+                bool cut = ((side >> i) & 1) != ((side >> j) & 1);
+                if (both_alive(s, i, j)) {
+                    set_saturated(s, i, j, cut);
+                }
+            }
+        }
+    } else if (op < 22) { /* one-way: a stops hearing from b, or everyone */
+        if (sim_rnd_range(s, 0, 1) == 0) {
+            sim_log(s, "one-way cut n%u -> n%u", b + 1, a + 1);
+            set_saturated(s, b, a, true);
+        } else {
+            sim_log(s, "one-way cut everyone -> n%u", a + 1);
+            for (unsigned j = 0; j < s->n; j++) {
+                set_saturated(s, j, a, true);
+            }
+        }
+    } else if (op < 30) { /* one-way: a's messages are lost */
+        sim_log(s, "one-way cut n%u -> everyone", a + 1);
+        for (unsigned j = 0; j < s->n; j++) {
+            set_saturated(s, a, j, true);
+        }
+    } else if (op < 40) { /* heal */
+        sim_log(s, "heal network");
+        sim_heal_network(s);
+    } else if (op < 47) {
+        if (raft_fixture_alive(&s->f, a)) {
+            sim_log(s, "kill n%u", a + 1);
+            raft_fixture_kill(&s->f, a);
+        }
+    } else if (op < 56) {
+        if (!raft_fixture_alive(&s->f, a)) {
+            sim_log(s, "revive n%u", a + 1);
+            raft_fixture_revive(&s->f, a);
+        }
+    } else if (op < 64) {
+        unsigned ms = sim_rnd_range(s, 0, 3) == 0 ? sim_rnd_range(s, 100, 1500)
+                                                  : sim_rnd_range(s, 1, 60);
+        sim_log(s, "n%u network latency %u ms", a + 1, ms);
+        raft_fixture_set_network_latency(&s->f, a, ms);
+    } else if (op < 70) {
+        unsigned ms = sim_rnd_range(s, 0, 3) == 0 ? sim_rnd_range(s, 100, 1200)
+                                                  : sim_rnd_range(s, 1, 40);
+        sim_log(s, "n%u disk latency %u ms", a + 1, ms);
+        raft_fixture_set_disk_latency(&s->f, a, ms);
+    } else if (op < 76) { /* message loss: flip one direction */
+        bool on = !raft_fixture_saturated(&s->f, a, b);
+        if (a == b || !both_alive(s, a, b)) {
+            return;
+        }
+        sim_log(s, "%s n%u -> n%u", on ? "drop" : "deliver", a + 1, b + 1);
+        set_saturated(s, a, b, on);
+    } else if (op < 80) { /* connection refused rather than silent loss */
+        if (a != b && raft_fixture_alive(&s->f, a) &&
+            raft_fixture_alive(&s->f, b)) {
+            sim_log(s, "disconnect n%u n%u", a + 1, b + 1);
+            raft_fixture_disconnect(&s->f, a, b);
+        }
+    } else if (op < 85) {
+        sim_log(s, "new election timeouts");
+        sim_shuffle_timeouts(s);
+    } else if (op < 91) {
+        start_transfer(s);
+    } else {
+        propose_health(s);
+    }
+}

@@ -1,0 +1,50 @@
+/* Internal to vip/manager*.c: the per-instance state and the set-up that
+ * turns a struct cfg_instance into address, announcement and advert
+ * tables. */
+#ifndef VIPD_VIP_MANAGER_INT_H
+#define VIPD_VIP_MANAGER_INT_H
+
+#include "vip/manager.h"
+
+struct manager_instance
+{
+    struct manager *m;
+    size_t index;
+    const struct cfg_instance *cfg;
+    struct ifaddr_spec *vips;  /* virtual_ipaddress, then _excluded */
+    char (*devs)[IF_NAMESIZE]; /* interface of each VIP */
+    size_t n_vips;
+    uint8_t (*adv_addrs)[16]; /* the advertised ones */
+    uint8_t (*peers)[16];
+    struct announce_target *targets; /* one per VIP */
+    struct advert advert;
+    struct announce announce;
+    struct cfg_ip *known; /* cluster members' addresses */
+    size_t n_known;
+    uint64_t n_peer;
+    uint64_t n_foreign;
+    int foreign_family;
+    uint8_t foreign_src[16];
+    uint8_t foreign_priority;
+    uint64_t foreign_ms;
+    uint64_t n_warned; /* auth / mismatch log lines, rate limited */
+};
+
+struct manager_link
+{
+    char name[IF_NAMESIZE];
+    int state; /* -1 unknown, 0 down, 1 up */
+};
+
+/* Build @in's tables from @in->cfg and fill the advert parameters @p
+ * (pointing into @in's tables); also registers the watched links in @m.
+ * Returns 0, VIP_ENOMEM or VIP_ECONFIG (with @m->errmsg). Whatever was
+ * allocated is released by manager_instances_free(), also on error. */
+int manager_instance_prepare(struct manager *m,
+                             struct manager_instance *in,
+                             struct advert_params *p);
+
+/* Release every instance table and the link list of @m. */
+void manager_instances_free(struct manager *m);
+
+#endif /* VIPD_VIP_MANAGER_INT_H */

@@ -340,6 +340,9 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
     raft_set_pre_vote(&c->raft, true);
     c->is_prevote_on = true;
     prevote_guard_init(&c->prevote, 3u * T, 2u * T);
+    /* A lost snapshot otherwise stalls the follower for raft's default
+     * 30 s (found by the simulation, tests/sim). */
+    raft_set_install_snapshot_timeout(&c->raft, 2u * T);
     raft_set_snapshot_threshold(&c->raft,
                                 cc->snapshot_threshold ? cc->snapshot_threshold
                                                        : 1024);

@@ -13,6 +13,7 @@ VIPCTL=${VIPCTL:-${VIPD_BUILDDIR:+$VIPD_BUILDDIR/vipctl}}
 VIPCTL=${VIPCTL:-$(command -v vipctl)}
 VIPD_PORT=${VIPD_PORT:-5405}
 VIPD_ELECTION_TIMEOUT=${VIPD_ELECTION_TIMEOUT:-}
+VIPD_LOG_LEVEL=${VIPD_LOG_LEVEL:-info}
 
 drv_name() { echo vipd; }
 
@@ -47,12 +48,15 @@ drv_start()
 {
     local k=$1
     if [ ! -f "$LAB_DIR/cluster.key" ]; then
+        # The shared cluster key: 32 random bytes as 64 hex digits, mode
+        # 0600 (vipd refuses a key file others can read).
         (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' \
-            >"$LAB_DIR/cluster.key")
+            >"$LAB_DIR/cluster.key" && echo >>"$LAB_DIR/cluster.key")
+        chmod 600 "$LAB_DIR/cluster.key"
     fi
     mkdir -p "$LAB_DIR/n$k.data"
     _vipd_conf "$k" >"$LAB_DIR/n$k.conf"
-    lab_start "$k" "$VIPD" -f "$LAB_DIR/n$k.conf" -l info
+    lab_start "$k" "$VIPD" -f "$LAB_DIR/n$k.conf" -l "$VIPD_LOG_LEVEL"
 }
 
 drv_stop() { lab_stop "$1"; }

@@ -3,7 +3,8 @@
 # peers, data_dir, secret_file) plus the scenario's VRRP text, so vipd and
 # keepalived run the same VIP, VRID, priorities and health script.
 #
-# VIPD / VIPCTL (paths) default to $VIPD_BUILDDIR/vipd, then PATH. Until the
+# Knobs: VIPD_ELECTION_TIMEOUT (ms), VIPD_LEASE_MODE (normal|strict),
+# VIPD_LOG_LEVEL (info). VIPD / VIPCTL (paths) default to $VIPD_BUILDDIR/vipd, then PATH. Until the
 # daemon can run a cluster (it exits at once, e.g. status 2 "not
 # implemented"), drv_ready returns 77 and the tests skip.
 
@@ -14,6 +15,7 @@ VIPCTL=${VIPCTL:-$(command -v vipctl)}
 VIPD_PORT=${VIPD_PORT:-5405}
 VIPD_ELECTION_TIMEOUT=${VIPD_ELECTION_TIMEOUT:-}
 VIPD_LOG_LEVEL=${VIPD_LOG_LEVEL:-info}
+VIPD_LEASE_MODE=${VIPD_LEASE_MODE:-}
 
 drv_name() { echo vipd; }
 
@@ -39,6 +41,9 @@ _vipd_conf()
     printf '    control_socket %s\n' "$LAB_DIR/n$k.sock"
     if [ -n "$VIPD_ELECTION_TIMEOUT" ]; then
         printf '    election_timeout %s\n' "$VIPD_ELECTION_TIMEOUT"
+    fi
+    if [ -n "$VIPD_LEASE_MODE" ]; then
+        printf '    lease_mode %s\n' "$VIPD_LEASE_MODE"
     fi
     printf '}\n'
     sc_vrrp_conf "$k"

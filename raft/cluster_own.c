@@ -299,6 +299,15 @@ static bool ownership_decide(struct cluster *c, uint64_t now)
     }
     return cluster_handover(c, now, choice.preferred, "preferred node");
 }
+/* A follower has heard nothing from its leader for an election timeout
+ * (raft's own clock and timer start: reset by every AppendEntries). */
+static bool leader_silent(struct cluster *c)
+{
+    raft_time now = c->raft.io->time(c->raft.io);
+    return now >= c->raft.election_timer_start &&
+           now - c->raft.election_timer_start >= c->raft.election_timeout;
+}
+
 /* How often the role is polled, at most: CLUSTER_ROLE_POLL_MS, or the
  * heartbeat if that is shorter. */
 #define CLUSTER_ROLE_POLL_MS 10u
@@ -325,6 +334,21 @@ void cluster_drive(struct cluster *c)
     now = vip_now_ms();
     role = raft_state(&c->raft);
     raft_leader(&c->raft, &leader, &leader_addr);
+    if (role == RAFT_FOLLOWER && leader != 0 && leader_silent(c)) {
+        /* raft 0.15 followers refuse every (pre-)vote while they know a
+         * leader, however long it has been silent: after a holder crash
+         * the election succeeded only once the LAST survivor's own timer
+         * ([T, 2T]) had fired (~1.67 T). Forget a leader that has been
+         * silent for T, as later canonical raft and etcd do: the first
+         * survivor to time out wins (~1.33 T). Safety does not move: a
+         * candidate still needs its own timer to run out, T after the
+         * last entry it received (DESIGN.md 4.2 rests on that alone). */
+        vip_info("cluster: leader %llu silent for %u ms, forgetting it",
+                 (unsigned long long)leader,
+                 (unsigned)c->raft.election_timeout);
+        c->raft.follower_state.current_leader.id = 0;
+        leader = 0;
+    }
     if (role != c->role || c->raft.current_term != c->term ||
         leader != c->leader_id) {
         vip_info("cluster: %c term %llu leader %llu", role_letter(role),

@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 if [ $# -ne 2 ]; then
-    sed -n '2,25p' "$0" >&2
+    sed -n '2,/^set -u/p' "$0" | sed '$d' >&2
     exit 2
 fi
 system=$1

@@ -145,10 +145,19 @@ size_t cluster_collect_voters(const struct cluster *c, uint64_t *voters,
     return n;
 }
 
-/* Leader: refresh the signs of life of every voter from raft's progress. */
+/* Leader: refresh the signs of life of every voter from raft's progress.
+ * A sign of life is a match index that moved, or a recent reply from a
+ * follower that is fully caught up. raft 0.15 clears recent_recv only once
+ * per election timeout, so while the leader appends (lease renewals every
+ * L/3) a follower that stopped answering must not be kept alive by it: a
+ * node that had just exited (SIGTERM handover) was still "live" when the
+ * new leader's settling time ended, the VIPs were handed to it, and the
+ * failed transfer left nobody holding for T (measured: 580-610 ms of
+ * outage after each SIGTERM handover at T = 500 ms). */
 static void seen_update(struct cluster *c, uint64_t now)
 {
     const struct raft_configuration *conf = &c->raft.configuration;
+    raft_index last = raft_last_index(&c->raft);
 
     for (unsigned i = 0; i < conf->n && i < CFG_MAX_PEERS + 1; i++) {
         const struct raft_progress *p = &c->raft.leader_state.progress[i];
@@ -157,7 +166,8 @@ static void seen_update(struct cluster *c, uint64_t now)
             c->seen[i].match = 0;
             c->seen[i].seen_ms = 0;
         }
-        if (p->match_index > c->seen[i].match || p->recent_recv) {
+        if (p->match_index > c->seen[i].match ||
+            (p->recent_recv && p->match_index >= last)) {
             c->seen[i].match = p->match_index;
             c->seen[i].seen_ms = now;
         }
@@ -169,7 +179,7 @@ static size_t collect_live_voters(const struct cluster *c, uint64_t now,
                                   uint64_t *voters, size_t max)
 {
     const struct raft_configuration *conf = &c->raft.configuration;
-    uint64_t window = c->raft.election_timeout + c->raft.heartbeat_timeout;
+    uint64_t window = c->raft.election_timeout;
     size_t n = 0;
 
     for (unsigned i = 0; i < conf->n && i < CFG_MAX_PEERS + 1 && n < max;
@@ -184,6 +194,16 @@ static size_t collect_live_voters(const struct cluster *c, uint64_t now,
         }
     }
     return n;
+}
+
+/* When a new leader's picture of who is live is complete: every live voter
+ * has answered (within a heartbeat or two), and a voter that stopped
+ * answering just before the election has dropped out of the live window
+ * (one election timeout after its last sign of life). */
+static uint64_t cluster_settled_at(const struct cluster *c)
+{
+    return c->leader_since_ms + c->raft.election_timeout +
+           2u * c->raft.heartbeat_timeout;
 }
 
 /* Release, then hand leadership to @target. Returns false (not holding). */
@@ -262,13 +282,13 @@ static bool ownership_decide(struct cluster *c, uint64_t now)
         }
         if (choice.preferred == 0 || c->is_transferring ||
             now < c->next_transfer_ms ||
-            now < c->leader_since_ms + c->raft.election_timeout) {
+            now < cluster_settled_at(c)) {
             return false;
         }
     } else if (c->is_transferring) {
         return false;
     } else if (now < choice.move_at_ms || now < c->next_transfer_ms ||
-               now < c->leader_since_ms + c->raft.election_timeout) {
+               now < cluster_settled_at(c)) {
         /* A better node exists but the move is not due yet (preempt_delay,
          * settling after the election, a failed handover): keep holding.
          * Peers show signs of life within a heartbeat or two of an
@@ -279,6 +299,25 @@ static bool ownership_decide(struct cluster *c, uint64_t now)
     }
     return cluster_handover(c, now, choice.preferred, "preferred node");
 }
+/* A follower has heard nothing from its leader for an election timeout
+ * (raft's own clock and timer start: reset by every AppendEntries). */
+static bool leader_silent(struct cluster *c)
+{
+    raft_time now = c->raft.io->time(c->raft.io);
+    return now >= c->raft.election_timer_start &&
+           now - c->raft.election_timer_start >= c->raft.election_timeout;
+}
+
+/* How often the role is polled, at most: CLUSTER_ROLE_POLL_MS, or the
+ * heartbeat if that is shorter. */
+#define CLUSTER_ROLE_POLL_MS 10u
+static uint64_t cluster_role_poll_ms(const struct cluster *c)
+{
+    return c->raft.heartbeat_timeout < CLUSTER_ROLE_POLL_MS
+               ? c->raft.heartbeat_timeout
+               : CLUSTER_ROLE_POLL_MS;
+}
+
 void cluster_drive(struct cluster *c)
 {
     uint64_t now, next, until;
@@ -309,6 +348,21 @@ void cluster_drive(struct cluster *c)
             c->cbs.failed(c->cbs.data);
         }
         return;
+    }
+    if (role == RAFT_FOLLOWER && leader != 0 && leader_silent(c)) {
+        /* raft 0.15 followers refuse every (pre-)vote while they know a
+         * leader, however long it has been silent: after a holder crash
+         * the election succeeded only once the LAST survivor's own timer
+         * ([T, 2T]) had fired (~1.67 T). Forget a leader that has been
+         * silent for T, as later canonical raft and etcd do: the first
+         * survivor to time out wins (~1.33 T). Safety does not move: a
+         * candidate still needs its own timer to run out, T after the
+         * last entry it received (DESIGN.md 4.2 rests on that alone). */
+        vip_info("cluster: leader %llu silent for %u ms, forgetting it",
+                 (unsigned long long)leader,
+                 (unsigned)c->raft.election_timeout);
+        c->raft.follower_state.current_leader.id = 0;
+        leader = 0;
     }
     if (role != c->role || c->raft.current_term != c->term ||
         leader != c->leader_id) {
@@ -387,10 +441,12 @@ void cluster_drive(struct cluster *c)
     }
 
     next = lease_next_wake(&c->lease, now);
-    /* Poll the role at least every heartbeat: raft 0.15 has no state
-     * callback. */
-    if (next > now + c->raft.heartbeat_timeout) {
-        next = now + c->raft.heartbeat_timeout;
+    /* Poll the role often: raft 0.15 has no state callback, and a new
+     * leader (after a transfer or a crash) holds only once it has noticed
+     * its win and its first TICK has committed. Polling every heartbeat
+     * made a SIGTERM handover take half a heartbeat longer on average. */
+    if (next > now + cluster_role_poll_ms(c)) {
+        next = now + cluster_role_poll_ms(c);
     }
     uv_timer_start(&c->timer, timer_cb, next > now ? next - now : 0, 0);
 }

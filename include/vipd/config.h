@@ -204,7 +204,7 @@ struct cfg_cluster
     char *secret_file;            /* [/etc/vipd/cluster.key] */
     char *control_socket;         /* [/run/vipd/vipd.sock] */
     char control_group[CFG_NAME_MAX]; /* empty: root only (mode 0600) */
-    uint32_t election_timeout_ms; /* [1000] */
+    uint32_t election_timeout_ms; /* [500] */
     uint32_t heartbeat_ms;        /* [election_timeout / 10] */
     enum cfg_lease_mode lease_mode; /* [normal] */
     uint32_t takeover_wait_ms;    /* W in DESIGN.md 4.2 [0] */

@@ -9,6 +9,7 @@
 #   SC_ADVERT    advert_int, seconds        (1)
 #   SC_CHECK     1: track a health script   (1)
 #   SC_INTERVAL / SC_FALL / SC_RISE: the script's interval, fall, rise (1/2/1)
+#   SC_WEIGHT    the script's weight (none: a failing script means FAULT)
 #   SC_N_VIPS    number of VIPs, 1..64: $LAB_VIP and the next addresses (1)
 # Node K's priority is 200 - 10*K, so node 1 is the preferred holder.
 # Node K is healthy while $LAB_DIR/nK.ok exists (the script tests it).
@@ -21,6 +22,7 @@ SC_INTERVAL=${SC_INTERVAL:-1}
 SC_FALL=${SC_FALL:-2}
 SC_RISE=${SC_RISE:-1}
 SC_N_VIPS=${SC_N_VIPS:-1}
+SC_WEIGHT=${SC_WEIGHT:-}
 
 # sc_vips: the scenario's VIPs, one per line ($LAB_VIP first).
 sc_vips()
@@ -45,8 +47,12 @@ sc_vrrp_conf()
     if [ "$SC_CHECK" = 1 ]; then
         printf 'vrrp_script chk_lab {\n'
         printf '    script "/usr/bin/test -f %s"\n' "$(sc_health_file "$k")"
-        printf '    interval %s\n    fall %s\n    rise %s\n}\n' \
+        printf '    interval %s\n    fall %s\n    rise %s\n' \
             "$SC_INTERVAL" "$SC_FALL" "$SC_RISE"
+        if [ -n "$SC_WEIGHT" ]; then
+            printf '    weight %s\n' "$SC_WEIGHT"
+        fi
+        printf '}\n'
     fi
     printf 'vrrp_instance VI_1 {\n    state BACKUP\n    interface eth0\n'
     printf '    virtual_router_id %s\n    priority %s\n    advert_int %s\n' \

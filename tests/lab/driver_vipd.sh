@@ -3,7 +3,8 @@
 # peers, data_dir, secret_file) plus the scenario's VRRP text, so vipd and
 # keepalived run the same VIP, VRID, priorities and health script.
 #
-# VIPD / VIPCTL (paths) default to $VIPD_BUILDDIR/vipd, then PATH. Until the
+# Knobs: VIPD_ELECTION_TIMEOUT (ms), VIPD_LEASE_MODE (normal|strict),
+# VIPD_LOG_LEVEL (info). VIPD / VIPCTL (paths) default to $VIPD_BUILDDIR/vipd, then PATH. Until the
 # daemon can run a cluster (it exits at once, e.g. status 2 "not
 # implemented"), drv_ready returns 77 and the tests skip.
 
@@ -13,6 +14,8 @@ VIPCTL=${VIPCTL:-${VIPD_BUILDDIR:+$VIPD_BUILDDIR/vipctl}}
 VIPCTL=${VIPCTL:-$(command -v vipctl)}
 VIPD_PORT=${VIPD_PORT:-5405}
 VIPD_ELECTION_TIMEOUT=${VIPD_ELECTION_TIMEOUT:-}
+VIPD_LOG_LEVEL=${VIPD_LOG_LEVEL:-info}
+VIPD_LEASE_MODE=${VIPD_LEASE_MODE:-}
 
 drv_name() { echo vipd; }
 
@@ -39,6 +42,9 @@ _vipd_conf()
     if [ -n "$VIPD_ELECTION_TIMEOUT" ]; then
         printf '    election_timeout %s\n' "$VIPD_ELECTION_TIMEOUT"
     fi
+    if [ -n "$VIPD_LEASE_MODE" ]; then
+        printf '    lease_mode %s\n' "$VIPD_LEASE_MODE"
+    fi
     printf '}\n'
     sc_vrrp_conf "$k"
 }
@@ -47,12 +53,15 @@ drv_start()
 {
     local k=$1
     if [ ! -f "$LAB_DIR/cluster.key" ]; then
+        # The shared cluster key: 32 random bytes as 64 hex digits, mode
+        # 0600 (vipd refuses a key file others can read).
         (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' \
-            >"$LAB_DIR/cluster.key")
+            >"$LAB_DIR/cluster.key" && echo >>"$LAB_DIR/cluster.key")
+        chmod 600 "$LAB_DIR/cluster.key"
     fi
     mkdir -p "$LAB_DIR/n$k.data"
     _vipd_conf "$k" >"$LAB_DIR/n$k.conf"
-    lab_start "$k" "$VIPD" -f "$LAB_DIR/n$k.conf" -l info
+    lab_start "$k" "$VIPD" -f "$LAB_DIR/n$k.conf" -l "$VIPD_LOG_LEVEL"
 }
 
 drv_stop() { lab_stop "$1"; }

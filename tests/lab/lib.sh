@@ -382,6 +382,40 @@ lab_wait_other()
     done
 }
 
+# lab_wait_stable STABLE_S TIMEOUT_S: bounded wait until one single holder
+# has stayed the same for STABLE_S seconds (a new leader may still hand the
+# VIP to the preferred node about one election timeout after winning);
+# prints it.
+lab_wait_stable()
+{
+    local want=$(( ${1%.*} * 1000 + 10#$(printf '%-3s' "$(echo "$1" |
+        sed -n 's/^[0-9]*\.//p')" | tr ' ' 0) ))
+    local deadline=$((SECONDS + $2)) h last="" since now
+    since=$(_lab_now_ms)
+    while :; do
+        h=$(lab_holders)
+        now=$(_lab_now_ms)
+        if [ "$h" != "$last" ]; then
+            last=$h
+            since=$now
+        elif [ -n "$h" ] && [ "${h// /}" = "$h" ] &&
+            [ $((now - since)) -ge "$want" ]; then
+            echo "$h"
+            return 0
+        fi
+        if [ $SECONDS -ge $deadline ]; then
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+_lab_now_ms()
+{
+    local t=${EPOCHREALTIME/./}
+    echo $((t / 1000))
+}
+
 # lab_random_delay: sleep 0..1 s (random), so faults do not line up with adverts.
 lab_random_delay()
 {

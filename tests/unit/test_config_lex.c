@@ -524,7 +524,7 @@ static const struct error_case error_cases[] = {
      true},
     {"cluster {\n listen a\n takeover_wait 2000\n}\n",
      "t.conf:1: warning: cluster: takeover_wait (2000 ms) is longer than "
-     "election_timeout (1000 ms); it only slows failover",
+     "election_timeout (500 ms); it only slows failover",
      false},
     {"cluster {\n listen a\n lease_mode loose\n}\n",
      "t.conf:3: error: lease_mode: 'loose' is not 'normal' or 'strict'", true},

@@ -56,8 +56,8 @@ static void test_defaults(void **state)
     const struct cfg_cluster *cl = &c->cluster;
     assert_false(cl->present);
     assert_int_equal(cl->listen_port, 5405);
-    assert_int_equal(cl->election_timeout_ms, 1000);
-    assert_int_equal(cl->heartbeat_ms, 100);
+    assert_int_equal(cl->election_timeout_ms, 500);
+    assert_int_equal(cl->heartbeat_ms, 50);
     assert_int_equal(cl->lease_mode, CFG_LEASE_NORMAL);
     assert_int_equal(cl->takeover_wait_ms, 0);
     assert_int_equal(cl->snapshot_threshold, 1024);

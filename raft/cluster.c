@@ -309,6 +309,9 @@ static int raft_setup(struct cluster *c, raft_id *ids,
     raft_set_pre_vote(&c->raft, true);
     c->is_prevote_on = true;
     prevote_guard_init(&c->prevote, 3u * T, 2u * T);
+    /* A lost snapshot otherwise stalls the follower for raft's default
+     * 30 s (found by the simulation, tests/sim). */
+    raft_set_install_snapshot_timeout(&c->raft, 2u * T);
     raft_set_snapshot_threshold(&c->raft,
                                 cc->snapshot_threshold ? cc->snapshot_threshold
                                                        : 1024);

@@ -52,6 +52,11 @@ struct cluster_cbs
     void (*release)(void *data);
     /* The FSM applied something or the role/leader changed. */
     void (*changed)(void *data);
+    /* libraft gave up on this node (state UNAVAILABLE, e.g. after it found
+     * a committed entry contradicted): it will never take part again. The
+     * VIPs were released just before; the daemon should exit non-zero so
+     * its supervisor restarts it from the data dir. May be NULL. */
+    void (*failed)(void *data);
 };
 
 struct cluster;
@@ -108,6 +113,7 @@ struct cluster
     struct lease lease;
     struct prevote_guard prevote; /* 0.15 pre-vote livelock way out */
     bool is_prevote_on;
+    bool is_failed; /* raft reported UNAVAILABLE after start */
     struct priority_pending pending;
     uv_timer_t timer;          /* role poll + lease driver */
     bool is_holding;

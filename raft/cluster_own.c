@@ -295,6 +295,21 @@ void cluster_drive(struct cluster *c)
     now = vip_now_ms();
     role = raft_state(&c->raft);
     raft_leader(&c->raft, &leader, &leader_addr);
+    if (role == RAFT_UNAVAILABLE && !c->is_failed) {
+        /* libraft 0.15 stops a node for good in some snapshot races
+         * (tests/sim README); holding on would only fake a member. */
+        c->is_failed = true;
+        vip_err("cluster: raft stopped this node (state unavailable): "
+                "releasing the VIPs; restart needed");
+        lease_release(&c->lease);
+        c->is_holding = false;
+        c->hold_until_ms = 0;
+        c->cbs.release(c->cbs.data);
+        if (c->cbs.failed != NULL) {
+            c->cbs.failed(c->cbs.data);
+        }
+        return;
+    }
     if (role != c->role || c->raft.current_term != c->term ||
         leader != c->leader_id) {
         vip_info("cluster: %c term %llu leader %llu", role_letter(role),

@@ -10,7 +10,7 @@ libvipcore_a_SOURCES += \
 
 # Unit tests of the pure modules.
 check_PROGRAMS += tests/unit/test_entry tests/unit/test_fsm \
-	tests/unit/test_priority tests/unit/test_lease
+	tests/unit/test_priority tests/unit/test_lease tests/unit/test_prevote
 tests_unit_test_entry_SOURCES = tests/unit/test_entry.c
 tests_unit_test_entry_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_entry_LDADD = $(TEST_LDADD)
@@ -23,8 +23,11 @@ tests_unit_test_priority_LDADD = $(TEST_LDADD)
 tests_unit_test_lease_SOURCES = tests/unit/test_lease.c
 tests_unit_test_lease_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_lease_LDADD = $(TEST_LDADD)
+tests_unit_test_prevote_SOURCES = tests/unit/test_prevote.c
+tests_unit_test_prevote_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_prevote_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_entry tests/unit/test_fsm \
-	tests/unit/test_priority tests/unit/test_lease
+	tests/unit/test_priority tests/unit/test_lease tests/unit/test_prevote
 
 # The simulation: raft_fixture clusters under random faults (tests/sim/sim.c).
 # `make check` runs a few thousand seeds; `make sim-soak` many more.

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/check_http.h"
 #include "src/config_int.h"
 #include "vipd/error.h"
 
@@ -173,8 +174,27 @@ static bool parse_url(struct cfgp *p,
                        &sc->port)) {
         return false;
     }
+    /* The probe puts the path in its request line as written: no blanks,
+     * control or non-ASCII bytes, and it must fit the request buffer. */
+    const char *path = slash ? slash : "/";
+    size_t plen = strlen(path);
+    for (size_t i = 0; i < plen; i++) {
+        unsigned char ch = (unsigned char)path[i];
+        if (ch <= ' ' || ch >= 0x7f) {
+            cfgp_error(p, &t->where,
+                       "http_check: the path of '%.80s' has a space, "
+                       "control or non-ASCII byte (percent-encode it)",
+                       t->text);
+            return false;
+        }
+    }
+    if (plen >= CHECK_HTTP_MAX_PATH) {
+        cfgp_error(p, &t->where, "http_check: path longer than %d bytes",
+                   CHECK_HTTP_MAX_PATH - 1);
+        return false;
+    }
     free(sc->http_path);
-    sc->http_path = cfgp_strdup(p, slash ? slash : "/");
+    sc->http_path = cfgp_strdup(p, path);
     return true;
 }
 

@@ -113,6 +113,10 @@ int ctl_linebuf_next(struct ctl_linebuf *lb, char **line, size_t *len)
 {
     size_t pending = lb->len - lb->start;
     size_t from = lb->scanned;
+
+    if (pending == 0) {
+        return 0; /* also before the first push, when buf is still NULL */
+    }
     char *base = lb->buf + lb->start;
     char *nl =
         pending > from ? memchr(base + from, '\n', pending - from) : NULL;

@@ -205,6 +205,16 @@ static void on_changed(void *data)
     d->status_dirty = true;
 }
 
+static void stop(struct vipd *d, const char *why);
+
+static void on_cluster_failed(void *data)
+{
+    struct vipd *d = data;
+
+    d->exit_status = 1;
+    stop(d, "raft stopped this node");
+}
+
 /****** Health and network callbacks ******/
 
 static void on_transition(void *data, const char *check_name, int32_t value)
@@ -400,6 +410,7 @@ static int start_parts(struct vipd *d)
     ccbs.hold = on_hold;
     ccbs.release = on_release;
     ccbs.changed = on_changed;
+    ccbs.failed = on_cluster_failed;
     rv = cluster_init(&d->cluster, &d->loop, cfg, &ccbs);
     if (rv != 0) {
         vip_err("daemon: %s", d->cluster.errmsg);

@@ -19,3 +19,6 @@ vipctl_LDADD = libvipcore.a $(ALL_DEP_LIBS)
 include src/config.mk
 include src/health.mk
 include src/ctl.mk
+vipd_SOURCES += src/leftovers.c src/leftovers.h
+TESTS += tests/cli/test_release_leftovers.sh
+EXTRA_DIST += tests/cli/test_release_leftovers.sh

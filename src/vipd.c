@@ -10,6 +10,8 @@
 #include "vipd/error.h"
 #include "vipd/log.h"
 #include "src/daemon.h"
+#include "src/health.h"
+#include "src/leftovers.h"
 
 #define VIPD_DEFAULT_CONFIG "/etc/vipd/vipd.conf"
 
@@ -24,6 +26,8 @@ static void usage(FILE *out)
             "                          (exit 0: valid, 1: errors)\n"
             "  -l, --log-level LEVEL   err, warning, notice, info, debug\n"
             "  -S, --syslog            log to syslog instead of stderr\n"
+            "      --release-leftovers remove this host's configured VIPs and\n"
+            "                          exit (for systemd's ExecStopPost)\n"
             "  -h, --help              show this help\n"
             "  -v, --version           show the version\n",
             VIPD_DEFAULT_CONFIG);
@@ -38,11 +42,13 @@ int main(int argc, char **argv)
         {"syslog", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},
+        {"release-leftovers", no_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     const char *path = VIPD_DEFAULT_CONFIG;
     bool test_only = false;
     bool use_syslog = false;
+    bool release_leftovers = false;
     int c;
 
     while ((c = getopt_long(argc, argv, "f:tl:Shv", options, NULL)) != -1) {
@@ -62,6 +68,9 @@ int main(int argc, char **argv)
             break;
         case 'S':
             use_syslog = true;
+            break;
+        case 'R':
+            release_leftovers = true;
             break;
         case 'h':
             usage(stdout);
@@ -88,6 +97,15 @@ int main(int argc, char **argv)
         vip_config_free(&cfg);
         return 1;
     }
+    if (rv == 0) {
+        /* Health-tracking checks (scripts that can never move the VIP,
+         * insecure scripts...) report through the same sink. */
+        unsigned n_errors = report.n_errors;
+        health_check_config(&cfg, &report);
+        if (report.n_errors > n_errors) {
+            rv = VIP_ECONFIG;
+        }
+    }
     if (test_only) {
         if (rv == 0) {
             printf("%s: configuration valid (%u warning%s)\n", path,
@@ -111,6 +129,11 @@ int main(int argc, char **argv)
     }
     if (use_syslog) {
         vip_log_use_syslog("vipd");
+    }
+    if (release_leftovers) {
+        rv = leftovers_release(&cfg);
+        vip_config_free(&cfg);
+        return rv;
     }
     rv = daemon_run(&cfg);
     vip_config_free(&cfg);

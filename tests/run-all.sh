@@ -14,6 +14,18 @@ if [ $status -ne 0 ]; then
         echo "===== $log"; tail -n 60 "$log"
     done
 fi
-count() { sed -n "s/^# $1: *//p" test-suite.log | head -n 1; }
-echo "$(count PASS) passed, $(( $(count FAIL) + $(count ERROR) + $(count XPASS) )) failed, $(count SKIP) skipped"
+count() {
+    local n
+    n=$(sed -n "s/^# $1: *//p" test-suite.log 2>/dev/null | head -n 1)
+    echo "${n:-0}"
+}
+passed=$(count PASS)
+failed=$(( $(count FAIL) + $(count ERROR) + $(count XPASS) ))
+# A build failure leaves no (or a stale) test-suite.log: never report it
+# as a clean run.
+if [ $status -ne 0 ] && [ $failed -eq 0 ]; then
+    echo "make check failed before or outside the tests (build error?)"
+    failed=1
+fi
+echo "$passed passed, $failed failed, $(count SKIP) skipped"
 exit $status

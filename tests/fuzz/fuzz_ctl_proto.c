@@ -83,6 +83,11 @@ static void fuzz_framing(const uint8_t *data, size_t size)
     struct ctl_linebuf lb;
 
     ctl_linebuf_init(&lb, max_line);
+    char *none;
+    size_t none_len;
+    if (ctl_linebuf_next(&lb, &none, &none_len) != 0) {
+        abort(); /* nothing pushed yet: no line (vipctl's first recv) */
+    }
     data++;
     size--;
     while (size > 0) {

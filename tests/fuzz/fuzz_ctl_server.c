@@ -90,7 +90,8 @@ static int client_connect(void)
     }
     memcpy(addr.sun_path, sock_path, strlen(sock_path) + 1);
     if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        abort(); /* the listener exists: the backlog takes it */
+        close(fd); /* backlog full (EAGAIN): the loop has not accepted */
+        return -1;
     }
     return fd;
 }

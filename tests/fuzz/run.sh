@@ -30,7 +30,9 @@ cflags=(-g -O1 -std=c11 -Wall -Wextra -Werror
 
 sources() {
     case $1 in
-    config) echo tests/fuzz/fuzz_config.c src/config_*.c src/error.c ;;
+    config) echo tests/fuzz/fuzz_config.c src/config_*.c src/health_config.c src/health_rule.c \
+        src/script_cmd.c src/check_tcp.c src/check_http.c src/log.c \
+        src/error.c -luv ;;
     ctl_proto) echo tests/fuzz/fuzz_ctl_proto.c src/ctl_proto.c src/error.c -ljansson ;;
     ctl_server) echo tests/fuzz/fuzz_ctl_server.c src/ctl_server.c src/ctl_peer.c \
         src/ctl_proto.c src/error.c src/log.c -luv -ljansson ;;

@@ -187,7 +187,7 @@ static void test_cluster_loop(void **state)
     for (int i = 0; i < N; i++) {
         struct node *nd = &F->nodes[i];
         struct cfg_cluster *cc = &nd->cfg.cluster;
-        struct cluster_cbs cbs = {nd, on_hold, on_release, NULL};
+        struct cluster_cbs cbs = {.data = nd, .hold = on_hold, .release = on_release};
         cc->present = true;
         snprintf(cc->listen_host, sizeof cc->listen_host, "127.0.0.1");
         cc->listen_port = (uint16_t)(base + (unsigned)i);

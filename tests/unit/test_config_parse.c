@@ -492,6 +492,38 @@ static void test_free_zeroed(void **state)
     assert_string_equal(cfg_ip_str(&none, buf, sizeof buf), "(none)");
 }
 
+/* An http_check URL that `vipd -t` accepts is one the probe can send:
+ * blanks, control and non-ASCII bytes in the path, or a path too long for
+ * the request, are refused here rather than by the daemon at start-up. */
+static void test_http_check_path_refused(void **state)
+{
+    (void)state;
+    struct loaded *l = load_text(
+        "vrrp_script h {\n  http_check \"http://10.0.0.1/a b\"\n}\n"
+        "vrrp_script h2 {\n  http_check http://10.0.0.1/caf\xc3\xa9\n}\n");
+    assert_int_equal(l->rv, VIP_ECONFIG);
+    ASSERT_LINE(l,
+                "t.conf:2: error: http_check: the path of "
+                "'http://10.0.0.1/a b' has a space, control or non-ASCII "
+                "byte (percent-encode it)");
+    ASSERT_LINE(l,
+                "t.conf:5: error: http_check: the path of "
+                "'http://10.0.0.1/caf\xc3\xa9' has a space, control or "
+                "non-ASCII byte (percent-encode it)");
+    loaded_free(l);
+
+    char text[1300];
+    char path[1100];
+    memset(path, 'p', sizeof path - 1);
+    path[sizeof path - 1] = '\0';
+    snprintf(text, sizeof text,
+             "vrrp_script h {\n  http_check http://h/%s\n}\n", path);
+    l = load_text(text);
+    assert_int_equal(l->rv, VIP_ECONFIG);
+    ASSERT_LINE(l, "t.conf:2: error: http_check: path longer than 1023 bytes");
+    loaded_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -501,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_script_defaults),
         cmocka_unit_test(test_global_defs),
         cmocka_unit_test(test_scripts),
+        cmocka_unit_test(test_http_check_path_refused),
         cmocka_unit_test(test_instance_keywords),
         cmocka_unit_test(test_ipv6_v3),
         cmocka_unit_test(test_sync_group),

@@ -13,6 +13,24 @@
 
 /****** Line framing ******/
 
+/* A fresh buffer (no allocation yet, as vipctl's first receive sees it)
+ * has no line, and asking does not touch its NULL buffer (clang's UBSan:
+ * "applying zero offset to null pointer"). */
+static void linebuf_empty_before_push(void **state)
+{
+    struct ctl_linebuf lb;
+    char *line = NULL;
+    size_t len = 0;
+    (void)state;
+
+    ctl_linebuf_init(&lb, 100);
+    assert_null(lb.buf);
+    assert_int_equal(ctl_linebuf_next(&lb, &line, &len), 0);
+    assert_int_equal(ctl_linebuf_pending(&lb), 0);
+    assert_null(line);
+    ctl_linebuf_close(&lb);
+}
+
 /* Lines split across pushes and several lines in one push come out whole
  * and in order, without their newline. */
 static void linebuf_splits_and_joins(void **state)
@@ -411,6 +429,7 @@ static void reply_malformed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(linebuf_empty_before_push),
         cmocka_unit_test(linebuf_splits_and_joins),
         cmocka_unit_test(linebuf_limit),
         cmocka_unit_test(linebuf_refuses_endless_input),

@@ -98,6 +98,25 @@ static void test_exit_nonzero(void **state)
     assert_false(f->res.is_ok);
 }
 
+/* Scripts get default signal dispositions even though the daemon ignores
+ * SIGPIPE (ctl_server_start()): `cmd | head` must work as in a shell. */
+static void test_sigpipe_default_in_script(void **state)
+{
+    struct fixture *f = *state;
+    struct sigaction old;
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+
+    assert_int_equal(sigaction(SIGPIPE, &ign, &old), 0);
+    run_script(f,
+               "#!/bin/sh\n"
+               "m=$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status)\n"
+               "[ $(( 0x$m & 0x1000 )) -eq 0 ]\n",
+               5000);
+    assert_int_equal(sigaction(SIGPIPE, &old, NULL), 0);
+    assert_int_equal(f->res.outcome, SCRIPT_EXITED);
+    assert_true(f->res.is_ok);
+}
+
 /* A script killed by a signal (not ours) fails with that signal. */
 static void test_killed_by_signal(void **state)
 {
@@ -375,6 +394,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_exit_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exit_nonzero, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigpipe_default_in_script, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_kills_group, setup,
                                         teardown),

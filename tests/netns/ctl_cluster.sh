@@ -284,6 +284,21 @@ i = after("maintenance", i); i = after("holder", i)  # drained
 i = after("maintenance", i)                          # back
 i = after("member", i)                               # n3 removed
 EOF
+# ---- the holder leaves: it drains first, the other node goes on ----
+h=$(holder 1)
+hn=$(jq_status 1 "[n['name'] for n in s['nodes'] if n['id']==$h][0]")
+hi=${hn#n}
+oi=$((3 - hi))
+if ctl "$hi" leave >"$T/leave.out" 2>&1; then
+    if until_ok 15 eval '[ "$(jq_status $oi "len(s[\"nodes\"])")" = 1 ]' &&
+        until_ok 15 vip_on $oi && ! vip_on "$hi"; then
+        ok "holder $hn left, n$oi holds alone"
+    else
+        bad "after $hn left: $(jq_status $oi 's["nodes"]')"
+    fi
+else
+    bad "leave $hn"; cat "$T/leave.out"
+fi
 [ -e "$T/overlap" ] && { bad "two holders seen"; cat "$T/overlap"; }
 [ $fail = 0 ] && ok "cluster scenario" || for f in "$T"/n*.log; do echo "== $f"; tail -n 20 "$f"; done
 exit $fail

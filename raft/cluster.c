@@ -633,6 +633,7 @@ int cluster_join_start(struct cluster *c, raft_id id)
         return rv;
     }
     c->is_waiting = false;
+    cluster_props_adopt_id(c);
     vip_notice("cluster: admitted as node %llu, starting Raft",
                (unsigned long long)id);
     return cluster_start(c);

@@ -97,6 +97,12 @@ void vm_init(struct cluster *c);
 void vm_serve_frame(struct cluster_session *s, const struct vr_rpc_frame *f);
 void vm_close(struct cluster *c);
 
+/* Origin id of proposals queued while waiting to be joined. */
+#define CLUSTER_ID_PENDING UINT64_MAX
+
+/* Joined: give the queued proposals this node's new id. */
+void cluster_props_adopt_id(struct cluster *c);
+
 /* Store @id, set up and start raft on a node that waited to be joined. */
 int cluster_join_start(struct cluster *c, raft_id id);
 

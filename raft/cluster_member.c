@@ -59,7 +59,12 @@ struct vm_serve
     uint8_t reply_type;
     uint64_t id;
     struct raft_change change;
+    bool is_waiting_ready;      /* added, waiting for VM_F_READY */
+    uint64_t ready_deadline_ms; /* promote anyway after this */
+    char address[VR_RPC_ADDR_MAX + 1];
 };
+
+#define VM_READY_WAIT_MS 5000
 
 /****** Helpers ******/
 
@@ -146,6 +151,8 @@ static bool is_unreachable(int status)
 }
 
 static void client_connect(struct vm_client *cl);
+static void client_send(struct vm_client *cl);
+static void serve_assign(struct vm_serve *v);
 
 /****** Calling side ******/
 
@@ -207,7 +214,11 @@ static void client_frame_cb(struct vr_rpc_conn *conn,
         if (rv != 0) {
             finish(cl, rv, "cannot start as n%llu: %s",
                    (unsigned long long)r.id, cl->c->errmsg);
+            return;
         }
+        /* Raft listens now: the leader may promote us. */
+        cl->req.flags |= VM_F_READY;
+        client_send(cl);
         return;
     }
     if (r.stage == VM_STAGE_VOTER) {
@@ -398,7 +409,17 @@ static void vm_timer_cb(uv_timer_t *t)
                        : "timed out waiting for the leader");
         }
     }
-    if (c->vm_clients != NULL) {
+    for (struct vm_serve *v = c->vm_serving, *vn; v != NULL; v = vn) {
+        vn = v->next;
+        if (v->is_waiting_ready && now >= v->ready_deadline_ms) {
+            vip_warn("membership: n%llu did not say it runs; promoting it "
+                     "anyway",
+                     (unsigned long long)v->id);
+            v->is_waiting_ready = false;
+            serve_assign(v);
+        }
+    }
+    if (c->vm_clients != NULL || c->vm_serving != NULL) {
         uv_timer_start(&c->vm_timer, vm_timer_cb, VM_POLL_MS, 0);
     }
 }
@@ -667,6 +688,25 @@ static void serve_assign(struct vm_serve *v)
     }
 }
 
+/* Promote once the new node says its raft listens (or after a while). */
+static void serve_wait_ready(struct vm_serve *v)
+{
+    v->is_waiting_ready = true;
+    v->ready_deadline_ms = vip_now_ms() + VM_READY_WAIT_MS;
+    timer_arm(v->c);
+}
+
+static void serve_ready(struct cluster *c, const struct vm_member_req *rq)
+{
+    for (struct vm_serve *v = c->vm_serving; v != NULL; v = v->next) {
+        if (v->is_waiting_ready && strcmp(v->address, rq->address) == 0) {
+            v->is_waiting_ready = false;
+            serve_assign(v);
+            return;
+        }
+    }
+}
+
 static void add_cb(struct raft_change *req, int status)
 {
     struct vm_serve *v = req->data;
@@ -687,7 +727,7 @@ static void add_cb(struct raft_change *req, int status)
     vip_notice("membership: n%llu added as spare", (unsigned long long)v->id);
     serve_reply(c, v->session_id, v->reply_type, v->req_id, 0, VM_STAGE_ADDED,
                 v->id, "added as spare");
-    serve_assign(v);
+    serve_wait_ready(v);
 }
 
 static uint64_t next_free_id(const struct cluster *c)
@@ -747,10 +787,12 @@ static void serve_join(struct cluster_session *s, const struct vr_rpc_frame *f,
         v->id = srv->id;
         serve_reply(c, s->id, VR_RPC_JOIN_REPLY, f->req_id, 0, VM_STAGE_ADDED,
                     v->id, "already a spare, promoting");
-        serve_assign(v);
+        snprintf(v->address, sizeof v->address, "%s", rq->address);
+        serve_wait_ready(v);
         return;
     }
     v->id = next_free_id(c);
+    snprintf(v->address, sizeof v->address, "%s", rq->address);
     vip_notice("membership: %s asks to join, adding it as n%llu",
                rq->address, (unsigned long long)v->id);
     rv = raft_add(&c->raft, &v->change, v->id, rq->address, add_cb);
@@ -897,6 +939,12 @@ void vm_serve_frame(struct cluster_session *s, const struct vr_rpc_frame *f)
                  (unsigned long long)s->peer_id);
         serve_reply(c, s->id, type, f->req_id, VIP_EPROTO, 0, 0,
                     "malformed request");
+        return;
+    }
+    if (f->type == VR_RPC_JOIN && (rq.flags & VM_F_READY) != 0) {
+        if (!c->is_closing && c->is_started) {
+            serve_ready(c, &rq); /* never answered */
+        }
         return;
     }
     if (c->is_closing || !c->is_started ||

@@ -90,17 +90,20 @@ static int props_push_cbs(struct cluster *c, struct entry *e,
     if (e->kind == ENTRY_HEALTH && props_coalesce(c, e)) {
         return 0;
     }
+    /* A node waiting to be joined has no id yet: queue under a stand-in,
+     * rewritten by cluster_props_adopt_id() once the leader gave one. */
+    uint64_t self = c->is_waiting ? CLUSTER_ID_PENDING : c->id;
     switch (e->kind) {
     case ENTRY_NODE:
-        e->u.node.origin.node_id = c->id;
+        e->u.node.origin.node_id = self;
         e->u.node.origin.seq = c->next_seq;
         break;
     case ENTRY_HEALTH:
-        e->u.health.origin.node_id = c->id;
+        e->u.health.origin.node_id = self;
         e->u.health.origin.seq = c->next_seq;
         break;
     case ENTRY_ADMIN:
-        e->u.admin.origin.node_id = c->id;
+        e->u.admin.origin.node_id = self;
         e->u.admin.origin.seq = c->next_seq;
         break;
     default:
@@ -158,6 +161,32 @@ void cluster_props_applied(struct cluster *c)
         } else {
             pp = &p->next;
         }
+    }
+}
+
+void cluster_props_adopt_id(struct cluster *c)
+{
+    for (struct cluster_prop *p = c->props_head; p != NULL; p = p->next) {
+        struct entry e;
+        size_t len;
+        if (entry_decode(p->bytes, p->len, &e, NULL) != 0) {
+            continue;
+        }
+        switch (e.kind) {
+        case ENTRY_NODE:
+            e.u.node.origin.node_id = c->id;
+            break;
+        case ENTRY_HEALTH:
+            e.u.health.origin.node_id = c->id;
+            break;
+        case ENTRY_ADMIN:
+            e.u.admin.origin.node_id = c->id;
+            break;
+        default:
+            continue;
+        }
+        /* The id is a fixed-size field: same length. */
+        (void)entry_encode(&e, p->bytes, p->len, &len, NULL);
     }
 }
 

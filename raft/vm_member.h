@@ -13,7 +13,10 @@
  *
  * A JOIN is answered twice when it goes well: stage ADDED (the node is in
  * the configuration as a spare with the given id: it may start Raft now),
- * then stage VOTER. Strings are printable ASCII; lengths must be exact. */
+ * then stage VOTER. In between, the new node sends the JOIN again with
+ * VM_F_READY once its raft listens, so that the leader's first contact
+ * does not hit a closed port (raft_uv then waits a second to reconnect).
+ * Strings are printable ASCII; lengths must be exact. */
 #ifndef VIPD_RAFT_VM_MEMBER_H
 #define VIPD_RAFT_VM_MEMBER_H
 
@@ -24,7 +27,8 @@
 
 #define VM_F_FORCE 0x1u /* REMOVE: even if quorum or reachability says no */
 #define VM_F_LEAVE 0x2u /* REMOVE: the target asks for itself (vipctl leave) */
-#define VM_F_ALL   (VM_F_FORCE | VM_F_LEAVE)
+#define VM_F_READY 0x4u /* JOIN: raft runs here now, promote me (no answer) */
+#define VM_F_ALL   (VM_F_FORCE | VM_F_LEAVE | VM_F_READY)
 
 #define VM_TEXT_MAX 300 /* >= VR_RPC_ADDR_MAX */
 #define VM_REQ_FIXED 11

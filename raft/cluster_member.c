@@ -967,6 +967,14 @@ void vm_serve_frame(struct cluster_session *s, const struct vr_rpc_frame *f)
 
 void vm_close(struct cluster *c)
 {
+    /* Joins waiting for READY have no raft request in flight: drop them
+     * (the others end in their raft callbacks when raft closes). */
+    for (struct vm_serve *v = c->vm_serving, *vn; v != NULL; v = vn) {
+        vn = v->next;
+        if (v->is_waiting_ready) {
+            serve_free(v);
+        }
+    }
     for (struct vm_client *cl = c->vm_clients, *next; cl != NULL; cl = next) {
         next = cl->next;
         if (cl->is_connecting) {

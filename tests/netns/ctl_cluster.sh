@@ -252,6 +252,13 @@ kill -TERM "${pid[n4]}"
 ctl 2 join 10.77.0.1:5405 >"$T/join2b.out" 2>&1; st=$?
 [ $st = 1 ] && grep -q "already a member" "$T/join2b.out" && ok "second join refused" ||
     { bad "second join: exit $st"; cat "$T/join2b.out"; }
+# Removing a live node or an unknown one is refused.
+ctl 1 remove n2 >"$T/rm2.out" 2>&1; st=$?
+[ $st = 1 ] && grep -q "alive" "$T/rm2.out" && ok "remove of a live node refused" ||
+    { bad "remove live n2: exit $st"; cat "$T/rm2.out"; }
+ctl 1 remove n9 >"$T/rm9.out" 2>&1; st=$?
+[ $st = 1 ] && grep -q "no member" "$T/rm9.out" && ok "remove of an unknown node refused" ||
+    { bad "remove n9: exit $st"; cat "$T/rm9.out"; }
 after=$(jq_status 1 '[(n["id"],n["member"],n["maintenance"]) for n in s["nodes"]]')
 [ "$before" = "$after" ] && ok "bad input changed nothing" || bad "state changed: $before -> $after"
 

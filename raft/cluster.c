@@ -163,6 +163,32 @@ static int check_node_id(const char *dir, raft_id id, char *errmsg)
     return 0;
 }
 
+/* The id stored in @dir/node-id: 0 if there is none yet, else the id, or
+ * VIP_ECONFIG for an unreadable file. */
+static int64_t read_node_id(const char *dir, char *errmsg)
+{
+    char path[4200];
+    char text[32];
+    unsigned long long stored = 0;
+    FILE *f;
+    bool ok;
+
+    snprintf(path, sizeof path, "%s/node-id", dir);
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return 0;
+    }
+    ok = fgets(text, sizeof text, f) != NULL &&
+         sscanf(text, "%llu", &stored) == 1 && stored != 0 &&
+         stored <= (unsigned long long)INT64_MAX;
+    fclose(f);
+    if (!ok) {
+        errmsg_printf(errmsg, "%.200s: not a node id", path);
+        return VIP_ECONFIG;
+    }
+    return (int64_t)stored;
+}
+
 /****** Tracing ******/
 
 static void tracer_emit(struct raft_tracer *t, const char *file, int line,
@@ -178,6 +204,9 @@ static void fsm_applied(struct fsm *f, const struct entry *e)
 {
     struct cluster *c = f->data;
     (void)e;
+    if (c->props_waiting != NULL && !c->is_closing) {
+        cluster_props_applied(c);
+    }
     if (c->cbs.changed != NULL && !c->is_closing) {
         c->cbs.changed(c->cbs.data);
     }
@@ -224,86 +253,26 @@ static void init_undo_cb(struct raft *r)
     *(bool *)r->data = true;
 }
 
-int cluster_init(struct cluster *c, uv_loop_t *loop,
-                 const struct vip_config *cfg, const struct cluster_cbs *cbs)
+/* Open raft_uv on the data dir and initialise raft as node c->id; with
+ * @n > 0, bootstrap the configuration @ids/@addrs (a no-op when the data
+ * dir already has state). Undoes itself on error. */
+static int raft_setup(struct cluster *c, raft_id *ids,
+                      char (*addrs)[VR_ADDR_MAX + 1], unsigned n)
 {
-    raft_id ids[CFG_MAX_PEERS + 1];
-    char addrs[CFG_MAX_PEERS + 1][VR_ADDR_MAX + 1];
-    unsigned n = 0, self = 0;
-    const struct cfg_cluster *cc = &cfg->cluster;
-    struct lease_params lp;
+    const struct cfg_cluster *cc = &c->cfg->cluster;
     struct raft_configuration conf;
-    uint32_t T, hb;
+    uint32_t T = cc->election_timeout_ms != 0 ? cc->election_timeout_ms : 1000;
+    uint32_t hb = cc->heartbeat_ms != 0 ? cc->heartbeat_ms : T / 10;
     int rv;
 
-    memset(c, 0, sizeof *c);
-    c->loop = loop;
-    c->cfg = cfg;
-    c->cbs = *cbs;
-    c->role = RAFT_UNAVAILABLE;
-
-    rv = cluster_members(cfg, ids, addrs, &n, &self, c->errmsg);
-    if (rv != 0) {
-        return rv;
-    }
-    c->id = ids[self];
-    c->n_members = n;
-    snprintf(c->address, sizeof c->address, "%s", addrs[self]);
-    snprintf(c->data_dir, sizeof c->data_dir, "%s",
-             cc->data_dir != NULL ? cc->data_dir : CLUSTER_DEFAULT_DATA_DIR);
-
-    T = cc->election_timeout_ms != 0 ? cc->election_timeout_ms : 1000;
-    hb = cc->heartbeat_ms != 0 ? cc->heartbeat_ms : T / 10;
     if (hb == 0) {
         hb = 1;
     }
-    rv = lease_params_derive(
-        &lp, T, hb, cc->takeover_wait_ms,
-        /* Strict mode: the kernel expires an address up to one lifetime
-         * (whole seconds, rounded up) plus ~1 s of granularity late. */
-        cc->lease_mode == CFG_LEASE_STRICT ? 2000 + T : 0);
-    if (rv != 0) {
-        errmsg_printf(c->errmsg,
-                      "cluster: election_timeout %u ms with heartbeat %u ms "
-                      "leaves no usable lease",
-                      (unsigned)T, (unsigned)hb);
-        return VIP_ECONFIG;
-    }
-    lease_init(&c->lease, &lp);
-
-    rv = make_dirs(c->data_dir, c->errmsg);
-    if (rv != 0) {
-        return rv;
-    }
-    rv = check_node_id(c->data_dir, c->id, c->errmsg);
-    if (rv != 0) {
-        return rv;
-    }
-
-    rv = fsm_init(&c->fsm);
-    if (rv != 0) {
-        errmsg_printf(c->errmsg, "cluster: state machine: %s",
-                      vip_strerror(rv));
-        return rv;
-    }
-    c->fsm.applied = fsm_applied;
-    c->fsm.data = c;
-    c->has_fsm = true;
-
-    vr_transport_init(&c->transport, loop);
-    vr_transport_set_rpc_cb(&c->transport, cluster_rpc_accept, c);
-    /* No key, no cluster (security: raft/keyfile.h). */
-    rv = vr_transport_load_key(&c->transport, cc->secret_file);
-    if (rv != 0) {
-        errmsg_printf(c->errmsg, "%s", c->transport.errmsg);
-        goto err_after_fsm;
-    }
-
-    rv = raft_uv_init(&c->io, loop, c->data_dir, &c->transport.raft);
+    rv = raft_uv_init(&c->io, c->loop, c->data_dir, &c->transport.raft);
     if (rv != 0) {
         errmsg_printf(c->errmsg, "raft_uv: %s", c->io.errmsg);
         rv = cluster_rv(rv);
-        goto err_after_fsm;
+        return rv;
     }
     c->has_io = true;
     c->tracer.impl = c;
@@ -350,44 +319,30 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
                                              ? cc->snapshot_trailing
                                              : 128);
 
-    raft_configuration_init(&conf);
-    for (unsigned i = 0; i < n; i++) {
-        rv = raft_configuration_add(&conf, ids[i], addrs[i], RAFT_VOTER);
-        if (rv != 0) {
-            raft_configuration_close(&conf);
-            errmsg_printf(c->errmsg, "cluster: configuration: %s",
-                          raft_strerror(rv));
+    if (n > 0) {
+        raft_configuration_init(&conf);
+        for (unsigned i = 0; i < n; i++) {
+            rv = raft_configuration_add(&conf, ids[i], addrs[i], RAFT_VOTER);
+            if (rv != 0) {
+                raft_configuration_close(&conf);
+                errmsg_printf(c->errmsg, "cluster: configuration: %s",
+                              raft_strerror(rv));
+                rv = cluster_rv(rv);
+                goto err_after_raft;
+            }
+        }
+        rv = raft_bootstrap(&c->raft, &conf);
+        raft_configuration_close(&conf);
+        if (rv == RAFT_CANTBOOTSTRAP) {
+            vip_info("cluster: resuming from %s", c->data_dir);
+        } else if (rv != 0) {
+            errmsg_printf(c->errmsg, "raft_bootstrap: %s", raft_errmsg(&c->raft));
             rv = cluster_rv(rv);
             goto err_after_raft;
+        } else {
+            vip_info("cluster: bootstrapped %u members in %s", n, c->data_dir);
         }
     }
-    rv = raft_bootstrap(&c->raft, &conf);
-    raft_configuration_close(&conf);
-    if (rv == RAFT_CANTBOOTSTRAP) {
-        vip_info("cluster: resuming from %s", c->data_dir);
-    } else if (rv != 0) {
-        errmsg_printf(c->errmsg, "raft_bootstrap: %s", raft_errmsg(&c->raft));
-        rv = cluster_rv(rv);
-        goto err_after_raft;
-    } else {
-        vip_info("cluster: bootstrapped %u members in %s", n, c->data_dir);
-    }
-
-    uv_timer_init(loop, &c->timer);
-    c->timer.data = c;
-    cluster_props_init(c);
-    {
-        /* Increasing across restarts (entry.h): wall-clock ms * 1024. */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        c->next_seq = ((uint64_t)ts.tv_sec * 1000u +
-                       (uint64_t)ts.tv_nsec / 1000000u) * 1024u;
-    }
-    c->next_req_id = 1;
-    vip_info("cluster: node %llu at %s, %u members, T=%u ms, heartbeat=%u ms, "
-             "lease=%u ms, renew every %u ms",
-             (unsigned long long)c->id, c->address, n, (unsigned)T,
-             (unsigned)hb, (unsigned)lp.lease_ms, (unsigned)lp.renew_ms);
     return 0;
 
 err_after_raft:
@@ -399,11 +354,145 @@ err_after_raft:
         c->raft.data = &done;
         raft_close(&c->raft, init_undo_cb);
         while (!done) {
-            uv_run(loop, UV_RUN_ONCE);
+            uv_run(c->loop, UV_RUN_ONCE);
         }
     }
+    c->has_raft = false;
 err_after_io:
     raft_uv_close(&c->io);
+    c->has_io = false;
+    return rv;
+}
+
+int cluster_init(struct cluster *c, uv_loop_t *loop,
+                 const struct vip_config *cfg, const struct cluster_cbs *cbs)
+{
+    raft_id ids[CFG_MAX_PEERS + 1];
+    char addrs[CFG_MAX_PEERS + 1][VR_ADDR_MAX + 1];
+    unsigned n = 0, self = 0;
+    const struct cfg_cluster *cc = &cfg->cluster;
+    struct lease_params lp;
+    uint32_t T, hb;
+    int rv;
+
+    memset(c, 0, sizeof *c);
+    c->loop = loop;
+    c->cfg = cfg;
+    c->cbs = *cbs;
+    c->role = RAFT_UNAVAILABLE;
+
+    if (cc->no_bootstrap) {
+        /* `bootstrap no`: the leader that admitted this node chose its id
+         * (raft/cluster_member.c), stored in the data dir; none yet means
+         * waiting for `vipctl join`. The config lists only this node. */
+        if (cc->listen_host[0] == '\0' || cc->listen_port == 0) {
+            errmsg_printf(c->errmsg, "cluster: no listen address");
+            return VIP_ECONFIG;
+        }
+        format_address(c->address, sizeof c->address, cc->listen_host,
+                       cc->listen_port);
+        n = 1;
+    } else {
+        rv = cluster_members(cfg, ids, addrs, &n, &self, c->errmsg);
+        if (rv != 0) {
+            return rv;
+        }
+        c->id = ids[self];
+        snprintf(c->address, sizeof c->address, "%s", addrs[self]);
+    }
+    c->n_members = n;
+    snprintf(c->data_dir, sizeof c->data_dir, "%s",
+             cc->data_dir != NULL ? cc->data_dir : CLUSTER_DEFAULT_DATA_DIR);
+
+    T = cc->election_timeout_ms != 0 ? cc->election_timeout_ms : 1000;
+    hb = cc->heartbeat_ms != 0 ? cc->heartbeat_ms : T / 10;
+    if (hb == 0) {
+        hb = 1;
+    }
+    rv = lease_params_derive(
+        &lp, T, hb, cc->takeover_wait_ms,
+        /* Strict mode: the kernel expires an address up to one lifetime
+         * (whole seconds, rounded up) plus ~1 s of granularity late. */
+        cc->lease_mode == CFG_LEASE_STRICT ? 2000 + T : 0);
+    if (rv != 0) {
+        errmsg_printf(c->errmsg,
+                      "cluster: election_timeout %u ms with heartbeat %u ms "
+                      "leaves no usable lease",
+                      (unsigned)T, (unsigned)hb);
+        return VIP_ECONFIG;
+    }
+    lease_init(&c->lease, &lp);
+
+    rv = make_dirs(c->data_dir, c->errmsg);
+    if (rv != 0) {
+        return rv;
+    }
+    if (cc->no_bootstrap) {
+        int64_t stored = read_node_id(c->data_dir, c->errmsg);
+        if (stored < 0) {
+            return (int)stored;
+        }
+        c->id = (raft_id)stored;
+        c->is_waiting = stored == 0;
+    } else {
+        rv = check_node_id(c->data_dir, c->id, c->errmsg);
+        if (rv != 0) {
+            return rv;
+        }
+    }
+
+    rv = fsm_init(&c->fsm);
+    if (rv != 0) {
+        errmsg_printf(c->errmsg, "cluster: state machine: %s",
+                      vip_strerror(rv));
+        return rv;
+    }
+    c->fsm.applied = fsm_applied;
+    c->fsm.data = c;
+    c->has_fsm = true;
+
+    vr_transport_init(&c->transport, loop);
+    vr_transport_set_rpc_cb(&c->transport, cluster_rpc_accept, c);
+    /* Before raft_uv has initialised the transport (a node waiting to be
+     * joined), RPC preambles still need our address. */
+    snprintf(c->transport.address, sizeof c->transport.address, "%s",
+             c->address);
+    /* No key, no cluster (security: raft/keyfile.h). */
+    rv = vr_transport_load_key(&c->transport, cc->secret_file);
+    if (rv != 0) {
+        errmsg_printf(c->errmsg, "%s", c->transport.errmsg);
+        goto err_after_fsm;
+    }
+
+    if (!c->is_waiting) {
+        rv = raft_setup(c, ids, addrs, c->cfg->cluster.no_bootstrap ? 0 : n);
+        if (rv != 0) {
+            goto err_after_fsm;
+        }
+    }
+    uv_timer_init(loop, &c->timer);
+    c->timer.data = c;
+    cluster_props_init(c);
+    vm_init(c);
+    {
+        /* Increasing across restarts (entry.h): wall-clock ms * 1024. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        c->next_seq = ((uint64_t)ts.tv_sec * 1000u +
+                       (uint64_t)ts.tv_nsec / 1000000u) * 1024u;
+    }
+    c->next_req_id = 1;
+    if (c->is_waiting) {
+        vip_notice("cluster: %s waits to be joined (bootstrap no, no node id "
+                   "in %s): run `vipctl join MEMBER`",
+                   c->address, c->data_dir);
+    }
+    vip_info("cluster: node %llu at %s, %u members, T=%u ms, heartbeat=%u ms, "
+             "lease=%u ms, renew every %u ms",
+             (unsigned long long)c->id, c->address, n, (unsigned)T,
+             (unsigned)hb, (unsigned)lp.lease_ms, (unsigned)lp.renew_ms);
+    return 0;
+
 err_after_fsm:
     fsm_close(&c->fsm);
     return rv;
@@ -512,6 +601,9 @@ int cluster_start(struct cluster *c)
     struct entry e;
     int rv;
 
+    if (c->is_waiting) {
+        return 0; /* vm_join() starts raft once the leader admitted us */
+    }
     rv = raft_start(&c->raft);
     if (rv != 0) {
         errmsg_printf(c->errmsg, "raft_start: %s", raft_errmsg(&c->raft));
@@ -528,6 +620,34 @@ int cluster_start(struct cluster *c)
     }
     cluster_drive(c);
     return 0;
+}
+
+int cluster_join_start(struct cluster *c, raft_id id)
+{
+    int rv;
+
+    if (!c->is_waiting || id == 0) {
+        return VIP_EINVAL;
+    }
+    rv = check_node_id(c->data_dir, id, c->errmsg);
+    if (rv != 0) {
+        return rv;
+    }
+    c->id = id;
+    rv = raft_setup(c, NULL, NULL, 0);
+    if (rv != 0) {
+        return rv;
+    }
+    c->is_waiting = false;
+    cluster_props_adopt_id(c);
+    vip_notice("cluster: admitted as node %llu, starting Raft",
+               (unsigned long long)id);
+    return cluster_start(c);
+}
+
+bool cluster_is_waiting(const struct cluster *c)
+{
+    return c->is_waiting;
 }
 
 void cluster_lease_expired(struct cluster *c)
@@ -627,6 +747,10 @@ void cluster_close_step(struct cluster *c)
         }
         break;
     case CLUSTER_CLOSE_RAFT:
+        if (!c->has_raft) {
+            cluster_close_step(c); /* never joined: no raft to close */
+            break;
+        }
         c->raft.data = c;
         raft_close(&c->raft, raft_closed_cb);
         break;
@@ -636,7 +760,8 @@ void cluster_close_step(struct cluster *c)
         vr_transport_close(&c->transport, transport_closed_cb);
         break;
     case CLUSTER_CLOSE_TIMERS:
-        c->n_closing = 3;
+        c->n_closing = 4;
+        uv_close((uv_handle_t *)&c->vm_timer, timer_closed_cb);
         uv_close((uv_handle_t *)&c->timer, timer_closed_cb);
         uv_close((uv_handle_t *)&c->retry_timer, timer_closed_cb);
         uv_close((uv_handle_t *)&c->status_timer, timer_closed_cb);
@@ -661,6 +786,7 @@ void cluster_close(struct cluster *c, cluster_close_cb cb)
     uv_timer_stop(&c->timer);
     uv_timer_stop(&c->retry_timer);
     uv_timer_stop(&c->status_timer);
+    uv_timer_stop(&c->vm_timer);
     lease_release(&c->lease);
     if (c->is_holding) {
         c->is_holding = false;

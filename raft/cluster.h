@@ -65,6 +65,17 @@ typedef void (*cluster_close_cb)(struct cluster *c);
 struct cluster_prop;
 struct cluster_session;
 struct cluster;
+struct vm_client;
+struct vm_serve;
+
+/* Outcome of a membership operation (vm_join(), vm_leave(), vm_remove())
+ * or of an admin proposal: progress lines, then done() exactly once. */
+struct vm_cbs
+{
+    void *data;
+    void (*progress)(void *data, const char *text); /* may be NULL */
+    void (*done)(void *data, int rv, const char *message);
+};
 
 /* Status gathering: one RPC connection per peer, asked every second. */
 #define CLUSTER_STATUS_POLL_MS 1000
@@ -138,6 +149,8 @@ struct cluster
     struct vr_rpc_connect fwd_req;
     uint64_t prop_sent_ms;     /* head proposal sent at; 0 not in flight */
     bool node_proposed;
+    struct cluster_prop *props_waiting; /* applied on the leader, answer
+                                           once applied here too */
 
     /* Peers' own views (status gathering). */
     struct cluster_peer peers[CFG_MAX_PEERS + 1];
@@ -146,6 +159,13 @@ struct cluster
     /* Serving peers' RPCs. */
     struct cluster_session *sessions;
     uint64_t next_session_id;
+
+    /* Membership (raft/cluster_member.c). */
+    bool is_waiting;           /* `bootstrap no` and not admitted yet: no
+                                  raft, never holds */
+    struct vm_client *vm_clients; /* our membership requests */
+    struct vm_serve *vm_serving;  /* leader: changes being carried out */
+    uv_timer_t vm_timer;       /* polls their progress and deadlines */
 
     /* Shutdown. */
     bool is_closing;
@@ -187,6 +207,47 @@ int cluster_propose_health(struct cluster *c, const char *check_name,
 
 /* Queue an admin operation (enum entry_admin_op) on @target. */
 int cluster_propose_admin(struct cluster *c, uint8_t op, uint64_t target);
+
+/* Queue an admin operation like cluster_propose_admin(); @cbs->done fires
+ * once with 0 when the entry is applied (on the leader), or with an error
+ * (refused, -ESHUTDOWN when the node closes first). On a non-zero return
+ * nothing fires. */
+int cluster_propose_admin_cb(struct cluster *c, uint8_t op, uint64_t target,
+                             const struct vm_cbs *cbs);
+
+/****** Membership (raft/cluster_member.c) ******
+ *
+ * Bootstrap rule: a node bootstraps the configuration of its `listen` and
+ * `peer` lines (static clusters, unchanged; a config listing only itself
+ * forms a one-node cluster) unless its cluster block says `bootstrap no`.
+ * Then, with no DATA_DIR/node-id yet, it waits: no raft, no VIPs, until
+ * `vipctl join MEMBER` gets it admitted; afterwards it resumes with the
+ * stored id. */
+
+/* True while this node waits to be joined. */
+bool cluster_is_waiting(const struct cluster *c);
+
+/* Join the cluster @peer ("HOST:PORT" or "HOST", the cluster port then
+ * being ours) belongs to: ask it over the peer RPC port (a member that is
+ * not the leader names the leader, which we then ask), the leader adds us
+ * as a spare with a fresh id (its highest id + 1), we store the id and
+ * start raft, and the leader promotes us to voter once we caught up.
+ * Returns 0 (then @cbs fire) or VIP_EEXIST (already a member) / -EALREADY
+ * (a join is running) / VIP_EINVAL (bad address). */
+int vm_join(struct cluster *c, const char *peer, const struct vm_cbs *cbs);
+
+/* Remove node @target through the leader. Refused (by the leader) when
+ * @target leads, when it is reachable or the remaining live voters would
+ * not be a majority, unless @force. Returns 0 (then @cbs fire) or a
+ * negative code. */
+int vm_remove(struct cluster *c, uint64_t target, bool force,
+              const struct vm_cbs *cbs);
+
+/* Remove this node: when it leads or holds, first maintenance on (the VIP
+ * and the leadership move away), then the leader removes it. Refused when
+ * the remaining live voters would not be a majority, unless @force.
+ * Returns 0 (then @cbs fire) or a negative code with @c->errmsg set. */
+int vm_leave(struct cluster *c, bool force, const struct vm_cbs *cbs);
 
 /* The network layer dropped the VIPs on its own (its until passed): forget
  * that we hold, so the next renewal re-adds them. */

@@ -19,6 +19,7 @@ enum {
 struct cluster_prop
 {
     struct cluster_prop *next;
+    struct vm_cbs cbs;   /* done == NULL: nobody waits for it */
     uint64_t seq;
     size_t len;
     uint8_t bytes[];
@@ -79,5 +80,30 @@ size_t cluster_collect_voters(const struct cluster *c, uint64_t *voters,
 
 /* Re-evaluate role, lease and ownership now. */
 void cluster_drive(struct cluster *c);
+
+/* The FSM applied something: answer proposals that waited for it. */
+void cluster_props_applied(struct cluster *c);
+
+/* A serving session by id; NULL once it closed. */
+struct cluster_session *cluster_session_find(struct cluster *c, uint64_t id);
+
+/* A connection counted during CLUSTER_CLOSE_CONNS finished closing. */
+void cluster_close_done_one(struct cluster *c);
+
+/* Membership (cluster_member.c): timer set-up, serving JOIN/REMOVE frames
+ * on a session, and closing every membership connection (counted like
+ * cluster_props_close() does). */
+void vm_init(struct cluster *c);
+void vm_serve_frame(struct cluster_session *s, const struct vr_rpc_frame *f);
+void vm_close(struct cluster *c);
+
+/* Origin id of proposals queued while waiting to be joined. */
+#define CLUSTER_ID_PENDING UINT64_MAX
+
+/* Joined: give the queued proposals this node's new id. */
+void cluster_props_adopt_id(struct cluster *c);
+
+/* Store @id, set up and start raft on a node that waited to be joined. */
+int cluster_join_start(struct cluster *c, raft_id id);
 
 #endif /* VIPD_RAFT_CLUSTER_INTERNAL_H */

@@ -69,7 +69,16 @@ static bool props_coalesce(struct cluster *c, const struct entry *e)
     return false;
 }
 
+static int props_push_cbs(struct cluster *c, struct entry *e,
+                          const struct vm_cbs *cbs);
+
 int cluster_props_push(struct cluster *c, struct entry *e)
+{
+    return props_push_cbs(c, e, NULL);
+}
+
+static int props_push_cbs(struct cluster *c, struct entry *e,
+                          const struct vm_cbs *cbs)
 {
     struct cluster_prop *p;
     size_t size, len;
@@ -81,17 +90,20 @@ int cluster_props_push(struct cluster *c, struct entry *e)
     if (e->kind == ENTRY_HEALTH && props_coalesce(c, e)) {
         return 0;
     }
+    /* A node waiting to be joined has no id yet: queue under a stand-in,
+     * rewritten by cluster_props_adopt_id() once the leader gave one. */
+    uint64_t self = c->is_waiting ? CLUSTER_ID_PENDING : c->id;
     switch (e->kind) {
     case ENTRY_NODE:
-        e->u.node.origin.node_id = c->id;
+        e->u.node.origin.node_id = self;
         e->u.node.origin.seq = c->next_seq;
         break;
     case ENTRY_HEALTH:
-        e->u.health.origin.node_id = c->id;
+        e->u.health.origin.node_id = self;
         e->u.health.origin.seq = c->next_seq;
         break;
     case ENTRY_ADMIN:
-        e->u.admin.origin.node_id = c->id;
+        e->u.admin.origin.node_id = self;
         e->u.admin.origin.seq = c->next_seq;
         break;
     default:
@@ -113,6 +125,10 @@ int cluster_props_push(struct cluster *c, struct entry *e)
     p->len = len;
     p->seq = c->next_seq++;
     p->next = NULL;
+    memset(&p->cbs, 0, sizeof p->cbs);
+    if (cbs != NULL) {
+        p->cbs = *cbs;
+    }
     if (c->props_tail != NULL) {
         c->props_tail->next = p;
     } else {
@@ -124,16 +140,79 @@ int cluster_props_push(struct cluster *c, struct entry *e)
     return 0;
 }
 
-static void props_pop(struct cluster *c)
+/* Whether this node's FSM applied our proposal @seq (the FSM keeps the
+ * highest applied seq per proposer). */
+static bool applied_here(const struct cluster *c, uint64_t seq)
+{
+    const struct fsm_member *m = fsm_member(c->fsm.st, c->id);
+    return m != NULL && m->last_seq >= seq;
+}
+
+void cluster_props_applied(struct cluster *c)
+{
+    struct cluster_prop **pp = &c->props_waiting;
+
+    while (*pp != NULL) {
+        struct cluster_prop *p = *pp;
+        if (applied_here(c, p->seq) || c->is_closing) {
+            *pp = p->next;
+            p->cbs.done(p->cbs.data, c->is_closing ? -ESHUTDOWN : 0, NULL);
+            free(p);
+        } else {
+            pp = &p->next;
+        }
+    }
+}
+
+void cluster_props_adopt_id(struct cluster *c)
+{
+    for (struct cluster_prop *p = c->props_head; p != NULL; p = p->next) {
+        struct entry e;
+        size_t len;
+        if (entry_decode(p->bytes, p->len, &e, NULL) != 0) {
+            continue;
+        }
+        switch (e.kind) {
+        case ENTRY_NODE:
+            e.u.node.origin.node_id = c->id;
+            break;
+        case ENTRY_HEALTH:
+            e.u.health.origin.node_id = c->id;
+            break;
+        case ENTRY_ADMIN:
+            e.u.admin.origin.node_id = c->id;
+            break;
+        default:
+            continue;
+        }
+        /* The id is a fixed-size field: same length. */
+        (void)entry_encode(&e, p->bytes, p->len, &len, NULL);
+    }
+}
+
+static void props_pop(struct cluster *c, int status)
 {
     struct cluster_prop *p = c->props_head;
+    struct vm_cbs cbs = p->cbs;
     c->props_head = p->next;
     if (c->props_head == NULL) {
         c->props_tail = NULL;
     }
     c->n_props--;
+    if (status == 0 && cbs.done != NULL && !c->is_closing &&
+        !applied_here(c, p->seq)) {
+        /* Applied on the leader, not here yet: answer once it is, so
+         * that this node's status already shows the change. */
+        p->next = c->props_waiting;
+        c->props_waiting = p;
+        c->prop_sent_ms = 0;
+        return;
+    }
     free(p);
     c->prop_sent_ms = 0;
+    if (cbs.done != NULL) {
+        cbs.done(cbs.data, status, NULL);
+    }
 }
 
 /****** Leader: apply locally ******/
@@ -152,7 +231,8 @@ static void local_apply_cb(struct raft_apply *req, int status, void *result)
     struct prop_apply *a = req->data;
     struct cluster *c = a->c;
     uint64_t seq = a->seq;
-    (void)result;
+    /* The FSM's verdict (raft/fsm.h): 0 or a final rejection. */
+    int verdict = status == 0 && result != NULL ? *(int *)result : 0;
 
     free(a);
     if (c->is_closing) {
@@ -161,7 +241,7 @@ static void local_apply_cb(struct raft_apply *req, int status, void *result)
     c->prop_sent_ms = 0;
     if (c->props_head != NULL && c->props_head->seq == seq) {
         if (status == 0) {
-            props_pop(c);
+            props_pop(c, verdict);
             cluster_props_pump(c);
             return;
         }
@@ -214,13 +294,14 @@ static void fwd_frame_cb(struct vr_rpc_conn *conn,
         return; /* a stale reply to an earlier attempt */
     }
     c->prop_sent_ms = 0;
-    if (r.status == 0 || r.status == VIP_EPROTO || r.status == VIP_EINVAL) {
+    if (r.status == 0 || r.status == VIP_EPROTO || r.status == VIP_EINVAL ||
+        r.status == VIP_ERANGE) {
         if (r.status != 0) {
             /* Refused for good: retrying the same bytes cannot help. */
             vip_err("cluster: the leader refused proposal %llu: %s",
                     (unsigned long long)f->req_id, vip_strerror(r.status));
         }
-        props_pop(c);
+        props_pop(c, r.status);
         cluster_props_pump(c);
         return;
     }
@@ -230,7 +311,7 @@ static void fwd_frame_cb(struct vr_rpc_conn *conn,
 }
 
 /* A connection counted by cluster_props_close() finished closing. */
-static void close_done_one(struct cluster *c)
+void cluster_close_done_one(struct cluster *c)
 {
     if (c->close_stage != CLUSTER_CLOSE_CONNS) {
         return; /* closed before the count was taken: not counted */
@@ -250,7 +331,7 @@ static void fwd_closed_cb(struct vr_rpc_conn *conn, int status)
     }
     if (c->is_closing) {
         if (conn->is_counted) {
-            close_done_one(c);
+            cluster_close_done_one(c);
         }
         return;
     }
@@ -278,7 +359,7 @@ static void fwd_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
             }
         }
         if (counted) {
-            close_done_one(c);
+            cluster_close_done_one(c);
         }
         return;
     }
@@ -358,7 +439,7 @@ void cluster_props_pump(struct cluster *c)
 
 /****** Serving peers ******/
 
-static struct cluster_session *session_find(struct cluster *c, uint64_t id)
+struct cluster_session *cluster_session_find(struct cluster *c, uint64_t id)
 {
     for (struct cluster_session *s = c->sessions; s != NULL; s = s->next) {
         if (s->id == id) {
@@ -400,10 +481,14 @@ static void remote_apply_cb(struct raft_apply *req, int status, void *result)
     (void)result;
 
     if (!c->is_closing) {
-        s = session_find(c, a->session_id);
+        s = cluster_session_find(c, a->session_id);
         if (s != NULL) {
-            session_reply(s, VR_RPC_PROPOSE_REPLY, a->req_id,
-                          cluster_rv(status));
+            /* The FSM's verdict too: a rejection is final (raft/fsm.h). */
+            int rv = cluster_rv(status);
+            if (status == 0 && result != NULL && *(int *)result < 0) {
+                rv = *(int *)result;
+            }
+            session_reply(s, VR_RPC_PROPOSE_REPLY, a->req_id, rv);
         }
     }
     free(a);
@@ -506,9 +591,14 @@ static void session_frame_cb(struct vr_rpc_conn *conn,
     case VR_RPC_STATUS:
         session_status(s, f);
         break;
+    case VR_RPC_JOIN:
+    case VR_RPC_REMOVE:
+        vm_serve_frame(s, f);
+        break;
     case VR_RPC_PROPOSE_REPLY:
     case VR_RPC_STATUS_REPLY:
     case VR_RPC_JOIN_REPLY:
+    case VR_RPC_REMOVE_REPLY:
     case VR_RPC_ERROR:
         break; /* replies are not requests: ignore */
     default:
@@ -533,7 +623,7 @@ static void session_closed_cb(struct vr_rpc_conn *conn, int status)
     }
     free(s);
     if (c->is_closing && conn->is_counted) {
-        close_done_one(c);
+        cluster_close_done_one(c);
     }
 }
 
@@ -601,7 +691,7 @@ static void peer_closed_cb(struct vr_rpc_conn *conn, int status)
         p->conn = NULL;
     }
     if (p->c->is_closing && conn->is_counted) {
-        close_done_one(p->c);
+        cluster_close_done_one(p->c);
     }
 }
 
@@ -626,7 +716,7 @@ static void peer_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
             }
         }
         if (counted) {
-            close_done_one(c);
+            cluster_close_done_one(c);
         }
         return;
     }
@@ -712,10 +802,12 @@ const struct vr_rpc_status *cluster_peer_status(const struct cluster *c,
 void cluster_props_close(struct cluster *c)
 {
     /* Count every connection (and connection attempt) that will report
-     * back; each closed callback of a counted one calls close_done_one(). */
+     * back; each closed callback of a counted one calls cluster_close_done_one(). */
     while (c->props_head != NULL) {
-        props_pop(c);
+        props_pop(c, -ESHUTDOWN);
     }
+    cluster_props_applied(c); /* is_closing: all answer -ESHUTDOWN */
+    vm_close(c);
     if (c->fwd_connecting) {
         c->n_closing++; /* fwd_connect_cb() fires with -ECANCELED */
     }
@@ -779,4 +871,19 @@ int cluster_propose_admin(struct cluster *c, uint8_t op, uint64_t target)
     e.u.admin.op = op;
     e.u.admin.target = target;
     return cluster_props_push(c, &e);
+}
+
+int cluster_propose_admin_cb(struct cluster *c, uint8_t op, uint64_t target,
+                             const struct vm_cbs *cbs)
+{
+    struct entry e;
+
+    if (c->is_waiting) {
+        return VIP_ENOENT; /* not a member: nobody to propose to */
+    }
+    memset(&e, 0, sizeof e);
+    e.kind = ENTRY_ADMIN;
+    e.u.admin.op = op;
+    e.u.admin.target = target;
+    return props_push_cbs(c, &e, cbs);
 }

@@ -303,7 +303,10 @@ static int apply_tick(struct fsm *f, const struct entry_tick *t, uint64_t index)
         st->holder_reason = t->reason;
         st->holder_since_ms = t->wall_ms;
         st->holder_index = index;
-        if (t->holder != 0) {
+        /* A switchover is done once someone holds; one to a named node
+         * stays recorded while that node holds: it pins the VIPs there
+         * (raft/priority.c) until another node takes over. */
+        if (t->holder != 0 && t->holder != st->transfer_target) {
             st->transfer_target = 0;
             st->transfer_index = 0;
         }

@@ -5,7 +5,7 @@ libvipcore_a_SOURCES += \
 	raft/peer_rpc.h raft/peer_rpc.c
 libvipcore_a_SOURCES += \
 	raft/cluster.h raft/cluster_internal.h raft/cluster.c raft/cluster_own.c \
-	raft/cluster_rpc.c
+	raft/cluster_rpc.c raft/cluster_member.c raft/vm_member.h raft/vm_member.c
 
 
 check_PROGRAMS += tests/unit/test_transport tests/unit/test_peer_rpc
@@ -48,3 +48,8 @@ TESTS += tests/cli/test_keygen.sh
 EXTRA_DIST += tests/cli/test_keygen.sh
 # Benchmark (not in make check): bench/handshake_cost.sh
 EXTRA_DIST += bench/handshake_cost.sh bench/handshake_cost.c
+check_PROGRAMS += tests/unit/test_vm_member
+tests_unit_test_vm_member_SOURCES = tests/unit/test_vm_member.c
+tests_unit_test_vm_member_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_vm_member_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_vm_member

@@ -36,7 +36,9 @@ enum vr_rpc_type {
     VR_RPC_STATUS = 3,        /* reserved: status gathering (issue 7) */
     VR_RPC_STATUS_REPLY = 4,
     VR_RPC_JOIN = 5,          /* reserved: join through a member (issue 7) */
-    VR_RPC_JOIN_REPLY = 6,
+    VR_RPC_JOIN_REPLY = 6,    /* JOIN/REMOVE bodies: raft/vm_member.h */
+    VR_RPC_REMOVE = 7,        /* remove a member, asked of the leader */
+    VR_RPC_REMOVE_REPLY = 8,
     VR_RPC_ERROR = 127,       /* body: struct vr_rpc_reply */
 };
 

@@ -181,6 +181,7 @@ void priority_choose(const struct fsm_state *st,
 {
     const struct fsm_member *best = NULL;
     const struct fsm_member *holder = NULL;
+    const struct fsm_member *pinned = NULL;
     int best_prio = 0;
     struct priority_result r;
 
@@ -195,6 +196,9 @@ void priority_choose(const struct fsm_state *st,
         if (id == ctx->holder) {
             holder = m;
         }
+        if (st->transfer_index != 0 && id == st->transfer_target) {
+            pinned = m;
+        }
         if (best == NULL || rank(m, r.priority, best, best_prio) > 0) {
             best = m;
             best_prio = r.priority;
@@ -206,6 +210,16 @@ void priority_choose(const struct fsm_state *st,
         return;
     }
     out->best = best->node.origin.node_id;
+    if (pinned != NULL) {
+        /* A switchover the operator asked for (`vipctl transfer NODE`)
+         * sticks while NODE stays eligible; priorities alone would move
+         * the VIPs straight back. `vipctl transfer` without a node (target
+         * 0) returns to priority placement. */
+        pending->node = 0;
+        out->preferred = pinned->node.origin.node_id;
+        out->move_at_ms = ctx->now_ms;
+        return;
+    }
     if (holder == NULL) {
         /* No (eligible) holder: move at once, no preemption involved. */
         pending->node = 0;

@@ -100,6 +100,15 @@ static void cluster_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
                        "lease_mode: '%.80s' is not 'normal' or 'strict'",
                        a->text);
         }
+    } else if (is(s, "bootstrap")) {
+        if (strcmp(a->text, "yes") == 0) {
+            c->no_bootstrap = false;
+        } else if (strcmp(a->text, "no") == 0) {
+            c->no_bootstrap = true;
+        } else {
+            cfgp_error(p, &a->where, "bootstrap: '%.80s' is not 'yes' or 'no'",
+                       a->text);
+        }
     } else if (is(s, "takeover_wait")) {
         if (cfgp_uint(p, a, "takeover_wait (ms)", 0, 60000, &v)) {
             c->takeover_wait_ms = (uint32_t)v;
@@ -131,6 +140,7 @@ static const struct cfg_kw cluster_kws[] = {
     KW("heartbeat", 1, 1),
     KW("lease_mode", 1, 1),
     KW("takeover_wait", 1, 1),
+    KW("bootstrap", 1, 1),
     KW("snapshot_threshold", 1, 1),
     KW("snapshot_trailing", 1, 1),
     {NULL, 0, 0, 0, NULL},

@@ -1,7 +1,8 @@
 /* The daemon's control backend: `vipctl status`, `events`, `transfer` and
  * `maintenance` answered from the replicated state (the same on every
- * node) plus this node's own Raft view. Join/leave/remove come with
- * dynamic membership (issue 7) and answer VIP_ENOTIMPL until then. */
+ * node) plus this node's own Raft view; `join`, `leave` and `remove`
+ * through raft/cluster_member.c. Transfer and maintenance answer once
+ * their ADMIN entry is applied, membership operations once done. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,11 +307,68 @@ static uint64_t node_lookup(struct vipd *d, const char *node)
     return 0;
 }
 
+/* Operation outcomes from the cluster, relayed to the ctl op. */
+static void op_progress(void *data, const char *text)
+{
+    ctl_op_progress(data, text);
+}
+
+static void op_done(void *data, int rv, const char *message)
+{
+    ctl_op_done(data, rv, message);
+}
+
+static struct vm_cbs op_cbs(struct ctl_op *op)
+{
+    struct vm_cbs cbs;
+    memset(&cbs, 0, sizeof cbs);
+    cbs.data = op;
+    cbs.progress = op_progress;
+    cbs.done = op_done;
+    return cbs;
+}
+
+struct admin_wait
+{
+    struct ctl_op *op;
+    char message[96];
+};
+
+static void admin_done(void *data, int rv, const char *message)
+{
+    struct admin_wait *w = data;
+    (void)message;
+    ctl_op_done(w->op, rv, rv == 0 ? w->message : NULL);
+    free(w);
+}
+
+/* Propose an ADMIN entry; @op is answered with @message once applied. */
+static int admin_op(struct vipd *d, struct ctl_op *op, uint8_t code,
+                    uint64_t target, const char *message)
+{
+    struct admin_wait *w = calloc(1, sizeof *w);
+    struct vm_cbs cbs;
+    int rv;
+
+    if (w == NULL) {
+        return VIP_ENOMEM;
+    }
+    w->op = op;
+    snprintf(w->message, sizeof w->message, "%s", message);
+    memset(&cbs, 0, sizeof cbs);
+    cbs.data = w;
+    cbs.done = admin_done;
+    rv = cluster_propose_admin_cb(&d->cluster, code, target, &cbs);
+    if (rv != 0) {
+        free(w);
+    }
+    return rv;
+}
+
 static int backend_transfer(void *data, struct ctl_op *op, const char *node)
 {
     struct vipd *d = data;
     uint64_t target = 0;
-    int rv;
 
     if (!d->has_cluster || d->is_stopping) {
         return -ESHUTDOWN;
@@ -321,30 +379,81 @@ static int backend_transfer(void *data, struct ctl_op *op, const char *node)
             return VIP_ENOENT;
         }
     }
-    rv = cluster_propose_admin(&d->cluster, ENTRY_ADMIN_TRANSFER, target);
-    if (rv != 0) {
-        return rv;
-    }
-    ctl_op_done(op, 0, "switchover requested");
-    return 0;
+    return admin_op(d, op, ENTRY_ADMIN_TRANSFER, target,
+                    "switchover requested");
 }
 
 static int backend_maintenance(void *data, struct ctl_op *op, bool on)
 {
     struct vipd *d = data;
+
+    if (!d->has_cluster || d->is_stopping) {
+        return -ESHUTDOWN;
+    }
+    return admin_op(d, op, on ? ENTRY_ADMIN_MAINT_ON : ENTRY_ADMIN_MAINT_OFF,
+                    d->cluster.id,
+                    on ? "maintenance on" : "maintenance off");
+}
+
+static int backend_join(void *data, struct ctl_op *op, const char *peer)
+{
+    struct vipd *d = data;
+    struct vm_cbs cbs = op_cbs(op);
     int rv;
 
     if (!d->has_cluster || d->is_stopping) {
         return -ESHUTDOWN;
     }
-    rv = cluster_propose_admin(&d->cluster,
-                               on ? ENTRY_ADMIN_MAINT_ON : ENTRY_ADMIN_MAINT_OFF,
-                               d->cluster.id);
+    rv = vm_join(&d->cluster, peer, &cbs);
     if (rv != 0) {
-        return rv;
+        ctl_op_done(op, rv, d->cluster.errmsg);
     }
-    ctl_op_done(op, 0, on ? "maintenance on requested"
-                          : "maintenance off requested");
+    return 0;
+}
+
+static int backend_leave(void *data, struct ctl_op *op, bool force)
+{
+    struct vipd *d = data;
+    struct vm_cbs cbs = op_cbs(op);
+    int rv;
+
+    if (!d->has_cluster || d->is_stopping) {
+        return -ESHUTDOWN;
+    }
+    rv = vm_leave(&d->cluster, force, &cbs);
+    if (rv != 0) {
+        ctl_op_done(op, rv, d->cluster.errmsg);
+    }
+    return 0;
+}
+
+static int backend_remove(void *data, struct ctl_op *op, const char *node,
+                          bool force)
+{
+    struct vipd *d = data;
+    struct vm_cbs cbs = op_cbs(op);
+    uint64_t target;
+    int rv;
+
+    if (!d->has_cluster || d->is_stopping) {
+        return -ESHUTDOWN;
+    }
+    target = node_lookup(d, node);
+    if (target == 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "no member named %.100s", node);
+        ctl_op_done(op, VIP_ENOENT, msg);
+        return 0;
+    }
+    if (target == d->cluster.id) {
+        ctl_op_done(op, VIP_EINVAL,
+                    "that is this node: use `vipctl leave` instead");
+        return 0;
+    }
+    rv = vm_remove(&d->cluster, target, force, &cbs);
+    if (rv != 0) {
+        ctl_op_done(op, rv, d->cluster.errmsg);
+    }
     return 0;
 }
 
@@ -356,4 +465,7 @@ void daemon_ctl_backend(struct vipd *d, struct ctl_backend *b)
     b->events = backend_events;
     b->transfer = backend_transfer;
     b->maintenance = backend_maintenance;
+    b->join = backend_join;
+    b->leave = backend_leave;
+    b->remove = backend_remove;
 }

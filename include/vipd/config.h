@@ -200,6 +200,8 @@ struct cfg_cluster
                                      listen_port when there are none */
     size_t n_peers;
     bool peers_from_unicast;      /* true when derived from unicast_peer */
+    bool no_bootstrap;            /* `bootstrap no`: wait for `vipctl join`
+                                     [bootstrap yes] */
     char *data_dir;               /* [/var/lib/vipd] */
     char *secret_file;            /* [/etc/vipd/cluster.key] */
     char *control_socket;         /* [/run/vipd/vipd.sock] */

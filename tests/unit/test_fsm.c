@@ -250,8 +250,12 @@ static void test_admin(void **state)
     assert_int_equal(apply_admin(f, 1, 4, ENTRY_ADMIN_TRANSFER, 2), 0);
     assert_int_equal(f->fsm.st->transfer_target, 2);
     assert_int_equal(f->fsm.st->transfer_index, f->index);
-    /* The new holder settles the request. */
+    /* The target taking over keeps the request (it pins the VIPs there,
+     * raft/priority.c); another holder settles it. */
     assert_int_equal(apply_tick(f, 2, 3, 100, 2, ENTRY_HOLD_ELECTED), 0);
+    assert_int_equal(f->fsm.st->transfer_target, 2);
+    assert_int_not_equal(f->fsm.st->transfer_index, 0);
+    assert_int_equal(apply_tick(f, 1, 4, 200, 1, ENTRY_HOLD_ELECTED), 0);
     assert_int_equal(f->fsm.st->transfer_index, 0);
 
     assert_int_equal(apply_admin(f, 1, 5, ENTRY_ADMIN_REMOVE, 2), 0);

@@ -396,6 +396,33 @@ static void test_nopreempt(void **state)
     world_free(w);
 }
 
+/* A requested switchover to a named node pins the VIPs there while it is
+ * eligible, against priorities; once it is not, priorities rule again. */
+static void test_transfer_pin(void **state)
+{
+    const uint8_t p[] = {150, 100, 120};
+    struct world *w = world(3, p);
+    struct priority_choice c;
+    (void)state;
+    w->st->transfer_target = 2;
+    w->st->transfer_index = 40;
+    c = choose(w, 1, 10); /* the old holder hands over */
+    assert_int_equal(c.best, 1);
+    assert_int_equal(c.preferred, 2);
+    c = choose(w, 0, 20); /* nobody holds yet */
+    assert_int_equal(c.preferred, 2);
+    c = choose(w, 2, 30); /* the target holds and keeps it */
+    assert_int_equal(c.preferred, 2);
+    w->st->members[1].maintenance = true;
+    c = choose(w, 2, 40);
+    assert_int_equal(c.preferred, 1);
+    w->st->members[1].maintenance = false;
+    w->ctx.n_voters = 1; /* a dead target (not a live voter) pins nothing */
+    c = choose(w, 0, 50);
+    assert_int_equal(c.preferred, 1);
+    world_free(w);
+}
+
 /* preempt_delay: the move is allowed delay ms after the better node first
  * outranked the holder; the clock restarts when the challenger changes. */
 static void test_preempt_delay(void **state)
@@ -447,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_choose_holder),
         cmocka_unit_test(test_preempt),
         cmocka_unit_test(test_nopreempt),
+        cmocka_unit_test(test_transfer_pin),
         cmocka_unit_test(test_preempt_delay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -258,9 +258,12 @@ void cluster_lease_expired(struct cluster *c);
 bool cluster_is_reachable(const struct cluster *c, raft_id id);
 
 /* The latest status node @id reported about itself, and its age in ms;
- * NULL if it never answered. */
+ * NULL if it never answered. *@connected tells whether the status
+ * connection to it is still open (a killed peer's connection closes at
+ * once, so its answer is only the last known one). */
 const struct vr_rpc_status *cluster_peer_status(const struct cluster *c,
-                                                raft_id id, uint64_t *age_ms);
+                                                raft_id id, uint64_t *age_ms,
+                                                bool *connected);
 
 /* Accessors for status. */
 bool cluster_is_leader(const struct cluster *c);

@@ -785,12 +785,14 @@ void cluster_status_start(struct cluster *c)
 }
 
 const struct vr_rpc_status *cluster_peer_status(const struct cluster *c,
-                                                raft_id id, uint64_t *age_ms)
+                                                raft_id id, uint64_t *age_ms,
+                                                bool *connected)
 {
     for (unsigned k = 0; k < CFG_MAX_PEERS + 1; k++) {
         const struct cluster_peer *p = &c->peers[k];
         if (p->id == id && id != 0 && p->last_ms != 0) {
             *age_ms = vip_now_ms() - p->last_ms;
+            *connected = p->conn != NULL;
             return &p->last;
         }
     }

@@ -10,8 +10,16 @@
 #include "src/daemon_int.h"
 #include "vipd/log.h"
 
-/* A peer's status answer older than this counts as unreachable. */
-#define STATUS_FRESH_MS (3u * CLUSTER_STATUS_POLL_MS)
+/* A peer's status answer counts as current while its connection is open
+ * and it is at most this old: two polls, or two election timeouts when
+ * those are longer. Older, or with the connection closed, the node is shown
+ * unreachable with role unknown; its last reported term and indexes stay. */
+static uint64_t status_fresh_ms(const struct cluster *c)
+{
+    uint64_t two_polls = 2u * CLUSTER_STATUS_POLL_MS;
+    uint64_t two_elections = 2u * (uint64_t)c->raft.election_timeout;
+    return two_elections > two_polls ? two_elections : two_polls;
+}
 
 static enum vip_role role_of(int raft_state)
 {
@@ -39,14 +47,58 @@ static const char *check_prefix(uint8_t kind)
     }
 }
 
+/* Role, term, indexes and reachability of node @id as this node sees it. */
+static void node_view(struct cluster *c, struct vip_status_node *n,
+                      raft_id id)
+{
+    const struct vr_rpc_status *peer;
+    uint64_t age = 0;
+    bool connected = false;
+    bool fresh;
+
+    peer = cluster_peer_status(c, id, &age, &connected);
+    fresh = peer != NULL && connected && age <= status_fresh_ms(c);
+    if (id == c->id) {
+        n->reachable = true;
+        n->role = role_of(raft_state(&c->raft));
+        n->term = c->raft.current_term;
+        n->applied_index = raft_last_applied(&c->raft);
+        n->commit_index = c->raft.commit_index;
+        if (n->commit_index < n->applied_index) {
+            n->commit_index = n->applied_index;
+        }
+        return;
+    }
+    /* A leader knows who is live from replication progress; a follower
+     * only knows its leader, and otherwise relies on the node's answers. */
+    n->reachable = cluster_is_reachable(c, id) ||
+                   (c->role != RAFT_LEADER && fresh);
+    if (peer != NULL) {
+        /* Last reported numbers, shown even when stale (the term is "as
+         * last reported by the node"). */
+        n->term = peer->term;
+        n->commit_index = peer->commit_index;
+        n->applied_index = peer->applied_index;
+    }
+    if (!n->reachable) {
+        n->role = VIP_ROLE_UNKNOWN; /* never a dead node's stale role */
+    } else if (fresh) {
+        n->role = role_of(peer->role);
+    } else if (id == c->leader_id) {
+        n->role = VIP_ROLE_LEADER;
+        n->term = c->raft.current_term;
+    } else if (c->role == RAFT_LEADER) {
+        n->role = VIP_ROLE_FOLLOWER;
+        n->term = c->raft.current_term;
+    }
+}
+
 static int fill_node(struct vipd *d, struct vip_status *st,
                      const struct raft_server *srv)
 {
     struct cluster *c = &d->cluster;
     const struct fsm_member *m = fsm_member(cluster_state(c), srv->id);
     struct vip_status_node *n = vip_status_add_node(st);
-    const struct vr_rpc_status *peer;
-    uint64_t age = 0;
 
     if (n == NULL) {
         return VIP_ENOMEM;
@@ -56,27 +108,7 @@ static int fill_node(struct vipd *d, struct vip_status *st,
     n->member = srv->role == RAFT_VOTER     ? VIP_MEMBER_VOTER
                 : srv->role == RAFT_STANDBY ? VIP_MEMBER_STANDBY
                                             : VIP_MEMBER_SPARE;
-    n->reachable = cluster_is_reachable(c, srv->id);
-    peer = cluster_peer_status(c, srv->id, &age);
-    if (srv->id != c->id && peer != NULL && age <= STATUS_FRESH_MS) {
-        /* The node's own answer to our status poll. */
-        n->reachable = true;
-        n->role = role_of(peer->role);
-        n->term = peer->term;
-        n->commit_index = peer->commit_index;
-        n->applied_index = peer->applied_index;
-    } else if (srv->id == c->id) {
-        n->role = role_of(raft_state(&c->raft));
-        n->term = c->raft.current_term;
-        n->commit_index = c->raft.commit_index;
-        n->applied_index = raft_last_applied(&c->raft);
-    } else if (srv->id == c->leader_id) {
-        n->role = VIP_ROLE_LEADER;
-        n->term = c->raft.current_term;
-    } else if (c->role == RAFT_LEADER && n->reachable) {
-        n->role = VIP_ROLE_FOLLOWER;
-        n->term = c->raft.current_term;
-    }
+    node_view(c, n, srv->id);
     if (m == NULL) {
         snprintf(n->name, sizeof n->name, "n%llu",
                  (unsigned long long)srv->id);

@@ -2,7 +2,8 @@
 # Three real vipd processes in network namespaces vr$$-n1..3 (bridge in
 # vr$$-br, 10.77.0.0/24): they elect and exactly one holds the VIP
 # 10.77.0.100 on its eth0; kill -9 the holder: its VIP expires by the kernel
-# lifetime and another node takes over; restart the killed node: it rejoins
+# lifetime and another node takes over, whose `vipctl status` never shows
+# the dead node reachable or "leader"; restart the killed node: it rejoins
 # from its data dir as a follower (nopreempt) with a term and applied index
 # at least as high as before (no data loss) and the holder stays; a
 # follower's `vipctl status` shows every node's forwarded records; `vipctl
@@ -166,6 +167,7 @@ assert all(n["reachable"] for n in st["nodes"]), st["nodes"]
 assert sorted(roles.values()) == ["follower", "follower", "leader"], roles
 assert len({n["term"] for n in st["nodes"]}) == 1, st["nodes"]
 assert all(n["applied_index"] > 0 for n in st["nodes"]), st["nodes"]
+assert all(n["commit_index"] > 0 for n in st["nodes"]), st["nodes"]
 PY
 echo "status from follower $follower: 3 nodes described, holder $victim"
 
@@ -194,6 +196,33 @@ t_kill=$(ms)
 wait_for 15 holder_not "$victim" || fail "nobody took over from node $victim"
 new=$H
 echo "node $new took over after $(( $(ms) - t_kill )) ms"
+# The new leader's `vipctl status`, from the moment it holds: the killed
+# node is never shown reachable or in its stale role "leader" (every reply
+# is checked, exit 2 = violation); poll until every live node is reachable
+# with a commit index > 0 (exit 1 = not yet).
+status_after_kill() {
+    local rc
+    "$VIPCTL" -s "$WORK/n$new.sock" status --json >"$WORK/status2.json" 2>/dev/null
+    python3 - "$WORK/status2.json" "$victim" "$new" <<'PY'
+import json, sys
+st = json.load(open(sys.argv[1]))
+dead, new = int(sys.argv[2]), int(sys.argv[3])
+nodes = {n["id"]: n for n in st["nodes"]}
+if nodes[dead]["reachable"] or nodes[dead]["role"] == "leader":
+    sys.exit(2)
+assert st["leader_id"] == new and nodes[new]["role"] == "leader"
+assert all(n["reachable"] and n["commit_index"] > 0
+           for i, n in nodes.items() if i != dead)
+PY
+    rc=$?
+    [ $rc = 2 ] && cp "$WORK/status2.json" "$WORK/stale.json"
+    [ $rc = 0 ] || [ $rc = 2 ]
+}
+wait_for 10 status_after_kill ||
+    fail "new leader $new: live nodes not all reachable and committed: $(cat "$WORK/status2.json")"
+[ -f "$WORK/stale.json" ] &&
+    fail "new leader $new shows killed node $victim live or leader: $(cat "$WORK/stale.json")"
+echo "new leader's status: node $victim unreachable, not leader; live nodes committed"
 # The killed process cannot remove its VIP: the kernel lifetime does.
 wait_for 5 vip_gone "$victim" || fail "the VIP of killed node $victim did not expire"
 echo "killed node's VIP expired $(( $(ms) - t_kill )) ms after the kill"

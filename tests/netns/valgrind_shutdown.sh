@@ -32,7 +32,7 @@ declare -a PIDS=("" "" "" "")
 
 cleanup() {
     for i in 1 2 3; do
-        [ -n "${PIDS[$i]}" ] && kill -9 "${PIDS[$i]}" 2>/dev/null
+        [ -n "${PIDS[$i]}" ] && { kill -9 "${PIDS[$i]}"; wait "${PIDS[$i]}"; } 2>/dev/null
     done
     for ns in $PFX-n1 $PFX-n2 $PFX-n3 $PFX-br; do ip netns del "$ns" 2>/dev/null; done
     if [ "${VG_KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi

@@ -3,6 +3,7 @@ check_PROGRAMS += tests/unit/test_error
 tests_unit_test_error_SOURCES = tests/unit/test_error.c
 tests_unit_test_error_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_error_LDADD = $(TEST_LDADD)
-TESTS += tests/unit/test_error tests/cli/test_cli.sh
-EXTRA_DIST += tests/cli/test_cli.sh
+TESTS += tests/unit/test_error tests/cli/test_cli.sh tests/netns/valgrind_shutdown.sh
+EXTRA_DIST += tests/cli/test_cli.sh tests/netns/valgrind_shutdown.sh \
+	tests/netns/valgrind_libraft.supp
 include tests/lab.mk

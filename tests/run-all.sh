@@ -21,11 +21,30 @@ count() {
 }
 passed=$(count PASS)
 failed=$(( $(count FAIL) + $(count ERROR) + $(count XPASS) ))
+skipped=$(count SKIP)
 # A build failure leaves no (or a stale) test-suite.log: never report it
 # as a clean run.
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then
     echo "make check failed before or outside the tests (build error?)"
     failed=1
 fi
-echo "$passed passed, $failed failed, $(count SKIP) skipped"
+# Valgrind and ASan do not mix: the valgrind test skips in the sanitizer
+# build above and runs again here in the plain build (build/dev).
+vg_status=0
+if plain=$("$top/scripts/build.sh" dev); then
+    (cd "$plain" && make check TESTS=tests/netns/valgrind_shutdown.sh) || vg_status=$?
+    vg_log=$plain/tests/netns/valgrind_shutdown.log
+    [ $vg_status -eq 0 ] || tail -n 80 "$vg_log"
+    case $(sed -n 's/^:test-result: *//p' "${vg_log%.log}.trs" 2>/dev/null) in
+    PASS) passed=$((passed + 1)) ;;
+    SKIP) skipped=$((skipped + 1)) ;;
+    *) failed=$((failed + 1)); [ $vg_status -ne 0 ] || vg_status=1 ;;
+    esac
+else
+    echo "plain build (build/dev) for the valgrind test failed"
+    vg_status=1
+    failed=$((failed + 1))
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $status -ne 0 ] || status=$vg_status
 exit $status

@@ -80,10 +80,19 @@ static void handle_link(struct nlmon *mon, const struct nlmsghdr *h)
 
 void nlmon_handle(struct nlmon *mon, const uint8_t *buf, size_t n)
 {
-    const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)buf;
-    int len = (int)n;
+    /* The NLMSG_OK/NLMSG_NEXT macros compare the u32 nlmsg_len with an int
+     * (a sign-compare warning under clang): walk the buffer by hand with
+     * the same checks. */
+    size_t off = 0;
 
-    for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+    while (n - off >= sizeof(struct nlmsghdr)) {
+        const struct nlmsghdr *h =
+            (const struct nlmsghdr *)(const void *)(buf + off);
+        if (h->nlmsg_len < sizeof(struct nlmsghdr) || h->nlmsg_len > n - off) {
+            break; /* truncated or corrupt: nothing after it can be trusted */
+        }
+        off += NLMSG_ALIGN(h->nlmsg_len) < n - off ? NLMSG_ALIGN(h->nlmsg_len)
+                                                   : n - off;
         switch (h->nlmsg_type) {
         case RTM_DELADDR:
             if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifaddrmsg))) {

@@ -10,7 +10,7 @@
 # 100000 full-length schedules).
 set -eu
 sim="$VIPD_BUILDDIR/tests/sim/sim"
-"$sim" --seeds "${SIM_SEEDS:-400}" --duration 10000 --drift 100
+"$sim" --seeds "${SIM_SEEDS:-2000}" --duration 10000 --drift 100
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 if ! "$sim" --seeds 100 --duration 10000 --lease 1900 --expect-violation \

@@ -12,7 +12,12 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only (NO_COLOR respected), plain in a log.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+    say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+else
+    say() { printf '\n==> %s\n' "$*"; }
+fi
 
 if [ "$(id -u)" != 0 ]; then
     echo "demo: run as root (it creates network namespaces)" >&2

@@ -3,7 +3,8 @@
 # build a one-node cluster, join two more with `vipctl join`, check that
 # `vipctl status --json` agrees from every node, transfer to each node in
 # turn, maintenance on the holder moves the VIP, remove a killed node, and
-# `vipctl events` shows every step in order. Bad input (unknown command,
+# `vipctl events` shows every step in order, and a `leave` that would
+# leave the live voters without a majority is refused. Bad input (unknown command,
 # wrong key, bad JSON on the socket, a non-root caller) gets a clear error
 # and changes nothing. A checker samples every namespace's addresses and
 # fails the test if two ever hold the VIP.
@@ -306,6 +307,48 @@ if ctl "$hi" leave >"$T/leave.out" 2>&1; then
 else
     bad "leave $hn"; cat "$T/leave.out"
 fi
+# ---- the quorum rule refuses and changes nothing ----
+# n$oi is alone now. Join n3 and n4 again from fresh data dirs (3 voters),
+# kill n4: 2 of 3 voters live. `leave` on n3 would leave 1 of 2 voters
+# alive, so the leader (or n3 itself, should it lead or hold) refuses it
+# without --force (raft/cluster_member.c: serve_remove, vm_leave).
+until_ok 10 eval '! kill -0 "${pid[n4]}"' || bad "n4 (wrong key) did not stop"
+unset 'pid[n4]'
+for i in 3 4; do
+    rm -rf "$T/data$i" "$T/n$i.sock"
+    start $i
+    until_ok 10 test -S "$T/n$i.sock" || die "n$i control socket never appeared (rejoin)"
+    ctl $i join "10.77.0.$oi:5405" >"$T/rejoin$i.out" 2>&1 ||
+        { cat "$T/rejoin$i.out"; die "rejoin n$i"; }
+done
+for i in $oi 3 4; do until_ok 10 three_voters $i || die "n$i does not see 3 voters (rejoin)"; done
+voters() { jq_status "$1" 'sorted(n["id"] for n in s["nodes"] if n["member"]=="voter")'; }
+vbefore=$(voters $oi)
+kill -KILL "${pid[n4]}"
+unset 'pid[n4]'
+id4=$(jq_status $oi "[n['id'] for n in s['nodes'] if n['name']=='n4'][0]")
+lead_sees_n4_dead() {
+    local l i
+    l=$(jq_status $oi 's["leader_id"]') || return 1
+    for i in $oi 3; do
+        [ "$(jq_status $i "[n['id'] for n in s['nodes'] if n['name']=='n$i'][0]")" = "$l" ] || continue
+        [ "$(jq_status $i "[n['reachable'] for n in s['nodes'] if n['id']==$id4][0]")" = False ]
+        return
+    done
+    return 1
+}
+until_ok 10 lead_sees_n4_dead || bad "the leader still sees the killed n4"
+ctl 3 leave >"$T/leaveq.out" 2>&1; st=$?
+[ $st = 1 ] && grep -qiE "quorum|majority" "$T/leaveq.out" &&
+    ok "leave that breaks the majority refused: $(head -n 1 "$T/leaveq.out")" ||
+    { bad "leave n3 with n4 dead: exit $st"; cat "$T/leaveq.out"; }
+for i in $oi 3; do
+    v=$(voters $i)
+    [ "$v" = "$vbefore" ] && ok "n$i: voters unchanged after refused leave" ||
+        bad "n$i: voters $vbefore -> $v"
+done
+[ "$(jq_status 3 "[n['maintenance'] for n in s['nodes'] if n['name']=='n3'][0]")" = False ] ||
+    bad "refused leave put n3 in maintenance"
 [ -e "$T/overlap" ] && { bad "two holders seen"; cat "$T/overlap"; }
 [ $fail = 0 ] && ok "cluster scenario" || for f in "$T"/n*.log; do echo "== $f"; tail -n 20 "$f"; done
 exit $fail

@@ -1,8 +1,8 @@
 #!/bin/bash
 # vipd in the namespace lab: never two holders (checked every 10 ms) and
 # one holder at the end, when the holder host crashes and when the holder
-# is partitioned from the others for 10 s. Skips (77) until the vipd
-# daemon can run a cluster, or without root. Benchmarks: bench/failover.
+# is partitioned from the others for 10 s. Skips (77) only without root or
+# namespaces. Benchmarks: bench/failover.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=77

@@ -20,8 +20,7 @@
 # config without the cluster block, for side-by-side timings). Prints the
 # time from haproxy stop to the VIP on the next node.
 #
-# Exit 77 (skip) without root, ip netns, haproxy or curl, or while vipd
-# cannot run a cluster (it exits at once, e.g. 2 "not implemented").
+# Exit 77 (skip) without root, ip netns, haproxy or curl.
 set -u
 
 DAEMON=${HEALTH_DAEMON:-vipd}
@@ -318,10 +317,15 @@ run_phase() # NOPREEMPT
         daemon_start "$k" "$nopreempt"
     done
     if [ "$DAEMON" = vipd ]; then
-        sleep 1
+        # Up means the control socket listens; an exit on the way fails.
+        local deadline=$((SECONDS + 10))
         for k in $(seq 1 $N); do
-            kill -0 "${DAEMON_PID[$k]}" 2>/dev/null ||
-                skip "vipd exited at once; it cannot run a cluster yet: $(tail -n 1 "$DIR/n$k.log")"
+            until [ -S "$DIR/n$k.sock" ]; do
+                kill -0 "${DAEMON_PID[$k]}" 2>/dev/null ||
+                    fail "vipd on n$k exited: $(tail -n 1 "$DIR/n$k.log")"
+                [ $SECONDS -lt $deadline ] || fail "vipd on n$k never listened"
+                sleep 0.05
+            done
         done
     fi
     if [ "$nopreempt" = 1 ]; then

@@ -73,7 +73,8 @@ vv_has_addr b $VIP && vv_fail "VIP still there after lease end"
 #    removes the VIP within 3 s + 2 s.
 vv_cmd b "renew 3000 1000"
 vv_wait 2000 vv_has_addr b $VIP || vv_fail "VIP not added for kill test"
-sleep 1.5 # let one renewal happen, so the lifetime was refreshed
+# Let one renewal happen, so the killed VIP's lifetime was refreshed.
+vv_wait 3000 vv_event b '^renewed$' || vv_fail "no renewal within 3 s"
 kill -9 "$TOOL_PID_b"
 t0=$(vv_ms)
 vv_wait 6000 eval "! vv_has_addr b $VIP" || vv_fail "VIP survived kill -9 past 5 s"

@@ -7,3 +7,4 @@ TESTS += tests/unit/test_error tests/cli/test_cli.sh tests/netns/valgrind_shutdo
 EXTRA_DIST += tests/cli/test_cli.sh tests/netns/valgrind_shutdown.sh \
 	tests/netns/valgrind_libraft.supp
 include tests/lab.mk
+EXTRA_DIST += tests/lib/loop.h

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "tests/lib/loop.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,14 +81,7 @@ static void on_closed(struct cluster *c)
     nd->closed = true;
 }
 
-#define RUN_UNTIL(cond, ms)                                      \
-    do {                                                         \
-        uint64_t end_ = vip_now_ms() + (ms);                     \
-        while (!(cond) && vip_now_ms() < end_) {                 \
-            uv_run(&F->loop, UV_RUN_ONCE);                       \
-        }                                                        \
-        assert_true(cond);                                       \
-    } while (0)
+#define RUN_UNTIL(cond, ms) LOOP_RUN_UNTIL(&F->loop, cond, ms)
 
 static int leader_index(void)
 {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "tests/lib/loop.h"
 
 #include "src/ctl_server.h"
 #include "vipd/clock.h"
@@ -93,19 +94,7 @@ static void on_cancel(void *data, struct ctl_request *req)
     }
 }
 
-/* Run the loop until @cond holds, at most 3 s (then fail). A repeating
- * timer keeps UV_RUN_ONCE from blocking for long. */
-#define LOOP_UNTIL(f, cond)                                  \
-    do {                                                     \
-        uint64_t deadline_ = vip_now_ms() + 3000;            \
-        while (!(cond)) {                                    \
-            if (vip_now_ms() > deadline_) {                  \
-                fail_msg("timed out waiting for %s", #cond); \
-            }                                                \
-            uv_run(&(f)->loop, UV_RUN_NOWAIT);               \
-            usleep(1000);                                    \
-        }                                                    \
-    } while (0)
+#define LOOP_UNTIL(f, cond) LOOP_RUN_UNTIL(&(f)->loop, cond, 3000)
 
 static int setup_opts(void **state, const struct ctl_server_opts *extra)
 {

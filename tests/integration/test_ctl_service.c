@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "tests/lib/loop.h"
 
 #include "src/ctl_service.h"
 #include "src/status_json.h"
@@ -149,17 +150,7 @@ static int setup_empty(void **state)
     return setup_with(state, &be);
 }
 
-#define LOOP_UNTIL(f, cond)                                  \
-    do {                                                     \
-        uint64_t deadline_ = vip_now_ms() + 3000;            \
-        while (!(cond)) {                                    \
-            if (vip_now_ms() > deadline_) {                  \
-                fail_msg("timed out waiting for %s", #cond); \
-            }                                                \
-            uv_run(&(f)->loop, UV_RUN_NOWAIT);               \
-            usleep(500);                                     \
-        }                                                    \
-    } while (0)
+#define LOOP_UNTIL(f, cond) LOOP_RUN_UNTIL(&(f)->loop, cond, 3000)
 
 static void close_cb(struct ctl_service *svc)
 {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "tests/lib/loop.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -316,14 +317,7 @@ static void transport_closed_cb(struct vr_transport *t)
     (void)t;
 }
 
-#define RUN_UNTIL(fx, cond)                                            \
-    do {                                                               \
-        uint64_t until_ = uv_now(&(fx)->loop) + 5000;                  \
-        while (!(cond) && uv_now(&(fx)->loop) < until_) {              \
-            uv_run(&(fx)->loop, UV_RUN_ONCE);                          \
-        }                                                              \
-        assert_true(cond);                                             \
-    } while (0)
+#define RUN_UNTIL(fx, cond) LOOP_RUN_UNTIL(&(fx)->loop, cond, 5000)
 
 static const uint8_t key_a[HS_KEY_SIZE] = "0123456789abcdef0123456789abcde";
 static const uint8_t key_b[HS_KEY_SIZE] = "0123456789abcdef0123456789abcdX";
@@ -497,15 +491,6 @@ static void raw_closed_cb(uv_handle_t *h)
     fx->raw_closed = true;
 }
 
-#define RUN_UNTIL_BAD(fx, cond)                                        \
-    do {                                                               \
-        uint64_t until_ = uv_now(&(fx)->loop) + 5000;                  \
-        while (!(cond) && uv_now(&(fx)->loop) < until_) {              \
-            uv_run(&(fx)->loop, UV_RUN_ONCE);                          \
-        }                                                              \
-        assert_true(cond);                                             \
-    } while (0)
-
 /* Different keys: RPC and Raft connections both fail, the RPC one with
  * VIP_EAUTH; the server hands nothing on; a stranger sending a bare
  * preamble is dropped; a transport without a key connects nowhere. */
@@ -540,7 +525,7 @@ static void test_loop_wrong_key(void **state)
                                              1, srv_addr,
                                              bad_raft_connect_cb),
                      0);
-    RUN_UNTIL_BAD(fx, fx->rpc_done && fx->raft_done &&
+    RUN_UNTIL(fx, fx->rpc_done && fx->raft_done &&
                           fx->server.n_auth_failed >= 2);
     assert_int_equal(fx->rpc_status, VIP_EAUTH);
     assert_int_equal(fx->raft_status, RAFT_NOCONNECTION);
@@ -557,7 +542,7 @@ static void test_loop_wrong_key(void **state)
                                     (const struct sockaddr *)&sa,
                                     raw_connect_cb),
                      0);
-    RUN_UNTIL_BAD(fx, fx->raw_closed_by_peer);
+    RUN_UNTIL(fx, fx->raw_closed_by_peer);
     assert_int_equal(fx->server.n_auth_failed, 3);
     assert_false(fx->accepted);
     uv_close((uv_handle_t *)&fx->raw, raw_closed_cb);
@@ -568,7 +553,7 @@ static void test_loop_wrong_key(void **state)
     assert_int_equal(vr_transport_connect_rpc(&fx->client, &fx->rpc_req,
                                               srv_addr, bad_rpc_connect_cb),
                      0);
-    RUN_UNTIL_BAD(fx, fx->rpc_done);
+    RUN_UNTIL(fx, fx->rpc_done);
     assert_int_equal(fx->rpc_status, VIP_EAUTH);
     assert_false(fx->accepted);
 

@@ -18,7 +18,8 @@
 #     seconds) removes it later in most trials;
 #   - the fence says why it removed them (daemon gone / lease over), every
 #     node has its "vipd-fence" child, and it exits with a killed daemon;
-#   - another node takes over every time.
+#   - another node takes over every time; a healthy holder keeps its VIP
+#     (the fence does not act while the lease is renewed).
 # Exit 77 when not root, without ip netns, or the daemon/checker is not
 # built. VV_KEEP=1 keeps the work directory.
 set -u
@@ -142,6 +143,15 @@ echo "holder: node $H; every node has its vipd-fence"
     -r "$W/checker.ready" >"$W/figures" 2>"$W/checker.err" &
 CHECKER_PID=$!
 vv_wait 5000 test -f "$W/checker.ready" || fail "checker did not start: $(cat "$W/checker.err")"
+
+# A healthy holder keeps its VIP: over three lease periods (the window is
+# what is observed, not a wait for an event) the fence removes nothing and
+# the checker sees no change.
+sleep 2.5
+[ "$(grep -c 'holders=' "$W/timeline")" = 1 ] ||
+    fail "the holder lost its VIP while healthy: $(cat "$W/timeline")"
+grep -q "fence: lease over" "$W/log1" "$W/log2" "$W/log3" &&
+    fail "a fence removed VIPs of a healthy holder"
 
 faults=(${VF_FAULTS:-kill stop kill group kill stop})
 [ -n "$FREEZE" ] && faults+=(freeze)

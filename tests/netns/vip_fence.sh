@@ -18,6 +18,8 @@
 #     seconds) removes it later in most trials;
 #   - the fence says why it removed them (daemon gone / lease over), every
 #     node has its "vipd-fence" child, and it exits with a killed daemon;
+#   - the holder's fence SIGKILLed: the daemon logs it, releases, hands
+#     over and exits 1 (then it is restarted);
 #   - another node takes over every time; a healthy holder keeps its VIP
 #     (the fence does not act while the lease is renewed).
 # Exit 77 when not root, without ip netns, or the daemon/checker is not
@@ -162,7 +164,7 @@ sleep 2.5
 grep -q "fence: lease over" "$W/log1" "$W/log2" "$W/log3" &&
     fail "a fence removed VIPs of a healthy holder"
 
-faults=(${VF_FAULTS:-kill stop kill group kill stop})
+faults=(${VF_FAULTS:-kill stop kill group kill stop fence})
 [ -n "$FREEZE" ] && faults+=(freeze)
 declare -a VICTIM
 mark=0
@@ -193,6 +195,7 @@ for fault in "${faults[@]}"; do
     stop) kill -STOP "$pid" ;;
     group) kill -STOP -- "-$pid" ;;
     freeze) fsfreeze -f "$W/d3" ;;
+    fence) kill -KILL "$fpid" ;;
     esac
     vv_wait 20000 other_holds "$victim" || fail "fault $fault of node $victim: nobody took over"
     echo "fault $mark: $fault of node $victim's vipd: another node holds"
@@ -210,6 +213,15 @@ for fault in "${faults[@]}"; do
             fail "node $victim's fence did not report the lease end"
         kill -CONT -- "-$pid" 2>/dev/null
         kill -CONT "$pid"
+        ;;
+    fence)
+        # The daemon saw its fence die: released, handed over, exit 1.
+        vv_wait 10000 exited "$pid" || fail "node $victim runs on without its fence"
+        wait "$pid"; rc=$?
+        [ $rc = 1 ] || fail "node $victim exited with $rc after losing its fence"
+        grep -q "vip: the fence process $fpid is gone" "$W/log$victim" ||
+            fail "node $victim did not log why it stopped"
+        start_node "$victim"
         ;;
     freeze)
         [ "$(grep -c "fence: lease over: 1 VIPs removed" "$W/log$victim")" -gt "$n_over" ] ||

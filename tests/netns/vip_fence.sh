@@ -11,11 +11,11 @@
 # re-read):
 #   - never two namespaces with the VIP (overlap_ms = 0);
 #   - after every fault the victim's VIP is gone within T (the election
-#     timeout) of the fault: its lease deadline is at most L = 0.8 T - hb
-#     after the fault, and T is the earliest time a successor may exist, so
-#     a later removal is the double-holder hazard even when the election
-#     happens to be slow. Without the fence the kernel lifetime (whole
-#     seconds) removes it later in most trials;
+#     timeout, default settings) of the fault: its lease deadline is at
+#     most L = 0.8 T - hb after the fault, and T is the earliest time a
+#     successor may exist, so a later removal is the double-holder hazard
+#     even when the election happens to be slow. Without the fence the
+#     kernel lifetime (whole seconds) removes it only after 0.65-2 s;
 #   - the fence says why it removed them (daemon gone / lease over), every
 #     node has its "vipd-fence" child, and it exits with a killed daemon;
 #   - the holder's fence SIGKILLed: the daemon logs it, releases, hands
@@ -32,7 +32,6 @@ VIPD_BUILDDIR=$BUILD
 VIPD=$BUILD/vipd
 CHECKER=$BUILD/tests/lab/checker
 VIP=10.77.0.100
-T=1000
 [ -x "$VIPD" ] || { echo "SKIP: $VIPD not built"; exit 77; }
 [ -x "$CHECKER" ] || { echo "SKIP: $CHECKER not built"; exit 77; }
 vv_skip_unless_root python3
@@ -77,7 +76,6 @@ for i in 1 2 3; do
         echo "    data_dir $W/d$i"
         echo "    secret_file $W/key"
         echo "    control_socket $W/n$i.sock"
-        echo "    election_timeout $T"
         echo "}"
         echo "vrrp_instance VI_1 {"
         echo "    interface eth0"
@@ -148,6 +146,11 @@ stable_holder() {
 for i in 1 2 3; do start_node $i; done
 vv_wait 30000 stable_holder || fail "no single stable holder elected"
 for i in 1 2 3; do vv_wait 5000 has_fence $i || fail "node $i has no vipd-fence child"; done
+# The default election timeout T and lease L, as the daemon derived them.
+T=$(sed -n 's/.*cluster: node .* T=\([0-9]*\) ms.*/\1/p' "$W/log1" | head -n 1)
+L=$(sed -n 's/.*cluster: node .* lease=\([0-9]*\) ms.*/\1/p' "$W/log1" | head -n 1)
+[ -n "$T" ] && [ -n "$L" ] || fail "no T and L in node 1's log"
+echo "T = $T ms, L = $L ms"
 echo "holder: node $H; every node has its vipd-fence"
 
 "$CHECKER" -i 5 -a $VIP -n ${VV}n1,${VV}n2,${VV}n3 -o "$W/timeline" \

@@ -533,6 +533,7 @@ int daemon_run(const struct vip_config *cfg)
     if (d->status_path != NULL && d->status_path[0] == '\0') {
         d->status_path = NULL;
     }
+    vip_log_set_tag(cfg->cluster.node_id, '-');
     /* The fence first, while the process has nothing else open. */
     rv = fence_start(&d->fence);
     if (rv != 0) {
@@ -547,7 +548,6 @@ int daemon_run(const struct vip_config *cfg)
         free(d);
         return 1;
     }
-    vip_log_set_tag(cfg->cluster.node_id, '-');
     uv_timer_init(&d->loop, &d->status_timer);
     d->status_timer.data = d;
     rv = signals_start(d);

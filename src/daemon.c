@@ -240,6 +240,16 @@ static void on_link_changed(void *data, const char *ifname, bool is_up)
     }
 }
 
+static void on_fence_lost(void *data)
+{
+    struct vipd *d = data;
+
+    /* The manager removed the VIPs and holds no more: hand over, and let
+     * systemd start a new daemon with a new fence (vip/fence.h). */
+    d->exit_status = 1;
+    stop(d, "the fence process is gone");
+}
+
 static void on_lease_expired(void *data)
 {
     struct vipd *d = data;
@@ -452,12 +462,18 @@ static int start_parts(struct vipd *d)
     mcbs.data = d;
     mcbs.link_changed = on_link_changed;
     mcbs.lease_expired = on_lease_expired;
+    mcbs.fence_lost = on_fence_lost;
     rv = manager_init(&d->manager, &d->loop, cfg, &mcbs);
     if (rv != 0) {
         vip_err("daemon: network: %s", d->manager.errmsg);
         return rv;
     }
     d->has_manager = true;
+    rv = manager_set_fence(&d->manager, &d->fence);
+    if (rv != 0) {
+        vip_err("daemon: network: %s", d->manager.errmsg);
+        return rv;
+    }
     /* Leftover VIPs go before this node can become a holder. */
     rv = manager_start(&d->manager);
     if (rv != 0) {
@@ -517,13 +533,21 @@ int daemon_run(const struct vip_config *cfg)
     if (d->status_path != NULL && d->status_path[0] == '\0') {
         d->status_path = NULL;
     }
-    rv = uv_loop_init(&d->loop);
+    vip_log_set_tag(cfg->cluster.node_id, '-');
+    /* The fence first, while the process has nothing else open. */
+    rv = fence_start(&d->fence);
     if (rv != 0) {
-        fprintf(stderr, "vipd: uv_loop_init: %s\n", uv_strerror(rv));
+        fprintf(stderr, "vipd: %s\n", d->fence.errmsg);
         free(d);
         return 1;
     }
-    vip_log_set_tag(cfg->cluster.node_id, '-');
+    rv = uv_loop_init(&d->loop);
+    if (rv != 0) {
+        fprintf(stderr, "vipd: uv_loop_init: %s\n", uv_strerror(rv));
+        fence_stop(&d->fence);
+        free(d);
+        return 1;
+    }
     uv_timer_init(&d->loop, &d->status_timer);
     d->status_timer.data = d;
     rv = signals_start(d);
@@ -551,6 +575,7 @@ int daemon_run(const struct vip_config *cfg)
     } else {
         vip_info("daemon: stopped");
     }
+    fence_stop(&d->fence);
     rv = d->exit_status;
     free(d->inst_state);
     free(d->group_state);

@@ -12,6 +12,7 @@
 #include "src/ctl_service.h"
 #include "src/health.h"
 #include "src/notify.h"
+#include "vip/fence.h"
 #include "vip/manager.h"
 #include "vipd/config.h"
 
@@ -20,6 +21,7 @@ struct vipd
     uv_loop_t loop;
     const struct vip_config *cfg;
     struct manager manager;
+    struct fence fence; /* forked first, stopped last */
     struct cluster cluster;
     struct health health;
     struct ctl_service ctl;

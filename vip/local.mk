@@ -7,7 +7,8 @@ libvipcore_a_SOURCES += \
 	vip/nlmon.h vip/nlmon.c \
 	vip/announce.h vip/announce.c \
 	vip/advert.h vip/advert.c \
-	vip/manager.h vip/manager.c vip/manager_int.h vip/manager_setup.c
+	vip/manager.h vip/manager.c vip/manager_int.h vip/manager_setup.c \
+	vip/fence.h vip/fence.c vip/fence_page.c
 
 check_PROGRAMS += tests/unit/test_vrrp tests/unit/test_arp
 tests_unit_test_vrrp_SOURCES = tests/unit/test_vrrp.c
@@ -45,3 +46,15 @@ tests_unit_test_nlmon_SOURCES = tests/unit/test_nlmon.c
 tests_unit_test_nlmon_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_nlmon_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_nlmon
+
+# The fence (vip/fence.h): the shared-page protocol, without processes.
+check_PROGRAMS += tests/unit/test_fence
+tests_unit_test_fence_SOURCES = tests/unit/test_fence.c
+tests_unit_test_fence_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_fence_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_fence
+
+# A holder's vipd killed or stopped while its namespace stays up: the fence
+# removes its VIP before anyone else holds it.
+TESTS += tests/netns/vip_fence.sh
+EXTRA_DIST += tests/netns/vip_fence.sh tests/mutations/fence.list

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "vip/fence.h"
 #include "vipd/clock.h"
 #include "vipd/log.h"
 
@@ -27,9 +28,40 @@ static uint64_t lifetime_s(uint64_t until_ms, uint64_t now)
     return s > 0xfffffffeu ? 0xfffffffeu : s;
 }
 
+/****** Fence record ******/
+
+/* Record for the fence (vip/fence.h) that every VIP may be configured until
+ * @until_ms, or (0) that none is. Called before adding and after removing,
+ * so the record always covers what is on the interfaces. Returns 0 or
+ * VIP_EINVAL / VIP_ERANGE (with @m->errmsg): nothing may be added then. */
+static int fence_record(struct manager *m, uint64_t until_ms)
+{
+    struct fence_set *set;
+
+    if (m->fence == NULL) {
+        return 0;
+    }
+    set = fence_page_begin(m->fence->page);
+    for (size_t i = 0; until_ms != 0 && i < m->n_instances; i++) {
+        struct manager_instance *in = &m->instances[i];
+        for (size_t k = 0; k < in->n_vips; k++) {
+            int rv = fence_set_add(set, &in->vips[k]);
+            if (rv != 0) {
+                errmsg_printf(m->errmsg, "fence: record VIP: %s",
+                              vip_strerror(rv));
+                return rv;
+            }
+        }
+    }
+    fence_commit(m->fence, until_ms);
+    return 0;
+}
+
 /****** Addresses ******/
 
-/* Remove every VIP of every instance; returns the first error. */
+/* Remove every VIP of every instance; returns the first error. On success
+ * the fence's record is emptied; on failure it keeps its deadline, so the
+ * fence still removes them then. */
 static int remove_all(struct manager *m)
 {
     int first_err = 0;
@@ -43,6 +75,9 @@ static int remove_all(struct manager *m)
                 errmsg_printf(m->errmsg, "%s", m->ifaddr.errmsg);
             }
         }
+    }
+    if (first_err == 0) {
+        fence_record(m, 0);
     }
     return first_err;
 }
@@ -143,10 +178,22 @@ int manager_hold(struct manager *m, uint64_t until_ms)
 {
     uint64_t now = vip_now_ms();
     bool was_holding = m->is_holding;
+    /* The previous lease ran out before this renewal (a stalled loop): the
+     * fence may have removed the VIPs meanwhile, so add them again. */
+    bool has_lapsed = was_holding && now >= m->until_ms;
     int rv;
 
     if (!m->is_started || m->is_closing) {
         return VIP_EINVAL;
+    }
+    if (m->fence != NULL && (m->is_fence_lost || !fence_alive(m->fence))) {
+        if (was_holding) {
+            m->is_holding = false;
+            stop_activity(m);
+            remove_all(m);
+        }
+        errmsg_printf(m->errmsg, "the fence process is gone: not holding");
+        return VIP_ENOENT;
     }
     if (until_ms <= now) {
         if (was_holding) {
@@ -157,10 +204,21 @@ int manager_hold(struct manager *m, uint64_t until_ms)
         }
         return VIP_ETIMEDOUT;
     }
+    /* The fence learns the new deadline (and the addresses) before any of
+     * them is added or refreshed. */
+    rv = fence_record(m, until_ms);
+    if (rv != 0) {
+        if (was_holding) {
+            m->is_holding = false;
+            stop_activity(m);
+            remove_all(m);
+        }
+        return rv;
+    }
     /* Refresh the kernel lifetimes only when they would not cover the new
      * deadline: a lease renewed every few hundred ms costs one netlink
      * round per second per VIP, not one per renewal. */
-    if (!was_holding || until_ms > m->kernel_until_ms) {
+    if (!was_holding || has_lapsed || until_ms > m->kernel_until_ms) {
         uint64_t life = lifetime_s(until_ms, now);
         rv = add_all(m, (uint32_t)life);
         if (rv != 0) {
@@ -466,6 +524,62 @@ static void lost_cb(void *data)
     }
 }
 
+/****** Fence ******/
+
+static void fence_poll_cb(uv_poll_t *poll, int status, int events)
+{
+    struct manager *m = poll->data;
+    (void)status;
+    (void)events;
+
+    if (fence_alive(m->fence)) {
+        return; /* spurious */
+    }
+    uv_poll_stop(poll);
+    m->is_fence_lost = true;
+    vip_err("vip: the fence process %d is gone: no more holding",
+            (int)m->fence->pid);
+    if (m->is_holding) {
+        lease_end(m, "no fence");
+    }
+    if (m->cbs.fence_lost != NULL) {
+        m->cbs.fence_lost(m->cbs.data);
+    }
+}
+
+int manager_set_fence(struct manager *m, struct fence *f)
+{
+    size_t n = 0;
+    int rv;
+
+    if (m->fence != NULL || m->is_closing || f->page == NULL) {
+        return VIP_EINVAL;
+    }
+    for (size_t i = 0; i < m->n_instances; i++) {
+        n += m->instances[i].n_vips;
+    }
+    if (n > FENCE_MAX_ADDRS) {
+        errmsg_printf(m->errmsg, "%zu VIPs: the fence takes at most %d", n,
+                      FENCE_MAX_ADDRS);
+        return VIP_ECONFIG;
+    }
+    rv = uv_poll_init(m->loop, &m->fence_poll, f->fd);
+    if (rv != 0) {
+        errmsg_printf(m->errmsg, "fence: %s", uv_strerror(rv));
+        return VIP_EINVAL;
+    }
+    m->fence_poll.data = m;
+    m->n_open_handles++;
+    m->fence = f;
+    rv = uv_poll_start(&m->fence_poll, UV_READABLE | UV_DISCONNECT,
+                       fence_poll_cb);
+    if (rv != 0) {
+        errmsg_printf(m->errmsg, "fence: %s", uv_strerror(rv));
+        return VIP_EINVAL;
+    }
+    return 0;
+}
+
 int manager_init(struct manager *m,
                  uv_loop_t *loop,
                  const struct vip_config *cfg,
@@ -641,6 +755,11 @@ static void lease_timer_closed_cb(uv_handle_t *handle)
     closed_one(handle->data);
 }
 
+static void fence_poll_closed_cb(uv_handle_t *handle)
+{
+    closed_one(handle->data);
+}
+
 static void nlmon_closed_cb(struct nlmon *mon)
 {
     closed_one(mon->cbs.data);
@@ -676,5 +795,8 @@ void manager_close(struct manager *m, manager_close_cb cb)
         announce_close(&m->instances[i].announce, announce_closed_cb);
     }
     uv_close((uv_handle_t *)&m->lease_timer, lease_timer_closed_cb);
+    if (m->fence != NULL) {
+        uv_close((uv_handle_t *)&m->fence_poll, fence_poll_closed_cb);
+    }
     nlmon_close(&m->nlmon, nlmon_closed_cb);
 }

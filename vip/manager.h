@@ -12,9 +12,12 @@
  * Safety (DESIGN.md 4): the manager enforces until_ms by itself with a
  * timer, and reads vip_now_ms() before every refresh, advert, GARP and
  * re-add, so a process resumed after SIGSTOP drops the VIPs before it
- * sends anything. The kernel lifetime (whole seconds, rounded up) removes
- * the VIPs if the process dies. No VIP is left half-configured: if adding
- * one fails, all are removed and the error returned.
+ * sends anything. With a fence (manager_set_fence(), vip/fence.h) every
+ * deadline and address is recorded for a separate process before it takes
+ * effect, which removes the VIPs at the deadline or when this process dies,
+ * even while this loop is stopped or blocked. The kernel lifetime (whole
+ * seconds, rounded up) is the last line. No VIP is left half-configured:
+ * if adding one fails, all are removed and the error returned.
  *
  * Everything runs in one libuv loop and never blocks on the network;
  * rtnetlink requests are answered by the kernel within the syscall.
@@ -50,6 +53,9 @@ struct manager_callbacks
      * new manager_hold(), or a VIP removed by someone else could not be
      * restored. Not called for manager_release(). May be NULL. */
     void (*lease_expired)(void *data);
+    /* The fence process is gone (manager_set_fence()): the VIPs were
+     * removed and every later manager_hold() fails. May be NULL. */
+    void (*fence_lost)(void *data);
 };
 
 /* Counters of one instance, for status and tests. */
@@ -74,6 +80,7 @@ typedef void (*manager_close_cb)(struct manager *m);
 
 struct manager_instance;
 struct manager_link;
+struct fence;
 
 struct manager
 {
@@ -93,6 +100,9 @@ struct manager
     uint64_t until_ms;        /* lease end while holding */
     uint64_t kernel_until_ms; /* when the kernel lifetimes run out */
     uint64_t n_readded;       /* VIPs restored after foreign removal */
+    struct fence *fence;      /* NULL: none (tools, tests) */
+    uv_poll_t fence_poll;     /* our end of the fence's socket pair */
+    bool is_fence_lost;
     int n_open_handles;
     manager_close_cb close_cb;
     char errmsg[VIP_ERRMSG_SIZE];
@@ -114,11 +124,21 @@ int manager_init(struct manager *m,
  * After an error, manager_close() is still required. */
 int manager_start(struct manager *m);
 
+/* Enforce every hold also through the fence process @f (started with
+ * fence_start(), outliving @m): from now on each deadline and address is
+ * recorded in @f before it takes effect, and a dead fence removes the VIPs,
+ * refuses every later hold and calls fence_lost. Call after
+ * manager_init(), before the first hold. Returns 0, VIP_EINVAL (called
+ * twice, closing) or VIP_ECONFIG (more VIPs than FENCE_MAX_ADDRS, with
+ * @m->errmsg). */
+int manager_set_fence(struct manager *m, struct fence *f);
+
 /* Hold every VIP until @until_ms (vip_now_ms() time base): add them, or
  * refresh their lifetimes, to ceil((until_ms - now) / 1000) s; start
  * adverts and announcements if not holding yet. Returns 0;
  * VIP_ETIMEDOUT if @until_ms is not in the future (the VIPs are then
- * dropped); or an add error, after which no VIP is configured. */
+ * dropped); VIP_ENOENT if the fence is gone; or an add error, after which
+ * no VIP is configured. */
 int manager_hold(struct manager *m, uint64_t until_ms);
 
 /* Remove every VIP now and stop adverts. Idempotent. Returns 0 or the

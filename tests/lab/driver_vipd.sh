@@ -82,7 +82,14 @@ drv_ready()
     lab_wait_holder "$((deadline - SECONDS + 1))" >/dev/null
 }
 
-drv_pids() { lab_pid "$1"; }
+drv_pids()
+{
+    local p
+    p=$(lab_pid "$1") || return 0
+    echo "$p"
+    # Its fence process (vip/fence.h), a child in a session of its own.
+    cat /proc/"$p"/task/*/children 2>/dev/null | tr ' ' '\n' | grep .
+}
 
 # drv_status K: vipctl status as node K sees it; non-zero if unavailable.
 drv_status()

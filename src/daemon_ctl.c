@@ -116,6 +116,7 @@ static int fill_node(struct vipd *d, struct vip_status *st,
     }
     vip_status_copy(n->name, sizeof n->name, m->node.name);
     n->maintenance = m->maintenance;
+    n->witness = (m->node.flags & ENTRY_NODE_F_WITNESS) != 0;
     for (unsigned i = 0; i < m->n_health; i++) {
         char name[VIP_STATUS_NAME_SIZE];
         struct vip_status_check *ck;
@@ -165,7 +166,11 @@ static int backend_status(void *data, struct vip_status *st)
         if (rv != 0) {
             return rv;
         }
+        if (c->raft.configuration.servers[i].role == RAFT_VOTER) {
+            st->n_voters++;
+        }
     }
+    st->failures_tolerated = st->n_voters > 0 ? (st->n_voters - 1) / 2 : 0;
     for (size_t i = 0; i < d->cfg->n_instances; i++) {
         const struct cfg_instance *ci = &d->cfg->instances[i];
         struct vip_status_instance *in = vip_status_add_instance(st);

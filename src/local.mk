@@ -8,7 +8,8 @@ libvipcore_a_SOURCES += \
 	src/log.c
 
 sbin_PROGRAMS += vipd
-vipd_SOURCES = src/vipd.c src/daemon.c src/daemon.h src/daemon_int.h src/daemon_ctl.c
+vipd_SOURCES = src/vipd.c src/daemon.c src/daemon.h src/daemon_int.h src/daemon_ctl.c \
+	src/daemon_reload.c
 vipd_LDADD = libvipcore.a $(ALL_DEP_LIBS)
 
 bin_PROGRAMS += vipctl

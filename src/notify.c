@@ -123,6 +123,43 @@ err:
     return rv;
 }
 
+int notify_reconfigure(struct notify *n, const struct vip_config *cfg)
+{
+    const struct vip_config *old_cfg = n->cfg;
+    struct notify_set *old_inst = n->instances, *old_groups = n->groups;
+    unsigned old_refused = n->n_refused;
+    int rv = 0;
+
+    /* prepare_set() reads script_user and friends from n->cfg. */
+    n->cfg = cfg;
+    n->instances = calloc(cfg->n_instances + 1, sizeof *n->instances);
+    n->groups = calloc(cfg->n_groups + 1, sizeof *n->groups);
+    if (n->instances == NULL || n->groups == NULL) {
+        rv = VIP_ENOMEM;
+    }
+    for (size_t i = 0; rv == 0 && i < cfg->n_instances; i++) {
+        rv = prepare_set(n, &n->instances[i], &cfg->instances[i].notify,
+                         cfg->instances[i].name);
+    }
+    for (size_t i = 0; rv == 0 && i < cfg->n_groups; i++) {
+        rv = prepare_set(n, &n->groups[i], &cfg->groups[i].notify,
+                         cfg->groups[i].name);
+    }
+    if (rv != 0) {
+        close_sets(n->instances, cfg->n_instances);
+        close_sets(n->groups, cfg->n_groups);
+        n->cfg = old_cfg;
+        n->instances = old_inst;
+        n->groups = old_groups;
+        n->n_refused = old_refused;
+        return rv;
+    }
+    /* Runs in flight were spawned from their own copies of the command. */
+    close_sets(old_inst, old_cfg->n_instances);
+    close_sets(old_groups, old_cfg->n_groups);
+    return 0;
+}
+
 static void run_done(void *data, const struct script_result *res)
 {
     struct notify_run *run = data;

@@ -63,6 +63,12 @@ int notify_init(struct notify *n,
                 uv_loop_t *loop,
                 const struct vip_config *cfg);
 
+/* Reload: prepare the commands of @cfg (same instances and groups, in
+ * the same order, as the running configuration) and use them from now on;
+ * @cfg must outlive @n or the next call. Returns 0, or VIP_ENOMEM with the
+ * running commands kept. */
+int notify_reconfigure(struct notify *n, const struct vip_config *cfg);
+
 /* Instance @index (into cfg->instances) entered @state with effective
  * @priority: start its notify_<state> and notify scripts. Returns the
  * number of scripts started (>= 0) or VIP_EINVAL for a bad index. */

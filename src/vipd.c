@@ -135,7 +135,7 @@ int main(int argc, char **argv)
         vip_config_free(&cfg);
         return rv;
     }
-    rv = daemon_run(&cfg);
+    rv = daemon_run(&cfg, path);
     vip_config_free(&cfg);
     return rv;
 }

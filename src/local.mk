@@ -9,7 +9,7 @@ libvipcore_a_SOURCES += \
 
 sbin_PROGRAMS += vipd
 vipd_SOURCES = src/vipd.c src/daemon.c src/daemon.h src/daemon_int.h src/daemon_ctl.c \
-	src/daemon_reload.c
+	src/daemon_reload.c src/recover_cmd.h src/recover_cmd.c
 vipd_LDADD = libvipcore.a $(ALL_DEP_LIBS)
 
 bin_PROGRAMS += vipctl

@@ -309,7 +309,13 @@ void daemon_reload(struct vipd *d)
         return;
     }
 
-    /* Committed: the network side and the notify scripts use @cfg. */
+    /* Committed: the network side and the notify scripts use @cfg. The
+     * previous configuration is retired before the old checks close:
+     * without a running probe they close within health_close(), and their
+     * callback frees it. */
+    d->cfg_retired = d->cfg_owned;
+    d->cfg_owned = cfg;
+    d->cfg = cfg;
     health_inherit(h, d->health);
     d->health_old = d->health;
     d->health = h;
@@ -322,9 +328,6 @@ void daemon_reload(struct vipd *d)
     if (rv != 0) {
         vip_err("reload: describe this node: %s", vip_strerror(rv));
     }
-    d->cfg_retired = d->cfg_owned;
-    d->cfg_owned = cfg;
-    d->cfg = cfg;
     daemon_update_notify(d);
     vip_notice("reload: %s applied in %llu ms: %zu instance%s, %zu VIP%s, "
                "%zu check%s%s",

@@ -116,4 +116,13 @@ pw_sampler_stop
 check_two
 kill -0 "$(pw_pid w)" || fail "the witness died"
 echo "ok: both nodes down: the witness never holds"
+
+# The witness (no network side) shuts down cleanly.
+pid=$(pw_pid w)
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" = 0 ] || fail "the witness exited with $rc after SIGTERM"
+grep -q "Sanitizer" "$VV_TMP/w.log" && fail "sanitizer report in the witness log"
+echo "ok: the witness stops cleanly"
 echo "PASS"

@@ -149,4 +149,14 @@ vv_wait 10000 vv_has_addr n1 10.77.0.103 || fail "the live part was not applied"
 grep -q "T=500 ms" "$VV_TMP/n1.log" || fail "T changed"
 echo "ok: a non-live setting is named and kept"
 pw_holder_is n1 || fail "n1 stopped holding"
+
+# After all those reloads the daemon still shuts down cleanly (exit 0:
+# uv_loop_close() == 0, and no sanitizer report in an ASan build).
+pid=$(pw_pid n1)
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" = 0 ] || fail "n1 exited with $rc after SIGTERM"
+grep -q "Sanitizer" "$VV_TMP/n1.log" && fail "sanitizer report: $(grep -A5 Sanitizer "$VV_TMP/n1.log" | head)"
+echo "ok: clean shutdown after 25 reloads"
 echo "PASS"

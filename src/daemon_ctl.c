@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "src/daemon_int.h"
+#include "src/node_checks.h"
 #include "vipd/log.h"
 
 /* A peer's status answer counts as current while its connection is open
@@ -440,6 +441,17 @@ static int backend_join(void *data, struct ctl_op *op, const char *peer)
 
     if (!d->has_cluster || d->is_stopping) {
         return -ESHUTDOWN;
+    }
+    if (cluster_is_waiting(&d->cluster)) {
+        /* Before the leader adds us: once admitted, a node that cannot
+         * store its id, read the key or listen would leave a spare
+         * behind (docs/membership.md). */
+        char errmsg[VIP_ERRMSG_SIZE];
+        rv = node_check_join(d->cfg, d->cluster.data_dir, errmsg);
+        if (rv != 0) {
+            ctl_op_done(op, rv, errmsg);
+            return 0;
+        }
     }
     rv = vm_join(&d->cluster, peer, &cbs);
     if (rv != 0) {

@@ -10,46 +10,16 @@
 #include "src/recover_cmd.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "raft/recover.h"
+#include "src/node_checks.h"
 #include "vipd/error.h"
 #include "vipd/log.h"
 
 #define RECOVER_PROBE_MS 2000 /* a live peer answers in milliseconds */
-
-/* Whether something (our own vipd) listens on the listen address. */
-static bool listen_in_use(const struct cfg_cluster *cc)
-{
-    struct addrinfo hints, *res = NULL;
-    char port[8];
-    bool in_use = false;
-
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-    snprintf(port, sizeof port, "%u", (unsigned)cc->listen_port);
-    if (getaddrinfo(cc->listen_host, port, &hints, &res) != 0) {
-        return false; /* cannot tell; the probe below still guards */
-    }
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0) {
-        int one = 1;
-        /* Connections of a stopped vipd in TIME_WAIT do not count; a
-         * listener does (Linux refuses the bind even so). */
-        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        in_use = bind(fd, res->ai_addr, res->ai_addrlen) != 0 &&
-                 errno == EADDRINUSE;
-        close(fd);
-    }
-    freeaddrinfo(res);
-    return in_use;
-}
 
 static const char *role_name(int role)
 {
@@ -90,7 +60,7 @@ int recover_cmd(const struct vip_config *cfg, bool assume_yes)
     unsigned n_voters, n_up;
     int rv;
 
-    if (listen_in_use(cc)) {
+    if (node_check_listen(cc, errmsg) == -EADDRINUSE) {
         fprintf(stderr,
                 "vipd: %s:%u is in use: stop vipd on this node first "
                 "(recovery rewrites its data dir)\n",

@@ -8,7 +8,9 @@
 #     a one-member configuration, and once vipd starts again n2 holds the
 #     VIP (awaited; the time from the command is printed as "bench:");
 #     `vipctl status` then shows one voter;
-#   - n1 rejoins with an empty data dir (`bootstrap no`, `vipctl join`).
+#   - n1 rejoins with an empty data dir (`bootstrap no`, `vipctl join`);
+#     before that, a join whose node cannot write its data dir is refused
+#     before it asks, and leaves no member behind.
 set -u
 . "$(dirname "$0")/vip_lib.sh"
 VIPD_BUILDDIR=${VIPD_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)/build/dev}
@@ -74,6 +76,20 @@ rm -rf "$VV_TMP/n1.d"
 sed -i 's|^cluster {|cluster {\n    bootstrap no|' "$VV_TMP/n1.conf"
 pw_revive n1
 vv_wait 10000 grep -q "waits to be joined" "$VV_TMP/n1.log" || fail "n1 does not wait to be joined"
+# A join the new node could not finish is refused before it asks: here
+# its data dir is gone (a file in its place); the cluster stays as it was.
+rm -rf "$VV_TMP/n1.d"
+touch "$VV_TMP/n1.d"
+ip netns exec "${VV}n1" "$VIPCTL" -s "$VV_TMP/n1.sock" join 10.77.0.2:5405 \
+    >"$VV_TMP/join.out" 2>&1 && fail "join with an unusable data dir succeeded"
+grep -q "data_dir $VV_TMP/n1.d is not writable" "$VV_TMP/join.out" ||
+    fail "join refusal not explained: $(cat "$VV_TMP/join.out")"
+"$VIPCTL" -s "$VV_TMP/n2.sock" status --json 2>/dev/null | python3 -c '
+import json,sys
+s=json.load(sys.stdin)
+sys.exit(0 if len(s["nodes"])==1 else 1)' || fail "the refused join left a member behind"
+rm -f "$VV_TMP/n1.d"
+mkdir -m 700 "$VV_TMP/n1.d"
 ip netns exec "${VV}n1" "$VIPCTL" -s "$VV_TMP/n1.sock" join 10.77.0.2:5405 \
     >"$VV_TMP/join.out" 2>&1 || fail "join: $(cat "$VV_TMP/join.out")"
 vv_wait 20000 eval '"$VIPCTL" -s "$VV_TMP/n2.sock" status --json 2>/dev/null | python3 -c "

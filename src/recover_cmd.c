@@ -60,6 +60,11 @@ int recover_cmd(const struct vip_config *cfg, bool assume_yes)
     unsigned n_voters, n_up;
     int rv;
 
+    if (cc->witness) {
+        fprintf(stderr, "vipd: a witness cannot hold the VIPs alone: run "
+                        "the recovery on a surviving node instead\n");
+        return 1;
+    }
     if (node_check_listen(cc, errmsg) == -EADDRINUSE) {
         fprintf(stderr,
                 "vipd: %s:%u is in use: stop vipd on this node first "

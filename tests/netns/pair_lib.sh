@@ -102,7 +102,9 @@ pw_revive() {
 }
 
 pw_field() { sed -n "s/^$2=//p" "$VV_TMP/$1.status" 2>/dev/null; }
-pw_has() { vv_has_addr "$1" "$PW_VIP"; }
+# (iproute2 may print "Peer netns reference is invalid" for the veth
+# while the bridge namespace is busy: noise, not an answer.)
+pw_has() { vv_has_addr "$1" "$PW_VIP" 2>/dev/null; }
 
 # Live nodes holding the VIP, space separated.
 pw_holders() {

@@ -37,6 +37,9 @@ vv_wait 20000 pw_holder_is n1 || fail "n1 does not hold: holders '$(pw_holders)'
 capeff=$(sed -n 's/^CapEff:\s*//p' "/proc/$(pw_pid w)/status")
 [ $(( 0x$capeff & 0x3000 )) = 0 ] || fail "witness has CAP_NET_ADMIN/RAW: $capeff"
 grep -q "witness: votes, never holds" "$VV_TMP/w.log" || fail "witness mode not logged"
+# A reload of the witness applies (nothing to hold, nothing to move).
+kill -HUP "$(pw_pid w)"
+vv_wait 10000 grep -q "reload: .* applied in" "$VV_TMP/w.log" || fail "witness reload"
 
 # Status from the holder: the witness row, and what the cluster tolerates.
 vv_wait 5000 eval '"$VIPCTL" -s "$VV_TMP/n1.sock" status --json >"$VV_TMP/st.json" 2>&1; python3 -c "

@@ -248,6 +248,7 @@ void daemon_reload(struct vipd *d)
     struct vip_config *cfg;
     struct health *h;
     struct health_cbs hcbs;
+    struct notify_staged staged;
     char why[512];
     uint64_t t0 = vip_now_ms();
     int rv;
@@ -290,24 +291,22 @@ void daemon_reload(struct vipd *d)
         daemon_reload_free(cfg);
         return;
     }
-    rv = notify_reconfigure(&d->notify, cfg);
-    if (rv == 0 && d->has_manager) {
+    rv = notify_stage(cfg, &staged);
+    if (rv != 0) {
+        vip_err("reload: notify scripts: out of memory: not applied");
+    } else if (d->has_manager) {
         rv = manager_reconfigure(&d->manager, cfg);
         if (rv != 0) {
             vip_err("reload: network: %s: not applied", d->manager.errmsg);
-            if (notify_reconfigure(&d->notify, d->cfg) != 0) {
-                vip_err("reload: out of memory restoring the notify "
-                        "scripts: none will run until the next reload");
-            }
+            notify_discard(&staged);
         }
-    } else if (rv != 0) {
-        vip_err("reload: notify scripts: out of memory: not applied");
     }
     if (rv != 0) {
         health_close(h, unstarted_closed_cb);
         daemon_reload_free(cfg);
         return;
     }
+    notify_commit(&d->notify, &staged);
 
     /* Committed: the network side and the notify scripts use @cfg. The
      * previous configuration is retired before the old checks close:

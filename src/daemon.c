@@ -22,6 +22,7 @@
 #include "raft/cluster.h"
 #include "src/daemon.h"
 #include "src/daemon_int.h"
+#include "src/recover_cmd.h"
 #include "vipd/clock.h"
 #include "vipd/error.h"
 #include "vipd/log.h"
@@ -496,6 +497,7 @@ static int start_parts(struct vipd *d)
         vip_err("daemon: %s", d->cluster.errmsg);
         return rv;
     }
+    recover_after_start(&d->cluster); /* after --force-new-cluster */
     d->is_health_started = true;
     rv = health_start(d->health);
     if (rv != 0) {

@@ -11,9 +11,12 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
+#include "raft/cluster.h"
 #include "raft/recover.h"
 #include "src/node_checks.h"
 #include "vipd/error.h"
@@ -26,6 +29,52 @@ static const char *role_name(int role)
     return role == RAFT_VOTER     ? "voter"
            : role == RAFT_STANDBY ? "standby"
                                   : "spare";
+}
+
+/* The dropped members, one id a line, for recover_after_start(). */
+static int write_drop_list(const char *data_dir, const struct recover_view *v)
+{
+    char path[4200];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/" RECOVER_DROP_FILE, data_dir);
+    f = fopen(path, "we");
+    if (f == NULL) {
+        return -errno;
+    }
+    for (unsigned i = 0; i < v->n; i++) {
+        if (v->servers[i].id != v->self) {
+            fprintf(f, "%llu\n", (unsigned long long)v->servers[i].id);
+        }
+    }
+    return fclose(f) == 0 ? 0 : -errno;
+}
+
+void recover_after_start(struct cluster *c)
+{
+    char path[4200];
+    char line[32];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/" RECOVER_DROP_FILE, c->data_dir);
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return; /* no recovery pending: the usual case */
+    }
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long long id = strtoull(line, NULL, 10);
+        if (id == 0 || id == c->id) {
+            continue;
+        }
+        /* ADMIN REMOVE: the state machine forgets the node, and `vipctl
+         * events` shows the recovery as "nN removed by nSELF". */
+        if (cluster_propose_admin(c, ENTRY_ADMIN_REMOVE, id) == 0) {
+            vip_notice("recover: forgetting node %llu, dropped by the "
+                       "forced new cluster", id);
+        }
+    }
+    fclose(f);
+    unlink(path);
 }
 
 static void write_marker(const char *data_dir, const struct recover_view *v)
@@ -119,6 +168,12 @@ int recover_cmd(const struct vip_config *cfg, bool assume_yes)
             fprintf(stderr, "vipd: recover: not confirmed, nothing changed\n");
             return 1;
         }
+    }
+    rv = write_drop_list(data_dir, &v);
+    if (rv != 0) {
+        fprintf(stderr, "vipd: recover: %s/%s: %s\n", data_dir,
+                RECOVER_DROP_FILE, strerror(-rv));
+        return 1;
     }
     rv = recover_apply(data_dir, &v, errmsg);
     if (rv != 0) {

@@ -69,7 +69,12 @@ import json,sys
 s=json.load(open(sys.argv[1]))
 sys.exit(0 if s["voters"]==1 and len(s["nodes"])==1 else 1)' "$VV_TMP/st.json" ||
     fail "status after recovery: $(cat "$VV_TMP/st.json")"
-echo "ok: recovered: n2 alone holds the VIP"
+# The recovery is in the replicated history: the dropped nodes removed.
+vv_wait 10000 eval '"$VIPCTL" -s "$VV_TMP/n2.sock" events 2>/dev/null | grep -q "n1 removed by n2" &&
+    "$VIPCTL" -s "$VV_TMP/n2.sock" events 2>/dev/null | grep -q "n3 removed by n2"' ||
+    fail "events: $("$VIPCTL" -s "$VV_TMP/n2.sock" events 2>&1 | tail -n 5)"
+[ -e "$VV_TMP/n2.d/recovered-drop" ] && fail "the drop list stays"
+echo "ok: recovered: n2 alone holds the VIP; events show n1 and n3 removed"
 
 # n1 comes back as a new member: empty data dir, `bootstrap no`, join.
 rm -rf "$VV_TMP/n1.d"

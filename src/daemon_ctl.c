@@ -148,6 +148,33 @@ static int fill_node(struct vipd *d, struct vip_status *st,
     return 0;
 }
 
+/* A witness has no instance of its own: show those of the nodes that can
+ * hold (names from their NODE records; the VIP addresses are not
+ * replicated), with the replicated holder, so that its answer matches the
+ * others' as far as it knows. */
+static int witness_instances(const struct fsm_state *fs, struct vip_status *st)
+{
+    const struct fsm_member *m = fsm_member(fs, fs->holder);
+
+    for (unsigned i = 0; m == NULL && i < fs->n_members; i++) {
+        if (fs->members[i].has_node && fs->members[i].node.n_instances > 0) {
+            m = &fs->members[i];
+        }
+    }
+    for (unsigned i = 0; m != NULL && i < m->node.n_instances; i++) {
+        struct vip_status_instance *in = vip_status_add_instance(st);
+        if (in == NULL) {
+            return VIP_ENOMEM;
+        }
+        vip_status_copy(in->name, sizeof in->name, m->node.instances[i].name);
+        in->holder_id = fs->holder;
+        in->since_ms = (int64_t)fs->holder_since_ms;
+        vip_status_copy(in->reason, sizeof in->reason,
+                        entry_hold_reason_name(fs->holder_reason));
+    }
+    return 0;
+}
+
 static int backend_status(void *data, struct vip_status *st)
 {
     struct vipd *d = data;
@@ -192,6 +219,9 @@ static int backend_status(void *data, struct vip_status *st)
         in->since_ms = (int64_t)fs->holder_since_ms;
         vip_status_copy(in->reason, sizeof in->reason,
                         entry_hold_reason_name(fs->holder_reason));
+    }
+    if (d->cfg->n_instances == 0) {
+        return witness_instances(fs, st);
     }
     return 0;
 }

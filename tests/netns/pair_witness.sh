@@ -52,6 +52,14 @@ sys.exit(0 if w and w[0][\"witness\"] and s[\"failures_tolerated\"]==1 and s[\"v
 grep -q "Tolerates: 1 node failure" "$VV_TMP/st.txt" || fail "status: $(cat "$VV_TMP/st.txt")"
 grep -E "^ *[0-9]+ +w .* witness " "$VV_TMP/st.txt" >/dev/null ||
     fail "status: no witness row: $(cat "$VV_TMP/st.txt")"
+# The witness's own answer names the instance and its holder too.
+vv_wait 5000 eval '"$VIPCTL" -s "$VV_TMP/w.sock" status --json >"$VV_TMP/stw.json" 2>&1; python3 -c "
+import json,sys
+s=json.load(open(sys.argv[1]))
+h=[n[\"id\"] for n in s[\"nodes\"] if n[\"name\"]==\"n1\"]
+i=s[\"instances\"]
+sys.exit(0 if h and i and i[0][\"name\"]==\"VI_1\" and i[0][\"holder\"]==h[0] and not s[\"holds\"] else 1)
+" "$VV_TMP/stw.json"' || fail "status from the witness: $(cat "$VV_TMP/stw.json")"
 echo "ok: n1 holds; status shows the witness and 1 tolerated failure"
 
 # Witness crash: the holder keeps renewing with n2 alone; the VIP stays.

@@ -523,6 +523,9 @@ static void node_record(const struct cluster *c, struct entry *e)
         }
     }
     snprintf(n->name, sizeof n->name, "%s", host);
+    if (cfg->cluster.witness) {
+        n->flags |= ENTRY_NODE_F_WITNESS; /* never preferred (priority.c) */
+    }
     snprintf(n->address, sizeof n->address, "%.*s",
              (int)sizeof n->address - 1, c->address);
     /* Primary IP for the VRRP tie-break: unicast_src_ip of the first
@@ -643,6 +646,18 @@ int cluster_join_start(struct cluster *c, raft_id id)
     vip_notice("cluster: admitted as node %llu, starting Raft",
                (unsigned long long)id);
     return cluster_start(c);
+}
+
+int cluster_reconfigure(struct cluster *c, const struct vip_config *cfg)
+{
+    struct entry e;
+
+    c->cfg = cfg;
+    if (!c->is_started) {
+        return 0; /* cluster_start() describes the node from c->cfg */
+    }
+    node_record(c, &e);
+    return cluster_props_push(c, &e);
 }
 
 bool cluster_is_waiting(const struct cluster *c)

@@ -215,6 +215,13 @@ int cluster_propose_admin(struct cluster *c, uint8_t op, uint64_t target);
 int cluster_propose_admin_cb(struct cluster *c, uint8_t op, uint64_t target,
                              const struct vm_cbs *cbs);
 
+/* Reload (src/daemon_reload.c): read the node's description (priorities,
+ * tracks and weights, nopreempt, preempt_delay) from @cfg from now on and
+ * propose the new NODE record. @cfg must keep the cluster block the node
+ * started with (those settings do not change live) and outlive @c or the
+ * next call. Returns 0 or cluster_props_push()'s error. */
+int cluster_reconfigure(struct cluster *c, const struct vip_config *cfg);
+
 /****** Membership (raft/cluster_member.c) ******
  *
  * Bootstrap rule: a node bootstraps the configuration of its `listen` and

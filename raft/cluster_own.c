@@ -51,8 +51,17 @@ static void tick_cb(struct raft_apply *req, int status, void *result)
         lease_renewal_failed(&c->lease, t->t_send, t->term);
     }
     free(t);
-    if (!c->is_closing) {
+    if (c->is_closing) {
+        return;
+    }
+    if (status == 0) {
         cluster_drive(c);
+    } else {
+        /* A failed renewal is reported from inside raft's step-down, with
+         * the leader state already freed but the role not yet changed:
+         * driving now would submit to a half-converted raft (SEGV in
+         * raft_apply, tests/netns/pair_witness.sh). Drive from the loop. */
+        uv_timer_start(&c->timer, timer_cb, 0, 0);
     }
 }
 

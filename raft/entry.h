@@ -82,7 +82,10 @@ struct entry_origin
     uint64_t seq;     /* > 0, strictly increasing per proposer */
 };
 
-#define ENTRY_NODE_F_ALL 0u /* no flags defined in version 1 */
+/* The node is a witness (`witness yes`): it votes but never holds; the
+ * priority rule (raft/priority.c) never prefers it. */
+#define ENTRY_NODE_F_WITNESS 0x1u
+#define ENTRY_NODE_F_ALL     ENTRY_NODE_F_WITNESS
 
 /* NODE: the member's description; a later NODE for the same id replaces it. */
 struct entry_node

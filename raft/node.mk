@@ -6,6 +6,8 @@ libvipcore_a_SOURCES += \
 libvipcore_a_SOURCES += \
 	raft/cluster.h raft/cluster_internal.h raft/cluster.c raft/cluster_own.c \
 	raft/cluster_rpc.c raft/cluster_member.c raft/vm_member.h raft/vm_member.c
+libvipcore_a_SOURCES += \
+	raft/recover.h raft/recover.c
 
 
 check_PROGRAMS += tests/unit/test_transport tests/unit/test_peer_rpc

@@ -67,6 +67,11 @@ void priority_effective(const struct fsm_member *m,
     int64_t sum;
 
     memset(out, 0, sizeof *out);
+    if (m != NULL && m->has_node &&
+        (m->node.flags & ENTRY_NODE_F_WITNESS) != 0) {
+        out->why = PRIORITY_WITNESS;
+        return;
+    }
     if (m == NULL || !m->has_node || instance >= m->node.n_instances) {
         out->why = PRIORITY_NO_NODE;
         return;
@@ -103,6 +108,11 @@ void priority_group(const struct fsm_member *m,
     int total = 0;
 
     memset(out, 0, sizeof *out);
+    if (m != NULL && m->has_node &&
+        (m->node.flags & ENTRY_NODE_F_WITNESS) != 0) {
+        out->why = PRIORITY_WITNESS;
+        return;
+    }
     if (m == NULL || !m->has_node || m->node.n_instances == 0) {
         out->why = PRIORITY_NO_NODE;
         return;
@@ -261,6 +271,8 @@ const char *priority_why_name(unsigned why)
         return "maintenance";
     case PRIORITY_FAULT:
         return "fault";
+    case PRIORITY_WITNESS:
+        return "witness";
     default:
         return "?";
     }

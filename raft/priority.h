@@ -13,7 +13,8 @@
  * - file (ENTRY_TRACK_FILE): adds value * weight; with weight 0 a non-zero
  *   value is FAULT; value * weight <= -254 is FAULT (keepalived).
  * - the sum is clamped to [1, 254]; maintenance or FAULT makes the member
- *   ineligible; so does not being a voter or not having a NODE record.
+ *   ineligible; so does not being a voter, not having a NODE record, or
+ *   being a witness (ENTRY_NODE_F_WITNESS), whatever its instances.
  *
  * The preferred holder of an instance is the eligible member with the
  * highest effective priority, ties broken by the higher primary IP (VRRP,
@@ -40,6 +41,7 @@ enum priority_why {
     PRIORITY_NOT_VOTER = 2,
     PRIORITY_MAINTENANCE = 3,
     PRIORITY_FAULT = 4, /* a weight-0 check failing, interface down... */
+    PRIORITY_WITNESS = 5, /* a witness (ENTRY_NODE_F_WITNESS) never holds */
 };
 
 struct priority_result

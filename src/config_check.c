@@ -257,6 +257,34 @@ next:;
     }
 }
 
+/* Raft needs a majority of the voters: with two, losing either one stops
+ * the cluster, which is not what a keepalived pair's owner expects. */
+static void check_voters(struct cfgp *p)
+{
+    const struct cfg_cluster *c = &p->cfg->cluster;
+    size_t n = 1;
+
+    if (c->no_bootstrap) {
+        return; /* members come from `vipctl join`, not from this file */
+    }
+    for (size_t i = 0; i < c->n_peers; i++) {
+        bool dup = strcmp(c->peers[i].host, c->listen_host) == 0 &&
+                   c->peers[i].port == c->listen_port;
+        for (size_t k = 0; k < i && !dup; k++) {
+            dup = strcmp(c->peers[i].host, c->peers[k].host) == 0 &&
+                  c->peers[i].port == c->peers[k].port;
+        }
+        n += dup ? 0 : 1;
+    }
+    if (n == 2) {
+        cfgp_warn(p, &c->where,
+                  "cluster: two voters and no witness: a failure of either "
+                  "node leaves no majority: add a witness (a third vipd with "
+                  "'witness yes' in its cluster block and no vrrp_instance, "
+                  "listed as a 'peer' on both nodes)");
+    }
+}
+
 static void check_cluster(struct cfgp *p)
 {
     struct cfg_cluster *c = &p->cfg->cluster;
@@ -281,6 +309,18 @@ static void check_cluster(struct cfgp *p)
                   "election_timeout (%u ms); it only slows failover",
                   c->takeover_wait_ms, c->election_timeout_ms);
     }
+    if (c->witness && p->cfg->n_instances > 0) {
+        cfgp_error(p, &c->witness_where,
+                   "cluster: a witness holds no VIP, but vrrp_instance '%s' "
+                   "is at line %u: remove the instances or 'witness yes'",
+                   p->cfg->instances[0].name,
+                   p->cfg->instances[0].where.line);
+    }
+    if (c->witness && c->n_peers == 0 && !c->no_bootstrap) {
+        cfgp_error(p, &c->witness_where,
+                   "cluster: a witness needs 'peer HOST:PORT' lines for the "
+                   "nodes it votes with");
+    }
     if (c->n_peers > 0 || p->cfg->n_instances == 0) {
         for (size_t i = 0; i < c->n_peers; i++) {
             if (c->peers[i].port == 0) {
@@ -293,6 +333,7 @@ static void check_cluster(struct cfgp *p)
                            c->peers[i].host);
             }
         }
+        check_voters(p);
         return;
     }
     /* DESIGN.md 6: without `peer` lines the first instance's unicast_peer
@@ -311,6 +352,7 @@ static void check_cluster(struct cfgp *p)
         peer->where = in->where;
         c->peers_from_unicast = true;
     }
+    check_voters(p);
 }
 
 void cfg_check(struct cfgp *p)
@@ -350,8 +392,10 @@ int vip_config_check_runnable(const struct vip_config *cfg,
     } else if (c->listen_host[0] == '\0') {
         cfgp_error(&p, &c->where, "cluster: no listen address");
     }
-    if (cfg->n_instances == 0) {
-        cfgp_error(&p, NULL, "no vrrp_instance: nothing to hold");
+    if (cfg->n_instances == 0 && !c->witness) {
+        cfgp_error(&p, NULL,
+                   "no vrrp_instance: nothing to hold (a node that only "
+                   "votes needs 'witness yes' in its cluster block)");
     }
     for (size_t i = 0; i < cfg->n_instances; i++) {
         if (cfg->instances[i].n_vips == 0) {

@@ -109,6 +109,16 @@ static void cluster_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
             cfgp_error(p, &a->where, "bootstrap: '%.80s' is not 'yes' or 'no'",
                        a->text);
         }
+    } else if (is(s, "witness")) {
+        if (strcmp(a->text, "yes") == 0) {
+            c->witness = true;
+        } else if (strcmp(a->text, "no") == 0) {
+            c->witness = false;
+        } else {
+            cfgp_error(p, &a->where, "witness: '%.80s' is not 'yes' or 'no'",
+                       a->text);
+        }
+        c->witness_where = s->kw->where;
     } else if (is(s, "takeover_wait")) {
         if (cfgp_uint(p, a, "takeover_wait (ms)", 0, 60000, &v)) {
             c->takeover_wait_ms = (uint32_t)v;
@@ -141,6 +151,7 @@ static const struct cfg_kw cluster_kws[] = {
     KW("lease_mode", 1, 1),
     KW("takeover_wait", 1, 1),
     KW("bootstrap", 1, 1),
+    KW("witness", 1, 1),
     KW("snapshot_threshold", 1, 1),
     KW("snapshot_trailing", 1, 1),
     {NULL, 0, 0, 0, NULL},

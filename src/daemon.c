@@ -22,6 +22,7 @@
 #include "raft/cluster.h"
 #include "src/daemon.h"
 #include "src/daemon_int.h"
+#include "src/recover_cmd.h"
 #include "vipd/clock.h"
 #include "vipd/error.h"
 #include "vipd/log.h"
@@ -86,7 +87,7 @@ static void status_timer_cb(uv_timer_t *t)
 /* keepalived's states as this node sees them: MASTER while it holds the
  * VIPs, FAULT while it is not eligible (a weight-0 check failing, an
  * interface down, maintenance), BACKUP otherwise. Scripts run on changes. */
-static void update_notify(struct vipd *d)
+void daemon_update_notify(struct vipd *d)
 {
     const struct vip_config *cfg = d->cfg;
     const struct fsm_member *m = NULL;
@@ -137,8 +138,18 @@ static void update_notify(struct vipd *d)
 static void on_hold(void *data, uint64_t until_ms)
 {
     struct vipd *d = data;
-    bool was = manager_holds(&d->manager);
-    int rv = manager_hold(&d->manager, until_ms);
+    bool was;
+    int rv;
+
+    if (!d->has_manager) {
+        /* A witness is never preferred (raft/priority.c); if it is asked
+         * anyway, it has nothing it could hold. */
+        vip_err("daemon: asked to hold the VIPs, but this node has no "
+                "network side (witness)");
+        return;
+    }
+    was = manager_holds(&d->manager);
+    rv = manager_hold(&d->manager, until_ms);
 
     if (rv != 0) {
         /* The manager removed every VIP; the next renewal retries. */
@@ -146,7 +157,7 @@ static void on_hold(void *data, uint64_t until_ms)
                 d->manager.errmsg);
     }
     if (was != manager_holds(&d->manager)) {
-        update_notify(d);
+        daemon_update_notify(d);
         status_write(d);
     }
 }
@@ -154,7 +165,12 @@ static void on_hold(void *data, uint64_t until_ms)
 static void on_release(void *data)
 {
     struct vipd *d = data;
-    bool was = manager_holds(&d->manager);
+    bool was;
+
+    if (!d->has_manager) {
+        return;
+    }
+    was = manager_holds(&d->manager);
     /* On a clean stop the holder also sends priority 0, so that a
      * keepalived backup on the segment takes over without waiting. */
     int rv = d->is_stopping ? manager_release_final(&d->manager)
@@ -165,7 +181,7 @@ static void on_release(void *data)
                 d->manager.errmsg);
     }
     if (was) {
-        update_notify(d);
+        daemon_update_notify(d);
         status_write(d);
     }
 }
@@ -177,7 +193,7 @@ static void update_priorities(struct vipd *d)
     const struct fsm_state *st = cluster_state(&d->cluster);
     const struct fsm_member *m = fsm_member(st, d->cluster.id);
 
-    if (m == NULL) {
+    if (m == NULL || !d->has_manager) {
         return;
     }
     for (unsigned i = 0; i < m->node.n_instances && i < d->cfg->n_instances;
@@ -198,7 +214,7 @@ static void on_changed(void *data)
         return;
     }
     update_priorities(d);
-    update_notify(d);
+    daemon_update_notify(d);
     if (d->has_ctl) {
         daemon_ctl_publish(d);
     }
@@ -217,7 +233,7 @@ static void on_cluster_failed(void *data)
 
 /****** Health and network callbacks ******/
 
-static void on_transition(void *data, const char *check_name, int32_t value)
+void daemon_on_transition(void *data, const char *check_name, int32_t value)
 {
     struct vipd *d = data;
     int rv;
@@ -236,7 +252,7 @@ static void on_link_changed(void *data, const char *ifname, bool is_up)
     vip_info("daemon: interface %s %s", ifname, is_up ? "up" : "down");
     if (d->is_health_started && !d->is_stopping) {
         /* VIP_ENOENT: not tracked, nothing to report. */
-        (void)health_set_interface(&d->health, ifname, is_up);
+        (void)health_set_interface(d->health, ifname, is_up);
     }
 }
 
@@ -256,7 +272,7 @@ static void on_lease_expired(void *data)
     if (d->has_cluster && !d->is_stopping) {
         cluster_lease_expired(&d->cluster);
     }
-    update_notify(d);
+    daemon_update_notify(d);
     status_write(d);
 }
 
@@ -337,7 +353,7 @@ static void close_cluster(struct vipd *d)
 
 static void health_closed_cb(struct health *h)
 {
-    struct vipd *d = (struct vipd *)((char *)h - offsetof(struct vipd, health));
+    struct vipd *d = h->cbs.data;
     d->has_health = false;
     close_cluster(d);
 }
@@ -346,7 +362,7 @@ static void close_health(struct vipd *d)
 {
     if (d->has_health) {
         d->is_health_started = false;
-        health_close(&d->health, health_closed_cb);
+        health_close(d->health, health_closed_cb);
     } else {
         close_cluster(d);
     }
@@ -379,7 +395,7 @@ static void signal_cb(uv_signal_t *s, int signum)
     struct vipd *d = s->data;
 
     if (signum == SIGHUP) {
-        vip_notice("daemon: SIGHUP ignored (reload not supported yet)");
+        daemon_reload(d);
         return;
     }
     stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -431,10 +447,15 @@ static int start_parts(struct vipd *d)
 
     memset(&hcbs, 0, sizeof hcbs);
     hcbs.data = d;
-    hcbs.transition = on_transition;
-    rv = health_init(&d->health, &d->loop, cfg, &hcbs);
+    hcbs.transition = daemon_on_transition;
+    d->health = calloc(1, sizeof *d->health);
+    if (d->health == NULL) {
+        vip_err("daemon: out of memory");
+        return VIP_ENOMEM;
+    }
+    rv = health_init(d->health, &d->loop, cfg, &hcbs);
     if (rv != 0) {
-        vip_err("daemon: health checks: %s", d->health.errmsg);
+        vip_err("daemon: health checks: %s", d->health->errmsg);
         return rv;
     }
     d->has_health = true;
@@ -458,27 +479,33 @@ static int start_parts(struct vipd *d)
     }
     d->has_notify = true;
 
-    memset(&mcbs, 0, sizeof mcbs);
-    mcbs.data = d;
-    mcbs.link_changed = on_link_changed;
-    mcbs.lease_expired = on_lease_expired;
-    mcbs.fence_lost = on_fence_lost;
-    rv = manager_init(&d->manager, &d->loop, cfg, &mcbs);
-    if (rv != 0) {
-        vip_err("daemon: network: %s", d->manager.errmsg);
-        return rv;
-    }
-    d->has_manager = true;
-    rv = manager_set_fence(&d->manager, &d->fence);
-    if (rv != 0) {
-        vip_err("daemon: network: %s", d->manager.errmsg);
-        return rv;
-    }
-    /* Leftover VIPs go before this node can become a holder. */
-    rv = manager_start(&d->manager);
-    if (rv != 0) {
-        vip_err("daemon: network: %s", d->manager.errmsg);
-        return rv;
+    if (cfg->cluster.witness) {
+        /* A witness only votes: no VRRP, no addresses, no ARP, so no
+         * netlink or raw sockets and no CAP_NET_ADMIN / CAP_NET_RAW. */
+        vip_notice("daemon: witness: votes, never holds a VIP");
+    } else {
+        memset(&mcbs, 0, sizeof mcbs);
+        mcbs.data = d;
+        mcbs.link_changed = on_link_changed;
+        mcbs.lease_expired = on_lease_expired;
+        mcbs.fence_lost = on_fence_lost;
+        rv = manager_init(&d->manager, &d->loop, cfg, &mcbs);
+        if (rv != 0) {
+            vip_err("daemon: network: %s", d->manager.errmsg);
+            return rv;
+        }
+        d->has_manager = true;
+        rv = manager_set_fence(&d->manager, &d->fence);
+        if (rv != 0) {
+            vip_err("daemon: network: %s", d->manager.errmsg);
+            return rv;
+        }
+        /* Leftover VIPs go before this node can become a holder. */
+        rv = manager_start(&d->manager);
+        if (rv != 0) {
+            vip_err("daemon: network: %s", d->manager.errmsg);
+            return rv;
+        }
     }
 
     rv = cluster_start(&d->cluster);
@@ -486,14 +513,15 @@ static int start_parts(struct vipd *d)
         vip_err("daemon: %s", d->cluster.errmsg);
         return rv;
     }
+    recover_after_start(&d->cluster); /* after --force-new-cluster */
     d->is_health_started = true;
-    rv = health_start(&d->health);
+    rv = health_start(d->health);
     if (rv != 0) {
         d->is_health_started = false;
-        vip_err("daemon: health checks: %s", d->health.errmsg);
+        vip_err("daemon: health checks: %s", d->health->errmsg);
         return rv;
     }
-    update_notify(d); /* keepalived starts in BACKUP and says so */
+    daemon_update_notify(d); /* keepalived starts in BACKUP and says so */
 
     ctl_server_opts_from_config(&copts, cfg);
     daemon_ctl_backend(d, &backend);
@@ -512,7 +540,7 @@ static int start_parts(struct vipd *d)
     return 0;
 }
 
-int daemon_run(const struct vip_config *cfg)
+int daemon_run(const struct vip_config *cfg, const char *path)
 {
     struct vipd *d;
     int rv;
@@ -527,6 +555,8 @@ int daemon_run(const struct vip_config *cfg)
         return 1;
     }
     d->cfg = cfg;
+    d->cfg_boot = cfg;
+    d->config_path = path;
     /* A peer closing its end must be a write error, not a fatal signal. */
     signal(SIGPIPE, SIG_IGN);
     d->status_path = getenv("VIPD_STATUS_FILE");
@@ -534,8 +564,10 @@ int daemon_run(const struct vip_config *cfg)
         d->status_path = NULL;
     }
     vip_log_set_tag(cfg->cluster.node_id, '-');
-    /* The fence first, while the process has nothing else open. */
-    rv = fence_start(&d->fence);
+    /* The fence first, while the process has nothing else open. A
+     * witness never holds an address: it has nothing to fence. */
+    d->fence.fd = -1;
+    rv = cfg->cluster.witness ? 0 : fence_start(&d->fence);
     if (rv != 0) {
         fprintf(stderr, "vipd: %s\n", d->fence.errmsg);
         free(d);
@@ -579,6 +611,9 @@ int daemon_run(const struct vip_config *cfg)
     rv = d->exit_status;
     free(d->inst_state);
     free(d->group_state);
+    free(d->health);
+    daemon_reload_free(d->cfg_owned);
+    daemon_reload_free(d->cfg_retired);
     free(d);
     return rv;
 }

@@ -5,8 +5,8 @@
 
 #include "vipd/config.h"
 
-/* Run until SIGTERM/SIGINT; returns the process exit status. @cfg must stay
- * valid until it returns. */
-int daemon_run(const struct vip_config *cfg);
+/* Run until SIGTERM/SIGINT; returns the process exit status. @cfg (loaded
+ * from @path, which SIGHUP re-reads) must stay valid until it returns. */
+int daemon_run(const struct vip_config *cfg, const char *path);
 
 #endif /* VIPD_SRC_DAEMON_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "src/daemon_int.h"
+#include "src/node_checks.h"
 #include "vipd/log.h"
 
 /* A peer's status answer counts as current while its connection is open
@@ -116,6 +117,7 @@ static int fill_node(struct vipd *d, struct vip_status *st,
     }
     vip_status_copy(n->name, sizeof n->name, m->node.name);
     n->maintenance = m->maintenance;
+    n->witness = (m->node.flags & ENTRY_NODE_F_WITNESS) != 0;
     for (unsigned i = 0; i < m->n_health; i++) {
         char name[VIP_STATUS_NAME_SIZE];
         struct vip_status_check *ck;
@@ -146,6 +148,33 @@ static int fill_node(struct vipd *d, struct vip_status *st,
     return 0;
 }
 
+/* A witness has no instance of its own: show those of the nodes that can
+ * hold (names from their NODE records; the VIP addresses are not
+ * replicated), with the replicated holder, so that its answer matches the
+ * others' as far as it knows. */
+static int witness_instances(const struct fsm_state *fs, struct vip_status *st)
+{
+    const struct fsm_member *m = fsm_member(fs, fs->holder);
+
+    for (unsigned i = 0; m == NULL && i < fs->n_members; i++) {
+        if (fs->members[i].has_node && fs->members[i].node.n_instances > 0) {
+            m = &fs->members[i];
+        }
+    }
+    for (unsigned i = 0; m != NULL && i < m->node.n_instances; i++) {
+        struct vip_status_instance *in = vip_status_add_instance(st);
+        if (in == NULL) {
+            return VIP_ENOMEM;
+        }
+        vip_status_copy(in->name, sizeof in->name, m->node.instances[i].name);
+        in->holder_id = fs->holder;
+        in->since_ms = (int64_t)fs->holder_since_ms;
+        vip_status_copy(in->reason, sizeof in->reason,
+                        entry_hold_reason_name(fs->holder_reason));
+    }
+    return 0;
+}
+
 static int backend_status(void *data, struct vip_status *st)
 {
     struct vipd *d = data;
@@ -165,7 +194,11 @@ static int backend_status(void *data, struct vip_status *st)
         if (rv != 0) {
             return rv;
         }
+        if (c->raft.configuration.servers[i].role == RAFT_VOTER) {
+            st->n_voters++;
+        }
     }
+    st->failures_tolerated = st->n_voters > 0 ? (st->n_voters - 1) / 2 : 0;
     for (size_t i = 0; i < d->cfg->n_instances; i++) {
         const struct cfg_instance *ci = &d->cfg->instances[i];
         struct vip_status_instance *in = vip_status_add_instance(st);
@@ -186,6 +219,9 @@ static int backend_status(void *data, struct vip_status *st)
         in->since_ms = (int64_t)fs->holder_since_ms;
         vip_status_copy(in->reason, sizeof in->reason,
                         entry_hold_reason_name(fs->holder_reason));
+    }
+    if (d->cfg->n_instances == 0) {
+        return witness_instances(fs, st);
     }
     return 0;
 }
@@ -435,6 +471,17 @@ static int backend_join(void *data, struct ctl_op *op, const char *peer)
 
     if (!d->has_cluster || d->is_stopping) {
         return -ESHUTDOWN;
+    }
+    if (cluster_is_waiting(&d->cluster)) {
+        /* Before the leader adds us: once admitted, a node that cannot
+         * store its id, read the key or listen would leave a spare
+         * behind (docs/membership.md). */
+        char errmsg[VIP_ERRMSG_SIZE];
+        rv = node_check_join(d->cfg, d->cluster.data_dir, errmsg);
+        if (rv != 0) {
+            ctl_op_done(op, rv, errmsg);
+            return 0;
+        }
     }
     rv = vm_join(&d->cluster, peer, &cbs);
     if (rv != 0) {

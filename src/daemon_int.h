@@ -19,11 +19,17 @@
 struct vipd
 {
     uv_loop_t loop;
-    const struct vip_config *cfg;
+    const struct vip_config *cfg; /* the running one (boot or reloaded) */
+    const struct vip_config *cfg_boot; /* daemon_run()'s, owned by main */
+    const char *config_path;      /* re-read on SIGHUP */
+    struct vip_config *cfg_owned; /* a reloaded cfg (== cfg), or NULL */
+    struct vip_config *cfg_retired; /* the previous reloaded one, freed once
+                                       health_old has closed */
     struct manager manager;
     struct fence fence; /* forked first, stopped last */
     struct cluster cluster;
-    struct health health;
+    struct health *health;     /* heap: a reload starts a new set */
+    struct health *health_old; /* the set a reload replaced, closing */
     struct ctl_service ctl;
     struct notify notify;
     bool has_manager, has_cluster, has_health, has_ctl, has_notify;
@@ -41,6 +47,18 @@ struct vipd
     uv_timer_t status_timer;
     bool status_dirty;
 };
+
+/* SIGHUP (daemon_reload.c): re-read config_path and apply what can
+ * change live; refused (and logged with FILE:LINE) when it is invalid. */
+void daemon_reload(struct vipd *d);
+
+/* Free a configuration daemon_reload() loaded (it borrows the cluster
+ * block of cfg_boot). */
+void daemon_reload_free(struct vip_config *cfg);
+
+/* Health and notify state changes (daemon.c), also after a reload. */
+void daemon_on_transition(void *data, const char *check_name, int32_t value);
+void daemon_update_notify(struct vipd *d);
 
 /* The control backend (daemon_ctl.c). */
 void daemon_ctl_backend(struct vipd *d, struct ctl_backend *b);

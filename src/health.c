@@ -713,3 +713,27 @@ int health_status(const struct health *h,
     out->last_result = c->last_result;
     return 0;
 }
+
+void health_inherit(struct health *h, const struct health *old)
+{
+    for (size_t i = 0; i < h->n_checks; i++) {
+        struct health_check *c = &h->checks[i];
+        for (size_t k = 0; k < old->n_checks; k++) {
+            const struct health_check *o = &old->checks[k];
+            if (o->kind != c->kind || strcmp(o->name, c->name) != 0 ||
+                !o->is_known || c->is_refused) {
+                continue;
+            }
+            /* Same check: go on from its smoothed state, so a reload
+             * reports nothing that did not change. */
+            c->is_known = true;
+            c->value = o->value;
+            c->changed_ms = o->changed_ms;
+            c->rule.state = o->rule.state;
+            c->rule.streak = 0;
+            c->n_probes = o->n_probes;
+            c->n_failures = o->n_failures;
+            break;
+        }
+    }
+}

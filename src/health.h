@@ -112,6 +112,13 @@ int health_init(struct health *h,
  * call health_close() anyway. */
 int health_start(struct health *h);
 
+/* Reload: take over the smoothed state of every check of @old (a running
+ * set built from the previous configuration) with the same name and kind,
+ * so that an unchanged check reports nothing new and a changed one goes on
+ * from its current state by fall/rise. Call between health_init() and
+ * health_start() of @h. */
+void health_inherit(struct health *h, const struct health *old);
+
 /* Stop everything: running scripts are killed (SIGKILL to their group),
  * probes abandoned, no more transitions. @cb fires once every handle is
  * closed (synchronously if there is none); then @h may be freed. */

@@ -8,7 +8,8 @@ libvipcore_a_SOURCES += \
 	src/log.c
 
 sbin_PROGRAMS += vipd
-vipd_SOURCES = src/vipd.c src/daemon.c src/daemon.h src/daemon_int.h src/daemon_ctl.c
+vipd_SOURCES = src/vipd.c src/daemon.c src/daemon.h src/daemon_int.h src/daemon_ctl.c \
+	src/daemon_reload.c src/recover_cmd.h src/recover_cmd.c
 vipd_LDADD = libvipcore.a $(ALL_DEP_LIBS)
 
 bin_PROGRAMS += vipctl
@@ -22,3 +23,11 @@ include src/ctl.mk
 vipd_SOURCES += src/leftovers.c src/leftovers.h
 TESTS += tests/cli/test_release_leftovers.sh
 EXTRA_DIST += tests/cli/test_release_leftovers.sh
+
+# What a node needs on its host (join pre-checks, recovery).
+libvipcore_a_SOURCES += src/node_checks.h src/node_checks.c
+check_PROGRAMS += tests/unit/test_node_checks
+tests_unit_test_node_checks_SOURCES = tests/unit/test_node_checks.c
+tests_unit_test_node_checks_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_node_checks_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_node_checks

@@ -41,14 +41,14 @@ const char *notify_state_name(enum notify_state state)
     return "{UNKNOWN}";
 }
 
-static int prepare_set(struct notify *n,
+static int prepare_set(const struct cfg_global *g,
+                       unsigned *n_refused,
                        struct notify_set *set,
                        const struct cfg_notify *cfgn,
                        const char *owner)
 {
     const char *lines[NOTIFY_N_SLOTS] = {cfgn->master, cfgn->backup,
                                          cfgn->fault, cfgn->stop, cfgn->any};
-    const struct cfg_global *g = &n->cfg->global;
 
     for (int i = 0; i < NOTIFY_N_SLOTS; i++) {
         if (lines[i] == NULL) {
@@ -65,7 +65,7 @@ static int prepare_set(struct notify *n,
         if (rv != 0) {
             vip_err("%s %s: %s; it will never run", owner, slot_keywords[i],
                     set->cmds[i].errmsg);
-            n->n_refused++;
+            (*n_refused)++;
             continue;
         }
         set->has[i] = true;
@@ -101,15 +101,15 @@ int notify_init(struct notify *n, uv_loop_t *loop, const struct vip_config *cfg)
         goto err;
     }
     for (size_t i = 0; i < cfg->n_instances; i++) {
-        rv = prepare_set(n, &n->instances[i], &cfg->instances[i].notify,
-                         cfg->instances[i].name);
+        rv = prepare_set(&cfg->global, &n->n_refused, &n->instances[i],
+                         &cfg->instances[i].notify, cfg->instances[i].name);
         if (rv != 0) {
             goto err;
         }
     }
     for (size_t i = 0; i < cfg->n_groups; i++) {
-        rv = prepare_set(n, &n->groups[i], &cfg->groups[i].notify,
-                         cfg->groups[i].name);
+        rv = prepare_set(&cfg->global, &n->n_refused, &n->groups[i],
+                         &cfg->groups[i].notify, cfg->groups[i].name);
         if (rv != 0) {
             goto err;
         }
@@ -121,6 +121,52 @@ err:
     n->instances = NULL;
     n->groups = NULL;
     return rv;
+}
+
+int notify_stage(const struct vip_config *cfg, struct notify_staged *st)
+{
+    int rv = 0;
+
+    memset(st, 0, sizeof *st);
+    st->cfg = cfg;
+    st->instances = calloc(cfg->n_instances + 1, sizeof *st->instances);
+    st->groups = calloc(cfg->n_groups + 1, sizeof *st->groups);
+    if (st->instances == NULL || st->groups == NULL) {
+        rv = VIP_ENOMEM;
+    }
+    for (size_t i = 0; rv == 0 && i < cfg->n_instances; i++) {
+        rv = prepare_set(&cfg->global, &st->n_refused, &st->instances[i],
+                         &cfg->instances[i].notify, cfg->instances[i].name);
+    }
+    for (size_t i = 0; rv == 0 && i < cfg->n_groups; i++) {
+        rv = prepare_set(&cfg->global, &st->n_refused, &st->groups[i],
+                         &cfg->groups[i].notify, cfg->groups[i].name);
+    }
+    if (rv != 0) {
+        notify_discard(st);
+    }
+    return rv;
+}
+
+void notify_discard(struct notify_staged *st)
+{
+    if (st->cfg != NULL) {
+        close_sets(st->instances, st->cfg->n_instances);
+        close_sets(st->groups, st->cfg->n_groups);
+    }
+    memset(st, 0, sizeof *st);
+}
+
+void notify_commit(struct notify *n, struct notify_staged *st)
+{
+    /* Runs in flight were spawned from their own copies of the command. */
+    close_sets(n->instances, n->cfg->n_instances);
+    close_sets(n->groups, n->cfg->n_groups);
+    n->cfg = st->cfg;
+    n->instances = st->instances;
+    n->groups = st->groups;
+    n->n_refused = st->n_refused;
+    memset(st, 0, sizeof *st);
 }
 
 static void run_done(void *data, const struct script_result *res)

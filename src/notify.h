@@ -63,6 +63,24 @@ int notify_init(struct notify *n,
                 uv_loop_t *loop,
                 const struct vip_config *cfg);
 
+/* Reload, in two steps so that nothing fails once other parts changed:
+ * notify_stage() prepares the commands of @cfg (same instances and groups,
+ * in the same order, as the running configuration; refused ones are
+ * logged); then notify_commit() uses them from now on (@cfg must outlive
+ * @n or the next commit), or notify_discard() drops them. */
+struct notify_staged
+{
+    const struct vip_config *cfg;
+    struct notify_set *instances;
+    struct notify_set *groups;
+    unsigned n_refused;
+};
+
+/* Returns 0, or VIP_ENOMEM with nothing staged. */
+int notify_stage(const struct vip_config *cfg, struct notify_staged *st);
+void notify_commit(struct notify *n, struct notify_staged *st);
+void notify_discard(struct notify_staged *st);
+
 /* Instance @index (into cfg->instances) entered @state with effective
  * @priority: start its notify_<state> and notify scripts. Returns the
  * number of scripts started (>= 0) or VIP_EINVAL for a bad index. */

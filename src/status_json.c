@@ -64,7 +64,8 @@ static json_t *encode_node(const struct vip_status_node *n)
         set(o, "commit_index", u64(n->commit_index)) ||
         set(o, "applied_index", u64(n->applied_index)) ||
         set(o, "reachable", json_boolean(n->reachable)) ||
-        set(o, "maintenance", json_boolean(n->maintenance))) {
+        set(o, "maintenance", json_boolean(n->maintenance)) ||
+        set(o, "witness", json_boolean(n->witness))) {
         goto err;
     }
     if (set(o, "checks", checks)) {
@@ -134,7 +135,9 @@ json_t *status_json_encode(const struct vip_status *st)
     if (set(o, "version", json_integer(VIP_STATUS_VERSION)) ||
         set(o, "node_id", u64(st->node_id)) ||
         set(o, "holds", json_boolean(st->holds)) ||
-        set(o, "leader_id", st->leader_id ? u64(st->leader_id) : json_null())) {
+        set(o, "leader_id", st->leader_id ? u64(st->leader_id) : json_null()) ||
+        set(o, "voters", json_integer(st->n_voters)) ||
+        set(o, "failures_tolerated", json_integer(st->failures_tolerated))) {
         goto err;
     }
     json_t *n = nodes, *in = insts;
@@ -221,6 +224,34 @@ static int get_bool(struct dec *d, const json_t *o, const char *key, bool *out)
         return dec_fail(d, key, "must be a boolean");
     }
     *out = json_is_true(v);
+    return 0;
+}
+
+/* A boolean added after version 1 of the layout: absent reads as false. */
+static int get_opt_bool(struct dec *d, const json_t *o, const char *key,
+                        bool *out)
+{
+    if (json_object_get(o, key) == NULL) {
+        *out = false;
+        return 0;
+    }
+    return get_bool(d, o, key, out);
+}
+
+/* A count added after version 1 of the layout: absent reads as 0. */
+static int get_opt_count(struct dec *d, const json_t *o, const char *key,
+                         unsigned *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (v == NULL) {
+        *out = 0;
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        json_integer_value(v) > 1000) {
+        return dec_fail(d, key, "must be an integer in [0, 1000]");
+    }
+    *out = (unsigned)json_integer_value(v);
     return 0;
 }
 
@@ -365,7 +396,8 @@ static int dec_node(struct dec *d, const json_t *o, struct vip_status_node *n)
         (rv = get_u64(d, o, "commit_index", false, &n->commit_index)) ||
         (rv = get_u64(d, o, "applied_index", false, &n->applied_index)) ||
         (rv = get_bool(d, o, "reachable", &n->reachable)) ||
-        (rv = get_bool(d, o, "maintenance", &n->maintenance))) {
+        (rv = get_bool(d, o, "maintenance", &n->maintenance)) ||
+        (rv = get_opt_bool(d, o, "witness", &n->witness))) {
         return rv;
     }
     if (n->id == 0) {
@@ -455,7 +487,10 @@ int status_json_decode(const json_t *obj, struct vip_status *st, char *errmsg)
     if ((rv = get_int(&d, obj, "version", 1, INT32_MAX, false, &version)) ||
         (rv = get_u64(&d, obj, "node_id", false, &st->node_id)) ||
         (rv = get_bool(&d, obj, "holds", &st->holds)) ||
-        (rv = get_u64(&d, obj, "leader_id", true, &st->leader_id))) {
+        (rv = get_u64(&d, obj, "leader_id", true, &st->leader_id)) ||
+        (rv = get_opt_count(&d, obj, "voters", &st->n_voters)) ||
+        (rv = get_opt_count(&d, obj, "failures_tolerated",
+                            &st->failures_tolerated))) {
         goto err;
     }
     if ((arr = get_array(&d, obj, "nodes")) == NULL) {

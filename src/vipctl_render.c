@@ -161,6 +161,18 @@ static void render_summary(FILE *out, const struct vip_status *st, bool colour)
     cell(out, st->holds ? "holds the VIPs" : "does not hold the VIPs", 30,
          st->holds ? C_GREEN C_BOLD : NULL, colour, true);
     fprintf(out, "\n");
+    if (st->n_voters > 0) {
+        /* Raft keeps working while a majority of the voters is up. */
+        char tol[96];
+        snprintf(tol, sizeof tol, "%u node failure%s", st->failures_tolerated,
+                 st->failures_tolerated == 1 ? "" : "s");
+        fprintf(out, "Tolerates: ");
+        cell(out, tol, 30, st->failures_tolerated == 0 ? C_RED : NULL, colour,
+             true);
+        fprintf(out, " (%u voter%s)%s\n", st->n_voters,
+                st->n_voters == 1 ? "" : "s",
+                st->n_voters == 2 ? ": add a witness" : "");
+    }
 }
 
 static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
@@ -194,8 +206,10 @@ static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
         cell(out, n->name, w_name, n->id == st->node_id ? C_BOLD : NULL, colour,
              false);
         cell(out, n->address, w_addr, NULL, colour, false);
-        cell(out, vip_role_name(n->role), 9, role_colour(n->role), colour,
-             false);
+        /* A witness shows as such: it never holds, whatever its Raft
+         * role (the summary line names the leader). */
+        cell(out, n->witness ? "witness" : vip_role_name(n->role), 9,
+             n->witness ? NULL : role_colour(n->role), colour, false);
         cell(out, vip_member_name(n->member), 7, NULL, colour, false);
         num(out, n->term, w_term);
         num(out, n->commit_index, w_ci);

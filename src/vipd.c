@@ -12,6 +12,7 @@
 #include "src/daemon.h"
 #include "src/health.h"
 #include "src/leftovers.h"
+#include "src/recover_cmd.h"
 
 #define VIPD_DEFAULT_CONFIG "/etc/vipd/vipd.conf"
 
@@ -28,6 +29,11 @@ static void usage(FILE *out)
             "  -S, --syslog            log to syslog instead of stderr\n"
             "      --release-leftovers remove this host's configured VIPs and\n"
             "                          exit (for systemd's ExecStopPost)\n"
+            "      --force-new-cluster with vipd stopped and a majority of the\n"
+            "                          voters gone for good: make this node the\n"
+            "                          only member (asks first; refused while a\n"
+            "                          majority is reachable)\n"
+            "      --yes               do not ask (with --force-new-cluster)\n"
             "  -h, --help              show this help\n"
             "  -v, --version           show the version\n",
             VIPD_DEFAULT_CONFIG);
@@ -43,12 +49,16 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},
         {"release-leftovers", no_argument, NULL, 'R'},
+        {"force-new-cluster", no_argument, NULL, 'N'},
+        {"yes", no_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
     const char *path = VIPD_DEFAULT_CONFIG;
     bool test_only = false;
     bool use_syslog = false;
     bool release_leftovers = false;
+    bool force_new_cluster = false;
+    bool assume_yes = false;
     int c;
 
     while ((c = getopt_long(argc, argv, "f:tl:Shv", options, NULL)) != -1) {
@@ -71,6 +81,12 @@ int main(int argc, char **argv)
             break;
         case 'R':
             release_leftovers = true;
+            break;
+        case 'N':
+            force_new_cluster = true;
+            break;
+        case 'Y':
+            assume_yes = true;
             break;
         case 'h':
             usage(stdout);
@@ -130,12 +146,17 @@ int main(int argc, char **argv)
     if (use_syslog) {
         vip_log_use_syslog("vipd");
     }
+    if (force_new_cluster) {
+        rv = recover_cmd(&cfg, assume_yes);
+        vip_config_free(&cfg);
+        return rv;
+    }
     if (release_leftovers) {
         rv = leftovers_release(&cfg);
         vip_config_free(&cfg);
         return rv;
     }
-    rv = daemon_run(&cfg);
+    rv = daemon_run(&cfg, path);
     vip_config_free(&cfg);
     return rv;
 }

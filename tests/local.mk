@@ -7,4 +7,5 @@ TESTS += tests/unit/test_error tests/cli/test_cli.sh tests/netns/valgrind_shutdo
 EXTRA_DIST += tests/cli/test_cli.sh tests/netns/valgrind_shutdown.sh \
 	tests/netns/valgrind_libraft.supp
 include tests/lab.mk
+include tests/pair.mk
 EXTRA_DIST += tests/lib/loop.h

@@ -542,6 +542,46 @@ void advert_set_priority(struct advert *ad, uint8_t priority)
     ad->msg.priority = priority;
 }
 
+int advert_set_params(struct advert *ad, const struct advert_params *params)
+{
+    struct vrrp_advert m;
+    int ifindex = ad->params.ifindex;
+    uint8_t priority = ad->params.priority;
+    bool interval_changed = params->interval_ms != ad->params.interval_ms;
+
+    /* The socket is bound to the family and receives for this VRID. */
+    if (advert_params_check(params) != 0 ||
+        params->family != ad->params.family ||
+        params->vrid != ad->params.vrid) {
+        return VIP_EINVAL;
+    }
+    memset(&m, 0, sizeof m);
+    if (params->n_addrs > 0 && !fill_msg(&m, params)) {
+        return VIP_EINVAL;
+    }
+    ad->params = *params;
+    ad->params.ifindex = ifindex;
+    ad->params.priority = priority; /* the owner sets the effective one */
+    ad->msg = m;
+    ad->msg.priority = priority;
+    ad->is_silent = params->n_addrs == 0;
+    ad->expect.version = m.version;
+    ad->expect.vrid = m.vrid;
+    ad->expect.family = m.family;
+    ad->expect.advert_int_ms = m.advert_int_ms;
+    ad->expect.auth_type = m.auth_type;
+    memcpy(ad->expect.auth_data, m.auth_data, VRRP_AUTH_LEN);
+    ad->expect.n_addrs = m.n_addrs;
+    ad->expect.addrs = (const uint8_t(*)[16])ad->msg.addrs;
+    if (ad->is_sending && ad->is_silent) {
+        advert_stop(ad);
+    } else if (ad->is_sending && interval_changed) {
+        uv_timer_start(&ad->timer, advert_timer_cb, ad->params.interval_ms,
+                       ad->params.interval_ms);
+    }
+    return 0;
+}
+
 static void advert_closed_cb(uv_handle_t *handle)
 {
     struct advert *ad = handle->data;

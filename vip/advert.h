@@ -121,6 +121,12 @@ int advert_send(struct advert *ad, uint8_t priority);
 /* Change the priority of the following adverts. */
 void advert_set_priority(struct advert *ad, uint8_t priority);
 
+/* Reload: send and expect @params from now on (the periodic adverts go
+ * on, at the new interval). The interface, family and VRID cannot change
+ * (VIP_EINVAL), nor the priority set by advert_set_priority(). The arrays
+ * of @params must outlive @ad. Returns 0 or VIP_EINVAL (nothing changed). */
+int advert_set_params(struct advert *ad, const struct advert_params *params);
+
 /* Stop and close; @cb (may be NULL) fires when the handles are closed. */
 void advert_close(struct advert *ad, advert_close_cb cb);
 

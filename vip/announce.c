@@ -51,6 +51,16 @@ int announce_init(struct announce *a,
     return 0;
 }
 
+void announce_set_targets(struct announce *a,
+                          const struct announce_target *targets,
+                          size_t n_targets,
+                          const struct announce_params *params)
+{
+    a->targets = targets;
+    a->n_targets = n_targets;
+    a->params = *params;
+}
+
 static bool has_family(const struct announce *a, int family)
 {
     for (size_t i = 0; i < a->n_targets; i++) {

@@ -82,6 +82,15 @@ int announce_init(struct announce *a,
                   const struct announce_params *params,
                   const struct announce_callbacks *cbs);
 
+/* Reload: announce @targets with @params from now on (a burst in
+ * progress goes on over the new list). Call announce_open() again if a
+ * target of a new family may have been added. @targets must stay valid
+ * until close or the next call. */
+void announce_set_targets(struct announce *a,
+                          const struct announce_target *targets,
+                          size_t n_targets,
+                          const struct announce_params *params);
+
 /* Open the sockets the targets need (CAP_NET_RAW). Returns 0 or -errno
  * with @a->errmsg. */
 int announce_open(struct announce *a);

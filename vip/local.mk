@@ -8,7 +8,8 @@ libvipcore_a_SOURCES += \
 	vip/announce.h vip/announce.c \
 	vip/advert.h vip/advert.c \
 	vip/manager.h vip/manager.c vip/manager_int.h vip/manager_setup.c \
-	vip/fence.h vip/fence.c vip/fence_page.c
+	vip/fence.h vip/fence.c vip/fence_page.c \
+	vip/manager_reload.c
 
 check_PROGRAMS += tests/unit/test_vrrp tests/unit/test_arp
 tests_unit_test_vrrp_SOURCES = tests/unit/test_vrrp.c

@@ -642,17 +642,8 @@ int manager_init(struct manager *m,
             .received = received_cb,
         };
         struct announce_callbacks ncb = {.data = in, .may_send = may_send_cb};
-        struct announce_params ap = {
-            .delay_ms = c->garp_master_delay_ms,
-            .repeat = c->garp_master_repeat,
-            .refresh_ms = c->garp_master_refresh_ms,
-            .refresh_repeat = c->garp_master_refresh_repeat != 0
-                                  ? c->garp_master_refresh_repeat
-                                  : 1,
-            .interval_ms = c->garp_interval_ms > c->gna_interval_ms
-                               ? c->garp_interval_ms
-                               : c->gna_interval_ms,
-        };
+        struct announce_params ap;
+        manager_announce_params(c, &ap);
         advert_init(&in->advert, loop, &params[i], &acbs);
         announce_init(&in->announce, loop, in->targets, in->n_vips, &ap, &ncb);
         m->n_open_handles += 2;
@@ -734,6 +725,18 @@ int manager_start(struct manager *m)
     m->is_started = true;
     read_links(m);
     return 0;
+}
+
+/****** For manager_reload.c ******/
+
+void manager_drop(struct manager *m, const char *why)
+{
+    lease_end(m, why);
+}
+
+void manager_links_refresh(struct manager *m)
+{
+    read_links(m);
 }
 
 /****** Close ******/

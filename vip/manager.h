@@ -155,6 +155,20 @@ int manager_set_priority(struct manager *m,
                          size_t instance_index,
                          uint8_t priority);
 
+/* Reload (vip/manager_reload.c): use @cfg from now on. It must have the
+ * same instances in the same order, each on the same interface with the
+ * same VRID and family (else VIP_EINVAL, nothing changed). While holding,
+ * VIPs that left the lists are removed and new ones added and announced;
+ * the others stay configured, untouched (no outage, no GARP storm). When
+ * not holding, new VIPs found on the host are removed (leftovers).
+ * Adverts and GARP/NA follow the new settings at once. Returns 0, or an
+ * error with @m->errmsg and nothing changed (a new VIP's interface is
+ * missing, out of memory); if adding a new VIP fails while holding, every
+ * VIP is dropped as manager_hold() does and lease_expired is called (the
+ * new configuration is in place then, and 0 returned).
+ * @cfg must outlive @m or the next call. */
+int manager_reconfigure(struct manager *m, const struct vip_config *cfg);
+
 /* Whether the VIPs are held right now (false once until_ms has passed,
  * even before the timer fired). */
 bool manager_holds(const struct manager *m);

@@ -44,6 +44,19 @@ int manager_instance_prepare(struct manager *m,
                              struct manager_instance *in,
                              struct advert_params *p);
 
+/* The GARP/NA schedule of instance @c (keepalived's garp_* settings). */
+void manager_announce_params(const struct cfg_instance *c,
+                             struct announce_params *ap);
+
+/* Release the tables of one instance (not the instance itself). */
+void manager_instance_free_tables(struct manager_instance *in);
+
+/* manager.c, for manager_reload.c: end the lease now (remove every VIP,
+ * stop, tell the owner through lease_expired), and report the state of
+ * links that were added to the watch list. */
+void manager_drop(struct manager *m, const char *why);
+void manager_links_refresh(struct manager *m);
+
 /* Release every instance table and the link list of @m. */
 void manager_instances_free(struct manager *m);
 

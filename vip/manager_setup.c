@@ -32,16 +32,28 @@ static int add_link(struct manager *m, const char *name)
     return 0;
 }
 
+void manager_instance_free_tables(struct manager_instance *in)
+{
+    free(in->vips);
+    free(in->devs);
+    free(in->adv_addrs);
+    free(in->peers);
+    free(in->targets);
+    free(in->known);
+    in->vips = NULL;
+    in->devs = NULL;
+    in->adv_addrs = NULL;
+    in->peers = NULL;
+    in->targets = NULL;
+    in->known = NULL;
+    in->n_vips = 0;
+    in->n_known = 0;
+}
+
 void manager_instances_free(struct manager *m)
 {
     for (size_t i = 0; i < m->n_instances && m->instances != NULL; i++) {
-        struct manager_instance *in = &m->instances[i];
-        free(in->vips);
-        free(in->devs);
-        free(in->adv_addrs);
-        free(in->peers);
-        free(in->targets);
-        free(in->known);
+        manager_instance_free_tables(&m->instances[i]);
     }
     free(m->instances);
     m->instances = NULL;
@@ -197,4 +209,18 @@ int manager_instance_prepare(struct manager *m,
         }
     }
     return known_prepare(m, in);
+}
+
+void manager_announce_params(const struct cfg_instance *c,
+                             struct announce_params *ap)
+{
+    memset(ap, 0, sizeof *ap);
+    ap->delay_ms = c->garp_master_delay_ms;
+    ap->repeat = c->garp_master_repeat;
+    ap->refresh_ms = c->garp_master_refresh_ms;
+    ap->refresh_repeat =
+        c->garp_master_refresh_repeat != 0 ? c->garp_master_refresh_repeat : 1;
+    ap->interval_ms = c->garp_interval_ms > c->gna_interval_ms
+                          ? c->garp_interval_ms
+                          : c->gna_interval_ms;
 }

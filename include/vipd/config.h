@@ -212,6 +212,12 @@ struct cfg_cluster
     uint32_t takeover_wait_ms;    /* W in DESIGN.md 4.2 [0] */
     uint32_t snapshot_threshold;  /* entries [1024] */
     uint32_t snapshot_trailing;   /* entries [128] */
+    bool witness;                 /* `witness yes`: a voter that never holds
+                                     a VIP, has no vrrp_instance and needs
+                                     no network privileges [no]. Raft code
+                                     may read it to campaign later than the
+                                     nodes that can hold. */
+    struct cfg_where witness_where;
     struct cfg_where where;
 };
 

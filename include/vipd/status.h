@@ -80,6 +80,8 @@ struct vip_status_node
     uint64_t applied_index;
     bool reachable;   /* answered recently */
     bool maintenance; /* replicated ADMIN flag */
+    bool witness;     /* votes, never holds (`witness yes`); JSON field
+                         optional, absent = false */
     struct vip_status_check *checks;
     size_t n_checks;
     struct vip_status_priority *priorities;
@@ -103,6 +105,10 @@ struct vip_status
     uint64_t node_id;   /* the node that answered */
     bool holds;         /* whether that node holds the VIPs now */
     uint64_t leader_id; /* 0: no known leader */
+    unsigned n_voters;  /* voters in the Raft configuration */
+    unsigned failures_tolerated; /* voters that may fail with a majority
+                                    left: (n_voters - 1) / 2. JSON fields
+                                    optional, absent = 0 */
     struct vip_status_node *nodes;
     size_t n_nodes;
     struct vip_status_instance *instances;

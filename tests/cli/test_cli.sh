@@ -22,5 +22,20 @@ check 2 "vipctl unknown command" "$B/vipctl" frobnicate
 "$B/vipd" --version | grep -q '^vipd [0-9]' || { echo "FAIL: version text"; fail=1; }
 "$B/vipctl" frobnicate 2>&1 | grep -q "unknown command 'frobnicate'" ||
     { echo "FAIL: vipctl unknown command message"; fail=1; }
+
+# --force-new-cluster refuses what it cannot recover, changing nothing.
+S=${VIPD_SRCDIR:-.}
+d=$(mktemp -d /tmp/vipd-cli-rec.XXXXXX)
+check 1 "force-new-cluster on a witness" \
+    "$B/vipd" --force-new-cluster --yes -f "$S/deploy/examples/pair-witness/witness.conf"
+grep -q "a witness cannot hold the VIPs alone" /tmp/vipd-cli.$$ ||
+    { echo "FAIL: witness recovery message"; fail=1; }
+printf 'cluster {\n listen 127.0.0.1:1\n peer 127.0.0.2:1\n data_dir %s/data\n secret_file %s/key\n}\nvrrp_instance V { interface lo\n virtual_router_id 1\n virtual_ipaddress { 127.1.1.1 }\n}\n' "$d" "$d" >"$d/c.conf"
+mkdir "$d/data"
+check 1 "force-new-cluster without a node id" "$B/vipd" --force-new-cluster --yes -f "$d/c.conf"
+grep -q "node-id: .*nothing to recover" /tmp/vipd-cli.$$ ||
+    { echo "FAIL: no-node-id recovery message"; cat /tmp/vipd-cli.$$; fail=1; }
+[ -z "$(ls -A "$d/data")" ] || { echo "FAIL: a refused recovery wrote to the data dir"; fail=1; }
+rm -rf "$d"
 rm -f /tmp/vipd-cli.$$
 exit $fail

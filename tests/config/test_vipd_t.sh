@@ -83,6 +83,13 @@ check "directory" 1 "$tmp/out" $? "is a directory"
 "$B" -t -f "${VIPD_SRCDIR:-.}/deploy/vipd.conf.example" > "$tmp/out" 2>&1
 check "deploy/vipd.conf.example" 0 "$tmp/out" $? "configuration valid (0 warnings)"
 
+# The pair + witness example: three valid files, no warning (the witness
+# is the fix for the two-voter warning).
+for f in node1 node2 witness; do
+    "$B" -t -f "${VIPD_SRCDIR:-.}/deploy/examples/pair-witness/$f.conf" > "$tmp/out" 2>&1
+    check "deploy/examples/pair-witness/$f.conf" 0 "$tmp/out" $? "configuration valid (0 warnings)"
+done
+
 # Valid for -t, but the daemon refuses to run without a cluster block.
 (cd "$S/valid" && "$B" -f master.conf) > "$tmp/out" 2>&1
 check "daemon needs a cluster block" 1 "$tmp/out" $? \

@@ -4,7 +4,8 @@
 # keepalived run the same VIP, VRID, priorities and health script.
 #
 # Knobs: VIPD_ELECTION_TIMEOUT (ms), VIPD_LEASE_MODE (normal|strict),
-# VIPD_LOG_LEVEL (info). VIPD / VIPCTL (paths) default to $VIPD_BUILDDIR/vipd,
+# VIPD_LOG_LEVEL (info), VIPD_WITNESS (node number that runs as a witness:
+# `witness yes`, no vrrp_instance; bench/pair_witness). VIPD / VIPCTL (paths) default to $VIPD_BUILDDIR/vipd,
 # then PATH. A daemon that exits, or a cluster that never configures the VIP,
 # makes drv_ready fail (never skip: that would hide a broken daemon).
 
@@ -44,6 +45,10 @@ _vipd_conf()
     fi
     if [ -n "$VIPD_LEASE_MODE" ]; then
         printf '    lease_mode %s\n' "$VIPD_LEASE_MODE"
+    fi
+    if [ "$k" = "${VIPD_WITNESS:-}" ]; then
+        printf '    witness yes\n}\nglobal_defs {\n    router_id lab-n%s\n}\n' "$k"
+        return
     fi
     printf '}\n'
     sc_vrrp_conf "$k"

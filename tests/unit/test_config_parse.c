@@ -475,7 +475,15 @@ static void test_runnable(void **state)
     assert_int_equal(l->rv, 0);
     assert_int_equal(vip_config_check_runnable(&l->cfg, &l->report),
                      VIP_ECONFIG);
-    ASSERT_LINE(l, "t.conf: error: no vrrp_instance: nothing to hold");
+    ASSERT_LINE(l, "t.conf: error: no vrrp_instance: nothing to hold (a node "
+                   "that only votes needs 'witness yes' in its cluster block)");
+    loaded_free(l);
+    /* A witness needs no instance. */
+    l = load_text("cluster {\n listen 10.0.0.3:5405\n peer 10.0.0.1:5405\n"
+                  " witness yes\n}\n");
+    assert_int_equal(l->rv, 0);
+    assert_true(l->cfg.cluster.witness);
+    assert_int_equal(vip_config_check_runnable(&l->cfg, &l->report), 0);
     loaded_free(l);
 }
 

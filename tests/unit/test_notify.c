@@ -122,6 +122,36 @@ static void test_instance_args(void **state)
                         "INSTANCE VI_1 FAULT 80\n");
 }
 
+/* Reload: a staged set is used only once committed; a discarded one
+ * never runs. */
+static void test_reload_stage_commit(void **state)
+{
+    struct fixture *f = *state;
+    struct vip_config cfg2 = f->cfg;
+    struct cfg_instance inst2 = f->inst;
+    struct notify_staged st;
+
+    f->inst.notify.master = rec_cmd(f, "old");
+    assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
+    inst2.notify.master = rec_cmd(f, "new");
+    cfg2.instances = &inst2;
+    /* Staged and dropped: the old command still runs. */
+    assert_int_equal(notify_stage(&cfg2, &st), 0);
+    notify_discard(&st);
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_MASTER, 100), 1);
+    assert_string_equal(wait_out(f, "old", 3000), "\n");
+    /* Staged and committed: the new one runs, the old one no more. */
+    assert_int_equal(unlink(out_path(f, "old")), 0);
+    assert_int_equal(notify_stage(&cfg2, &st), 0);
+    notify_commit(&f->n, &st);
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_MASTER, 100), 1);
+    assert_string_equal(wait_out(f, "new", 3000), "\n");
+    assert_int_equal(access(out_path(f, "old"), F_OK), -1);
+    /* Closing frees the committed set (teardown, under ASan). */
+    notify_close(&f->n, closed_cb);
+    assert_true(hu_run_until(&f->loop, &f->closed, 40000));
+}
+
 /* Groups: GROUP NAME STATE 0, and notify_stop. */
 static void test_group_args(void **state)
 {
@@ -233,6 +263,7 @@ int main(void)
         T(test_close_waits),
         T(test_stop_timeout),
         T(test_refused),
+        T(test_reload_stage_commit),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

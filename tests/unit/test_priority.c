@@ -315,6 +315,31 @@ static void test_choose_highest(void **state)
     world_free(w);
 }
 
+/* A witness is never preferred: not with the highest priority, not when
+ * it leads (holder), not when it is the only eligible-looking voter. */
+static void test_witness_never_preferred(void **state)
+{
+    const uint8_t p[] = {100, 150, 254};
+    struct world *w = world(3, p);
+    struct priority_choice c;
+    struct priority_result r;
+    (void)state;
+    w->st->members[2].node.flags = ENTRY_NODE_F_WITNESS;
+    priority_effective(&w->st->members[2], 0, true, &r);
+    assert_int_equal(r.why, PRIORITY_WITNESS);
+    assert_string_equal(priority_why_name(r.why), "witness");
+    c = choose(w, 3, 1000);
+    assert_int_equal(c.preferred, 2);
+    assert_false(c.holder_eligible);
+    /* Both other nodes gone: nobody, never the witness. */
+    w->voters[0] = 3;
+    w->ctx.n_voters = 1;
+    c = choose(w, 0, 1000);
+    assert_int_equal(c.preferred, 0);
+    assert_int_equal(c.best, 0);
+    world_free(w);
+}
+
 /* Ties go to the higher primary IP, then to the higher id. */
 static void test_choose_tiebreak(void **state)
 {
@@ -476,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_nopreempt),
         cmocka_unit_test(test_transfer_pin),
         cmocka_unit_test(test_preempt_delay),
+        cmocka_unit_test(test_witness_never_preferred),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,8 @@ static void build(struct vip_status *st)
     st->node_id = 2;
     st->holds = true;
     st->leader_id = 2;
+    st->n_voters = 3;
+    st->failures_tolerated = 1;
     for (int i = 0; i < 2; i++) {
         struct vip_status_node *n = vip_status_add_node(st);
         assert_non_null(n);
@@ -34,6 +36,7 @@ static void build(struct vip_status *st)
         n->applied_index = 999 + (uint64_t)i;
         n->reachable = i == 1;
         n->maintenance = i == 0;
+        n->witness = i == 0;
         struct vip_status_check *c = vip_status_add_check(n, "chk_a");
         assert_non_null(c);
         c->state = VIP_CHECK_FAIL;
@@ -70,6 +73,8 @@ static void assert_status_equal(const struct vip_status *a,
     assert_int_equal(a->node_id, b->node_id);
     assert_int_equal(a->holds, b->holds);
     assert_int_equal(a->leader_id, b->leader_id);
+    assert_int_equal(a->n_voters, b->n_voters);
+    assert_int_equal(a->failures_tolerated, b->failures_tolerated);
     assert_int_equal(a->n_nodes, b->n_nodes);
     for (size_t i = 0; i < a->n_nodes; i++) {
         const struct vip_status_node *x = &a->nodes[i], *y = &b->nodes[i];
@@ -83,6 +88,7 @@ static void assert_status_equal(const struct vip_status *a,
         assert_int_equal(x->applied_index, y->applied_index);
         assert_int_equal(x->reachable, y->reachable);
         assert_int_equal(x->maintenance, y->maintenance);
+        assert_int_equal(x->witness, y->witness);
         assert_int_equal(x->n_checks, y->n_checks);
         for (size_t j = 0; j < x->n_checks; j++) {
             assert_string_equal(x->checks[j].name, y->checks[j].name);
@@ -177,6 +183,13 @@ static void status_field_names(void **state)
     vip_status_free(&st);
 }
 
+/* Fields added after version 1 of the layout: absent reads as default. */
+static bool is_optional(const char *key)
+{
+    return strcmp(key, "witness") == 0 || strcmp(key, "voters") == 0 ||
+           strcmp(key, "failures_tolerated") == 0;
+}
+
 /* An empty status (no nodes, no instances) round-trips too. */
 static void status_empty(void **state)
 {
@@ -252,10 +265,25 @@ static void status_every_field_checked(void **state)
             json_object_set_new(keys, key, json_null());
         }
         json_object_foreach (keys, key, v) {
-            /* Missing. */
+            /* Missing: refused, except for the fields added after version
+             * 1 of the layout, which read as false / 0 when absent. */
             json_t *bad = json_deep_copy(good);
             json_object_del(at(bad, paths[p]), key);
-            expect_refused(bad, "missing", paths[p], key);
+            if (is_optional(key)) {
+                struct vip_status dec;
+                char errmsg[VIP_ERRMSG_SIZE];
+                assert_int_equal(status_json_decode(bad, &dec, errmsg), 0);
+                if (strcmp(key, "witness") == 0) {
+                    assert_false(dec.nodes[0].witness);
+                } else if (strcmp(key, "voters") == 0) {
+                    assert_int_equal(dec.n_voters, 0);
+                } else {
+                    assert_int_equal(dec.failures_tolerated, 0);
+                }
+                vip_status_free(&dec);
+            } else {
+                expect_refused(bad, "missing", paths[p], key);
+            }
             json_decref(bad);
             /* Wrong type: a string where none is allowed, else a number;
              * and an object everywhere. */

@@ -94,6 +94,35 @@ static void status_controls_neutralised(void **state)
     vip_status_free(&st);
 }
 
+/* The summary says how many node failures the cluster tolerates, and
+ * warns about two voters; a witness shows as such in the ROLE column. */
+static void status_tolerance_and_witness(void **state)
+{
+    struct vip_status st;
+    char *text;
+    (void)state;
+    build(&st, "w", "elected", "10.0.0.100/24");
+    st.n_voters = 2;
+    st.failures_tolerated = 0;
+    st.nodes[0].witness = true;
+    st.nodes[0].role = VIP_ROLE_LEADER;
+    text = render_status(&st);
+    assert_non_null(strstr(text, "Tolerates: 0 node failures"));
+    assert_non_null(strstr(text, "(2 voters): add a witness"));
+    assert_non_null(strstr(text, " witness "));
+    assert_null(strstr(text, "leader   ")); /* the ROLE cell */
+    free(text);
+    st.n_voters = 3;
+    st.failures_tolerated = 1;
+    st.nodes[0].witness = false;
+    text = render_status(&st);
+    assert_non_null(strstr(text, "Tolerates: 1 node failure "));
+    assert_null(strstr(text, "add a witness"));
+    assert_non_null(strstr(text, "leader   "));
+    free(text);
+    vip_status_free(&st);
+}
+
 /* Event texts likewise. */
 static void event_controls_neutralised(void **state)
 {
@@ -136,6 +165,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(status_controls_neutralised),
+        cmocka_unit_test(status_tolerance_and_witness),
         cmocka_unit_test(event_controls_neutralised),
         cmocka_unit_test(cut_keeps_utf8),
     };

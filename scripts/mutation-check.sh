@@ -161,11 +161,17 @@ def build():
     return run("make -j2 all && make -j2 check TESTS=", bld) == 0
 
 
+def base(t):
+    """The harness's name for a test's .log/.trs: the test without its
+    registered extension (TEST_EXTENSIONS = .sh in Makefile.am)."""
+    return t[:-3] if t.endswith(".sh") else t
+
+
 def results(tests):
     """Per test: PASS, FAIL, SKIP, ... from the automake .trs files."""
     out = {}
     for t in tests:
-        trs = os.path.join(bld, t + ".trs")
+        trs = os.path.join(bld, base(t) + ".trs")
         res = "NORUN"
         try:
             for line in open(trs):
@@ -181,7 +187,7 @@ def check(tests):
     for t in tests:
         for ext in (".trs", ".log"):
             try:
-                os.unlink(os.path.join(bld, t + ext))
+                os.unlink(os.path.join(bld, base(t) + ext))
             except OSError:
                 pass
     run("make check TESTS='%s'" % " ".join(tests), bld)

@@ -191,7 +191,25 @@ def check(tests):
             except OSError:
                 pass
     run("make check TESTS='%s'" % " ".join(tests), bld)
+    for t in tests:
+        try:
+            lines = open(os.path.join(bld, base(t) + ".log"), errors="replace").readlines()
+        except OSError:
+            continue
+        log.write("---- %s (last lines)\n%s" % (t, "".join(lines[-25:])))
     return results(tests)
+
+
+def reason(tests):
+    """The first FAIL line of the failed tests' logs: why it was caught."""
+    for t in tests:
+        try:
+            for line in open(os.path.join(bld, base(t) + ".log"), errors="replace"):
+                if line.startswith("FAIL") or "FAILED" in line or "Failure!" in line:
+                    return line.strip()[:90]
+        except OSError:
+            pass
+    return ""
 
 
 if not build():
@@ -224,6 +242,8 @@ for b in breaks:
             failed = [t for t, r in res.items() if r in ("FAIL", "ERROR", "XPASS")]
             verdict = "caught" if failed else "MISSED"
             detail = " ".join("%s=%s" % (os.path.basename(t), r) for t, r in res.items())
+            if failed:
+                detail += "  " + reason(failed)
     finally:
         # A fresh write (new mtime) so that make rebuilds the original.
         with open(path, "w") as f:

@@ -133,7 +133,7 @@ text_status() {
     grep -q "leader n$2 ($2)" "$VV_TMP/text$1" ||
         fail "n$1: leader n$2 not shown: $(cat "$VV_TMP/text$1")"
     want=$3
-    [ "$want" = none ] || want="n$3 ($3)"
+    [ "$want" = none ] || want="n$3 \\($3\\)"
     grep -Eq "^VI_1 +$want " "$VV_TMP/text$1" ||
         fail "n$1: the holder is not '$want': $(cat "$VV_TMP/text$1")"
 }

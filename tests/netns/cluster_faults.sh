@@ -15,7 +15,8 @@
 #   3. A failed handover: `vipctl transfer n3` while n3's vipd is
 #      SIGSTOPped. The holder releases, the transfer fails, and the VIP
 #      comes back on a node other than n3 (raft/cluster_own.c resumes
-#      after a failed handover); n3 restarted, one node leads and holds.
+#      after a failed handover) and stays while n3 is frozen (no retry to
+#      a dead node); n3 restarted, one node leads and holds.
 # The lab checker samples every node's eth0 (dead or stopped ones
 # included) every 10 ms and fails the test if two ever hold the VIP.
 # Everything is awaited with a deadline, never slept on. Exit 77 when not
@@ -238,6 +239,13 @@ await 15 "the VIP did not come back after the failed handover to n3" \
     eval '[ "$(seen)" != - ]'
 echo "3. failed handover to frozen n3: n$(seen) holds again after $(( $(vv_ms) - t0 )) ms"
 [ "$(seen)" != 3 ] || fail "frozen n3 holds the VIP"
+# Not retried while n3 stays frozen: once the holder's status shows n3
+# unreachable, no new release within 4 T (a retry would come after 2 T).
+await 10 "n$(seen) does not see frozen n3 unreachable" status $(seen) 'not node[3]["reachable"]'
+c1=$(changes)
+if vv_wait 2000 eval '[ "$(changes)" != "$c1" ]'; then
+    fail "the VIP moved again while n3 was frozen (a handover retried to a dead node?)"
+fi
 # n3 comes back as a new process: a SIGCONT here would let it act on the
 # stale TimeoutNow still queued in its socket (CF_CONT=1 does that; it has
 # crashed the old leader with SIGSEGV).

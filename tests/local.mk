@@ -4,6 +4,10 @@ tests_unit_test_error_SOURCES = tests/unit/test_error.c
 tests_unit_test_error_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_error_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_error tests/cli/test_cli.sh tests/netns/valgrind_shutdown.sh
+# Faults around the holder on real vipd processes (kill -9, SIGSTOP, a
+# failed handover, leader != holder); uses tests/lab/checker.
+TESTS += tests/netns/cluster_faults.sh
+EXTRA_DIST += tests/netns/cluster_faults.sh
 EXTRA_DIST += tests/cli/test_cli.sh tests/netns/valgrind_shutdown.sh \
 	tests/netns/valgrind_libraft.supp
 include tests/lab.mk

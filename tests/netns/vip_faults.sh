@@ -3,7 +3,9 @@
 # already added (never half-configured); tracked links report down/up and
 # deletion; an IPv6 VIP is added with nodad and finite lifetimes; a process
 # frozen past its lease (SIGSTOP) drops the VIPs on resume before it sends
-# another advert; garp_master_refresh repeats the GARPs while holding.
+# another advert; garp_master_refresh repeats the GARPs while holding; a
+# lease shortened below the kernel lifetime ends with the VIP removed by the
+# manager itself, not by the kernel or the next advert.
 set -u
 . "${VIPD_SRCDIR:-$(dirname "$0")/../..}/tests/netns/vip_lib.sh"
 vv_skip_unless_root ip
@@ -94,4 +96,27 @@ vv_wait 3000 vv_event c '^expired$' || vv_fail "no lease end after SIGCONT"
 vv_has_addr a 10.77.0.100 && vv_fail "VIP present after resume"
 vv_cmd c quit
 vv_wait 3000 vv_event c '^bye$' || vv_fail "c did not quit"
+
+# 6. The manager removes the VIP at lease end (vip/manager.c, the lease
+#    timer): hold 30 s (kernel lifetime 30 s), then shorten the lease to
+#    1 s, which leaves the kernel lifetime alone. Adverts go out every 10 s
+#    and their lease check must not be what ends the lease: the VIP has to
+#    be gone well before the next advert, and the kernel still counts
+#    tens of seconds when the lease ends.
+vv_tool e:a --if eth0 --vrid 64 --int 10000 --vip 10.77.0.100/24 \
+    --garp-repeat 1 --garp-delay 0
+vv_cmd e "hold 30000"
+vv_wait 2000 vv_event e '^hold 0 ' || vv_fail "30 s hold failed: $(vv_events e)"
+vv_cmd e "hold 1000"
+vv_wait 2000 eval "[ \$(grep -c '^hold 0 ' '$VV_TMP/e.out') -ge 2 ]" ||
+    vv_fail "1 s hold failed: $(vv_events e)"
+life=$(ip -n $ns -4 addr show dev eth0 | grep -A1 "10.77.0.100/24" |
+    sed -n 's/.*valid_lft \([0-9]*\)sec.*/\1/p')
+[ -n "$life" ] && [ "$life" -ge 20 ] ||
+    vv_fail "shortening the lease touched the kernel lifetime ($life s)"
+vv_wait 5000 eval "! vv_has_addr a 10.77.0.100" ||
+    vv_fail "VIP still there 5 s after a 1 s lease ended: $(vv_events e)"
+vv_event e '^expired$' || vv_fail "lease end not reported: $(vv_events e)"
+vv_cmd e quit
+vv_wait 3000 vv_event e '^bye$' || vv_fail "e did not quit"
 echo "PASS"

@@ -1,5 +1,6 @@
 /* vipctl's tables: text from other nodes is shown, never interpreted by
- * the terminal, and cut names stay valid UTF-8. */
+ * the terminal, cut names stay valid UTF-8, and the holder column shows
+ * the holder, not the leader. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,6 +162,62 @@ static void cut_keeps_utf8(void **state)
     vip_status_free(&st);
 }
 
+/* The status of a two-node cluster whose leader is n@leader and whose
+ * instance is held by n@holder (0: nobody). */
+static void build_two(struct vip_status *st, uint64_t leader, uint64_t holder)
+{
+    vip_status_init(st);
+    st->node_id = 1;
+    st->leader_id = leader;
+    for (uint64_t id = 1; id <= 2; id++) {
+        struct vip_status_node *n = vip_status_add_node(st);
+        assert_non_null(n);
+        n->id = id;
+        snprintf(n->name, sizeof n->name, "node%llu", (unsigned long long)id);
+    }
+    struct vip_status_instance *in = vip_status_add_instance(st);
+    assert_non_null(in);
+    vip_status_copy(in->name, sizeof in->name, "VI_1");
+    in->holder_id = holder;
+    assert_int_equal(vip_status_add_vip(in, "10.0.0.100/24"), 0);
+}
+
+/* The line of instance VI_1 in @text, as a malloc'd string. */
+static char *instance_line(const char *text)
+{
+    const char *p = strstr(text, "\nVI_1 ");
+    assert_non_null(p);
+    p++;
+    return strndup(p, strcspn(p, "\n"));
+}
+
+/* The HOLDER column names the holder, not the leader (they differ while
+ * the leader cannot hold, or before a new leader has taken over). */
+static void holder_is_not_leader(void **state)
+{
+    struct vip_status st;
+    (void)state;
+    build_two(&st, 1, 2);
+    char *text = render_status(&st);
+    char *line = instance_line(text);
+    assert_non_null(strstr(text, "leader node1 (1)"));
+    assert_non_null(strstr(line, "node2 (2)"));
+    assert_null(strstr(line, "node1"));
+    free(line);
+    free(text);
+    vip_status_free(&st);
+
+    build_two(&st, 2, 0);
+    text = render_status(&st);
+    line = instance_line(text);
+    assert_non_null(strstr(text, "leader node2 (2)"));
+    assert_non_null(strstr(line, "none"));
+    assert_null(strstr(line, "node"));
+    free(line);
+    free(text);
+    vip_status_free(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +225,7 @@ int main(void)
         cmocka_unit_test(status_tolerance_and_witness),
         cmocka_unit_test(event_controls_neutralised),
         cmocka_unit_test(cut_keeps_utf8),
+        cmocka_unit_test(holder_is_not_leader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

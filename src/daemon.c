@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "raft/cluster.h"
+#include "raft/cluster_info.h"
 #include "src/daemon.h"
 #include "src/daemon_int.h"
 #include "vipd/clock.h"
@@ -83,16 +84,56 @@ static void status_timer_cb(uv_timer_t *t)
 
 /****** Notify scripts: this node's own state per instance ******/
 
+/* The log line of an instance's state change (src/log.c words it as
+ * keepalived does); vipd's reason: term, holder and why. */
+static void log_state(struct vipd *d, size_t i, int state,
+                      const struct priority_result *r)
+{
+    static const char *names[] = {"MASTER", "BACKUP", "FAULT"};
+    struct cluster_info ci = {0};
+    uint64_t holder = 0;
+    char why[160], reason[256];
+
+    if (d->has_cluster) {
+        cluster_info(&d->cluster, &ci);
+        holder = cluster_state(&d->cluster)->holder;
+    }
+    if (state == NOTIFY_MASTER) {
+        snprintf(why, sizeof why, "this node holds the lease as Raft leader");
+    } else if (state == NOTIFY_FAULT) {
+        snprintf(why, sizeof why, "not eligible: %s%s%s",
+                 priority_why_name(r->why), r->fault[0] != '\0' ? " " : "",
+                 r->fault);
+    } else if (holder != 0 && holder != d->cluster.id) {
+        snprintf(why, sizeof why, "n%llu holds the VIPs",
+                 (unsigned long long)holder);
+    } else {
+        snprintf(why, sizeof why, "no holder known yet");
+    }
+    char holder_name[32] = "none";
+    if (holder != 0) {
+        snprintf(holder_name, sizeof holder_name, "n%llu",
+                 (unsigned long long)holder);
+    }
+    snprintf(reason, sizeof reason, "term %llu, holder %s, %s",
+             (unsigned long long)ci.term, holder_name, why);
+    if (state >= NOTIFY_MASTER && state <= NOTIFY_FAULT) {
+        vip_log_state_change(d->cfg->instances[i].name,
+                             names[state - NOTIFY_MASTER], reason);
+    }
+}
+
 /* keepalived's states as this node sees them: MASTER while it holds the
  * VIPs, FAULT while it is not eligible (a weight-0 check failing, an
- * interface down, maintenance), BACKUP otherwise. Scripts run on changes. */
+ * interface down, maintenance), BACKUP otherwise. Each change is logged,
+ * and scripts run on it. */
 static void update_notify(struct vipd *d)
 {
     const struct vip_config *cfg = d->cfg;
     const struct fsm_member *m = NULL;
     bool holds = d->has_manager && manager_holds(&d->manager);
 
-    if (!d->has_notify || d->is_stopping) {
+    if (d->inst_state == NULL || d->is_stopping) {
         return;
     }
     if (d->has_cluster) {
@@ -110,8 +151,11 @@ static void update_notify(struct vipd *d)
                                                       : NOTIFY_BACKUP;
         if (state != d->inst_state[i]) {
             d->inst_state[i] = state;
-            notify_instance(&d->notify, i, (enum notify_state)state,
-                            r.priority);
+            log_state(d, i, state, &r);
+            if (d->has_notify) {
+                notify_instance(&d->notify, i, (enum notify_state)state,
+                                r.priority);
+            }
         }
     }
     for (size_t g = 0; g < cfg->n_groups; g++) {
@@ -127,7 +171,9 @@ static void update_notify(struct vipd *d)
         }
         if (state != d->group_state[g]) {
             d->group_state[g] = state;
-            notify_group(&d->notify, g, (enum notify_state)state);
+            if (d->has_notify) {
+                notify_group(&d->notify, g, (enum notify_state)state);
+            }
         }
     }
 }

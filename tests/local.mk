@@ -8,3 +8,4 @@ EXTRA_DIST += tests/cli/test_cli.sh tests/netns/valgrind_shutdown.sh \
 	tests/netns/valgrind_libraft.supp
 include tests/lab.mk
 EXTRA_DIST += tests/lib/loop.h
+include tests/ops/ops.mk

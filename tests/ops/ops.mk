@@ -1,0 +1,4 @@
+# tests/ops: operations (logging, systemd notify/watchdog, man pages,
+# install tree, Debian package, metrics). Shared helper: ops_lib.sh.
+TESTS += tests/ops/test_log.sh
+EXTRA_DIST += tests/ops/ops_lib.sh tests/ops/test_log.sh

@@ -236,6 +236,34 @@ static void update_priorities(struct vipd *d)
     }
 }
 
+/* READY=1 for systemd once this node is a member of the Raft group (not
+ * waiting to be joined) and knows the holder (an applied TICK names one);
+ * the STATUS= line says who holds. */
+static void update_systemd(struct vipd *d)
+{
+    struct cluster_info ci;
+    char status[160];
+    uint64_t holder;
+
+    if (!d->has_cluster || d->is_stopping) {
+        return;
+    }
+    cluster_info(&d->cluster, &ci);
+    holder = cluster_state(&d->cluster)->holder;
+    bool joined = !cluster_is_waiting(&d->cluster) && ci.role >= 0;
+    if (!joined) {
+        snprintf(status, sizeof status, "waiting to join the cluster");
+    } else if (holder == 0) {
+        snprintf(status, sizeof status, "term %llu, no holder yet",
+                 (unsigned long long)ci.term);
+    } else {
+        snprintf(status, sizeof status, "term %llu, holder n%llu%s",
+                 (unsigned long long)ci.term, (unsigned long long)holder,
+                 holder == d->cluster.id ? " (this node)" : "");
+    }
+    daemon_systemd_update(&d->systemd, joined && holder != 0, status);
+}
+
 static void on_changed(void *data)
 {
     struct vipd *d = data;
@@ -243,6 +271,7 @@ static void on_changed(void *data)
     if (d->is_stopping) {
         return;
     }
+    update_systemd(d);
     update_priorities(d);
     update_notify(d);
     if (d->has_ctl) {
@@ -309,6 +338,7 @@ static void close_rest(struct vipd *d)
     uv_close((uv_handle_t *)&d->sig_int, handle_closed_cb);
     uv_close((uv_handle_t *)&d->sig_hup, handle_closed_cb);
     uv_close((uv_handle_t *)&d->status_timer, handle_closed_cb);
+    daemon_systemd_close(&d->systemd);
 }
 
 static void notify_closed_cb(struct notify *n)
@@ -403,6 +433,7 @@ static void stop(struct vipd *d, const char *why)
     vip_notice("daemon: %s, shutting down", why);
     status_write(d);
     d->is_stopping = true;
+    daemon_systemd_stopping(&d->systemd);
     if (d->has_ctl) {
         ctl_service_close(&d->ctl, ctl_closed_cb);
     } else {
@@ -575,6 +606,8 @@ int daemon_run(const struct vip_config *cfg)
     rv = signals_start(d);
     if (rv != 0) {
         vip_err("daemon: signals: %s", uv_strerror(rv));
+    } else if ((rv = daemon_systemd_start(&d->systemd, &d->loop)) != 0) {
+        vip_err("daemon: systemd watchdog: %s", uv_strerror(rv));
     } else {
         rv = start_parts(d);
     }

@@ -10,6 +10,7 @@
 
 #include "raft/cluster.h"
 #include "src/ctl_service.h"
+#include "src/daemon_systemd.h"
 #include "src/health.h"
 #include "src/notify.h"
 #include "vip/manager.h"
@@ -32,6 +33,7 @@ struct vipd
     bool is_stopping;
     int exit_status;
     uint64_t n_events_published; /* FSM events already sent to followers */
+    struct daemon_systemd systemd; /* sd_notify: READY, STATUS, watchdog */
 
     /* Test and monitoring aid: VIPD_STATUS_FILE names a file rewritten
      * (atomically) with the node's role, term, indexes and holding state. */

@@ -10,6 +10,10 @@ libvipcore_a_SOURCES += \
 sbin_PROGRAMS += vipd
 vipd_SOURCES = src/vipd.c src/daemon.c src/daemon.h src/daemon_int.h src/daemon_ctl.c
 vipd_LDADD = libvipcore.a $(ALL_DEP_LIBS)
+# systemd readiness and watchdog (sd_notify); vipd only.
+vipd_SOURCES += src/daemon_systemd.c src/daemon_systemd.h
+vipd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
+vipd_LDADD += $(SYSTEMD_LIBS)
 
 bin_PROGRAMS += vipctl
 vipctl_SOURCES = src/vipctl.c

@@ -9,3 +9,4 @@ EXTRA_DIST += tests/cli/test_cli.sh tests/netns/valgrind_shutdown.sh \
 include tests/lab.mk
 EXTRA_DIST += tests/lib/loop.h
 include tests/ops/ops.mk
+EXTRA_DIST += tests/lib/no_cmocka.h

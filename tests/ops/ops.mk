@@ -2,3 +2,5 @@
 # install tree, Debian package, metrics). Shared helper: ops_lib.sh.
 TESTS += tests/ops/test_log.sh
 EXTRA_DIST += tests/ops/ops_lib.sh tests/ops/test_log.sh
+TESTS += tests/ops/test_sd_notify.sh
+EXTRA_DIST += tests/ops/test_sd_notify.sh tests/ops/notify_recv.py

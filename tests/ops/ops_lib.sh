@@ -115,6 +115,7 @@ ops_start() {
 
 ops_alive() { [ -n "${PIDS[$1]:-}" ] && kill -0 "${PIDS[$1]}" 2>/dev/null; }
 ops_has_vip() { ip -n ${PFX}n$1 -4 -o addr show dev eth0 2>/dev/null | grep -q " $VIP/"; }
+ops_has_vip_somewhere() { [ -n "$(ops_holder)" ]; }
 # The one live node holding the VIP (empty if none); fails on two.
 ops_holder() {
     local h="" i

@@ -4,3 +4,5 @@ TESTS += tests/ops/test_log.sh
 EXTRA_DIST += tests/ops/ops_lib.sh tests/ops/test_log.sh
 TESTS += tests/ops/test_sd_notify.sh
 EXTRA_DIST += tests/ops/test_sd_notify.sh tests/ops/notify_recv.py
+TESTS += tests/ops/test_man.sh
+EXTRA_DIST += tests/ops/test_man.sh

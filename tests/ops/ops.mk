@@ -6,3 +6,5 @@ TESTS += tests/ops/test_sd_notify.sh
 EXTRA_DIST += tests/ops/test_sd_notify.sh tests/ops/notify_recv.py
 TESTS += tests/ops/test_man.sh
 EXTRA_DIST += tests/ops/test_man.sh
+TESTS += tests/ops/test_package.sh
+EXTRA_DIST += tests/ops/test_package.sh

@@ -211,6 +211,7 @@ static void on_release(void *data)
                 d->manager.errmsg);
     }
     if (was) {
+        d->n_releases++;
         update_notify(d);
         status_write(d);
     }
@@ -271,6 +272,11 @@ static void on_changed(void *data)
     if (d->is_stopping) {
         return;
     }
+    uint64_t holder = cluster_state(&d->cluster)->holder;
+    if (holder != d->last_holder) {
+        d->last_holder = holder;
+        d->n_holder_changes++;
+    }
     update_systemd(d);
     update_priorities(d);
     update_notify(d);
@@ -318,6 +324,7 @@ static void on_link_changed(void *data, const char *ifname, bool is_up)
 static void on_lease_expired(void *data)
 {
     struct vipd *d = data;
+    d->n_lease_expired++;
     if (d->has_cluster && !d->is_stopping) {
         cluster_lease_expired(&d->cluster);
     }
@@ -434,6 +441,11 @@ static void stop(struct vipd *d, const char *why)
     status_write(d);
     d->is_stopping = true;
     daemon_systemd_stopping(&d->systemd);
+    if (d->has_metrics) {
+        /* Closes on its own; uv_run() ends once it and the rest are. */
+        d->has_metrics = false;
+        metrics_http_close(&d->metrics, NULL);
+    }
     if (d->has_ctl) {
         ctl_service_close(&d->ctl, ctl_closed_cb);
     } else {
@@ -569,6 +581,16 @@ static int start_parts(struct vipd *d)
     if (rv != 0) {
         vip_err("daemon: control socket: %s", d->ctl.server.errmsg);
         return rv;
+    }
+    if (cfg->cluster.metrics_port != 0) {
+        rv = metrics_http_start(&d->metrics, &d->loop, cfg->cluster.metrics_host,
+                                cfg->cluster.metrics_port,
+                                daemon_metrics_render, d);
+        if (rv != 0) {
+            vip_err("daemon: %s", d->metrics.errmsg);
+            return rv;
+        }
+        d->has_metrics = true;
     }
     return 0;
 }

@@ -212,6 +212,9 @@ struct cfg_cluster
     uint32_t takeover_wait_ms;    /* W in DESIGN.md 4.2 [0] */
     uint32_t snapshot_threshold;  /* entries [1024] */
     uint32_t snapshot_trailing;   /* entries [128] */
+    char metrics_host[256];       /* metrics_listen ADDR:PORT: a numeric
+                                     address; empty: no metrics [off] */
+    uint16_t metrics_port;
     struct cfg_where where;
 };
 

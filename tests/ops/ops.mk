@@ -8,3 +8,5 @@ TESTS += tests/ops/test_man.sh
 EXTRA_DIST += tests/ops/test_man.sh
 TESTS += tests/ops/test_package.sh
 EXTRA_DIST += tests/ops/test_package.sh
+TESTS += tests/ops/test_metrics.sh
+EXTRA_DIST += tests/ops/test_metrics.sh

@@ -25,7 +25,8 @@ ops_cleanup() {
     local i
     for i in "${!PIDS[@]}"; do
         [ -n "${PIDS[$i]}" ] && kill -CONT "${PIDS[$i]}" 2>/dev/null
-        [ -n "${PIDS[$i]}" ] && kill -9 "${PIDS[$i]}" 2>/dev/null
+        # wait: reap quietly (no "Killed" job notice).
+        [ -n "${PIDS[$i]}" ] && { kill -9 "${PIDS[$i]}"; wait "${PIDS[$i]}"; } 2>/dev/null
     done
     for ((i = 1; i <= OPS_N; i++)); do ip netns del ${PFX}n$i 2>/dev/null; done
     ip netns del ${PFX}br 2>/dev/null

@@ -73,7 +73,13 @@ for s in postinst prerm postrm; do
     [ -f "$WORK/ctl/$s" ] || continue
     grep -q 'deb-systemd-invoke.*start\|systemctl.*start' "$WORK/ctl/$s" &&
         bad "$s starts the service"
-    grep -q 'deb-systemd-helper enable' "$WORK/ctl/$s" && bad "$s enables the service"
+    # dh_installsystemd --no-enable still re-enables on upgrade what the
+    # admin had enabled, guarded by "debian-installed"; a fresh install
+    # must not enable it.
+    if grep -q 'deb-systemd-helper enable' "$WORK/ctl/$s" &&
+        ! grep -q 'deb-systemd-helper debian-installed' "$WORK/ctl/$s"; then
+        bad "$s enables the service on installation"
+    fi
 done
 dpkg -x "$deb" "$WORK/root"
 expect_files "$WORK/root"

@@ -31,10 +31,11 @@ done
 # line (the alternating ones too: a keyword is never a plain word there)
 # and each \fB... run.
 bold_words() {
-    sed -n -e 's/\\-/-/g' \
-        -e '/^\.B[IR]\{0,1\} /{s/^\.B[IR]\{0,1\} //;p}' \
-        -e 's/.*\\fB\([^\\]*\).*/\1/p' "$1" |
-        tr -c 'A-Za-z0-9_-' '\n' | sort -u
+    {
+        sed -n -e 's/\\-/-/g' \
+            -e '/^\.B[IR]\{0,1\} /{s/^\.B[IR]\{0,1\} //;s/\\f[BRIP]/ /g;p}' "$1"
+        sed 's/\\-/-/g' "$1" | grep -o '\\fB[^\\]*' | sed 's/^\\fB//'
+    } | tr -c 'A-Za-z0-9_-' '\n' | sort -u
 }
 
 # Keywords of every `struct cfg_kw NAME[] = { ... };` table: the first
@@ -72,6 +73,13 @@ opts=$(sed -n 's/^ *{"\([a-z-]*\)", \(no\|required\)_argument.*/\1/p' "$SRC/src/
 bold=$(bold_words "$SRC/man/vipd.8.in" | sed "s/^--//" | sort -u)
 missing=$(comm -23 <(echo "$opts") <(echo "$bold") | tr '\n' ' ')
 [ -z "$missing" ] || bad "vipd(8) lacks options: $missing"
+
+# Every metric family the daemon serves is listed in vipd(8).
+fams=$(grep -o 'vipd_[a-z0-9_]*[a-z0-9]' "$SRC/src/daemon_metrics.c" | sort -u)
+[ "$(wc -l <<<"$fams")" -ge 10 ] || bad "metric extraction found only: $fams"
+bold=$(bold_words "$SRC/man/vipd.8.in")
+missing=$(comm -23 <(echo "$fams") <(echo "$bold") | tr '\n' ' ')
+[ -z "$missing" ] || bad "vipd(8) lacks metrics: $missing"
 
 [ $fail = 0 ] && echo "PASS: man pages render; $n parser keywords documented"
 exit $fail

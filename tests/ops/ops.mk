@@ -10,3 +10,5 @@ TESTS += tests/ops/test_package.sh
 EXTRA_DIST += tests/ops/test_package.sh
 TESTS += tests/ops/test_metrics.sh
 EXTRA_DIST += tests/ops/test_metrics.sh
+TESTS += tests/ops/test_vipctl_texts.sh
+EXTRA_DIST += tests/ops/test_vipctl_texts.sh

@@ -6,8 +6,21 @@ systemdsystemunitdir = @systemdsystemunitdir@
 bashcompletiondir = $(datadir)/bash-completion/completions
 vipdexamplesdir = $(docdir)/examples
 
-dist_doc_DATA = README docs/control-protocol.md docs/membership.md
-dist_vipdexamples_DATA = deploy/vipd.conf.example
+dist_doc_DATA = README docs/control-protocol.md docs/membership.md \
+	docs/migration-from-keepalived.md
+dist_vipdexamples_DATA = deploy/vipd.conf.example deploy/grafana-vipd.json \
+	deploy/examples/README
+# deploy/examples/DIR/FILE, installed as examples/DIR/FILE (all of deploy/
+# is in EXTRA_DIST already).
+VIPD_EXAMPLES = \
+	haproxy-3node/README haproxy-3node/vipd.conf \
+	mycat-3node/README mycat-3node/vipd.conf \
+	pair-witness/README pair-witness/lb1.conf pair-witness/lb2.conf \
+	pair-witness/witness.conf \
+	dual-master/README dual-master/vipd-a.conf dual-master/vipd-b.conf \
+	ipv6/README ipv6/vipd.conf \
+	cloud-secondary-ip/README cloud-secondary-ip/vipd.conf \
+	cloud-secondary-ip/move-secondary-ip
 
 install-data-local: install-deploy
 uninstall-local: uninstall-deploy
@@ -21,6 +34,12 @@ install-deploy:
 		$(DESTDIR)$(systemdsystemunitdir)/vipd.service
 	$(INSTALL_DATA) $(srcdir)/deploy/vipctl.bash-completion \
 		$(DESTDIR)$(bashcompletiondir)/vipctl
+	for f in $(VIPD_EXAMPLES); do \
+		$(MKDIR_P) $(DESTDIR)$(vipdexamplesdir)/$${f%/*} && \
+		$(INSTALL_DATA) $(srcdir)/deploy/examples/$$f \
+			$(DESTDIR)$(vipdexamplesdir)/$$f || exit 1; \
+	done
 uninstall-deploy:
+	for f in $(VIPD_EXAMPLES); do rm -f $(DESTDIR)$(vipdexamplesdir)/$$f; done
 	rm -f $(DESTDIR)$(systemdsystemunitdir)/vipd.service \
 		$(DESTDIR)$(bashcompletiondir)/vipctl

@@ -84,14 +84,14 @@ static void holder_metrics(FILE *f, struct vipd *d)
          "Node id holding the instance's VIPs per the replicated state, "
          "0 if none.");
     for (size_t i = 0; i < d->cfg->n_instances; i++) {
-        fputs("vipd_vip_holder_node_id{instance=\"", f);
+        fputs("vipd_vip_holder_node_id{vrrp_instance=\"", f);
         put_label(f, d->cfg->instances[i].name);
         fprintf(f, "\"} %llu\n", (unsigned long long)st->holder);
     }
     head(f, "vipd_vip_held", "gauge",
          "1 while this node has the instance's VIPs on its interfaces.");
     for (size_t i = 0; i < d->cfg->n_instances; i++) {
-        fputs("vipd_vip_held{instance=\"", f);
+        fputs("vipd_vip_held{vrrp_instance=\"", f);
         put_label(f, d->cfg->instances[i].name);
         fprintf(f, "\"} %d\n", holds ? 1 : 0);
     }
@@ -100,7 +100,7 @@ static void holder_metrics(FILE *f, struct vipd *d)
     for (size_t i = 0; i < d->cfg->n_instances; i++) {
         int cur = d->inst_state != NULL ? d->inst_state[i] : -1;
         for (int s = 0; s < 3; s++) {
-            fputs("vipd_instance_state{instance=\"", f);
+            fputs("vipd_instance_state{vrrp_instance=\"", f);
             put_label(f, d->cfg->instances[i].name);
             fprintf(f, "\",state=\"%s\"} %d\n", states[s],
                     cur == NOTIFY_MASTER + s ? 1 : 0);
@@ -190,7 +190,7 @@ static void vrrp_metrics(FILE *f, struct vipd *d)
         if (manager_stats(&d->manager, i, &ms) != 0) {
             continue;
         }
-        fputs("vipd_vrrp_foreign_adverts_total{instance=\"", f);
+        fputs("vipd_vrrp_foreign_adverts_total{vrrp_instance=\"", f);
         put_label(f, d->cfg->instances[i].name);
         fprintf(f, "\"} %llu\n", (unsigned long long)ms.n_foreign);
     }
@@ -203,7 +203,7 @@ static void vrrp_metrics(FILE *f, struct vipd *d)
             continue;
         }
         fputs("vipd_vrrp_foreign_master_last_seen_timestamp_seconds"
-              "{instance=\"", f);
+              "{vrrp_instance=\"", f);
         put_label(f, d->cfg->instances[i].name);
         fprintf(f, "\"} %.3f\n",
                 wall_s - (double)(now - ms.foreign_ms) / 1000.0);

@@ -12,3 +12,5 @@ TESTS += tests/ops/test_metrics.sh
 EXTRA_DIST += tests/ops/test_metrics.sh
 TESTS += tests/ops/test_vipctl_texts.sh
 EXTRA_DIST += tests/ops/test_vipctl_texts.sh
+TESTS += tests/ops/test_examples.sh
+EXTRA_DIST += tests/ops/test_examples.sh

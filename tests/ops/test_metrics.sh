@@ -3,7 +3,7 @@
 # in namespaces, each with metrics_listen 10.78.0.K:9405.
 # - a scrape of a follower is valid text exposition (every sample has a
 #   # TYPE, counters end in _total, vipd_ prefix) and names the holder in
-#   vipd_vip_holder_node_id{instance="VI_1"}, one raft role set to 1, the
+#   vipd_vip_holder_node_id{vrrp_instance="VI_1"}, one raft role set to 1, the
 #   check and peer series;
 # - after the holder is stopped (SIGTERM), the same follower's scrape
 #   names the new holder, vipd_holder_changes_total went up, and the old
@@ -29,7 +29,7 @@ metric() { # NODE SERIES -> value
 wait_for 30 ops_has_vip_somewhere || fail "no holder"
 H=$(ops_holder)
 F=1; [ "$H" = 1 ] && F=2
-has_holder() { [ "$(metric $F 'vipd_vip_holder_node_id{instance="VI_1"}')" = "$1" ]; }
+has_holder() { [ "$(metric $F 'vipd_vip_holder_node_id{vrrp_instance="VI_1"}')" = "$1" ]; }
 wait_for 10 has_holder "$H" || fail "node $F does not report holder $H: $(scrape $F | grep holder)"
 
 scrape $F >"$WORK/m1" || fail "scrape failed"
@@ -46,8 +46,8 @@ done
 for s in 'vipd_raft_role{role="follower"} 1' 'vipd_raft_term ' 'vipd_raft_commit_index ' \
     'vipd_raft_applied_index ' 'vipd_holder_changes_total ' 'vipd_lease_renewals_total ' \
     "vipd_peer_up{node=\"$H\"" 'vipd_check_value{check="chk_tcp",kind="tcp"} 1' \
-    'vipd_check_duration_seconds{check="chk_tcp"' 'vipd_vrrp_foreign_adverts_total{instance="VI_1"} 0' \
-    'vipd_instance_state{instance="VI_1",state="BACKUP"} 1' 'vipd_lease_expired_total '; do
+    'vipd_check_duration_seconds{check="chk_tcp"' 'vipd_vrrp_foreign_adverts_total{vrrp_instance="VI_1"} 0' \
+    'vipd_instance_state{vrrp_instance="VI_1",state="BACKUP"} 1' 'vipd_lease_expired_total '; do
     grep -qF "$s" "$WORK/m1" || fail "no '$s' in the scrape"
 done
 [ "$(metric $H 'vipd_raft_role{role="leader"}')" = 1 ] || fail "the holder is not leader in its metrics"
@@ -56,9 +56,9 @@ changes0=$(metric $F vipd_holder_changes_total)
 
 kill -TERM "${PIDS[$H]}"
 wait "${PIDS[$H]}"; PIDS[$H]=""
-new_holder() { local h; h=$(metric $F 'vipd_vip_holder_node_id{instance="VI_1"}'); [ -n "$h" ] && [ "$h" != 0 ] && [ "$h" != "$H" ]; }
+new_holder() { local h; h=$(metric $F 'vipd_vip_holder_node_id{vrrp_instance="VI_1"}'); [ -n "$h" ] && [ "$h" != 0 ] && [ "$h" != "$H" ]; }
 wait_for 20 new_holder || fail "no new holder in node $F's metrics: $(scrape $F | grep holder)"
-H2=$(metric $F 'vipd_vip_holder_node_id{instance="VI_1"}')
+H2=$(metric $F 'vipd_vip_holder_node_id{vrrp_instance="VI_1"}')
 wait_for 10 ops_has_vip "$H2" || fail "metrics name n$H2, which has no VIP"
 [ "$(metric $F vipd_holder_changes_total)" -gt "$changes0" ] || fail "vipd_holder_changes_total did not grow"
 peer_down() { [ "$(scrape $F | grep -F "vipd_peer_up{node=\"$H\"" | awk '{print $2}')" = 0 ]; }

@@ -14,3 +14,5 @@ TESTS += tests/ops/test_vipctl_texts.sh
 EXTRA_DIST += tests/ops/test_vipctl_texts.sh
 TESTS += tests/ops/test_examples.sh
 EXTRA_DIST += tests/ops/test_examples.sh
+TESTS += tests/ops/test_plot.sh
+EXTRA_DIST += tests/ops/test_plot.sh bench/plot-holders

@@ -5,6 +5,7 @@
 #   # TYPE, counters end in _total, vipd_ prefix) and names the holder in
 #   vipd_vip_holder_node_id{vrrp_instance="VI_1"}, one raft role set to 1, the
 #   check and peer series;
+# - a node that served scrapes exits 0 on SIGTERM (handles closed);
 # - after the holder is stopped (SIGTERM), the same follower's scrape
 #   names the new holder, vipd_holder_changes_total went up, and the old
 #   holder's vipd_peer_up drops to 0;
@@ -55,7 +56,8 @@ done
 changes0=$(metric $F vipd_holder_changes_total)
 
 kill -TERM "${PIDS[$H]}"
-wait "${PIDS[$H]}"; PIDS[$H]=""
+wait "${PIDS[$H]}" || fail "node $H: exit status $? after SIGTERM"
+PIDS[$H]=""
 new_holder() { local h; h=$(metric $F 'vipd_vip_holder_node_id{vrrp_instance="VI_1"}'); [ -n "$h" ] && [ "$h" != 0 ] && [ "$h" != "$H" ]; }
 wait_for 20 new_holder || fail "no new holder in node $F's metrics: $(scrape $F | grep holder)"
 H2=$(metric $F 'vipd_vip_holder_node_id{vrrp_instance="VI_1"}')
@@ -76,4 +78,9 @@ for bad in 'metrics_listen 127.0.0.1' 'metrics_listen localhost:9405'; do
     out=$("$VIPD" -t -f "$WORK/bad.conf" 2>&1) && fail "vipd -t accepted '$bad'"
     grep -q "bad.conf:[0-9]*: .*metrics_listen" <<<"$out" || fail "'$bad': $out"
 done
+# A node that served scrapes stops cleanly (all handles closed, no leak
+# under ASan).
+kill -TERM "${PIDS[$F]}"
+wait "${PIDS[$F]}" || fail "node $F: exit status $? after SIGTERM"
+PIDS[$F]=""
 echo "PASS: /metrics shows the holder change n$H -> n$H2"

@@ -8,6 +8,8 @@
 #   MASTER again when it recovers;
 # - --log-console under the same JOURNAL_STREAM: timestamps, no prefixes;
 #   JOURNAL_STREAM naming another file: console format too;
+# - --log-facility local3: syslog datagrams with facility local3 (a fake
+#   /dev/log in a private mount namespace), nothing on stderr;
 # - a bad --log-facility is refused with exit 2.
 . "$(dirname "$0")/ops_lib.sh"
 
@@ -64,6 +66,30 @@ wait_for 20 has 'notice +\(VI_1\) Entering MASTER STATE' ||
     fail "foreign JOURNAL_STREAM: no console MASTER line"
 ! has '^<[0-7]>' || fail "foreign JOURNAL_STREAM: priority prefixes"
 kill -TERM "${PIDS[1]}"; wait "${PIDS[1]}"; PIDS[1]=""
+
+# --log-facility local3: syslog(3) datagrams to /dev/log with PRI 19*8+N.
+# /dev/log is this test's socket (tests/ops/syslog_recv.py), bind-mounted
+# in a private mount namespace (tmpfs /dev with null and urandom only).
+if command -v unshare >/dev/null && command -v python3 >/dev/null; then
+    HERE=$(cd "$(dirname "$0")" && pwd)
+    python3 "$HERE/syslog_recv.py" "$WORK/syslog.sock" "$WORK/syslog.out" &
+    RECV=$!
+    trap 'kill "$RECV" 2>/dev/null; ops_cleanup' EXIT
+    listening() { grep -q '^listening' "$WORK/syslog.out" 2>/dev/null; }
+    wait_for 10 listening || fail "syslog receiver did not start"
+    unshare -m bash -c 'mount --make-rprivate / && mount -t tmpfs none /dev &&
+        mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/urandom c 1 9 &&
+        touch /dev/log && mount --bind "$1" /dev/log &&
+        exec ip netns exec "$2" "$3" -f "$4" --log-facility local3' _ \
+        "$WORK/syslog.sock" ${PFX}n1 "$VIPD" "$WORK/n1.conf" >"$WORK/log1.syslog" 2>&1 &
+    PIDS[1]=$!
+    slog() { grep -Eq -- "$1" "$WORK/syslog.out"; }
+    wait_for 20 slog '^<157>.* vipd\[[0-9]+\]: n1:. \(VI_1\) Entering MASTER STATE \(term' ||
+        fail "syslog: no local3.notice MASTER line: $(tail -3 "$WORK/syslog.out") $(cat "$WORK/log1.syslog")"
+    slog '^<158>.* vipd\[[0-9]+\]: n1:. ' || fail "syslog: no local3.info line"
+    [ ! -s "$WORK/log1.syslog" ] || fail "syslog: output on stderr: $(head -3 "$WORK/log1.syslog")"
+    kill -TERM "${PIDS[1]}"; wait "${PIDS[1]}" || fail "syslog run: exit $?"; PIDS[1]=""
+fi
 
 "$VIPD" --log-facility nope -t -f "$WORK/n1.conf" >"$WORK/fac.out" 2>&1
 rv=$?

@@ -18,9 +18,10 @@ grep -q '</svg>' "$W/out.svg" || bad "unfinished SVG"
 for t in "vipd: raised = holds the VIPs" "keepalived: raised = holds the VIPs" "seconds after the fault"; do
     grep -q "$t" "$W/out.svg" || bad "no '$t' in the SVG"
 done
-# A line per node and panel (3 + 2; the red fault markers aside).
+# A line per node and panel (3 x 2, also for the node that never held in
+# one panel; the red fault markers aside).
 n=$(grep "<path stroke='rgb(" "$W/out.svg" | grep -vc "rgb(255,   0,   0)")
-[ "$n" = 5 ] || bad "$n node lines drawn, want 5"
+[ "$n" = 6 ] || bad "$n node lines drawn, want 6"
 printf '100 mark fault\n' >"$W/empty"
 "$SRC/bench/plot-holders" "$W/bad.svg" "x" vipd="$W/empty" >/dev/null 2>&1 &&
     bad "a timeline without holder samples was drawn"

@@ -27,11 +27,15 @@ scrape() { ip netns exec ${PFX}n$1 curl -sS -m 5 "http://10.78.0.$1:9405/metrics
 metric() { # NODE SERIES -> value
     scrape "$1" | awk -v s="$2" '$1 == s { print $2 }'
 }
-wait_for 30 ops_has_vip_somewhere || fail "no holder"
-H=$(ops_holder)
-F=1; [ "$H" = 1 ] && F=2
+# Node 1 has the highest priority: whoever wins the first election hands
+# over to it. Wait for that settled state before reading the roles.
+holder_is() { [ "$(ops_holder)" = "$1" ]; }
+wait_for 30 holder_is 1 || fail "node 1 does not hold (holder: $(ops_holder))"
+H=1 F=2
 has_holder() { [ "$(metric $F 'vipd_vip_holder_node_id{vrrp_instance="VI_1"}')" = "$1" ]; }
 wait_for 10 has_holder "$H" || fail "node $F does not report holder $H: $(scrape $F | grep holder)"
+follower() { [ "$(metric $F 'vipd_raft_role{role="follower"}')" = 1 ]; }
+wait_for 10 follower || fail "node $F is not a follower: $(scrape $F | grep role)"
 
 scrape $F >"$WORK/m1" || fail "scrape failed"
 # Format: comments are HELP/TYPE; every sample's family has a TYPE line.

@@ -42,11 +42,11 @@ for k in 1 2 3; do
         fail "node $k: no READY=1 naming the holder: $(cat "$WORK/notify$k.out")"
 done
 
-# Freeze a node that does not hold the VIP (its loop stops; the others
-# carry on undisturbed).
-wait_for 10 ops_has_vip_somewhere || fail "no holder"
-h=$(ops_holder)
-f=1; [ "$h" = 1 ] && f=2
+# Node 1 has the highest priority: wait until it holds (and leads), then
+# freeze node 2, a plain follower.
+holder_is() { [ "$(ops_holder)" = "$1" ]; }
+wait_for 30 holder_is 1 || fail "node 1 does not hold (holder: $(ops_holder))"
+f=2
 kill -STOP "${PIDS[$f]}"
 # The stop signal is delivered asynchronously: count once it took effect.
 stopped() { [ "$(ps -o stat= -p "${PIDS[$f]}" | cut -c1)" = T ]; }

@@ -9,8 +9,9 @@
 # - after the holder is stopped (SIGTERM), the same follower's scrape
 #   names the new holder, vipd_holder_changes_total went up, and the old
 #   holder's vipd_peer_up drops to 0;
-# - /other is 404, POST is 405; a metrics_listen without a port or with a
-#   host name is refused by vipd -t with FILE:LINE.
+# - /other is 404, POST is 405, garbage does not stop the endpoint;
+# - a metrics_listen without a port or with a host name is refused by
+#   vipd -t with FILE:LINE.
 . "$(dirname "$0")/ops_lib.sh"
 command -v curl >/dev/null || { echo "SKIP: no curl"; exit 77; }
 OPS_CLUSTER_EXTRA='    metrics_listen 10.78.0.@K@:9405'
@@ -74,6 +75,13 @@ code=$(ip netns exec ${PFX}n$F curl -s -o /dev/null -w '%{http_code}' "http://10
 [ "$code" = 404 ] || fail "/other: HTTP $code"
 code=$(ip netns exec ${PFX}n$F curl -s -o /dev/null -w '%{http_code}' -X POST "http://10.78.0.$F:9405/metrics")
 [ "$code" = 405 ] || fail "POST: HTTP $code"
+# Garbage and a half-sent request are libmicrohttpd's to refuse; the
+# daemon keeps serving.
+ip netns exec ${PFX}n$F bash -c 'exec 3<>/dev/tcp/10.78.0.'$F'/9405 &&
+    printf "\x00\xff\x01 GET /metrics HTTP/9.9\r\nX: \x7f\r\n\r\n" >&3 &&
+    timeout 5 cat <&3 >/dev/null; exec 4<>/dev/tcp/10.78.0.'$F'/9405 &&
+    printf "GET /metr" >&4' 2>/dev/null
+scrape $F | grep -q '^vipd_raft_term ' || fail "no valid scrape after garbage"
 ctype=$(ip netns exec ${PFX}n$F curl -s -o /dev/null -w '%{content_type}' "http://10.78.0.$F:9405/metrics")
 [ "$ctype" = "text/plain; version=0.0.4; charset=utf-8" ] || fail "content type '$ctype'"
 

@@ -210,12 +210,27 @@ static void vrrp_metrics(FILE *f, struct vipd *d)
     }
 }
 
+/* A follower's Raft view knows only the leader, so also count a member
+ * whose status connection is open and answered within three polls. */
+static bool peer_up(struct vipd *d, uint64_t id)
+{
+    uint64_t age_ms = 0;
+    bool connected = false;
+
+    if (cluster_is_reachable(&d->cluster, id)) {
+        return true;
+    }
+    return cluster_peer_status(&d->cluster, id, &age_ms, &connected) != NULL &&
+           connected && age_ms <= 3 * CLUSTER_STATUS_POLL_MS;
+}
+
 static void peer_metrics(FILE *f, struct vipd *d)
 {
     const struct fsm_state *st = cluster_state(&d->cluster);
 
     head(f, "vipd_peer_up", "gauge",
-         "1 if the cluster member answered recently, as this node sees it.");
+         "1 if the cluster member answered recently (Raft traffic or the "
+         "status poll), as this node sees it.");
     for (size_t i = 0; i < st->n_members; i++) {
         const struct fsm_member *m = &st->members[i];
         uint64_t id = m->node.origin.node_id;
@@ -227,7 +242,7 @@ static void peer_metrics(FILE *f, struct vipd *d)
         put_label(f, m->node.name);
         fputs("\",address=\"", f);
         put_label(f, m->node.address);
-        fprintf(f, "\"} %d\n", cluster_is_reachable(&d->cluster, id) ? 1 : 0);
+        fprintf(f, "\"} %d\n", peer_up(d, id) ? 1 : 0);
     }
 }
 

@@ -59,6 +59,10 @@ done
 [ "$(metric $H 'vipd_raft_role{role="leader"}')" = 1 ] || fail "the holder is not leader in its metrics"
 [ "$(metric $H 'vipd_lease_renewals_total')" -gt 0 ] || fail "the holder renewed no lease"
 changes0=$(metric $F vipd_holder_changes_total)
+# The follower sees every member up, not only the leader (node 3 is a
+# follower too).
+n3_up() { scrape $F | grep -q "vipd_peer_up{node=\"3\".*} 1"; }
+wait_for 10 n3_up || fail "node $F: node 3 not up: $(scrape $F | grep peer_up)"
 
 kill -TERM "${PIDS[$H]}"
 wait "${PIDS[$H]}" || fail "node $H: exit status $? after SIGTERM"
@@ -68,9 +72,6 @@ wait_for 20 new_holder || fail "no new holder in node $F's metrics: $(scrape $F 
 H2=$(metric $F 'vipd_vip_holder_node_id{vrrp_instance="VI_1"}')
 wait_for 10 ops_has_vip "$H2" || fail "metrics name n$H2, which has no VIP"
 [ "$(metric $F vipd_holder_changes_total)" -gt "$changes0" ] || fail "vipd_holder_changes_total did not grow"
-# Before the stop, the follower saw every member up (not only the leader).
-n3_up() { scrape $F | grep -q "vipd_peer_up{node=\"3\".*} 1"; }
-wait_for 10 n3_up || fail "node $F: node 3 not up: $(scrape $F | grep peer_up)"
 peer_down() { [ "$(scrape $F | grep -F "vipd_peer_up{node=\"$H\"" | awk '{print $2}')" = 0 ]; }
 wait_for 20 peer_down || fail "the stopped node is still up in vipd_peer_up"
 

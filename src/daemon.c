@@ -57,17 +57,19 @@ static void status_write(struct vipd *d)
     if (f == NULL) {
         return;
     }
+    struct cluster_info ci;
+    cluster_info(c, &ci);
     fprintf(f,
             "id=%llu\nrole=%s\nterm=%llu\nleader=%llu\nholding=%d\n"
             "commit=%llu\napplied=%llu\nticks_committed=%llu\n"
             "stopping=%d\n",
             (unsigned long long)c->id,
-            c->is_started ? state_name(raft_state(&c->raft)) : "-",
-            (unsigned long long)c->raft.current_term,
-            (unsigned long long)c->leader_id, d->has_manager && manager_holds(&d->manager) ? 1 : 0,
-            (unsigned long long)c->raft.commit_index,
-            (unsigned long long)raft_last_applied(&c->raft),
-            (unsigned long long)c->n_ticks_committed, d->is_stopping ? 1 : 0);
+            ci.role >= 0 ? state_name(ci.role) : "-",
+            (unsigned long long)ci.term,
+            (unsigned long long)ci.leader_id, d->has_manager && manager_holds(&d->manager) ? 1 : 0,
+            (unsigned long long)ci.commit_index,
+            (unsigned long long)ci.applied_index,
+            (unsigned long long)ci.ticks_committed, d->is_stopping ? 1 : 0);
     if (fclose(f) == 0) {
         rename(tmp, d->status_path);
     }

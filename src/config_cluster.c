@@ -1,9 +1,11 @@
-/* vipd's `cluster { ... }` block (DESIGN.md section 1): this node's id and
+/* vipd's `cluster { ... }` block (docs/DESIGN.md section 1): this node's id and
  * Raft address, its peers, where it keeps state and the key, and the
  * timing that the lease rests on. Peers derived from unicast_peer are
  * filled in config_check.c, once every instance is known. */
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 
 #include "src/config_int.h"
@@ -50,6 +52,33 @@ static void cluster_peer(struct cfgp *p,
         return;
     }
     c->peers[c->n_peers++] = peer;
+}
+
+/* `metrics_listen ADDR:PORT` ([V6]:PORT for IPv6): a numeric address, so
+ * the endpoint never depends on name resolution at start-up. */
+static void cluster_metrics_listen(struct cfgp *p, struct cfg_cluster *c,
+                                   const struct cfg_tok *a)
+{
+    char host[sizeof c->metrics_host];
+    unsigned char buf[sizeof(struct in6_addr)];
+    uint16_t port = 0;
+
+    if (!cfgp_hostport(p, a, "metrics_listen", 0, host, sizeof host, &port)) {
+        return;
+    }
+    if (port == 0) {
+        cfgp_error(p, &a->where, "metrics_listen: '%.80s' has no port "
+                   "(ADDR:PORT, e.g. 127.0.0.1:9405)", a->text);
+        return;
+    }
+    if (inet_pton(AF_INET, host, buf) != 1 &&
+        inet_pton(AF_INET6, host, buf) != 1) {
+        cfgp_error(p, &a->where, "metrics_listen: '%.80s' is not an IP "
+                   "address", host);
+        return;
+    }
+    memcpy(c->metrics_host, host, sizeof host);
+    c->metrics_port = port;
 }
 
 static void cluster_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
@@ -127,6 +156,8 @@ static void cluster_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         if (cfgp_uint(p, a, "snapshot_threshold", 1, 100000000, &v)) {
             c->snapshot_threshold = (uint32_t)v;
         }
+    } else if (is(s, "metrics_listen")) {
+        cluster_metrics_listen(p, c, a);
     } else if (is(s, "snapshot_trailing")) {
         if (cfgp_uint(p, a, "snapshot_trailing", 0, 100000000, &v)) {
             c->snapshot_trailing = (uint32_t)v;
@@ -154,6 +185,7 @@ static const struct cfg_kw cluster_kws[] = {
     KW("witness", 1, 1),
     KW("snapshot_threshold", 1, 1),
     KW("snapshot_trailing", 1, 1),
+    KW("metrics_listen", 1, 1),
     {NULL, 0, 0, 0, NULL},
 };
 

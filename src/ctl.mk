@@ -37,7 +37,7 @@ TESTS += tests/integration/test_ctl_server
 # vipctl end to end against fake_daemon; credentials checks (root only).
 TESTS += tests/cli/test_vipctl.sh tests/cli/test_ctl_peercred.sh
 EXTRA_DIST += tests/cli/test_vipctl.sh tests/cli/test_ctl_peercred.sh
-EXTRA_DIST += docs/control-protocol.md docs/control-integration.md
+EXTRA_DIST += docs/control-protocol.md
 
 # The issue's scenario against real vipd nodes in namespaces (skips until
 # the daemon can run a cluster).

@@ -7,7 +7,7 @@
  * reports "if:NAME" transitions); manager lease_expired -> cluster.
  *
  * Start-up: manager_start() removes leftover VIPs before the cluster can
- * make this node a holder (DESIGN.md 4.5). SIGTERM/SIGINT -> shutdown
+ * make this node a holder (docs/DESIGN.md 4.5). SIGTERM/SIGINT -> shutdown
  * chain: control socket -> health -> cluster_close() (release, hand over,
  * raft_close, transport) -> manager_close() -> signal handles -> the loop
  * ends and uv_loop_close() must return 0. */
@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "raft/cluster.h"
+#include "raft/cluster_info.h"
 #include "src/daemon.h"
 #include "src/daemon_int.h"
 #include "src/recover_cmd.h"
@@ -57,17 +58,19 @@ static void status_write(struct vipd *d)
     if (f == NULL) {
         return;
     }
+    struct cluster_info ci;
+    cluster_info(c, &ci);
     fprintf(f,
             "id=%llu\nrole=%s\nterm=%llu\nleader=%llu\nholding=%d\n"
             "commit=%llu\napplied=%llu\nticks_committed=%llu\n"
             "stopping=%d\n",
             (unsigned long long)c->id,
-            c->is_started ? state_name(raft_state(&c->raft)) : "-",
-            (unsigned long long)c->raft.current_term,
-            (unsigned long long)c->leader_id, d->has_manager && manager_holds(&d->manager) ? 1 : 0,
-            (unsigned long long)c->raft.commit_index,
-            (unsigned long long)raft_last_applied(&c->raft),
-            (unsigned long long)c->n_ticks_committed, d->is_stopping ? 1 : 0);
+            ci.role >= 0 ? state_name(ci.role) : "-",
+            (unsigned long long)ci.term,
+            (unsigned long long)ci.leader_id, d->has_manager && manager_holds(&d->manager) ? 1 : 0,
+            (unsigned long long)ci.commit_index,
+            (unsigned long long)ci.applied_index,
+            (unsigned long long)ci.ticks_committed, d->is_stopping ? 1 : 0);
     if (fclose(f) == 0) {
         rename(tmp, d->status_path);
     }
@@ -84,16 +87,56 @@ static void status_timer_cb(uv_timer_t *t)
 
 /****** Notify scripts: this node's own state per instance ******/
 
+/* The log line of an instance's state change (src/log.c words it as
+ * keepalived does); vipd's reason: term, holder and why. */
+static void log_state(struct vipd *d, size_t i, int state,
+                      const struct priority_result *r)
+{
+    static const char *names[] = {"MASTER", "BACKUP", "FAULT"};
+    struct cluster_info ci = {0};
+    uint64_t holder = 0;
+    char why[160], reason[256];
+
+    if (d->has_cluster) {
+        cluster_info(&d->cluster, &ci);
+        holder = cluster_state(&d->cluster)->holder;
+    }
+    if (state == NOTIFY_MASTER) {
+        snprintf(why, sizeof why, "this node holds the lease as Raft leader");
+    } else if (state == NOTIFY_FAULT) {
+        snprintf(why, sizeof why, "not eligible: %s%s%s",
+                 priority_why_name(r->why), r->fault[0] != '\0' ? " " : "",
+                 r->fault);
+    } else if (holder != 0 && holder != d->cluster.id) {
+        snprintf(why, sizeof why, "n%llu holds the VIPs",
+                 (unsigned long long)holder);
+    } else {
+        snprintf(why, sizeof why, "no holder known yet");
+    }
+    char holder_name[32] = "none";
+    if (holder != 0) {
+        snprintf(holder_name, sizeof holder_name, "n%llu",
+                 (unsigned long long)holder);
+    }
+    snprintf(reason, sizeof reason, "term %llu, holder %s, %s",
+             (unsigned long long)ci.term, holder_name, why);
+    if (state >= NOTIFY_MASTER && state <= NOTIFY_FAULT) {
+        vip_log_state_change(d->cfg->instances[i].name,
+                             names[state - NOTIFY_MASTER], reason);
+    }
+}
+
 /* keepalived's states as this node sees them: MASTER while it holds the
  * VIPs, FAULT while it is not eligible (a weight-0 check failing, an
- * interface down, maintenance), BACKUP otherwise. Scripts run on changes. */
+ * interface down, maintenance), BACKUP otherwise. Each change is logged,
+ * and scripts run on it. */
 void daemon_update_notify(struct vipd *d)
 {
     const struct vip_config *cfg = d->cfg;
     const struct fsm_member *m = NULL;
     bool holds = d->has_manager && manager_holds(&d->manager);
 
-    if (!d->has_notify || d->is_stopping) {
+    if (d->inst_state == NULL || d->is_stopping) {
         return;
     }
     if (d->has_cluster) {
@@ -111,8 +154,11 @@ void daemon_update_notify(struct vipd *d)
                                                       : NOTIFY_BACKUP;
         if (state != d->inst_state[i]) {
             d->inst_state[i] = state;
-            notify_instance(&d->notify, i, (enum notify_state)state,
-                            r.priority);
+            log_state(d, i, state, &r);
+            if (d->has_notify) {
+                notify_instance(&d->notify, i, (enum notify_state)state,
+                                r.priority);
+            }
         }
     }
     for (size_t g = 0; g < cfg->n_groups; g++) {
@@ -128,7 +174,9 @@ void daemon_update_notify(struct vipd *d)
         }
         if (state != d->group_state[g]) {
             d->group_state[g] = state;
-            notify_group(&d->notify, g, (enum notify_state)state);
+            if (d->has_notify) {
+                notify_group(&d->notify, g, (enum notify_state)state);
+            }
         }
     }
 }
@@ -181,6 +229,7 @@ static void on_release(void *data)
                 d->manager.errmsg);
     }
     if (was) {
+        d->n_releases++;
         daemon_update_notify(d);
         status_write(d);
     }
@@ -206,6 +255,34 @@ static void update_priorities(struct vipd *d)
     }
 }
 
+/* READY=1 for systemd once this node is a member of the Raft group (not
+ * waiting to be joined) and knows the holder (an applied TICK names one);
+ * the STATUS= line says who holds. */
+static void update_systemd(struct vipd *d)
+{
+    struct cluster_info ci;
+    char status[160];
+    uint64_t holder;
+
+    if (!d->has_cluster || d->is_stopping) {
+        return;
+    }
+    cluster_info(&d->cluster, &ci);
+    holder = cluster_state(&d->cluster)->holder;
+    bool joined = !cluster_is_waiting(&d->cluster) && ci.role >= 0;
+    if (!joined) {
+        snprintf(status, sizeof status, "waiting to join the cluster");
+    } else if (holder == 0) {
+        snprintf(status, sizeof status, "term %llu, no holder yet",
+                 (unsigned long long)ci.term);
+    } else {
+        snprintf(status, sizeof status, "term %llu, holder n%llu%s",
+                 (unsigned long long)ci.term, (unsigned long long)holder,
+                 holder == d->cluster.id ? " (this node)" : "");
+    }
+    daemon_systemd_update(&d->systemd, joined && holder != 0, status);
+}
+
 static void on_changed(void *data)
 {
     struct vipd *d = data;
@@ -213,6 +290,12 @@ static void on_changed(void *data)
     if (d->is_stopping) {
         return;
     }
+    uint64_t holder = cluster_state(&d->cluster)->holder;
+    if (holder != d->last_holder) {
+        d->last_holder = holder;
+        d->n_holder_changes++;
+    }
+    update_systemd(d);
     update_priorities(d);
     daemon_update_notify(d);
     if (d->has_ctl) {
@@ -269,6 +352,7 @@ static void on_fence_lost(void *data)
 static void on_lease_expired(void *data)
 {
     struct vipd *d = data;
+    d->n_lease_expired++;
     if (d->has_cluster && !d->is_stopping) {
         cluster_lease_expired(&d->cluster);
     }
@@ -289,6 +373,7 @@ static void close_rest(struct vipd *d)
     uv_close((uv_handle_t *)&d->sig_int, handle_closed_cb);
     uv_close((uv_handle_t *)&d->sig_hup, handle_closed_cb);
     uv_close((uv_handle_t *)&d->status_timer, handle_closed_cb);
+    daemon_systemd_close(&d->systemd);
 }
 
 static void notify_closed_cb(struct notify *n)
@@ -383,6 +468,12 @@ static void stop(struct vipd *d, const char *why)
     vip_notice("daemon: %s, shutting down", why);
     status_write(d);
     d->is_stopping = true;
+    daemon_systemd_stopping(&d->systemd);
+    if (d->has_metrics) {
+        /* Closes on its own; uv_run() ends once it and the rest are. */
+        d->has_metrics = false;
+        metrics_http_close(&d->metrics, NULL);
+    }
     if (d->has_ctl) {
         ctl_service_close(&d->ctl, ctl_closed_cb);
     } else {
@@ -537,6 +628,16 @@ static int start_parts(struct vipd *d)
         vip_err("daemon: control socket: %s", d->ctl.server.errmsg);
         return rv;
     }
+    if (cfg->cluster.metrics_port != 0) {
+        rv = metrics_http_start(&d->metrics, &d->loop, cfg->cluster.metrics_host,
+                                cfg->cluster.metrics_port,
+                                daemon_metrics_render, d);
+        if (rv != 0) {
+            vip_err("daemon: %s", d->metrics.errmsg);
+            return rv;
+        }
+        d->has_metrics = true;
+    }
     return 0;
 }
 
@@ -585,6 +686,8 @@ int daemon_run(const struct vip_config *cfg, const char *path)
     rv = signals_start(d);
     if (rv != 0) {
         vip_err("daemon: signals: %s", uv_strerror(rv));
+    } else if ((rv = daemon_systemd_start(&d->systemd, &d->loop)) != 0) {
+        vip_err("daemon: systemd watchdog: %s", uv_strerror(rv));
     } else {
         rv = start_parts(d);
     }

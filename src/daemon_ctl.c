@@ -236,9 +236,17 @@ static void event_convert(const struct fsm_event *e, struct vip_event *out)
     switch (e->type) {
     case FSM_EV_HOLDER:
         out->kind = VIP_EVENT_HOLDER;
-        if (e->node != 0) {
+        if (e->node != 0 && e->other == 0) {
+            /* The first holder (or the first after a time with none). */
+            snprintf(out->text, sizeof out->text, "holder n%llu: %s",
+                     (unsigned long long)e->node,
+                     entry_hold_reason_name(e->kind));
+        } else if (e->node != 0) {
             snprintf(out->text, sizeof out->text, "holder n%llu (was n%llu): %s",
                      (unsigned long long)e->node, (unsigned long long)e->other,
+                     entry_hold_reason_name(e->kind));
+        } else if (e->other == 0) {
+            snprintf(out->text, sizeof out->text, "no holder: %s",
                      entry_hold_reason_name(e->kind));
         } else {
             snprintf(out->text, sizeof out->text, "no holder (was n%llu): %s",
@@ -375,6 +383,30 @@ static uint64_t node_lookup(struct vipd *d, const char *node)
     return 0;
 }
 
+/* Answer @op with "no member named X (members: n1 lb1, n2 lb2)", so the
+ * operator sees what would have been accepted. */
+static void unknown_node(struct vipd *d, struct ctl_op *op, const char *node)
+{
+    const struct fsm_state *fs = cluster_state(&d->cluster);
+    char msg[512];
+    size_t len;
+
+    len = (size_t)snprintf(msg, sizeof msg, "no member named '%.64s' (members:",
+                           node);
+    for (unsigned i = 0; i < fs->n_members && len < sizeof msg; i++) {
+        const struct fsm_member *m = &fs->members[i];
+        len += (size_t)snprintf(msg + len, sizeof msg - len, "%s n%llu%s%.40s",
+                                i == 0 ? "" : ",",
+                                (unsigned long long)m->node.origin.node_id,
+                                m->node.name[0] != '\0' ? " " : "",
+                                m->node.name);
+    }
+    if (len < sizeof msg) {
+        snprintf(msg + len, sizeof msg - len, ")");
+    }
+    ctl_op_done(op, VIP_ENOENT, msg);
+}
+
 /* Operation outcomes from the cluster, relayed to the ctl op. */
 static void op_progress(void *data, const char *text)
 {
@@ -444,7 +476,8 @@ static int backend_transfer(void *data, struct ctl_op *op, const char *node)
     if (node != NULL) {
         target = node_lookup(d, node);
         if (target == 0) {
-            return VIP_ENOENT;
+            unknown_node(d, op, node);
+            return 0;
         }
     }
     return admin_op(d, op, ENTRY_ADMIN_TRANSFER, target,
@@ -519,9 +552,7 @@ static int backend_remove(void *data, struct ctl_op *op, const char *node,
     }
     target = node_lookup(d, node);
     if (target == 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "no member named %.100s", node);
-        ctl_op_done(op, VIP_ENOENT, msg);
+        unknown_node(d, op, node);
         return 0;
     }
     if (target == d->cluster.id) {

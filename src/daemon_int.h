@@ -10,6 +10,8 @@
 
 #include "raft/cluster.h"
 #include "src/ctl_service.h"
+#include "src/daemon_systemd.h"
+#include "src/metrics_http.h"
 #include "src/health.h"
 #include "src/notify.h"
 #include "vip/fence.h"
@@ -40,6 +42,15 @@ struct vipd
     bool is_stopping;
     int exit_status;
     uint64_t n_events_published; /* FSM events already sent to followers */
+    struct daemon_systemd systemd; /* sd_notify: READY, STATUS, watchdog */
+
+    /* Prometheus endpoint (metrics_listen) and the counters only it shows. */
+    struct metrics_http metrics;
+    bool has_metrics;
+    uint64_t last_holder;        /* holder in the FSM at the last change */
+    uint64_t n_holder_changes;   /* holder changes applied since start */
+    uint64_t n_lease_expired;    /* manager lease_expired callbacks */
+    uint64_t n_releases;         /* releases of VIPs this node held */
 
     /* Test and monitoring aid: VIPD_STATUS_FILE names a file rewritten
      * (atomically) with the node's role, term, indexes and holding state. */
@@ -62,6 +73,9 @@ void daemon_update_notify(struct vipd *d);
 
 /* The control backend (daemon_ctl.c). */
 void daemon_ctl_backend(struct vipd *d, struct ctl_backend *b);
+
+/* The /metrics body (daemon_metrics.c); a metrics_render_fn. */
+char *daemon_metrics_render(void *data, size_t *len);
 
 /* Publish FSM events applied since the last call to `events --follow`
  * clients (daemon_ctl.c). */

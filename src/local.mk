@@ -11,6 +11,13 @@ sbin_PROGRAMS += vipd
 vipd_SOURCES = src/vipd.c src/daemon.c src/daemon.h src/daemon_int.h src/daemon_ctl.c \
 	src/daemon_reload.c src/recover_cmd.h src/recover_cmd.c
 vipd_LDADD = libvipcore.a $(ALL_DEP_LIBS)
+# systemd readiness and watchdog (sd_notify); vipd only.
+vipd_SOURCES += src/daemon_systemd.c src/daemon_systemd.h
+vipd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(MHD_CFLAGS)
+vipd_LDADD += $(SYSTEMD_LIBS)
+# Prometheus /metrics (libmicrohttpd on the daemon's loop); vipd only.
+vipd_SOURCES += src/metrics_http.c src/metrics_http.h src/daemon_metrics.c
+vipd_LDADD += $(MHD_LIBS)
 
 bin_PROGRAMS += vipctl
 vipctl_SOURCES = src/vipctl.c

@@ -633,6 +633,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     ctx.colour = vipctl_use_colour(STDOUT_FILENO);
+    vipctl_render_set_event_columns(vipctl_output_columns(STDOUT_FILENO));
     for (size_t c = 0; c < N_COMMANDS; c++) {
         if (strcmp(argv[i], commands[c].name) == 0) {
             return commands[c].run(&ctx, &commands[c], argc - i, argv + i);

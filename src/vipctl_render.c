@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -371,6 +372,26 @@ void vipctl_render_events_header(FILE *out, bool colour)
             "KIND", "NODE", "TEXT");
 }
 
+static int event_columns = VIPCTL_COLUMNS;
+
+void vipctl_render_set_event_columns(int columns)
+{
+    event_columns = columns;
+}
+
+int vipctl_output_columns(int fd)
+{
+    struct winsize ws;
+
+    if (isatty(fd) != 1) {
+        return 0;
+    }
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) {
+        return ws.ws_col;
+    }
+    return VIPCTL_COLUMNS;
+}
+
 void vipctl_render_event(FILE *out, const struct vip_event *ev, bool colour)
 {
     char when[32];
@@ -392,7 +413,10 @@ void vipctl_render_event(FILE *out, const struct vip_event *ev, bool colour)
     cell(out, vip_event_kind_name(ev->kind), 11, col, colour, false);
     int w_node = imax(4, (int)strlen(node)); /* ids are never cut */
     cell(out, node, w_node, NULL, colour, false);
-    cell(out, ev->text, imax(10, VIPCTL_COLUMNS - used - 11 - 2 - w_node - 2),
-         NULL, colour, true);
+    /* Piped (no width): the whole text, never cut. */
+    int w_text = event_columns <= 0
+                     ? imax(10, (int)strnlen(ev->text, sizeof ev->text))
+                     : imax(10, event_columns - used - 11 - 2 - w_node - 2);
+    cell(out, ev->text, w_text, NULL, colour, true);
     fputc('\n', out);
 }

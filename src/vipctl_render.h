@@ -21,8 +21,17 @@ void vipctl_render_status(FILE *out, const struct vip_status *st, bool colour);
 /* Print the header line of the events table. */
 void vipctl_render_events_header(FILE *out, bool colour);
 
-/* Print one event as a table row. */
+/* Print one event as a table row. Its text is cut to fit the line width
+ * set by vipctl_render_set_event_columns() (VIPCTL_COLUMNS by default). */
 void vipctl_render_event(FILE *out, const struct vip_event *ev, bool colour);
+
+/* Line width for event rows: the terminal's width, or 0 for no limit (when
+ * the output goes to a pipe or a file, nothing is cut). */
+void vipctl_render_set_event_columns(int columns);
+
+/* The width to use for @fd: its terminal's columns (VIPCTL_COLUMNS if
+ * unknown), or 0 when @fd is not a terminal. */
+int vipctl_output_columns(int fd);
 
 /* Format wall time @ms as "YYYY-MM-DD HH:MM:SS" (local time), or "-" when
  * 0. @buf must hold 32 bytes. Returns @buf. */

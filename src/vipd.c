@@ -26,7 +26,14 @@ static void usage(FILE *out)
             "  -t, --config-test       check the configuration and exit\n"
             "                          (exit 0: valid, 1: errors)\n"
             "  -l, --log-level LEVEL   err, warning, notice, info, debug\n"
-            "  -S, --syslog            log to syslog instead of stderr\n"
+            "  -S, --syslog            log to syslog (facility daemon)\n"
+            "      --log-facility FAC  log to syslog with facility FAC: daemon,\n"
+            "                          user, local0..local7 (or 0..7)\n"
+            "      --log-console       log to stderr with timestamps, even\n"
+            "                          under systemd (foreground runs)\n"
+            "                          Default: the journal with priorities\n"
+            "                          when stderr is systemd's journal\n"
+            "                          stream, else stderr with timestamps\n"
             "      --release-leftovers remove this host's configured VIPs and\n"
             "                          exit (for systemd's ExecStopPost)\n"
             "      --force-new-cluster with vipd stopped and a majority of the\n"
@@ -51,11 +58,14 @@ int main(int argc, char **argv)
         {"release-leftovers", no_argument, NULL, 'R'},
         {"force-new-cluster", no_argument, NULL, 'N'},
         {"yes", no_argument, NULL, 'Y'},
+        {"log-console", no_argument, NULL, 'C'},
+        {"log-facility", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     const char *path = VIPD_DEFAULT_CONFIG;
     bool test_only = false;
-    bool use_syslog = false;
+    enum vip_log_sink sink = VIP_LOG_AUTO;
+    int facility = LOG_DAEMON;
     bool release_leftovers = false;
     bool force_new_cluster = false;
     bool assume_yes = false;
@@ -77,7 +87,19 @@ int main(int argc, char **argv)
             }
             break;
         case 'S':
-            use_syslog = true;
+            sink = VIP_LOG_SYSLOG;
+            break;
+        case 'C':
+            sink = VIP_LOG_CONSOLE;
+            break;
+        case 'F':
+            facility = vip_log_facility_parse(optarg);
+            if (facility < 0) {
+                fprintf(stderr, "vipd: unknown syslog facility '%s'\n",
+                        optarg);
+                return 2;
+            }
+            sink = VIP_LOG_SYSLOG;
             break;
         case 'R':
             release_leftovers = true;
@@ -143,9 +165,7 @@ int main(int argc, char **argv)
         vip_config_free(&cfg);
         return 1;
     }
-    if (use_syslog) {
-        vip_log_use_syslog("vipd");
-    }
+    vip_log_setup(sink, facility);
     if (force_new_cluster) {
         rv = recover_cmd(&cfg, assume_yes);
         vip_config_free(&cfg);

@@ -13,3 +13,5 @@ EXTRA_DIST += tests/cli/test_cli.sh tests/netns/valgrind_shutdown.sh \
 include tests/lab.mk
 include tests/pair.mk
 EXTRA_DIST += tests/lib/loop.h
+include tests/ops/ops.mk
+EXTRA_DIST += tests/lib/no_cmocka.h

@@ -149,7 +149,7 @@ int ifaddr_add(struct ifaddr_ctl *ia,
         rtnl_addr_set_flags(obj, IFA_F_NODAD);
     }
     /* Finite lifetimes: if this process dies or stops, the kernel removes
-     * the VIP by itself once they run out (DESIGN.md 4.4). */
+     * the VIP by itself once they run out (docs/DESIGN.md 4.4). */
     rtnl_addr_set_valid_lifetime(obj, lifetime_s);
     rtnl_addr_set_preferred_lifetime(obj, lifetime_s);
 

@@ -371,7 +371,7 @@ static void received_cb(void *data,
         }
     }
     /* A valid advert for our VRID from someone else: another master. We
-     * only observe it; ownership is Raft's alone (DESIGN.md 5). */
+     * only observe it; ownership is Raft's alone (docs/DESIGN.md 5). */
     is_news = in->foreign_family != ip->family ||
               memcmp(in->foreign_src, ip->src, family_len(ip->family)) != 0 ||
               in->foreign_priority != a->priority ||
@@ -680,7 +680,7 @@ int manager_start(struct manager *m)
             in->targets[k].ifindex = ifindex;
         }
     }
-    /* Leftovers of a crashed vipd go first (DESIGN.md 4.5). */
+    /* Leftovers of a crashed vipd go first (docs/DESIGN.md 4.5). */
     for (size_t i = 0; i < m->n_instances; i++) {
         struct manager_instance *in = &m->instances[i];
         size_t n = 0;

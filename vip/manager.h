@@ -9,7 +9,7 @@
  *                               instance (clean cluster stop: a keepalived
  *                               backup takes over after its skew time).
  *
- * Safety (DESIGN.md 4): the manager enforces until_ms by itself with a
+ * Safety (docs/DESIGN.md 4): the manager enforces until_ms by itself with a
  * timer, and reads vip_now_ms() before every refresh, advert, GARP and
  * re-add, so a process resumed after SIGSTOP drops the VIPs before it
  * sends anything. With a fence (manager_set_fence(), vip/fence.h) every

@@ -216,8 +216,17 @@ run 0 "status with long names" -s "$T/long.sock" status
 fits "$T/out" "status --long"
 has "~" "$T/out" "long names are cut"
 has "4000000001" "$T/out" "ids are never cut"
-run 0 "events with long text" -s "$T/long.sock" events
-fits "$T/out" "events --long"
+# Events are cut to the terminal's width, never when piped (grep, less).
+run 0 "events with long text, piped" -s "$T/long.sock" events
+grep -q "~" "$T/out" && bad "piped events were cut"
+[ "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$T/out")" -gt 100 ] ||
+    bad "piped events: the long text is not whole"
+if command -v script >/dev/null; then
+    NO_COLOR=1 script -qec "stty cols 100; $VIPCTL -s $T/long.sock events" /dev/null |
+        tr -d '\r' >"$T/tty-events"
+    fits "$T/tty-events" "events --long on a 100-column terminal"
+    has "~" "$T/tty-events" "events cut on a terminal"
+fi
 
 # ---- colours: only on a terminal, never with NO_COLOR ----
 if command -v script >/dev/null; then

@@ -141,6 +141,35 @@ static void event_controls_neutralised(void **state)
     free(text);
 }
 
+/* An event row is cut to the terminal's width, and not at all when the
+ * output is piped (width 0). */
+static void event_width(void **state)
+{
+    struct vip_event ev = {.kind = VIP_EVENT_HOLDER, .term = 1, .index = 2};
+    char *text = NULL;
+    size_t len = 0;
+    (void)state;
+    memset(ev.text, 'x', 150);
+    ev.text[150] = '\0';
+    memcpy(ev.text + 140, "THE-END", 7);
+    for (int pass = 0; pass < 2; pass++) {
+        vipctl_render_set_event_columns(pass == 0 ? 80 : 0);
+        FILE *out = open_memstream(&text, &len);
+        assert_non_null(out);
+        vipctl_render_event(out, &ev, false);
+        fclose(out);
+        if (pass == 0) {
+            assert_true(strlen(text) <= 81); /* 80 and the newline */
+            assert_non_null(strchr(text, '~'));
+        } else {
+            assert_non_null(strstr(text, "THE-END"));
+            assert_null(strchr(text, '~'));
+        }
+        free(text);
+    }
+    vipctl_render_set_event_columns(VIPCTL_COLUMNS);
+}
+
 /* A long name of two-byte characters is cut on a character boundary. */
 static void cut_keeps_utf8(void **state)
 {
@@ -226,6 +255,7 @@ int main(void)
         cmocka_unit_test(event_controls_neutralised),
         cmocka_unit_test(cut_keeps_utf8),
         cmocka_unit_test(holder_is_not_leader),
+        cmocka_unit_test(event_width),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

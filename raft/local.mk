@@ -3,3 +3,5 @@
 # node.mk: raft_uv node, TCP transport, proposals, ownership wiring.
 include raft/fsm.mk
 include raft/node.mk
+# io_lease.mk: the raft_io decorator behind the log-free lease.
+include raft/io_lease.mk

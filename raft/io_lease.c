@@ -272,12 +272,36 @@ out:
     return rv;
 }
 
-/* R2: an AppendEntriesResult answers the request being processed. */
-static bool answer_matches(const struct io_lease *l,
-                           const struct raft_message *m)
+/* R2: an AppendEntriesResult goes out only as the answer to the request
+ * being processed, to its sender. One in the request's term passes as is;
+ * one in a newer term (libraft answers with its own term: a stale request,
+ * or a disk write that completed after a term change) passes marked, so
+ * that the sender still learns the term but counts nothing. */
+static int send_answer(struct io_lease *l, struct raft_io_send *req,
+                       const struct raft_message *m, raft_io_send_cb cb)
 {
-    return l->answer.active && m->server_id == l->answer.from &&
-           m->append_entries_result.term == l->answer.term;
+    const struct raft_append_entries_result *r = &m->append_entries_result;
+    struct raft_message marked;
+    int rv;
+
+    if (!l->answer.active || m->server_id != l->answer.from ||
+        r->term < l->answer.term) {
+        l->n_results_dropped++;
+        return send_swallow(req, cb);
+    }
+    if (r->term == l->answer.term) {
+        rv = l->inner->send(l->inner, req, m, cb);
+    } else {
+        marked = *m;
+        marked.append_entries_result.rejected = IO_LEASE_STALE;
+        marked.append_entries_result.last_log_index = 0;
+        l->n_results_marked++;
+        rv = l->inner->send(l->inner, req, &marked, cb);
+    }
+    if (rv != 0) {
+        copy_errmsg(l);
+    }
+    return rv;
 }
 
 static int lease_send(struct raft_io *io, struct raft_io_send *req,
@@ -292,11 +316,7 @@ static int lease_send(struct raft_io *io, struct raft_io_send *req,
     case RAFT_IO_INSTALL_SNAPSHOT:
         return send_tracked(l, req, m, m->install_snapshot.term, cb);
     case RAFT_IO_APPEND_ENTRIES_RESULT:
-        if (!answer_matches(l, m)) {
-            l->n_results_dropped++;
-            return send_swallow(req, cb);
-        }
-        break;
+        return send_answer(l, req, m, cb);
     case RAFT_IO_REQUEST_VOTE:
         if (!m->request_vote.disrupt_leader &&
             io_lease_is_quiet(l, lease_now(l))) {
@@ -334,8 +354,9 @@ static void message_drop(struct raft_message *m)
     }
 }
 
-/* An AppendEntries/InstallSnapshot of @term from m->server_id: R1, then
- * contact, quiet (R3), and the answer context of R2 while raft handles it. */
+/* An AppendEntries/InstallSnapshot of @term from m->server_id: contact and
+ * quiet (R3) unless it is stale (libraft rejects it then), and the answer
+ * context of R2 while raft handles it. */
 static void recv_request(struct io_lease *l, struct raft_message *m,
                          raft_term term, uint64_t now)
 {
@@ -343,17 +364,16 @@ static void recv_request(struct io_lease *l, struct raft_message *m,
     struct io_lease_answer saved;
 
     if (term < l->term) {
-        l->n_stale_dropped++;
-        message_drop(m);
-        return;
+        l->n_stale_requests++;
+    } else {
+        p = peer_get(l, m->server_id);
+        if (p != NULL) {
+            p->has_contact = true;
+            p->contact_term = term;
+            p->contact_ms = now;
+        }
+        quiet_extend(l, now);
     }
-    p = peer_get(l, m->server_id);
-    if (p != NULL) {
-        p->has_contact = true;
-        p->contact_term = term;
-        p->contact_ms = now;
-    }
-    quiet_extend(l, now);
     saved = l->answer;
     l->answer.active = true;
     l->answer.from = m->server_id;
@@ -386,9 +406,19 @@ static void lease_recv(struct raft_io *inner, struct raft_message *m)
         }
         break;
     case RAFT_IO_APPEND_ENTRIES_RESULT: {
+        const struct raft_append_entries_result *r = &m->append_entries_result;
         struct io_lease_peer *p = peer_find(l, m->server_id);
+        if (r->rejected == IO_LEASE_STALE) {
+            /* R1: a newer term tells raft to step down; otherwise its
+             * content answers an older request: not for raft, not counted. */
+            if (r->term <= l->term) {
+                l->n_marked_dropped++;
+                return;
+            }
+            break;
+        }
         if (p != NULL) {
-            peer_result(p, m->append_entries_result.term);
+            peer_result(p, r->term);
         }
         break;
     }

@@ -50,21 +50,25 @@
  * at write completion and goes to its *current* leader, not the request's
  * term and sender; and a request from an older term is answered with the
  * newer term (rejected = prev_log_index, which is 0 for prev_log_index 0,
- * so it even looks like a success). The receive-side rules below remove
- * both, so that a result can be counted by its term alone.
+ * so it even looks like a success). Rules R1 and R2 remove both, so that
+ * an unmarked result can be counted by its term alone.
  *
  * ## The rules (every voter must run this decorator)
  *
- * R1 (receive): an incoming AppendEntries/InstallSnapshot whose term is
- *    older than this node's current term (learned exactly from the io's
- *    load() and set_term(), which libraft calls before it adopts a term)
- *    is dropped: libraft never sees it, so never answers it with a newer
- *    term.
- * R2 (send): an AppendEntriesResult is sent only if it answers the very
- *    request being processed (the recv callback, or the completion of the
- *    append/snapshot_put that request started): same destination as the
- *    request's sender and same term as the request. Any other one is
- *    dropped (the send fails, as a lost message would).
+ * R1 (stale answers): when libraft answers a request with a newer term
+ *    than the request's (a stale request, term-rejected; or a disk write
+ *    that completed after a term change), the answer goes out marked
+ *    (rejected = IO_LEASE_STALE, last_log_index = 0). The receiving leader
+ *    never counts a marked answer; it hands it to libraft only if its term
+ *    is newer than its own (libraft then steps down and reads nothing
+ *    else), and drops it otherwise. So an old leader still learns the new
+ *    term at once, as with plain libraft.
+ * R2 (send): an AppendEntriesResult is sent only while libraft handles
+ *    the request it answers (the recv callback, or the completion of the
+ *    append/snapshot_put that request started), and only to that
+ *    request's sender; otherwise it is dropped (the send "fails" as a lost
+ *    message would). The current term is known exactly from the io's
+ *    load() and set_term(), which libraft calls before adopting a term.
  * R3 (quiet): a node neither grants nor asks for a vote (incoming
  *    RequestVote and pre-vote requests are dropped, outgoing ones fail)
  *    until quiet_until = max(start + T, last accepted AppendEntries /
@@ -89,9 +93,10 @@
  * clock). With results in request order it is the last one answered; with
  * reordering (a disk-write answer overtaken by a heartbeat's) it may be an
  * earlier-counted one.
- * - By R1 and R2, every result of term X from p answers a distinct request
- *   of term X, and only the leader of X (this node) sends those; libraft
- *   answers a request at most once; TCP (and the fixture) never duplicate.
+ * - By R1 and R2, every unmarked result of term X from p answers a
+ *   distinct request of term X, and only the leader of X (this node) sends
+ *   those; libraft answers a request at most once; TCP (and the fixture)
+ *   never duplicate.
  * - So after C counted results p has received C distinct requests of the
  *   queue, none of them failed (a failed send never reaches the peer:
  *   raft_uv reports failure only before the whole message was written; the
@@ -130,6 +135,9 @@
 
 #define IO_LEASE_MAX_PEERS 40 /* tracked peers (CFG_MAX_PEERS + margin) */
 #define IO_LEASE_SLOTS 16     /* FIFO slots per peer before merging */
+/* `rejected` of a marked AppendEntriesResult (R1): no log index is that
+ * large. */
+#define IO_LEASE_STALE UINT64_MAX
 
 typedef uint64_t (*io_lease_now_fn)(void *data);
 
@@ -182,7 +190,9 @@ struct io_lease
     struct io_lease_peer peers[IO_LEASE_MAX_PEERS];
     uint64_t n_votes_dropped;   /* incoming (pre-)vote requests dropped */
     uint64_t n_votes_withheld;  /* outgoing (pre-)vote requests failed */
-    uint64_t n_stale_dropped;   /* R1 */
+    uint64_t n_stale_requests;  /* requests of an older term received */
+    uint64_t n_results_marked;  /* R1: answers sent marked */
+    uint64_t n_marked_dropped;  /* R1: marked answers not given to raft */
     uint64_t n_results_dropped; /* R2 */
     struct io_lease *next;      /* registry: inner io -> decorator */
 };

@@ -289,8 +289,9 @@ struct ctx
     struct io_lease l;
 };
 
-/* A started decorator whose node is in @term, at time @t. */
-static struct ctx *ctx_new(raft_term term, uint64_t t)
+/* A decorator whose node is in @term, initialised at @t_init and started
+ * at @t. */
+static struct ctx *ctx_new2(raft_term term, uint64_t t_init, uint64_t t)
 {
     struct ctx *c = calloc(1, sizeof *c);
     struct raft_snapshot *snap;
@@ -302,7 +303,7 @@ static struct ctx *ctx_new(raft_term term, uint64_t t)
 
     assert_non_null(c);
     memset(&up, 0, sizeof up);
-    now_ms = t;
+    now_ms = t_init;
     fake_setup(&c->f);
     c->f.load_term = term;
     assert_int_equal(io_lease_init(&c->l, &c->f.io, T_MS, test_now, NULL), 0);
@@ -312,8 +313,14 @@ static struct ctx *ctx_new(raft_term term, uint64_t t)
                                   &n),
                      0);
     assert_int_equal(lt, term);
+    now_ms = t;
     assert_int_equal(c->l.io.start(&c->l.io, 100, upper_tick, upper_recv), 0);
     return c;
+}
+
+static struct ctx *ctx_new(raft_term term, uint64_t t)
+{
+    return ctx_new2(term, t, t);
 }
 
 static void ctx_free(struct ctx *c)
@@ -701,6 +708,13 @@ static void test_majority(void **state)
     assert_true(since_of(c, 5, other, 3, &since));
     assert_int_equal(since, 200);
     assert_false(since_of(c, 5, v3, 0, &since));
+    /* Even sizes: 2 of 2, 3 of 4. */
+    assert_false(since_of(c, 5, (raft_id[]){1, 6}, 2, &since));
+    assert_true(since_of(c, 5, (raft_id[]){1, 2}, 2, &since));
+    assert_int_equal(since, 100);
+    assert_false(since_of(c, 5, (raft_id[]){1, 2, 6, 7}, 4, &since));
+    assert_true(since_of(c, 5, (raft_id[]){1, 2, 3, 6}, 4, &since));
+    assert_int_equal(since, 100);
     /* A single voter: this node alone. */
     assert_true(since_of(c, 5, v3, 1, &since));
     assert_int_equal(since, 1000);
@@ -711,7 +725,8 @@ static void test_majority(void **state)
  * a transfer's election passes. */
 static void test_restart_window(void **state)
 {
-    struct ctx *c = ctx_new(2, 10000);
+    /* raft_init() (and io_lease_init()) long before raft_start(). */
+    struct ctx *c = ctx_new2(2, 1000, 10000);
     (void)state;
 
     assert_true(io_lease_is_quiet(&c->l, 10000));
@@ -771,28 +786,9 @@ static void test_quiet_after_contact_and_claim(void **state)
     ctx_free(c);
 }
 
-/* R1: requests of an older term never reach raft (entries freed: ASan),
- * give no contact and no quiet. */
-static void test_stale_request_dropped(void **state)
-{
-    struct ctx *c = ctx_new(5, 0);
-    uint64_t at;
-    (void)state;
-
-    ae_in(c, 2, 4, true, 3000);
-    ae_in(c, 2, 4, false, 3001);
-    assert_int_equal(up.n_recv[RAFT_IO_APPEND_ENTRIES], 0);
-    assert_int_equal(c->l.n_stale_dropped, 2);
-    assert_false(io_lease_leader_contact(&c->l, 2, &at));
-    assert_false(io_lease_is_quiet(&c->l, 3001));
-    ae_in(c, 2, 5, true, 3002);
-    ae_in(c, 3, 6, false, 3003); /* newer terms pass */
-    assert_int_equal(up.n_recv[RAFT_IO_APPEND_ENTRIES], 2);
-    ctx_free(c);
-}
-
-/* R2: a synchronous answer to the request's sender in its term passes;
- * an answer whose term or destination moved is dropped. */
+/* R1: a request of an older term reaches raft (so its sender learns the
+ * newer term) but gives no contact and no quiet; raft's answer goes out
+ * marked. */
 static raft_term answer_term;
 static raft_id answer_to;
 static void answer_at_once(struct io_lease *l, struct raft_message *m)
@@ -804,6 +800,60 @@ static void answer_at_once(struct io_lease *l, struct raft_message *m)
     }
 }
 
+static void test_stale_request_answer_marked(void **state)
+{
+    struct ctx *c = ctx_new(5, 0);
+    const struct raft_append_entries_result *r;
+    uint64_t at;
+    (void)state;
+
+    up.on_recv = answer_at_once;
+    answer_to = 2;
+    answer_term = 5; /* libraft answers with its own, newer term */
+    ae_in(c, 2, 4, true, 3000);
+    assert_int_equal(up.n_recv[RAFT_IO_APPEND_ENTRIES], 1);
+    assert_int_equal(c->l.n_stale_requests, 1);
+    assert_false(io_lease_leader_contact(&c->l, 2, &at));
+    assert_false(io_lease_is_quiet(&c->l, 3000));
+    assert_int_equal(c->f.n_sends, 1);
+    r = &c->f.sends[0].m.append_entries_result;
+    assert_int_equal(r->term, 5);
+    assert_true(r->rejected == IO_LEASE_STALE);
+    assert_int_equal(r->last_log_index, 0);
+    /* Requests of the current or a newer term: contact, quiet, answers
+     * unmarked. */
+    ae_in(c, 2, 5, false, 3002);
+    assert_int_equal(c->f.sends[1].m.append_entries_result.rejected, 0);
+    assert_true(io_lease_leader_contact(&c->l, 2, &at));
+    assert_int_equal(at, 3002);
+    assert_true(io_lease_is_quiet(&c->l, 3002 + T_MS - 1));
+    ctx_free(c);
+}
+
+/* R1, leader side: a marked answer is never counted; raft gets it only
+ * when its term is newer (to step down). */
+static void test_marked_answer_not_counted(void **state)
+{
+    struct ctx *c = ctx_new(5, 0);
+    raft_id v[] = {1, 2, 3};
+    uint64_t since;
+    (void)state;
+
+    send_ae(c, 2, 5, 100);
+    result_in(c, 2, 5, IO_LEASE_STALE, 110);
+    assert_int_equal(up.n_recv[RAFT_IO_APPEND_ENTRIES_RESULT], 0);
+    assert_int_equal(c->l.n_marked_dropped, 1);
+    assert_false(since_of(c, 5, v, 3, &since));
+    result_in(c, 2, 6, IO_LEASE_STALE, 120);
+    assert_int_equal(up.n_recv[RAFT_IO_APPEND_ENTRIES_RESULT], 1);
+    assert_int_equal(up.last.append_entries_result.term, 6);
+    assert_false(since_of(c, 5, v, 3, &since));
+    assert_int_equal(io_lease_peer_live(&c->l, 2), 1);
+    ctx_free(c);
+}
+
+/* R2: a synchronous answer to the request's sender passes; one to another
+ * node or in an older term is dropped; one in a newer term goes marked. */
 static void test_answer_sync(void **state)
 {
     struct ctx *c = ctx_new(2, 0);
@@ -814,19 +864,25 @@ static void test_answer_sync(void **state)
     answer_term = 3;
     ae_in(c, 2, 3, false, 100);
     assert_int_equal(c->f.n_sends, 1);
-    answer_term = 4; /* not the request's term */
+    assert_int_equal(c->f.sends[0].m.append_entries_result.rejected, 0);
+    answer_term = 4; /* newer than the request's: marked */
     ae_in(c, 2, 3, false, 200);
+    assert_int_equal(c->f.n_sends, 2);
+    assert_true(c->f.sends[1].m.append_entries_result.rejected ==
+                IO_LEASE_STALE);
+    answer_term = 2; /* older than the request's: impossible, dropped */
+    ae_in(c, 2, 3, false, 250);
     answer_to = 3; /* not the request's sender */
     answer_term = 3;
     ae_in(c, 2, 3, false, 300);
-    assert_int_equal(c->f.n_sends, 1);
+    assert_int_equal(c->f.n_sends, 2);
     assert_int_equal(c->l.n_results_dropped, 2);
     assert_int_equal(up.last_send_status, RAFT_NOCONNECTION);
     /* Outside any request: dropped too. */
     up.on_recv = NULL;
     assert_int_equal(
         upper_send(&c->l, RAFT_IO_APPEND_ENTRIES_RESULT, 2, 3, false), 0);
-    assert_int_equal(c->f.n_sends, 1);
+    assert_int_equal(c->f.n_sends, 2);
     ctx_free(c);
 }
 
@@ -869,13 +925,29 @@ static void test_answer_async(void **state)
     assert_int_equal(n_upper_append_cb, 1);
     assert_int_equal(c->f.n_sends, 0);
     assert_int_equal(c->l.n_results_dropped, 1);
+    /* Had the term moved with node 2 still its leader: marked. */
+    up.on_recv = start_append;
+    ae_in(c, 2, 4, true, 150);
+    up.on_recv = NULL;
+    assert_int_equal(c->l.io.set_term(&c->l.io, 5), 0);
+    answer_to = 2;
+    answer_term = 5;
+    c->f.append_cb(c->f.append_req, 0);
+    assert_int_equal(c->f.n_sends, 1);
+    assert_true(c->f.sends[0].m.append_entries_result.rejected ==
+                IO_LEASE_STALE);
+    answer_to = 3;
+    answer_term = 4;
     /* The same write answering its own request passes. */
     up.on_recv = start_append;
-    ae_in(c, 3, 4, true, 200);
+    assert_int_equal(c->l.io.set_term(&c->l.io, 4), 0); /* no-op: older */
+    ae_in(c, 3, 5, true, 200);
     up.on_recv = NULL;
+    answer_term = 5;
     c->f.append_cb(c->f.append_req, RAFT_IOERR);
-    assert_int_equal(n_upper_append_cb, 2);
-    assert_int_equal(c->f.n_sends, 1);
+    assert_int_equal(n_upper_append_cb, 3);
+    assert_int_equal(c->f.n_sends, 2);
+    assert_int_equal(c->f.sends[1].m.append_entries_result.rejected, 0);
     /* A leader's own append is passed through untouched. */
     assert_int_equal(
         c->l.io.append(&c->l.io, &upper_append, NULL, 1, upper_append_cb), 0);
@@ -900,6 +972,7 @@ struct answer_msg
     uint64_t at;          /* arrival time at the leader */
     uint64_t seq;         /* creation order, to break ties */
     raft_term term;
+    bool marked;          /* R1 */
     uint64_t answered;    /* send time of the request it answers */
     bool live;
 };
@@ -952,6 +1025,7 @@ static unsigned fuzz_one(uint64_t seed, bool fifo)
          * term, R2). */
         for (;;) {
             struct flight *r = NULL;
+            bool stale;
             for (unsigned i = 0; i < FZ_N; i++) {
                 if (req[i].live && req[i].at <= now &&
                     (r == NULL || req[i].at < r->at ||
@@ -963,14 +1037,12 @@ static unsigned fuzz_one(uint64_t seed, bool fifo)
                 break;
             }
             r->live = false;
-            if (r->term < newest_recv_term) {
-                continue;
-            }
+            stale = r->term < newest_recv_term;
             if (r->term > newest_recv_term) {
                 newest_recv_term = r->term;
                 newest_recv = 0;
             }
-            if (r->sent > newest_recv) {
+            if (!stale && r->sent > newest_recv) {
                 newest_recv = r->sent;
             }
             if (chance(fifo ? 0 : 10)) {
@@ -986,7 +1058,10 @@ static unsigned fuzz_one(uint64_t seed, bool fifo)
                     ans[j].live = !chance(8); /* lost answer */
                     ans[j].seq = seq++;
                     ans[j].at = at;
-                    ans[j].term = r->term;
+                    /* A stale request is answered marked, with the
+                     * follower's newer term (R1). */
+                    ans[j].term = stale ? newest_recv_term : r->term;
+                    ans[j].marked = stale;
                     ans[j].answered = r->sent;
                     break;
                 }
@@ -1003,7 +1078,7 @@ static unsigned fuzz_one(uint64_t seed, bool fifo)
         /* Answers arriving now, in time order: check the bound. */
         for (;;) {
             struct answer_msg *a = NULL;
-            uint64_t since = 0;
+            uint64_t since = 0, live_before;
             for (unsigned i = 0; i < FZ_N; i++) {
                 if (ans[i].live && ans[i].at <= now &&
                     (a == NULL || ans[i].at < a->at ||
@@ -1015,7 +1090,12 @@ static unsigned fuzz_one(uint64_t seed, bool fifo)
                 break;
             }
             a->live = false;
-            result_in(c, 2, a->term, 0, now);
+            live_before = io_lease_peer_live(&c->l, 2);
+            result_in(c, 2, a->term, a->marked ? IO_LEASE_STALE : 0, now);
+            if (a->marked) {
+                assert_int_equal(io_lease_peer_live(&c->l, 2), live_before);
+                continue;
+            }
             if (a->term != term) {
                 continue;
             }
@@ -1128,7 +1208,8 @@ int main(void)
         cmocka_unit_test(test_majority),
         cmocka_unit_test(test_restart_window),
         cmocka_unit_test(test_quiet_after_contact_and_claim),
-        cmocka_unit_test(test_stale_request_dropped),
+        cmocka_unit_test(test_stale_request_answer_marked),
+        cmocka_unit_test(test_marked_answer_not_counted),
         cmocka_unit_test(test_answer_sync),
         cmocka_unit_test(test_answer_async),
         cmocka_unit_test(test_fuzz_bound),

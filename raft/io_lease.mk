@@ -7,3 +7,4 @@ tests_unit_test_io_lease_SOURCES = tests/unit/test_io_lease.c
 tests_unit_test_io_lease_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_io_lease_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_io_lease
+EXTRA_DIST += tests/unit/io_lease_mutants.py

@@ -758,6 +758,13 @@ int io_lease_init(struct io_lease *l, struct raft_io *inner,
     return 0;
 }
 
+void io_lease_restart(struct io_lease *l)
+{
+    memset(l->peers, 0, sizeof l->peers);
+    memset(&l->answer, 0, sizeof l->answer);
+    quiet_extend(l, lease_now(l));
+}
+
 void io_lease_detach(struct io_lease *l)
 {
     registry_remove(l, l->inner);

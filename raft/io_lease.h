@@ -21,9 +21,10 @@
  *     io_lease_init(&lease[i], &s->io, T, fixture_now, f);
  *     s->raft.io = &lease[i].io;  lease[i].io.data = &s->raft;
  *   (raft_init() already ran the inner io's init(); fixture_now returns
- *   raft_fixture_time(f)). A node "restarted" by the simulation must get a
- *   fresh io_lease_init() before its new raft_start(), as a new process
- *   would (the quiet window of R3 then starts again).
+ *   raft_fixture_time(f)). A node the simulation "restarts" in place
+ *   (raft_fixture_kill/revive keep raft's memory) needs io_lease_restart(),
+ *   as a new process would start a new quiet window (R3); see
+ *   tests/integration/test_io_lease_fixture.c.
  * On every wake-up of the leader (role read from raft_state() in the same
  * loop turn), with voters = the voter ids of r->configuration:
  *     if (io_lease_majority_since(&lease, term, voters, n, self, &since))
@@ -205,6 +206,11 @@ struct io_lease
 int io_lease_init(struct io_lease *l, struct raft_io *inner,
                   uint32_t election_timeout_ms, io_lease_now_fn now_fn,
                   void *now_data);
+
+/* Simulations only: what a process restart does to @l (nothing counted,
+ * no contact, quiet for T from now); the persisted term is kept. vipd
+ * restarts for real and gets a fresh io_lease_init(). */
+void io_lease_restart(struct io_lease *l);
 
 /* Forget @l without closing the inner io (when raft never took it, or in
  * tests); raft_close() does this on its own once the close completes. */

@@ -8,3 +8,10 @@ tests_unit_test_io_lease_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_io_lease_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_io_lease
 EXTRA_DIST += tests/unit/io_lease_mutants.py
+
+# The decorator around libraft's own raft_fixture servers.
+check_PROGRAMS += tests/integration/test_io_lease_fixture
+tests_integration_test_io_lease_fixture_SOURCES = tests/integration/test_io_lease_fixture.c
+tests_integration_test_io_lease_fixture_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_io_lease_fixture_LDADD = $(TEST_LDADD)
+TESTS += tests/integration/test_io_lease_fixture

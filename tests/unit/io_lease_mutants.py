@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Deliberate breaks of raft/io_lease.c: each must make tests/unit/test_io_lease
-fail. Not part of `make check` (it compiles 16 variants); run it after
+or tests/integration/test_io_lease_fixture fail (both are run; the report says
+which caught it). Not part of `make check` (it compiles 16 variants); run it after
 changing the decorator:  python3 tests/unit/io_lease_mutants.py [BUILDDIR]
 
 Each mutant is a copy of raft/io_lease.c with one literal replacement,
@@ -11,7 +12,8 @@ import os, re, subprocess, sys, tempfile
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SRC = os.path.join(TOP, 'raft', 'io_lease.c')
-TEST = os.path.join(TOP, 'tests', 'unit', 'test_io_lease.c')
+TESTS = [os.path.join(TOP, 'tests', 'unit', 'test_io_lease.c'),
+         os.path.join(TOP, 'tests', 'integration', 'test_io_lease_fixture.c')]
 
 # name: (what it breaks, original text, replacement)
 MUTANTS = {
@@ -91,24 +93,32 @@ def main():
                 survivors.append(name)
                 continue
             src = os.path.join(tmp, name + '.c')
-            exe = os.path.join(tmp, name)
             with open(src, 'w') as f:
                 f.write(orig.replace(a, b))
-            cc = (['cc'] + cflags + ['-include', os.path.join(builddir, 'config.h'),
-                  '-I', os.path.join(TOP, 'include'), '-I', TOP, '-o', exe, TEST,
-                  src] + ldflags + libs)
-            r = subprocess.run(cc, capture_output=True, text=True)
-            if r.returncode != 0:
-                print('%-20s does not compile:\n%s' % (name, r.stderr))
+            caught = []
+            for test in TESTS:
+                exe = os.path.join(tmp, name + '-' + os.path.basename(test)[:-2])
+                cc = (['cc'] + cflags +
+                      ['-include', os.path.join(builddir, 'config.h'),
+                       '-I', os.path.join(TOP, 'include'), '-I', TOP, '-o', exe,
+                       test, src] + ldflags + libs)
+                r = subprocess.run(cc, capture_output=True, text=True)
+                if r.returncode != 0:
+                    print('%-20s does not compile:\n%s' % (name, r.stderr))
+                    caught = None
+                    break
+                r = subprocess.run([exe], capture_output=True, text=True)
+                failed = sorted(set(re.findall(r'\[  FAILED  \] (test_\w+)',
+                                               r.stdout)))
+                if r.returncode != 0:
+                    caught += failed or [os.path.basename(exe) + ' crashed']
+            if caught is None:
                 survivors.append(name)
-                continue
-            r = subprocess.run([exe], capture_output=True, text=True)
-            failed = sorted(set(re.findall(r'\[  FAILED  \] (test_\w+)', r.stdout)))
-            if r.returncode == 0 or not failed:
+            elif not caught:
                 print('%-20s SURVIVED (%s)' % (name, what))
                 survivors.append(name)
             else:
-                print('%-20s caught by %s (%s)' % (name, ' '.join(failed), what))
+                print('%-20s caught by %s (%s)' % (name, ' '.join(caught), what))
     print('%d mutants, %d survived' % (len(MUTANTS), len(survivors)))
     return 1 if survivors else 0
 

@@ -762,6 +762,7 @@ void io_lease_restart(struct io_lease *l)
 {
     memset(l->peers, 0, sizeof l->peers);
     memset(&l->answer, 0, sizeof l->answer);
+    l->quiet_until_ms = 0; /* a new process remembers no window */
     quiet_extend(l, lease_now(l));
 }
 

@@ -323,6 +323,70 @@ static void test_idle_renewal_without_entries(void **state)
     world_free(w);
 }
 
+static void cut(struct world *w, unsigned a, unsigned b)
+{
+    raft_fixture_disconnect(&w->f, a, b);
+    raft_fixture_disconnect(&w->f, b, a);
+}
+
+/* A leader whose lease rests on a follower that restarts fast: the
+ * follower (no leader known any more) must not help another node win
+ * within T of its last acknowledgement (the restart rule). Node 0 leads
+ * and is cut from node 2 at d; node 1 acks until d + 700, restarts at
+ * d + 750 still cut from node 0; node 2's timer fires at d + 1300. */
+static void test_fast_restart_inside_lease(void **state)
+{
+    struct world *w = world_new(3, 1);
+    uint64_t d;
+    (void)state;
+
+    assert_true(raft_fixture_step_until_has_leader(&w->f, 10000));
+    assert_int_equal(raft_fixture_leader_index(&w->f), 0);
+    run_until(w, raft_fixture_time(&w->f) + 2000, false);
+    d = raft_fixture_time(&w->f);
+    cut(w, 0, 2);
+    run_until(w, d + 700, false);
+    raft_fixture_kill(&w->f, 1);
+    run_until(w, d + 750, false);
+    restart(w, 1);
+    cut(w, 0, 1);
+    run_until(w, d + 6000, false);
+    /* A new leader won, after the lease (observe() checked the timing). */
+    assert_int_equal(w->n_elections, 2);
+    assert_true(w->n_checks >= 1);
+    print_message("fast restart: new leader %u ms after the cut\n",
+                  (unsigned)(w->elected_at[raft_fixture_get(&w->f, 1)
+                                               ->current_term] -
+                             d));
+    world_free(w);
+}
+
+/* A leader that steps down on a newer term (the partitioned node's, with
+ * pre-vote off as vipd's guard turns it off) must not vote for that node
+ * within T of the lease it last counted itself in. */
+static void test_deposed_leader_stays_quiet(void **state)
+{
+    struct world *w = world_new(3, 2);
+    uint64_t d;
+    (void)state;
+
+    assert_true(raft_fixture_step_until_has_leader(&w->f, 10000));
+    assert_int_equal(raft_fixture_leader_index(&w->f), 0);
+    raft_set_pre_vote(raft_fixture_get(&w->f, 2), false);
+    run_until(w, raft_fixture_time(&w->f) + 2000, false);
+    d = raft_fixture_time(&w->f);
+    cut(w, 0, 2);
+    /* Node 2 stands every 1.3 s with a higher term; node 1 refuses (it
+     * follows node 0). Heal just before its next try. */
+    run_until(w, d + 2500, false);
+    heal(w);
+    run_until(w, d + 8000, false);
+    assert_true(raft_fixture_get(&w->f, 0)->current_term > 2);
+    assert_true(w->n_elections >= 2);
+    assert_true(w->n_checks >= 1);
+    world_free(w);
+}
+
 /* Faulty schedules: the invariant above, for 3 and 5 voters. */
 static void run_schedules(unsigned n, unsigned seeds)
 {
@@ -359,6 +423,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_renewal_without_entries),
+        cmocka_unit_test(test_fast_restart_inside_lease),
+        cmocka_unit_test(test_deposed_leader_stays_quiet),
         cmocka_unit_test(test_no_election_inside_lease_3),
         cmocka_unit_test(test_no_election_inside_lease_5),
     };

@@ -175,9 +175,122 @@ static void peer_result(struct io_lease_peer *p, raft_term term)
     }
     s = slot_at(p, 0);
     s->live--;
-    p->has_bound = true;
-    p->bound_ms = s->t;
+    if (!p->has_bound || s->t > p->bound_ms) {
+        p->has_bound = true;
+        p->bound_ms = s->t; /* a probe echo may already be ahead */
+    }
     peer_trim(p);
+}
+
+/****** Probes (R5) ******/
+
+static void probe_send_cb(struct raft_io_send *req, int status)
+{
+    (void)status;
+    raft_free(req);
+}
+
+/* Keep a copy of @p's address (raft's string may go with a configuration
+ * change); "" (no probes) if it does not fit. */
+static void probe_remember_address(struct io_lease_peer *p,
+                                   const char *address)
+{
+    size_t n = address != NULL ? strlen(address) : 0;
+    if (n >= sizeof p->address) {
+        n = 0;
+    }
+    memcpy(p->address, address != NULL ? address : "", n);
+    p->address[n] = '\0';
+}
+
+/* Send @p a probe if it lags and none went out lately. */
+static void probe_maybe(struct io_lease *l, struct io_lease_peer *p,
+                        raft_term term, uint64_t now)
+{
+    struct raft_message m;
+    struct raft_io_send *req;
+    struct io_lease_probe *pr;
+    uint64_t live = 0;
+    uint32_t gap = l->election_timeout_ms / 8u;
+
+    for (unsigned i = 0; i < p->n_slots; i++) {
+        live += slot_at(p, i)->live;
+    }
+    if (live < 2 || now < p->probe_next_ms || p->address[0] == '\0') {
+        return;
+    }
+    req = raft_malloc(sizeof *req);
+    if (req == NULL) {
+        return;
+    }
+    memset(&m, 0, sizeof m);
+    m.type = RAFT_IO_REQUEST_VOTE;
+    m.server_id = p->id;
+    m.server_address = p->address;
+    m.request_vote.term = IO_LEASE_PROBE_BIT | (p->probe_seq + 1);
+    m.request_vote.last_log_term = term;
+    m.request_vote.pre_vote = true;
+    req->data = l;
+    if (l->inner->send(l->inner, req, &m, probe_send_cb) != 0) {
+        raft_free(req);
+        return;
+    }
+    p->probe_seq++;
+    pr = &p->probes[p->probe_seq % IO_LEASE_PROBES];
+    pr->seq = p->probe_seq;
+    pr->term = term;
+    pr->t = now;
+    p->probe_next_ms = now + (gap > 0 ? gap : 1u);
+}
+
+/* Leader: an echo of probe @seq from @p. */
+static void probe_echo(struct io_lease_peer *p, uint64_t seq)
+{
+    const struct io_lease_probe *pr = &p->probes[seq % IO_LEASE_PROBES];
+
+    if (seq == 0 || pr->seq != seq || pr->term != p->term) {
+        return; /* unknown, overwritten, or of another term */
+    }
+    p->n_probe_echoes++;
+    if (!p->has_bound || pr->t > p->bound_ms) {
+        p->has_bound = true;
+        p->bound_ms = pr->t;
+    }
+}
+
+/* Any node: a probe from m->server_id. Never shown to libraft. */
+static void probe_answer(struct io_lease *l, const struct raft_message *m,
+                         uint64_t now)
+{
+    struct io_lease_peer *p;
+    struct raft_message r;
+    struct raft_io_send *req;
+
+    if (m->request_vote.last_log_term < l->term) {
+        return; /* from a leader of an older term: no echo, no quiet */
+    }
+    quiet_extend(l, now); /* R3: the echo claims this receipt */
+    p = peer_get(l, m->server_id);
+    if (p != NULL) {
+        p->has_contact = true;
+        p->contact_term = m->request_vote.last_log_term;
+        p->contact_ms = now;
+    }
+    req = raft_malloc(sizeof *req);
+    if (req == NULL) {
+        return;
+    }
+    memset(&r, 0, sizeof r);
+    r.type = RAFT_IO_REQUEST_VOTE_RESULT;
+    r.server_id = m->server_id;
+    r.server_address = m->server_address;
+    r.request_vote_result.term = m->request_vote.term;
+    r.request_vote_result.vote_granted = false;
+    r.request_vote_result.pre_vote = raft_tribool_true;
+    req->data = l;
+    if (l->inner->send(l->inner, req, &r, probe_send_cb) != 0) {
+        raft_free(req);
+    }
 }
 
 /****** send ******/
@@ -264,6 +377,9 @@ static int send_tracked(struct io_lease *l, struct raft_io_send *req,
     if (rv != 0) {
         peer_fail(p, term, seq);
         raft_free(s);
+    } else {
+        probe_remember_address(p, m->server_address);
+        probe_maybe(l, p, term, lease_now(l));
     }
 out:
     if (rv != 0) {
@@ -400,8 +516,22 @@ static void lease_recv(struct raft_io *inner, struct raft_message *m)
         recv_request(l, m, m->install_snapshot.term, now);
         return;
     case RAFT_IO_REQUEST_VOTE:
+        if ((m->request_vote.term & IO_LEASE_PROBE_BIT) != 0) {
+            probe_answer(l, m, now);
+            return;
+        }
         if (!m->request_vote.disrupt_leader && io_lease_is_quiet(l, now)) {
             l->n_votes_dropped++;
+            return;
+        }
+        break;
+    case RAFT_IO_REQUEST_VOTE_RESULT:
+        if ((m->request_vote_result.term & IO_LEASE_PROBE_BIT) != 0) {
+            struct io_lease_peer *p = peer_find(l, m->server_id);
+            if (p != NULL) {
+                probe_echo(p, m->request_vote_result.term &
+                                  ~IO_LEASE_PROBE_BIT);
+            }
             return;
         }
         break;

@@ -343,6 +343,7 @@ static int send_ae(struct ctx *c, raft_id to, raft_term term, uint64_t t)
 {
     struct raft_message m;
     struct raft_io_send *req = malloc(sizeof *req);
+    unsigned idx = c->f.n_sends; /* a probe may follow it */
     int rv;
 
     assert_non_null(req);
@@ -357,7 +358,8 @@ static int send_ae(struct ctx *c, raft_id to, raft_term term, uint64_t t)
         free(req);
         return -1;
     }
-    return (int)c->f.n_sends - 1;
+    assert_int_equal(c->f.sends[idx].m.type, RAFT_IO_APPEND_ENTRIES);
+    return (int)idx;
 }
 
 /* Complete send @i (the inner io's callback) with @status. */
@@ -645,7 +647,8 @@ static void test_overflow(void **state)
     struct ctx *c = ctx_new(2, 0);
     raft_id v[] = {1, 2, 3};
     uint64_t since = 0;
-    const unsigned n = 5 * IO_LEASE_SLOTS;
+    enum { n = 5 * IO_LEASE_SLOTS };
+    int idx[n];
     (void)state;
 
     for (unsigned i = 0; i < n; i++) {
@@ -663,10 +666,10 @@ static void test_overflow(void **state)
     assert_int_equal(io_lease_peer_live(&c->l, 2), 0);
     /* Failures of merged units are still removed. */
     for (unsigned i = 0; i < n; i++) {
-        send_ae(c, 2, 2, 9000 + i);
+        idx[i] = send_ae(c, 2, 2, 9000 + i);
     }
     for (unsigned i = 0; i < n; i++) {
-        send_done(c, (int)(n + i), RAFT_NOCONNECTION);
+        send_done(c, idx[i], RAFT_NOCONNECTION);
     }
     assert_int_equal(io_lease_peer_live(&c->l, 2), 0);
     ctx_free(c);
@@ -955,6 +958,114 @@ static void test_answer_async(void **state)
     ctx_free(c);
 }
 
+/* The probe of fake send @i, or -1. */
+static int probe_at(struct ctx *c, unsigned from)
+{
+    for (unsigned i = from; i < c->f.n_sends; i++) {
+        const struct raft_message *m = &c->f.sends[i].m;
+        if (m->type == RAFT_IO_REQUEST_VOTE &&
+            (m->request_vote.term & IO_LEASE_PROBE_BIT) != 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static void echo_in(struct ctx *c, raft_id from, raft_term probe_term,
+                    uint64_t t)
+{
+    struct raft_message m;
+    memset(&m, 0, sizeof m);
+    m.type = RAFT_IO_REQUEST_VOTE_RESULT;
+    m.server_id = from;
+    m.server_address = "peer";
+    m.request_vote_result.term = probe_term;
+    m.request_vote_result.pre_vote = raft_tribool_true;
+    now_ms = t;
+    c->f.recv(&c->f.io, &m);
+}
+
+/* R5, leader: a lagging peer gets a probe (at most one per T/8); the
+ * echo of a probe of this term raises the bound to its send time. */
+static void test_probe_echo(void **state)
+{
+    struct ctx *c = ctx_new(2, 0);
+    raft_id v[] = {1, 2, 3};
+    uint64_t since = 0;
+    int i1, i2;
+    raft_term pt;
+    (void)state;
+
+    send_ae(c, 2, 2, 100);
+    assert_int_equal(probe_at(c, 0), -1); /* one in flight: no probe */
+    send_ae(c, 2, 2, 200);
+    i1 = probe_at(c, 0);
+    assert_true(i1 >= 0);
+    pt = c->f.sends[i1].m.request_vote.term;
+    assert_int_equal(c->f.sends[i1].m.request_vote.last_log_term, 2);
+    assert_true(c->f.sends[i1].m.request_vote.pre_vote);
+    assert_string_equal(c->f.sends[i1].m.server_address, "peer");
+    send_ae(c, 2, 2, 200 + T_MS / 8 - 1);
+    assert_int_equal(probe_at(c, (unsigned)i1 + 1), -1); /* rate limit */
+    send_ae(c, 2, 2, 200 + T_MS / 8);
+    i2 = probe_at(c, (unsigned)i1 + 1);
+    assert_true(i2 > i1);
+    /* An unknown sequence number proves nothing. */
+    echo_in(c, 2, IO_LEASE_PROBE_BIT | 99, 300);
+    assert_false(since_of(c, 2, v, 3, &since));
+    echo_in(c, 2, pt, 400);
+    assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE_RESULT], 0);
+    assert_true(since_of(c, 2, v, 3, &since));
+    assert_int_equal(since, 200);
+    /* A counted result with an older unit does not lower it. */
+    result_in(c, 2, 2, 0, 410);
+    assert_true(since_of(c, 2, v, 3, &since));
+    assert_int_equal(since, 200);
+    /* After a term change, an echo of the old term's probe is ignored. */
+    assert_int_equal(c->l.io.set_term(&c->l.io, 3), 0);
+    send_ae(c, 2, 3, 1000);
+    echo_in(c, 2, c->f.sends[i2].m.request_vote.term, 1010);
+    assert_false(since_of(c, 3, v, 3, &since));
+    ctx_free(c);
+}
+
+/* R5, any node: a probe of a leader not older than this node is echoed,
+ * keeps this node quiet for T, and never reaches raft; an older one gets
+ * nothing. */
+static void test_probe_answer(void **state)
+{
+    struct ctx *c = ctx_new(3, 0);
+    struct raft_message m;
+    uint64_t at = 0;
+    (void)state;
+
+    memset(&m, 0, sizeof m);
+    m.type = RAFT_IO_REQUEST_VOTE;
+    m.server_id = 2;
+    m.server_address = "n2";
+    m.request_vote.term = IO_LEASE_PROBE_BIT | 5;
+    m.request_vote.last_log_term = 2; /* older than ours */
+    m.request_vote.pre_vote = true;
+    now_ms = 5000;
+    c->f.recv(&c->f.io, &m);
+    assert_int_equal(c->f.n_sends, 0);
+    assert_false(io_lease_is_quiet(&c->l, 5000));
+    m.request_vote.last_log_term = 3;
+    c->f.recv(&c->f.io, &m);
+    assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE], 0);
+    assert_int_equal(c->f.n_sends, 1);
+    assert_int_equal(c->f.sends[0].m.type, RAFT_IO_REQUEST_VOTE_RESULT);
+    assert_int_equal(c->f.sends[0].m.server_id, 2);
+    assert_true(c->f.sends[0].m.request_vote_result.term ==
+                (IO_LEASE_PROBE_BIT | 5));
+    assert_false(c->f.sends[0].m.request_vote_result.vote_granted);
+    assert_true(io_lease_is_quiet(&c->l, 5000 + T_MS - 1));
+    assert_false(io_lease_is_quiet(&c->l, 5000 + T_MS));
+    assert_true(io_lease_leader_contact(&c->l, 2, &at));
+    assert_int_equal(at, 5000);
+    ctx_free(c);
+}
+
 /****** Randomised check of the bound ******/
 
 struct flight
@@ -1212,6 +1323,8 @@ int main(void)
         cmocka_unit_test(test_marked_answer_not_counted),
         cmocka_unit_test(test_answer_sync),
         cmocka_unit_test(test_answer_async),
+        cmocka_unit_test(test_probe_echo),
+        cmocka_unit_test(test_probe_answer),
         cmocka_unit_test(test_fuzz_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Deliberate breaks of raft/io_lease.c: each must make tests/unit/test_io_lease
 or tests/integration/test_io_lease_fixture fail (both are run; the report says
-which caught it). Not part of `make check` (it compiles 17 variants, ~8 min); run it after
+which caught it). Not part of `make check` (it compiles 21 variants x 2 tests, ~12 min); run it after
 changing the decorator:
     python3 tests/unit/io_lease_mutants.py [BUILDDIR] [--only NAME,NAME]
 
@@ -61,6 +61,16 @@ MUTANTS = {
     'untracked_sends': ('every other send is not queued',
         '    seq = peer_push(p, lease_now(l));',
         '    seq = (p->n_sent % 2) ? p->next_seq : peer_push(p, lease_now(l));'),
+    'probe_echo_newer': ('an echo claims a bit more than the probe time',
+        '        p->bound_ms = pr->t;\n', '        p->bound_ms = pr->t + 50;\n'),
+    'probe_no_quiet': ('a probed node does not go quiet',
+        '    quiet_extend(l, now); /* R3: the echo claims this receipt */\n', ''),
+    'probe_stale_echoed': ('a probe of an older leader is echoed',
+        '    if (m->request_vote.last_log_term < l->term) {\n        return; /* from a leader',
+        '    if (0) {\n        return; /* from a leader'),
+    'probe_any_term': ('an echo of an older term counts',
+        '    if (seq == 0 || pr->seq != seq || pr->term != p->term) {',
+        '    if (seq == 0 || pr->seq != seq) {'),
     'transfer_blocked': ('a transfer election is blocked too',
         '        if (!m->request_vote.disrupt_leader && io_lease_is_quiet(l, now)) {',
         '        if (io_lease_is_quiet(l, now)) {'),

@@ -1076,6 +1076,8 @@ struct flight
     int send_idx;     /* fake send index (for the callback) */
     uint64_t seq;     /* creation order, to break ties */
     bool live;
+    bool probe;       /* a probe (R5), echoed with @echo */
+    raft_term echo;
 };
 
 struct answer_msg
@@ -1084,6 +1086,8 @@ struct answer_msg
     uint64_t seq;         /* creation order, to break ties */
     raft_term term;
     bool marked;          /* R1 */
+    bool probe;           /* an echo of a probe (R5) */
+    raft_term echo;
     uint64_t answered;    /* send time of the request it answers */
     bool live;
 };
@@ -1122,6 +1126,7 @@ static unsigned fuzz_one(uint64_t seed, bool fifo)
     raft_term newest_recv_term = 0;
     uint64_t last_req_at = 0, last_ans_at = 0, seq = 0;
     uint64_t max_answered = 0; /* newest request answered in @term */
+    unsigned n_probes = 0;
     raft_term answered_term = 0;
     unsigned checks = 0;
 
@@ -1148,6 +1153,27 @@ static unsigned fuzz_one(uint64_t seed, bool fifo)
                 break;
             }
             r->live = false;
+            if (r->probe) {
+                /* The peer's decorator echoes a probe of a leader not
+                 * older than itself. */
+                if (r->term < newest_recv_term) {
+                    continue;
+                }
+                for (unsigned j = 0; j < FZ_N; j++) {
+                    if (!ans[j].live) {
+                        ans[j].live = !chance(8);
+                        ans[j].seq = seq++;
+                        ans[j].at = r->at + rnd() % 80;
+                        ans[j].term = r->term;
+                        ans[j].marked = false;
+                        ans[j].probe = true;
+                        ans[j].echo = r->echo;
+                        ans[j].answered = r->sent;
+                        break;
+                    }
+                }
+                continue;
+            }
             stale = r->term < newest_recv_term;
             if (r->term > newest_recv_term) {
                 newest_recv_term = r->term;
@@ -1173,6 +1199,7 @@ static unsigned fuzz_one(uint64_t seed, bool fifo)
                      * follower's newer term (R1). */
                     ans[j].term = stale ? newest_recv_term : r->term;
                     ans[j].marked = stale;
+                    ans[j].probe = false;
                     ans[j].answered = r->sent;
                     break;
                 }
@@ -1202,7 +1229,12 @@ static unsigned fuzz_one(uint64_t seed, bool fifo)
             }
             a->live = false;
             live_before = io_lease_peer_live(&c->l, 2);
-            result_in(c, 2, a->term, a->marked ? IO_LEASE_STALE : 0, now);
+            if (a->probe) {
+                echo_in(c, 2, a->echo, now);
+            } else {
+                result_in(c, 2, a->term, a->marked ? IO_LEASE_STALE : 0,
+                          now);
+            }
             if (a->marked) {
                 assert_int_equal(io_lease_peer_live(&c->l, 2), live_before);
                 continue;
@@ -1255,6 +1287,27 @@ static unsigned fuzz_one(uint64_t seed, bool fifo)
             if (idx < 0) {
                 continue;
             }
+            if ((unsigned)idx + 1 < c->f.n_sends) {
+                /* A probe went with it (R5): delivered like a request,
+                 * except in the FIFO mode, whose strict check is about
+                 * counted results only. */
+                const struct raft_message *pm = &c->f.sends[idx + 1].m;
+                assert_true((pm->request_vote.term & IO_LEASE_PROBE_BIT) != 0);
+                send_done(c, idx + 1, 0);
+                for (unsigned i = 0; !fifo && i < FZ_N; i++) {
+                    if (!req[i].live && i != slot && !chance(10)) {
+                        req[i].live = true;
+                        req[i].probe = true;
+                        req[i].echo = pm->request_vote.term;
+                        req[i].sent = now;
+                        req[i].term = term;
+                        req[i].seq = seq++;
+                        req[i].at = now + rnd() % 120;
+                        n_probes++;
+                        break;
+                    }
+                }
+            }
             if (chance(fifo ? 0 : 10)) {
                 /* Fails later: never delivered. */
                 for (unsigned i = 0; i < FZ_N; i++) {
@@ -1273,6 +1326,7 @@ static unsigned fuzz_one(uint64_t seed, bool fifo)
                 continue; /* lost after a successful send */
             }
             req[slot].live = true;
+            req[slot].probe = false;
             req[slot].sent = now;
             req[slot].term = term;
             req[slot].send_idx = idx;
@@ -1291,6 +1345,9 @@ static unsigned fuzz_one(uint64_t seed, bool fifo)
         }
     }
     ctx_free(c);
+    if (!fifo) {
+        assert_true(n_probes > 0);
+    }
     return checks;
 }
 

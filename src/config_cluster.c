@@ -124,9 +124,9 @@ static void cluster_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     }
 }
 
-#define KW(name, min, max)                          \
-    {                                               \
-        name, CFG_KW_VALUE, min, max, cluster_value \
+#define KW(name, min, max)                                \
+    {                                                     \
+        name, CFG_KW_VALUE, min, max, cluster_value, NULL \
     }
 static const struct cfg_kw cluster_kws[] = {
     KW("node_id", 1, 1),
@@ -143,7 +143,7 @@ static const struct cfg_kw cluster_kws[] = {
     KW("bootstrap", 1, 1),
     KW("snapshot_threshold", 1, 1),
     KW("snapshot_trailing", 1, 1),
-    {NULL, 0, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 void cfg_cluster_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)

@@ -10,17 +10,13 @@
 #include "src/config_int.h"
 #include "vipd/error.h"
 
-#define KW(name, min, max)                           \
-    {                                                \
-        name, CFG_KW_VALUE, min, max, instance_value \
+#define KW(name, min, max)                                 \
+    {                                                      \
+        name, CFG_KW_VALUE, min, max, instance_value, NULL \
     }
-#define LIST(name)                               \
-    {                                            \
-        name, CFG_KW_BLOCK, 0, 0, instance_value \
-    }
-#define UNSUPPORTED(name)                               \
-    {                                                   \
-        name, CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL \
+#define LIST(name)                                     \
+    {                                                  \
+        name, CFG_KW_BLOCK, 0, 0, instance_value, NULL \
     }
 
 static bool is(const char *a, const char *b)
@@ -305,9 +301,9 @@ static void auth_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
 }
 
 static const struct cfg_kw auth_kws[] = {
-    {"auth_type", CFG_KW_VALUE, 1, 1, auth_value},
-    {"auth_pass", CFG_KW_VALUE, 1, 1, auth_value},
-    {NULL, 0, 0, 0, NULL},
+    {"auth_type", CFG_KW_VALUE, 1, 1, auth_value, NULL},
+    {"auth_pass", CFG_KW_VALUE, 1, 1, auth_value, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 /****** instance keywords ******/
@@ -455,31 +451,47 @@ static const struct cfg_kw instance_kws[] = {
     KW("garp_master_refresh_repeat", 1, 1),
     KW("garp_interval", 1, 1),
     KW("gna_interval", 1, 1),
-    UNSUPPORTED("use_vmac"),
-    UNSUPPORTED("vmac_xmit_base"),
-    UNSUPPORTED("native_ipv6"),
-    UNSUPPORTED("dont_track_primary"),
-    UNSUPPORTED("accept"),
-    UNSUPPORTED("no_accept"),
-    UNSUPPORTED("strict_mode"),
-    UNSUPPORTED("skip_check_adv_addr"),
-    UNSUPPORTED("check_unicast_src"),
-    UNSUPPORTED("unicast_ttl"),
-    UNSUPPORTED("debug"),
-    UNSUPPORTED("virtual_routes"),
-    UNSUPPORTED("virtual_rules"),
-    UNSUPPORTED("track_process"),
-    UNSUPPORTED("track_bfd"),
-    UNSUPPORTED("lvs_sync_daemon_interface"),
-    UNSUPPORTED("garp_lower_prio_delay"),
-    UNSUPPORTED("garp_lower_prio_repeat"),
-    UNSUPPORTED("lower_prio_no_advert"),
-    UNSUPPORTED("higher_prio_send_advert"),
-    UNSUPPORTED("promote_secondaries"),
-    UNSUPPORTED("kernel_rx_buf_size"),
-    UNSUPPORTED("notify_master_rx_lower_pri"),
-    UNSUPPORTED("linkbeat_use_polling"),
-    {NULL, 0, 0, 0, NULL},
+    KW("mcast_dst_ip", 1, 1),
+    KW("accept", 0, 0),
+    UNSUPPORTED("use_vmac", "vipd adds the VIPs to the interface itself; "
+                            "remove use_vmac"),
+    UNSUPPORTED("vmac_xmit_base", "vipd has no VMAC interfaces"),
+    UNSUPPORTED("native_ipv6", "vipd has no VMAC interfaces"),
+    UNSUPPORTED("dont_track_primary",
+                "vipd always tracks the instance's interface"),
+    UNSUPPORTED("no_accept", "vipd's VIPs always accept traffic (no "
+                             "firewall rules); remove no_accept"),
+#define NO_VRRP_RX                                                       \
+    "vipd elects the holder by Raft, not from received VRRP adverts, " \
+    "so receive-side VRRP rules do not apply"
+    NOT_ACTED("strict_mode", NO_VRRP_RX),
+    NOT_ACTED("skip_check_adv_addr", NO_VRRP_RX),
+    NOT_ACTED("check_unicast_src", NO_VRRP_RX),
+    NOT_ACTED("unicast_ttl", NO_VRRP_RX),
+    NOT_ACTED("garp_lower_prio_delay", NO_VRRP_RX),
+    NOT_ACTED("garp_lower_prio_repeat", NO_VRRP_RX),
+    NOT_ACTED("lower_prio_no_advert", NO_VRRP_RX),
+    NOT_ACTED("higher_prio_send_advert", NO_VRRP_RX),
+#undef NO_VRRP_RX
+    NOT_ACTED("debug", "use 'vipd -l debug'"),
+    NOT_ACTED("kernel_rx_buf_size", "vipd sizes its own sockets"),
+    NOT_ACTED("linkbeat_use_polling",
+              "vipd follows link state through netlink"),
+    UNSUPPORTED("virtual_routes", "add the routes in a notify_master "
+                                  "script, or keep them static"),
+    UNSUPPORTED("virtual_rules", "add the rules in a notify_master "
+                                 "script, or keep them static"),
+    UNSUPPORTED("track_process", "use a vrrp_script such as "
+                                 "'pidof haproxy'"),
+    UNSUPPORTED("track_bfd", "vipd has no BFD; use a vrrp_script with "
+                             "tcp_check or a script"),
+    UNSUPPORTED("lvs_sync_daemon_interface",
+                "LVS is out of scope for vipd"),
+    UNSUPPORTED("promote_secondaries",
+                "set net.ipv4.conf.IF.promote_secondaries=1 with sysctl"),
+    UNSUPPORTED("notify_master_rx_lower_pri",
+                "vipd does not react to received VRRP adverts"),
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 void cfg_instance_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)

@@ -528,5 +528,6 @@ void vip_config_free(struct vip_config *cfg)
         free(cfg->files[i]);
     }
     free(cfg->files);
+    free(cfg->config_id);
     memset(cfg, 0, sizeof *cfg);
 }

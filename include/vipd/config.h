@@ -246,6 +246,16 @@ struct vip_config
     size_t n_groups;
     char **files; /* every file read (for cfg_where.file), owned */
     size_t n_files;
+    char *config_id; /* what @ID line prefixes were matched against, owned
+                        (pass it again when reloading) */
+};
+
+/* How to read a file. */
+struct cfg_options
+{
+    /* keepalived's -i/--config-id: a line `@ID ...` is read only when ID
+     * is this, `@^ID ...` only when it is not. NULL: the host name. */
+    const char *config_id;
 };
 
 /* Diagnostics sink: one call per error or warning, already formatted as
@@ -270,6 +280,12 @@ struct cfg_report
 int vip_config_load(struct vip_config *cfg, const char *path,
                     struct cfg_report *report);
 
+/* vip_config_load() with options (@opts NULL: the defaults). */
+int vip_config_load_opts(struct vip_config *cfg,
+                         const char *path,
+                         const struct cfg_options *opts,
+                         struct cfg_report *report);
+
 /* Same as vip_config_load() for an in-memory text; @name is used in
  * messages and as the base for relative includes. */
 int vip_config_load_string(struct vip_config *cfg, const char *name,
@@ -281,6 +297,14 @@ int vip_config_load_string(struct vip_config *cfg, const char *name,
  * Problems go to @report (NULL: stderr). Returns 0 or VIP_ECONFIG. */
 int vip_config_check_runnable(const struct vip_config *cfg,
                               struct cfg_report *report);
+
+/* Check @cfg against this host, as the daemon needs it at start: every
+ * interface named exists, the cluster key file loads (regular, mode 0600 or
+ * 0400, owned by root or the effective user, enough key material) and the
+ * data dir exists writable or can be created. Problems go to @report
+ * (NULL: stderr). Returns 0, VIP_ECONFIG or VIP_ENOMEM. */
+int vip_config_check_host(const struct vip_config *cfg,
+                          struct cfg_report *report);
 
 /* Release everything @cfg owns; safe on a zeroed or partially filled one. */
 void vip_config_free(struct vip_config *cfg);

@@ -167,19 +167,22 @@ static void test_global_defs(void **state)
     assert_int_equal(g->gna_interval_ms, 250);
     ASSERT_LINE(l,
                 "t.conf:12: warning: 'notification_email' is accepted but "
-                "not acted on by vipd");
+                "not acted on by vipd: vipd sends no mail; use a notify script");
     ASSERT_LINE(l,
                 "t.conf:15: warning: 'notification_email_from' is "
-                "accepted but not acted on by vipd");
+                "accepted but not acted on by vipd: vipd sends no mail; use a notify script");
     ASSERT_LINE(l,
                 "t.conf:16: warning: 'smtp_server' is accepted but not "
-                "acted on by vipd");
+                "acted on by vipd: vipd sends no mail; use a notify script");
     ASSERT_LINE(l,
                 "t.conf:17: warning: 'smtp_connect_timeout' is accepted "
-                "but not acted on by vipd");
+                "but not acted on by vipd: vipd sends no mail; use a notify script");
     ASSERT_LINE(l,
-                "t.conf:18: warning: 'vrrp_strict' is not supported by "
-                "vipd, ignored");
+                "t.conf:18: warning: 'vrrp_strict' is accepted but not acted "
+                "on by vipd: vipd elects the holder by Raft, not from "
+                "received VRRP adverts, so receive-side VRRP rules do not "
+                "apply (no iptables/nftables drop rules are installed: the "
+                "VIP answers)");
     assert_int_equal(l->report.n_warnings, 5);
     /* Inherited by the instance, which uses VRRPv3 from global_defs. */
     const struct cfg_instance *in = &l->cfg.instances[0];

@@ -18,6 +18,13 @@ tests_unit_test_config_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_config_parse_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_config_parse
 
+check_PROGRAMS += tests/unit/test_config_subst
+tests_unit_test_config_subst_SOURCES = tests/unit/test_config_subst.c \
+	tests/unit/config_helper.h
+tests_unit_test_config_subst_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_config_subst_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_config_subst
+
 check_PROGRAMS += tests/unit/test_config_lex
 tests_unit_test_config_lex_SOURCES = tests/unit/test_config_lex.c \
 	tests/unit/config_helper.h

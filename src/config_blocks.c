@@ -485,7 +485,8 @@ static void group_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     } else if (is(s, "smtp_alert")) {
         g->smtp_alert = true;
         cfgp_warn(p, &s->kw->where,
-                  "'smtp_alert' is accepted but not acted on by vipd");
+                  "'smtp_alert' is accepted but not acted on by vipd: "
+                  "vipd sends no mail; use a notify script");
     } else {
         cfgp_notify_kw(p, &g->notify, s);
     }

@@ -157,6 +157,13 @@ static void check_instance(struct cfgp *p, struct cfg_instance *in)
                   "ignored",
                   in->name);
         in->auth_type = CFG_AUTH_NONE;
+    } else if (in->auth_type == CFG_AUTH_AH) {
+        /* The adverts of vip/advert.c carry no IPsec AH header. */
+        cfgp_error(p, at(in, &in->auth_where),
+                   "vrrp_instance '%s': auth_type AH is not implemented by "
+                   "vipd; use auth_type PASS, or no authentication (the "
+                   "cluster traffic is authenticated by the key)",
+                   in->name);
     }
     if (in->nopreempt && in->priority == 255) {
         cfgp_warn(p, at(in, &in->nopreempt_where),
@@ -257,12 +264,39 @@ next:;
     }
 }
 
+/* DESIGN.md 1: a keepalived.conf with unicast_src_ip and unicast_peer
+ * needs only a key: without a cluster block, this node listens on the
+ * first instance's unicast_src_ip and the peers are its unicast_peer
+ * addresses, on the default port. */
+static void derive_cluster(struct cfgp *p, struct cfg_cluster *c)
+{
+    const struct cfg_instance *in = p->cfg->instances;
+    char buf[INET6_ADDRSTRLEN];
+
+    if (p->cfg->n_instances == 0 || in->unicast_src_ip.family == 0 ||
+        in->n_unicast_peers == 0) {
+        return;
+    }
+    c->present = true;
+    c->where = in->where;
+    cfg_ip_str(&in->unicast_src_ip, buf, sizeof buf);
+    snprintf(c->listen_host, sizeof c->listen_host, "%s", buf);
+    cfgp_warn(p, &in->where,
+              "no cluster block: vipd listens on %s port %u and takes the "
+              "peers from unicast_peer of vrrp_instance '%s', with the key "
+              "%s and data in %s",
+              buf, c->listen_port, in->name, c->secret_file, c->data_dir);
+}
+
 static void check_cluster(struct cfgp *p)
 {
     struct cfg_cluster *c = &p->cfg->cluster;
 
     if (c->heartbeat_ms == 0) {
         c->heartbeat_ms = c->election_timeout_ms / 10;
+    }
+    if (!c->present) {
+        derive_cluster(p, c);
     }
     if (!c->present) {
         return;
@@ -346,7 +380,8 @@ int vip_config_check_runnable(const struct vip_config *cfg,
     if (!c->present) {
         cfgp_error(&p, NULL,
                    "no cluster block: vipd needs 'cluster { listen HOST:PORT "
-                   "secret_file PATH ... }' to run");
+                   "secret_file PATH ... }' to run, or unicast_src_ip and "
+                   "unicast_peer in the first vrrp_instance to derive it");
     } else if (c->listen_host[0] == '\0') {
         cfgp_error(&p, &c->where, "cluster: no listen address");
     }

@@ -406,7 +406,8 @@ static void instance_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     } else if (is(k, "smtp_alert")) {
         in->smtp_alert = s->n_args == 0 || !is(a->text, "false");
         cfgp_warn(p, &s->kw->where,
-                  "'smtp_alert' is accepted but not acted on by vipd");
+                  "'smtp_alert' is accepted but not acted on by vipd: "
+                  "vipd sends no mail; use a notify script");
     } else if (is(k, "garp_master_repeat") ||
                is(k, "garp_master_refresh_repeat")) {
         if (cfgp_uint(p, a, k, is(k, "garp_master_repeat") ? 0 : 1, 10000,

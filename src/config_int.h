@@ -95,6 +95,7 @@ struct cfg_subst
     size_t n_defs;
     char *ml_name;          /* a multi-line definition being read */
     struct cfg_buf ml_value;
+    unsigned budget;        /* lines the current physical line may make */
 };
 
 typedef void (*cfg_line_fn)(void *data,

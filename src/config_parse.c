@@ -157,8 +157,11 @@ static const char *closest_kw(const struct cfg_kw *table, const char *word)
 
     for (; table && table->name; table++) {
         unsigned d = edit_distance(word, table->name);
-        if (d < best_d || (best == NULL && strlen(word) >= 4 &&
-                           strncmp(table->name, word, strlen(word)) == 0)) {
+        size_t wl = strlen(word), kl = strlen(table->name);
+        bool prefix = wl >= 4 && kl >= 4 &&
+                      strncmp(table->name, word, wl < kl ? wl : kl) == 0;
+        if (d < best_d || (best_d == 3 && prefix &&
+                           (best == NULL || kl > strlen(best)))) {
             best = table->name;
             best_d = d;
         }
@@ -422,11 +425,11 @@ static char *default_config_id(struct cfgp *p)
 
 static int load(struct vip_config *cfg,
                 const char *path,
-                const char *text,
-                size_t len,
                 const struct cfg_options *opts,
                 struct cfg_report *report)
 {
+    const char *text = opts ? opts->text : NULL;
+    size_t len = opts ? opts->text_len : 0;
     struct cfg_report local = {0};
     struct cfgp p;
     int rv;
@@ -462,7 +465,7 @@ int vip_config_load(struct vip_config *cfg,
                     const char *path,
                     struct cfg_report *report)
 {
-    return load(cfg, path, NULL, 0, NULL, report);
+    return load(cfg, path, NULL, report);
 }
 
 int vip_config_load_opts(struct vip_config *cfg,
@@ -470,7 +473,7 @@ int vip_config_load_opts(struct vip_config *cfg,
                          const struct cfg_options *opts,
                          struct cfg_report *report)
 {
-    return load(cfg, path, NULL, 0, opts, report);
+    return load(cfg, path, opts, report);
 }
 
 int vip_config_load_string(struct vip_config *cfg,
@@ -479,5 +482,9 @@ int vip_config_load_string(struct vip_config *cfg,
                            size_t len,
                            struct cfg_report *report)
 {
-    return load(cfg, name, text ? text : "", text ? len : 0, NULL, report);
+    struct cfg_options opts = {
+        .text = text ? text : "",
+        .text_len = text ? len : 0,
+    };
+    return load(cfg, name, &opts, report);
 }

@@ -23,6 +23,9 @@
 #define SUBST_DEPTH_MAX 16     /* nested expansions of one line */
 #define SUBST_PASSES_MAX 64    /* recursive replacement passes */
 #define SUBST_SEQ_MAX 4096     /* values of one ~SEQ */
+#define SUBST_LINES_MAX 65536  /* lines processed for one physical line */
+#define SUBST_LEN_MAX (1024 * 1024) /* a line after substitution */
+#define SUBST_DEFS_MAX 10000   /* parameters defined */
 
 static bool is_blank(char c)
 {
@@ -78,6 +81,7 @@ static struct cfg_def *def_find(struct cfg_subst *st,
 
 static void def_set(struct cfgp *p,
                     struct cfg_subst *st,
+                    const struct cfg_where *w,
                     const char *name,
                     size_t nlen,
                     const char *value,
@@ -91,6 +95,12 @@ static void def_set(struct cfgp *p,
     memcpy(v, value, vlen);
     v[vlen] = '\0';
     struct cfg_def *d = def_find(st, name, nlen);
+    if (d == NULL && st->n_defs == SUBST_DEFS_MAX) {
+        free(v);
+        cfgp_error(p, w, "more than %d parameters defined",
+                   SUBST_DEFS_MAX);
+        return;
+    }
     if (d == NULL) {
         char *n = malloc(nlen + 1);
         struct cfg_def *defs =
@@ -156,7 +166,7 @@ static unsigned subst_pass(struct cfgp *p,
 
     out->len = 0;
     buf_add(p, out, "", 0);
-    while (i < n && !p->oom) {
+    while (i < n && !p->oom && out->len <= SUBST_LEN_MAX) {
         const char *dollar = memchr(s + i, '$', n - i);
         size_t stop = dollar ? (size_t)(dollar - s) : n;
         buf_add(p, out, s + i, stop - i);
@@ -308,10 +318,11 @@ static void process_seq(struct cfgp *p,
         cfgp_error(p, w, "~SEQ: more than %d values", SUBST_SEQ_MAX);
         return;
     }
-    for (long x = start; step > 0 ? x <= end : x >= end; x += step) {
+    for (long x = start; (step > 0 ? x <= end : x >= end) && st->budget > 0;
+         x += step) {
         char num[32];
         int len = snprintf(num, sizeof num, hex ? "%lx" : "%ld", x);
-        def_set(p, st, var, strlen(var), num, (size_t)len);
+        def_set(p, st, w, var, strlen(var), num, (size_t)len);
         if (p->oom) {
             return;
         }
@@ -348,6 +359,14 @@ static void process(struct cfgp *p,
                     cfg_line_fn emit,
                     void *data)
 {
+    if (st->budget == 0 || p->oom) {
+        return;
+    }
+    if (--st->budget == 0) {
+        cfgp_error(p, w, "more than %d lines made from this line, the rest "
+                   "ignored", SUBST_LINES_MAX);
+        return;
+    }
     if (depth > SUBST_DEPTH_MAX) {
         cfgp_error(p, w, "parameter substitution nested deeper than %d",
                    SUBST_DEPTH_MAX);
@@ -403,7 +422,7 @@ static void process(struct cfgp *p,
                 buf_add(p, &st->ml_value, "", 0);
                 return;
             }
-            def_set(p, st, s + 1, j - 1, v, vn);
+            def_set(p, st, w, s + 1, j - 1, v, vn);
             return;
         }
     }
@@ -421,7 +440,12 @@ static void process(struct cfgp *p,
         a = b;
         b = t;
         total += k;
-        if (++passes > SUBST_PASSES_MAX || a.len > CFG_LINE_MAX) {
+        if (a.len > SUBST_LEN_MAX) {
+            cfgp_error(p, w, "more than %d bytes after parameter substitution",
+                       SUBST_LEN_MAX);
+            goto out;
+        }
+        if (++passes > SUBST_PASSES_MAX) {
             cfgp_error(p, w,
                        "parameter substitution does not end (a parameter "
                        "refers to itself?)");
@@ -460,18 +484,26 @@ void cfg_subst_line(struct cfgp *p,
         if (more) {
             e--;
         }
+        if (st->ml_value.len + e + 1 > SUBST_LEN_MAX) {
+            cfgp_error(p, w, "multi-line definition of $%s longer than %d "
+                       "bytes", st->ml_name, SUBST_LEN_MAX);
+            free(st->ml_name);
+            st->ml_name = NULL;
+            return;
+        }
         if (st->ml_value.len > 0) {
             buf_add(p, &st->ml_value, "\n", 1);
         }
         buf_add(p, &st->ml_value, s, e);
         if (!more && !p->oom) {
-            def_set(p, st, st->ml_name, strlen(st->ml_name), st->ml_value.s,
+            def_set(p, st, w, st->ml_name, strlen(st->ml_name), st->ml_value.s,
                     st->ml_value.len);
             free(st->ml_name);
             st->ml_name = NULL;
         }
         return;
     }
+    st->budget = SUBST_LINES_MAX;
     process(p, st, w, s, n, 0, emit, data);
 }
 

@@ -256,6 +256,10 @@ struct cfg_options
     /* keepalived's -i/--config-id: a line `@ID ...` is read only when ID
      * is this, `@^ID ...` only when it is not. NULL: the host name. */
     const char *config_id;
+    /* When not NULL: read these @text_len bytes instead of the file; the
+     * path is then only the name in messages and the base of includes. */
+    const char *text;
+    size_t text_len;
 };
 
 /* Diagnostics sink: one call per error or warning, already formatted as

@@ -96,7 +96,7 @@ static void test_preempt_smtp(void **state)
     assert_false(l->cfg.instances[0].smtp_alert);
     ASSERT_LINE(l,
                 "t.conf:6: warning: 'smtp_alert' is accepted but not "
-                "acted on by vipd");
+                "acted on by vipd: vipd sends no mail; use a notify script");
     assert_int_equal(l->cap.n, 1);
     loaded_free(l);
 }
@@ -283,7 +283,8 @@ static void test_instance_keywords(void **state)
         "  garp_master_refresh_repeat 3\n"
         "  garp_interval 0.01\n"
         "  gna_interval 0.02\n" /* 51 */
-        "}\n");
+        "}\n"
+        "cluster { listen 10.0.0.11 }\n");
     ASSERT_CLEAN(l);
     const struct cfg_instance *in = vip_config_instance(&l->cfg, "VI_1");
     assert_non_null(in);
@@ -382,7 +383,7 @@ static void test_sync_group(void **state)
     assert_int_equal(l->rv, 0);
     ASSERT_LINE(l,
                 "t.conf:11: warning: 'smtp_alert' is accepted but not "
-                "acted on by vipd");
+                "acted on by vipd: vipd sends no mail; use a notify script");
     const struct cfg_sync_group *g = &l->cfg.groups[0];
     assert_string_equal(g->name, "G");
     assert_int_equal(g->n_instances, 2);
@@ -469,7 +470,9 @@ static void test_runnable(void **state)
                      VIP_ECONFIG);
     ASSERT_LINE(l,
                 "t.conf: error: no cluster block: vipd needs 'cluster { "
-                "listen HOST:PORT secret_file PATH ... }' to run");
+                "listen HOST:PORT secret_file PATH ... }' to run, or "
+                "unicast_src_ip and unicast_peer in the first vrrp_instance "
+                "to derive it");
     ASSERT_LINE(l,
                 "t.conf:1: error: vrrp_instance 'A' has no "
                 "virtual_ipaddress");

@@ -57,3 +57,8 @@ tests_unit_test_config_oom_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 tests_unit_test_config_oom_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_config_oom
+
+# Adverts to vrrp_mcast_group4/6 and mcast_dst_ip, seen by tcpdump (root
+# only; uses tests/netns/vipnet_tool).
+TESTS += tests/netns/vip_mcast_group.sh
+EXTRA_DIST += tests/netns/vip_mcast_group.sh

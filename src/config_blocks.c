@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "src/check_http.h"
 #include "src/config_int.h"
@@ -62,6 +63,13 @@ static void global_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     } else if (is(s, "vrrp_garp_interval")) {
         if (cfgp_seconds(p, a, s->kw->text, 1000000, &ms, NULL)) {
             g->garp_interval_ms = ms;
+        }
+    } else if (is(s, "vrrp_mcast_group4") || is(s, "vrrp_mcast_group6")) {
+        bool v6 = is(s, "vrrp_mcast_group6");
+        struct cfg_ip ip;
+        if (cfgp_mcast_group(p, a, s->kw->text, v6 ? AF_INET6 : AF_INET,
+                             &ip)) {
+            *(v6 ? &g->mcast_group6 : &g->mcast_group4) = ip;
         }
     } else if (is(s, "vrrp_gna_interval")) {
         if (cfgp_seconds(p, a, s->kw->text, 1000000, &ms, NULL)) {

@@ -89,6 +89,25 @@ static void check_addresses(struct cfgp *p, struct cfg_instance *in)
                    "instance's address family",
                    in->name, cfg_ip_str(&in->unicast_src_ip, buf, sizeof buf));
     }
+    if (in->mcast_dst_ip.family == 0) {
+        const struct cfg_global *g = &p->cfg->global;
+        static const uint8_t v4[4] = {224, 0, 0, 18}; /* RFC 5798 5.1.1.2 */
+        static const uint8_t v6[16] = {0xff, 0x02, [15] = 0x12};
+        const struct cfg_ip *grp =
+            in->family == AF_INET6 ? &g->mcast_group6 : &g->mcast_group4;
+        if (grp->family != 0) {
+            in->mcast_dst_ip = *grp;
+        } else {
+            in->mcast_dst_ip.family = in->family;
+            memcpy(in->mcast_dst_ip.bytes, in->family == AF_INET6 ? v6 : v4,
+                   in->family == AF_INET6 ? 16 : 4);
+        }
+    } else if (in->mcast_dst_ip.family != in->family) {
+        cfgp_error(p, at(in, &in->mcast_dst_where),
+                   "vrrp_instance '%s': mcast_dst_ip %s is not of the "
+                   "instance's address family",
+                   in->name, cfg_ip_str(&in->mcast_dst_ip, buf, sizeof buf));
+    }
     if (in->mcast_src_ip.family && in->mcast_src_ip.family != in->family) {
         cfgp_error(p, &in->where,
                    "vrrp_instance '%s': mcast_src_ip %s is not of the "

@@ -401,6 +401,12 @@ static void instance_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         cfgp_ip(p, a, k, &in->unicast_src_ip);
     } else if (is(k, "mcast_src_ip")) {
         cfgp_ip(p, a, k, &in->mcast_src_ip);
+    } else if (is(k, "mcast_dst_ip")) {
+        in->mcast_dst_where = s->kw->where;
+        cfgp_mcast_group(p, a, k, 0, &in->mcast_dst_ip);
+    } else if (is(k, "accept")) {
+        /* keepalived's accept mode: the VIP answers traffic, which is what
+         * vipd always does. */
     } else if (strncmp(k, "notify", 6) == 0) {
         cfgp_notify_kw(p, &in->notify, s);
     } else if (is(k, "smtp_alert")) {

@@ -164,6 +164,12 @@ bool cfgp_ip(struct cfgp *p,
              const struct cfg_tok *t,
              const char *what,
              struct cfg_ip *out);
+/* A multicast group address of @family (0: either). */
+bool cfgp_mcast_group(struct cfgp *p,
+                      const struct cfg_tok *t,
+                      const char *what,
+                      int family,
+                      struct cfg_ip *out);
 /* `ADDR[/PREFIX]`: prefix defaults to the full length. */
 bool cfgp_prefix(struct cfgp *p,
                  const struct cfg_tok *t,

@@ -289,6 +289,33 @@ bool cfgp_ip(struct cfgp *p,
     return true;
 }
 
+bool cfgp_mcast_group(struct cfgp *p,
+                      const struct cfg_tok *t,
+                      const char *what,
+                      int family,
+                      struct cfg_ip *out)
+{
+    struct cfg_ip ip;
+
+    if (!cfgp_ip(p, t, what, &ip)) {
+        return false;
+    }
+    if (family != 0 && ip.family != family) {
+        cfgp_error(p, &t->where, "%s: '%.80s' is not an %s address", what,
+                   t->text, family == AF_INET ? "IPv4" : "IPv6");
+        return false;
+    }
+    bool mcast = ip.family == AF_INET ? (ip.bytes[0] & 0xf0) == 0xe0
+                                      : ip.bytes[0] == 0xff;
+    if (!mcast) {
+        cfgp_error(p, &t->where, "%s: '%.80s' is not a multicast address",
+                   what, t->text);
+        return false;
+    }
+    *out = ip;
+    return true;
+}
+
 bool cfgp_prefix(struct cfgp *p,
                  const struct cfg_tok *t,
                  const char *what,

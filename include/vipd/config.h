@@ -146,6 +146,10 @@ struct cfg_instance
     struct cfg_ip *unicast_peers;
     size_t n_unicast_peers;
     struct cfg_ip mcast_src_ip;    /* family 0 when unset */
+    struct cfg_ip mcast_dst_ip;    /* the multicast group of the adverts:
+                                      `mcast_dst_ip`, else the global
+                                      vrrp_mcast_group4/6, else RFC 5798's
+                                      224.0.0.18 / ff02::12 (resolved) */
 
     struct cfg_notify notify;
     bool smtp_alert;
@@ -164,6 +168,7 @@ struct cfg_instance
     struct cfg_where auth_where;
     struct cfg_where nopreempt_where;
     struct cfg_where unicast_src_where;
+    struct cfg_where mcast_dst_where;
 };
 
 /* A `vrrp_sync_group NAME { group { I1 I2 } notify_* ... }` block. */
@@ -230,6 +235,8 @@ struct cfg_global
     uint32_t garp_master_refresh_repeat; /* [1] */
     uint32_t garp_interval_ms;       /* delay between GARPs of a burst [0] */
     uint32_t gna_interval_ms;        /* same for unsolicited NA [0] */
+    struct cfg_ip mcast_group4;      /* vrrp_mcast_group4 [224.0.0.18] */
+    struct cfg_ip mcast_group6;      /* vrrp_mcast_group6 [ff02::12] */
 };
 
 struct vip_config

@@ -329,6 +329,17 @@ static const struct error_case error_cases[] = {
      "t.conf:4: error: 'use_vmac' is not implemented by vipd: vipd adds the "
      "VIPs to the interface itself; remove use_vmac",
      true},
+    {"global_defs {\n vrrp_mcast_group4 10.0.0.1\n}\n",
+     "t.conf:2: error: vrrp_mcast_group4: '10.0.0.1' is not a multicast "
+     "address",
+     true},
+    {"global_defs {\n vrrp_mcast_group4 ff02::13\n}\n",
+     "t.conf:2: error: vrrp_mcast_group4: 'ff02::13' is not an IPv4 address",
+     true},
+    {INST(" mcast_dst_ip ff02::13\n"),
+     "t.conf:4: error: vrrp_instance 'I': mcast_dst_ip ff02::13 is not of "
+     "the instance's address family",
+     true},
     {"global_defs {\n smtp_server 10.0.0.1\n}\n",
      "t.conf:2: warning: 'smtp_server' is accepted but not acted on by vipd: "
      "vipd sends no mail; use a notify script",

@@ -368,6 +368,33 @@ static void test_ipv6_v3(void **state)
     loaded_free(l);
 }
 
+/* The advert group: mcast_dst_ip, else vrrp_mcast_group4/6 (which may
+ * come after the instance), else RFC 5798's. */
+static void test_mcast_groups(void **state)
+{
+    (void)state;
+    char buf[INET6_ADDRSTRLEN];
+    struct loaded *l = load_text(
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n"
+        " virtual_ipaddress { 10.1.1.1 }\n}\n"
+        "vrrp_instance B {\n interface eth0\n virtual_router_id 2\n"
+        " mcast_dst_ip 239.0.0.7\n virtual_ipaddress { 10.1.1.2 }\n}\n"
+        "vrrp_instance C {\n interface eth0\n virtual_router_id 3\n"
+        " virtual_ipaddress { 2001:db8::3 }\n}\n"
+        "global_defs {\n vrrp_mcast_group4 224.0.0.19\n}\n");
+    ASSERT_CLEAN(l);
+    assert_string_equal(
+        cfg_ip_str(&l->cfg.instances[0].mcast_dst_ip, buf, sizeof buf),
+        "224.0.0.19");
+    assert_string_equal(
+        cfg_ip_str(&l->cfg.instances[1].mcast_dst_ip, buf, sizeof buf),
+        "239.0.0.7");
+    assert_string_equal(
+        cfg_ip_str(&l->cfg.instances[2].mcast_dst_ip, buf, sizeof buf),
+        "ff02::12");
+    loaded_free(l);
+}
+
 /* vrrp_sync_group: members and notify scripts. */
 static void test_sync_group(void **state)
 {
@@ -542,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_http_check_path_refused),
         cmocka_unit_test(test_instance_keywords),
         cmocka_unit_test(test_ipv6_v3),
+        cmocka_unit_test(test_mcast_groups),
         cmocka_unit_test(test_sync_group),
         cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_cluster_peers_from_unicast),

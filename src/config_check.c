@@ -307,10 +307,47 @@ static void derive_cluster(struct cfgp *p, struct cfg_cluster *c)
               buf, c->listen_port, in->name, c->secret_file, c->data_dir);
 }
 
+/* Without an election_timeout line, vipd's timing follows the fastest
+ * instance: advert_int 1 s (or more) keeps the default 500 ms, a shorter
+ * one scales it down (keepalived's master-down time scales with
+ * advert_int too), not below the measured floor. */
+static void derive_election_timeout(struct cfgp *p, struct cfg_cluster *c)
+{
+    const struct vip_config *cfg = p->cfg;
+    const struct cfg_instance *fastest = NULL;
+
+    if (c->election_timeout_set) {
+        return;
+    }
+    for (size_t i = 0; i < cfg->n_instances; i++) {
+        if (fastest == NULL ||
+            cfg->instances[i].advert_int_ms < fastest->advert_int_ms) {
+            fastest = &cfg->instances[i];
+        }
+    }
+    if (fastest == NULL || fastest->advert_int_ms >= 1000) {
+        return;
+    }
+    uint32_t t = CFG_ELECTION_TIMEOUT_DEFAULT_MS * fastest->advert_int_ms /
+                 1000;
+    bool floored = t < CFG_ELECTION_TIMEOUT_FLOOR_MS;
+    if (floored) {
+        t = CFG_ELECTION_TIMEOUT_FLOOR_MS;
+    }
+    c->election_timeout_ms = t;
+    cfgp_warn(p, at(fastest, &fastest->advert_int_where),
+              "election_timeout %u ms%s, from advert_int %u ms of "
+              "vrrp_instance '%s' (set election_timeout in the cluster "
+              "block to choose another)",
+              t, floored ? " (the floor)" : "", fastest->advert_int_ms,
+              fastest->name);
+}
+
 static void check_cluster(struct cfgp *p)
 {
     struct cfg_cluster *c = &p->cfg->cluster;
 
+    derive_election_timeout(p, c);
     if (c->heartbeat_ms == 0) {
         c->heartbeat_ms = c->election_timeout_ms / 10;
     }

@@ -85,6 +85,7 @@ static void cluster_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     } else if (is(s, "election_timeout")) {
         if (cfgp_uint(p, a, "election_timeout (ms)", 100, 60000, &v)) {
             c->election_timeout_ms = (uint32_t)v;
+            c->election_timeout_set = true;
         }
     } else if (is(s, "heartbeat")) {
         if (cfgp_uint(p, a, "heartbeat (ms)", 10, 30000, &v)) {

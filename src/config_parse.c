@@ -402,7 +402,7 @@ static void set_defaults(struct vip_config *cfg)
     g->garp_master_refresh_ms = 0;
     g->garp_master_refresh_repeat = 1;
     c->listen_port = 5405;
-    c->election_timeout_ms = 500;
+    c->election_timeout_ms = CFG_ELECTION_TIMEOUT_DEFAULT_MS;
     c->lease_mode = CFG_LEASE_NORMAL;
     c->snapshot_threshold = 1024;
     c->snapshot_trailing = 128;

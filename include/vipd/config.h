@@ -16,6 +16,13 @@
 #define CFG_NAME_MAX 64  /* instance, script, group and router names */
 #define CFG_PASS_MAX 8   /* VRRPv2 PASS authentication: 8 bytes on the wire */
 #define CFG_MAX_PEERS 32 /* cluster members */
+/* The shortest election timeout derived from advert_int (ms). Measured in
+ * the namespace lab with the two cores busy (bench/failover, RESULTS.md):
+ * no false failover at 150 ms; below, heartbeats delayed by scheduling
+ * start to look like a dead leader. An explicit election_timeout may go
+ * lower (100), at the user's risk. */
+#define CFG_ELECTION_TIMEOUT_FLOOR_MS 150
+#define CFG_ELECTION_TIMEOUT_DEFAULT_MS 500
 
 /* An IPv4 or IPv6 address in network byte order. */
 struct cfg_ip
@@ -211,7 +218,11 @@ struct cfg_cluster
     char *secret_file;            /* [/etc/vipd/cluster.key] */
     char *control_socket;         /* [/run/vipd/vipd.sock] */
     char control_group[CFG_NAME_MAX]; /* empty: root only (mode 0600) */
-    uint32_t election_timeout_ms; /* [500] */
+    uint32_t election_timeout_ms; /* [500; with a sub-second advert_int
+                                     and no election_timeout line, 500 *
+                                     advert_int / 1 s, at least
+                                     CFG_ELECTION_TIMEOUT_FLOOR_MS] */
+    bool election_timeout_set;    /* given in the file */
     uint32_t heartbeat_ms;        /* [election_timeout / 10] */
     enum cfg_lease_mode lease_mode; /* [normal] */
     uint32_t takeover_wait_ms;    /* W in DESIGN.md 4.2 [0] */

@@ -364,7 +364,11 @@ static void test_ipv6_v3(void **state)
     ASSERT_LINE(l,
                 "t.conf:11: warning: vrrp_instance 'V4': advert_int "
                 "rounded up to 20 ms (VRRPv3 uses centiseconds)");
-    assert_int_equal(l->cap.n, 1);
+    ASSERT_LINE(l,
+                "t.conf:11: warning: election_timeout 150 ms (the floor), "
+                "from advert_int 20 ms of vrrp_instance 'V4' (set "
+                "election_timeout in the cluster block to choose another)");
+    assert_int_equal(l->cap.n, 2);
     loaded_free(l);
 }
 
@@ -393,6 +397,54 @@ static void test_mcast_groups(void **state)
         cfg_ip_str(&l->cfg.instances[2].mcast_dst_ip, buf, sizeof buf),
         "ff02::12");
     loaded_free(l);
+}
+
+/* Without election_timeout, vipd's timing follows the smallest advert_int:
+ * 1 s keeps 500 ms, 0.5 s halves it, 0.1 s stops at the floor; a given
+ * election_timeout wins. */
+static void test_timing_from_advert_int(void **state)
+{
+    (void)state;
+    static const struct
+    {
+        const char *advert_a, *advert_b, *cluster_extra;
+        uint32_t want;
+        const char *note;
+    } cases[] = {
+        {"1", "2", "", 500, NULL},
+        {"0.5", "1", "", 250,
+         "t.conf:4: warning: election_timeout 250 ms, from advert_int 500 ms "
+         "of vrrp_instance 'A' (set election_timeout in the cluster block to "
+         "choose another)"},
+        {"1", "0.1", "", 150,
+         "t.conf:11: warning: election_timeout 150 ms (the floor), from "
+         "advert_int 100 ms of vrrp_instance 'B' (set election_timeout in "
+         "the cluster block to choose another)"},
+        {"0.1", "1", " election_timeout 120\n", 120, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n"
+                 " advert_int %s\n version 3\n"
+                 " virtual_ipaddress { 10.1.1.1 }\n}\n"
+                 "vrrp_instance B {\n interface eth0\n virtual_router_id 2\n"
+                 " advert_int %s\n version 3\n"
+                 " virtual_ipaddress { 10.1.1.2 }\n}\n"
+                 "cluster {\n listen 10.0.0.1\n%s}\n",
+                 cases[i].advert_a, cases[i].advert_b, cases[i].cluster_extra);
+        struct loaded *l = load_text(text);
+        assert_int_equal(l->rv, 0);
+        assert_int_equal(l->cfg.cluster.election_timeout_ms, cases[i].want);
+        assert_int_equal(l->cfg.cluster.heartbeat_ms, cases[i].want / 10);
+        if (cases[i].note != NULL) {
+            ASSERT_LINE(l, cases[i].note);
+            assert_int_equal(l->cap.n, 1);
+        } else {
+            assert_int_equal(l->cap.n, 0);
+        }
+        loaded_free(l);
+    }
 }
 
 /* vrrp_sync_group: members and notify scripts. */
@@ -570,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_instance_keywords),
         cmocka_unit_test(test_ipv6_v3),
         cmocka_unit_test(test_mcast_groups),
+        cmocka_unit_test(test_timing_from_advert_int),
         cmocka_unit_test(test_sync_group),
         cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_cluster_peers_from_unicast),

@@ -34,8 +34,10 @@ TESTS += tests/unit/test_config_lex
 
 # The corpus: vipd -t verdicts and FILE:LINE messages, and the differential
 # check against keepalived -t (skips when keepalived is absent).
-TESTS += tests/config/test_vipd_t.sh tests/config/test_keepalived_diff.sh
+TESTS += tests/config/test_vipd_t.sh tests/config/test_keepalived_diff.sh \
+	tests/config/test_host_checks.sh
 EXTRA_DIST += tests/config/test_vipd_t.sh tests/config/test_keepalived_diff.sh \
+	tests/config/test_host_checks.sh \
 	tests/config/README tests/config/valid tests/config/invalid
 
 # Deterministic mutation fuzzing (runs in make check, under the sanitizers

@@ -32,6 +32,7 @@ static void global_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
 
     if (is(s, "router_id")) {
         cfgp_name(p, a, "router_id", g->router_id, sizeof g->router_id);
+        g->router_id_where = s->kw->where;
     } else if (is(s, "vrrp_version")) {
         if (cfgp_uint(p, a, "vrrp_version", 2, 3, &v)) {
             g->vrrp_version = (uint8_t)v;

@@ -407,6 +407,14 @@ void cfg_check(struct cfgp *p)
 {
     struct vip_config *cfg = p->cfg;
 
+    if (strcmp(cfg->global.router_id, "LVS_DEVEL") == 0) {
+        /* vipd names a node by router_id (vipctl status, transfer). */
+        cfgp_warn(p, &cfg->global.router_id_where,
+                  "router_id LVS_DEVEL is keepalived's sample value; vipd "
+                  "names this node by it, so give each node its own "
+                  "router_id, or remove it to use the host name");
+    }
+
     for (size_t i = 0; i < cfg->n_scripts; i++) {
         struct cfg_script *sc = &cfg->scripts[i];
         if (sc->timeout_ms == 0) {

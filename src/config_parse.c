@@ -197,7 +197,12 @@ static void unknown_kw(struct cfgp *p,
     const char *w = s->kw->text;
     const char *near = closest_kw(table, w);
 
-    if (block == NULL && looks_like_shell(w)) {
+    if (w[0] == '@') {
+        cfgp_error(p, &s->kw->where,
+                   "'%.80s' is not a keyword: a line takes one @ID "
+                   "condition, at its start",
+                   w);
+    } else if (block == NULL && looks_like_shell(w)) {
         cfgp_error(p, &s->kw->where,
                    "'%.80s' is not a keyword; this looks like a pasted shell "
                    "prompt or command, remove the line",

@@ -214,6 +214,7 @@ static void process(struct cfgp *p,
                     const char *s,
                     size_t n,
                     unsigned depth,
+                    bool cond,
                     cfg_line_fn emit,
                     void *data);
 
@@ -326,7 +327,7 @@ static void process_seq(struct cfgp *p,
         if (p->oom) {
             return;
         }
-        process(p, st, w, s + used, n - used, depth + 1, emit, data);
+        process(p, st, w, s + used, n - used, depth + 1, true, emit, data);
     }
 }
 
@@ -356,6 +357,7 @@ static void process(struct cfgp *p,
                     const char *s,
                     size_t n,
                     unsigned depth,
+                    bool cond,
                     cfg_line_fn emit,
                     void *data)
 {
@@ -376,7 +378,7 @@ static void process(struct cfgp *p,
         s++;
         n--;
     }
-    if (n > 0 && s[0] == '@') {
+    if (cond && n > 0 && s[0] == '@') {
         bool neg = n > 1 && s[1] == '^';
         size_t i = neg ? 2 : 1;
         size_t j = i;
@@ -388,7 +390,9 @@ static void process(struct cfgp *p,
         if (j == i) {
             cfgp_error(p, w, "'@' needs a config id right after it");
         } else if (match != neg) {
-            process(p, st, w, s + j, n - j, depth + 1, emit, data);
+            /* keepalived reads one condition per line: the rest of the
+             * line may not start with another. */
+            process(p, st, w, s + j, n - j, depth + 1, false, emit, data);
         }
         return;
     }
@@ -462,7 +466,7 @@ static void process(struct cfgp *p,
     for (size_t i = 0; i <= a.len;) {
         const char *nl = memchr(a.s + i, '\n', a.len - i);
         size_t e = nl ? (size_t)(nl - a.s) : a.len;
-        process(p, st, w, a.s + i, e - i, depth + 1, emit, data);
+        process(p, st, w, a.s + i, e - i, depth + 1, true, emit, data);
         i = e + 1;
     }
 out:
@@ -504,7 +508,7 @@ void cfg_subst_line(struct cfgp *p,
         return;
     }
     st->budget = SUBST_LINES_MAX;
-    process(p, st, w, s, n, 0, emit, data);
+    process(p, st, w, s, n, 0, true, emit, data);
 }
 
 void cfg_subst_end_file(struct cfgp *p,

@@ -236,6 +236,7 @@ struct cfg_cluster
 struct cfg_global
 {
     char router_id[CFG_NAME_MAX];
+    struct cfg_where router_id_where;
     uint8_t vrrp_version;         /* [2] */
     char script_user[CFG_NAME_MAX];
     char script_group[CFG_NAME_MAX];

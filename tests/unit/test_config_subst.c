@@ -203,6 +203,9 @@ static void test_errors(void **state)
          "t.conf:1: error: ~SEQ: expected '(VAR, START, STEP, END)'"},
         {"@ router_id x\n", "t.conf:1: error: '@' needs a config id right "
                             "after it"},
+        {"global_defs {\n @x @^y router_id x\n}\n",
+         "t.conf:2: error: '@^y' is not a keyword: a line takes one @ID "
+         "condition, at its start"},
         {"$M= \\\n a \\\n",
          "t.conf:2: error: the multi-line definition of $M is not ended (its "
          "last line must not end with '\\')"},

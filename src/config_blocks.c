@@ -146,6 +146,12 @@ static const struct cfg_kw global_kws[] = {
 #undef LVS
     UNSUPPORTED("enable_dbus",
                 "vipd has no D-Bus interface; use 'vipctl status --json'"),
+#define SYSTEMD "use ExecStartPre=/ExecStopPost= in vipd's systemd unit"
+    UNSUPPORTED("startup_script", SYSTEMD),
+    UNSUPPORTED("startup_script_timeout", SYSTEMD),
+    UNSUPPORTED("shutdown_script", SYSTEMD),
+    UNSUPPORTED("shutdown_script_timeout", SYSTEMD),
+#undef SYSTEMD
     UNSUPPORTED("notify_fifo", "use notify scripts"),
     UNSUPPORTED("vrrp_notify_fifo", "use notify scripts"),
     UNSUPPORTED("notify_fifo_script", "use notify scripts"),

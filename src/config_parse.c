@@ -361,18 +361,34 @@ void cfgp_notify_kw(struct cfgp *p,
                   : strcmp(k, "notify_fault") == 0  ? &n->fault
                   : strcmp(k, "notify_stop") == 0   ? &n->stop
                                                     : &n->any;
+    struct cfg_run_as *as = slot == &n->master   ? &n->master_as
+                            : slot == &n->backup ? &n->backup_as
+                            : slot == &n->fault  ? &n->fault_as
+                            : slot == &n->stop   ? &n->stop_as
+                                                 : &n->any_as;
 
     if (*slot != NULL) {
         cfgp_warn(p, &s->kw->where, "'%s' given again, the last one is used",
                   k);
         free(*slot);
     }
+    memset(as, 0, sizeof *as);
+    if (!s->args[0].quoted) {
+        *slot = cfgp_command(p, s); /* unquoted: the words are the command */
+        return;
+    }
+    /* keepalived: `notify_master "CMD ARGS" [USER [GROUP]]`. */
     *slot = cfgp_command(p, s);
-    if (s->args[0].quoted && s->n_args > 1) {
-        cfgp_warn(p, &s->args[1].where,
-                  "per-script user '%.80s' is not acted on by vipd; "
-                  "notify scripts run as script_user",
-                  s->args[1].text);
+    if (s->n_args > 3) {
+        cfgp_error(p, &s->args[3].where,
+                   "unexpected '%.80s' after '%s \"...\" USER GROUP'",
+                   s->args[3].text, k);
+    }
+    if (s->n_args > 1) {
+        cfgp_name(p, &s->args[1], "user", as->user, sizeof as->user);
+    }
+    if (s->n_args > 2) {
+        cfgp_name(p, &s->args[2], "group", as->group, sizeof as->group);
     }
 }
 

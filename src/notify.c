@@ -48,6 +48,9 @@ static int prepare_set(struct notify *n,
 {
     const char *lines[NOTIFY_N_SLOTS] = {cfgn->master, cfgn->backup,
                                          cfgn->fault, cfgn->stop, cfgn->any};
+    const struct cfg_run_as *as[NOTIFY_N_SLOTS] = {
+        &cfgn->master_as, &cfgn->backup_as, &cfgn->fault_as, &cfgn->stop_as,
+        &cfgn->any_as};
     const struct cfg_global *g = &n->cfg->global;
 
     for (int i = 0; i < NOTIFY_N_SLOTS; i++) {
@@ -56,8 +59,13 @@ static int prepare_set(struct notify *n,
         }
         int rv = script_cmd_init(&set->cmds[i], lines[i]);
         if (rv == 0) {
-            rv = script_cmd_prepare(&set->cmds[i], g->script_user,
-                                    g->script_group, g->enable_script_security);
+            /* A per-script user (`notify_master "CMD" USER [GROUP]`)
+             * replaces script_user and its group. */
+            bool own = as[i]->user[0] != '\0';
+            rv = script_cmd_prepare(&set->cmds[i],
+                                    own ? as[i]->user : g->script_user,
+                                    own ? as[i]->group : g->script_group,
+                                    g->enable_script_security);
         }
         if (rv == VIP_ENOMEM) {
             return rv;

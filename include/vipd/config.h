@@ -106,7 +106,16 @@ struct cfg_track
 enum cfg_state { CFG_STATE_BACKUP = 0, CFG_STATE_MASTER = 1 };
 enum cfg_auth { CFG_AUTH_NONE = 0, CFG_AUTH_PASS, CFG_AUTH_AH };
 
-/* The notify scripts of an instance or a sync group (owned, NULL if unset). */
+/* The user a notify script runs as: keepalived's `notify_master "CMD"
+ * USER [GROUP]`; empty: the global script_user. */
+struct cfg_run_as
+{
+    char user[CFG_NAME_MAX];
+    char group[CFG_NAME_MAX]; /* empty: the user's primary group */
+};
+
+/* The notify scripts of an instance or a sync group (owned, NULL if unset),
+ * and whom each runs as. */
 struct cfg_notify
 {
     char *master;
@@ -114,6 +123,7 @@ struct cfg_notify
     char *fault;
     char *stop;
     char *any; /* `notify`: called with TYPE NAME STATE PRIORITY */
+    struct cfg_run_as master_as, backup_as, fault_as, stop_as, any_as;
 };
 
 /* A `vrrp_instance NAME { ... }` block. */

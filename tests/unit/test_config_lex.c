@@ -447,10 +447,10 @@ static const struct error_case error_cases[] = {
      "t.conf:6: warning: vrrp_instance 'I': nopreempt needs state BACKUP; "
      "the initial state is only a hint to vipd",
      false},
-    {INST(" notify_master \"/a\" root\n"),
-     "t.conf:4: warning: per-script user 'root' is not acted on by vipd; "
-     "notify scripts run as script_user",
-     false},
+    {INST(" notify_master \"/a\" root wheel extra\n"),
+     "t.conf:4: error: unexpected 'extra' after 'notify_master \"...\" USER "
+     "GROUP'",
+     true},
     {INST(" notify_master /a\n notify_master /b\n"),
      "t.conf:5: warning: 'notify_master' given again, the last one is used",
      false},

@@ -1,5 +1,7 @@
 /* Notify scripts for real: keepalived's arguments written to files the
  * test reads, independence of slow scripts, timeouts, close. */
+#include <pwd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "src/notify.h"
@@ -222,6 +224,49 @@ static void test_refused(void **state)
     assert_string_equal(notify_state_name(NOTIFY_BACKUP), "BACKUP");
 }
 
+/* `notify_master "CMD" USER`: the script runs as USER, not script_user;
+ * an unknown USER refuses the script. Needs root (setuid). */
+static void test_per_script_user(void **state)
+{
+    struct fixture *f = *state;
+    struct passwd *pw = getpwnam("nobody");
+    if (geteuid() != 0 || pw == NULL) {
+        skip();
+    }
+    uid_t nobody = pw->pw_uid; /* getpwnam's buffer is reused */
+    /* nobody must reach the script and write its output. */
+    assert_int_equal(chmod(f->dir, 0755), 0);
+    char *out = NULL;
+    assert_true(asprintf(&out, "%s/w", f->dir) > 0);
+    assert_int_equal(mkdir(out, 0777), 0);
+    assert_int_equal(chmod(out, 0777), 0);
+    char *body = NULL;
+    assert_true(asprintf(&body, "#!/bin/sh\nid -u > %s/uid.tmp\n"
+                                "mv %s/uid.tmp %s/uid\n",
+                         out, out, out) > 0);
+    char *script = hu_write(f->dir, "uid.sh", body, 0755);
+    free(body);
+    f->inst.notify.master = script;
+    snprintf(f->inst.notify.master_as.user, CFG_NAME_MAX, "nobody");
+    f->inst.notify.fault = "/bin/true";
+    snprintf(f->inst.notify.fault_as.user, CFG_NAME_MAX, "vh-no-such-user");
+    assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
+    assert_int_equal(f->n.n_refused, 1); /* the unknown user */
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_MASTER, 100), 1);
+    char *uid_path = NULL;
+    assert_true(asprintf(&uid_path, "%s/uid", out) > 0);
+    uint64_t end = vip_now_ms() + 3000;
+    while (access(uid_path, F_OK) != 0 && vip_now_ms() < end) {
+        hu_run_for(&f->loop, 5);
+    }
+    char want[32];
+    snprintf(want, sizeof want, "%u\n", (unsigned)nobody);
+    assert_string_equal(hu_read(uid_path), want);
+    free(uid_path);
+    free(script);
+    free(out);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -233,6 +278,7 @@ int main(void)
         T(test_close_waits),
         T(test_stop_timeout),
         T(test_refused),
+        T(test_per_script_user),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

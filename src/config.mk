@@ -9,7 +9,9 @@ libvipcore_a_SOURCES += \
 	src/config_instance.c \
 	src/config_check.c \
 	src/config_host.c \
-	src/config_value.c
+	src/config_value.c \
+	src/check_process.c \
+	src/check_process.h
 
 check_PROGRAMS += tests/unit/test_config_parse
 tests_unit_test_config_parse_SOURCES = tests/unit/test_config_parse.c \

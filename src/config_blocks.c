@@ -470,6 +470,141 @@ void cfg_track_file_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     }
 }
 
+/****** vrrp_track_process ******/
+
+static void track_process_value(struct cfgp *p,
+                                void *obj,
+                                const struct cfg_stmt *s)
+{
+    struct cfg_track_process *tp = obj;
+    const struct cfg_tok *a = &s->args[0];
+    unsigned long v;
+    long w;
+    uint32_t ms;
+
+    if (is(s, "process")) {
+        char **argv = calloc(s->n_args + 1, sizeof *argv);
+        if (argv == NULL) {
+            p->oom = true;
+            return;
+        }
+        for (size_t i = 0; i < s->n_args; i++) {
+            argv[i] = cfgp_strdup(p, s->args[i].text);
+            if (argv[i] == NULL || s->args[i].len == 0) {
+                if (argv[i] != NULL) {
+                    cfgp_error(p, &s->args[i].where, "process: empty word");
+                }
+                cfg_argv_free(argv);
+                return;
+            }
+        }
+        cfg_argv_free(tp->argv);
+        tp->argv = argv;
+        tp->argc = s->n_args;
+        if (s->n_args > 1) {
+            tp->by_cmdline = true;
+        }
+    } else if (is(s, "param_match")) {
+        if (strcmp(a->text, "partial") == 0) {
+            tp->param_match = CFG_PARAM_PARTIAL;
+        } else if (strcmp(a->text, "initial") == 0) {
+            tp->param_match = CFG_PARAM_INITIAL;
+        } else if (strcmp(a->text, "exact") == 0) {
+            tp->param_match = CFG_PARAM_EXACT;
+        } else {
+            cfgp_error(p, &a->where,
+                       "param_match: '%.80s' is not 'partial' or 'initial'",
+                       a->text);
+        }
+        tp->by_cmdline = true;
+        tp->param_match_given = true;
+    } else if (is(s, "full_command")) {
+        tp->by_cmdline = true;
+        tp->full_command = true;
+    } else if (is(s, "weight")) {
+        if (cfgp_int(p, a, "weight", -254, 254, &w)) {
+            tp->weight = (int)w;
+        }
+        if (s->n_args > 1) {
+            if (strcmp(s->args[1].text, "reverse") == 0) {
+                tp->weight_reverse = true;
+            } else {
+                cfgp_error(p, &s->args[1].where,
+                           "weight: expected 'reverse', not '%.80s'",
+                           s->args[1].text);
+            }
+        }
+    } else if (is(s, "quorum") || is(s, "quorum_max")) {
+        if (cfgp_uint(p, a, s->kw->text, 0, 65535, &v)) {
+            *(is(s, "quorum") ? &tp->quorum : &tp->quorum_max) = (uint32_t)v;
+        }
+    } else if (cfgp_seconds(p, a, s->kw->text, 3600000, &ms, NULL)) {
+        if (!is(s, "terminate_delay")) {
+            tp->fork_delay_ms = ms;
+        }
+        if (!is(s, "fork_delay")) {
+            tp->terminate_delay_ms = ms;
+        }
+    }
+}
+
+static const struct cfg_kw track_process_kws[] = {
+    KW("process", 1, CFG_ARGS_ANY, track_process_value),
+    KW("param_match", 1, 1, track_process_value),
+    KW("full_command", 0, 0, track_process_value),
+    KW("weight", 1, 2, track_process_value),
+    KW("quorum", 1, 1, track_process_value),
+    KW("quorum_max", 1, 1, track_process_value),
+    KW("delay", 1, 1, track_process_value),
+    KW("terminate_delay", 1, 1, track_process_value),
+    KW("fork_delay", 1, 1, track_process_value),
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+void cfg_track_process_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
+{
+    struct vip_config *cfg = obj;
+    char name[CFG_NAME_MAX];
+
+    if (!cfgp_name(p, &s->args[0], "vrrp_track_process", name, sizeof name)) {
+        cfgp_skip_block(p);
+        return;
+    }
+    const struct cfg_where *dup =
+        FIND_DUP(struct cfg_track_process, cfg->track_processes,
+                 cfg->n_track_processes, name);
+    if (dup != NULL) {
+        cfgp_error(p, &s->kw->where,
+                   "vrrp_track_process '%s' is already defined at line %u",
+                   name, dup->line);
+    }
+    struct cfg_track_process *tp =
+        cfgp_append(p, (void **)&cfg->track_processes,
+                    &cfg->n_track_processes, sizeof *tp);
+    if (tp == NULL) {
+        cfgp_skip_block(p);
+        return;
+    }
+    memcpy(tp->name, name, sizeof name);
+    tp->where = s->kw->where;
+    tp->weight = 1;
+    tp->quorum = 1;
+    tp->quorum_max = UINT32_MAX;
+    cfgp_block(p, track_process_kws, tp, "vrrp_track_process");
+    if (p->oom) {
+        return;
+    }
+    if (tp->argv == NULL) {
+        cfgp_error(p, &s->kw->where, "vrrp_track_process '%s' has no 'process'",
+                   name);
+    }
+    if (tp->quorum_max < tp->quorum) {
+        cfgp_error(p, &s->kw->where,
+                   "vrrp_track_process '%s': quorum_max %u is below quorum %u",
+                   name, tp->quorum_max, tp->quorum);
+    }
+}
+
 /****** vrrp_sync_group ******/
 
 static size_t group_item(struct cfgp *p,

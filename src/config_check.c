@@ -65,6 +65,14 @@ static void check_tracks(struct cfgp *p, struct cfg_instance *in)
                        in->track_scripts[i].name);
         }
     }
+    for (size_t i = 0; i < in->n_track_processes; i++) {
+        if (vip_config_track_process(cfg, in->track_processes[i].name) ==
+            NULL) {
+            cfgp_error(p, &in->track_processes[i].where,
+                       "track_process: no vrrp_track_process named '%s'",
+                       in->track_processes[i].name);
+        }
+    }
     for (size_t i = 0; i < in->n_track_files; i++) {
         if (vip_config_track_file(cfg, in->track_files[i].name) == NULL) {
             cfgp_error(p, &in->track_files[i].where,
@@ -406,6 +414,18 @@ static void check_cluster(struct cfgp *p)
 void cfg_check(struct cfgp *p)
 {
     struct vip_config *cfg = p->cfg;
+
+    /* Health reports name scripts and processes alike (src/health.h). */
+    for (size_t i = 0; i < cfg->n_track_processes; i++) {
+        const struct cfg_track_process *tp = &cfg->track_processes[i];
+        const struct cfg_script *sc = vip_config_script(cfg, tp->name);
+        if (sc != NULL) {
+            cfgp_error(p, &tp->where,
+                       "vrrp_track_process '%s' has the name of the "
+                       "vrrp_script at line %u; rename one",
+                       tp->name, sc->where.line);
+        }
+    }
 
     if (strcmp(cfg->global.router_id, "LVS_DEVEL") == 0) {
         /* vipd names a node by router_id (vipctl status, transfer). */

@@ -237,6 +237,16 @@ static size_t track_file_item(struct cfgp *p,
                       false);
 }
 
+static size_t track_process_item(struct cfgp *p,
+                                 void *obj,
+                                 const struct cfg_tok *t,
+                                 size_t n)
+{
+    struct cfg_instance *in = obj;
+    return track_item(p, t, n, &in->track_processes, &in->n_track_processes,
+                      254, false);
+}
+
 /* `ADDR [min_ttl N] [max_ttl N]`. */
 static size_t peer_item(struct cfgp *p,
                         void *obj,
@@ -389,6 +399,8 @@ static void instance_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         cfgp_list(p, track_interface_item, in, k);
     } else if (is(k, "track_file")) {
         cfgp_list(p, track_file_item, in, k);
+    } else if (is(k, "track_process")) {
+        cfgp_list(p, track_process_item, in, k);
     } else if (is(k, "unicast_peer")) {
         cfgp_list(p, peer_item, in, k);
     } else if (is(k, "nopreempt")) {
@@ -488,8 +500,7 @@ static const struct cfg_kw instance_kws[] = {
                                   "script, or keep them static"),
     UNSUPPORTED("virtual_rules", "add the rules in a notify_master "
                                  "script, or keep them static"),
-    UNSUPPORTED("track_process", "use a vrrp_script such as "
-                                 "'pidof haproxy'"),
+    LIST("track_process"),
     UNSUPPORTED("track_bfd", "vipd has no BFD; use a vrrp_script with "
                              "tcp_check or a script"),
     UNSUPPORTED("lvs_sync_daemon_interface",

@@ -196,6 +196,8 @@ bool cfgp_ifname(struct cfgp *p,
                  const struct cfg_tok *t,
                  const char *what,
                  char *out);
+/* Free a NULL-ended array of strings (cfg_track_process.argv). */
+void cfg_argv_free(char **argv);
 /* Join the arguments with single spaces (keepalived's unquoted scripts). */
 char *cfgp_join(struct cfgp *p, const struct cfg_tok *args, size_t n);
 
@@ -263,6 +265,7 @@ bool cfgp_opens_toplevel(const struct cfgp *p, const struct cfg_kw *table);
 void cfg_global_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 void cfg_script_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 void cfg_track_file_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
+void cfg_track_process_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 void cfg_group_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 void cfg_cluster_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 

@@ -33,8 +33,7 @@ static const struct cfg_kw toplevel_kws[] = {
                                  "network configuration"),
     UNSUPPORTED("static_rules", "configure static rules with the system's "
                                 "network configuration"),
-    UNSUPPORTED("vrrp_track_process", "use a vrrp_script such as "
-                                      "'pidof haproxy'"),
+    {"vrrp_track_process", CFG_KW_BLOCK, 1, 1, cfg_track_process_kw, NULL},
     UNSUPPORTED("bfd_instance", "vipd has no BFD; use a vrrp_script with "
                                 "tcp_check or a script"),
     UNSUPPORTED("garp_group", "use garp_master_delay/garp_master_refresh "

@@ -511,6 +511,25 @@ const struct cfg_track_file *vip_config_track_file(const struct vip_config *cfg,
     return NULL;
 }
 
+const struct cfg_track_process *vip_config_track_process(
+    const struct vip_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_track_processes; i++) {
+        if (strcmp(cfg->track_processes[i].name, name) == 0) {
+            return &cfg->track_processes[i];
+        }
+    }
+    return NULL;
+}
+
+void cfg_argv_free(char **argv)
+{
+    for (size_t i = 0; argv != NULL && argv[i] != NULL; i++) {
+        free(argv[i]);
+    }
+    free(argv);
+}
+
 static void notify_free(struct cfg_notify *n)
 {
     free(n->master);
@@ -532,6 +551,10 @@ void vip_config_free(struct vip_config *cfg)
         free(cfg->track_files[i].path);
     }
     free(cfg->track_files);
+    for (size_t i = 0; i < cfg->n_track_processes; i++) {
+        cfg_argv_free(cfg->track_processes[i].argv);
+    }
+    free(cfg->track_processes);
     for (size_t i = 0; i < cfg->n_instances; i++) {
         struct cfg_instance *in = &cfg->instances[i];
         free(in->vips);
@@ -539,6 +562,7 @@ void vip_config_free(struct vip_config *cfg)
         free(in->track_scripts);
         free(in->track_interfaces);
         free(in->track_files);
+        free(in->track_processes);
         free(in->unicast_peers);
         notify_free(&in->notify);
     }

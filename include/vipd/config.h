@@ -92,6 +92,37 @@ struct cfg_track_file
     struct cfg_where where;
 };
 
+enum cfg_param_match {
+    CFG_PARAM_EXACT = 0, /* the parameters are exactly the given ones */
+    CFG_PARAM_PARTIAL,   /* the first N parameters are the N given */
+    CFG_PARAM_INITIAL,   /* same, the last one only has to start with it */
+};
+
+/* A `vrrp_track_process NAME { ... }` block (keepalived's semantics):
+ * healthy while the number of matching processes is within [quorum,
+ * quorum_max]. A process matches by name (/proc/PID/comm, 15 characters)
+ * unless parameters or param_match are given: then by its command line
+ * (argv[0] as written, or its base name when argv[0] of the config has no
+ * '/', then the parameters per @param_match); with full_command alone, the
+ * command line joined by spaces must equal the `process` words joined. */
+struct cfg_track_process
+{
+    char name[CFG_NAME_MAX];
+    char **argv;              /* process [PARAMS...], owned, NULL-ended */
+    size_t argc;
+    bool by_cmdline;          /* parameters, param_match or full_command */
+    bool full_command;        /* the whole command line, as one string */
+    bool param_match_given;   /* without parameters: "no parameters" */
+    enum cfg_param_match param_match;
+    int weight;               /* default 1; -254..254 */
+    bool weight_reverse;
+    uint32_t quorum;          /* default 1 */
+    uint32_t quorum_max;      /* default UINT32_MAX */
+    uint32_t fork_delay_ms;   /* before counting a quorum gained by fork */
+    uint32_t terminate_delay_ms; /* before counting a quorum lost */
+    struct cfg_where where;
+};
+
 /* One use of a script, file or interface inside an instance, with the
  * per-use weight override keepalived allows (`chk_haproxy weight -30`). */
 struct cfg_track
@@ -155,6 +186,8 @@ struct cfg_instance
     size_t n_track_interfaces;
     struct cfg_track *track_files;
     size_t n_track_files;
+    struct cfg_track *track_processes; /* vrrp_track_process names */
+    size_t n_track_processes;
 
     bool nopreempt;
     uint32_t preempt_delay_ms;     /* 0..1000 s in keepalived */
@@ -269,6 +302,8 @@ struct vip_config
     size_t n_scripts;
     struct cfg_track_file *track_files;
     size_t n_track_files;
+    struct cfg_track_process *track_processes;
+    size_t n_track_processes;
     struct cfg_instance *instances;
     size_t n_instances;
     struct cfg_sync_group *groups;
@@ -348,6 +383,8 @@ const struct cfg_script *vip_config_script(const struct vip_config *cfg,
 const struct cfg_instance *vip_config_instance(const struct vip_config *cfg,
                                                const char *name);
 const struct cfg_track_file *vip_config_track_file(
+    const struct vip_config *cfg, const char *name);
+const struct cfg_track_process *vip_config_track_process(
     const struct vip_config *cfg, const char *name);
 
 /* Format @ip into @buf (at least INET6_ADDRSTRLEN bytes); returns @buf. */

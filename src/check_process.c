@@ -384,8 +384,17 @@ static int connector_open_here(void)
     return fd;
 }
 
+static int home_netns = -1;
+
+void proc_mon_set_home_netns(int fd)
+{
+    home_netns = fd;
+}
+
 /* The connector lives in the initial network namespace only: open the
- * socket there and come back (this thread only; vipd's loop thread). */
+ * socket there (or in the namespace vipd started in, if it moved itself:
+ * in a container the initial one is out of reach) and come back (this
+ * thread only; vipd's loop thread). */
 static int connector_open(char *errmsg)
 {
     int fd = connector_open_here();
@@ -397,7 +406,8 @@ static int connector_open(char *errmsg)
         return fd;
     }
     int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    int init = open("/proc/1/ns/net", O_RDONLY | O_CLOEXEC);
+    int init = home_netns >= 0 ? dup(home_netns)
+                               : open("/proc/1/ns/net", O_RDONLY | O_CLOEXEC);
     if (self < 0 || init < 0 || setns(init, CLONE_NEWNET) != 0) {
         fd = -errno;
         errmsg_printf(errmsg,

@@ -84,6 +84,12 @@ int proc_mon_start(struct proc_mon *pm);
 /* Does process @pid match @tp now? (Reads /proc/PID/comm or cmdline.) */
 bool proc_mon_matches(const struct cfg_track_process *tp, pid_t pid);
 
+/* The network namespace vipd was started in, when it moved itself into
+ * another (global_defs net_namespace; src/vipd.c): an fd of it, used
+ * (not owned) to reach the connector there. -1: none. Process-wide,
+ * because the namespace is. */
+void proc_mon_set_home_netns(int fd);
+
 /* Close the socket and timers; @cb runs once all are closed. */
 void proc_mon_close(struct proc_mon *pm, proc_mon_close_cb cb);
 

@@ -66,3 +66,12 @@ TESTS += tests/unit/test_config_oom
 # only; uses tests/netns/vipnet_tool).
 TESTS += tests/netns/vip_mcast_group.sh
 EXTRA_DIST += tests/netns/vip_mcast_group.sh
+
+# vrrp_track_process: the matcher and counting on real processes, and the
+# VIP moving when haproxy dies (tests/netns/health_haproxy.sh's lab).
+check_PROGRAMS += tests/unit/test_check_process
+tests_unit_test_check_process_SOURCES = tests/unit/test_check_process.c
+tests_unit_test_check_process_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_check_process_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_check_process tests/netns/track_process_haproxy.sh
+EXTRA_DIST += tests/netns/track_process_haproxy.sh

@@ -65,6 +65,16 @@ static void global_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         if (cfgp_seconds(p, a, s->kw->text, 1000000, &ms, NULL)) {
             g->garp_interval_ms = ms;
         }
+    } else if (is(s, "net_namespace")) {
+        if (strchr(a->text, '/') != NULL || strcmp(a->text, ".") == 0 ||
+            strcmp(a->text, "..") == 0) {
+            cfgp_error(p, &a->where,
+                       "net_namespace: '%.80s' is not a name under /run/netns",
+                       a->text);
+        } else {
+            cfgp_name(p, a, "net_namespace", g->net_namespace,
+                      sizeof g->net_namespace);
+        }
     } else if (is(s, "vrrp_mcast_group4") || is(s, "vrrp_mcast_group6")) {
         bool v6 = is(s, "vrrp_mcast_group6");
         struct cfg_ip ip;
@@ -90,6 +100,7 @@ static const struct cfg_kw global_kws[] = {
     KW("vrrp_garp_master_refresh_repeat", 1, 1, global_value),
     KW("vrrp_garp_interval", 1, 1, global_value),
     KW("vrrp_gna_interval", 1, 1, global_value),
+    KW("net_namespace", 1, 1, global_value),
     KW("vrrp_mcast_group4", 1, 1, global_value),
     KW("vrrp_mcast_group6", 1, 1, global_value),
 #define SMTP "vipd sends no mail; use a notify script"

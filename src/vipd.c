@@ -1,6 +1,10 @@
 /* vipd: the daemon's command line. Parses options, loads the config, and
  * either checks it (-t) or hands it to the daemon. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +13,7 @@
 #include "vipd/config.h"
 #include "vipd/error.h"
 #include "vipd/log.h"
+#include "src/check_process.h"
 #include "src/daemon.h"
 #include "src/health.h"
 #include "src/leftovers.h"
@@ -44,6 +49,31 @@ static void usage(FILE *out)
             "     is: no cluster block (nor unicast_src_ip + unicast_peer\n"
             "     to derive one), no vrrp_instance, or one without a VIP\n",
             VIPD_DEFAULT_CONFIG);
+}
+
+/* global_defs net_namespace: move into /run/netns/NAME, keeping an fd of
+ * the namespace we came from for the process events connector, which
+ * exists there only (src/check_process.h). */
+static int enter_netns(const struct vip_config *cfg)
+{
+    char path[sizeof "/run/netns/" + CFG_NAME_MAX];
+    int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    snprintf(path, sizeof path, "/run/netns/%s", cfg->global.net_namespace);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (home < 0 || fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+        fprintf(stderr, "vipd: net_namespace %s: %s\n",
+                cfg->global.net_namespace, strerror(errno));
+        if (home >= 0) {
+            close(home);
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+        return VIP_ECONFIG;
+    }
+    close(fd);
+    proc_mon_set_home_netns(home); /* kept open for the process's life */
+    return 0;
 }
 
 /* Exit status of -t for a keepalived file vipd cannot run as is. */
@@ -131,6 +161,9 @@ int main(int argc, char **argv)
         if (report.n_errors > n_errors) {
             rv = VIP_ECONFIG;
         }
+    }
+    if (rv == 0 && cfg.global.net_namespace[0] != '\0' && host_checks) {
+        rv = enter_netns(&cfg);
     }
     if (rv == 0 && host_checks && !release_leftovers) {
         rv = vip_config_check_host(&cfg, &report);

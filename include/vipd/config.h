@@ -290,6 +290,8 @@ struct cfg_global
     uint32_t garp_master_refresh_repeat; /* [1] */
     uint32_t garp_interval_ms;       /* delay between GARPs of a burst [0] */
     uint32_t gna_interval_ms;        /* same for unsolicited NA [0] */
+    char net_namespace[CFG_NAME_MAX]; /* `net_namespace NAME`: vipd runs
+                                     in /run/netns/NAME [where started] */
     struct cfg_ip mcast_group4;      /* vrrp_mcast_group4 [224.0.0.18] */
     struct cfg_ip mcast_group6;      /* vrrp_mcast_group6 [ff02::12] */
 };

@@ -65,6 +65,32 @@ static void global_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         if (cfgp_seconds(p, a, s->kw->text, 1000000, &ms, NULL)) {
             g->garp_interval_ms = ms;
         }
+    } else if (strstr(s->kw->text, "notify_fifo") != NULL) {
+        /* notify_fifo[_script] / vrrp_notify_fifo[_script] PATH|CMD
+         * [USER [GROUP]] */
+        struct cfg_fifo *f = &g->fifos[strncmp(s->kw->text, "vrrp_", 5) == 0];
+        bool script = strstr(s->kw->text, "_script") != NULL;
+        char **slot = script ? &f->script : &f->path;
+        struct cfg_run_as *as = script ? &f->script_as : &f->as;
+        if (!script && a->text[0] != '/') {
+            cfgp_error(p, &a->where, "%s: '%.80s' must be an absolute path",
+                       s->kw->text, a->text);
+            return;
+        }
+        if (a->len == 0) {
+            cfgp_error(p, &a->where, "%s: empty", s->kw->text);
+            return;
+        }
+        free(*slot);
+        *slot = cfgp_strdup(p, a->text);
+        memset(as, 0, sizeof *as);
+        if (s->n_args > 1) {
+            cfgp_name(p, &s->args[1], "user", as->user, sizeof as->user);
+        }
+        if (s->n_args > 2) {
+            cfgp_name(p, &s->args[2], "group", as->group, sizeof as->group);
+        }
+        f->where = s->kw->where;
     } else if (is(s, "net_namespace")) {
         if (strchr(a->text, '/') != NULL || strcmp(a->text, ".") == 0 ||
             strcmp(a->text, "..") == 0) {
@@ -163,10 +189,12 @@ static const struct cfg_kw global_kws[] = {
     UNSUPPORTED("shutdown_script", SYSTEMD),
     UNSUPPORTED("shutdown_script_timeout", SYSTEMD),
 #undef SYSTEMD
-    UNSUPPORTED("notify_fifo", "use notify scripts"),
-    UNSUPPORTED("vrrp_notify_fifo", "use notify scripts"),
-    UNSUPPORTED("notify_fifo_script", "use notify scripts"),
-    UNSUPPORTED("vrrp_notify_fifo_script", "use notify scripts"),
+    KW("notify_fifo", 1, 3, global_value),
+    KW("vrrp_notify_fifo", 1, 3, global_value),
+    KW("notify_fifo_script", 1, 3, global_value),
+    KW("vrrp_notify_fifo_script", 1, 3, global_value),
+    UNSUPPORTED("lvs_notify_fifo", "LVS is out of scope for vipd"),
+    UNSUPPORTED("lvs_notify_fifo_script", "LVS is out of scope for vipd"),
     {NULL, 0, 0, 0, NULL, NULL},
 };
 

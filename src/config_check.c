@@ -415,6 +415,19 @@ void cfg_check(struct cfgp *p)
 {
     struct vip_config *cfg = p->cfg;
 
+    for (size_t i = 0; i < 2; i++) {
+        const struct cfg_fifo *f = &cfg->global.fifos[i];
+        if (f->script != NULL && f->path == NULL) {
+            cfgp_error(p, &f->where, "%snotify_fifo_script without %snotify_fifo",
+                       i ? "vrrp_" : "", i ? "vrrp_" : "");
+        }
+    }
+    if (cfg->global.fifos[0].path != NULL && cfg->global.fifos[1].path != NULL &&
+        strcmp(cfg->global.fifos[0].path, cfg->global.fifos[1].path) == 0) {
+        cfgp_error(p, &cfg->global.fifos[1].where,
+                   "notify_fifo and vrrp_notify_fifo must differ (keepalived)");
+    }
+
     /* Health reports name scripts and processes alike (src/health.h). */
     for (size_t i = 0; i < cfg->n_track_processes; i++) {
         const struct cfg_track_process *tp = &cfg->track_processes[i];

@@ -580,5 +580,9 @@ void vip_config_free(struct vip_config *cfg)
     }
     free(cfg->files);
     free(cfg->config_id);
+    for (size_t i = 0; i < 2; i++) {
+        free(cfg->global.fifos[i].path);
+        free(cfg->global.fifos[i].script);
+    }
     memset(cfg, 0, sizeof *cfg);
 }

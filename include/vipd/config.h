@@ -290,6 +290,19 @@ struct cfg_global
     uint32_t garp_master_refresh_repeat; /* [1] */
     uint32_t garp_interval_ms;       /* delay between GARPs of a burst [0] */
     uint32_t gna_interval_ms;        /* same for unsolicited NA [0] */
+    /* keepalived's notify FIFOs: every instance/group state change as a
+     * line `INSTANCE "NAME" STATE PRIORITY` (GROUP ... 0) written to the
+     * FIFO, created if missing; the script, if any, runs for vipd's life
+     * with the FIFO path as its last argument. Index 0: notify_fifo,
+     * 1: vrrp_notify_fifo (vipd has only VRRP events: both get them). */
+    struct cfg_fifo
+    {
+        char *path;           /* owned; NULL: none */
+        struct cfg_run_as as; /* owner of a FIFO vipd creates */
+        char *script;         /* owned; NULL: none */
+        struct cfg_run_as script_as;
+        struct cfg_where where;
+    } fifos[2];
     char net_namespace[CFG_NAME_MAX]; /* `net_namespace NAME`: vipd runs
                                      in /run/netns/NAME [where started] */
     struct cfg_ip mcast_group4;      /* vrrp_mcast_group4 [224.0.0.18] */

@@ -345,8 +345,13 @@ static void poll_cb(uv_poll_t *poll, int status, int events)
                     NLMSG_LENGTH(sizeof *cn + sizeof(struct proc_event))) {
                 continue;
             }
+            /* cn->data sits at offset 36: copy to align the event. */
+            struct proc_event ev;
+            memset(&ev, 0, sizeof ev);
+            memcpy(&ev, cn->data,
+                   cn->len < sizeof ev ? cn->len : sizeof ev);
             pm->n_events++;
-            handle_event(pm, (const struct proc_event *)(const void *)cn->data);
+            handle_event(pm, &ev);
         }
     }
 }

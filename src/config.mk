@@ -2,12 +2,16 @@
 libvipcore_a_SOURCES += \
 	src/config_int.h \
 	src/config_lex.c \
+	src/config_subst.c \
 	src/config_parse.c \
 	src/config_blocks.c \
 	src/config_cluster.c \
 	src/config_instance.c \
 	src/config_check.c \
-	src/config_value.c
+	src/config_host.c \
+	src/config_value.c \
+	src/check_process.c \
+	src/check_process.h
 
 check_PROGRAMS += tests/unit/test_config_parse
 tests_unit_test_config_parse_SOURCES = tests/unit/test_config_parse.c \
@@ -15,6 +19,13 @@ tests_unit_test_config_parse_SOURCES = tests/unit/test_config_parse.c \
 tests_unit_test_config_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_config_parse_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_config_parse
+
+check_PROGRAMS += tests/unit/test_config_subst
+tests_unit_test_config_subst_SOURCES = tests/unit/test_config_subst.c \
+	tests/unit/config_helper.h
+tests_unit_test_config_subst_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_config_subst_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_config_subst
 
 check_PROGRAMS += tests/unit/test_config_lex
 tests_unit_test_config_lex_SOURCES = tests/unit/test_config_lex.c \
@@ -25,8 +36,10 @@ TESTS += tests/unit/test_config_lex
 
 # The corpus: vipd -t verdicts and FILE:LINE messages, and the differential
 # check against keepalived -t (skips when keepalived is absent).
-TESTS += tests/config/test_vipd_t.sh tests/config/test_keepalived_diff.sh
+TESTS += tests/config/test_vipd_t.sh tests/config/test_keepalived_diff.sh \
+	tests/config/test_host_checks.sh
 EXTRA_DIST += tests/config/test_vipd_t.sh tests/config/test_keepalived_diff.sh \
+	tests/config/test_host_checks.sh \
 	tests/config/README tests/config/valid tests/config/invalid
 
 # Deterministic mutation fuzzing (runs in make check, under the sanitizers
@@ -48,3 +61,17 @@ tests_unit_test_config_oom_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 tests_unit_test_config_oom_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_config_oom
+
+# Adverts to vrrp_mcast_group4/6 and mcast_dst_ip, seen by tcpdump (root
+# only; uses tests/netns/vipnet_tool).
+TESTS += tests/netns/vip_mcast_group.sh
+EXTRA_DIST += tests/netns/vip_mcast_group.sh
+
+# vrrp_track_process: the matcher and counting on real processes, and the
+# VIP moving when haproxy dies (tests/netns/health_haproxy.sh's lab).
+check_PROGRAMS += tests/unit/test_check_process
+tests_unit_test_check_process_SOURCES = tests/unit/test_check_process.c
+tests_unit_test_check_process_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_check_process_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_check_process tests/netns/track_process_haproxy.sh
+EXTRA_DIST += tests/netns/track_process_haproxy.sh

@@ -5,22 +5,15 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "src/check_http.h"
 #include "src/config_int.h"
 #include "vipd/error.h"
 
-#define KW(name, min, max, fn)           \
-    {                                    \
-        name, CFG_KW_VALUE, min, max, fn \
-    }
-#define NOT_ACTED(name)                               \
-    {                                                 \
-        name, CFG_KW_NOT_ACTED, 0, CFG_ARGS_ANY, NULL \
-    }
-#define UNSUPPORTED(name)                               \
-    {                                                   \
-        name, CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL \
+#define KW(name, min, max, fn)                 \
+    {                                          \
+        name, CFG_KW_VALUE, min, max, fn, NULL \
     }
 
 static bool is(const struct cfg_stmt *s, const char *name)
@@ -39,6 +32,7 @@ static void global_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
 
     if (is(s, "router_id")) {
         cfgp_name(p, a, "router_id", g->router_id, sizeof g->router_id);
+        g->router_id_where = s->kw->where;
     } else if (is(s, "vrrp_version")) {
         if (cfgp_uint(p, a, "vrrp_version", 2, 3, &v)) {
             g->vrrp_version = (uint8_t)v;
@@ -71,6 +65,49 @@ static void global_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         if (cfgp_seconds(p, a, s->kw->text, 1000000, &ms, NULL)) {
             g->garp_interval_ms = ms;
         }
+    } else if (strstr(s->kw->text, "notify_fifo") != NULL) {
+        /* notify_fifo[_script] / vrrp_notify_fifo[_script] PATH|CMD
+         * [USER [GROUP]] */
+        struct cfg_fifo *f = &g->fifos[strncmp(s->kw->text, "vrrp_", 5) == 0];
+        bool script = strstr(s->kw->text, "_script") != NULL;
+        char **slot = script ? &f->script : &f->path;
+        struct cfg_run_as *as = script ? &f->script_as : &f->as;
+        if (!script && a->text[0] != '/') {
+            cfgp_error(p, &a->where, "%s: '%.80s' must be an absolute path",
+                       s->kw->text, a->text);
+            return;
+        }
+        if (a->len == 0) {
+            cfgp_error(p, &a->where, "%s: empty", s->kw->text);
+            return;
+        }
+        free(*slot);
+        *slot = cfgp_strdup(p, a->text);
+        memset(as, 0, sizeof *as);
+        if (s->n_args > 1) {
+            cfgp_name(p, &s->args[1], "user", as->user, sizeof as->user);
+        }
+        if (s->n_args > 2) {
+            cfgp_name(p, &s->args[2], "group", as->group, sizeof as->group);
+        }
+        f->where = s->kw->where;
+    } else if (is(s, "net_namespace")) {
+        if (strchr(a->text, '/') != NULL || strcmp(a->text, ".") == 0 ||
+            strcmp(a->text, "..") == 0) {
+            cfgp_error(p, &a->where,
+                       "net_namespace: '%.80s' is not a name under /run/netns",
+                       a->text);
+        } else {
+            cfgp_name(p, a, "net_namespace", g->net_namespace,
+                      sizeof g->net_namespace);
+        }
+    } else if (is(s, "vrrp_mcast_group4") || is(s, "vrrp_mcast_group6")) {
+        bool v6 = is(s, "vrrp_mcast_group6");
+        struct cfg_ip ip;
+        if (cfgp_mcast_group(p, a, s->kw->text, v6 ? AF_INET6 : AF_INET,
+                             &ip)) {
+            *(v6 ? &g->mcast_group6 : &g->mcast_group4) = ip;
+        }
     } else if (is(s, "vrrp_gna_interval")) {
         if (cfgp_seconds(p, a, s->kw->text, 1000000, &ms, NULL)) {
             g->gna_interval_ms = ms;
@@ -89,46 +126,76 @@ static const struct cfg_kw global_kws[] = {
     KW("vrrp_garp_master_refresh_repeat", 1, 1, global_value),
     KW("vrrp_garp_interval", 1, 1, global_value),
     KW("vrrp_gna_interval", 1, 1, global_value),
-    NOT_ACTED("notification_email"),
-    NOT_ACTED("notification_email_from"),
-    NOT_ACTED("smtp_server"),
-    NOT_ACTED("smtp_connect_timeout"),
-    NOT_ACTED("smtp_helo_name"),
-    NOT_ACTED("smtp_alert"),
-    NOT_ACTED("smtp_alert_vrrp"),
-    NOT_ACTED("smtp_alert_checker"),
-    NOT_ACTED("email_faults"),
-    NOT_ACTED("no_email_faults"),
-    NOT_ACTED("enable_traps"),
-    UNSUPPORTED("vrrp_strict"),
-    UNSUPPORTED("vrrp_skip_check_adv_addr"),
-    UNSUPPORTED("vrrp_check_unicast_src"),
-    UNSUPPORTED("vrrp_iptables"),
-    UNSUPPORTED("vrrp_ipsets"),
-    UNSUPPORTED("nftables"),
-    UNSUPPORTED("vrrp_mcast_group4"),
-    UNSUPPORTED("vrrp_mcast_group6"),
-    UNSUPPORTED("vrrp_garp_lower_prio_delay"),
-    UNSUPPORTED("vrrp_garp_lower_prio_repeat"),
-    UNSUPPORTED("vrrp_lower_prio_no_advert"),
-    UNSUPPORTED("vrrp_higher_prio_send_advert"),
-    UNSUPPORTED("vrrp_startup_delay"),
-    UNSUPPORTED("vrrp_no_swap"),
-    UNSUPPORTED("vrrp_priority"),
-    UNSUPPORTED("checker_priority"),
-    UNSUPPORTED("checker_no_swap"),
-    UNSUPPORTED("dynamic_interfaces"),
-    UNSUPPORTED("max_auto_priority"),
-    UNSUPPORTED("process_names"),
-    UNSUPPORTED("default_interface"),
-    UNSUPPORTED("lvs_id"),
-    UNSUPPORTED("lvs_sync_daemon"),
-    UNSUPPORTED("lvs_flush"),
-    UNSUPPORTED("enable_dbus"),
-    UNSUPPORTED("notify_fifo"),
-    UNSUPPORTED("vrrp_notify_fifo"),
-    UNSUPPORTED("umask"),
-    {NULL, 0, 0, 0, NULL},
+    KW("net_namespace", 1, 1, global_value),
+    KW("vrrp_mcast_group4", 1, 1, global_value),
+    KW("vrrp_mcast_group6", 1, 1, global_value),
+#define SMTP "vipd sends no mail; use a notify script"
+    NOT_ACTED("notification_email", SMTP),
+    NOT_ACTED("notification_email_from", SMTP),
+    NOT_ACTED("smtp_server", SMTP),
+    NOT_ACTED("smtp_connect_timeout", SMTP),
+    NOT_ACTED("smtp_helo_name", SMTP),
+    NOT_ACTED("smtp_alert", SMTP),
+    NOT_ACTED("smtp_alert_vrrp", SMTP),
+    NOT_ACTED("smtp_alert_checker", SMTP),
+    NOT_ACTED("email_faults", SMTP),
+    NOT_ACTED("no_email_faults", SMTP),
+#undef SMTP
+    NOT_ACTED("enable_traps", "vipd has no SNMP agent"),
+#define NO_VRRP_RX                                                       \
+    "vipd elects the holder by Raft, not from received VRRP adverts, " \
+    "so receive-side VRRP rules do not apply"
+    NOT_ACTED("vrrp_strict", NO_VRRP_RX " (no iptables/nftables drop rules "
+                             "are installed: the VIP answers)"),
+    NOT_ACTED("vrrp_skip_check_adv_addr", NO_VRRP_RX),
+    NOT_ACTED("vrrp_check_unicast_src", NO_VRRP_RX),
+    NOT_ACTED("vrrp_garp_lower_prio_delay", NO_VRRP_RX),
+    NOT_ACTED("vrrp_garp_lower_prio_repeat", NO_VRRP_RX),
+    NOT_ACTED("vrrp_lower_prio_no_advert", NO_VRRP_RX),
+    NOT_ACTED("vrrp_higher_prio_send_advert", NO_VRRP_RX),
+#undef NO_VRRP_RX
+#define FILTER "vipd installs no firewall rules (only vrrp_strict uses them)"
+    NOT_ACTED("vrrp_iptables", FILTER),
+    NOT_ACTED("vrrp_ipsets", FILTER),
+    NOT_ACTED("nftables", FILTER),
+#undef FILTER
+#define SCHED "vipd runs as one ordinary process; set scheduling in its " \
+              "systemd unit"
+    NOT_ACTED("vrrp_no_swap", SCHED),
+    NOT_ACTED("vrrp_priority", SCHED),
+    NOT_ACTED("checker_priority", SCHED),
+    NOT_ACTED("checker_no_swap", SCHED),
+    NOT_ACTED("max_auto_priority", SCHED),
+    NOT_ACTED("process_names", SCHED),
+#undef SCHED
+    NOT_ACTED("umask", "vipd creates no files for which it would matter"),
+    UNSUPPORTED("vrrp_startup_delay",
+                "delay vipd's start in its systemd unit (ExecStartPre=sleep)"),
+    UNSUPPORTED("dynamic_interfaces",
+                "vipd needs the interfaces to exist when it starts"),
+    UNSUPPORTED("default_interface",
+                "give 'interface' in every vrrp_instance"),
+#define LVS "LVS is out of scope for vipd; keep keepalived's checker or " \
+            "ipvsadm for it"
+    UNSUPPORTED("lvs_id", LVS),
+    UNSUPPORTED("lvs_sync_daemon", LVS),
+    UNSUPPORTED("lvs_flush", LVS),
+#undef LVS
+    UNSUPPORTED("enable_dbus",
+                "vipd has no D-Bus interface; use 'vipctl status --json'"),
+#define SYSTEMD "use ExecStartPre=/ExecStopPost= in vipd's systemd unit"
+    UNSUPPORTED("startup_script", SYSTEMD),
+    UNSUPPORTED("startup_script_timeout", SYSTEMD),
+    UNSUPPORTED("shutdown_script", SYSTEMD),
+    UNSUPPORTED("shutdown_script_timeout", SYSTEMD),
+#undef SYSTEMD
+    KW("notify_fifo", 1, 3, global_value),
+    KW("vrrp_notify_fifo", 1, 3, global_value),
+    KW("notify_fifo_script", 1, 3, global_value),
+    KW("vrrp_notify_fifo_script", 1, 3, global_value),
+    UNSUPPORTED("lvs_notify_fifo", "LVS is out of scope for vipd"),
+    UNSUPPORTED("lvs_notify_fifo_script", "LVS is out of scope for vipd"),
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 void cfg_global_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
@@ -228,10 +295,9 @@ static void script_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         script_set_kind(p, sc, s, CFG_CHECK_SCRIPT);
         sc->command = cfgp_command(p, s);
         if (s->args[0].quoted && s->n_args > 1) {
-            cfgp_warn(p, &s->args[1].where,
-                      "extra argument '%.80s' after the quoted script "
-                      "ignored",
-                      s->args[1].text);
+            cfgp_error(p, &s->args[1].where,
+                       "unexpected '%.80s' after the quoted script",
+                       s->args[1].text);
         }
     } else if (is(s, "tcp_check")) {
         script_set_kind(p, sc, s, CFG_CHECK_TCP);
@@ -311,7 +377,7 @@ static const struct cfg_kw script_kws[] = {
     KW("rise", 1, 1, script_value),
     KW("user", 1, 2, script_value),
     KW("init_fail", 0, 0, script_value),
-    {NULL, 0, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 /* Where an earlier object named @name was declared, or NULL: @arr holds
@@ -408,8 +474,8 @@ static void track_file_value(struct cfgp *p,
 static const struct cfg_kw track_file_kws[] = {
     KW("file", 1, 1, track_file_value),
     KW("weight", 1, 2, track_file_value),
-    UNSUPPORTED("init_file"),
-    {NULL, 0, 0, 0, NULL},
+    UNSUPPORTED("init_file", "create the file before vipd starts"),
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 void cfg_track_file_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
@@ -443,6 +509,141 @@ void cfg_track_file_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     }
 }
 
+/****** vrrp_track_process ******/
+
+static void track_process_value(struct cfgp *p,
+                                void *obj,
+                                const struct cfg_stmt *s)
+{
+    struct cfg_track_process *tp = obj;
+    const struct cfg_tok *a = &s->args[0];
+    unsigned long v;
+    long w;
+    uint32_t ms;
+
+    if (is(s, "process")) {
+        char **argv = calloc(s->n_args + 1, sizeof *argv);
+        if (argv == NULL) {
+            p->oom = true;
+            return;
+        }
+        for (size_t i = 0; i < s->n_args; i++) {
+            argv[i] = cfgp_strdup(p, s->args[i].text);
+            if (argv[i] == NULL || s->args[i].len == 0) {
+                if (argv[i] != NULL) {
+                    cfgp_error(p, &s->args[i].where, "process: empty word");
+                }
+                cfg_argv_free(argv);
+                return;
+            }
+        }
+        cfg_argv_free(tp->argv);
+        tp->argv = argv;
+        tp->argc = s->n_args;
+        if (s->n_args > 1) {
+            tp->by_cmdline = true;
+        }
+    } else if (is(s, "param_match")) {
+        if (strcmp(a->text, "partial") == 0) {
+            tp->param_match = CFG_PARAM_PARTIAL;
+        } else if (strcmp(a->text, "initial") == 0) {
+            tp->param_match = CFG_PARAM_INITIAL;
+        } else if (strcmp(a->text, "exact") == 0) {
+            tp->param_match = CFG_PARAM_EXACT;
+        } else {
+            cfgp_error(p, &a->where,
+                       "param_match: '%.80s' is not 'partial' or 'initial'",
+                       a->text);
+        }
+        tp->by_cmdline = true;
+        tp->param_match_given = true;
+    } else if (is(s, "full_command")) {
+        tp->by_cmdline = true;
+        tp->full_command = true;
+    } else if (is(s, "weight")) {
+        if (cfgp_int(p, a, "weight", -254, 254, &w)) {
+            tp->weight = (int)w;
+        }
+        if (s->n_args > 1) {
+            if (strcmp(s->args[1].text, "reverse") == 0) {
+                tp->weight_reverse = true;
+            } else {
+                cfgp_error(p, &s->args[1].where,
+                           "weight: expected 'reverse', not '%.80s'",
+                           s->args[1].text);
+            }
+        }
+    } else if (is(s, "quorum") || is(s, "quorum_max")) {
+        if (cfgp_uint(p, a, s->kw->text, 0, 65535, &v)) {
+            *(is(s, "quorum") ? &tp->quorum : &tp->quorum_max) = (uint32_t)v;
+        }
+    } else if (cfgp_seconds(p, a, s->kw->text, 3600000, &ms, NULL)) {
+        if (!is(s, "terminate_delay")) {
+            tp->fork_delay_ms = ms;
+        }
+        if (!is(s, "fork_delay")) {
+            tp->terminate_delay_ms = ms;
+        }
+    }
+}
+
+static const struct cfg_kw track_process_kws[] = {
+    KW("process", 1, CFG_ARGS_ANY, track_process_value),
+    KW("param_match", 1, 1, track_process_value),
+    KW("full_command", 0, 0, track_process_value),
+    KW("weight", 1, 2, track_process_value),
+    KW("quorum", 1, 1, track_process_value),
+    KW("quorum_max", 1, 1, track_process_value),
+    KW("delay", 1, 1, track_process_value),
+    KW("terminate_delay", 1, 1, track_process_value),
+    KW("fork_delay", 1, 1, track_process_value),
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+void cfg_track_process_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
+{
+    struct vip_config *cfg = obj;
+    char name[CFG_NAME_MAX];
+
+    if (!cfgp_name(p, &s->args[0], "vrrp_track_process", name, sizeof name)) {
+        cfgp_skip_block(p);
+        return;
+    }
+    const struct cfg_where *dup =
+        FIND_DUP(struct cfg_track_process, cfg->track_processes,
+                 cfg->n_track_processes, name);
+    if (dup != NULL) {
+        cfgp_error(p, &s->kw->where,
+                   "vrrp_track_process '%s' is already defined at line %u",
+                   name, dup->line);
+    }
+    struct cfg_track_process *tp =
+        cfgp_append(p, (void **)&cfg->track_processes,
+                    &cfg->n_track_processes, sizeof *tp);
+    if (tp == NULL) {
+        cfgp_skip_block(p);
+        return;
+    }
+    memcpy(tp->name, name, sizeof name);
+    tp->where = s->kw->where;
+    tp->weight = 1;
+    tp->quorum = 1;
+    tp->quorum_max = UINT32_MAX;
+    cfgp_block(p, track_process_kws, tp, "vrrp_track_process");
+    if (p->oom) {
+        return;
+    }
+    if (tp->argv == NULL) {
+        cfgp_error(p, &s->kw->where, "vrrp_track_process '%s' has no 'process'",
+                   name);
+    }
+    if (tp->quorum_max < tp->quorum) {
+        cfgp_error(p, &s->kw->where,
+                   "vrrp_track_process '%s': quorum_max %u is below quorum %u",
+                   name, tp->quorum_max, tp->quorum);
+    }
+}
+
 /****** vrrp_sync_group ******/
 
 static size_t group_item(struct cfgp *p,
@@ -473,28 +674,33 @@ static void group_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     } else if (is(s, "smtp_alert")) {
         g->smtp_alert = true;
         cfgp_warn(p, &s->kw->where,
-                  "'smtp_alert' is accepted but not acted on by vipd");
+                  "'smtp_alert' is accepted but not acted on by vipd: "
+                  "vipd sends no mail; use a notify script");
     } else {
         cfgp_notify_kw(p, &g->notify, s);
     }
 }
 
 static const struct cfg_kw group_kws[] = {
-    {"group", CFG_KW_BLOCK, 0, 0, group_value},
+    {"group", CFG_KW_BLOCK, 0, 0, group_value, NULL},
     KW("notify_master", 1, CFG_ARGS_ANY, group_value),
     KW("notify_backup", 1, CFG_ARGS_ANY, group_value),
     KW("notify_fault", 1, CFG_ARGS_ANY, group_value),
     KW("notify_stop", 1, CFG_ARGS_ANY, group_value),
     KW("notify", 1, CFG_ARGS_ANY, group_value),
     KW("smtp_alert", 0, 1, group_value),
-    UNSUPPORTED("global_tracking"),
-    UNSUPPORTED("sync_group_tracking_weight"),
-    UNSUPPORTED("track_script"),
-    UNSUPPORTED("track_interface"),
-    UNSUPPORTED("track_file"),
-    UNSUPPORTED("track_process"),
-    UNSUPPORTED("track_bfd"),
-    {NULL, 0, 0, 0, NULL},
+#define PER_INSTANCE "vipd tracks per instance: list the checks in each " \
+                     "vrrp_instance of the group"
+    UNSUPPORTED("global_tracking", PER_INSTANCE),
+    UNSUPPORTED("sync_group_tracking_weight", PER_INSTANCE),
+    UNSUPPORTED("track_script", PER_INSTANCE),
+    UNSUPPORTED("track_interface", PER_INSTANCE),
+    UNSUPPORTED("track_file", PER_INSTANCE),
+    UNSUPPORTED("track_process", PER_INSTANCE),
+#undef PER_INSTANCE
+    UNSUPPORTED("track_bfd", "vipd has no BFD; use a vrrp_script with "
+                             "tcp_check or a script"),
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 void cfg_group_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)

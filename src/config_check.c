@@ -65,6 +65,14 @@ static void check_tracks(struct cfgp *p, struct cfg_instance *in)
                        in->track_scripts[i].name);
         }
     }
+    for (size_t i = 0; i < in->n_track_processes; i++) {
+        if (vip_config_track_process(cfg, in->track_processes[i].name) ==
+            NULL) {
+            cfgp_error(p, &in->track_processes[i].where,
+                       "track_process: no vrrp_track_process named '%s'",
+                       in->track_processes[i].name);
+        }
+    }
     for (size_t i = 0; i < in->n_track_files; i++) {
         if (vip_config_track_file(cfg, in->track_files[i].name) == NULL) {
             cfgp_error(p, &in->track_files[i].where,
@@ -88,6 +96,25 @@ static void check_addresses(struct cfgp *p, struct cfg_instance *in)
                    "vrrp_instance '%s': unicast_src_ip %s is not of the "
                    "instance's address family",
                    in->name, cfg_ip_str(&in->unicast_src_ip, buf, sizeof buf));
+    }
+    if (in->mcast_dst_ip.family == 0) {
+        const struct cfg_global *g = &p->cfg->global;
+        static const uint8_t v4[4] = {224, 0, 0, 18}; /* RFC 5798 5.1.1.2 */
+        static const uint8_t v6[16] = {0xff, 0x02, [15] = 0x12};
+        const struct cfg_ip *grp =
+            in->family == AF_INET6 ? &g->mcast_group6 : &g->mcast_group4;
+        if (grp->family != 0) {
+            in->mcast_dst_ip = *grp;
+        } else {
+            in->mcast_dst_ip.family = in->family;
+            memcpy(in->mcast_dst_ip.bytes, in->family == AF_INET6 ? v6 : v4,
+                   in->family == AF_INET6 ? 16 : 4);
+        }
+    } else if (in->mcast_dst_ip.family != in->family) {
+        cfgp_error(p, at(in, &in->mcast_dst_where),
+                   "vrrp_instance '%s': mcast_dst_ip %s is not of the "
+                   "instance's address family",
+                   in->name, cfg_ip_str(&in->mcast_dst_ip, buf, sizeof buf));
     }
     if (in->mcast_src_ip.family && in->mcast_src_ip.family != in->family) {
         cfgp_error(p, &in->where,
@@ -157,6 +184,13 @@ static void check_instance(struct cfgp *p, struct cfg_instance *in)
                   "ignored",
                   in->name);
         in->auth_type = CFG_AUTH_NONE;
+    } else if (in->auth_type == CFG_AUTH_AH) {
+        /* The adverts of vip/advert.c carry no IPsec AH header. */
+        cfgp_error(p, at(in, &in->auth_where),
+                   "vrrp_instance '%s': auth_type AH is not implemented by "
+                   "vipd; use auth_type PASS, or no authentication (the "
+                   "cluster traffic is authenticated by the key)",
+                   in->name);
     }
     if (in->nopreempt && in->priority == 255) {
         cfgp_warn(p, at(in, &in->nopreempt_where),
@@ -285,12 +319,76 @@ static void check_voters(struct cfgp *p)
     }
 }
 
+/* DESIGN.md 1: a keepalived.conf with unicast_src_ip and unicast_peer
+ * needs only a key: without a cluster block, this node listens on the
+ * first instance's unicast_src_ip and the peers are its unicast_peer
+ * addresses, on the default port. */
+static void derive_cluster(struct cfgp *p, struct cfg_cluster *c)
+{
+    const struct cfg_instance *in = p->cfg->instances;
+    char buf[INET6_ADDRSTRLEN];
+
+    if (p->cfg->n_instances == 0 || in->unicast_src_ip.family == 0 ||
+        in->n_unicast_peers == 0) {
+        return;
+    }
+    c->present = true;
+    c->where = in->where;
+    cfg_ip_str(&in->unicast_src_ip, buf, sizeof buf);
+    snprintf(c->listen_host, sizeof c->listen_host, "%s", buf);
+    cfgp_warn(p, &in->where,
+              "no cluster block: vipd listens on %s port %u and takes the "
+              "peers from unicast_peer of vrrp_instance '%s', with the key "
+              "%s and data in %s",
+              buf, c->listen_port, in->name, c->secret_file, c->data_dir);
+}
+
+/* Without an election_timeout line, vipd's timing follows the fastest
+ * instance: advert_int 1 s (or more) keeps the default 500 ms, a shorter
+ * one scales it down (keepalived's master-down time scales with
+ * advert_int too), not below the measured floor. */
+static void derive_election_timeout(struct cfgp *p, struct cfg_cluster *c)
+{
+    const struct vip_config *cfg = p->cfg;
+    const struct cfg_instance *fastest = NULL;
+
+    if (c->election_timeout_set) {
+        return;
+    }
+    for (size_t i = 0; i < cfg->n_instances; i++) {
+        if (fastest == NULL ||
+            cfg->instances[i].advert_int_ms < fastest->advert_int_ms) {
+            fastest = &cfg->instances[i];
+        }
+    }
+    if (fastest == NULL || fastest->advert_int_ms >= 1000) {
+        return;
+    }
+    uint32_t t = CFG_ELECTION_TIMEOUT_DEFAULT_MS * fastest->advert_int_ms /
+                 1000;
+    bool floored = t < CFG_ELECTION_TIMEOUT_FLOOR_MS;
+    if (floored) {
+        t = CFG_ELECTION_TIMEOUT_FLOOR_MS;
+    }
+    c->election_timeout_ms = t;
+    cfgp_warn(p, at(fastest, &fastest->advert_int_where),
+              "election_timeout %u ms%s, from advert_int %u ms of "
+              "vrrp_instance '%s' (set election_timeout in the cluster "
+              "block to choose another)",
+              t, floored ? " (the floor)" : "", fastest->advert_int_ms,
+              fastest->name);
+}
+
 static void check_cluster(struct cfgp *p)
 {
     struct cfg_cluster *c = &p->cfg->cluster;
 
+    derive_election_timeout(p, c);
     if (c->heartbeat_ms == 0) {
         c->heartbeat_ms = c->election_timeout_ms / 10;
+    }
+    if (!c->present) {
+        derive_cluster(p, c);
     }
     if (!c->present) {
         return;
@@ -359,6 +457,39 @@ void cfg_check(struct cfgp *p)
 {
     struct vip_config *cfg = p->cfg;
 
+    for (size_t i = 0; i < 2; i++) {
+        const struct cfg_fifo *f = &cfg->global.fifos[i];
+        if (f->script != NULL && f->path == NULL) {
+            cfgp_error(p, &f->where, "%snotify_fifo_script without %snotify_fifo",
+                       i ? "vrrp_" : "", i ? "vrrp_" : "");
+        }
+    }
+    if (cfg->global.fifos[0].path != NULL && cfg->global.fifos[1].path != NULL &&
+        strcmp(cfg->global.fifos[0].path, cfg->global.fifos[1].path) == 0) {
+        cfgp_error(p, &cfg->global.fifos[1].where,
+                   "notify_fifo and vrrp_notify_fifo must differ (keepalived)");
+    }
+
+    /* Health reports name scripts and processes alike (src/health.h). */
+    for (size_t i = 0; i < cfg->n_track_processes; i++) {
+        const struct cfg_track_process *tp = &cfg->track_processes[i];
+        const struct cfg_script *sc = vip_config_script(cfg, tp->name);
+        if (sc != NULL) {
+            cfgp_error(p, &tp->where,
+                       "vrrp_track_process '%s' has the name of the "
+                       "vrrp_script at line %u; rename one",
+                       tp->name, sc->where.line);
+        }
+    }
+
+    if (strcmp(cfg->global.router_id, "LVS_DEVEL") == 0) {
+        /* vipd names a node by router_id (vipctl status, transfer). */
+        cfgp_warn(p, &cfg->global.router_id_where,
+                  "router_id LVS_DEVEL is keepalived's sample value; vipd "
+                  "names this node by it, so give each node its own "
+                  "router_id, or remove it to use the host name");
+    }
+
     for (size_t i = 0; i < cfg->n_scripts; i++) {
         struct cfg_script *sc = &cfg->scripts[i];
         if (sc->timeout_ms == 0) {
@@ -388,7 +519,8 @@ int vip_config_check_runnable(const struct vip_config *cfg,
     if (!c->present) {
         cfgp_error(&p, NULL,
                    "no cluster block: vipd needs 'cluster { listen HOST:PORT "
-                   "secret_file PATH ... }' to run");
+                   "secret_file PATH ... }' to run, or unicast_src_ip and "
+                   "unicast_peer in the first vrrp_instance to derive it");
     } else if (c->listen_host[0] == '\0') {
         cfgp_error(&p, &c->where, "cluster: no listen address");
     }

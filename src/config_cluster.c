@@ -114,6 +114,7 @@ static void cluster_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     } else if (is(s, "election_timeout")) {
         if (cfgp_uint(p, a, "election_timeout (ms)", 100, 60000, &v)) {
             c->election_timeout_ms = (uint32_t)v;
+            c->election_timeout_set = true;
         }
     } else if (is(s, "heartbeat")) {
         if (cfgp_uint(p, a, "heartbeat (ms)", 10, 30000, &v)) {
@@ -165,9 +166,9 @@ static void cluster_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     }
 }
 
-#define KW(name, min, max)                          \
-    {                                               \
-        name, CFG_KW_VALUE, min, max, cluster_value \
+#define KW(name, min, max)                                \
+    {                                                     \
+        name, CFG_KW_VALUE, min, max, cluster_value, NULL \
     }
 static const struct cfg_kw cluster_kws[] = {
     KW("node_id", 1, 1),
@@ -186,7 +187,7 @@ static const struct cfg_kw cluster_kws[] = {
     KW("snapshot_threshold", 1, 1),
     KW("snapshot_trailing", 1, 1),
     KW("metrics_listen", 1, 1),
-    {NULL, 0, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 void cfg_cluster_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)

@@ -10,17 +10,13 @@
 #include "src/config_int.h"
 #include "vipd/error.h"
 
-#define KW(name, min, max)                           \
-    {                                                \
-        name, CFG_KW_VALUE, min, max, instance_value \
+#define KW(name, min, max)                                 \
+    {                                                      \
+        name, CFG_KW_VALUE, min, max, instance_value, NULL \
     }
-#define LIST(name)                               \
-    {                                            \
-        name, CFG_KW_BLOCK, 0, 0, instance_value \
-    }
-#define UNSUPPORTED(name)                               \
-    {                                                   \
-        name, CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL \
+#define LIST(name)                                     \
+    {                                                  \
+        name, CFG_KW_BLOCK, 0, 0, instance_value, NULL \
     }
 
 static bool is(const char *a, const char *b)
@@ -241,6 +237,16 @@ static size_t track_file_item(struct cfgp *p,
                       false);
 }
 
+static size_t track_process_item(struct cfgp *p,
+                                 void *obj,
+                                 const struct cfg_tok *t,
+                                 size_t n)
+{
+    struct cfg_instance *in = obj;
+    return track_item(p, t, n, &in->track_processes, &in->n_track_processes,
+                      254, false);
+}
+
 /* `ADDR [min_ttl N] [max_ttl N]`. */
 static size_t peer_item(struct cfgp *p,
                         void *obj,
@@ -305,9 +311,9 @@ static void auth_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
 }
 
 static const struct cfg_kw auth_kws[] = {
-    {"auth_type", CFG_KW_VALUE, 1, 1, auth_value},
-    {"auth_pass", CFG_KW_VALUE, 1, 1, auth_value},
-    {NULL, 0, 0, 0, NULL},
+    {"auth_type", CFG_KW_VALUE, 1, 1, auth_value, NULL},
+    {"auth_pass", CFG_KW_VALUE, 1, 1, auth_value, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 /****** instance keywords ******/
@@ -393,6 +399,8 @@ static void instance_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         cfgp_list(p, track_interface_item, in, k);
     } else if (is(k, "track_file")) {
         cfgp_list(p, track_file_item, in, k);
+    } else if (is(k, "track_process")) {
+        cfgp_list(p, track_process_item, in, k);
     } else if (is(k, "unicast_peer")) {
         cfgp_list(p, peer_item, in, k);
     } else if (is(k, "nopreempt")) {
@@ -405,12 +413,19 @@ static void instance_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         cfgp_ip(p, a, k, &in->unicast_src_ip);
     } else if (is(k, "mcast_src_ip")) {
         cfgp_ip(p, a, k, &in->mcast_src_ip);
+    } else if (is(k, "mcast_dst_ip")) {
+        in->mcast_dst_where = s->kw->where;
+        cfgp_mcast_group(p, a, k, 0, &in->mcast_dst_ip);
+    } else if (is(k, "accept")) {
+        /* keepalived's accept mode: the VIP answers traffic, which is what
+         * vipd always does. */
     } else if (strncmp(k, "notify", 6) == 0) {
         cfgp_notify_kw(p, &in->notify, s);
     } else if (is(k, "smtp_alert")) {
         in->smtp_alert = s->n_args == 0 || !is(a->text, "false");
         cfgp_warn(p, &s->kw->where,
-                  "'smtp_alert' is accepted but not acted on by vipd");
+                  "'smtp_alert' is accepted but not acted on by vipd: "
+                  "vipd sends no mail; use a notify script");
     } else if (is(k, "garp_master_repeat") ||
                is(k, "garp_master_refresh_repeat")) {
         if (cfgp_uint(p, a, k, is(k, "garp_master_repeat") ? 0 : 1, 10000,
@@ -455,31 +470,46 @@ static const struct cfg_kw instance_kws[] = {
     KW("garp_master_refresh_repeat", 1, 1),
     KW("garp_interval", 1, 1),
     KW("gna_interval", 1, 1),
-    UNSUPPORTED("use_vmac"),
-    UNSUPPORTED("vmac_xmit_base"),
-    UNSUPPORTED("native_ipv6"),
-    UNSUPPORTED("dont_track_primary"),
-    UNSUPPORTED("accept"),
-    UNSUPPORTED("no_accept"),
-    UNSUPPORTED("strict_mode"),
-    UNSUPPORTED("skip_check_adv_addr"),
-    UNSUPPORTED("check_unicast_src"),
-    UNSUPPORTED("unicast_ttl"),
-    UNSUPPORTED("debug"),
-    UNSUPPORTED("virtual_routes"),
-    UNSUPPORTED("virtual_rules"),
-    UNSUPPORTED("track_process"),
-    UNSUPPORTED("track_bfd"),
-    UNSUPPORTED("lvs_sync_daemon_interface"),
-    UNSUPPORTED("garp_lower_prio_delay"),
-    UNSUPPORTED("garp_lower_prio_repeat"),
-    UNSUPPORTED("lower_prio_no_advert"),
-    UNSUPPORTED("higher_prio_send_advert"),
-    UNSUPPORTED("promote_secondaries"),
-    UNSUPPORTED("kernel_rx_buf_size"),
-    UNSUPPORTED("notify_master_rx_lower_pri"),
-    UNSUPPORTED("linkbeat_use_polling"),
-    {NULL, 0, 0, 0, NULL},
+    KW("mcast_dst_ip", 1, 1),
+    KW("accept", 0, 0),
+    UNSUPPORTED("use_vmac", "vipd adds the VIPs to the interface itself; "
+                            "remove use_vmac"),
+    UNSUPPORTED("vmac_xmit_base", "vipd has no VMAC interfaces"),
+    UNSUPPORTED("native_ipv6", "vipd has no VMAC interfaces"),
+    UNSUPPORTED("dont_track_primary",
+                "vipd always tracks the instance's interface"),
+    UNSUPPORTED("no_accept", "vipd's VIPs always accept traffic (no "
+                             "firewall rules); remove no_accept"),
+#define NO_VRRP_RX                                                       \
+    "vipd elects the holder by Raft, not from received VRRP adverts, " \
+    "so receive-side VRRP rules do not apply"
+    NOT_ACTED("strict_mode", NO_VRRP_RX),
+    NOT_ACTED("skip_check_adv_addr", NO_VRRP_RX),
+    NOT_ACTED("check_unicast_src", NO_VRRP_RX),
+    NOT_ACTED("unicast_ttl", NO_VRRP_RX),
+    NOT_ACTED("garp_lower_prio_delay", NO_VRRP_RX),
+    NOT_ACTED("garp_lower_prio_repeat", NO_VRRP_RX),
+    NOT_ACTED("lower_prio_no_advert", NO_VRRP_RX),
+    NOT_ACTED("higher_prio_send_advert", NO_VRRP_RX),
+#undef NO_VRRP_RX
+    NOT_ACTED("debug", "use 'vipd -l debug'"),
+    NOT_ACTED("kernel_rx_buf_size", "vipd sizes its own sockets"),
+    NOT_ACTED("linkbeat_use_polling",
+              "vipd follows link state through netlink"),
+    UNSUPPORTED("virtual_routes", "add the routes in a notify_master "
+                                  "script, or keep them static"),
+    UNSUPPORTED("virtual_rules", "add the rules in a notify_master "
+                                 "script, or keep them static"),
+    LIST("track_process"),
+    UNSUPPORTED("track_bfd", "vipd has no BFD; use a vrrp_script with "
+                             "tcp_check or a script"),
+    UNSUPPORTED("lvs_sync_daemon_interface",
+                "LVS is out of scope for vipd"),
+    UNSUPPORTED("promote_secondaries",
+                "set net.ipv4.conf.IF.promote_secondaries=1 with sysctl"),
+    UNSUPPORTED("notify_master_rx_lower_pri",
+                "vipd does not react to received VRRP adverts"),
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 void cfg_instance_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)

@@ -47,6 +47,7 @@ struct cfgp
     unsigned n_emitted;
     bool unwinding; /* a block was found unclosed: enclosing blocks end too */
     const char *main_file; /* for messages without a location */
+    const char *config_id; /* for @ID line prefixes */
 };
 
 /* A statement: a keyword, its arguments on the same line, and whether a
@@ -70,6 +71,53 @@ void cfgp_warn(struct cfgp *p,
                const struct cfg_where *where,
                const char *fmt,
                ...) __attribute__((format(printf, 3, 4)));
+
+/****** Line preprocessing (config_subst.c) ******/
+
+/* A growing string; allocation failure sets p->oom. */
+struct cfg_buf
+{
+    char *s;
+    size_t len, cap;
+};
+
+struct cfg_def
+{
+    char *name;
+    char *value; /* may hold several lines, separated by '\n' */
+};
+
+/* keepalived's @ID prefixes, $NAME=VALUE parameters and ~SEQ blocks. */
+struct cfg_subst
+{
+    const char *config_id;
+    struct cfg_def *defs;
+    size_t n_defs;
+    char *ml_name;          /* a multi-line definition being read */
+    struct cfg_buf ml_value;
+    unsigned budget;        /* lines the current physical line may make */
+};
+
+typedef void (*cfg_line_fn)(void *data,
+                            const char *s,
+                            size_t n,
+                            const struct cfg_where *w);
+
+/* Preprocess one physical line @s[0..@n) read at @w; every resulting line
+ * (none, one, or several) goes to @emit with the same location. */
+void cfg_subst_line(struct cfgp *p,
+                    struct cfg_subst *st,
+                    const struct cfg_where *w,
+                    const char *s,
+                    size_t n,
+                    cfg_line_fn emit,
+                    void *data);
+/* A multi-line definition still open at the end of a file: report it at
+ * @w and drop it. */
+void cfg_subst_end_file(struct cfgp *p,
+                        struct cfg_subst *st,
+                        const struct cfg_where *w);
+void cfg_subst_free(struct cfg_subst *st);
 
 /****** Lexer (config_lex.c) ******/
 
@@ -116,6 +164,12 @@ bool cfgp_ip(struct cfgp *p,
              const struct cfg_tok *t,
              const char *what,
              struct cfg_ip *out);
+/* A multicast group address of @family (0: either). */
+bool cfgp_mcast_group(struct cfgp *p,
+                      const struct cfg_tok *t,
+                      const char *what,
+                      int family,
+                      struct cfg_ip *out);
 /* `ADDR[/PREFIX]`: prefix defaults to the full length. */
 bool cfgp_prefix(struct cfgp *p,
                  const struct cfg_tok *t,
@@ -142,6 +196,8 @@ bool cfgp_ifname(struct cfgp *p,
                  const struct cfg_tok *t,
                  const char *what,
                  char *out);
+/* Free a NULL-ended array of strings (cfg_track_process.argv). */
+void cfg_argv_free(char **argv);
 /* Join the arguments with single spaces (keepalived's unquoted scripts). */
 char *cfgp_join(struct cfgp *p, const struct cfg_tok *args, size_t n);
 
@@ -158,8 +214,11 @@ typedef size_t (*cfg_item_fn)(struct cfgp *p,
 enum cfg_kw_kind {
     CFG_KW_VALUE,       /* keyword ARGS */
     CFG_KW_BLOCK,       /* keyword [ARGS] { ... }: @fn parses the block */
-    CFG_KW_NOT_ACTED,   /* keepalived's, accepted, warned as not acted on */
-    CFG_KW_UNSUPPORTED, /* keepalived's, not supported: warned, skipped */
+    CFG_KW_NOT_ACTED,   /* keepalived's, no effect on what vipd does (SMTP,
+                           scheduling, receive-side VRRP checks): a note
+                           (warning) saying why, then skipped */
+    CFG_KW_UNSUPPORTED, /* keepalived's, would change behaviour but vipd
+                           does not implement it: an error with a hint */
 };
 
 struct cfg_kw
@@ -169,8 +228,22 @@ struct cfg_kw
     unsigned min_args;
     unsigned max_args; /* CFG_ARGS_ANY: no limit */
     cfg_kw_fn fn;
+    const char *hint; /* NOT_ACTED: why it has no effect; UNSUPPORTED: what
+                         to do instead (NULL: none) */
 };
 #define CFG_ARGS_ANY 0xffffu
+
+/* Table entries for keepalived keywords vipd does not act on: NOT_ACTED
+ * with the reason it makes no difference, UNSUPPORTED with what to do
+ * instead. The name comes first so tools listing keywords find it. */
+#define NOT_ACTED(name, why)                               \
+    {                                                      \
+        name, CFG_KW_NOT_ACTED, 0, CFG_ARGS_ANY, NULL, why \
+    }
+#define UNSUPPORTED(name, hint)                               \
+    {                                                         \
+        name, CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL, hint \
+    }
 
 /* Parse the statements of a block whose `{` is at p->pos, up to and
  * including its `}`. @name names the block in messages. */
@@ -192,6 +265,7 @@ bool cfgp_opens_toplevel(const struct cfgp *p, const struct cfg_kw *table);
 void cfg_global_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 void cfg_script_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 void cfg_track_file_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
+void cfg_track_process_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 void cfg_group_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 void cfg_cluster_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s);
 

@@ -31,6 +31,7 @@ struct lexer
         ino_t ino;
     } stack[CFG_INCLUDE_DEPTH_MAX + 1]; /* files being read, for loops */
     int depth;
+    struct cfg_subst subst; /* keepalived's parameters, across includes */
 };
 
 static int lex_file(struct lexer *lx,
@@ -294,6 +295,21 @@ static void lex_line(struct lexer *lx,
     free(pats);
 }
 
+static void lex_emit(void *data,
+                     const char *s,
+                     size_t n,
+                     const struct cfg_where *w)
+{
+    struct lexer *lx = data;
+
+    if (n > CFG_LINE_MAX) {
+        cfgp_error(lx->p, w, "line longer than %d bytes after substitution, "
+                   "ignored", CFG_LINE_MAX);
+        return;
+    }
+    lex_line(lx, s, n, w);
+}
+
 static void lex_buffer(struct lexer *lx,
                        const char *buf,
                        size_t len,
@@ -309,11 +325,14 @@ static void lex_buffer(struct lexer *lx,
             cfgp_error(lx->p, &w, "line longer than %d bytes, ignored",
                        CFG_LINE_MAX);
         } else {
-            lex_line(lx, buf + pos, end - pos, &w);
+            cfg_subst_line(lx->p, &lx->subst, &w, buf + pos, end - pos,
+                           lex_emit, lx);
         }
         pos = end + 1;
         w.line++;
     }
+    w.line--;
+    cfg_subst_end_file(lx->p, &lx->subst, &w);
 }
 
 /* Remember @path in cfg->files; returns the stored copy or NULL (OOM). */
@@ -462,6 +481,7 @@ int cfg_lex(struct cfgp *p, const char *path, const char *text, size_t len)
 
     memset(&lx, 0, sizeof lx);
     lx.p = p;
+    lx.subst.config_id = p->config_id ? p->config_id : "";
     if (text != NULL) {
         const char *name = lex_add_file(&lx, path);
         if (name != NULL) {
@@ -478,6 +498,7 @@ int cfg_lex(struct cfgp *p, const char *path, const char *text, size_t len)
         p->toks[p->n_toks - 1].where = end;
         p->toks[p->n_toks - 1].bol = true;
     }
+    cfg_subst_free(&lx.subst);
     if (p->oom) {
         return VIP_ENOMEM;
     }

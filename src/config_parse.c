@@ -8,29 +8,39 @@
  * the compact form of docs/DESIGN.md reads as intended. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "src/config_int.h"
 #include "vipd/error.h"
 
 static const struct cfg_kw toplevel_kws[] = {
-    {"global_defs", CFG_KW_BLOCK, 0, 0, cfg_global_kw},
-    {"vrrp_script", CFG_KW_BLOCK, 1, 1, cfg_script_kw},
-    {"track_file", CFG_KW_BLOCK, 1, 1, cfg_track_file_kw},
-    {"vrrp_track_file", CFG_KW_BLOCK, 1, 1, cfg_track_file_kw},
-    {"vrrp_instance", CFG_KW_BLOCK, 1, 1, cfg_instance_kw},
-    {"vrrp_sync_group", CFG_KW_BLOCK, 1, 1, cfg_group_kw},
-    {"cluster", CFG_KW_BLOCK, 0, 0, cfg_cluster_kw},
-    {"virtual_server", CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL},
-    {"virtual_server_group", CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL},
-    {"static_ipaddress", CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL},
-    {"static_routes", CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL},
-    {"static_rules", CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL},
-    {"vrrp_track_process", CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL},
-    {"bfd_instance", CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL},
-    {"garp_group", CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL},
-    {"linkbeat_interfaces", CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL},
-    {"real_server", CFG_KW_UNSUPPORTED, 0, CFG_ARGS_ANY, NULL},
-    {NULL, 0, 0, 0, NULL},
+    {"global_defs", CFG_KW_BLOCK, 0, 0, cfg_global_kw, NULL},
+    {"vrrp_script", CFG_KW_BLOCK, 1, 1, cfg_script_kw, NULL},
+    {"track_file", CFG_KW_BLOCK, 1, 1, cfg_track_file_kw, NULL},
+    {"vrrp_track_file", CFG_KW_BLOCK, 1, 1, cfg_track_file_kw, NULL},
+    {"vrrp_instance", CFG_KW_BLOCK, 1, 1, cfg_instance_kw, NULL},
+    {"vrrp_sync_group", CFG_KW_BLOCK, 1, 1, cfg_group_kw, NULL},
+    {"cluster", CFG_KW_BLOCK, 0, 0, cfg_cluster_kw, NULL},
+#define LVS "LVS is out of scope for vipd; keep keepalived's checker or " \
+            "ipvsadm for the virtual servers"
+    UNSUPPORTED("virtual_server", LVS),
+    UNSUPPORTED("virtual_server_group", LVS),
+    UNSUPPORTED("real_server", LVS),
+#undef LVS
+    UNSUPPORTED("static_ipaddress", "configure static addresses with the "
+                                    "system's network configuration"),
+    UNSUPPORTED("static_routes", "configure static routes with the system's "
+                                 "network configuration"),
+    UNSUPPORTED("static_rules", "configure static rules with the system's "
+                                "network configuration"),
+    {"vrrp_track_process", CFG_KW_BLOCK, 1, 1, cfg_track_process_kw, NULL},
+    UNSUPPORTED("bfd_instance", "vipd has no BFD; use a vrrp_script with "
+                                "tcp_check or a script"),
+    UNSUPPORTED("garp_group", "use garp_master_delay/garp_master_refresh "
+                              "per instance"),
+    NOT_ACTED("linkbeat_interfaces",
+              "vipd follows link state through netlink"),
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 static const struct cfg_kw *kw_find(const struct cfg_kw *table,
@@ -107,6 +117,105 @@ void cfgp_skip_block(struct cfgp *p)
     }
 }
 
+/* Edit distance between @a and @b, capped at 3 (enough for "did you mean"). */
+static unsigned edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned row[64];
+
+    if (la >= 63 || lb >= 63) {
+        return 3;
+    }
+    for (size_t j = 0; j <= lb; j++) {
+        row[j] = (unsigned)j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        unsigned diag = row[0];
+        row[0] = (unsigned)i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned up = row[j];
+            unsigned best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) {
+                best = up + 1;
+            }
+            if (row[j - 1] + 1 < best) {
+                best = row[j - 1] + 1;
+            }
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb] > 3 ? 3 : row[lb];
+}
+
+/* The keyword of @table closest to @word, if it is a plausible typo. */
+static const char *closest_kw(const struct cfg_kw *table, const char *word)
+{
+    const char *best = NULL;
+    unsigned best_d = 3;
+
+    for (; table && table->name; table++) {
+        unsigned d = edit_distance(word, table->name);
+        size_t wl = strlen(word), kl = strlen(table->name);
+        bool prefix = wl >= 4 && kl >= 4 &&
+                      strncmp(table->name, word, wl < kl ? wl : kl) == 0;
+        if (d < best_d || (best_d == 3 && prefix &&
+                           (best == NULL || kl > strlen(best)))) {
+            best = table->name;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+/* A shell prompt or command pasted from a tutorial: `[root@lb1 ~]# vim
+ * keepalived.conf`, `root@lb1:~$ ...`, `$ sudo ...`, `vim /etc/...`. */
+static bool looks_like_shell(const char *w)
+{
+    static const char *const cmds[] = {
+        "vim", "vi", "nano", "cat", "sudo", "systemctl", "service", "yum",
+        "apt", "apt-get", "dnf", "cp", "mv", "echo", "EOF", "ip", "keepalived",
+    };
+    if (w[0] == '[' || w[0] == '$' || strchr(w, '@') != NULL ||
+        strstr(w, ":~") != NULL) {
+        return true;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcmp(w, cmds[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void unknown_kw(struct cfgp *p,
+                       const struct cfg_kw *table,
+                       const struct cfg_stmt *s,
+                       const char *block)
+{
+    const char *w = s->kw->text;
+    const char *near = closest_kw(table, w);
+
+    if (w[0] == '@') {
+        cfgp_error(p, &s->kw->where,
+                   "'%.80s' is not a keyword: a line takes one @ID "
+                   "condition, at its start",
+                   w);
+    } else if (block == NULL && looks_like_shell(w)) {
+        cfgp_error(p, &s->kw->where,
+                   "'%.80s' is not a keyword; this looks like a pasted shell "
+                   "prompt or command, remove the line",
+                   w);
+    } else if (near != NULL) {
+        cfgp_error(p, &s->kw->where,
+                   "unknown keyword '%.80s'%s%s; did you mean '%s'?", w,
+                   block ? " in " : "", block ? block : "", near);
+    } else {
+        cfgp_error(p, &s->kw->where, "unknown keyword '%.80s'%s%s", w,
+                   block ? " in " : "", block ? block : "");
+    }
+}
+
 static void run_stmt(struct cfgp *p,
                      const struct cfg_kw *table,
                      void *obj,
@@ -118,31 +227,27 @@ static void run_stmt(struct cfgp *p,
     read_stmt(p, table, &s);
     k = kw_find(table, s.kw->text);
     if (k == NULL || s.kw->quoted) {
-        cfgp_warn(p, &s.kw->where, "unknown keyword '%.80s'%s%s, ignored",
-                  s.kw->text, block ? " in " : "", block ? block : "");
+        unknown_kw(p, table, &s, block);
     } else if (k->kind == CFG_KW_NOT_ACTED) {
-        cfgp_warn(p, &s.kw->where, "'%s' is accepted but not acted on by vipd",
-                  k->name);
+        cfgp_warn(p, &s.kw->where, "'%s' is accepted but not acted on by vipd: %s",
+                  k->name, k->hint);
     } else if (k->kind == CFG_KW_UNSUPPORTED) {
-        cfgp_warn(p, &s.kw->where, "'%s' is not supported by vipd%s, ignored",
-                  k->name,
-                  strncmp(k->name, "virtual_server", 14) == 0 ||
-                          strcmp(k->name, "real_server") == 0
-                      ? " (LVS is out of scope)"
-                      : "");
+        cfgp_error(p, &s.kw->where, "'%s' is not implemented by vipd: %s",
+                   k->name, k->hint);
     } else if (s.n_args < k->min_args) {
         cfgp_error(p, &s.kw->where, "'%s' needs %u argument%s", k->name,
                    k->min_args, k->min_args == 1 ? "" : "s");
     } else if (k->kind == CFG_KW_BLOCK && !s.has_block) {
         cfgp_error(p, &s.kw->where, "'%s' needs a '{ ... }' block", k->name);
         return;
+    } else if (s.n_args > k->max_args) {
+        cfgp_error(p, &s.args[k->max_args].where,
+                   "unexpected '%.80s' after '%s' (it takes %s%u "
+                   "argument%s)",
+                   s.args[k->max_args].text, k->name,
+                   k->min_args == k->max_args ? "" : "at most ", k->max_args,
+                   k->max_args == 1 ? "" : "s");
     } else {
-        if (s.n_args > k->max_args) {
-            cfgp_warn(p, &s.args[k->max_args].where,
-                      "extra argument '%.80s' after '%s' ignored",
-                      s.args[k->max_args].text, k->name);
-            s.n_args = k->max_args;
-        }
         k->fn(p, obj, &s);
         if (k->kind == CFG_KW_BLOCK) {
             return; /* the handler consumed the block */
@@ -255,18 +360,34 @@ void cfgp_notify_kw(struct cfgp *p,
                   : strcmp(k, "notify_fault") == 0  ? &n->fault
                   : strcmp(k, "notify_stop") == 0   ? &n->stop
                                                     : &n->any;
+    struct cfg_run_as *as = slot == &n->master   ? &n->master_as
+                            : slot == &n->backup ? &n->backup_as
+                            : slot == &n->fault  ? &n->fault_as
+                            : slot == &n->stop   ? &n->stop_as
+                                                 : &n->any_as;
 
     if (*slot != NULL) {
         cfgp_warn(p, &s->kw->where, "'%s' given again, the last one is used",
                   k);
         free(*slot);
     }
+    memset(as, 0, sizeof *as);
+    if (!s->args[0].quoted) {
+        *slot = cfgp_command(p, s); /* unquoted: the words are the command */
+        return;
+    }
+    /* keepalived: `notify_master "CMD ARGS" [USER [GROUP]]`. */
     *slot = cfgp_command(p, s);
-    if (s->args[0].quoted && s->n_args > 1) {
-        cfgp_warn(p, &s->args[1].where,
-                  "per-script user '%.80s' is not acted on by vipd; "
-                  "notify scripts run as script_user",
-                  s->args[1].text);
+    if (s->n_args > 3) {
+        cfgp_error(p, &s->args[3].where,
+                   "unexpected '%.80s' after '%s \"...\" USER GROUP'",
+                   s->args[3].text, k);
+    }
+    if (s->n_args > 1) {
+        cfgp_name(p, &s->args[1], "user", as->user, sizeof as->user);
+    }
+    if (s->n_args > 2) {
+        cfgp_name(p, &s->args[2], "group", as->group, sizeof as->group);
     }
 }
 
@@ -301,18 +422,34 @@ static void set_defaults(struct vip_config *cfg)
     g->garp_master_refresh_ms = 0;
     g->garp_master_refresh_repeat = 1;
     c->listen_port = 5405;
-    c->election_timeout_ms = 500;
+    c->election_timeout_ms = CFG_ELECTION_TIMEOUT_DEFAULT_MS;
     c->lease_mode = CFG_LEASE_NORMAL;
     c->snapshot_threshold = 1024;
     c->snapshot_trailing = 128;
 }
 
+/* keepalived's default config id: the node name up to its first dot. */
+static char *default_config_id(struct cfgp *p)
+{
+    struct utsname u;
+
+    if (uname(&u) != 0) {
+        return cfgp_strdup(p, "");
+    }
+    char *dot = strchr(u.nodename, '.');
+    if (dot != NULL) {
+        *dot = '\0';
+    }
+    return cfgp_strdup(p, u.nodename);
+}
+
 static int load(struct vip_config *cfg,
                 const char *path,
-                const char *text,
-                size_t len,
+                const struct cfg_options *opts,
                 struct cfg_report *report)
 {
+    const char *text = opts ? opts->text : NULL;
+    size_t len = opts ? opts->text_len : 0;
     struct cfg_report local = {0};
     struct cfgp p;
     int rv;
@@ -326,6 +463,9 @@ static int load(struct vip_config *cfg,
     cfg->cluster.data_dir = cfgp_strdup(&p, "/var/lib/vipd");
     cfg->cluster.secret_file = cfgp_strdup(&p, "/etc/vipd/cluster.key");
     cfg->cluster.control_socket = cfgp_strdup(&p, "/run/vipd/vipd.sock");
+    cfg->config_id = opts && opts->config_id ? cfgp_strdup(&p, opts->config_id)
+                                              : default_config_id(&p);
+    p.config_id = cfg->config_id;
     unsigned errors_before = p.report->n_errors;
     rv = p.oom ? VIP_ENOMEM : cfg_lex(&p, path, text, len);
     if (rv == 0) {
@@ -345,7 +485,15 @@ int vip_config_load(struct vip_config *cfg,
                     const char *path,
                     struct cfg_report *report)
 {
-    return load(cfg, path, NULL, 0, report);
+    return load(cfg, path, NULL, report);
+}
+
+int vip_config_load_opts(struct vip_config *cfg,
+                         const char *path,
+                         const struct cfg_options *opts,
+                         struct cfg_report *report)
+{
+    return load(cfg, path, opts, report);
 }
 
 int vip_config_load_string(struct vip_config *cfg,
@@ -354,5 +502,9 @@ int vip_config_load_string(struct vip_config *cfg,
                            size_t len,
                            struct cfg_report *report)
 {
-    return load(cfg, name, text ? text : "", text ? len : 0, report);
+    struct cfg_options opts = {
+        .text = text ? text : "",
+        .text_len = text ? len : 0,
+    };
+    return load(cfg, name, &opts, report);
 }

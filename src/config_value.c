@@ -289,6 +289,33 @@ bool cfgp_ip(struct cfgp *p,
     return true;
 }
 
+bool cfgp_mcast_group(struct cfgp *p,
+                      const struct cfg_tok *t,
+                      const char *what,
+                      int family,
+                      struct cfg_ip *out)
+{
+    struct cfg_ip ip;
+
+    if (!cfgp_ip(p, t, what, &ip)) {
+        return false;
+    }
+    if (family != 0 && ip.family != family) {
+        cfgp_error(p, &t->where, "%s: '%.80s' is not an %s address", what,
+                   t->text, family == AF_INET ? "IPv4" : "IPv6");
+        return false;
+    }
+    bool mcast = ip.family == AF_INET ? (ip.bytes[0] & 0xf0) == 0xe0
+                                      : ip.bytes[0] == 0xff;
+    if (!mcast) {
+        cfgp_error(p, &t->where, "%s: '%.80s' is not a multicast address",
+                   what, t->text);
+        return false;
+    }
+    *out = ip;
+    return true;
+}
+
 bool cfgp_prefix(struct cfgp *p,
                  const struct cfg_tok *t,
                  const char *what,
@@ -484,6 +511,25 @@ const struct cfg_track_file *vip_config_track_file(const struct vip_config *cfg,
     return NULL;
 }
 
+const struct cfg_track_process *vip_config_track_process(
+    const struct vip_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_track_processes; i++) {
+        if (strcmp(cfg->track_processes[i].name, name) == 0) {
+            return &cfg->track_processes[i];
+        }
+    }
+    return NULL;
+}
+
+void cfg_argv_free(char **argv)
+{
+    for (size_t i = 0; argv != NULL && argv[i] != NULL; i++) {
+        free(argv[i]);
+    }
+    free(argv);
+}
+
 static void notify_free(struct cfg_notify *n)
 {
     free(n->master);
@@ -505,6 +551,10 @@ void vip_config_free(struct vip_config *cfg)
         free(cfg->track_files[i].path);
     }
     free(cfg->track_files);
+    for (size_t i = 0; i < cfg->n_track_processes; i++) {
+        cfg_argv_free(cfg->track_processes[i].argv);
+    }
+    free(cfg->track_processes);
     for (size_t i = 0; i < cfg->n_instances; i++) {
         struct cfg_instance *in = &cfg->instances[i];
         free(in->vips);
@@ -512,6 +562,7 @@ void vip_config_free(struct vip_config *cfg)
         free(in->track_scripts);
         free(in->track_interfaces);
         free(in->track_files);
+        free(in->track_processes);
         free(in->unicast_peers);
         notify_free(&in->notify);
     }
@@ -528,5 +579,10 @@ void vip_config_free(struct vip_config *cfg)
         free(cfg->files[i]);
     }
     free(cfg->files);
+    free(cfg->config_id);
+    for (size_t i = 0; i < 2; i++) {
+        free(cfg->global.fifos[i].path);
+        free(cfg->global.fifos[i].script);
+    }
     memset(cfg, 0, sizeof *cfg);
 }

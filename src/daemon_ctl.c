@@ -360,9 +360,15 @@ void daemon_ctl_publish(struct vipd *d)
     }
 }
 
+/* node_lookup() for a name that several members carry (the same
+ * router_id copied onto every node): refused rather than the first. */
+#define NODE_AMBIGUOUS UINT64_MAX
+
 /* A node given by id ("2", "n2") or by name; 0 if unknown. */
 static uint64_t node_lookup(struct vipd *d, const char *node)
 {
+    uint64_t found = 0;
+
     const struct fsm_state *fs = cluster_state(&d->cluster);
     const char *p = node[0] == 'n' ? node + 1 : node;
     char *end;
@@ -377,10 +383,13 @@ static uint64_t node_lookup(struct vipd *d, const char *node)
     }
     for (unsigned i = 0; i < fs->n_members; i++) {
         if (strcmp(fs->members[i].node.name, node) == 0) {
-            return fs->members[i].node.origin.node_id;
+            if (found != 0) {
+                return NODE_AMBIGUOUS;
+            }
+            found = fs->members[i].node.origin.node_id;
         }
     }
-    return 0;
+    return found;
 }
 
 /* Answer @op with "no member named X (members: n1 lb1, n2 lb2)", so the
@@ -475,6 +484,12 @@ static int backend_transfer(void *data, struct ctl_op *op, const char *node)
     }
     if (node != NULL) {
         target = node_lookup(d, node);
+        if (target == NODE_AMBIGUOUS) {
+            ctl_op_done(op, VIP_EINVAL,
+                        "several members have that name (router_id); give "
+                        "the node id (n1, n2...)");
+            return 0;
+        }
         if (target == 0) {
             unknown_node(d, op, node);
             return 0;
@@ -551,6 +566,12 @@ static int backend_remove(void *data, struct ctl_op *op, const char *node,
         return -ESHUTDOWN;
     }
     target = node_lookup(d, node);
+    if (target == NODE_AMBIGUOUS) {
+        ctl_op_done(op, VIP_EINVAL,
+                    "several members have that name (router_id); give the "
+                    "node id (n1, n2...)");
+        return 0;
+    }
     if (target == 0) {
         unknown_node(d, op, node);
         return 0;

@@ -222,11 +222,18 @@ static struct vip_config *load_checked(struct vipd *d)
         vip_err("reload: out of memory: not applied");
         return NULL;
     }
-    rv = vip_config_load(cfg, d->config_path, &report);
+    /* Read as at start (the same config id for @ID lines) and checked as
+     * `vipd -t` checks, host checks included, so that a reload accepts
+     * exactly what a restart would. */
+    struct cfg_options opts = {.config_id = d->cfg->config_id};
+    rv = vip_config_load_opts(cfg, d->config_path, &opts, &report);
     if (rv == 0) {
         unsigned before = report.n_errors;
         health_check_config(cfg, &report);
         rv = report.n_errors > before ? VIP_ECONFIG : 0;
+    }
+    if (rv == 0) {
+        rv = vip_config_check_host(cfg, &report);
     }
     if (rv == 0) {
         rv = vip_config_check_runnable(cfg, &report);

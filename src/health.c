@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <limits.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct health_check
     enum health_kind kind;
     const struct cfg_script *script;   /* script, tcp, http */
     const struct cfg_track_file *file; /* file */
+    const struct cfg_track_process *process; /* process */
     struct health_rule rule;
     bool is_known;
     int32_t value;
@@ -205,10 +207,11 @@ int health_init(struct health *h,
     h->cbs = *cbs;
     h->file_interval_ms = HEALTH_FILE_INTERVAL_MS;
     script_runner_init(&h->runner, loop);
+    proc_mon_init(&h->procs, loop, NULL, 0, NULL, NULL); /* no watches yet */
     for (size_t i = 0; i < cfg->n_instances; i++) {
         const struct cfg_instance *in = &cfg->instances[i];
         max += 1 + in->n_track_scripts + in->n_track_interfaces +
-               in->n_track_files;
+               in->n_track_files + in->n_track_processes;
     }
     if (max > 0) {
         h->checks = calloc(max, sizeof *h->checks);
@@ -245,6 +248,17 @@ int health_init(struct health *h,
                 continue;
             }
             add_check(h, HEALTH_KIND_FILE, name)->file = f;
+        }
+        for (size_t k = 0; k < in->n_track_processes; k++) {
+            const char *name = in->track_processes[k].name;
+            const struct cfg_track_process *tp =
+                vip_config_track_process(cfg, name);
+            if (tp == NULL) {
+                vip_warn("%s: track_process %s: no such vrrp_track_process",
+                         in->name, name);
+                continue;
+            }
+            add_check(h, HEALTH_KIND_PROCESS, name)->process = tp;
         }
         if (in->interface[0] != '\0') {
             add_check(h, HEALTH_KIND_IFACE, in->interface);
@@ -488,6 +502,71 @@ static bool iface_is_up(const char *ifname)
     return is_up;
 }
 
+/* A vrrp_track_process watch changed state (src/check_process.c). */
+static void process_changed(void *data, size_t index, bool ok)
+{
+    struct health *h = data;
+    struct health_check *c = h->proc_checks[index];
+
+    c->n_probes++;
+    c->last_end_ms = vip_now_ms();
+    snprintf(c->last_result, sizeof c->last_result, "%u running",
+             h->procs.watches[index].count);
+    if (!ok) {
+        c->n_failures++;
+    }
+    if (c->is_known) {
+        vip_notice("check %s: %s -> %s (%s)", c->name,
+                   ok ? "failed" : "ok", ok ? "ok" : "failed",
+                   c->last_result);
+    } else {
+        vip_info("check %s: initial state %s (%s)", c->name,
+                 ok ? "ok" : "failed", c->last_result);
+    }
+    report(c, ok ? 1 : 0);
+}
+
+/* Start watching processes, if any check is a vrrp_track_process. */
+static int start_processes(struct health *h)
+{
+    size_t n = 0;
+    const struct cfg_track_process **tps;
+
+    for (size_t i = 0; i < h->n_checks; i++) {
+        n += h->checks[i].kind == HEALTH_KIND_PROCESS;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    tps = calloc(n, sizeof *tps);
+    h->proc_checks = calloc(n, sizeof *h->proc_checks);
+    if (tps == NULL || h->proc_checks == NULL) {
+        free(tps);
+        return VIP_ENOMEM;
+    }
+    n = 0;
+    for (size_t i = 0; i < h->n_checks; i++) {
+        if (h->checks[i].kind == HEALTH_KIND_PROCESS) {
+            h->proc_checks[n] = &h->checks[i];
+            tps[n++] = h->checks[i].process;
+        }
+    }
+    int rv = proc_mon_init(&h->procs, h->loop, tps, n, process_changed, h);
+    free(tps);
+    if (rv != 0) {
+        return rv;
+    }
+    rv = proc_mon_start(&h->procs);
+    if (rv != 0 && rv != VIP_ENOMEM) {
+        /* Every watch was reported failed: the node gives the VIP up. */
+        vip_err("vrrp_track_process: %s; the tracked processes count as "
+                "not running",
+                h->procs.errmsg);
+        return 0;
+    }
+    return rv;
+}
+
 int health_start(struct health *h)
 {
     int rv;
@@ -497,8 +576,9 @@ int health_start(struct health *h)
         struct health_check *c = &h->checks[i];
         uint32_t interval;
 
-        if (c->kind == HEALTH_KIND_IFACE || c->is_refused) {
-            continue; /* reported below */
+        if (c->kind == HEALTH_KIND_IFACE || c->is_refused ||
+            c->kind == HEALTH_KIND_PROCESS) {
+            continue; /* reported below, or by start_processes() */
         }
         if (c->kind == HEALTH_KIND_TCP || c->kind == HEALTH_KIND_HTTP) {
             char host[256];
@@ -550,6 +630,9 @@ int health_start(struct health *h)
             report(c, c->rule.state == HEALTH_OK ? 1 : 0);
         }
     }
+    if (!h->is_closing) {
+        return start_processes(h);
+    }
     return 0;
 }
 
@@ -590,6 +673,16 @@ static void http_closed_cb(struct check_http *hc)
     health_maybe_closed(c->h);
 }
 
+static void procs_closed_cb(struct proc_mon *pm)
+{
+    struct health *h = (struct health *)(void *)((char *)pm -
+                                                 offsetof(struct health, procs));
+    free(h->proc_checks);
+    h->proc_checks = NULL;
+    h->n_closing--;
+    health_maybe_closed(h);
+}
+
 static void runner_closed_cb(struct script_runner *sr)
 {
     struct health *h = sr->data;
@@ -617,6 +710,8 @@ void health_close(struct health *h, health_close_cb cb)
             }
         }
     }
+    h->n_closing++;
+    proc_mon_close(&h->procs, procs_closed_cb);
     h->n_closing++;
     h->runner.data = h;
     script_runner_close(&h->runner, true, runner_closed_cb);

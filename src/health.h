@@ -7,6 +7,9 @@
  *   vrrp_script NAME (any kind) -> "NAME"       value 1 ok, 0 failed
  *   track_file NAME             -> "file:NAME"  value: the number read
  *   interface IFNAME            -> "if:IFNAME"  value 1 up, 0 down
+ *   vrrp_track_process NAME     -> "NAME"       value 1 quorum met, 0 not
+ *     (the vrrp_script namespace: HEALTH entries and weights treat it as
+ *     a script; src/check_process.h watches the processes)
  * Only scripts and files that some instance tracks are run (keepalived
  * drops unused scripts with a warning). Interfaces: every instance's own
  * interface and every track_interface.
@@ -29,6 +32,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "src/check_process.h"
 #include "src/health_rule.h"
 #include "src/script_run.h"
 #include "vipd/config.h"
@@ -58,6 +62,7 @@ enum health_kind {
     HEALTH_KIND_HTTP,
     HEALTH_KIND_FILE,
     HEALTH_KIND_IFACE,
+    HEALTH_KIND_PROCESS,
 };
 
 /* A check's state for `vipctl status`. Strings point into @h. */
@@ -89,6 +94,8 @@ struct health
     struct health_check *checks;
     size_t n_checks;
     struct script_runner runner;
+    struct proc_mon procs;              /* the vrrp_track_process checks */
+    struct health_check **proc_checks;  /* watch index -> check */
     uint32_t file_interval_ms; /* tests may shorten it before start */
     bool is_started;
     bool is_closing;

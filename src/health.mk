@@ -7,7 +7,8 @@ libvipcore_a_SOURCES += \
 	src/check_http.c src/check_http.h \
 	src/health.c src/health.h \
 	src/health_config.c \
-	src/notify.c src/notify.h
+	src/notify.c src/notify.h \
+	src/notify_fifo.c src/notify_fifo.h
 
 # Tests: pure logic first, then real-loop tests of each piece.
 EXTRA_DIST += tests/unit/health_util.h tests/unit/http_server.h

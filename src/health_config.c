@@ -207,10 +207,14 @@ static void check_notify(struct cfg_report *report,
     const char *lines[5] = {n->master, n->backup, n->fault, n->stop, n->any};
     const char *keys[5] = {"notify_master", "notify_backup", "notify_fault",
                            "notify_stop", "notify"};
+    const struct cfg_run_as *as[5] = {&n->master_as, &n->backup_as,
+                                      &n->fault_as, &n->stop_as, &n->any_as};
     for (int i = 0; i < 5; i++) {
         if (lines[i] != NULL) {
+            bool own = as[i]->user[0] != '\0';
             check_command(report, cfg, where, owner, keys[i], lines[i],
-                          cfg->global.script_user, cfg->global.script_group);
+                          own ? as[i]->user : cfg->global.script_user,
+                          own ? as[i]->group : cfg->global.script_group);
         }
     }
 }

@@ -4,6 +4,10 @@
 #include <string.h>
 
 #include "src/notify.h"
+
+#include <unistd.h>
+
+#include "src/notify_fifo.h"
 #include "vipd/log.h"
 
 /* Index of each script of a set: the four state scripts, then `notify`. */
@@ -49,6 +53,9 @@ static int prepare_set(const struct cfg_global *g,
 {
     const char *lines[NOTIFY_N_SLOTS] = {cfgn->master, cfgn->backup,
                                          cfgn->fault, cfgn->stop, cfgn->any};
+    const struct cfg_run_as *as[NOTIFY_N_SLOTS] = {
+        &cfgn->master_as, &cfgn->backup_as, &cfgn->fault_as, &cfgn->stop_as,
+        &cfgn->any_as};
 
     for (int i = 0; i < NOTIFY_N_SLOTS; i++) {
         if (lines[i] == NULL) {
@@ -56,8 +63,13 @@ static int prepare_set(const struct cfg_global *g,
         }
         int rv = script_cmd_init(&set->cmds[i], lines[i]);
         if (rv == 0) {
-            rv = script_cmd_prepare(&set->cmds[i], g->script_user,
-                                    g->script_group, g->enable_script_security);
+            /* A per-script user (`notify_master "CMD" USER [GROUP]`)
+             * replaces script_user and its group. */
+            bool own = as[i]->user[0] != '\0';
+            rv = script_cmd_prepare(&set->cmds[i],
+                                    own ? as[i]->user : g->script_user,
+                                    own ? as[i]->group : g->script_group,
+                                    g->enable_script_security);
         }
         if (rv == VIP_ENOMEM) {
             return rv;
@@ -83,6 +95,65 @@ static void close_sets(struct notify_set *sets, size_t count)
     free(sets);
 }
 
+static void fifo_script_done(void *data, const struct script_result *res)
+{
+    struct notify *n = data;
+    if (res->outcome != SCRIPT_CANCELLED) {
+        vip_warn("notify_fifo_script exited (%s %d); FIFO lines now wait "
+                 "for a reader",
+                 res->outcome == SCRIPT_EXITED ? "status" : "signal",
+                 res->outcome == SCRIPT_EXITED ? res->exit_status
+                                               : res->term_signal);
+    }
+    (void)n;
+}
+
+/* keepalived's notify FIFOs: open (or create) each, start its reader
+ * script with the FIFO path as last argument. A FIFO that cannot be
+ * opened is logged and skipped, like a notify script that cannot run. */
+static void open_fifos(struct notify *n)
+{
+    static const char *const names[2] = {"notify_fifo", "vrrp_notify_fifo"};
+    const struct cfg_global *g = &n->cfg->global;
+
+    for (int i = 0; i < 2; i++) {
+        const struct cfg_fifo *f = &g->fifos[i];
+        if (f->path == NULL) {
+            continue;
+        }
+        int fd = notify_fifo_open(f, n->errmsg);
+        if (fd < 0) {
+            vip_err("%s: %s; no FIFO notifies", names[i], n->errmsg);
+            n->n_refused++;
+            continue;
+        }
+        n->fifo_fds[i] = fd;
+        if (f->script == NULL) {
+            continue;
+        }
+        bool own = f->script_as.user[0] != '\0';
+        int rv = script_cmd_init(&n->fifo_cmds[i], f->script);
+        if (rv == 0) {
+            rv = script_cmd_prepare(&n->fifo_cmds[i],
+                                    own ? f->script_as.user : g->script_user,
+                                    own ? f->script_as.group : g->script_group,
+                                    g->enable_script_security);
+        }
+        const char *extra[1] = {f->path};
+        if (rv == 0) {
+            /* No timeout: the reader runs as long as vipd. */
+            rv = script_runner_spawn(&n->fifo_runner, &n->fifo_cmds[i], extra,
+                                     1, 0, fifo_script_done, n);
+        }
+        if (rv != 0) {
+            vip_err("%s_script: %s; it will never run", names[i],
+                    n->fifo_cmds[i].errmsg[0] ? n->fifo_cmds[i].errmsg
+                                              : vip_strerror(rv));
+            n->n_refused++;
+        }
+    }
+}
+
 int notify_init(struct notify *n, uv_loop_t *loop, const struct vip_config *cfg)
 {
     int rv;
@@ -94,6 +165,9 @@ int notify_init(struct notify *n, uv_loop_t *loop, const struct vip_config *cfg)
     n->stop_timeout_ms = NOTIFY_STOP_TIMEOUT_MS;
     script_runner_init(&n->runner, loop);
     n->runner.data = n;
+    script_runner_init(&n->fifo_runner, loop);
+    n->fifo_runner.data = n;
+    n->fifo_fds[0] = n->fifo_fds[1] = -1;
     n->instances = calloc(cfg->n_instances + 1, sizeof *n->instances);
     n->groups = calloc(cfg->n_groups + 1, sizeof *n->groups);
     if (n->instances == NULL || n->groups == NULL) {
@@ -114,6 +188,7 @@ int notify_init(struct notify *n, uv_loop_t *loop, const struct vip_config *cfg)
             goto err;
         }
     }
+    open_fifos(n);
     return 0;
 err:
     close_sets(n->instances, cfg->n_instances);
@@ -241,6 +316,19 @@ static int run_set(struct notify *n,
     if (n->close_cb != NULL || n->runner.is_closing) {
         return 0;
     }
+    for (int i = 0; i < 2; i++) {
+        if (n->fifo_fds[i] < 0) {
+            continue;
+        }
+        int rv = notify_fifo_write(n->fifo_fds[i], type, name,
+                                   notify_state_name(state), priority);
+        if (rv != 0) {
+            n->n_fifo_dropped++;
+            vip_warn("notify FIFO %s: %s; %s %s %s not written",
+                     n->cfg->global.fifos[i].path, strerror(-rv), type, name,
+                     notify_state_name(state));
+        }
+    }
     if (set->has[state] && start_one(n, &set->cmds[state], NULL, 0, name,
                                      slot_keywords[state], timeout) == 0) {
         started++;
@@ -277,6 +365,22 @@ int notify_group(struct notify *n, size_t index, enum notify_state state)
                    state, 0);
 }
 
+static void runner_closed(struct script_runner *sr);
+
+static void fifo_runner_closed(struct script_runner *sr)
+{
+    struct notify *n = sr->data;
+
+    for (int i = 0; i < 2; i++) {
+        script_cmd_close(&n->fifo_cmds[i]);
+        if (n->fifo_fds[i] >= 0) {
+            close(n->fifo_fds[i]);
+            n->fifo_fds[i] = -1;
+        }
+    }
+    script_runner_close(&n->runner, false, runner_closed);
+}
+
 static void runner_closed(struct script_runner *sr)
 {
     struct notify *n = sr->data;
@@ -295,5 +399,6 @@ static void runner_closed(struct script_runner *sr)
 void notify_close(struct notify *n, notify_close_cb cb)
 {
     n->close_cb = cb;
-    script_runner_close(&n->runner, false, runner_closed);
+    /* The FIFO readers run for vipd's life: stop them first. */
+    script_runner_close(&n->fifo_runner, true, fifo_runner_closed);
 }

@@ -44,6 +44,10 @@ struct notify
     uv_loop_t *loop;
     const struct vip_config *cfg;
     struct script_runner runner;
+    struct script_runner fifo_runner; /* the notify_fifo_scripts */
+    int fifo_fds[2];                  /* notify_fifo, vrrp_notify_fifo */
+    struct script_cmd fifo_cmds[2];
+    uint64_t n_fifo_dropped;          /* lines a full FIFO refused */
     struct notify_set *instances; /* one per cfg->instances[i] */
     struct notify_set *groups;    /* one per cfg->groups[i] */
     uint32_t timeout_ms;          /* per run; 0: none */

@@ -20,6 +20,15 @@ static size_t family_len(int family)
     return family == AF_INET6 ? 16 : 4;
 }
 
+/* The multicast group adverts go to and are received on. */
+static const uint8_t *group_of(const struct advert *ad)
+{
+    if (ad->params.has_group) {
+        return ad->params.group;
+    }
+    return ad->params.family == AF_INET ? vrrp_mcast4 : vrrp_mcast6;
+}
+
 /* Fill @m from @params; false if some count is out of range. */
 static bool fill_msg(struct vrrp_advert *m, const struct advert_params *params)
 {
@@ -268,7 +277,7 @@ static int open_ipv4(struct advert *ad)
     int rv;
 
     memset(&mreq, 0, sizeof mreq);
-    memcpy(&mreq.imr_multiaddr, vrrp_mcast4, 4);
+    memcpy(&mreq.imr_multiaddr, group_of(ad), 4);
     mreq.imr_ifindex = ad->params.ifindex;
     /* RFC 3768 5.2.3 / RFC 5798 5.1.1.3: TTL 255 so receivers can tell the
      * packet never crossed a router. */
@@ -295,7 +304,7 @@ static int open_ipv6(struct advert *ad)
     int rv;
 
     memset(&mreq, 0, sizeof mreq);
-    memcpy(&mreq.ipv6mr_multiaddr, vrrp_mcast6, 16);
+    memcpy(&mreq.ipv6mr_multiaddr, group_of(ad), 16);
     mreq.ipv6mr_interface = (unsigned)ifindex;
     if ((rv = set_opt(ad, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof hops,
                       "IPV6_UNICAST_HOPS")) ||
@@ -476,9 +485,8 @@ int advert_send(struct advert *ad, uint8_t priority)
     ad->msg.priority = priority;
     for (size_t i = 0; i < n_dst; i++) {
         size_t len;
-        const uint8_t *dst = ad->params.n_peers > 0 ? ad->params.peers[i]
-                             : ad->params.family == AF_INET ? vrrp_mcast4
-                                                            : vrrp_mcast6;
+        const uint8_t *dst =
+            ad->params.n_peers > 0 ? ad->params.peers[i] : group_of(ad);
 
         if (ad->params.n_peers > 0 && memcmp(dst, ip.src, alen) == 0) {
             continue; /* a peer list that names this node too */

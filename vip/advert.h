@@ -1,7 +1,7 @@
 /* VRRP advertisements on the wire for one instance: a raw IP protocol 112
  * socket bound to the interface that sends our adverts every advert_int
- * while we hold the VIPs (to 224.0.0.18 / ff02::12, or to each unicast
- * peer), TTL/hop limit 255, and receives and validates everyone else's.
+ * while we hold the VIPs (to the multicast group, 224.0.0.18 / ff02::12
+ * unless configured, or to each unicast peer), TTL/hop limit 255, and receives and validates everyone else's.
  *
  * Received adverts are only observed: they are counted and passed to the
  * owner, which logs them. Nothing here can move a VIP. */
@@ -36,6 +36,8 @@ struct advert_params
     const uint8_t (*peers)[16];
     bool has_src; /* unicast_src_ip / mcast_src_ip configured */
     uint8_t src[16];
+    bool has_group;    /* mcast_dst_ip / vrrp_mcast_group4/6 configured */
+    uint8_t group[16]; /* else 224.0.0.18 / ff02::12 */
 };
 
 struct advert_callbacks

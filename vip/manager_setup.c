@@ -193,6 +193,10 @@ int manager_instance_prepare(struct manager *m,
         p->has_src = true;
         memcpy(p->src, c->mcast_src_ip.bytes, 16);
     }
+    if (c->mcast_dst_ip.family == p->family) {
+        p->has_group = true;
+        memcpy(p->group, c->mcast_dst_ip.bytes, 16);
+    }
     if (advert_params_check(p) != 0) {
         errmsg_printf(m->errmsg,
                       "instance %s: cannot advertise (VRRPv%u, advert_int "

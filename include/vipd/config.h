@@ -16,6 +16,13 @@
 #define CFG_NAME_MAX 64  /* instance, script, group and router names */
 #define CFG_PASS_MAX 8   /* VRRPv2 PASS authentication: 8 bytes on the wire */
 #define CFG_MAX_PEERS 32 /* cluster members */
+/* The shortest election timeout derived from advert_int (ms). Measured in
+ * the namespace lab with the two cores busy (bench/failover, RESULTS.md):
+ * no false failover at 150 ms; below, heartbeats delayed by scheduling
+ * start to look like a dead leader. An explicit election_timeout may go
+ * lower (100), at the user's risk. */
+#define CFG_ELECTION_TIMEOUT_FLOOR_MS 150
+#define CFG_ELECTION_TIMEOUT_DEFAULT_MS 500
 
 /* An IPv4 or IPv6 address in network byte order. */
 struct cfg_ip
@@ -85,6 +92,37 @@ struct cfg_track_file
     struct cfg_where where;
 };
 
+enum cfg_param_match {
+    CFG_PARAM_EXACT = 0, /* the parameters are exactly the given ones */
+    CFG_PARAM_PARTIAL,   /* the first N parameters are the N given */
+    CFG_PARAM_INITIAL,   /* same, the last one only has to start with it */
+};
+
+/* A `vrrp_track_process NAME { ... }` block (keepalived's semantics):
+ * healthy while the number of matching processes is within [quorum,
+ * quorum_max]. A process matches by name (/proc/PID/comm, 15 characters)
+ * unless parameters or param_match are given: then by its command line
+ * (argv[0] as written, or its base name when argv[0] of the config has no
+ * '/', then the parameters per @param_match); with full_command alone, the
+ * command line joined by spaces must equal the `process` words joined. */
+struct cfg_track_process
+{
+    char name[CFG_NAME_MAX];
+    char **argv;              /* process [PARAMS...], owned, NULL-ended */
+    size_t argc;
+    bool by_cmdline;          /* parameters, param_match or full_command */
+    bool full_command;        /* the whole command line, as one string */
+    bool param_match_given;   /* without parameters: "no parameters" */
+    enum cfg_param_match param_match;
+    int weight;               /* default 1; -254..254 */
+    bool weight_reverse;
+    uint32_t quorum;          /* default 1 */
+    uint32_t quorum_max;      /* default UINT32_MAX */
+    uint32_t fork_delay_ms;   /* before counting a quorum gained by fork */
+    uint32_t terminate_delay_ms; /* before counting a quorum lost */
+    struct cfg_where where;
+};
+
 /* One use of a script, file or interface inside an instance, with the
  * per-use weight override keepalived allows (`chk_haproxy weight -30`). */
 struct cfg_track
@@ -99,7 +137,16 @@ struct cfg_track
 enum cfg_state { CFG_STATE_BACKUP = 0, CFG_STATE_MASTER = 1 };
 enum cfg_auth { CFG_AUTH_NONE = 0, CFG_AUTH_PASS, CFG_AUTH_AH };
 
-/* The notify scripts of an instance or a sync group (owned, NULL if unset). */
+/* The user a notify script runs as: keepalived's `notify_master "CMD"
+ * USER [GROUP]`; empty: the global script_user. */
+struct cfg_run_as
+{
+    char user[CFG_NAME_MAX];
+    char group[CFG_NAME_MAX]; /* empty: the user's primary group */
+};
+
+/* The notify scripts of an instance or a sync group (owned, NULL if unset),
+ * and whom each runs as. */
 struct cfg_notify
 {
     char *master;
@@ -107,6 +154,7 @@ struct cfg_notify
     char *fault;
     char *stop;
     char *any; /* `notify`: called with TYPE NAME STATE PRIORITY */
+    struct cfg_run_as master_as, backup_as, fault_as, stop_as, any_as;
 };
 
 /* A `vrrp_instance NAME { ... }` block. */
@@ -138,6 +186,8 @@ struct cfg_instance
     size_t n_track_interfaces;
     struct cfg_track *track_files;
     size_t n_track_files;
+    struct cfg_track *track_processes; /* vrrp_track_process names */
+    size_t n_track_processes;
 
     bool nopreempt;
     uint32_t preempt_delay_ms;     /* 0..1000 s in keepalived */
@@ -146,6 +196,10 @@ struct cfg_instance
     struct cfg_ip *unicast_peers;
     size_t n_unicast_peers;
     struct cfg_ip mcast_src_ip;    /* family 0 when unset */
+    struct cfg_ip mcast_dst_ip;    /* the multicast group of the adverts:
+                                      `mcast_dst_ip`, else the global
+                                      vrrp_mcast_group4/6, else RFC 5798's
+                                      224.0.0.18 / ff02::12 (resolved) */
 
     struct cfg_notify notify;
     bool smtp_alert;
@@ -164,6 +218,7 @@ struct cfg_instance
     struct cfg_where auth_where;
     struct cfg_where nopreempt_where;
     struct cfg_where unicast_src_where;
+    struct cfg_where mcast_dst_where;
 };
 
 /* A `vrrp_sync_group NAME { group { I1 I2 } notify_* ... }` block. */
@@ -206,7 +261,11 @@ struct cfg_cluster
     char *secret_file;            /* [/etc/vipd/cluster.key] */
     char *control_socket;         /* [/run/vipd/vipd.sock] */
     char control_group[CFG_NAME_MAX]; /* empty: root only (mode 0600) */
-    uint32_t election_timeout_ms; /* [500] */
+    uint32_t election_timeout_ms; /* [500; with a sub-second advert_int
+                                     and no election_timeout line, 500 *
+                                     advert_int / 1 s, at least
+                                     CFG_ELECTION_TIMEOUT_FLOOR_MS] */
+    bool election_timeout_set;    /* given in the file */
     uint32_t heartbeat_ms;        /* [election_timeout / 10] */
     enum cfg_lease_mode lease_mode; /* [normal] */
     uint32_t takeover_wait_ms;    /* W in docs/DESIGN.md 4.2 [0] */
@@ -229,6 +288,7 @@ struct cfg_cluster
 struct cfg_global
 {
     char router_id[CFG_NAME_MAX];
+    struct cfg_where router_id_where;
     uint8_t vrrp_version;         /* [2] */
     char script_user[CFG_NAME_MAX];
     char script_group[CFG_NAME_MAX];
@@ -239,6 +299,23 @@ struct cfg_global
     uint32_t garp_master_refresh_repeat; /* [1] */
     uint32_t garp_interval_ms;       /* delay between GARPs of a burst [0] */
     uint32_t gna_interval_ms;        /* same for unsolicited NA [0] */
+    /* keepalived's notify FIFOs: every instance/group state change as a
+     * line `INSTANCE "NAME" STATE PRIORITY` (GROUP ... 0) written to the
+     * FIFO, created if missing; the script, if any, runs for vipd's life
+     * with the FIFO path as its last argument. Index 0: notify_fifo,
+     * 1: vrrp_notify_fifo (vipd has only VRRP events: both get them). */
+    struct cfg_fifo
+    {
+        char *path;           /* owned; NULL: none */
+        struct cfg_run_as as; /* owner of a FIFO vipd creates */
+        char *script;         /* owned; NULL: none */
+        struct cfg_run_as script_as;
+        struct cfg_where where;
+    } fifos[2];
+    char net_namespace[CFG_NAME_MAX]; /* `net_namespace NAME`: vipd runs
+                                     in /run/netns/NAME [where started] */
+    struct cfg_ip mcast_group4;      /* vrrp_mcast_group4 [224.0.0.18] */
+    struct cfg_ip mcast_group6;      /* vrrp_mcast_group6 [ff02::12] */
 };
 
 struct vip_config
@@ -249,12 +326,28 @@ struct vip_config
     size_t n_scripts;
     struct cfg_track_file *track_files;
     size_t n_track_files;
+    struct cfg_track_process *track_processes;
+    size_t n_track_processes;
     struct cfg_instance *instances;
     size_t n_instances;
     struct cfg_sync_group *groups;
     size_t n_groups;
     char **files; /* every file read (for cfg_where.file), owned */
     size_t n_files;
+    char *config_id; /* what @ID line prefixes were matched against, owned
+                        (pass it again when reloading) */
+};
+
+/* How to read a file. */
+struct cfg_options
+{
+    /* keepalived's -i/--config-id: a line `@ID ...` is read only when ID
+     * is this, `@^ID ...` only when it is not. NULL: the host name. */
+    const char *config_id;
+    /* When not NULL: read these @text_len bytes instead of the file; the
+     * path is then only the name in messages and the base of includes. */
+    const char *text;
+    size_t text_len;
 };
 
 /* Diagnostics sink: one call per error or warning, already formatted as
@@ -279,6 +372,12 @@ struct cfg_report
 int vip_config_load(struct vip_config *cfg, const char *path,
                     struct cfg_report *report);
 
+/* vip_config_load() with options (@opts NULL: the defaults). */
+int vip_config_load_opts(struct vip_config *cfg,
+                         const char *path,
+                         const struct cfg_options *opts,
+                         struct cfg_report *report);
+
 /* Same as vip_config_load() for an in-memory text; @name is used in
  * messages and as the base for relative includes. */
 int vip_config_load_string(struct vip_config *cfg, const char *name,
@@ -291,6 +390,14 @@ int vip_config_load_string(struct vip_config *cfg, const char *name,
 int vip_config_check_runnable(const struct vip_config *cfg,
                               struct cfg_report *report);
 
+/* Check @cfg against this host, as the daemon needs it at start: every
+ * interface named exists, the cluster key file loads (regular, mode 0600 or
+ * 0400, owned by root or the effective user, enough key material) and the
+ * data dir exists writable or can be created. Problems go to @report
+ * (NULL: stderr). Returns 0, VIP_ECONFIG or VIP_ENOMEM. */
+int vip_config_check_host(const struct vip_config *cfg,
+                          struct cfg_report *report);
+
 /* Release everything @cfg owns; safe on a zeroed or partially filled one. */
 void vip_config_free(struct vip_config *cfg);
 
@@ -300,6 +407,8 @@ const struct cfg_script *vip_config_script(const struct vip_config *cfg,
 const struct cfg_instance *vip_config_instance(const struct vip_config *cfg,
                                                const char *name);
 const struct cfg_track_file *vip_config_track_file(
+    const struct vip_config *cfg, const char *name);
+const struct cfg_track_process *vip_config_track_process(
     const struct vip_config *cfg, const char *name);
 
 /* Format @ip into @buf (at least INET6_ADDRSTRLEN bytes); returns @buf. */

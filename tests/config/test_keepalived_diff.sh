@@ -40,8 +40,12 @@ agree=0
 intended=0
 printf '%-34s %-8s %-10s %s\n' FILE VIPD KEEPALIVED NOTE
 while read -r rel krc; do
-    (cd "$S/$(dirname "$rel")" && "$B" -t -f "$(basename "$rel")") > /dev/null 2>&1
-    case $? in 0) v=valid ;; 1) v=invalid ;; *) v=crash ;; esac
+    # Host checks off: keepalived sees eth0/eth1 in its namespace, and the
+    # corpus names no key file. Exit 4 (valid keepalived, no cluster
+    # block) counts as valid.
+    (cd "$S/$(dirname "$rel")" &&
+     "$B" -t --no-host-checks -f "$(basename "$rel")") > /dev/null 2>&1
+    case $? in 0|4) v=valid ;; 1) v=invalid ;; *) v=crash ;; esac
     case $krc in 0|6) k=valid ;; 4|5) k=invalid ;; *) k=crash ;; esac
     note=$(sed -n 's/^keepalived: *//p' "$S/$rel.expect")
     want=${note%%[ #]*}

@@ -57,6 +57,9 @@ sc_vrrp_conf()
     printf 'vrrp_instance VI_1 {\n    state BACKUP\n    interface eth0\n'
     printf '    virtual_router_id %s\n    priority %s\n    advert_int %s\n' \
         "$SC_VRID" "$(sc_priority "$k")" "$SC_ADVERT"
+    case $SC_ADVERT in
+    *.*) printf '    version 3\n' ;; # VRRPv2 carries whole seconds only
+    esac
     printf '    authentication {\n        auth_type PASS\n'
     printf '        auth_pass labpass\n    }\n'
     if [ "$SC_MODE" = unicast ]; then

@@ -97,7 +97,7 @@ for i in 1 2 3 4; do
         echo "}"
     } >"$WORK/n$i.conf"
 done
-"$VIPD" -t -f "$WORK/n1.conf" >"$WORK/check.out" 2>&1 ||
+ip netns exec $PFX-n1 "$VIPD" -t -f "$WORK/n1.conf" >"$WORK/check.out" 2>&1 ||
     fail "config rejected: $(cat "$WORK/check.out")"
 
 start_node() {

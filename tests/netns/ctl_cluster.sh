@@ -111,7 +111,7 @@ vip_on() { ip -n "${P}n$1" -4 addr show dev eth0 | grep -q "inet $VIP/"; }
 
 # ---- node 1 alone ----
 config 1 "$T/cluster.key"
-if ! "$VIPD" -t -f "$T/n1.conf" >"$T/check.out" 2>&1; then
+if ! ip netns exec "${P}n1" "$VIPD" -t -f "$T/n1.conf" >"$T/check.out" 2>&1; then
     cat "$T/check.out"; die "n1.conf rejected"
 fi
 start 1

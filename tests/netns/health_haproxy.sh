@@ -17,13 +17,21 @@
 #   wrote "INSTANCE VI_1 MASTER <prio>" on the new holder.
 #
 # HEALTH_DAEMON=vipd (default; the test) or keepalived (the same VRRP
-# config without the cluster block, for side-by-side timings). Prints the
+# config without the cluster block, for side-by-side timings).
+# HEALTH_TRACK=script (default: a vrrp_script fetching haproxy's page) or
+# process (vrrp_track_process on this node's haproxy command line; all
+# nodes share one PID namespace, so the name alone would match the other
+# nodes' haproxy too). tests/netns/track_process_haproxy.sh runs the latter.
+# The kernel's process events exist only in the namespace the daemons are
+# started from, so with "process" they start there and move into their
+# node's namespace themselves (global_defs net_namespace, as keepalived). Prints the
 # time from haproxy stop to the VIP on the next node.
 #
 # Exit 77 (skip) without root, ip netns, haproxy or curl.
 set -u
 
 DAEMON=${HEALTH_DAEMON:-vipd}
+TRACK=${HEALTH_TRACK:-script}
 PFX=vh$$
 NET=10.97.0
 VIP=$NET.100
@@ -92,7 +100,11 @@ spawn()
 {
     local k=$1 out=$2
     shift 2
-    setsid ip netns exec "$(ns "n$k")" "$@" >>"$out" 2>&1 &
+    if [ "$k" = root ]; then
+        setsid "$@" >>"$out" 2>&1 &
+    else
+        setsid ip netns exec "$(ns "n$k")" "$@" >>"$out" 2>&1 &
+    fi
     SPAWNED=$!
     disown "$SPAWNED"
     PIDS+=("$SPAWNED")
@@ -174,7 +186,18 @@ vrrp_conf() # K NOPREEMPT(0/1)
     cat <<EOF
 global_defs {
     router_id n$k
+$( [ "$TRACK" = process ] && echo "    net_namespace $(ns "n$k")")
 }
+EOF
+    if [ "$TRACK" = process ]; then
+        cat <<EOF
+vrrp_track_process chk_haproxy {
+    process haproxy -db -f $DIR/haproxy.n$k.cfg
+    weight $( [ "$nopreempt" = 1 ] && echo 0 || echo -60)
+}
+EOF
+    else
+        cat <<EOF
 vrrp_script chk_haproxy {
     script "$CURL -sf -o /dev/null --max-time 1 http://127.0.0.1:8404/"
     interval 1
@@ -183,6 +206,9 @@ vrrp_script chk_haproxy {
     rise 1
     weight $( [ "$nopreempt" = 1 ] && echo 0 || echo -60)
 }
+EOF
+    fi
+    cat <<EOF
 vrrp_instance VI_1 {
     state BACKUP
     interface eth0
@@ -205,7 +231,7 @@ EOF
     virtual_ipaddress {
         $VIP/24
     }
-    track_script {
+    track_$TRACK {
         chk_haproxy
     }
     notify "/usr/bin/env VH_NODE=n$k $DIR/notify.sh"
@@ -233,11 +259,13 @@ daemon_start() # K NOPREEMPT
             echo "}"
             vrrp_conf "$k" "$2"
         } >"$conf"
-        spawn "$k" "$DIR/n$k.log" "$VIPD" -f "$conf" -l info
+        spawn "$( [ "$TRACK" = process ] && echo root || echo "$k")" \
+            "$DIR/n$k.log" "$VIPD" -f "$conf" -l info
         DAEMON_PID[$k]=$SPAWNED
     else
         vrrp_conf "$k" "$2" >"$conf"
-        spawn "$k" "$DIR/n$k.log" "$KEEPALIVED" -n -l -P \
+        spawn "$( [ "$TRACK" = process ] && echo root || echo "$k")" \
+            "$DIR/n$k.log" "$KEEPALIVED" -n -l -P \
             -f "$conf" -p "$DIR/n$k.pid" -r "$DIR/n$k.vrrp.pid"
         DAEMON_PID[$k]=$SPAWNED
     fi
@@ -349,7 +377,7 @@ run_phase() # NOPREEMPT
 
     haproxy_stop "$h"
     t=$(wait_holder "$next" 30) || fail "the VIP did not move to n$next after haproxy stopped on n$h (holders: '$(holders)')"
-    echo "failover after haproxy stop: $t ms ($DAEMON, interval 1 s, fall 2)"
+    echo "failover after haproxy stop: $t ms ($DAEMON, $( [ "$TRACK" = process ] && echo "vrrp_track_process" || echo "vrrp_script interval 1 s, fall 2"))"
     local deadline=$((SECONDS + 10))
     until grep -q "^INSTANCE VI_1 MASTER" "$DIR/notify.n$next"; do
         [ $SECONDS -lt $deadline ] || fail "no MASTER notify on n$next"
@@ -366,7 +394,8 @@ run_phase() # NOPREEMPT
         t=$(wait_holder 1 30) || fail "the VIP did not move back to n1 (holders: '$(holders)')"
         t=$(($(now_ms) - t_start))
         echo "move back after haproxy start: $t ms (preempt_delay 2 s)"
-        # rise 1 at interval 1 s, then preempt_delay 2 s: never before 2 s.
+        # (rise 1 at interval 1 s, or the process seen,) then preempt_delay
+        # 2 s: never before 2 s.
         [ "$t" -ge 2000 ] || fail "moved back after $t ms, before preempt_delay"
         deadline=$((SECONDS + 10))
         until grep -q "^INSTANCE VI_1 BACKUP" "$DIR/notify.n2"; do

@@ -52,6 +52,22 @@ static inline struct loaded *load_text(const char *text)
     return l;
 }
 
+/* load_text() as the node with config id @id (keepalived's -i). */
+static inline struct loaded *load_text_id(const char *text, const char *id)
+{
+    struct loaded *l = calloc(1, sizeof *l);
+    struct cfg_options opts = {
+        .config_id = id,
+        .text = text,
+        .text_len = strlen(text),
+    };
+    assert_non_null(l);
+    l->report.emit = capture_emit;
+    l->report.data = &l->cap;
+    l->rv = vip_config_load_opts(&l->cfg, "t.conf", &opts, &l->report);
+    return l;
+}
+
 static inline struct loaded *load_file(const char *path)
 {
     struct loaded *l = calloc(1, sizeof *l);

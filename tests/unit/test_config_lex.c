@@ -149,14 +149,14 @@ static void test_include_glob(void **state)
     snprintf(path, sizeof path, "%s/main.conf", dir);
     write_file(path, "include sub/*.conf\n");
     struct loaded *l = load_file(path);
-    assert_int_equal(l->rv, 0);
+    assert_int_equal(l->rv, VIP_ECONFIG);
     assert_int_equal(l->cfg.n_instances, 2);
     assert_string_equal(l->cfg.instances[0].name, "A"); /* sorted */
     assert_int_equal(l->cfg.instances[1].vips[0].where.line, 2);
     char want[400];
     snprintf(want, sizeof want,
-             "%s/sub/../vips.inc:3: warning: unknown keyword 'frob' in "
-             "vrrp_instance, ignored",
+             "%s/sub/../vips.inc:3: error: unknown keyword 'frob' in "
+             "vrrp_instance",
              dir);
     ASSERT_LINE(l, want);
     assert_int_equal(l->cfg.n_files, 5); /* vips.inc twice */
@@ -269,29 +269,81 @@ static const struct error_case error_cases[] = {
      "t.conf:4: error: unexpected '{' after 'priority'", true},
     {INST(" priority\n"), "t.conf:4: error: 'priority' needs 1 argument", true},
     {INST(" priority 5 6\n"),
-     "t.conf:4: warning: extra argument '6' after 'priority' ignored", false},
+     "t.conf:4: error: unexpected '6' after 'priority' (it takes 1 "
+     "argument)",
+     true},
     {INST(" { x }\n"),
      "t.conf:4: error: unexpected '{' after 'virtual_router_id'", true},
     {INST(" \"quoted\" 1\n"),
-     "t.conf:4: warning: unknown keyword 'quoted' in vrrp_instance, ignored",
-     false},
+     "t.conf:4: error: unknown keyword 'quoted' in vrrp_instance", true},
     {"frob { a { b } }\n",
-     "t.conf:1: warning: unknown keyword 'frob', "
-     "ignored",
-     false},
+     "t.conf:1: error: unknown keyword 'frob'", true},
+    {"global_defs {\n router_idd lb1\n}\n",
+     "t.conf:2: error: unknown keyword 'router_idd' in global_defs; did you "
+     "mean 'router_id'?",
+     true},
+    {"cluster {\n listen 10.0.0.1\n secret_fil /k\n}\n",
+     "t.conf:3: error: unknown keyword 'secret_fil' in cluster; did you mean "
+     "'secret_file'?",
+     true},
+    {"[root@haproxy01 ~]# vim /etc/keepalived/keepalived.conf\n",
+     "t.conf:1: error: '[root@haproxy01' is not a keyword; this looks like a "
+     "pasted shell prompt or command, remove the line",
+     true},
+    {"$ sudo systemctl restart keepalived\n",
+     "t.conf:1: error: '$' is not a keyword; this looks like a pasted shell "
+     "prompt or command, remove the line",
+     true},
+    {INST(" track_bfd {\n  bfd1\n }\n"),
+     "t.conf:4: error: 'track_bfd' is not implemented by vipd: vipd has no "
+     "BFD; use a vrrp_script with tcp_check or a script",
+     true},
+    {INST(" virtual_routes {\n  10.1.0.0/16 via 10.0.0.1\n }\n"),
+     "t.conf:4: error: 'virtual_routes' is not implemented by vipd: add the "
+     "routes in a notify_master script, or keep them static",
+     true},
+    {INST(" authentication {\n  auth_type AH\n  auth_pass x\n }\n"),
+     "t.conf:4: error: vrrp_instance 'I': auth_type AH is not implemented by "
+     "vipd; use auth_type PASS, or no authentication (the cluster traffic is "
+     "authenticated by the key)",
+     true},
+    {"global_defs {\n vrrp_startup_delay 5\n}\n",
+     "t.conf:2: error: 'vrrp_startup_delay' is not implemented by vipd: delay "
+     "vipd's start in its systemd unit (ExecStartPre=sleep)",
+     true},
     {"virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 { }\n}\n",
-     "t.conf:1: warning: 'virtual_server' is not supported by vipd (LVS is "
-     "out of scope), ignored",
-     false},
+     "t.conf:1: error: 'virtual_server' is not implemented by vipd: LVS is "
+     "out of scope for vipd; keep keepalived's checker or ipvsadm for the "
+     "virtual servers",
+     true},
     {"virtual_server_group G {\n}\n",
-     "t.conf:1: warning: 'virtual_server_group' is not supported by vipd "
-     "(LVS is out of scope), ignored",
-     false},
+     "t.conf:1: error: 'virtual_server_group' is not implemented by vipd: "
+     "LVS is out of scope for vipd; keep keepalived's checker or ipvsadm for "
+     "the virtual servers",
+     true},
     {"static_routes {\n 10.0.0.0/8 via 10.0.0.1\n}\n",
-     "t.conf:1: warning: 'static_routes' is not supported by vipd, ignored",
-     false},
+     "t.conf:1: error: 'static_routes' is not implemented by vipd: configure "
+     "static routes with the system's network configuration",
+     true},
     {INST(" use_vmac\n"),
-     "t.conf:4: warning: 'use_vmac' is not supported by vipd, ignored", false},
+     "t.conf:4: error: 'use_vmac' is not implemented by vipd: vipd adds the "
+     "VIPs to the interface itself; remove use_vmac",
+     true},
+    {"global_defs {\n vrrp_mcast_group4 10.0.0.1\n}\n",
+     "t.conf:2: error: vrrp_mcast_group4: '10.0.0.1' is not a multicast "
+     "address",
+     true},
+    {"global_defs {\n vrrp_mcast_group4 ff02::13\n}\n",
+     "t.conf:2: error: vrrp_mcast_group4: 'ff02::13' is not an IPv4 address",
+     true},
+    {INST(" mcast_dst_ip ff02::13\n"),
+     "t.conf:4: error: vrrp_instance 'I': mcast_dst_ip ff02::13 is not of "
+     "the instance's address family",
+     true},
+    {"global_defs {\n smtp_server 10.0.0.1\n}\n",
+     "t.conf:2: warning: 'smtp_server' is accepted but not acted on by vipd: "
+     "vipd sends no mail; use a notify script",
+     false},
     /* Instance values. */
     {INST(" virtual_router_id 0\n"),
      "t.conf:4: error: virtual_router_id: 0 is out of range [1, 255]", true},
@@ -395,10 +447,10 @@ static const struct error_case error_cases[] = {
      "t.conf:6: warning: vrrp_instance 'I': nopreempt needs state BACKUP; "
      "the initial state is only a hint to vipd",
      false},
-    {INST(" notify_master \"/a\" root\n"),
-     "t.conf:4: warning: per-script user 'root' is not acted on by vipd; "
-     "notify scripts run as script_user",
-     false},
+    {INST(" notify_master \"/a\" root wheel extra\n"),
+     "t.conf:4: error: unexpected 'extra' after 'notify_master \"...\" USER "
+     "GROUP'",
+     true},
     {INST(" notify_master /a\n notify_master /b\n"),
      "t.conf:5: warning: 'notify_master' given again, the last one is used",
      false},
@@ -457,8 +509,7 @@ static const struct error_case error_cases[] = {
     {"vrrp_script s {\n script /a\n weight 1 backwards\n}\n",
      "t.conf:3: error: weight: expected 'reverse', not 'backwards'", true},
     {"vrrp_script s {\n script \"/a\" x\n}\n",
-     "t.conf:2: warning: extra argument 'x' after the quoted script ignored",
-     false},
+     "t.conf:2: error: unexpected 'x' after the quoted script", true},
     {"vrrp_script s { script /a }\nvrrp_script s { script /b }\n",
      "t.conf:2: error: vrrp_script 's' is already defined at line 1", true},
     {"track_file f {\n weight 2\n}\n",

@@ -96,7 +96,7 @@ static void test_preempt_smtp(void **state)
     assert_false(l->cfg.instances[0].smtp_alert);
     ASSERT_LINE(l,
                 "t.conf:6: warning: 'smtp_alert' is accepted but not "
-                "acted on by vipd");
+                "acted on by vipd: vipd sends no mail; use a notify script");
     assert_int_equal(l->cap.n, 1);
     loaded_free(l);
 }
@@ -167,19 +167,22 @@ static void test_global_defs(void **state)
     assert_int_equal(g->gna_interval_ms, 250);
     ASSERT_LINE(l,
                 "t.conf:12: warning: 'notification_email' is accepted but "
-                "not acted on by vipd");
+                "not acted on by vipd: vipd sends no mail; use a notify script");
     ASSERT_LINE(l,
                 "t.conf:15: warning: 'notification_email_from' is "
-                "accepted but not acted on by vipd");
+                "accepted but not acted on by vipd: vipd sends no mail; use a notify script");
     ASSERT_LINE(l,
                 "t.conf:16: warning: 'smtp_server' is accepted but not "
-                "acted on by vipd");
+                "acted on by vipd: vipd sends no mail; use a notify script");
     ASSERT_LINE(l,
                 "t.conf:17: warning: 'smtp_connect_timeout' is accepted "
-                "but not acted on by vipd");
+                "but not acted on by vipd: vipd sends no mail; use a notify script");
     ASSERT_LINE(l,
-                "t.conf:18: warning: 'vrrp_strict' is not supported by "
-                "vipd, ignored");
+                "t.conf:18: warning: 'vrrp_strict' is accepted but not acted "
+                "on by vipd: vipd elects the holder by Raft, not from "
+                "received VRRP adverts, so receive-side VRRP rules do not "
+                "apply (no iptables/nftables drop rules are installed: the "
+                "VIP answers)");
     assert_int_equal(l->report.n_warnings, 5);
     /* Inherited by the instance, which uses VRRPv3 from global_defs. */
     const struct cfg_instance *in = &l->cfg.instances[0];
@@ -280,7 +283,8 @@ static void test_instance_keywords(void **state)
         "  garp_master_refresh_repeat 3\n"
         "  garp_interval 0.01\n"
         "  gna_interval 0.02\n" /* 51 */
-        "}\n");
+        "}\n"
+        "cluster { listen 10.0.0.11 }\n");
     ASSERT_CLEAN(l);
     const struct cfg_instance *in = vip_config_instance(&l->cfg, "VI_1");
     assert_non_null(in);
@@ -360,8 +364,87 @@ static void test_ipv6_v3(void **state)
     ASSERT_LINE(l,
                 "t.conf:11: warning: vrrp_instance 'V4': advert_int "
                 "rounded up to 20 ms (VRRPv3 uses centiseconds)");
-    assert_int_equal(l->cap.n, 1);
+    ASSERT_LINE(l,
+                "t.conf:11: warning: election_timeout 150 ms (the floor), "
+                "from advert_int 20 ms of vrrp_instance 'V4' (set "
+                "election_timeout in the cluster block to choose another)");
+    assert_int_equal(l->cap.n, 2);
     loaded_free(l);
+}
+
+/* The advert group: mcast_dst_ip, else vrrp_mcast_group4/6 (which may
+ * come after the instance), else RFC 5798's. */
+static void test_mcast_groups(void **state)
+{
+    (void)state;
+    char buf[INET6_ADDRSTRLEN];
+    struct loaded *l = load_text(
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n"
+        " virtual_ipaddress { 10.1.1.1 }\n}\n"
+        "vrrp_instance B {\n interface eth0\n virtual_router_id 2\n"
+        " mcast_dst_ip 239.0.0.7\n virtual_ipaddress { 10.1.1.2 }\n}\n"
+        "vrrp_instance C {\n interface eth0\n virtual_router_id 3\n"
+        " virtual_ipaddress { 2001:db8::3 }\n}\n"
+        "global_defs {\n vrrp_mcast_group4 224.0.0.19\n}\n");
+    ASSERT_CLEAN(l);
+    assert_string_equal(
+        cfg_ip_str(&l->cfg.instances[0].mcast_dst_ip, buf, sizeof buf),
+        "224.0.0.19");
+    assert_string_equal(
+        cfg_ip_str(&l->cfg.instances[1].mcast_dst_ip, buf, sizeof buf),
+        "239.0.0.7");
+    assert_string_equal(
+        cfg_ip_str(&l->cfg.instances[2].mcast_dst_ip, buf, sizeof buf),
+        "ff02::12");
+    loaded_free(l);
+}
+
+/* Without election_timeout, vipd's timing follows the smallest advert_int:
+ * 1 s keeps 500 ms, 0.5 s halves it, 0.1 s stops at the floor; a given
+ * election_timeout wins. */
+static void test_timing_from_advert_int(void **state)
+{
+    (void)state;
+    static const struct
+    {
+        const char *advert_a, *advert_b, *cluster_extra;
+        uint32_t want;
+        const char *note;
+    } cases[] = {
+        {"1", "2", "", 500, NULL},
+        {"0.5", "1", "", 250,
+         "t.conf:4: warning: election_timeout 250 ms, from advert_int 500 ms "
+         "of vrrp_instance 'A' (set election_timeout in the cluster block to "
+         "choose another)"},
+        {"1", "0.1", "", 150,
+         "t.conf:11: warning: election_timeout 150 ms (the floor), from "
+         "advert_int 100 ms of vrrp_instance 'B' (set election_timeout in "
+         "the cluster block to choose another)"},
+        {"0.1", "1", " election_timeout 120\n", 120, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n"
+                 " advert_int %s\n version 3\n"
+                 " virtual_ipaddress { 10.1.1.1 }\n}\n"
+                 "vrrp_instance B {\n interface eth0\n virtual_router_id 2\n"
+                 " advert_int %s\n version 3\n"
+                 " virtual_ipaddress { 10.1.1.2 }\n}\n"
+                 "cluster {\n listen 10.0.0.1\n%s}\n",
+                 cases[i].advert_a, cases[i].advert_b, cases[i].cluster_extra);
+        struct loaded *l = load_text(text);
+        assert_int_equal(l->rv, 0);
+        assert_int_equal(l->cfg.cluster.election_timeout_ms, cases[i].want);
+        assert_int_equal(l->cfg.cluster.heartbeat_ms, cases[i].want / 10);
+        if (cases[i].note != NULL) {
+            ASSERT_LINE(l, cases[i].note);
+            assert_int_equal(l->cap.n, 1);
+        } else {
+            assert_int_equal(l->cap.n, 0);
+        }
+        loaded_free(l);
+    }
 }
 
 /* vrrp_sync_group: members and notify scripts. */
@@ -379,7 +462,7 @@ static void test_sync_group(void **state)
     assert_int_equal(l->rv, 0);
     ASSERT_LINE(l,
                 "t.conf:11: warning: 'smtp_alert' is accepted but not "
-                "acted on by vipd");
+                "acted on by vipd: vipd sends no mail; use a notify script");
     const struct cfg_sync_group *g = &l->cfg.groups[0];
     assert_string_equal(g->name, "G");
     assert_int_equal(g->n_instances, 2);
@@ -466,7 +549,9 @@ static void test_runnable(void **state)
                      VIP_ECONFIG);
     ASSERT_LINE(l,
                 "t.conf: error: no cluster block: vipd needs 'cluster { "
-                "listen HOST:PORT secret_file PATH ... }' to run");
+                "listen HOST:PORT secret_file PATH ... }' to run, or "
+                "unicast_src_ip and unicast_peer in the first vrrp_instance "
+                "to derive it");
     ASSERT_LINE(l,
                 "t.conf:1: error: vrrp_instance 'A' has no "
                 "virtual_ipaddress");
@@ -544,6 +629,8 @@ int main(void)
         cmocka_unit_test(test_http_check_path_refused),
         cmocka_unit_test(test_instance_keywords),
         cmocka_unit_test(test_ipv6_v3),
+        cmocka_unit_test(test_mcast_groups),
+        cmocka_unit_test(test_timing_from_advert_int),
         cmocka_unit_test(test_sync_group),
         cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_cluster_peers_from_unicast),

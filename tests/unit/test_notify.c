@@ -1,5 +1,8 @@
 /* Notify scripts for real: keepalived's arguments written to files the
  * test reads, independence of slow scripts, timeouts, close. */
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "src/notify.h"
@@ -252,6 +255,110 @@ static void test_refused(void **state)
     assert_string_equal(notify_state_name(NOTIFY_BACKUP), "BACKUP");
 }
 
+/* `notify_master "CMD" USER`: the script runs as USER, not script_user;
+ * an unknown USER refuses the script. Needs root (setuid). */
+static void test_per_script_user(void **state)
+{
+    struct fixture *f = *state;
+    struct passwd *pw = getpwnam("nobody");
+    if (geteuid() != 0 || pw == NULL) {
+        skip();
+    }
+    uid_t nobody = pw->pw_uid; /* getpwnam's buffer is reused */
+    /* nobody must reach the script and write its output. */
+    assert_int_equal(chmod(f->dir, 0755), 0);
+    char *out = NULL;
+    assert_true(asprintf(&out, "%s/w", f->dir) > 0);
+    assert_int_equal(mkdir(out, 0777), 0);
+    assert_int_equal(chmod(out, 0777), 0);
+    char *body = NULL;
+    assert_true(asprintf(&body, "#!/bin/sh\nid -u > %s/uid.tmp\n"
+                                "mv %s/uid.tmp %s/uid\n",
+                         out, out, out) > 0);
+    char *script = hu_write(f->dir, "uid.sh", body, 0755);
+    free(body);
+    f->inst.notify.master = script;
+    snprintf(f->inst.notify.master_as.user, CFG_NAME_MAX, "nobody");
+    f->inst.notify.fault = "/bin/true";
+    snprintf(f->inst.notify.fault_as.user, CFG_NAME_MAX, "vh-no-such-user");
+    assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
+    assert_int_equal(f->n.n_refused, 1); /* the unknown user */
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_MASTER, 100), 1);
+    char *uid_path = NULL;
+    assert_true(asprintf(&uid_path, "%s/uid", out) > 0);
+    uint64_t end = vip_now_ms() + 3000;
+    while (access(uid_path, F_OK) != 0 && vip_now_ms() < end) {
+        hu_run_for(&f->loop, 5);
+    }
+    char want[32];
+    snprintf(want, sizeof want, "%u\n", (unsigned)nobody);
+    assert_string_equal(hu_read(uid_path), want);
+    free(uid_path);
+    free(script);
+    free(out);
+}
+
+/* keepalived's notify FIFOs: vipd creates the FIFO, starts the reader
+ * script with the path as last argument, and writes one line per event in
+ * keepalived's format to notify_fifo and vrrp_notify_fifo alike; closing
+ * stops the reader. */
+static void test_notify_fifo(void **state)
+{
+    struct fixture *f = *state;
+    char *fifo = NULL, *fifo2 = NULL, *reader = NULL, *body = NULL;
+    assert_true(asprintf(&fifo, "%s/events.fifo", f->dir) > 0);
+    assert_true(asprintf(&fifo2, "%s/vrrp.fifo", f->dir) > 0);
+    /* The reader copies each line it gets to out.fifo, as it comes. */
+    assert_true(asprintf(&body,
+                         "#!/bin/sh\nwhile read -r line; do "
+                         "echo \"$line\" >> %s/out.fifo; done < \"$1\"\n",
+                         f->dir) > 0);
+    reader = hu_write(f->dir, "reader.sh", body, 0755);
+    free(body);
+    f->cfg.global.fifos[0].path = fifo;
+    f->cfg.global.fifos[0].script = reader;
+    f->cfg.global.fifos[1].path = fifo2; /* no reader: lines stay queued */
+    assert_int_equal(notify_init(&f->n, &f->loop, &f->cfg), 0);
+    struct stat st;
+    assert_int_equal(stat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(notify_instance(&f->n, 0, NOTIFY_MASTER, 110), 0);
+    assert_int_equal(notify_group(&f->n, 0, NOTIFY_BACKUP), 0);
+    const char *want = "INSTANCE \"VI_1\" MASTER 110\nGROUP \"G1\" BACKUP 0\n";
+    uint64_t end = vip_now_ms() + 3000;
+    const char *got = NULL;
+    while (vip_now_ms() < end) {
+        got = access(out_path(f, "fifo"), F_OK) == 0
+                  ? hu_read(out_path(f, "fifo"))
+                  : NULL;
+        if (got != NULL && strcmp(got, want) == 0) {
+            break;
+        }
+        hu_run_for(&f->loop, 10);
+    }
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    /* The FIFO without a reader holds the same lines. */
+    int fd = open(fifo2, O_RDONLY | O_NONBLOCK);
+    assert_true(fd >= 0);
+    char buf[256] = "";
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    assert_true(n > 0);
+    assert_string_equal(buf, want);
+    assert_int_equal(f->n.n_fifo_dropped, 0);
+    /* teardown() closes: the reader is killed, so close completes. */
+    notify_close(&f->n, closed_cb);
+    assert_true(hu_run_until(&f->loop, &f->closed, 5000));
+    f->cfg.global.fifos[0].path = NULL;
+    f->cfg.global.fifos[0].script = NULL;
+    f->cfg.global.fifos[1].path = NULL;
+    free(fifo);
+    free(fifo2);
+    free(reader);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -264,6 +371,8 @@ int main(void)
         T(test_stop_timeout),
         T(test_refused),
         T(test_reload_stage_commit),
+        T(test_per_script_user),
+        T(test_notify_fifo),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

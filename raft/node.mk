@@ -1,6 +1,10 @@
 # raft/ node part (see raft/local.mk): transport, peer RPCs, the node.
 libvipcore_a_SOURCES += \
 	raft/transport.h raft/transport.c
+# The encrypted channel after the handshake, and the raft_uv validator.
+libvipcore_a_SOURCES += \
+	raft/channel.h raft/channel.c raft/frame_crypt.h raft/frame_crypt.c \
+	raft/raft_wire.h raft/raft_wire.c
 libvipcore_a_SOURCES += \
 	raft/peer_rpc.h raft/peer_rpc.c
 libvipcore_a_SOURCES += \

@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char errmsg[VIP_ERRMSG_SIZE];
         (void)keyfile_parse(data + 1, size - 1, k, errmsg);
     }
-    handshake_init(&h, key, (data[0] & 1) != 0, nonce);
+    handshake_init(&h, key, (data[0] & 1) != 0, nonce,
+                   (const uint8_t *)"ident", 5);
     while (off < size && rv >= 0) {
         const uint8_t *msg;
         size_t n = data[off++];

@@ -47,7 +47,7 @@ tests_unit_test_handshake_SOURCES = tests/unit/test_handshake.c
 tests_unit_test_handshake_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_handshake_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_handshake
-EXTRA_DIST += tests/fuzz/fuzz_handshake.c
+EXTRA_DIST += tests/fuzz/fuzz_handshake.c tests/fuzz/fuzz_channel.c
 TESTS += tests/cli/test_keygen.sh
 EXTRA_DIST += tests/cli/test_keygen.sh
 # Benchmark (not in make check): bench/handshake_cost.sh

@@ -22,6 +22,7 @@
 #include "raft/cluster.h"
 #include "src/daemon.h"
 #include "src/daemon_int.h"
+#include "src/instance_lock.h"
 #include "vipd/clock.h"
 #include "vipd/error.h"
 #include "vipd/log.h"
@@ -498,6 +499,9 @@ static int start_parts(struct vipd *d)
 
 int daemon_run(const struct vip_config *cfg)
 {
+    struct instance_lock lock;
+    struct ctl_server_opts lock_opts;
+    char errmsg[VIP_ERRMSG_SIZE];
     struct vipd *d;
     int rv;
 
@@ -505,9 +509,22 @@ int daemon_run(const struct vip_config *cfg)
         fprintf(stderr, "vipd: the configuration has no cluster block\n");
         return 1;
     }
+    /* Before anything touches the data dir or the control socket: a second
+     * instance stops here and changes nothing. */
+    ctl_server_opts_from_config(&lock_opts, cfg);
+    if (instance_lock_take(&lock,
+                           cfg->cluster.data_dir != NULL ? cfg->cluster.data_dir
+                                                         : "/var/lib/vipd",
+                           lock_opts.path != NULL ? lock_opts.path
+                                                  : CTL_DEFAULT_SOCKET,
+                           errmsg) != 0) {
+        fprintf(stderr, "vipd: %s\n", errmsg);
+        return 1;
+    }
     d = calloc(1, sizeof *d);
     if (d == NULL) {
         fprintf(stderr, "vipd: out of memory\n");
+        instance_lock_release(&lock);
         return 1;
     }
     d->cfg = cfg;
@@ -521,6 +538,7 @@ int daemon_run(const struct vip_config *cfg)
     if (rv != 0) {
         fprintf(stderr, "vipd: uv_loop_init: %s\n", uv_strerror(rv));
         free(d);
+        instance_lock_release(&lock);
         return 1;
     }
     vip_log_set_tag(cfg->cluster.node_id, '-');
@@ -555,5 +573,6 @@ int daemon_run(const struct vip_config *cfg)
     free(d->inst_state);
     free(d->group_state);
     free(d);
+    instance_lock_release(&lock);
     return rv;
 }

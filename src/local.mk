@@ -20,5 +20,9 @@ include src/config.mk
 include src/health.mk
 include src/ctl.mk
 vipd_SOURCES += src/leftovers.c src/leftovers.h
+vipd_SOURCES += src/instance_lock.c src/instance_lock.h
 TESTS += tests/cli/test_release_leftovers.sh
 EXTRA_DIST += tests/cli/test_release_leftovers.sh
+# Hostile local conditions against one vipd (second instance, fd flood).
+TESTS += tests/netns/hostile_node.sh
+EXTRA_DIST += tests/netns/hostile_node.sh

@@ -1,0 +1,150 @@
+#!/bin/bash
+# Hostile local conditions against one real vipd (a one-node cluster in
+# namespace vh$$-n1, 10.78.0.1, VIP 10.78.0.100), each of which broke or
+# damaged the daemon before:
+#   1. a second `vipd -f` with the same configuration exits at once with
+#      "already running (pid N)", and the running node keeps its VIP, its
+#      control socket and its data dir (nothing renamed or deleted);
+#   2. 2000 idle TCP connections to the cluster port while the daemon has
+#      1024 file descriptors and a check script runs every 200 ms: the
+#      daemon stays up, the check is never counted as failed (fd
+#      exhaustion is "unknown, keep the last state") and the VIP stays;
+#      once the flood ends, a new control request is served.
+# Exit 77 when not root or without ip netns / python3.
+set -u
+BUILD=${VIPD_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)/build/dev}
+VIPD=$BUILD/vipd
+VIPCTL=$BUILD/vipctl
+VIP=10.78.0.100
+[ -x "$VIPD" ] || { echo "SKIP: $VIPD not built"; exit 77; }
+if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1; then
+    echo "SKIP: needs root and ip netns"; exit 77
+fi
+command -v python3 >/dev/null || { echo "SKIP: needs python3"; exit 77; }
+WORK=$(mktemp -d /tmp/vh-node.XXXXXX)
+NS=vh$$-n1
+PID=""
+FLOOD=""
+cleanup() {
+    [ -n "$FLOOD" ] && kill "$FLOOD" 2>/dev/null
+    [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
+    wait 2>/dev/null
+    ip netns del "$NS" 2>/dev/null
+    if [ "${VH_KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+fail() { echo "FAIL: $*"; echo "--- log:"; grep -v 'raft: ' "$WORK/log" | tail -n 20; exit 1; }
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+wait_for() { # SECONDS COMMAND...
+    local deadline=$(( $(ms) + $1 * 1000 )); shift
+    while [ "$(ms)" -lt $deadline ]; do "$@" && return 0; sleep 0.05; done
+    return 1
+}
+has_vip() { ip -n "$NS" -4 -o addr show dev eth0 2>/dev/null | grep -q " $VIP/"; }
+alive() { kill -0 "$PID" 2>/dev/null; }
+
+ip netns add "$NS" || { echo "SKIP: cannot create namespaces"; exit 77; }
+ip -n "$NS" link set lo up
+ip -n "$NS" link add eth0 type veth peer name eth1
+ip -n "$NS" link set eth1 up
+ip -n "$NS" addr add 10.78.0.1/24 dev eth0
+ip -n "$NS" link set eth0 up
+head -c 32 /dev/urandom | base64 >"$WORK/key"
+chmod 600 "$WORK/key"
+# The check: a script that must run (and succeed) every 200 ms; every run
+# leaves a mark so the test sees it running during the flood.
+cat >"$WORK/check.sh" <<SH
+#!/bin/sh
+echo x >>"$WORK/check.runs"
+exit 0
+SH
+chmod 755 "$WORK/check.sh"
+cat >"$WORK/n1.conf" <<CONF
+global_defs { router_id n1 }
+cluster {
+    listen 10.78.0.1:5405
+    data_dir $WORK/d1
+    secret_file $WORK/key
+    control_socket $WORK/n1.sock
+}
+vrrp_script chk { script "$WORK/check.sh" interval 0.2 fall 1 rise 1 weight 0 }
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 52
+    priority 100
+    advert_int 1
+    virtual_ipaddress { $VIP/24 }
+    track_script { chk }
+}
+CONF
+"$VIPD" -t -f "$WORK/n1.conf" >"$WORK/check.out" 2>&1 ||
+    fail "config rejected: $(cat "$WORK/check.out")"
+
+# 1024 descriptors, as a unit without LimitNOFILE would get.
+ip netns exec "$NS" bash -c "ulimit -n 1024; exec \"$VIPD\" -f \"$WORK/n1.conf\"" \
+    >>"$WORK/log" 2>&1 &
+PID=$!
+wait_for 15 has_vip || fail "the node never took its VIP"
+
+# 1. A second instance on the same data dir and socket.
+ls -l --time-style=+%s.%N "$WORK/d1" | awk '{print $NF}' | sort >"$WORK/files.before"
+t0=$(ms)
+ip netns exec "$NS" "$VIPD" -f "$WORK/n1.conf" >"$WORK/second.out" 2>&1
+rc=$?
+t1=$(ms)
+[ $rc = 1 ] || fail "second instance: exit $rc, want 1: $(cat "$WORK/second.out")"
+grep -q "already running (pid $PID)" "$WORK/second.out" ||
+    fail "second instance: no 'already running (pid $PID)': $(cat "$WORK/second.out")"
+grep -q "raft" "$WORK/second.out" && fail "second instance reached raft: $(cat "$WORK/second.out")"
+echo "second instance: exit 1 in $((t1 - t0)) ms: $(head -n 1 "$WORK/second.out")"
+alive || fail "the first instance died"
+has_vip || fail "the first instance lost its VIP"
+ls -l --time-style=+%s.%N "$WORK/d1" | awk '{print $NF}' | sort >"$WORK/files.after"
+# The running node may open a new segment meanwhile; none of its files
+# may have gone.
+missing=$(comm -23 "$WORK/files.before" "$WORK/files.after" | grep -v '^open-' || true)
+[ -z "$missing" ] || fail "files gone from the data dir: $missing"
+"$VIPCTL" -s "$WORK/n1.sock" status >/dev/null 2>&1
+[ $? -le 3 ] || fail "the first instance's control socket no longer answers"
+echo "ok: a second instance changed nothing"
+
+if [ "${VH_ONLY_LOCK:-0}" = 1 ]; then exit 0; fi
+
+# 2. 2000 idle connections while the check runs.
+cat >"$WORK/flood.py" <<'PY'
+import socket, sys, time
+held = []
+for i in range(2000):
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect(("10.78.0.1", 5405))
+    except BlockingIOError:
+        pass
+    held.append(s)
+open(sys.argv[1], "w").write("up\n")
+time.sleep(float(sys.argv[2]))
+PY
+: >"$WORK/check.runs"
+ip netns exec "$NS" bash -c "ulimit -n 4096; exec python3 \"$WORK/flood.py\" \"$WORK/flood.up\" 6" &
+FLOOD=$!
+wait_for 10 test -e "$WORK/flood.up" || fail "the flood did not start"
+runs0=$(wc -l <"$WORK/check.runs")
+lost=0
+end=$(( $(ms) + 4000 ))
+while [ "$(ms)" -lt $end ]; do
+    has_vip || lost=1
+    alive || fail "vipd died during the flood"
+    sleep 0.05
+done
+wait "$FLOOD" 2>/dev/null; FLOOD=""
+[ $lost = 0 ] || fail "the VIP was released during the flood"
+grep -Eq "chk.*(fail|FAULT)" "$WORK/log" && fail "the check was counted as failed"
+runs=$(( $(wc -l <"$WORK/check.runs") - runs0 ))
+echo "check script ran $runs times during the flood"
+grep -c "refusing a connection" "$WORK/log" | sed 's/^/refusal lines logged: /'
+wait_for 5 bash -c "\"$VIPCTL\" -s \"$WORK/n1.sock\" status >/dev/null 2>&1; [ \$? -le 3 ]" ||
+    fail "control socket not served after the flood"
+alive || fail "vipd died after the flood"
+echo "ok: 2000 idle connections with 1024 fds: VIP kept, check not failed"

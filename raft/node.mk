@@ -5,6 +5,8 @@ libvipcore_a_SOURCES += \
 libvipcore_a_SOURCES += \
 	raft/channel.h raft/channel.c raft/frame_crypt.h raft/frame_crypt.c \
 	raft/raft_wire.h raft/raft_wire.c
+# Start-up check of the snapshot libraft will load.
+libvipcore_a_SOURCES += raft/snapshot_check.h raft/snapshot_check.c
 libvipcore_a_SOURCES += \
 	raft/peer_rpc.h raft/peer_rpc.c
 libvipcore_a_SOURCES += \
@@ -62,3 +64,8 @@ tests_unit_test_channel_SOURCES = tests/unit/test_channel.c
 tests_unit_test_channel_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_channel_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_channel
+check_PROGRAMS += tests/unit/test_snapshot_check
+tests_unit_test_snapshot_check_SOURCES = tests/unit/test_snapshot_check.c
+tests_unit_test_snapshot_check_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_snapshot_check_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_snapshot_check

@@ -662,6 +662,9 @@ static struct vr_conn *conn_alloc(struct vr_transport *t, bool is_outgoing)
     }
     c->t = t;
     c->is_outgoing = is_outgoing;
+    /* Not RESOLVING (the first state): an abort there waits for a
+     * getaddrinfo callback that an accepted connection never gets. */
+    c->state = CONN_CONNECTING;
     uv_timer_init(t->loop, &c->timer);
     c->timer.data = c;
     uv_timer_start(&c->timer, conn_timeout_cb, VR_SETUP_TIMEOUT_MS, 0);

@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "raft/cluster.h"
+#include "raft/snapshot_check.h"
 #include "src/daemon.h"
 #include "src/daemon_int.h"
 #include "src/instance_lock.h"
@@ -501,6 +502,7 @@ int daemon_run(const struct vip_config *cfg)
 {
     struct instance_lock lock;
     struct ctl_server_opts lock_opts;
+    const char *data_dir;
     char errmsg[VIP_ERRMSG_SIZE];
     struct vipd *d;
     int rv;
@@ -512,13 +514,21 @@ int daemon_run(const struct vip_config *cfg)
     /* Before anything touches the data dir or the control socket: a second
      * instance stops here and changes nothing. */
     ctl_server_opts_from_config(&lock_opts, cfg);
-    if (instance_lock_take(&lock,
-                           cfg->cluster.data_dir != NULL ? cfg->cluster.data_dir
-                                                         : "/var/lib/vipd",
+    data_dir = cfg->cluster.data_dir != NULL ? cfg->cluster.data_dir
+                                             : "/var/lib/vipd";
+    if (instance_lock_take(&lock, data_dir,
                            lock_opts.path != NULL ? lock_opts.path
                                                   : CTL_DEFAULT_SOCKET,
                            errmsg) != 0) {
         fprintf(stderr, "vipd: %s\n", errmsg);
+        return 1;
+    }
+    /* A truncated snapshot would hang libraft's start-up for good. */
+    if (snapshot_check_dir(data_dir, errmsg) != 0) {
+        fprintf(stderr, "vipd: %s; not starting (recovery: move the data dir "
+                        "aside and rejoin, see docs/recovery.md)\n",
+                errmsg);
+        instance_lock_release(&lock);
         return 1;
     }
     d = calloc(1, sizeof *d);

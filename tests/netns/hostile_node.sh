@@ -10,6 +10,7 @@
 #      daemon stays up, the check is never counted as failed (fd
 #      exhaustion is "unknown, keep the last state") and the VIP stays;
 #      once the flood ends, a new control request is served;
+#      and the check script never sees a descriptor the daemon inherited;
 #   3. its newest snapshot truncated to 100 bytes (libraft 0.15's
 #      decompress loop spun forever on it, ignoring SIGTERM): the restart
 #      exits at once with an error naming the snapshot.
@@ -60,6 +61,8 @@ chmod 600 "$WORK/key"
 cat >"$WORK/check.sh" <<SH
 #!/bin/sh
 echo x >>"$WORK/check.runs"
+# The daemon was started with fd 7 open: it must not reach us.
+[ -e /proc/self/fd/7 ] && echo "fd 7 inherited" >>"$WORK/leak"
 exit 0
 SH
 chmod 755 "$WORK/check.sh"
@@ -86,8 +89,9 @@ CONF
 "$VIPD" -t -f "$WORK/n1.conf" >"$WORK/check.out" 2>&1 ||
     fail "config rejected: $(cat "$WORK/check.out")"
 
-# 1024 descriptors, as a unit without LimitNOFILE would get.
-ip netns exec "$NS" bash -c "ulimit -n 1024; exec \"$VIPD\" -f \"$WORK/n1.conf\"" \
+# 1024 descriptors, as a unit without LimitNOFILE would get, and an
+# unrelated descriptor (7) inherited from the starter.
+ip netns exec "$NS" bash -c "ulimit -n 1024; exec \"$VIPD\" -f \"$WORK/n1.conf\" 7>\"$WORK/inherited\"" \
     >>"$WORK/log" 2>&1 &
 PID=$!
 wait_for 15 has_vip || fail "the node never took its VIP"
@@ -151,6 +155,9 @@ wait_for 5 bash -c "\"$VIPCTL\" -s \"$WORK/n1.sock\" status >/dev/null 2>&1; [ \
     fail "control socket not served after the flood"
 alive || fail "vipd died after the flood"
 echo "ok: 2000 idle connections with 1024 fds: VIP kept, check not failed"
+[ -s "$WORK/check.runs" ] || fail "the check never ran"
+[ -e "$WORK/leak" ] && fail "a check script inherited the daemon's fd 7"
+echo "ok: no inherited descriptor reached the check script"
 
 # 3. A truncated snapshot.
 snaps() { ls "$WORK/d1" | grep -E '^snapshot-[0-9]+-[0-9]+-[0-9]+$' |

@@ -534,6 +534,24 @@ static void test_key_load(void **state)
 
     assert_int_equal(keyfile_load(dir, k1, errmsg), VIP_EINVAL);
     assert_non_null(strstr(errmsg, "not a regular file"));
+    /* A symbolic link to a good key file is refused: the link could be
+     * turned to another file. */
+    {
+        char link[160];
+        snprintf(link, sizeof link, "%s/link", dir);
+        unlink(link);
+        p = write_file("target", raw, sizeof raw, 0600);
+        assert_int_equal(symlink(p, link), 0);
+        assert_int_equal(keyfile_load(link, k1, errmsg), VIP_EINVAL);
+        assert_non_null(strstr(errmsg, "symbolic link"));
+    }
+    /* Owned by someone else (needs root to set up). */
+    if (geteuid() == 0) {
+        p = write_file("foreign", raw, sizeof raw, 0600);
+        assert_int_equal(chown(p, 65534, 65534), 0);
+        assert_int_equal(keyfile_load(p, k1, errmsg), VIP_EINVAL);
+        assert_non_null(strstr(errmsg, "owned by uid 65534"));
+    }
     assert_int_equal(keyfile_load(NULL, k1, errmsg), VIP_EINVAL);
     assert_int_equal(keyfile_load("", k1, errmsg), VIP_EINVAL);
 }

@@ -54,6 +54,8 @@ TESTS += tests/cli/test_keygen.sh
 EXTRA_DIST += tests/cli/test_keygen.sh
 # Benchmark (not in make check): bench/handshake_cost.sh
 EXTRA_DIST += bench/handshake_cost.sh bench/handshake_cost.c
+# Benchmark (not in make check): bench/channel_cost.sh
+EXTRA_DIST += bench/channel_cost.sh bench/channel_cost.c
 check_PROGRAMS += tests/unit/test_vm_member
 tests_unit_test_vm_member_SOURCES = tests/unit/test_vm_member.c
 tests_unit_test_vm_member_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

@@ -849,6 +849,37 @@ static unsigned count_from(const struct vr_transport *t, const char *src)
     return n;
 }
 
+static void spare_drop(struct vr_transport *t);
+
+static void spare_closed_cb(uv_handle_t *h)
+{
+    struct vr_transport *t = h->data;
+    t->is_spare_busy = false;
+    vr_transport_handle_closed(t);
+    if (t->has_pending && !t->is_closing) {
+        t->has_pending = false;
+        spare_drop(t);
+    }
+}
+
+/* Accept the connection libuv holds into t->spare and close it; if the
+ * spare is still closing, do it when it is closed. */
+static void spare_drop(struct vr_transport *t)
+{
+    if (t->is_spare_busy) {
+        t->has_pending = true;
+        return;
+    }
+    if (uv_tcp_init(t->loop, &t->spare) != 0) {
+        return;
+    }
+    t->spare.data = t;
+    t->is_spare_busy = true;
+    t->n_open_handles++;
+    (void)uv_accept((uv_stream_t *)&t->listener, (uv_stream_t *)&t->spare);
+    uv_close((uv_handle_t *)&t->spare, spare_closed_cb);
+}
+
 static void listener_connection_cb(uv_stream_t *server, int status)
 {
     struct vr_transport *t = server->data;
@@ -861,9 +892,9 @@ static void listener_connection_cb(uv_stream_t *server, int status)
     if (t->n_incoming >= VR_PREAUTH_MAX) {
         uv_tcp_t *tcp = malloc(sizeof *tcp);
         if (tcp == NULL || uv_tcp_init(t->loop, tcp) != 0) {
-            /* Nothing to accept with: libuv stops polling the listener
-             * until a later accept; the next connection retries. */
             free(tcp);
+            t->n_over_cap++;
+            spare_drop(t);
             return;
         }
         if (uv_accept(server, (uv_stream_t *)tcp) != 0) {
@@ -875,10 +906,12 @@ static void listener_connection_cb(uv_stream_t *server, int status)
     }
     c = conn_alloc(t, false);
     if (c == NULL) {
-        /* Out of memory: the connection stays in the backlog and the peer
-         * retries; warn once per window, never spin. */
+        /* Out of memory: accept into a handle kept for this and close it
+         * (libuv would otherwise stop watching the listener until the
+         * next accept); warn once per window, never spin. */
         vr_transport_warn_limited(t, "transport: out of memory accepting a "
-                                     "connection");
+                                     "connection; dropping it");
+        spare_drop(t);
         return;
     }
     c->is_counted = true;

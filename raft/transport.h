@@ -163,6 +163,9 @@ struct vr_transport
     unsigned n_auth_failed;        /* handshakes failed, either direction */
     unsigned n_over_cap;           /* refused: over a pre-auth cap */
     unsigned n_channel_rejected;   /* closed for a bad frame or message */
+    uv_tcp_t spare;                /* drops a connection without memory */
+    bool is_spare_busy;
+    bool has_pending;              /* one left in libuv for the spare */
     bool has_key;
     uint8_t auth_key[HS_KEY_SIZE]; /* handshake subkey of the cluster key */
     uint64_t auth_log_ms;          /* rate limit of failure logs: window */

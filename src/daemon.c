@@ -11,6 +11,7 @@
  * chain: control socket -> health -> cluster_close() (release, hand over,
  * raft_close, transport) -> manager_close() -> signal handles -> the loop
  * ends and uv_loop_close() must return 0. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,14 +49,21 @@ static void status_write(struct vipd *d)
 {
     char tmp[4200];
     FILE *f;
+    int fd;
     struct cluster *c = &d->cluster;
 
     if (d->status_path == NULL || !d->has_cluster) {
         return;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", d->status_path);
-    f = fopen(tmp, "we");
+    /* A fresh file of ours, never through a link planted at the name. */
+    (void)unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (f == NULL) {
+        if (fd >= 0) {
+            close(fd);
+        }
         return;
     }
     fprintf(f,

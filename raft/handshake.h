@@ -122,11 +122,13 @@ void handshake_close(struct handshake *h);
  * Read at most this many, so nothing past the handshake is consumed. */
 size_t handshake_want(const struct handshake *h);
 
-/* Feed @len received bytes, at most handshake_want(). Returns 0 while more
- * bytes are needed (check handshake_take_output() after every call: a
- * message may be ready to send), 1 when the handshake succeeded, or
- * VIP_EPROTO (malformed: wrong magic, version, type or reserved bytes, or
- * more bytes than wanted) or VIP_EAUTH (wrong MAC: the peer does not hold
+/* Feed @len received bytes: handshake_want() is always a safe amount; up
+ * to the end of the current message is accepted too (the header is taken
+ * first and says how long the rest is). Returns 0 while more bytes are
+ * needed (check handshake_take_output() after every call: a message may be
+ * ready to send), 1 when the handshake succeeded, or VIP_EPROTO
+ * (malformed: wrong magic, version, type or identity length, or bytes past
+ * the end of the message) or VIP_EAUTH (wrong MAC: the peer does not hold
  * our key). After a failure every further call returns the same error. */
 int handshake_input(struct handshake *h, const uint8_t *buf, size_t len);
 

@@ -7,6 +7,7 @@ libvipcore_a_SOURCES += \
 	raft/raft_wire.h raft/raft_wire.c
 # Start-up check of the snapshot libraft will load.
 libvipcore_a_SOURCES += raft/snapshot_check.h raft/snapshot_check.c
+libvipcore_a_SOURCES += raft/atomic_file.h raft/atomic_file.c
 libvipcore_a_SOURCES += \
 	raft/peer_rpc.h raft/peer_rpc.c
 libvipcore_a_SOURCES += \
@@ -71,3 +72,8 @@ tests_unit_test_snapshot_check_SOURCES = tests/unit/test_snapshot_check.c
 tests_unit_test_snapshot_check_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_snapshot_check_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_snapshot_check
+check_PROGRAMS += tests/unit/test_atomic_file
+tests_unit_test_atomic_file_SOURCES = tests/unit/test_atomic_file.c
+tests_unit_test_atomic_file_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_atomic_file_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_atomic_file

@@ -450,6 +450,7 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
     snprintf(c->transport.address, sizeof c->transport.address, "%s",
              c->address);
     /* No key, no cluster (security: raft/keyfile.h). */
+    vr_transport_allow_from(&c->transport, cc);
     rv = vr_transport_load_key(&c->transport, cc->secret_file);
     if (rv != 0) {
         errmsg_printf(c->errmsg, "%s", c->transport.errmsg);

@@ -928,6 +928,20 @@ static void listener_connection_cb(uv_stream_t *server, int status)
     }
     uv_tcp_nodelay(c->tcp, 1);
     conn_peer_name(c);
+    if (t->n_allow > 0) {
+        struct sockaddr_storage sa;
+        int len = (int)sizeof sa;
+        if (uv_tcp_getpeername(c->tcp, (struct sockaddr *)&sa, &len) != 0 ||
+            !vr_transport_allowed(t, (const struct sockaddr *)&sa)) {
+            t->n_not_allowed++;
+            t->n_rejected++;
+            vr_transport_warn_limited(t, "transport: refusing a connection "
+                                         "from %s: not in allow_from",
+                                      c->peer);
+            conn_abort(c, VIP_EAUTH);
+            return;
+        }
+    }
     if (c->src[0] != '\0' &&
         count_from(t, c->src) > VR_PREAUTH_PER_SOURCE) {
         t->n_over_cap++;
@@ -1111,6 +1125,61 @@ int vr_transport_load_key(struct vr_transport *t, const char *path)
     vr_transport_set_key(t, key);
     sodium_memzero(key, sizeof key);
     return 0;
+}
+
+void vr_transport_allow_from(struct vr_transport *t,
+                             const struct cfg_cluster *cc)
+{
+    t->n_allow = cc->n_allow_from < CFG_MAX_ALLOW ? cc->n_allow_from
+                                                  : CFG_MAX_ALLOW;
+    memcpy(t->allow, cc->allow_from, t->n_allow * sizeof t->allow[0]);
+    memcpy(t->allow_prefix, cc->allow_from_prefix, t->n_allow);
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+    unsigned bytes = bits / 8, rest = bits % 8;
+    if (memcmp(a, b, bytes) != 0) {
+        return false;
+    }
+    return rest == 0 ||
+           ((a[bytes] ^ b[bytes]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+bool vr_transport_allowed(const struct vr_transport *t,
+                          const struct sockaddr *sa)
+{
+    static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0,
+                                         0, 0, 0, 0, 0xff, 0xff};
+    uint8_t addr[16];
+    int family;
+
+    if (t->n_allow == 0) {
+        return true;
+    }
+    if (sa->sa_family == AF_INET) {
+        family = AF_INET;
+        memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        const uint8_t *b =
+            ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        if (memcmp(b, v4mapped, 12) == 0) {
+            family = AF_INET; /* a dual-stack listener's IPv4 peer */
+            memcpy(addr, b + 12, 4);
+        } else {
+            family = AF_INET6;
+            memcpy(addr, b, 16);
+        }
+    } else {
+        return false;
+    }
+    for (size_t i = 0; i < t->n_allow; i++) {
+        if (t->allow[i].family == family &&
+            prefix_match(addr, t->allow[i].bytes, t->allow_prefix[i])) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void vr_transport_set_rpc_cb(struct vr_transport *t, vr_rpc_accept_cb cb,

@@ -57,6 +57,7 @@
 #include <uv.h>
 
 #include "raft/handshake.h"
+#include "vipd/config.h"
 #include "vipd/error.h"
 
 #define VR_PREAMBLE_MAGIC "VIPD"
@@ -163,6 +164,10 @@ struct vr_transport
     unsigned n_auth_failed;        /* handshakes failed, either direction */
     unsigned n_over_cap;           /* refused: over a pre-auth cap */
     unsigned n_channel_rejected;   /* closed for a bad frame or message */
+    struct cfg_ip allow[CFG_MAX_ALLOW]; /* allowed sources; none: any */
+    uint8_t allow_prefix[CFG_MAX_ALLOW];
+    size_t n_allow;
+    unsigned n_not_allowed;        /* refused: source not allowed */
     uv_tcp_t spare;                /* drops a connection without memory */
     bool is_spare_busy;
     bool has_pending;              /* one left in libuv for the spare */
@@ -187,6 +192,16 @@ int vr_transport_load_key(struct vr_transport *t, const char *path);
 /* Use the 32-byte cluster @key (as keyfile_load() derives it). */
 void vr_transport_set_key(struct vr_transport *t,
                           const uint8_t key[HS_KEY_SIZE]);
+
+/* Accept connections only from sources in @cc's allow_from prefixes (none
+ * listed: from anywhere); others are closed at once, before any byte is
+ * read, counted and logged (rate-limited). */
+void vr_transport_allow_from(struct vr_transport *t,
+                             const struct cfg_cluster *cc);
+
+/* Whether source @sa may connect (pure; exposed for tests). */
+bool vr_transport_allowed(const struct vr_transport *t,
+                          const struct sockaddr *sa);
 
 /* Route accepted RPC connections to @cb (until then they are dropped). */
 void vr_transport_set_rpc_cb(struct vr_transport *t, vr_rpc_accept_cb cb,

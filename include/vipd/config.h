@@ -16,6 +16,7 @@
 #define CFG_NAME_MAX 64  /* instance, script, group and router names */
 #define CFG_PASS_MAX 8   /* VRRPv2 PASS authentication: 8 bytes on the wire */
 #define CFG_MAX_PEERS 32 /* cluster members */
+#define CFG_MAX_ALLOW 32 /* cluster { allow_from } prefixes */
 
 /* An IPv4 or IPv6 address in network byte order. */
 struct cfg_ip
@@ -212,6 +213,11 @@ struct cfg_cluster
     uint32_t takeover_wait_ms;    /* W in DESIGN.md 4.2 [0] */
     uint32_t snapshot_threshold;  /* entries [1024] */
     uint32_t snapshot_trailing;   /* entries [128] */
+    /* `allow_from PREFIX` (repeatable): only these source addresses may
+     * open a connection to the cluster port; none: any (the key decides). */
+    struct cfg_ip allow_from[CFG_MAX_ALLOW];
+    uint8_t allow_from_prefix[CFG_MAX_ALLOW];
+    size_t n_allow_from;
     struct cfg_where where;
 };
 

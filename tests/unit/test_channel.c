@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include "raft/frame_crypt.h"
 #include "raft/raft_wire.h"
@@ -692,6 +693,113 @@ static void test_keyed_malformed(void **state)
     fx_finish(fx);
 }
 
+/****** allow_from ******/
+
+static void allow_add(struct cfg_cluster *cc, int family, const char *ip,
+                      uint8_t prefix)
+{
+    struct cfg_ip *a = &cc->allow_from[cc->n_allow_from];
+    a->family = family;
+    assert_int_equal(inet_pton(family, ip, a->bytes), 1);
+    cc->allow_from_prefix[cc->n_allow_from++] = prefix;
+}
+
+/* Prefix matching on both families, IPv4-mapped sources as IPv4, and no
+ * list at all allows everyone. */
+static void test_allow_match(void **state)
+{
+    struct vr_transport t;
+    struct cfg_cluster cc;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+    (void)state;
+
+    memset(&t, 0, sizeof t);
+    memset(&cc, 0, sizeof cc);
+    uv_ip4_addr("10.1.2.3", 5405, &in);
+    assert_true(vr_transport_allowed(&t, (struct sockaddr *)&in));
+    allow_add(&cc, AF_INET, "10.1.0.0", 16);
+    allow_add(&cc, AF_INET6, "fd00::", 8);
+    vr_transport_allow_from(&t, &cc);
+    assert_true(vr_transport_allowed(&t, (struct sockaddr *)&in));
+    uv_ip4_addr("10.2.2.3", 5405, &in);
+    assert_false(vr_transport_allowed(&t, (struct sockaddr *)&in));
+    uv_ip6_addr("fd12::1", 5405, &in6);
+    assert_true(vr_transport_allowed(&t, (struct sockaddr *)&in6));
+    uv_ip6_addr("fe80::1", 5405, &in6);
+    assert_false(vr_transport_allowed(&t, (struct sockaddr *)&in6));
+    uv_ip6_addr("::ffff:10.1.9.9", 5405, &in6);
+    assert_true(vr_transport_allowed(&t, (struct sockaddr *)&in6));
+    uv_ip6_addr("::ffff:10.9.9.9", 5405, &in6);
+    assert_false(vr_transport_allowed(&t, (struct sockaddr *)&in6));
+}
+
+struct allow_fx
+{
+    int status;
+    bool done, accepted;
+};
+
+static void allow_connect_cb(struct vr_rpc_connect *req, uv_stream_t *s,
+                             int status)
+{
+    struct allow_fx *a = req->data;
+    a->status = status;
+    a->done = true;
+    if (s != NULL) {
+        uv_close((uv_handle_t *)s, free_cb);
+    }
+}
+
+static void allow_accept_cb(void *data, uv_stream_t *s,
+                            const struct vr_preamble *p)
+{
+    struct allow_fx *a = data;
+    (void)p;
+    a->accepted = true;
+    uv_close((uv_handle_t *)s, free_cb);
+}
+
+/* A server that allows only 10.0.0.0/8 closes a connection from
+ * 127.0.0.1 before the handshake: nothing is accepted, it is counted. */
+static void test_allow_refuses(void **state)
+{
+    uv_loop_t loop;
+    struct vr_transport srv, cli;
+    struct vr_rpc_connect req;
+    struct cfg_cluster cc;
+    struct allow_fx a = {0, false, false};
+    char srv_addr[32];
+    unsigned base = 40000u + (unsigned)getpid() % 20000u;
+    (void)state;
+
+    snprintf(srv_addr, sizeof srv_addr, "127.0.0.1:%u", base);
+    memset(&cc, 0, sizeof cc);
+    allow_add(&cc, AF_INET, "10.0.0.0", 8);
+    assert_int_equal(uv_loop_init(&loop), 0);
+    vr_transport_init(&srv, &loop);
+    vr_transport_init(&cli, &loop);
+    vr_transport_set_key(&srv, key);
+    vr_transport_set_key(&cli, key);
+    vr_transport_allow_from(&srv, &cc);
+    vr_transport_set_rpc_cb(&srv, allow_accept_cb, &a);
+    assert_int_equal(srv.raft.init(&srv.raft, 1, srv_addr), 0);
+    assert_int_equal(cli.raft.init(&cli.raft, 2, "127.0.0.1:1"), 0);
+    assert_int_equal(srv.raft.listen(&srv.raft, srv_accept_cb), 0);
+    req.data = &a;
+    assert_int_equal(vr_transport_connect_rpc(&cli, &req, srv_addr,
+                                              allow_connect_cb),
+                     0);
+    LOOP_RUN_UNTIL(&loop, a.done, 5000);
+    assert_true(a.status != 0);
+    assert_false(a.accepted);
+    assert_int_equal(srv.n_not_allowed, 1);
+    vr_transport_close(&srv, closed_cb);
+    vr_transport_close(&cli, closed_cb);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -703,6 +811,8 @@ int main(void)
         cmocka_unit_test(test_relay_flip),
         cmocka_unit_test(test_relay_replay),
         cmocka_unit_test(test_keyed_malformed),
+        cmocka_unit_test(test_allow_match),
+        cmocka_unit_test(test_allow_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

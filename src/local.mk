@@ -26,3 +26,6 @@ EXTRA_DIST += tests/cli/test_release_leftovers.sh
 # Hostile local conditions against one vipd (second instance, fd flood).
 TESTS += tests/netns/hostile_node.sh
 EXTRA_DIST += tests/netns/hostile_node.sh
+check_PROGRAMS += tests/netns/raft_inject
+tests_netns_raft_inject_SOURCES = tests/netns/raft_inject.c
+tests_netns_raft_inject_LDADD = libvipcore.a $(ALL_DEP_LIBS)

@@ -5,6 +5,8 @@
 #   1. a second `vipd -f` with the same configuration exits at once with
 #      "already running (pid N)", and the running node keeps its VIP, its
 #      control socket and its data dir (nothing renamed or deleted);
+#   1b. a key holder's AppendEntries with an entry of type 0xff (the
+#      one-packet crash of libraft 0.15) is refused, the node unharmed;
 #   2. 2000 idle TCP connections to the cluster port while the daemon has
 #      1024 file descriptors and a check script runs every 200 ms: the
 #      daemon stays up, the check is never counted as failed (fd
@@ -115,6 +117,19 @@ has_vip || fail "the first instance lost its VIP"
 "$VIPCTL" -s "$WORK/n1.sock" status >/dev/null 2>&1
 [ $? -le 3 ] || fail "the first instance's control socket no longer answers"
 echo "ok: a second instance changed nothing"
+
+# 1b. A peer holding the key sends the one-packet crash of libraft 0.15 (an
+#     AppendEntries with one entry of type 0xff): the node closes that
+#     connection, logs why, and runs on with its VIP.
+INJECT=$BUILD/tests/netns/raft_inject
+[ -x "$INJECT" ] || fail "$INJECT not built"
+ip netns exec "$NS" "$INJECT" "$WORK/key" 1 10.78.0.1:5405 >"$WORK/inject.out" 2>&1 ||
+    fail "malformed AppendEntries: $(cat "$WORK/inject.out")"
+wait_for 5 grep -q "malformed Raft message (AppendEntries entry type)" "$WORK/log" ||
+    fail "the refusal was not logged"
+alive || fail "vipd died of a malformed AppendEntries"
+has_vip || fail "the VIP went with a malformed AppendEntries"
+echo "ok: malformed AppendEntries from a key holder: connection closed, node unharmed"
 
 if [ "${VH_ONLY_LOCK:-0}" = 1 ]; then exit 0; fi
 

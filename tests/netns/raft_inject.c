@@ -15,6 +15,7 @@
 
 static int result = 1;
 static bool done;
+static uv_stream_t *stream;
 static char sink[256];
 
 static void free_cb(uv_handle_t *h)
@@ -36,6 +37,7 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         result = 0; /* closed by the node */
         done = true;
         uv_close((uv_handle_t *)s, free_cb);
+        stream = NULL;
     }
 }
 
@@ -72,6 +74,7 @@ static void connect_cb(struct raft_uv_connect *req, uv_stream_t *s, int status)
     put64(m + 56, 99); /* its term */
     m[64] = 0xff;      /* its type */
     m[68] = 8;         /* its length */
+    stream = s;
     b = uv_buf_init((char *)m, sizeof m);
     uv_write(w, s, &b, 1, write_cb);
     uv_read_start(s, alloc_cb, read_cb);
@@ -116,8 +119,12 @@ int main(int argc, char **argv)
         uv_run(&loop, UV_RUN_ONCE);
     }
     uv_close((uv_handle_t *)&timer, NULL);
+    if (stream != NULL) {
+        uv_close((uv_handle_t *)stream, free_cb);
+    }
     vr_transport_close(&t, closed_cb);
-    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
     printf("raft_inject: %s\n", result == 0 ? "connection closed by the node"
                                             : "not closed");
     return result;

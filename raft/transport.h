@@ -24,7 +24,8 @@
  * raft_uv's own message format for Raft streams, vr_rpc frames for RPC
  * connections (raft/peer_rpc.h).
  *
- * Before authentication, connections are capped: at most
+ * Before authentication, connections are filtered (optional allow_from
+ * prefixes, vr_transport_allow_from()) and capped: at most
  * VR_PREAUTH_MAX being set up at once, VR_PREAUTH_PER_SOURCE from one
  * source address, each with VR_SETUP_TIMEOUT_MS to finish; over a cap an
  * incoming connection is accepted and closed at once (counted, logged
@@ -38,10 +39,10 @@
  *   5  1  kind (enum vr_conn_kind)
  *   6  2  address length N (0..VR_ADDR_MAX)
  *   8  8  sender's node id (0 allowed for RPC connections only)
+ *  16  N  sender's address "HOST:PORT", no terminating NUL
  * The initiator's kind says what the connection is for; the responder
  * sends kind VR_CONN_RAFT with its own id (VR_CONN_RPC and id 0 before
  * raft_uv gave it one).
- *  16  N  sender's address "HOST:PORT", no terminating NUL
  *
  * Addresses are "HOST:PORT" with HOST an IPv4 literal, a host name, or an
  * IPv6 literal in brackets ("[fd00::1]:5405"). */

@@ -58,7 +58,8 @@ ip -n "$NS" addr add 10.78.0.1/24 dev eth0
 ip -n "$NS" link set eth0 up
 head -c 32 /dev/urandom | base64 >"$WORK/key"
 chmod 600 "$WORK/key"
-# The check: a script that must run (and succeed) every 200 ms; every run
+# The check: a script that must run (and succeed) every 200 ms (fall 3 and
+# a 3 s timeout: a loaded test machine may be slow to fork); every run
 # leaves a mark so the test sees it running during the flood.
 cat >"$WORK/check.sh" <<SH
 #!/bin/sh
@@ -78,7 +79,7 @@ cluster {
     snapshot_threshold 8
     snapshot_trailing 4
 }
-vrrp_script chk { script "$WORK/check.sh" interval 0.2 fall 1 rise 1 weight 0 }
+vrrp_script chk { script "$WORK/check.sh" interval 0.2 timeout 3 fall 3 rise 1 weight 0 }
 vrrp_instance VI_1 {
     interface eth0
     virtual_router_id 52

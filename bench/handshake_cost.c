@@ -30,8 +30,8 @@ static void in_memory(int n)
         size_t l;
         randombytes_buf(ni, sizeof ni);
         randombytes_buf(nr, sizeof nr);
-        handshake_init(&i, key, true, ni);
-        handshake_init(&r, key, false, nr);
+        handshake_init(&i, key, true, ni, NULL, 0);
+        handshake_init(&r, key, false, nr, NULL, 0);
         l = handshake_take_output(&i, &m);
         handshake_input(&r, m, l);
         l = handshake_take_output(&r, &m);

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 
+#include "raft/atomic_file.h"
 #include "raft/cluster_internal.h"
 #include "vipd/clock.h"
 #include "vipd/log.h"
@@ -149,18 +150,9 @@ static int check_node_id(const char *dir, raft_id id, char *errmsg)
         }
         return 0;
     }
-    f = fopen(path, "we");
-    if (f == NULL || fprintf(f, "%llu\n", (unsigned long long)id) < 0 ||
-        fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        int rv = -errno;
-        errmsg_printf(errmsg, "write %.200s: %s", path, strerror(errno));
-        if (f != NULL) {
-            fclose(f);
-        }
-        return rv;
-    }
-    fclose(f);
-    return 0;
+    /* Atomic: a crash never leaves an empty node-id (raft/atomic_file.h). */
+    snprintf(text, sizeof text, "%llu\n", (unsigned long long)id);
+    return atomic_file_write(dir, "node-id", text, strlen(text), errmsg);
 }
 
 /* The id stored in @dir/node-id: 0 if there is none yet, else the id, or
@@ -458,6 +450,7 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
     snprintf(c->transport.address, sizeof c->transport.address, "%s",
              c->address);
     /* No key, no cluster (security: raft/keyfile.h). */
+    vr_transport_allow_from(&c->transport, cc);
     rv = vr_transport_load_key(&c->transport, cc->secret_file);
     if (rv != 0) {
         errmsg_printf(c->errmsg, "%s", c->transport.errmsg);

@@ -332,9 +332,24 @@ static int apply_origin(struct fsm *f, const struct entry *e, uint64_t index)
         o = &e->u.admin.origin;
         break;
     }
+    /* Bounded: proposers draw seq from their wall clock (ms * 1024,
+     * raft/cluster.c), so one far ahead of the leader's clock (TICK) is
+     * forged or broken; applied, it would make every later record of that
+     * node a duplicate until the clock caught up (2^64 - 2: forever). */
+    if (o->seq > FSM_SEQ_MAX ||
+        (f->st->wall_ms != 0 &&
+         o->seq / 1024 > f->st->wall_ms + FSM_SEQ_AHEAD_MS)) {
+        errmsg_printf(f->errmsg,
+                      "sequence number %llu of node %llu is too far ahead",
+                      (unsigned long long)o->seq,
+                      (unsigned long long)o->node_id);
+        return VIP_ERANGE;
+    }
     m = member_find(f->st, o->node_id);
     if (m != NULL && o->seq <= m->last_seq) {
-        return 1;
+        /* The same seq is a retry of what was applied; a lower one is a
+         * record that will never apply (reported, not counted as done). */
+        return o->seq == m->last_seq ? 1 : 2;
     }
     if (m == NULL) {
         m = member_get(f->st, o->node_id, index);
@@ -384,9 +399,9 @@ int fsm_apply_buf(struct fsm *f, const void *buf, size_t len, uint64_t index)
     if (rv < 0) {
         goto rejected;
     }
-    if (rv == 1) {
+    if (rv == 1 || rv == 2) {
         f->n_duplicate++;
-        return 1;
+        return rv;
     }
     f->n_applied++;
     if (f->applied != NULL) {
@@ -409,7 +424,7 @@ static int fsm_raft_apply(struct raft_fsm *rf,
     int rv = fsm_apply_buf(f, buf->base, buf->len, index);
 
     /* Never fail towards raft: see fsm.h. */
-    f->last_rv = rv < 0 ? rv : 0;
+    f->last_rv = rv < 0 ? rv : rv == 2 ? VIP_ESTALE : 0;
     *result = &f->last_rv;
     return 0;
 }

@@ -128,9 +128,18 @@ void fsm_close(struct fsm *f);
 void fsm_attach(struct fsm *f, struct raft *r);
 
 /* Apply one encoded record at log @index (0 if unknown). Returns 0 if
- * applied, 1 if skipped as a duplicate, or VIP_EPROTO / VIP_EINVAL /
- * VIP_ERANGE if rejected (state unchanged, @f->errmsg says why). The raft
- * apply hook calls this and always returns 0 to raft (see above). */
+ * applied, 1 if skipped as a retry of the last applied record of its
+ * proposer (same seq: done), 2 if skipped because a newer one of that
+ * proposer was applied (lower seq: never done; the raft hook's verdict is
+ * VIP_ESTALE), or VIP_EPROTO / VIP_EINVAL / VIP_ERANGE if rejected (state
+ * unchanged, @f->errmsg says why; VIP_ERANGE also for a seq above
+ * FSM_SEQ_MAX or more than FSM_SEQ_AHEAD_MS ahead of the last TICK's
+ * clock). The raft apply hook calls this and always returns 0 to raft (see
+ * above). */
+/* Sequence numbers are wall-clock ms * 1024 (raft/cluster.c): at most
+ * 2^53 (year ~2250), and at most a day ahead of the leader's clock. */
+#define FSM_SEQ_MAX (1ull << 53)
+#define FSM_SEQ_AHEAD_MS (24ull * 3600 * 1000)
 int fsm_apply_buf(struct fsm *f, const void *buf, size_t len, uint64_t index);
 
 /* Encode @st as a snapshot into a raft_malloc()ed buffer. Returns 0 or

@@ -10,23 +10,33 @@
  *   header:  0 4 magic "VIPA"
  *            4 1 version (HS_VERSION)
  *            5 1 type (enum hs_type)
- *            6 2 zero (reserved; a receiver rejects anything else)
- *   HELLO  (initiator -> responder, 40 bytes): header, nonce_i[32]
- *   REPLY  (responder -> initiator, 72 bytes): header, nonce_r[32], mac_r[32]
+ *            6 2 identity length N, little-endian (HELLO and REPLY,
+ *                0..HS_IDENT_MAX); zero in PROOF (anything else is rejected)
+ *   HELLO  (initiator -> responder, 40 + N bytes): header, nonce_i[32],
+ *          ident_i[N]
+ *   REPLY  (responder -> initiator, 72 + N bytes): header, nonce_r[32],
+ *          mac_r[32], ident_r[N]
  *   PROOF  (initiator -> responder, 40 bytes): header, mac_i[32]
  *
- *   mac_x = HMAC-SHA-512-256(auth_key,
- *                            "vipd-handshake-v1" || role || nonce_i || nonce_r)
+ *   An identity is an opaque byte string to this module; the transport
+ *   puts its preamble there (connection kind, node id, listen address:
+ *   raft/transport.h), so who a side claims to be is part of what both
+ *   MACs prove.
+ *
+ *   T     = BLAKE2b-256("vipd-handshake-v2" || u16 N_i || ident_i ||
+ *                       u16 N_r || ident_r || nonce_i || nonce_r)
+ *   mac_x = HMAC-SHA-512-256(auth_key, role || T)
  *   with role the single byte 'R' for mac_r and 'I' for mac_i.
  *
  * Each side's MAC covers the other side's fresh nonce, so a recorded
  * exchange cannot be replayed; the role byte makes a responder's MAC useless
- * as an initiator's proof (reflection). MACs are checked in constant time
- * (crypto_auth_verify). The initiator checks mac_r before it proves anything
- * itself, and sends nothing more on failure; the responder hands nothing on
- * until mac_i is verified. After success both sides may derive the same
- * per-connection session key (handshake_session_key) for a later
- * encryption layer; nothing uses it yet.
+ * as an initiator's proof (reflection); both identities are in T, so a relay
+ * cannot change who either side says it is. MACs are checked in constant
+ * time (crypto_auth_verify). The initiator checks mac_r before it proves
+ * anything itself, and sends nothing more on failure; the responder hands
+ * nothing on until mac_i is verified. After success both sides derive the
+ * same two per-connection keys (handshake_session_keys), one per direction,
+ * for the encrypted channel (raft/channel.h).
  *
  * The parser takes exactly the bytes of the message it expects
  * (handshake_want()), never more, so whatever follows on the stream (the
@@ -43,7 +53,7 @@
 #include "vipd/error.h"
 
 #define HS_MAGIC       "VIPA"
-#define HS_VERSION     1
+#define HS_VERSION     2
 #define HS_HEADER_SIZE 8
 #define HS_KEY_SIZE    32
 #define HS_NONCE_SIZE  32
@@ -51,8 +61,9 @@
 #define HS_HELLO_SIZE  (HS_HEADER_SIZE + HS_NONCE_SIZE)               /* 40 */
 #define HS_REPLY_SIZE  (HS_HEADER_SIZE + HS_NONCE_SIZE + HS_MAC_SIZE) /* 72 */
 #define HS_PROOF_SIZE  (HS_HEADER_SIZE + HS_MAC_SIZE)                 /* 40 */
-#define HS_MSG_MAX     HS_REPLY_SIZE
-#define HS_LABEL       "vipd-handshake-v1"
+#define HS_IDENT_MAX   320 /* room for the transport preamble */
+#define HS_MSG_MAX     (HS_REPLY_SIZE + HS_IDENT_MAX)
+#define HS_LABEL       "vipd-handshake-v2"
 
 enum hs_type {
     HS_HELLO = 1,
@@ -77,10 +88,14 @@ struct handshake
     uint8_t nonce_r[HS_NONCE_SIZE];
     uint8_t in[HS_MSG_MAX]; /* the message being received */
     size_t in_len;
+    uint8_t ident[HS_IDENT_MAX];      /* this side's identity */
+    size_t ident_len;
+    uint8_t peer_ident[HS_IDENT_MAX]; /* the other side's, once received */
+    size_t peer_ident_len;
     /* Outgoing messages, each in its own buffer so an earlier one may still
      * be in flight while the next is produced. */
-    uint8_t hello[HS_HELLO_SIZE];
-    uint8_t reply[HS_REPLY_SIZE];
+    uint8_t hello[HS_HELLO_SIZE + HS_IDENT_MAX];
+    uint8_t reply[HS_REPLY_SIZE + HS_IDENT_MAX];
     uint8_t proof[HS_PROOF_SIZE];
     const uint8_t *out; /* the next message to send, or NULL */
     size_t out_len;
@@ -88,13 +103,17 @@ struct handshake
 };
 
 /* Start a handshake as initiator (@is_initiator) or responder with the
- * 32-byte auth @key and this side's fresh random @nonce (the transport uses
- * randombytes_buf(); tests pass fixed ones). An initiator has its HELLO
- * ready to send at once (handshake_take_output()). */
+ * 32-byte auth @key, this side's fresh random @nonce (the transport uses
+ * randombytes_buf(); tests pass fixed ones) and this side's identity
+ * (@ident_len bytes, at most HS_IDENT_MAX, more are cut; NULL for none).
+ * An initiator has its HELLO ready to send at once
+ * (handshake_take_output()). */
 void handshake_init(struct handshake *h,
                     const uint8_t key[HS_KEY_SIZE],
                     bool is_initiator,
-                    const uint8_t nonce[HS_NONCE_SIZE]);
+                    const uint8_t nonce[HS_NONCE_SIZE],
+                    const uint8_t *ident,
+                    size_t ident_len);
 
 /* Wipe the key and nonces. Safe to call more than once. */
 void handshake_close(struct handshake *h);
@@ -103,11 +122,13 @@ void handshake_close(struct handshake *h);
  * Read at most this many, so nothing past the handshake is consumed. */
 size_t handshake_want(const struct handshake *h);
 
-/* Feed @len received bytes, at most handshake_want(). Returns 0 while more
- * bytes are needed (check handshake_take_output() after every call: a
- * message may be ready to send), 1 when the handshake succeeded, or
- * VIP_EPROTO (malformed: wrong magic, version, type or reserved bytes, or
- * more bytes than wanted) or VIP_EAUTH (wrong MAC: the peer does not hold
+/* Feed @len received bytes: handshake_want() is always a safe amount; up
+ * to the end of the current message is accepted too (the header is taken
+ * first and says how long the rest is). Returns 0 while more bytes are
+ * needed (check handshake_take_output() after every call: a message may be
+ * ready to send), 1 when the handshake succeeded, or VIP_EPROTO
+ * (malformed: wrong magic, version, type or identity length, or bytes past
+ * the end of the message) or VIP_EAUTH (wrong MAC: the peer does not hold
  * our key). After a failure every further call returns the same error. */
 int handshake_input(struct handshake *h, const uint8_t *buf, size_t len);
 
@@ -116,9 +137,12 @@ int handshake_input(struct handshake *h, const uint8_t *buf, size_t len);
  * Each message is returned once. */
 size_t handshake_take_output(struct handshake *h, const uint8_t **msg);
 
-/* After success: a 32-byte key for this connection only, the same on both
- * sides (BLAKE2b keyed with the auth key over a label and both nonces).
- * Returns 0, or VIP_EINVAL before success. */
-int handshake_session_key(const struct handshake *h, uint8_t out[HS_KEY_SIZE]);
+/* After success: two 32-byte keys for this connection only, the same pair
+ * on both sides (BLAKE2b-512 keyed with the auth key over a label and T):
+ * @tx for what this side sends, @rx for what it receives (the initiator's
+ * tx is the responder's rx). Returns 0, or VIP_EINVAL before success. */
+int handshake_session_keys(const struct handshake *h,
+                           uint8_t tx[HS_KEY_SIZE],
+                           uint8_t rx[HS_KEY_SIZE]);
 
 #endif /* VIPD_RAFT_HANDSHAKE_H */

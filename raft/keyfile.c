@@ -127,8 +127,17 @@ int keyfile_load(const char *path, uint8_t key[KEYFILE_KEY_SIZE], char *errmsg)
         errmsg_printf(errmsg, "no cluster key file (secret_file)");
         return VIP_EINVAL;
     }
-    /* O_NONBLOCK: opening a FIFO must not hang start-up. */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    /* O_NONBLOCK: opening a FIFO must not hang start-up. O_NOFOLLOW: a
+     * symbolic link could point anywhere (another key, a file an attacker
+     * controls); the key file itself must be what the config names. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP) {
+        errmsg_printf(errmsg,
+                      "cluster key file %.200s is a symbolic link; name the "
+                      "file itself",
+                      path);
+        return VIP_EINVAL;
+    }
     if (fd < 0) {
         rv = -errno;
         errmsg_printf(errmsg,
@@ -146,6 +155,15 @@ int keyfile_load(const char *path, uint8_t key[KEYFILE_KEY_SIZE], char *errmsg)
     if (!S_ISREG(st.st_mode)) {
         errmsg_printf(errmsg, "cluster key file %.200s: not a regular file",
                       path);
+        rv = VIP_EINVAL;
+        goto out;
+    }
+    /* Owned by root or by us: anyone else could change it. */
+    if (st.st_uid != 0 && st.st_uid != geteuid()) {
+        errmsg_printf(errmsg,
+                      "cluster key file %.200s is owned by uid %u, not by "
+                      "root or uid %u",
+                      path, (unsigned)st.st_uid, (unsigned)geteuid());
         rv = VIP_EINVAL;
         goto out;
     }

@@ -1,8 +1,9 @@
 /* The cluster key file (`cluster { secret_file PATH }`): every node of a
  * cluster holds the same file; without it vipd runs no cluster.
  *
- * The file must be a regular file (symbolic links are followed) with no
- * group or other permission bits (mode 0600 or 0400), at most
+ * The file must be a regular file (not a symbolic link), owned by root or
+ * by the daemon's user, with no group or other permission bits (mode 0600
+ * or 0400), at most
  * KEYFILE_MAX_SIZE bytes. Its content is one of:
  *   - hex text: only hex digits (either case), an even number of them,
  *     optionally surrounded by white space (e.g. `vipctl keygen`'s output);

@@ -1,6 +1,13 @@
 # raft/ node part (see raft/local.mk): transport, peer RPCs, the node.
 libvipcore_a_SOURCES += \
 	raft/transport.h raft/transport.c
+# The encrypted channel after the handshake, and the raft_uv validator.
+libvipcore_a_SOURCES += \
+	raft/channel.h raft/channel.c raft/frame_crypt.h raft/frame_crypt.c \
+	raft/raft_wire.h raft/raft_wire.c
+# Start-up check of the snapshot libraft will load.
+libvipcore_a_SOURCES += raft/snapshot_check.h raft/snapshot_check.c
+libvipcore_a_SOURCES += raft/atomic_file.h raft/atomic_file.c
 libvipcore_a_SOURCES += \
 	raft/peer_rpc.h raft/peer_rpc.c
 libvipcore_a_SOURCES += \
@@ -45,13 +52,30 @@ tests_unit_test_handshake_SOURCES = tests/unit/test_handshake.c
 tests_unit_test_handshake_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_handshake_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_handshake
-EXTRA_DIST += tests/fuzz/fuzz_handshake.c
+EXTRA_DIST += tests/fuzz/fuzz_handshake.c tests/fuzz/fuzz_channel.c
 TESTS += tests/cli/test_keygen.sh
 EXTRA_DIST += tests/cli/test_keygen.sh
 # Benchmark (not in make check): bench/handshake_cost.sh
 EXTRA_DIST += bench/handshake_cost.sh bench/handshake_cost.c
+# Benchmark (not in make check): bench/channel_cost.sh
+EXTRA_DIST += bench/channel_cost.sh bench/channel_cost.c
 check_PROGRAMS += tests/unit/test_vm_member
 tests_unit_test_vm_member_SOURCES = tests/unit/test_vm_member.c
 tests_unit_test_vm_member_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_vm_member_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_vm_member
+check_PROGRAMS += tests/unit/test_channel
+tests_unit_test_channel_SOURCES = tests/unit/test_channel.c
+tests_unit_test_channel_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_channel_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_channel
+check_PROGRAMS += tests/unit/test_snapshot_check
+tests_unit_test_snapshot_check_SOURCES = tests/unit/test_snapshot_check.c
+tests_unit_test_snapshot_check_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_snapshot_check_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_snapshot_check
+check_PROGRAMS += tests/unit/test_atomic_file
+tests_unit_test_atomic_file_SOURCES = tests/unit/test_atomic_file.c
+tests_unit_test_atomic_file_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_atomic_file_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_atomic_file

@@ -5,6 +5,7 @@
 #include <raft.h>
 
 #include "raft/peer_rpc.h"
+#include "vipd/log.h"
 
 /****** Codec ******/
 
@@ -329,6 +330,14 @@ int vr_rpc_conn_send(struct vr_rpc_conn *c, uint8_t type, uint64_t req_id,
         return -ESHUTDOWN;
     }
     if (body_len > VR_RPC_FRAME_MAX - VR_RPC_HEADER) {
+        return VIP_ERANGE;
+    }
+    if (uv_stream_get_write_queue_size(c->stream) + VR_RPC_HEADER + body_len >
+        VR_RPC_QUEUE_MAX) {
+        vip_warn("peer rpc: the peer reads nothing of %zu queued bytes; "
+                 "closing the connection",
+                 uv_stream_get_write_queue_size(c->stream));
+        vr_rpc_conn_close(c, VIP_ERANGE);
         return VIP_ERANGE;
     }
     w = malloc(sizeof *w + VR_RPC_HEADER + body_len);

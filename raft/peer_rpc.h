@@ -143,8 +143,14 @@ struct vr_rpc_conn *vr_rpc_conn_alloc(uv_stream_t *stream, void *data,
                                       vr_rpc_frame_cb frame_cb,
                                       vr_rpc_closed_cb closed_cb);
 
+/* Bytes a connection may have queued for a peer that does not read: past
+ * this, the peer is cut off (its replies would otherwise pile up in our
+ * memory without bound). */
+#define VR_RPC_QUEUE_MAX (1u << 20)
+
 /* Queue one frame. Returns 0, VIP_ENOMEM, VIP_ERANGE (too big) or
- * -ESHUTDOWN when closing. Write errors close the connection. */
+ * -ESHUTDOWN when closing. Write errors close the connection; so does a
+ * queue over VR_RPC_QUEUE_MAX (then VIP_ERANGE is returned). */
 int vr_rpc_conn_send(struct vr_rpc_conn *c, uint8_t type, uint64_t req_id,
                      const void *body, size_t body_len);
 

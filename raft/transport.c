@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "raft/channel.h"
 #include "raft/keyfile.h"
 #include "raft/transport.h"
 #include "vipd/clock.h"
@@ -155,7 +156,6 @@ enum conn_state {
     CONN_RESOLVING,  /* outgoing: uv_getaddrinfo */
     CONN_CONNECTING, /* outgoing: uv_tcp_connect */
     CONN_SECURING,   /* both: the security step */
-    CONN_PREAMBLE,   /* outgoing: writing it; incoming: reading it */
     CONN_ABORTING,   /* handles closing */
 };
 
@@ -172,11 +172,10 @@ struct vr_conn
     uv_getaddrinfo_t gai;
     struct addrinfo *ai_list, *ai_next; /* outgoing: addresses left to try */
     uv_connect_t connect;
-    uv_write_t write;
-    uint8_t buf[VR_PREAMBLE_MAX];
-    size_t len;                         /* bytes written / read in buf */
-    size_t need;                        /* incoming: bytes wanted */
-    struct vr_preamble pre;
+    struct vr_preamble pre;             /* the peer's proven identity */
+    raft_id want_id;                    /* outgoing Raft: the node dialled */
+    bool is_counted;                    /* in t->n_incoming */
+    char src[64];                       /* incoming: source IP (caps) */
     char host[VR_HOST_MAX];
     char port[8];
     struct raft_uv_connect *raft_req;   /* outgoing Raft connection */
@@ -189,6 +188,8 @@ struct vr_conn
     uv_write_t hs_write[2];             /* at most two messages per side */
     unsigned n_hs_sent, n_hs_writes;    /* queued in total / in flight */
     bool is_secured;                    /* waiting for n_hs_writes == 0 */
+    uint8_t key_tx[FC_KEY_SIZE];        /* the channel's, once secured */
+    uint8_t key_rx[FC_KEY_SIZE];
     char peer[VR_ADDR_MAX + 1];         /* for logs */
 };
 
@@ -248,6 +249,11 @@ static void conn_handle_closed_cb(uv_handle_t *h)
         uv_freeaddrinfo(c->ai_list);
     }
     conn_unlink(c);
+    if (c->is_counted) {
+        t->n_incoming--;
+    }
+    sodium_memzero(c->key_tx, sizeof c->key_tx);
+    sodium_memzero(c->key_rx, sizeof c->key_rx);
     if (c->state == CONN_ABORTING && c->is_outgoing) {
         conn_report(c, NULL, c->status);
     }
@@ -290,19 +296,44 @@ static void stream_free_cb(uv_handle_t *h)
     raft_free(h);
 }
 
-/* Set-up succeeded: hand the stream on, and release the rest. */
+/* Set-up succeeded: start the encrypted channel over the TCP handle, hand
+ * the user's end on, and release the rest. */
 static void conn_finish(struct vr_conn *c)
 {
     struct vr_transport *t = c->t;
-    uv_stream_t *stream = (uv_stream_t *)c->tcp;
+    uv_tcp_t *tcp = c->tcp;
+    uv_stream_t *stream = NULL;
+    enum vr_channel_mode mode;
+    int rv;
 
-    c->tcp = NULL; /* no longer ours */
+    c->tcp = NULL; /* the channel's now, also on failure */
     c->tcp_init = false;
     c->state = CONN_ABORTING; /* only the timer is left to close */
     c->status = 0;
     c->n_closing = 1;
     uv_timer_stop(&c->timer);
     if (c->is_outgoing) {
+        mode = c->kind == VR_CONN_RAFT ? VR_CHANNEL_RAFT_OUT : VR_CHANNEL_RPC;
+    } else {
+        mode = c->pre.kind == VR_CONN_RAFT ? VR_CHANNEL_RAFT_IN
+                                           : VR_CHANNEL_RPC;
+    }
+    rv = vr_channel_start(t, tcp, c->key_tx, c->key_rx, mode, c->peer,
+                          &stream);
+    sodium_memzero(c->key_tx, sizeof c->key_tx);
+    sodium_memzero(c->key_rx, sizeof c->key_rx);
+    if (rv != 0) {
+        vip_warn("transport: %s: cannot start the channel: %s", c->peer,
+                 vip_strerror(rv));
+        c->status = rv;
+        stream = NULL;
+    }
+    if (c->is_outgoing) {
+        if (rv != 0) {
+            /* Reported once the timer is closed (conn_handle_closed_cb). */
+            uv_close((uv_handle_t *)&c->timer, conn_handle_closed_cb);
+            return;
+        }
         struct raft_uv_connect *raft_req = c->raft_req;
         struct vr_rpc_connect *rpc_req = c->rpc_req;
         c->raft_req = NULL;
@@ -317,6 +348,10 @@ static void conn_finish(struct vr_conn *c)
         return;
     }
     uv_close((uv_handle_t *)&c->timer, conn_handle_closed_cb);
+    if (rv != 0) {
+        c->t->n_rejected++;
+        return;
+    }
     t->n_accepted++;
     if (c->pre.kind == VR_CONN_RAFT && t->raft_accept_cb != NULL) {
         t->raft_accept_cb(&t->raft, c->pre.id, c->pre.address, stream);
@@ -340,36 +375,15 @@ static void conn_timeout_cb(uv_timer_t *timer)
     conn_abort(c, VIP_ETIMEDOUT);
 }
 
-/****** Step 3: the preamble ******/
-
-static void conn_write_cb(uv_write_t *req, int status)
-{
-    struct vr_conn *c = req->data;
-    if (c->state == CONN_ABORTING) {
-        return; /* the close path reports */
-    }
-    if (status != 0) {
-        conn_abort(c, status);
-        return;
-    }
-    conn_finish(c);
-}
-
 static void conn_read_alloc_cb(uv_handle_t *h, size_t suggested,
                                uv_buf_t *buf)
 {
     struct vr_conn *c = h->data;
     (void)suggested;
     /* Exactly the bytes still missing, never more: whatever follows the
-     * handshake is the preamble, and whatever follows the preamble belongs
-     * to raft_uv or the RPC layer. */
-    if (c->state == CONN_SECURING) {
-        buf->base = (char *)c->hs_rx;
-        buf->len = handshake_want(&c->hs);
-        return;
-    }
-    buf->base = (char *)c->buf + c->len;
-    buf->len = c->need - c->len;
+     * handshake belongs to the channel. */
+    buf->base = (char *)c->hs_rx;
+    buf->len = handshake_want(&c->hs);
 }
 
 static void conn_secure_read(struct vr_conn *c, ssize_t nread);
@@ -377,93 +391,37 @@ static void conn_secure_read(struct vr_conn *c, ssize_t nread);
 static void conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct vr_conn *c = s->data;
-    int rv;
     (void)buf;
 
-    if (nread == 0 || c->state == CONN_ABORTING) {
+    if (nread == 0 || c->state != CONN_SECURING) {
         return;
     }
-    if (c->state == CONN_SECURING) {
-        conn_secure_read(c, nread);
-        return;
-    }
-    if (nread < 0) {
-        conn_abort(c, (int)nread);
-        return;
-    }
-    c->len += (size_t)nread;
-    rv = vr_preamble_decode(c->buf, c->len, &c->pre, &c->need);
-    if (rv == 1) {
-        return;
-    }
-    if (rv != 0) {
-        vip_warn("transport: dropping a connection with a malformed "
-                 "preamble");
-        c->t->n_rejected++;
-        conn_abort(c, rv);
-        return;
-    }
-    uv_read_stop(s);
-    conn_finish(c);
-}
-
-static void conn_preamble_start(struct vr_conn *c)
-{
-    int rv;
-
-    c->state = CONN_PREAMBLE;
-    if (c->is_outgoing) {
-        uv_buf_t b;
-        c->pre.version = VR_PREAMBLE_VERSION;
-        c->pre.kind = c->kind;
-        c->pre.id = c->t->id;
-        snprintf(c->pre.address, sizeof c->pre.address, "%s", c->t->address);
-        rv = vr_preamble_encode(&c->pre, c->buf, sizeof c->buf, &c->len);
-        if (rv != 0) {
-            conn_abort(c, rv);
-            return;
-        }
-        b = uv_buf_init((char *)c->buf, (unsigned)c->len);
-        c->write.data = c;
-        rv = uv_write(&c->write, (uv_stream_t *)c->tcp, &b, 1, conn_write_cb);
-    } else {
-        c->len = 0;
-        c->need = VR_PREAMBLE_FIXED;
-        rv = uv_read_start((uv_stream_t *)c->tcp, conn_read_alloc_cb,
-                           conn_read_cb);
-    }
-    if (rv != 0) {
-        conn_abort(c, rv);
-    }
+    conn_secure_read(c, nread);
 }
 
 /****** Step 2: the security step ******/
 
-/* Log a failed handshake with the peer's address, at most
- * AUTH_LOG_BURST lines per AUTH_LOG_WINDOW_MS per transport: a stranger
+/* At most LOG_BURST lines per LOG_WINDOW_MS per transport: a stranger
  * hammering the port must not flood the journal. */
-#define AUTH_LOG_WINDOW_MS 10000
-#define AUTH_LOG_BURST 5
+#define LOG_WINDOW_MS 10000
+#define LOG_BURST 5
 
-__attribute__((format(printf, 2, 3))) static void
-conn_auth_log(struct vr_conn *c, const char *fmt, ...)
+void vr_transport_warn_limited(struct vr_transport *t, const char *fmt, ...)
 {
-    struct vr_transport *t = c->t;
     uint64_t now = vip_now_ms();
-    char msg[256];
+    char msg[512];
     va_list ap;
 
-    t->n_auth_failed++;
-    if (now - t->auth_log_ms >= AUTH_LOG_WINDOW_MS || t->auth_log_ms == 0) {
+    if (now - t->auth_log_ms >= LOG_WINDOW_MS || t->auth_log_ms == 0) {
         if (t->auth_log_dropped > 0) {
-            vip_warn("transport: %u more handshake failures not logged",
+            vip_warn("transport: %u more connection failures not logged",
                      t->auth_log_dropped);
         }
         t->auth_log_ms = now;
         t->auth_log_n = 0;
         t->auth_log_dropped = 0;
     }
-    if (t->auth_log_n >= AUTH_LOG_BURST) {
+    if (t->auth_log_n >= LOG_BURST) {
         t->auth_log_dropped++;
         return;
     }
@@ -471,9 +429,24 @@ conn_auth_log(struct vr_conn *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    vip_warn("transport: %s %s: %s",
-             c->is_outgoing ? "connection to" : "connection from", c->peer,
-             msg);
+    vip_warn("%s", msg);
+}
+
+/* Log a failed handshake with the peer's address, rate-limited. */
+__attribute__((format(printf, 2, 3))) static void
+conn_auth_log(struct vr_conn *c, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    c->t->n_auth_failed++;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    vr_transport_warn_limited(c->t, "transport: %s %s: %s",
+                              c->is_outgoing ? "connection to"
+                                             : "connection from",
+                              c->peer, msg);
 }
 
 /* The peer's address for logs: what we dialled, or what accept() saw. */
@@ -496,20 +469,46 @@ static void conn_peer_name(struct vr_conn *c)
     if (sa.ss_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)&sa;
         uv_ip4_name(in, ip, sizeof ip);
+        snprintf(c->src, sizeof c->src, "%s", ip);
         snprintf(c->peer, sizeof c->peer, "%s:%u", ip,
                  (unsigned)ntohs(in->sin_port));
     } else if (sa.ss_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&sa;
         uv_ip6_name(in6, ip, sizeof ip);
+        snprintf(c->src, sizeof c->src, "%s", ip);
         snprintf(c->peer, sizeof c->peer, "[%s]:%u", ip,
                  (unsigned)ntohs(in6->sin6_port));
     }
 }
 
-/* The security step is over: on success go on with the preamble, once our
- * own handshake messages are written (their write requests live in @c). */
+/* The handshake succeeded: is the peer's proven identity acceptable? */
+static int conn_check_peer(struct vr_conn *c)
+{
+    size_t need = 0;
+    int rv = vr_preamble_decode(c->hs.peer_ident, c->hs.peer_ident_len,
+                                &c->pre, &need);
+
+    if (rv != 0 || need != c->hs.peer_ident_len) {
+        conn_auth_log(c, "the peer's identity is malformed");
+        return VIP_EPROTO;
+    }
+    if (c->is_outgoing && c->raft_req != NULL && c->pre.id != c->want_id) {
+        conn_auth_log(c,
+                      "the peer is node %llu, not node %llu as dialled",
+                      (unsigned long long)c->pre.id,
+                      (unsigned long long)c->want_id);
+        return VIP_EAUTH;
+    }
+    return handshake_session_keys(&c->hs, c->key_tx, c->key_rx);
+}
+
+/* The security step is over: on success start the channel, once our own
+ * handshake messages are written (their write requests live in @c). */
 static void transport_secure_done(struct vr_conn *c, int status)
 {
+    if (status == 0) {
+        status = conn_check_peer(c);
+    }
     handshake_close(&c->hs);
     if (status != 0) {
         if (!c->is_outgoing) {
@@ -520,7 +519,7 @@ static void transport_secure_done(struct vr_conn *c, int status)
     }
     c->is_secured = true;
     if (c->n_hs_writes == 0) {
-        conn_preamble_start(c);
+        conn_finish(c);
     }
 }
 
@@ -538,7 +537,7 @@ static void conn_hs_write_cb(uv_write_t *req, int status)
         return;
     }
     if (c->is_secured && c->n_hs_writes == 0) {
-        conn_preamble_start(c);
+        conn_finish(c);
     }
 }
 
@@ -610,6 +609,9 @@ static void conn_secure_read(struct vr_conn *c, ssize_t nread)
 static void transport_secure_start(struct vr_conn *c)
 {
     uint8_t nonce[HS_NONCE_SIZE];
+    uint8_t ident[VR_PREAMBLE_MAX];
+    size_t ident_len = 0;
+    struct vr_preamble me;
     int rv;
 
     c->state = CONN_SECURING;
@@ -619,8 +621,21 @@ static void transport_secure_start(struct vr_conn *c)
         transport_secure_done(c, VIP_EAUTH);
         return;
     }
+    /* Our identity, bound into the handshake. */
+    memset(&me, 0, sizeof me);
+    me.version = VR_PREAMBLE_VERSION;
+    me.id = c->t->id;
+    me.kind = c->is_outgoing ? c->kind
+                             : (c->t->id != 0 ? VR_CONN_RAFT : VR_CONN_RPC);
+    snprintf(me.address, sizeof me.address, "%s", c->t->address);
+    if (vr_preamble_encode(&me, ident, sizeof ident, &ident_len) != 0) {
+        /* A Raft stream needs our id and address (raft_uv sets both). */
+        transport_secure_done(c, VIP_EINVAL);
+        return;
+    }
     randombytes_buf(nonce, sizeof nonce);
-    handshake_init(&c->hs, c->t->auth_key, c->is_outgoing, nonce);
+    handshake_init(&c->hs, c->t->auth_key, c->is_outgoing, nonce, ident,
+                   ident_len);
     sodium_memzero(nonce, sizeof nonce);
     rv = conn_hs_flush(c);
     if (rv == 0) {
@@ -647,6 +662,9 @@ static struct vr_conn *conn_alloc(struct vr_transport *t, bool is_outgoing)
     }
     c->t = t;
     c->is_outgoing = is_outgoing;
+    /* Not RESOLVING (the first state): an abort there waits for a
+     * getaddrinfo callback that an accepted connection never gets. */
+    c->state = CONN_CONNECTING;
     uv_timer_init(t->loop, &c->timer);
     c->timer.data = c;
     uv_timer_start(&c->timer, conn_timeout_cb, VR_SETUP_TIMEOUT_MS, 0);
@@ -802,6 +820,66 @@ static int transport_init_cb(struct raft_uv_transport *rt, raft_id id,
     return 0;
 }
 
+static void refused_closed_cb(uv_handle_t *h)
+{
+    free(h);
+}
+
+/* Over a cap: accept (the backlog must drain) and close at once. */
+static void listener_refuse(struct vr_transport *t, uv_tcp_t *tcp,
+                            const char *why)
+{
+    t->n_over_cap++;
+    t->n_rejected++;
+    vr_transport_warn_limited(t, "transport: refusing a connection: %s",
+                              why);
+    uv_close((uv_handle_t *)tcp, refused_closed_cb);
+}
+
+/* Unauthenticated incoming connections from @src being set up. */
+static unsigned count_from(const struct vr_transport *t, const char *src)
+{
+    unsigned n = 0;
+    for (const struct vr_conn *c = t->conns; c != NULL; c = c->next) {
+        if (!c->is_outgoing && c->state != CONN_ABORTING &&
+            strcmp(c->src, src) == 0) {
+            n++;
+        }
+    }
+    return n;
+}
+
+static void spare_drop(struct vr_transport *t);
+
+static void spare_closed_cb(uv_handle_t *h)
+{
+    struct vr_transport *t = h->data;
+    t->is_spare_busy = false;
+    vr_transport_handle_closed(t);
+    if (t->has_pending && !t->is_closing) {
+        t->has_pending = false;
+        spare_drop(t);
+    }
+}
+
+/* Accept the connection libuv holds into t->spare and close it; if the
+ * spare is still closing, do it when it is closed. */
+static void spare_drop(struct vr_transport *t)
+{
+    if (t->is_spare_busy) {
+        t->has_pending = true;
+        return;
+    }
+    if (uv_tcp_init(t->loop, &t->spare) != 0) {
+        return;
+    }
+    t->spare.data = t;
+    t->is_spare_busy = true;
+    t->n_open_handles++;
+    (void)uv_accept((uv_stream_t *)&t->listener, (uv_stream_t *)&t->spare);
+    uv_close((uv_handle_t *)&t->spare, spare_closed_cb);
+}
+
 static void listener_connection_cb(uv_stream_t *server, int status)
 {
     struct vr_transport *t = server->data;
@@ -811,12 +889,33 @@ static void listener_connection_cb(uv_stream_t *server, int status)
     if (status != 0 || t->is_closing) {
         return;
     }
-    c = conn_alloc(t, false);
-    if (c == NULL) {
-        /* Accept and drop would need memory too; the peer retries. */
-        vip_warn("transport: out of memory accepting a connection");
+    if (t->n_incoming >= VR_PREAUTH_MAX) {
+        uv_tcp_t *tcp = malloc(sizeof *tcp);
+        if (tcp == NULL || uv_tcp_init(t->loop, tcp) != 0) {
+            free(tcp);
+            t->n_over_cap++;
+            spare_drop(t);
+            return;
+        }
+        if (uv_accept(server, (uv_stream_t *)tcp) != 0) {
+            uv_close((uv_handle_t *)tcp, refused_closed_cb);
+            return;
+        }
+        listener_refuse(t, tcp, "too many unauthenticated connections");
         return;
     }
+    c = conn_alloc(t, false);
+    if (c == NULL) {
+        /* Out of memory: accept into a handle kept for this and close it
+         * (libuv would otherwise stop watching the listener until the
+         * next accept); warn once per window, never spin. */
+        vr_transport_warn_limited(t, "transport: out of memory accepting a "
+                                     "connection; dropping it");
+        spare_drop(t);
+        return;
+    }
+    c->is_counted = true;
+    t->n_incoming++;
     rv = uv_tcp_init(t->loop, c->tcp);
     if (rv == 0) {
         c->tcp->data = c;
@@ -828,6 +927,31 @@ static void listener_connection_cb(uv_stream_t *server, int status)
         return;
     }
     uv_tcp_nodelay(c->tcp, 1);
+    conn_peer_name(c);
+    if (t->n_allow > 0) {
+        struct sockaddr_storage sa;
+        int len = (int)sizeof sa;
+        if (uv_tcp_getpeername(c->tcp, (struct sockaddr *)&sa, &len) != 0 ||
+            !vr_transport_allowed(t, (const struct sockaddr *)&sa)) {
+            t->n_not_allowed++;
+            t->n_rejected++;
+            vr_transport_warn_limited(t, "transport: refusing a connection "
+                                         "from %s: not in allow_from",
+                                      c->peer);
+            conn_abort(c, VIP_EAUTH);
+            return;
+        }
+    }
+    if (c->src[0] != '\0' &&
+        count_from(t, c->src) > VR_PREAUTH_PER_SOURCE) {
+        t->n_over_cap++;
+        t->n_rejected++;
+        vr_transport_warn_limited(t, "transport: refusing a connection "
+                                     "from %s: too many unauthenticated "
+                                     "connections from there", c->src);
+        conn_abort(c, VIP_EAUTH);
+        return;
+    }
     transport_secure_start(c);
 }
 
@@ -888,7 +1012,6 @@ static int transport_connect_cb(struct raft_uv_transport *rt,
     struct vr_transport *t = rt->impl;
     struct vr_conn *c;
     int rv;
-    (void)id;
 
     req->cb = cb;
     rv = conn_start_outgoing(t, &c, address, VR_CONN_RAFT);
@@ -900,6 +1023,7 @@ static int transport_connect_cb(struct raft_uv_transport *rt,
         return RAFT_NOCONNECTION;
     }
     c->raft_req = req;
+    c->want_id = id;
     return 0;
 }
 
@@ -947,6 +1071,14 @@ static void transport_start_close(struct vr_transport *t)
         next = c->next;
         conn_abort(c, -ECANCELED);
     }
+    vr_channel_close_all(t);
+}
+
+void vr_transport_handle_closed(struct vr_transport *t)
+{
+    assert(t->n_open_handles > 0);
+    t->n_open_handles--;
+    transport_maybe_closed(t);
 }
 
 static void transport_close_cb(struct raft_uv_transport *rt,
@@ -993,6 +1125,61 @@ int vr_transport_load_key(struct vr_transport *t, const char *path)
     vr_transport_set_key(t, key);
     sodium_memzero(key, sizeof key);
     return 0;
+}
+
+void vr_transport_allow_from(struct vr_transport *t,
+                             const struct cfg_cluster *cc)
+{
+    t->n_allow = cc->n_allow_from < CFG_MAX_ALLOW ? cc->n_allow_from
+                                                  : CFG_MAX_ALLOW;
+    memcpy(t->allow, cc->allow_from, t->n_allow * sizeof t->allow[0]);
+    memcpy(t->allow_prefix, cc->allow_from_prefix, t->n_allow);
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+    unsigned bytes = bits / 8, rest = bits % 8;
+    if (memcmp(a, b, bytes) != 0) {
+        return false;
+    }
+    return rest == 0 ||
+           ((a[bytes] ^ b[bytes]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+bool vr_transport_allowed(const struct vr_transport *t,
+                          const struct sockaddr *sa)
+{
+    static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0,
+                                         0, 0, 0, 0, 0xff, 0xff};
+    uint8_t addr[16];
+    int family;
+
+    if (t->n_allow == 0) {
+        return true;
+    }
+    if (sa->sa_family == AF_INET) {
+        family = AF_INET;
+        memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        const uint8_t *b =
+            ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        if (memcmp(b, v4mapped, 12) == 0) {
+            family = AF_INET; /* a dual-stack listener's IPv4 peer */
+            memcpy(addr, b + 12, 4);
+        } else {
+            family = AF_INET6;
+            memcpy(addr, b, 16);
+        }
+    } else {
+        return false;
+    }
+    for (size_t i = 0; i < t->n_allow; i++) {
+        if (t->allow[i].family == family &&
+            prefix_match(addr, t->allow[i].bytes, t->allow_prefix[i])) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void vr_transport_set_rpc_cb(struct vr_transport *t, vr_rpc_accept_cb cb,

@@ -2,39 +2,47 @@
  * and vipd's own peer RPCs, as a custom `struct raft_uv_transport` for
  * canonical raft 0.15's raft_uv.
  *
- * Every connection, in either direction, goes through three steps before its
- * stream is handed on:
+ * Every connection, in either direction, goes through two steps before
+ * its stream is handed on:
  *   1. TCP set-up (IPv4, IPv6, or a host name resolved with uv_getaddrinfo);
  *   2. the security step (transport_secure_start()): the mutual
  *      challenge-response of raft/handshake.h, proved with the cluster key
- *      (vr_transport_load_key()). A peer that fails it gets nothing: the
- *      connection is closed, the failure logged (rate-limited) with the
- *      peer's address, and an outgoing request fails with VIP_EAUTH (RPC)
- *      or RAFT_NOCONNECTION (Raft). Without a key no connection is set up
- *      at all. The bytes after the handshake are not yet encrypted or
- *      integrity-protected (so an on-path attacker could still inject into
- *      or take over an established connection). Next step: both sides
- *      derive handshake_session_key(), split it with crypto_kdf into one
- *      key per direction, and run crypto_secretstream (length-prefixed
- *      messages) between the TCP stream and one end of a socketpair(2)
- *      opened as a uv_pipe_t; the other end is what raft_uv / the RPC
- *      layer get (raft accepts any uv_stream_t), before the preamble;
- *   3. a small preamble from the connecting side (see below) saying whether
- *      the connection is a Raft stream (with the sender's id and address, as
- *      raft_uv's accept callback needs them) or a peer RPC connection.
- * After the preamble, the bytes on the stream belong to its user: raft_uv's
- * own message format for Raft streams (raft_uv writes nothing on connect and
- * reads nothing before our accept callback: the transport must neither
- * consume nor inject a single byte past the preamble), vr_rpc frames for RPC
+ *      (vr_transport_load_key()), with each side's preamble (below: kind,
+ *      node id, listen address) as its identity inside the handshake, so
+ *      both MACs cover who each side says it is. A peer that fails it gets
+ *      nothing: the connection is closed, the failure logged
+ *      (rate-limited) with the peer's address, and an outgoing request
+ *      fails with VIP_EAUTH (RPC) or RAFT_NOCONNECTION (Raft). An outgoing
+ *      Raft stream also fails when the peer proves a node id other than
+ *      the one raft_uv dialled. Without a key no connection is set up at
+ *      all.
+ * Then the transport starts an encrypted channel (raft/channel.h) with the
+ * two keys the handshake derived, and hands on one end of a socketpair:
+ * every byte after the handshake is sealed in authenticated frames
+ * (raft/frame_crypt.h), and every byte for raft_uv is validated first
+ * (raft/raft_wire.h). The bytes on the handed-on stream belong to its user:
+ * raft_uv's own message format for Raft streams, vr_rpc frames for RPC
  * connections (raft/peer_rpc.h).
  *
- * Preamble (little-endian), 16 bytes plus the address:
+ * Before authentication, connections are filtered (optional allow_from
+ * prefixes, vr_transport_allow_from()) and capped: at most
+ * VR_PREAUTH_MAX being set up at once, VR_PREAUTH_PER_SOURCE from one
+ * source address, each with VR_SETUP_TIMEOUT_MS to finish; over a cap an
+ * incoming connection is accepted and closed at once (counted, logged
+ * rate-limited), so a flood of idle connections costs a bounded number of
+ * file descriptors and never starves the daemon.
+ *
+ * Preamble (the identity in the handshake; little-endian), 16 bytes plus
+ * the address:
  *   0  4  magic "VIPD"
  *   4  1  version (VR_PREAMBLE_VERSION)
  *   5  1  kind (enum vr_conn_kind)
  *   6  2  address length N (0..VR_ADDR_MAX)
  *   8  8  sender's node id (0 allowed for RPC connections only)
  *  16  N  sender's address "HOST:PORT", no terminating NUL
+ * The initiator's kind says what the connection is for; the responder
+ * sends kind VR_CONN_RAFT with its own id (VR_CONN_RPC and id 0 before
+ * raft_uv gave it one).
  *
  * Addresses are "HOST:PORT" with HOST an IPv4 literal, a host name, or an
  * IPv6 literal in brackets ("[fd00::1]:5405"). */
@@ -50,6 +58,7 @@
 #include <uv.h>
 
 #include "raft/handshake.h"
+#include "vipd/config.h"
 #include "vipd/error.h"
 
 #define VR_PREAMBLE_MAGIC "VIPD"
@@ -59,9 +68,12 @@
 #define VR_PREAMBLE_MAX (VR_PREAMBLE_FIXED + VR_ADDR_MAX)
 #define VR_HOST_MAX 256
 
-/* Time allowed from accept/connect until the preamble is through (the
- * handshake included). */
-#define VR_SETUP_TIMEOUT_MS 5000
+/* Time allowed from accept/connect until the handshake is through. */
+#define VR_SETUP_TIMEOUT_MS 1000
+/* Unauthenticated incoming connections allowed at once, in total and per
+ * source address. */
+#define VR_PREAUTH_MAX 64
+#define VR_PREAUTH_PER_SOURCE 8
 
 enum vr_conn_kind {
     VR_CONN_RAFT = 1, /* a raft_uv message stream */
@@ -141,13 +153,25 @@ struct vr_transport
     vr_rpc_accept_cb rpc_accept_cb;
     void *rpc_data;
     struct vr_conn *conns;         /* connections being set up */
-    unsigned n_open_handles;       /* listener + conns still closing */
+    unsigned n_incoming;           /* of which accepted ones */
+    struct vr_channel *channels;   /* established (raft/channel.h) */
+    unsigned n_channels;
+    unsigned n_open_handles;       /* listener + conns + channels open */
     raft_uv_transport_close_cb raft_close_cb;
     vr_transport_close_cb close_cb;
     bool raft_closed;              /* raft_uv called close() */
     unsigned n_accepted;           /* statistics, for status and tests */
     unsigned n_rejected;
     unsigned n_auth_failed;        /* handshakes failed, either direction */
+    unsigned n_over_cap;           /* refused: over a pre-auth cap */
+    unsigned n_channel_rejected;   /* closed for a bad frame or message */
+    struct cfg_ip allow[CFG_MAX_ALLOW]; /* allowed sources; none: any */
+    uint8_t allow_prefix[CFG_MAX_ALLOW];
+    size_t n_allow;
+    unsigned n_not_allowed;        /* refused: source not allowed */
+    uv_tcp_t spare;                /* drops a connection without memory */
+    bool is_spare_busy;
+    bool has_pending;              /* one left in libuv for the spare */
     bool has_key;
     uint8_t auth_key[HS_KEY_SIZE]; /* handshake subkey of the cluster key */
     uint64_t auth_log_ms;          /* rate limit of failure logs: window */
@@ -170,6 +194,16 @@ int vr_transport_load_key(struct vr_transport *t, const char *path);
 void vr_transport_set_key(struct vr_transport *t,
                           const uint8_t key[HS_KEY_SIZE]);
 
+/* Accept connections only from sources in @cc's allow_from prefixes (none
+ * listed: from anywhere); others are closed at once, before any byte is
+ * read, counted and logged (rate-limited). */
+void vr_transport_allow_from(struct vr_transport *t,
+                             const struct cfg_cluster *cc);
+
+/* Whether source @sa may connect (pure; exposed for tests). */
+bool vr_transport_allowed(const struct vr_transport *t,
+                          const struct sockaddr *sa);
+
 /* Route accepted RPC connections to @cb (until then they are dropped). */
 void vr_transport_set_rpc_cb(struct vr_transport *t, vr_rpc_accept_cb cb,
                              void *data);
@@ -188,5 +222,18 @@ int vr_transport_connect_rpc(struct vr_transport *t,
  * aborts connections being set up, wipes the key, and fires @cb once all
  * handles are closed; only then may @t's memory be released. */
 void vr_transport_close(struct vr_transport *t, vr_transport_close_cb cb);
+
+/****** For raft/channel.c only ******/
+
+struct vr_channel;
+
+/* Log a warning about a peer, at most a few lines per 10 s per transport
+ * (the rest counted and summed up later): hostile peers must not flood the
+ * journal. */
+__attribute__((format(printf, 2, 3))) void
+vr_transport_warn_limited(struct vr_transport *t, const char *fmt, ...);
+
+/* A channel's handles are all closed. */
+void vr_transport_handle_closed(struct vr_transport *t);
 
 #endif /* VIPD_RAFT_TRANSPORT_H */

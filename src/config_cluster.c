@@ -96,6 +96,15 @@ static void cluster_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
                       sizeof c->listen_host, &c->listen_port);
     } else if (is(s, "peer")) {
         cluster_peer(p, c, s);
+    } else if (is(s, "allow_from")) {
+        if (c->n_allow_from == CFG_MAX_ALLOW) {
+            cfgp_error(p, &s->kw->where, "more than %d allow_from prefixes",
+                       CFG_MAX_ALLOW);
+        } else if (cfgp_prefix(p, a, "allow_from",
+                               &c->allow_from[c->n_allow_from],
+                               &c->allow_from_prefix[c->n_allow_from])) {
+            c->n_allow_from++;
+        }
     } else if (is(s, "data_dir")) {
         set_path(p, a, &c->data_dir);
     } else if (is(s, "secret_file")) {
@@ -174,6 +183,7 @@ static const struct cfg_kw cluster_kws[] = {
     KW("node_id", 1, 1),
     KW("listen", 1, 1),
     KW("peer", 1, 1),
+    KW("allow_from", 1, 1),
     KW("data_dir", 1, 1),
     KW("secret_file", 1, 1),
     KW("control_socket", 1, 1),

@@ -2,6 +2,7 @@
  * (see ctl_server.h). Kept apart from the server's event handling. */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "src/ctl_server.h"
@@ -75,4 +76,32 @@ int ctl_peer_read_groups(struct ctl_peer *peer)
     }
     fclose(f);
     return rv;
+}
+
+int ctl_peer_read_groups_fd(struct ctl_peer *peer, int fd)
+{
+#ifdef SO_PEERGROUPS
+    gid_t groups[CTL_PEER_MAX_GROUPS];
+    socklen_t len = sizeof groups;
+
+    peer->n_groups = 0;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+        size_t n = len / sizeof groups[0];
+        for (size_t i = 0; i < n && i < CTL_PEER_MAX_GROUPS; i++) {
+            peer->groups[peer->n_groups++] = groups[i];
+        }
+        return 0;
+    }
+    if (errno == ERANGE) {
+        /* More groups than we keep: the first ones are not enough to be
+         * sure, and a member of hundreds of groups is rare; refuse. */
+        return -ERANGE;
+    }
+    if (errno != ENOPROTOOPT) {
+        return -errno;
+    }
+#else
+    (void)fd;
+#endif
+    return ctl_peer_read_groups(peer);
 }

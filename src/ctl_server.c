@@ -521,7 +521,8 @@ static void server_connection_cb(uv_stream_t *listener, int status)
     }
     if (s->has_group && c->peer.uid != 0 && c->peer.uid != s->self_uid &&
         c->peer.gid != s->gid) {
-        ctl_peer_read_groups(&c->peer); /* failure leaves no groups */
+        /* Failure leaves no groups. */
+        (void)ctl_peer_read_groups_fd(&c->peer, fd);
     }
     rv = uv_read_start((uv_stream_t *)&c->pipe, conn_alloc_cb, conn_read_cb);
     if (rv != 0) {
@@ -722,17 +723,21 @@ int ctl_server_start(struct ctl_server *s)
     }
     s->pipe.data = s;
     s->n_handles++;
-    rv = uv_pipe_bind(&s->pipe, s->path);
+    /* Created with its final mode at once (no window where the umask's
+     * mode applies); the group is set on the file itself (lchown never
+     * follows a link planted at the path). */
+    {
+        mode_t old = umask(~s->mode & 0777);
+        rv = uv_pipe_bind(&s->pipe, s->path);
+        umask(old);
+    }
     if (rv != 0) {
         errmsg_printf(s->errmsg, "control: bind %s: %s", s->path,
                       uv_strerror(rv));
         goto err_after_init;
     }
     s->started = true;
-    /* Between bind and chmod the file has the umask's mode; a client that
-     * connects then still meets the SO_PEERCRED check. */
-    if (chmod(s->path, s->mode) != 0 ||
-        (s->has_group && chown(s->path, (uid_t)-1, s->gid) != 0)) {
+    if (s->has_group && lchown(s->path, (uid_t)-1, s->gid) != 0) {
         rv = -errno;
         errmsg_printf(s->errmsg, "control: set mode/group of %s: %s", s->path,
                       strerror(-rv));

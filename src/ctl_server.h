@@ -154,6 +154,13 @@ bool ctl_peer_permitted(const struct ctl_peer *peer,
  * Returns 0 or a negative errno (the process may be gone). */
 int ctl_peer_read_groups(struct ctl_peer *peer);
 
+/* The supplementary groups of the process at the other end of the
+ * connected Unix socket @fd, from the socket itself (SO_PEERGROUPS: the
+ * credentials of connect() time, so a pid reused meanwhile cannot lend its
+ * groups). Falls back to ctl_peer_read_groups() on kernels without it.
+ * Returns 0 or a negative errno (no groups then). */
+int ctl_peer_read_groups_fd(struct ctl_peer *peer, int fd);
+
 /****** Answering requests ******/
 
 /* Send @reply (an object; this call steals the reference) as the final

@@ -11,6 +11,7 @@
  * chain: control socket -> health -> cluster_close() (release, hand over,
  * raft_close, transport) -> manager_close() -> signal handles -> the loop
  * ends and uv_loop_close() must return 0. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,10 @@
 
 #include "raft/cluster.h"
 #include "raft/cluster_info.h"
+#include "raft/snapshot_check.h"
 #include "src/daemon.h"
 #include "src/daemon_int.h"
+#include "src/instance_lock.h"
 #include "src/recover_cmd.h"
 #include "vipd/clock.h"
 #include "vipd/error.h"
@@ -48,14 +51,21 @@ static void status_write(struct vipd *d)
 {
     char tmp[4200];
     FILE *f;
+    int fd;
     struct cluster *c = &d->cluster;
 
     if (d->status_path == NULL || !d->has_cluster) {
         return;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", d->status_path);
-    f = fopen(tmp, "we");
+    /* A fresh file of ours, never through a link planted at the name. */
+    (void)unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (f == NULL) {
+        if (fd >= 0) {
+            close(fd);
+        }
         return;
     }
     struct cluster_info ci;
@@ -643,6 +653,10 @@ static int start_parts(struct vipd *d)
 
 int daemon_run(const struct vip_config *cfg, const char *path)
 {
+    struct instance_lock lock;
+    struct ctl_server_opts lock_opts;
+    const char *data_dir;
+    char errmsg[VIP_ERRMSG_SIZE];
     struct vipd *d;
     int rv;
 
@@ -650,9 +664,30 @@ int daemon_run(const struct vip_config *cfg, const char *path)
         fprintf(stderr, "vipd: the configuration has no cluster block\n");
         return 1;
     }
+    /* Before anything touches the data dir or the control socket: a second
+     * instance stops here and changes nothing. */
+    ctl_server_opts_from_config(&lock_opts, cfg);
+    data_dir = cfg->cluster.data_dir != NULL ? cfg->cluster.data_dir
+                                             : "/var/lib/vipd";
+    if (instance_lock_take(&lock, data_dir,
+                           lock_opts.path != NULL ? lock_opts.path
+                                                  : CTL_DEFAULT_SOCKET,
+                           errmsg) != 0) {
+        fprintf(stderr, "vipd: %s\n", errmsg);
+        return 1;
+    }
+    /* A truncated snapshot would hang libraft's start-up for good. */
+    if (snapshot_check_dir(data_dir, errmsg) != 0) {
+        fprintf(stderr, "vipd: %s; not starting (recovery: move the data dir "
+                        "aside and rejoin, see docs/recovery.md)\n",
+                errmsg);
+        instance_lock_release(&lock);
+        return 1;
+    }
     d = calloc(1, sizeof *d);
     if (d == NULL) {
         fprintf(stderr, "vipd: out of memory\n");
+        instance_lock_release(&lock);
         return 1;
     }
     d->cfg = cfg;
@@ -672,6 +707,7 @@ int daemon_run(const struct vip_config *cfg, const char *path)
     if (rv != 0) {
         fprintf(stderr, "vipd: %s\n", d->fence.errmsg);
         free(d);
+        instance_lock_release(&lock);
         return 1;
     }
     rv = uv_loop_init(&d->loop);
@@ -679,6 +715,7 @@ int daemon_run(const struct vip_config *cfg, const char *path)
         fprintf(stderr, "vipd: uv_loop_init: %s\n", uv_strerror(rv));
         fence_stop(&d->fence);
         free(d);
+        instance_lock_release(&lock);
         return 1;
     }
     uv_timer_init(&d->loop, &d->status_timer);
@@ -718,5 +755,6 @@ int daemon_run(const struct vip_config *cfg, const char *path)
     daemon_reload_free(d->cfg_owned);
     daemon_reload_free(d->cfg_retired);
     free(d);
+    instance_lock_release(&lock);
     return rv;
 }

@@ -43,6 +43,7 @@ struct health_check
     /* Status display. */
     uint64_t n_probes;
     uint64_t n_failures;
+    uint64_t n_unknown; /* probes not run for want of a resource */
     uint64_t last_end_ms;
     uint64_t last_duration_ms;
     int last_exit_status;
@@ -323,6 +324,31 @@ static void probe_done(struct health_check *c, bool is_ok)
     report(c, is_ok ? 1 : 0);
 }
 
+/* The probe could not run for want of a resource of this process or host
+ * (descriptors, processes, memory): that says nothing about the service,
+ * so the check keeps its last state ("unknown", not "failed"); a flood of
+ * connections must not move a VIP. */
+static bool is_shortage(int rv)
+{
+    return rv == UV_EMFILE || rv == UV_ENFILE || rv == UV_EAGAIN ||
+           rv == UV_ENOMEM || rv == UV_ENOBUFS || rv == VIP_ENOMEM;
+}
+
+static void probe_unknown(struct health_check *c, int rv)
+{
+    static uint64_t log_ms; /* one line per 10 s for the whole daemon */
+    uint64_t now = vip_now_ms();
+
+    c->is_busy = false;
+    c->n_unknown++;
+    snprintf(c->last_result, sizeof c->last_result,
+             "not run: %s (last state kept)", uv_strerror(rv));
+    if (log_ms == 0 || now - log_ms >= 10000) {
+        log_ms = now;
+        vip_warn("check %s: %s", c->name, c->last_result);
+    }
+}
+
 static void script_done(void *data, const struct script_result *res)
 {
     struct health_check *c = data;
@@ -361,6 +387,10 @@ static void script_done(void *data, const struct script_result *res)
 static void tcp_done(struct check_tcp *t, int status)
 {
     struct health_check *c = t->data;
+    if (is_shortage(status)) {
+        probe_unknown(c, status);
+        return;
+    }
     if (status == 0) {
         snprintf(c->last_result, sizeof c->last_result, "connected");
     } else {
@@ -373,6 +403,10 @@ static void tcp_done(struct check_tcp *t, int status)
 static void http_done(struct check_http *hc, int status)
 {
     struct health_check *c = hc->data;
+    if (is_shortage(status)) {
+        probe_unknown(c, status);
+        return;
+    }
     if (status == 0 || status == VIP_ERANGE) {
         snprintf(c->last_result, sizeof c->last_result, "HTTP %d", hc->code);
     } else if (status == VIP_EPROTO) {
@@ -462,6 +496,10 @@ static void check_timer_cb(uv_timer_t *timer)
     default:
         rv = script_runner_spawn(&h->runner, &c->cmd, NULL, 0, timeout,
                                  script_done, c);
+        if (is_shortage(rv)) {
+            probe_unknown(c, rv);
+            return;
+        }
         if (rv != 0) {
             /* exec failed (binary gone since start-up, ...): a failure. */
             snprintf(c->last_result, sizeof c->last_result, "spawn: %s",
@@ -801,6 +839,7 @@ int health_status(const struct health *h,
     out->rise = c->rule.rise;
     out->n_probes = c->n_probes;
     out->n_failures = c->n_failures;
+    out->n_unknown = c->n_unknown;
     out->last_end_ms = c->last_end_ms;
     out->changed_ms = c->changed_ms;
     out->last_duration_ms = c->last_duration_ms;

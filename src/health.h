@@ -77,6 +77,8 @@ struct health_check_status
     uint32_t fall, rise;
     uint64_t n_probes;    /* completed probes */
     uint64_t n_failures;  /* failed probes */
+    uint64_t n_unknown;   /* probes not run for want of descriptors,
+                           * processes or memory: last state kept */
     uint64_t last_end_ms; /* vip_now_ms() at the last result, 0 none */
     uint64_t changed_ms;  /* vip_now_ms() at the last report, 0 none */
     uint64_t last_duration_ms;

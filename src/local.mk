@@ -28,6 +28,7 @@ include src/config.mk
 include src/health.mk
 include src/ctl.mk
 vipd_SOURCES += src/leftovers.c src/leftovers.h
+vipd_SOURCES += src/instance_lock.c src/instance_lock.h
 TESTS += tests/cli/test_release_leftovers.sh
 EXTRA_DIST += tests/cli/test_release_leftovers.sh
 
@@ -38,3 +39,9 @@ tests_unit_test_node_checks_SOURCES = tests/unit/test_node_checks.c
 tests_unit_test_node_checks_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_node_checks_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_node_checks
+# Hostile local conditions against one vipd (second instance, fd flood).
+TESTS += tests/netns/hostile_node.sh
+EXTRA_DIST += tests/netns/hostile_node.sh
+check_PROGRAMS += tests/netns/raft_inject
+tests_netns_raft_inject_SOURCES = tests/netns/raft_inject.c
+tests_netns_raft_inject_LDADD = libvipcore.a $(ALL_DEP_LIBS)

@@ -15,8 +15,6 @@
 #include "vipd/log.h"
 
 #define SCRIPT_DEFAULT_USER "keepalived_script"
-#define SCRIPT_DEFAULT_PATH \
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /****** Splitting ******/
 

@@ -17,6 +17,11 @@
 
 #include "vipd/error.h"
 
+/* The PATH of every script (src/script_run.h), and where a bare program
+ * name is searched when the daemon has no PATH. */
+#define SCRIPT_DEFAULT_PATH \
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 /* Longest accepted command line and word count. */
 #define SCRIPT_CMD_MAX_LEN  4096
 #define SCRIPT_CMD_MAX_ARGS 64

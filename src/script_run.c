@@ -130,25 +130,27 @@ static void run_exit_cb(uv_process_t *proc,
     run->cb(run->data, &res);
 }
 
-/* environ without the variables keepalived drops before exec. */
-static char **filtered_env(void)
+/* A minimal environment: a fixed PATH, and only the locale and time zone
+ * of the daemon's own (scripts run as another user must not learn, or be
+ * steered by, whatever the daemon was started with: LD_*, IFS, secrets in
+ * variables, a PATH with a writable directory). */
+static char **minimal_env(void)
 {
-    size_t n = 0;
-    while (environ != NULL && environ[n] != NULL) {
-        n++;
-    }
-    char **env = calloc(n + 1, sizeof *env);
+    static const char *const keep[] = {"LANG=", "LC_ALL=", "TZ="};
+    static char path[] = "PATH=" SCRIPT_DEFAULT_PATH;
+    char **env = calloc(2 + sizeof keep / sizeof keep[0], sizeof *env);
+    size_t k = 0;
+
     if (env == NULL) {
         return NULL;
     }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(environ[i], "IFS=", 4) == 0 ||
-            strncmp(environ[i], "LD_PRELOAD=", 11) == 0 ||
-            strncmp(environ[i], "LD_LIBRARY_PATH=", 16) == 0) {
-            continue;
+    env[k++] = path;
+    for (size_t i = 0; environ != NULL && environ[i] != NULL; i++) {
+        for (size_t j = 0; j < sizeof keep / sizeof keep[0]; j++) {
+            if (strncmp(environ[i], keep[j], strlen(keep[j])) == 0) {
+                env[k++] = environ[i];
+            }
         }
-        env[k++] = environ[i];
     }
     return env;
 }
@@ -175,7 +177,7 @@ int script_runner_spawn(struct script_runner *sr,
         return VIP_EINVAL;
     }
     char **args = calloc(cmd->argc + n_extra + 1, sizeof *args);
-    char **env = filtered_env();
+    char **env = minimal_env();
     struct script_run *run = calloc(1, sizeof *run);
     if (args == NULL || env == NULL || run == NULL) {
         rv = VIP_ENOMEM;

@@ -1,8 +1,9 @@
 /* Running prepared script commands from the libuv loop, never blocking it.
  *
  * Each spawn is its own process group (a new session, UV_PROCESS_DETACHED),
- * stdin/stdout/stderr on /dev/null, the environment minus IFS, LD_PRELOAD
- * and LD_LIBRARY_PATH (as keepalived), and the script's uid/gid when
+ * stdin/stdout/stderr on /dev/null, a minimal environment (PATH set to
+ * SCRIPT_DEFAULT_PATH, plus LANG, LC_ALL and TZ if the daemon has them;
+ * nothing else), and the script's uid/gid when
  * set_ids. libuv reaps every child, so there are no zombies. When the
  * timeout passes, the whole group gets SIGKILL and the run counts as timed
  * out (keepalived sends SIGTERM then, 2 s later, SIGKILL; we go straight to

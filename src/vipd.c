@@ -1,6 +1,7 @@
 /* vipd: the daemon's command line. Parses options, loads the config, and
  * either checks it (-t) or hands it to the daemon. */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vipd/config.h"
 #include "vipd/error.h"
@@ -93,8 +95,33 @@ static int enter_netns(const struct vip_config *cfg)
 /* Exit status of -t for a keepalived file vipd cannot run as is. */
 #define EXIT_NOT_RUNNABLE 4
 
+/* Descriptors inherited from whoever started us (a shell, a supervisor)
+ * must not reach the scripts we run: mark all but stdio close-on-exec. */
+static void inherited_fds_cloexec(void)
+{
+#ifdef CLOSE_RANGE_CLOEXEC
+    if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) == 0) {
+        return;
+    }
+#endif
+    /* Older kernels: one by one. */
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    if (d == NULL) {
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        int fd = atoi(e->d_name);
+        if (fd > 2 && fd != dirfd(d)) {
+            (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+    }
+    closedir(d);
+}
+
 int main(int argc, char **argv)
 {
+    inherited_fds_cloexec();
     static const struct option options[] = {
         {"config-file", required_argument, NULL, 'f'},
         {"config-test", no_argument, NULL, 't'},

@@ -109,6 +109,8 @@ static int add_all(struct manager *m, uint32_t lifetime)
 
 /****** Lease ******/
 
+#define FOREIGN_LOG_BURST 5
+
 static void stop_activity(struct manager *m)
 {
     uv_timer_stop(&m->lease_timer);
@@ -383,6 +385,24 @@ static void received_cb(void *data,
     in->foreign_priority = a->priority;
     in->foreign_ms = now;
     if (is_news) {
+        /* Anyone on the LAN can vary source and priority: at most
+         * FOREIGN_LOG_BURST lines per 10 s for the whole daemon. */
+        static uint64_t win_ms;
+        static unsigned n_logged, n_dropped;
+        if (win_ms == 0 || now - win_ms >= 10000) {
+            if (n_dropped > 0) {
+                vip_warn("vip: %u more foreign VRRP masters not logged",
+                         n_dropped);
+            }
+            win_ms = now;
+            n_logged = 0;
+            n_dropped = 0;
+        }
+        if (n_logged >= FOREIGN_LOG_BURST) {
+            n_dropped++;
+            return;
+        }
+        n_logged++;
         if (a->priority == 0) {
             vip_info("vip: %s: VRID %u master %s resigned (priority 0)",
                      in->cfg->name, a->vrid, src);

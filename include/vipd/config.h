@@ -23,6 +23,7 @@
  * lower (100), at the user's risk. */
 #define CFG_ELECTION_TIMEOUT_FLOOR_MS 150
 #define CFG_ELECTION_TIMEOUT_DEFAULT_MS 500
+#define CFG_MAX_ALLOW 32 /* cluster { allow_from } prefixes */
 
 /* An IPv4 or IPv6 address in network byte order. */
 struct cfg_ip
@@ -280,6 +281,11 @@ struct cfg_cluster
     char metrics_host[256];       /* metrics_listen ADDR:PORT: a numeric
                                      address; empty: no metrics [off] */
     uint16_t metrics_port;
+    /* `allow_from PREFIX` (repeatable): only these source addresses may
+     * open a connection to the cluster port; none: any (the key decides). */
+    struct cfg_ip allow_from[CFG_MAX_ALLOW];
+    uint8_t allow_from_prefix[CFG_MAX_ALLOW];
+    size_t n_allow_from;
     struct cfg_where where;
 };
 

@@ -23,7 +23,10 @@
     X(VIP_ENETLINK, -4003, "netlink error")                       \
     X(VIP_ECONFIG, -4004, "invalid configuration")                \
     X(VIP_EAUTH, -4005, "authentication failed")                  \
-    X(VIP_ENOTIMPL, -4006, "not implemented yet")
+    X(VIP_ENOTIMPL, -4006, "not implemented yet")                 \
+    X(VIP_ESTALE, -4007,                                          \
+      "not applied: a newer record of this node was applied "     \
+      "(stale sequence number)")
 
 enum {
 #define VIP_ERROR_ENUM(name, value, text) name = (value),

@@ -4,7 +4,7 @@
 #
 # Usage: tests/fuzz/run.sh [-t SECONDS] [TARGET...]
 #   TARGET: config ctl_proto ctl_server status_json check_http script_cmd
-#           handshake
+#           handshake channel
 #   (default: all)
 #   Work files (binaries, growing corpora, crash reproducers) go to
 #   build/fuzz; a crash leaves build/fuzz/NAME/crash-* and exits 1.
@@ -19,7 +19,7 @@ fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] ||
     targets=(config ctl_proto ctl_server status_json check_http script_cmd
-        handshake)
+        handshake channel)
 out=$top/build/fuzz
 mkdir -p "$out"
 cd "$top"
@@ -45,6 +45,8 @@ sources() {
     script_cmd) echo tests/fuzz/fuzz_script_cmd.c src/script_cmd.c src/log.c src/error.c ;;
     handshake) echo tests/fuzz/fuzz_handshake.c raft/handshake.c raft/keyfile.c \
         src/error.c -lsodium ;;
+    channel) echo tests/fuzz/fuzz_channel.c raft/frame_crypt.c raft/raft_wire.c \
+        -lsodium ;;
     *) echo "fuzz: unknown target $1" >&2; exit 2 ;;
     esac
 }
@@ -90,6 +92,12 @@ seed() {
         printf '\000\050VIPA\001\001\000\000%032d' 0 > "$dir/s1"
         printf '\001\110VIPA\001\002\000\000%064d' 0 > "$dir/s2"
         printf '\002%064d\n' 7 > "$dir/s3" ;;
+    channel)
+        # even: a raft_uv RequestVote and a heartbeat; odd: frames.
+        printf '\000\007\003\0\0\0\0\0\0\0\050\0\0\0\0\0\0\0%040d' 0 > "$dir/s1"
+        printf '\000\020\001\0\0\0\0\0\0\0\060\0\0\0\0\0\0\0%048d' 0 > "$dir/s2"
+        printf '\001\000\005hello\003abc' > "$dir/s3"
+        printf '\001\001\005hello\003abc' > "$dir/s4" ;;
     esac
 }
 

@@ -187,7 +187,7 @@ static void test_dedupe(void **state)
 
     assert_int_equal(apply_health(f, 4, 10, "chk", 0), 0);
     assert_int_equal(apply_health(f, 4, 10, "chk", 1), 1);
-    assert_int_equal(apply_health(f, 4, 9, "chk", 1), 1);
+    assert_int_equal(apply_health(f, 4, 9, "chk", 1), 2); /* stale */
     assert_true(fsm_member_health(fsm_member(f->fsm.st, 4), ENTRY_TRACK_SCRIPT,
                                   "chk", &v));
     assert_int_equal(v, 0);
@@ -457,11 +457,45 @@ static void test_event_names(void **state)
     assert_string_equal(fsm_event_type_name(0), "?");
 }
 
+/* A forged seq far ahead (2^64 - 2) is refused and poisons nothing: the
+ * node's next genuine record applies. A record behind the last applied
+ * one is reported as stale (never as done); the same seq again is a retry
+ * of what was applied. */
+static void test_seq_bounded(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t now_ms = 1700000000000ull;
+    uint64_t seq = now_ms * 1024;
+
+    assert_int_equal(apply_tick(f, 1, 1, now_ms, 0, 0), 0);
+    assert_int_equal(apply_node(f, 2, seq, 100), 0);
+    assert_int_equal(apply_health(f, 2, UINT64_MAX - 1, "chk", 0),
+                     VIP_ERANGE);
+    /* A day and a bit ahead of the leader's clock. */
+    assert_int_equal(apply_health(f, 2, (now_ms + 25ull * 3600 * 1000) * 1024,
+                                  "chk", 0),
+                     VIP_ERANGE);
+    assert_int_equal(apply_health(f, 2, seq + 1, "chk", 1), 0);
+    assert_int_equal(apply_health(f, 2, seq + 1, "chk", 1), 1); /* retry */
+    assert_int_equal(apply_health(f, 2, seq, "chk", 0), 2);     /* stale */
+    {
+        struct fsm_member *m = NULL;
+        for (unsigned i = 0; i < f->fsm.st->n_members; i++) {
+            if (f->fsm.st->members[i].node.origin.node_id == 2) {
+                m = &f->fsm.st->members[i];
+            }
+        }
+        assert_non_null(m);
+        assert_true(m->last_seq == seq + 1);
+    }
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_node_join),
+        T(test_seq_bounded),
         T(test_dedupe),
         T(test_health_events),
         T(test_admin),

@@ -56,8 +56,8 @@ static void pair_init(struct pair *p, uint8_t key_i_seed, uint8_t key_r_seed)
     fill(p->key_r, sizeof p->key_r, key_r_seed);
     fill(p->ni, sizeof p->ni, 100);
     fill(p->nr, sizeof p->nr, 200);
-    handshake_init(&p->i, p->key_i, true, p->ni);
-    handshake_init(&p->r, p->key_r, false, p->nr);
+    handshake_init(&p->i, p->key_i, true, p->ni, NULL, 0);
+    handshake_init(&p->r, p->key_r, false, p->nr, NULL, 0);
 }
 
 /****** Handshake ******/
@@ -67,25 +67,29 @@ static void pair_init(struct pair *p, uint8_t key_i_seed, uint8_t key_r_seed)
 static void test_right_key(void **state)
 {
     struct pair p;
-    uint8_t si[HS_KEY_SIZE], sr[HS_KEY_SIZE];
+    uint8_t si[HS_KEY_SIZE], sr[HS_KEY_SIZE], ri[HS_KEY_SIZE], rr[HS_KEY_SIZE];
     const uint8_t *msg;
     (void)state;
 
     pair_init(&p, 1, 1);
-    assert_int_equal(handshake_session_key(&p.i, si), VIP_EINVAL);
-    assert_int_equal(handshake_want(&p.r), HS_HELLO_SIZE);
-    assert_int_equal(handshake_want(&p.i), HS_REPLY_SIZE);
+    assert_int_equal(handshake_session_keys(&p.i, si, ri), VIP_EINVAL);
+    /* The header first: it says how long the rest is. */
+    assert_int_equal(handshake_want(&p.r), HS_HEADER_SIZE);
+    assert_int_equal(handshake_want(&p.i), HS_HEADER_SIZE);
     assert_int_equal(pass(&p.i, &p.r, 1000), 0); /* HELLO */
-    assert_int_equal(handshake_want(&p.r), HS_PROOF_SIZE);
+    assert_int_equal(handshake_want(&p.r), HS_HEADER_SIZE);
     assert_int_equal(pass(&p.r, &p.i, 1000), 1); /* REPLY */
     assert_int_equal(pass(&p.i, &p.r, 1000), 1); /* PROOF */
     assert_int_equal(handshake_want(&p.i), 0);
     assert_int_equal(handshake_want(&p.r), 0);
     assert_int_equal(handshake_take_output(&p.i, &msg), 0);
     assert_int_equal(handshake_take_output(&p.r, &msg), 0);
-    assert_int_equal(handshake_session_key(&p.i, si), 0);
-    assert_int_equal(handshake_session_key(&p.r, sr), 0);
-    assert_memory_equal(si, sr, sizeof si);
+    assert_int_equal(handshake_session_keys(&p.i, si, ri), 0);
+    assert_int_equal(handshake_session_keys(&p.r, sr, rr), 0);
+    /* One key per direction: what one side sends, the other receives. */
+    assert_memory_equal(si, rr, sizeof si);
+    assert_memory_equal(ri, sr, sizeof si);
+    assert_memory_not_equal(si, ri, sizeof si);
     assert_memory_not_equal(si, p.key_i, sizeof si);
     handshake_close(&p.i);
     handshake_close(&p.r);
@@ -126,7 +130,7 @@ static void test_wrong_key(void **state)
      * with key 1, through a key-2 responder with the same nonce that
      * produces a REPLY the initiator accepts. */
     pair_init(&p, 2, 1);
-    handshake_init(&rw, p.key_i, false, p.nr);
+    handshake_init(&rw, p.key_i, false, p.nr, NULL, 0);
     len = handshake_take_output(&p.i, &msg);
     assert_int_equal(handshake_input(&p.r, msg, len), 0);
     assert_int_equal(handshake_input(&rw, msg, len), 0);
@@ -156,7 +160,7 @@ static void test_replay(void **state)
     assert_int_equal(handshake_input(&p.r, proof, sizeof proof), 1);
 
     fill(nr2, sizeof nr2, 201);
-    handshake_init(&r2, p.key_r, false, nr2);
+    handshake_init(&r2, p.key_r, false, nr2, NULL, 0);
     assert_int_equal(handshake_input(&r2, hello, sizeof hello), 0);
     assert_int_equal(handshake_input(&r2, proof, sizeof proof), VIP_EAUTH);
 
@@ -166,12 +170,12 @@ static void test_replay(void **state)
         struct handshake r3;
         uint8_t ni2[HS_NONCE_SIZE];
         uint8_t reply[HS_REPLY_SIZE];
-        handshake_init(&r3, p.key_r, false, p.nr);
+        handshake_init(&r3, p.key_r, false, p.nr, NULL, 0);
         assert_int_equal(handshake_input(&r3, hello, sizeof hello), 0);
         assert_int_equal(handshake_take_output(&r3, &msg), HS_REPLY_SIZE);
         memcpy(reply, msg, sizeof reply);
         fill(ni2, sizeof ni2, 101);
-        handshake_init(&i2, p.key_i, true, ni2);
+        handshake_init(&i2, p.key_i, true, ni2, NULL, 0);
         assert_int_equal(handshake_input(&i2, reply, sizeof reply), VIP_EAUTH);
     }
 }
@@ -199,7 +203,7 @@ static void test_reflection(void **state)
     /* A "responder" that is a mirror of the initiator (same key, the
      * initiator's own nonce): its REPLY is refused. */
     pair_init(&p, 4, 4);
-    handshake_init(&mirror, p.key_i, false, p.ni);
+    handshake_init(&mirror, p.key_i, false, p.ni, NULL, 0);
     assert_int_equal(pass(&p.i, &mirror, 1000), 0);
     assert_int_equal(handshake_take_output(&mirror, &msg), HS_REPLY_SIZE);
     memcpy(reply, msg, sizeof reply);
@@ -221,23 +225,28 @@ static void test_malformed(void **state)
     memcpy(bad, msg, len);
     for (size_t n = 1; n < len; n++) {
         struct handshake r;
-        handshake_init(&r, p.key_r, false, p.nr);
+        handshake_init(&r, p.key_r, false, p.nr, NULL, 0);
         assert_int_equal(handshake_input(&r, bad, n), 0);
-        assert_int_equal(handshake_want(&r), len - n);
+        assert_int_equal(handshake_want(&r), n < HS_HEADER_SIZE
+                                                 ? HS_HEADER_SIZE - n
+                                                 : len - n);
     }
     /* Each header byte, changed, is rejected as soon as it arrives. */
     for (size_t k = 0; k < HS_HEADER_SIZE; k++) {
         struct handshake r;
+        if (k == 6) {
+            continue; /* the identity length's low byte: any is fine */
+        }
         memcpy(bad, msg, len);
         bad[k] ^= 0x40;
-        handshake_init(&r, p.key_r, false, p.nr);
+        handshake_init(&r, p.key_r, false, p.nr, NULL, 0);
         assert_int_equal(handshake_input(&r, bad, k + 1), VIP_EPROTO);
         assert_int_equal(handshake_input(&r, bad, 1), VIP_EPROTO);
     }
     /* A message of the wrong type in the right place. */
     {
         struct handshake r;
-        handshake_init(&r, p.key_r, false, p.nr);
+        handshake_init(&r, p.key_r, false, p.nr, NULL, 0);
         memcpy(bad, msg, len);
         bad[5] = HS_PROOF;
         assert_int_equal(handshake_input(&r, bad, len), VIP_EPROTO);
@@ -248,13 +257,13 @@ static void test_malformed(void **state)
         uint8_t big[HS_HELLO_SIZE + 1];
         memcpy(big, msg, len);
         big[len] = 0;
-        handshake_init(&r, p.key_r, false, p.nr);
+        handshake_init(&r, p.key_r, false, p.nr, NULL, 0);
         assert_int_equal(handshake_input(&r, big, sizeof big), VIP_EPROTO);
     }
     /* HTTP on the cluster port. */
     {
         struct handshake r;
-        handshake_init(&r, p.key_r, false, p.nr);
+        handshake_init(&r, p.key_r, false, p.nr, NULL, 0);
         assert_int_equal(handshake_input(&r, (const uint8_t *)"GET / ", 6),
                          VIP_EPROTO);
     }
@@ -273,6 +282,13 @@ static void test_bit_flips(void **state)
         handshake_take_output(&p.r, &msg);
         memcpy(reply, msg, sizeof reply);
         reply[k / 8] ^= (uint8_t)(1u << (k % 8));
+        /* A flip in the identity length only makes the message look
+         * longer (it waits, and the transport's deadline ends it). */
+        if (k / 8 == 6 || k / 8 == 7) {
+            int rv = handshake_input(&p.i, reply, sizeof reply);
+            assert_true(rv < 0 || (rv == 0 && handshake_want(&p.i) > 0));
+            continue;
+        }
         assert_true(handshake_input(&p.i, reply, sizeof reply) < 0);
     }
     for (size_t k = 0; k < HS_PROOF_SIZE * 8; k++) {
@@ -287,6 +303,62 @@ static void test_bit_flips(void **state)
         proof[k / 8] ^= (uint8_t)(1u << (k % 8));
         assert_true(handshake_input(&p.r, proof, sizeof proof) < 0);
     }
+}
+
+/* Both identities are in what the MACs prove: each side learns the
+ * other's, and a relay that changes either one (in HELLO or in REPLY)
+ * makes the handshake fail. */
+static void test_identity_bound(void **state)
+{
+    static const uint8_t id_i[] = "initiator: node 2 at 10.0.0.2:5405";
+    static const uint8_t id_r[] = "responder: node 1 at 10.0.0.1:5405";
+    (void)state;
+
+    for (int tamper = 0; tamper < 3; tamper++) {
+        struct pair p;
+        const uint8_t *msg;
+        uint8_t buf[HS_MSG_MAX];
+        size_t len;
+
+        pair_init(&p, 9, 9);
+        handshake_init(&p.i, p.key_i, true, p.ni, id_i, sizeof id_i);
+        handshake_init(&p.r, p.key_r, false, p.nr, id_r, sizeof id_r);
+        len = handshake_take_output(&p.i, &msg);
+        assert_int_equal(len, HS_HELLO_SIZE + sizeof id_i);
+        memcpy(buf, msg, len);
+        if (tamper == 1) {
+            buf[len - 3] ^= 1; /* "node 2" claimed as another node */
+        }
+        assert_int_equal(handshake_input(&p.r, buf, len), 0);
+        len = handshake_take_output(&p.r, &msg);
+        assert_int_equal(len, HS_REPLY_SIZE + sizeof id_r);
+        memcpy(buf, msg, len);
+        if (tamper == 2) {
+            buf[len - 3] ^= 1;
+        }
+        if (tamper != 0) {
+            assert_int_equal(handshake_input(&p.i, buf, len), VIP_EAUTH);
+            continue;
+        }
+        assert_int_equal(handshake_input(&p.i, buf, len), 1);
+        assert_int_equal(pass(&p.i, &p.r, 1000), 1);
+        assert_int_equal(p.r.peer_ident_len, sizeof id_i);
+        assert_memory_equal(p.r.peer_ident, id_i, sizeof id_i);
+        assert_int_equal(p.i.peer_ident_len, sizeof id_r);
+        assert_memory_equal(p.i.peer_ident, id_r, sizeof id_r);
+    }
+}
+
+/* An identity longer than HS_IDENT_MAX is refused from its header. */
+static void test_identity_too_long(void **state)
+{
+    struct pair p;
+    uint8_t hdr[HS_HEADER_SIZE] = {'V', 'I', 'P', 'A', HS_VERSION, HS_HELLO,
+                                   (HS_IDENT_MAX + 1) & 0xff,
+                                   (HS_IDENT_MAX + 1) >> 8};
+    (void)state;
+    pair_init(&p, 3, 3);
+    assert_int_equal(handshake_input(&p.r, hdr, sizeof hdr), VIP_EPROTO);
 }
 
 /* Seeded random input, in random chunks, to both roles: never a success,
@@ -462,6 +534,24 @@ static void test_key_load(void **state)
 
     assert_int_equal(keyfile_load(dir, k1, errmsg), VIP_EINVAL);
     assert_non_null(strstr(errmsg, "not a regular file"));
+    /* A symbolic link to a good key file is refused: the link could be
+     * turned to another file. */
+    {
+        char link[160];
+        snprintf(link, sizeof link, "%s/link", dir);
+        unlink(link);
+        p = write_file("target", raw, sizeof raw, 0600);
+        assert_int_equal(symlink(p, link), 0);
+        assert_int_equal(keyfile_load(link, k1, errmsg), VIP_EINVAL);
+        assert_non_null(strstr(errmsg, "symbolic link"));
+    }
+    /* Owned by someone else (needs root to set up). */
+    if (geteuid() == 0) {
+        p = write_file("foreign", raw, sizeof raw, 0600);
+        assert_int_equal(chown(p, 65534, 65534), 0);
+        assert_int_equal(keyfile_load(p, k1, errmsg), VIP_EINVAL);
+        assert_non_null(strstr(errmsg, "owned by uid 65534"));
+    }
     assert_int_equal(keyfile_load(NULL, k1, errmsg), VIP_EINVAL);
     assert_int_equal(keyfile_load("", k1, errmsg), VIP_EINVAL);
 }
@@ -493,6 +583,8 @@ int main(void)
         cmocka_unit_test(test_reflection),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_bit_flips),
+        cmocka_unit_test(test_identity_bound),
+        cmocka_unit_test(test_identity_too_long),
         cmocka_unit_test(test_random_input),
         cmocka_unit_test(test_key_formats),
         cmocka_unit_test(test_key_bad_content),

@@ -2,6 +2,7 @@
  * controls through a file, fall/rise over time, track_file, interfaces,
  * native checks, refusal, replay, close. */
 #include <errno.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "src/health.h"
@@ -565,12 +566,69 @@ static void test_security_refused(void **state)
     assert_int_equal(chmod(f->dir, 0700), 0);
 }
 
+/* Out of file descriptors (a connection flood): the script cannot be
+ * spawned, and that is "unknown, keep the last state", never a failure;
+ * once descriptors are back, probes run again. */
+static void test_fd_exhaustion_is_unknown(void **state)
+{
+    struct fixture *f = *state;
+    struct health_check_status st;
+    size_t idx = 0;
+    int fds[4096];
+    int n_fds = 0;
+    int32_t v;
+
+    start(f);
+    assert_true(wait_event(f, "chk", 0, 3000) >= 0);
+    while (health_status(&f->h, idx, &st) == 0 && strcmp(st.name, "chk") != 0) {
+        idx++;
+    }
+    /* A low limit (as a unit without LimitNOFILE), then take every
+     * descriptor left under it. */
+    struct rlimit saved, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    low = saved;
+    low.rlim_cur = 256;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    for (int fd; n_fds < 4096 && (fd = dup(0)) >= 0;) {
+        fds[n_fds++] = fd;
+    }
+    assert_int_equal(errno, EMFILE);
+    {
+        uint64_t end = vip_now_ms() + 2000;
+        do {
+            hu_run_for(&f->loop, 20);
+            assert_int_equal(health_status(&f->h, idx, &st), 0);
+        } while (st.n_unknown < 3 && vip_now_ms() < end);
+    }
+    while (n_fds > 0) {
+        close(fds[--n_fds]);
+    }
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+    assert_true(st.n_unknown >= 3);
+    assert_int_equal(st.n_failures, 0);
+    assert_int_equal(health_value(&f->h, "chk", &v), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(count_events(f, "chk"), 1); /* only the initial one */
+    {
+        uint64_t probes = st.n_probes;
+        uint64_t end = vip_now_ms() + 2000;
+        do {
+            hu_run_for(&f->loop, 20);
+            assert_int_equal(health_status(&f->h, idx, &st), 0);
+        } while (st.n_probes < probes + 2 && vip_now_ms() < end);
+        assert_true(st.n_probes >= probes + 2);
+    }
+    stop(f);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_check_set),
         T(test_fall_rise_over_time),
+        T(test_fd_exhaustion_is_unknown),
         T(test_single_failure_absorbed),
         T(test_interfaces),
         T(test_track_file),

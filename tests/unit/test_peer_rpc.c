@@ -7,6 +7,8 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "raft/peer_rpc.h"
 
@@ -198,6 +200,54 @@ static void test_status_codec(void **state)
     assert_int_equal(vr_rpc_status_decode(buf, sizeof buf, &out), VIP_EPROTO);
 }
 
+/****** A peer that never reads ******/
+
+static void never_frame_cb(struct vr_rpc_conn *c, const struct vr_rpc_frame *f)
+{
+    (void)c;
+    (void)f;
+}
+
+static void cut_closed_cb(struct vr_rpc_conn *c, int status)
+{
+    int *out = c->data;
+    *out = status;
+}
+
+/* Replies to a peer that reads nothing pile up to VR_RPC_QUEUE_MAX, then
+ * the connection is closed: the queue is bounded. */
+static void test_queue_bounded(void **state)
+{
+    uv_loop_t loop;
+    uv_pipe_t *p = malloc(sizeof *p);
+    struct vr_rpc_conn *c;
+    static uint8_t body[60000];
+    int fds[2];
+    int closed = 1;
+    int rv = 0;
+    unsigned n;
+    (void)state;
+
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    uv_pipe_init(&loop, p, 0);
+    assert_int_equal(uv_pipe_open(p, fds[0]), 0);
+    c = vr_rpc_conn_alloc((uv_stream_t *)p, &closed, never_frame_cb,
+                          cut_closed_cb);
+    assert_non_null(c);
+    for (n = 0; n < 1000 && rv == 0; n++) {
+        rv = vr_rpc_conn_send(c, VR_RPC_PROPOSE_REPLY, n, body, sizeof body);
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    assert_int_equal(rv, VIP_ERANGE);
+    /* The kernel buffers some; the rest is our bounded queue. */
+    assert_true((size_t)n * sizeof body < VR_RPC_QUEUE_MAX + (8u << 20));
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(closed, VIP_ERANGE);
+    close(fds[1]);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_frame_too_big),
         cmocka_unit_test(test_reply_codec),
         cmocka_unit_test(test_status_codec),
+        cmocka_unit_test(test_queue_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -185,12 +185,16 @@ static void test_args_and_env(void **state)
     char *path = hu_write(f->dir, "args.sh",
                           "#!/bin/sh\nout=$1; shift\n"
                           "echo \"$#:$1|$2|$3|$4\" > $out\n"
-                          "env | grep -c -E '^(LD_LIBRARY_PATH|IFS)=' >> $out\n"
+                          "env | grep -c -E '^(LD_LIBRARY_PATH|IFS|VH_SECRET)=' >> $out\n"
+                          "echo \"$PATH\" >> $out\n"
                           "exit 0\n",
                           0755);
     assert_true(asprintf(&line, "'%s' '%s'", path, out) > 0);
     setenv("LD_LIBRARY_PATH", "/nonexistent", 1);
     setenv("IFS", ":", 1);
+    setenv("VH_SECRET", "daemon-only", 1);
+    char *saved_path = getenv("PATH") != NULL ? strdup(getenv("PATH")) : NULL;
+    setenv("PATH", "/tmp/writable:/usr/bin:/bin", 1);
     assert_int_equal(script_cmd_init(&cmd, line), 0);
     assert_int_equal(script_cmd_prepare(&cmd, "", "", false), 0);
     const char *extra[] = {"INSTANCE", "VI 1", "MASTER", "100"};
@@ -200,8 +204,17 @@ static void test_args_and_env(void **state)
     assert_true(hu_run_until(&f->loop, &f->done, 10000));
     unsetenv("LD_LIBRARY_PATH");
     unsetenv("IFS");
+    unsetenv("VH_SECRET");
+    if (saved_path != NULL) {
+        setenv("PATH", saved_path, 1);
+        free(saved_path);
+    } else {
+        unsetenv("PATH");
+    }
     assert_true(f->res.is_ok);
-    assert_string_equal(hu_read(out), "4:INSTANCE|VI 1|MASTER|100\n0\n");
+    /* Only a minimal environment, with a fixed PATH. */
+    assert_string_equal(hu_read(out), "4:INSTANCE|VI 1|MASTER|100\n0\n"
+                                      SCRIPT_DEFAULT_PATH "\n");
     script_cmd_close(&cmd);
     free(path);
     free(out);

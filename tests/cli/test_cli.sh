@@ -26,8 +26,13 @@ check 2 "vipctl unknown command" "$B/vipctl" frobnicate
 # --force-new-cluster refuses what it cannot recover, changing nothing.
 S=${VIPD_SRCDIR:-.}
 d=$(mktemp -d /tmp/vipd-cli-rec.XXXXXX)
+# The host checks (key file, data dir) pass, so the refusals below are the
+# recovery's own.
+"$B/vipctl" keygen -o "$d/key" >/dev/null || { echo "FAIL: keygen"; fail=1; }
+sed -e "s|/etc/vipd/cluster.key|$d/key|" -e "s|/var/lib/vipd|$d/wdata|" \
+    "$S/deploy/examples/pair-witness/witness.conf" >"$d/witness.conf"
 check 1 "force-new-cluster on a witness" \
-    "$B/vipd" --force-new-cluster --yes -f "$S/deploy/examples/pair-witness/witness.conf"
+    "$B/vipd" --force-new-cluster --yes -f "$d/witness.conf"
 grep -q "a witness cannot hold the VIPs alone" /tmp/vipd-cli.$$ ||
     { echo "FAIL: witness recovery message"; fail=1; }
 printf 'cluster {\n listen 127.0.0.1:1\n peer 127.0.0.2:1\n data_dir %s/data\n secret_file %s/key\n}\nvrrp_instance V { interface lo\n virtual_router_id 1\n virtual_ipaddress { 127.1.1.1 }\n}\n' "$d" "$d" >"$d/c.conf"

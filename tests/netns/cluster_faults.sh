@@ -74,7 +74,7 @@ for i in 1 2 3; do
         echo "}"
     } >"$VV_TMP/n$i.conf"
 done
-"$VIPD" -t -f "$VV_TMP/n1.conf" >"$VV_TMP/check.out" 2>&1 ||
+ip netns exec "${VV}n1" "$VIPD" -t -f "$VV_TMP/n1.conf" >"$VV_TMP/check.out" 2>&1 ||
     fail "config rejected: $(cat "$VV_TMP/check.out")"
 
 start_node() {

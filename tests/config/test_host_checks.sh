@@ -95,7 +95,7 @@ if [ "$(id -u)" = 0 ] && cp "$tmp/key" "$tmp/foreign.key" &&
     n=$((n + 1))
     "$B" -t -f "$tmp/foreign.conf" > "$tmp/out" 2>&1
     rc=$?
-    if [ $rc = 1 ] && grep -qF "is owned by uid 65534; it must belong to root" "$tmp/out"; then
+    if [ $rc = 1 ] && grep -qF "foreign.key is owned by uid 65534, not by root" "$tmp/out"; then
         echo "ok: foreign-owned key"
     else
         echo "FAIL: foreign-owned key: exit $rc"; sed 's/^/    | /' "$tmp/out"; fail=1

@@ -28,20 +28,6 @@
 
 /****** Status file ******/
 
-static const char *state_name(int state)
-{
-    switch (state) {
-    case RAFT_LEADER:
-        return "leader";
-    case RAFT_FOLLOWER:
-        return "follower";
-    case RAFT_CANDIDATE:
-        return "candidate";
-    default:
-        return "unavailable";
-    }
-}
-
 static void status_write(struct vipd *d)
 {
     char tmp[4200];
@@ -61,12 +47,12 @@ static void status_write(struct vipd *d)
             "commit=%llu\napplied=%llu\nticks_committed=%llu\n"
             "stopping=%d\n",
             (unsigned long long)c->id,
-            c->is_started ? state_name(raft_state(&c->raft)) : "-",
-            (unsigned long long)c->raft.current_term,
-            (unsigned long long)c->leader_id, d->has_manager && manager_holds(&d->manager) ? 1 : 0,
-            (unsigned long long)c->raft.commit_index,
-            (unsigned long long)raft_last_applied(&c->raft),
-            (unsigned long long)c->n_ticks_committed, d->is_stopping ? 1 : 0);
+            c->is_started ? cluster_role_name(cluster_role(c)) : "-",
+            (unsigned long long)cluster_term(c),
+            (unsigned long long)cluster_leader(c), d->has_manager && manager_holds(&d->manager) ? 1 : 0,
+            (unsigned long long)cluster_commit_index(c),
+            (unsigned long long)cluster_applied_index(c),
+            (unsigned long long)cluster_renewals_committed(c), d->is_stopping ? 1 : 0);
     if (fclose(f) == 0) {
         rename(tmp, d->status_path);
     }

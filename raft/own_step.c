@@ -184,14 +184,15 @@ static int rank_cmp(const struct rank_key *a, const struct rank_key *b)
 }
 
 unsigned own_rank(const struct fsm_state *st, const struct own_server *servers,
-                  unsigned n, uint64_t id)
+                  unsigned n, uint64_t id, uint64_t except)
 {
     struct rank_key self, other;
     unsigned rank = 0;
 
     rank_key_of(st, servers, n, id, &self);
     for (unsigned i = 0; i < n; i++) {
-        if (servers[i].id == id || !servers[i].is_voter) {
+        if (servers[i].id == id || servers[i].id == except ||
+            !servers[i].is_voter) {
             continue;
         }
         rank_key_of(st, servers, n, servers[i].id, &other);
@@ -428,6 +429,9 @@ void own_step(struct own *o, const struct own_in *in, struct own_out *out)
         o->role = in->role;
         o->term = in->term;
         o->leader = leader;
+        if (leader != 0) {
+            o->followed = leader;
+        }
         out->changed = true;
     }
 
@@ -446,8 +450,13 @@ void own_step(struct own *o, const struct own_in *in, struct own_out *out)
         }
     }
 
-    if (in->role == OWN_FOLLOWER && o->p.rank_step_ms != 0) {
-        unsigned rank = own_rank(in->st, in->servers, in->n_servers, o->p.self);
+    /* Only while following a leader: ranked timeouts are for the election
+     * after that leader fails. Without a leader, raft's random draw stays:
+     * fixed timeouts let a node with a stale log and a higher term keep
+     * winning the race against the up-to-date one (found by tests/sim). */
+    if (in->role == OWN_FOLLOWER && in->leader != 0 && o->p.rank_step_ms != 0) {
+        unsigned rank = own_rank(in->st, in->servers, in->n_servers,
+                                 o->p.self, o->followed);
         uint32_t want = own_rank_timeout(&o->p, rank);
         if (in->timeout_ms != want) {
             out->set_timeout_ms = want;

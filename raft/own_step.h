@@ -22,8 +22,9 @@
  * 3. Pre-vote on, except for windows after a long leaderless stretch
  *    (raft/prevote.h); a candidate in a pre-vote round is switched to a
  *    real election when a window opens.
- * 4. A follower's election timeout follows its rank in the replicated
- *    state: T + rank * rank_step (rank 0 = the node that should hold),
+ * 4. A following follower's election timeout follows its rank in the replicated
+ *    state among the voters other than its leader: T + rank * rank_step
+ *    (rank 0 = the node that should hold once the leader is gone),
  *    so after a holder crash the best survivor's timer fires first and
  *    the VIPs move once (docs/DESIGN.md 5). Every value is >= T.
  * 5. The leader decides who should hold (raft/priority.h over live
@@ -146,6 +147,7 @@ struct own
     int role;           /* as of the last step */
     uint64_t term;
     uint64_t leader;
+    uint64_t followed; /* the last leader known, kept when forgotten */
     uint64_t leader_since_ms;
     bool is_holding;
     uint64_t hold_until;
@@ -188,10 +190,12 @@ bool own_shutdown(struct own *o);
  * followers know only their leader). */
 bool own_is_live(const struct own *o, uint64_t id, uint64_t now);
 
-/* The rank of node @id in @st among @servers (0: first choice to hold;
- * every member has a distinct rank). */
+/* The rank of node @id in @st among the voters of @servers other than
+ * @except (0: first choice to hold; every member has a distinct rank). A
+ * follower leaves its leader out: the leader's failure is what its timer
+ * is for, so the best survivor gets rank 0. */
 unsigned own_rank(const struct fsm_state *st, const struct own_server *servers,
-                  unsigned n, uint64_t id);
+                  unsigned n, uint64_t id, uint64_t except);
 
 /* The default timeout step between two ranks for @T and heartbeat @hb:
  * more than a heartbeat (closer timeouts split votes in raft 0.15) plus

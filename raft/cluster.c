@@ -646,6 +646,7 @@ int cluster_join_start(struct cluster *c, raft_id id)
         return rv;
     }
     c->id = id;
+    c->own.p.self = id; /* the step was set up before the id was known */
     rv = raft_setup(c, NULL, NULL, 0);
     if (rv != 0) {
         return rv;

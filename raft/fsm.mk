@@ -30,6 +30,12 @@ tests_unit_test_prevote_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_entry tests/unit/test_fsm \
 	tests/unit/test_priority tests/unit/test_lease tests/unit/test_prevote
 
+check_PROGRAMS += tests/unit/test_own_step
+tests_unit_test_own_step_SOURCES = tests/unit/test_own_step.c
+tests_unit_test_own_step_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_own_step_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_own_step
+
 # The simulation: raft_fixture clusters under random faults (tests/sim/sim.c).
 # `make check` runs a few thousand seeds; `make sim-soak` many more.
 check_PROGRAMS += tests/sim/sim

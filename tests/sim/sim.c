@@ -125,8 +125,10 @@ static void crash_once(struct sim *s)
     struct own_in in;
 
     for (unsigned i = 0; i < s->n; i++) {
-        raft_fixture_set_network_latency(&s->f, i, sim_rnd_range(s, 1, 10));
-        raft_fixture_set_disk_latency(&s->f, i, sim_rnd_range(s, 1, 10));
+        raft_fixture_set_network_latency(&s->f, i,
+                                         sim_rnd_range(s, 1, s->o.latency_ms));
+        raft_fixture_set_disk_latency(&s->f, i,
+                                      sim_rnd_range(s, 1, s->o.latency_ms));
     }
     /* Steady: a holder, every member described, nothing moving for 3 T. */
     for (;;) {
@@ -324,7 +326,8 @@ static int sim_run(const struct sim_opts *o,
             s->nodes[k].stall_until = 0;
             if (!dead && !raft_fixture_alive(&s->f, k)) {
                 raft_fixture_revive(&s->f, k);
-                if (restarting) {
+                if (restarting &&
+                    raft_state(raft_fixture_get(&s->f, k)) == RAFT_FOLLOWER) {
                     sim_restart(s, k);
                 }
             } else if (dead && raft_fixture_alive(&s->f, k)) {
@@ -464,7 +467,8 @@ static void usage(void)
         stderr,
         "usage: sim [--seeds N] [--first S] [--seed S] [-v] [--nodes 3|5]\n"
         "           [--duration MS] [--wait MS] [--lease MS] [--bound MS]\n"
-        "           [--crash] [--unranked] [--drift PERMILLE] [--isolate]\n"
+        "           [--crash] [--latency MS] [--heartbeat MS] [--unranked]\n"
+        "           [--drift PERMILLE] [--isolate]\n"
         "           [--snapshot N] [--trace-from MS] [--expect-violation]\n");
     exit(2);
 }
@@ -475,6 +479,7 @@ int main(int argc, char **argv)
                          .heartbeat_ms = 100,
                          .duration_ms = 20000,
                          .ranked = true,
+                         .latency_ms = 10,
                          .trace_from = -1,
                          .snap_threshold = 24,
                          .snap_trailing = 4};
@@ -520,6 +525,8 @@ int main(int argc, char **argv)
             o.duration_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--wait") == 0) {
             o.wait_ms = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--latency") == 0) {
+            o.latency_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--heartbeat") == 0) {
             o.heartbeat_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--lease") == 0) {

@@ -36,6 +36,7 @@ struct sim_opts
     unsigned bound_ms; /* liveness bound after healing; 0: derived */
     int scenario;      /* enum sim_scenario */
     bool ranked;       /* ranked election timeouts (raft/own_step.h) */
+    unsigned latency_ms; /* SIM_CRASH: network and disk latency at most */
     unsigned guard_stuck_ms;
     unsigned guard_window_ms;
     bool verbose;
@@ -67,7 +68,7 @@ struct sim_node
     bool is_shut_down;  /* raft turned RAFT_UNAVAILABLE */
     uint64_t seq;       /* proposals made as this node */
     uint8_t base_prio;  /* its NODE record's base priority */
-    bool describing;    /* its NODE record is on the way */
+    uint64_t describing; /* its NODE record is on the way since (0: no) */
     struct raft_transfer transfer;
     unsigned n_holds;
     uint64_t restart_at; /* fast restart: revive at this time (0: none) */

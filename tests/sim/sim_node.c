@@ -244,7 +244,7 @@ static void proposal_cb(struct raft_apply *req, int status, void *result)
     (void)status;
     (void)result;
     if (p->describes >= 0) {
-        p->s->nodes[p->describes].describing = false;
+        p->s->nodes[p->describes].describing = 0;
     }
     free(p);
 }
@@ -312,7 +312,7 @@ void sim_describe(struct sim *s, unsigned k, uint8_t prio)
     in->n_tracks = 3;
     s->nodes[k].base_prio = prio;
     if (sim_propose(s, &e, k)) {
-        s->nodes[k].describing = true;
+        s->nodes[k].describing = raft_fixture_time(&s->f) + 1;
     }
 }
 
@@ -336,7 +336,12 @@ static void keep_described(struct sim *s)
     for (unsigned k = 0; k < s->n; k++) {
         const struct fsm_member *m = fsm_member(st, k + 1);
         int32_t v;
-        if ((m == NULL || !m->has_node) && !s->nodes[k].describing) {
+        /* Retried after 2 T: a killed leader never answers (the
+         * daemon's proposal queue retries the same way). */
+        if ((m == NULL || !m->has_node) &&
+            (s->nodes[k].describing == 0 ||
+             raft_fixture_time(&s->f) >
+                 s->nodes[k].describing + 2u * s->o.election_ms)) {
             sim_describe(s, k, s->nodes[k].base_prio);
         } else if (s->healed && m != NULL &&
                    fsm_member_health(m, ENTRY_TRACK_SCRIPT, "chk_2", &v) &&
@@ -452,8 +457,14 @@ void sim_hook(struct raft_fixture *f, struct raft_fixture_event *ev)
             /* A fast restart: back within T, with a fresh process. */
             s->nodes[i].restart_at = 0;
             raft_fixture_revive(f, i);
-            sim_restart(s, i);
-            sim_log(s, "n%u restarted", i + 1);
+            /* The fixture cannot turn a leader or candidate back into a
+             * follower as a real restart would: those only pause. */
+            if (raft_state(raft_fixture_get(f, i)) == RAFT_FOLLOWER) {
+                sim_restart(s, i);
+                sim_log(s, "n%u restarted", i + 1);
+            } else {
+                sim_log(s, "n%u resumes (not a follower: no restart)", i + 1);
+            }
         }
         if (!raft_fixture_alive(f, i) && s->nodes[i].stall_until != 0 &&
             now >= s->nodes[i].stall_until) {

@@ -35,6 +35,7 @@
 
 #include "raft/fsm.h"
 #include "raft/lease.h"
+#include "raft/own_renew.h"
 #include "raft/own_step.h"
 #include "raft/peer_rpc.h"
 #include "raft/prevote.h"
@@ -112,6 +113,7 @@ struct cluster
 
     /* Ownership: the step (raft/own_step.h) and what executes it. */
     struct own own;
+    struct own_renew_ctx renew; /* the TICK carrier (raft/own_renew.h) */
     uv_timer_t timer;          /* role poll + lease driver */
     bool shutdown_transfer;    /* the shutdown handover is running */
     struct raft_transfer transfer;

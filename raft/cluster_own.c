@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "raft/cluster_internal.h"
+#include "raft/own_renew.h"
 #include "raft/raft015.h"
 #include "vipd/clock.h"
 #include "vipd/log.h"
@@ -17,78 +18,46 @@ static void timer_cb(uv_timer_t *t)
     cluster_drive(t->data);
 }
 
-struct cluster_tick
+static uint64_t renew_clock(void *data)
 {
-    struct raft_apply req;
-    struct cluster *c;
-    uint64_t t_send;
-    raft_term term;
-};
+    (void)data;
+    return vip_now_ms();
+}
 
-static void tick_cb(struct raft_apply *req, int status, void *result)
+static void renew_done(void *data, bool ok)
 {
-    struct cluster_tick *t = req->data;
-    struct cluster *c = t->c;
-    (void)result;
-
-    if (status == 0) {
+    struct cluster *c = data;
+    if (ok) {
         c->n_ticks_committed++;
     }
-    own_renewal_done(&c->own, t->t_send, t->term, status == 0);
-    free(t);
     if (!c->is_closing) {
         cluster_drive(c);
     }
 }
 
-/* Append a TICK: the lease renewal carrier (and the wall clock and holder
- * for the events history). */
+/* The step's `renew`: a TICK entry (raft/own_renew.h). */
 static void tick_submit(struct cluster *c, uint64_t now,
                         const struct own_out *out)
 {
-    struct cluster_tick *t;
-    struct entry e;
-    struct raft_buffer buf;
     struct timespec ts;
-    size_t len;
     int rv;
 
-    memset(&e, 0, sizeof e);
-    e.kind = ENTRY_TICK;
-    e.u.tick.leader = c->id;
-    e.u.tick.term = c->raft.current_term;
+    c->renew.own = &c->own;
+    c->renew.clock = renew_clock;
+    c->renew.pad8 = true; /* raft/cluster_internal.h: cluster_padded_len() */
+    c->renew.done = renew_done;
+    c->renew.done_data = c;
     clock_gettime(CLOCK_REALTIME, &ts);
-    e.u.tick.wall_ms =
-        (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-    e.u.tick.holder = out->renew_holder;
-    e.u.tick.reason = out->renew_reason;
-    t = malloc(sizeof *t);
-    len = entry_encoded_size(&e);
-    buf.len = cluster_padded_len(len);
-    buf.base = len > 0 ? raft_calloc(1, buf.len) : NULL;
-    if (t == NULL || buf.base == NULL) {
-        /* The lease runs out on its own; the next wake-up retries. */
-        vip_warn("cluster: out of memory for a lease renewal");
-        free(t);
-        raft_free(buf.base);
-        return;
-    }
-    rv = entry_encode(&e, buf.base, buf.len, &len, NULL);
-    assert(rv == 0);
-    t->c = c;
-    t->t_send = now;
-    t->term = c->raft.current_term;
-    t->req.data = t;
-    rv = raft_apply(&c->raft, &t->req, &buf, 1, tick_cb);
+    rv = own_renew_submit(
+        &c->raft, &c->renew, c->id, c->raft.current_term, now,
+        (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u, out);
     if (rv != 0) {
+        /* The lease runs out on its own; the next step retries. */
         vip_debug("cluster: lease renewal not submitted: %s",
                   raft_strerror(rv));
-        raft_free(buf.base);
-        free(t);
         return;
     }
     c->n_ticks_sent++;
-    own_renewal_sent(&c->own, now, t->term);
 }
 
 void cluster_transfer_cb(struct raft_transfer *req)

@@ -7,7 +7,8 @@ libvipcore_a_SOURCES += \
 	raft/priority.c raft/priority.h \
 	raft/lease.c raft/lease.h \
 	raft/prevote.c raft/prevote.h \
-	raft/own_step.c raft/own_step.h
+	raft/own_step.c raft/own_step.h \
+	raft/own_renew.c raft/own_renew.h
 
 # Unit tests of the pure modules.
 check_PROGRAMS += tests/unit/test_entry tests/unit/test_fsm \

@@ -156,6 +156,7 @@ struct own
     uint64_t transfer_done_index;
     bool is_failed;
     bool is_closing;
+    uint64_t n_slow_renewals; /* committed later than L after sending */
     struct own_seen seen[OWN_MAX_SERVERS];
 };
 

@@ -14,6 +14,7 @@
 
 #include "raft/fsm.h"
 #include "raft/lease.h"
+#include "raft/own_renew.h"
 #include "raft/own_step.h"
 
 #define SIM_MAX 5
@@ -61,6 +62,8 @@ struct sim_node
 {
     struct fsm fsm;
     struct own own;     /* the ownership step's state (raft/own_step.h) */
+    struct own_renew_ctx renew; /* its TICK carrier (raft/own_renew.h) */
+    struct sim *s;
     uint64_t vip_until; /* has the VIP while fixture time < this */
     unsigned rate_pm;   /* its clock runs at rate_pm / 1000 of real time */
     uint64_t lease_end; /* last lease deadline granted, fixture time */
@@ -113,16 +116,6 @@ struct sim
     uint64_t props_in_flight;
     int64_t min_margin_ms; /* same against the old lease deadline, for
                               handovers not started by a transfer */
-};
-
-/* A renewal in flight: a TICK entry submitted with raft_apply(). */
-struct sim_renewal
-{
-    struct raft_apply req;
-    struct sim *s;
-    unsigned i;
-    uint64_t t_send;
-    uint64_t term;
 };
 
 struct sim_proposal

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "raft/entry.h"
+#include "raft/own_renew.h"
 #include "raft/raft015.h"
 #include "tests/sim/sim.h"
 
@@ -55,18 +56,6 @@ void sim_fail(struct sim *s, const char *fmt, ...)
 
 /****** The node: the ownership step, as vipd's timer runs it ******/
 
-static void renewal_cb(struct raft_apply *req, int status, void *result)
-{
-    struct sim_renewal *rn = (struct sim_renewal *)req;
-    struct sim_node *n = &rn->s->nodes[rn->i];
-    (void)result;
-    if (status == 0) {
-        rn->s->n_committed++;
-    }
-    own_renewal_done(&n->own, rn->t_send, rn->term, status == 0);
-    free(rn);
-}
-
 /* Submit an encoded entry; false if raft refused it (the buffer is freed). */
 bool sim_submit(struct raft *r,
                 struct raft_apply *req,
@@ -90,34 +79,38 @@ bool sim_submit(struct raft *r,
     return true;
 }
 
-/* The step's `renew` action: a TICK entry, as raft/cluster_own.c sends. */
+static uint64_t renew_clock(void *data)
+{
+    struct sim_node *n = data;
+    return sim_local_ms(n, raft_fixture_time(&n->s->f));
+}
+
+static void renew_done(void *data, bool ok)
+{
+    struct sim_node *n = data;
+    if (ok) {
+        n->s->n_committed++;
+    }
+}
+
+/* The step's `renew` action, through the daemon's carrier. */
 static void renew(struct sim *s, unsigned i, uint64_t now,
                   const struct own_out *out)
 {
     struct raft *r = raft_fixture_get(&s->f, i);
     struct sim_node *n = &s->nodes[i];
-    struct sim_renewal *rn = calloc(1, sizeof *rn);
-    struct entry e = {.kind = ENTRY_TICK};
 
-    if (rn == NULL) {
-        sim_fail(s, "out of memory");
-        return;
+    n->s = s;
+    n->renew.own = &n->own;
+    n->renew.clock = renew_clock;
+    n->renew.clock_data = n;
+    n->renew.done = renew_done;
+    n->renew.done_data = n;
+    /* e.g. RAFT_NOTLEADER during a transfer: the next step retries */
+    if (own_renew_submit(r, &n->renew, r->id, r->current_term, now,
+                         1700000000000ull + now, out) == 0) {
+        s->n_renewals++;
     }
-    rn->s = s;
-    rn->i = i;
-    rn->t_send = now;
-    rn->term = r->current_term;
-    e.u.tick.leader = r->id;
-    e.u.tick.term = r->current_term;
-    e.u.tick.wall_ms = 1700000000000ull + now;
-    e.u.tick.holder = out->renew_holder;
-    e.u.tick.reason = out->renew_reason;
-    if (!sim_submit(r, &rn->req, &e, renewal_cb)) {
-        free(rn); /* e.g. RAFT_NOTLEADER during a transfer: retry later */
-        return;
-    }
-    s->n_renewals++;
-    own_renewal_sent(&n->own, now, rn->term);
 }
 
 /* Node @n's own clock at fixture time @t (clock-rate drift, --drift). */

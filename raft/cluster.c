@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 
 #include "raft/cluster_internal.h"
+#include "src/track_weight.h"
 #include "vipd/clock.h"
 #include "vipd/log.h"
 
@@ -561,21 +562,12 @@ static void node_record(const struct cluster *c, struct entry *e)
                            ei->n_tracks < ENTRY_MAX_TRACKS;
              k++) {
             const struct cfg_track *tr = &ci->track_scripts[k];
-            const struct cfg_script *sc = NULL;
-            for (size_t j = 0; j < cfg->n_scripts; j++) {
-                if (strcmp(cfg->scripts[j].name, tr->name) == 0) {
-                    sc = &cfg->scripts[j];
-                }
-            }
             struct entry_track *et = &ei->tracks[ei->n_tracks++];
+            bool rev;
             snprintf(et->name, sizeof et->name, "%s", tr->name);
             et->kind = ENTRY_TRACK_SCRIPT;
-            et->weight = tr->has_weight ? tr->weight
-                                        : (sc != NULL ? sc->weight : 0);
-            et->flags = (tr->has_weight ? tr->weight_reverse
-                                        : (sc != NULL && sc->weight_reverse))
-                            ? ENTRY_TRACK_F_REVERSE
-                            : 0;
+            et->weight = track_weight_of(cfg, TRACK_OF_SCRIPT, tr, &rev);
+            et->flags = rev ? ENTRY_TRACK_F_REVERSE : 0;
         }
         for (size_t k = 0; k < ci->n_track_interfaces &&
                            ei->n_tracks < ENTRY_MAX_TRACKS;
@@ -583,25 +575,21 @@ static void node_record(const struct cluster *c, struct entry *e)
             const struct cfg_track *tr = &ci->track_interfaces[k];
             struct entry_track *et = &ei->tracks[ei->n_tracks++];
             snprintf(et->name, sizeof et->name, "%s", tr->name);
+            bool rev;
             et->kind = ENTRY_TRACK_IFACE;
-            et->weight = tr->has_weight ? tr->weight : 0;
-            et->flags = tr->weight_reverse ? ENTRY_TRACK_F_REVERSE : 0;
+            et->weight = track_weight_of(cfg, TRACK_OF_INTERFACE, tr, &rev);
+            et->flags = rev ? ENTRY_TRACK_F_REVERSE : 0;
         }
         for (size_t k = 0; k < ci->n_track_files &&
                            ei->n_tracks < ENTRY_MAX_TRACKS;
              k++) {
             const struct cfg_track *tr = &ci->track_files[k];
             struct entry_track *et = &ei->tracks[ei->n_tracks++];
-            int w = 1;
-            for (size_t f = 0; f < cfg->n_track_files; f++) {
-                if (strcmp(cfg->track_files[f].name, tr->name) == 0) {
-                    w = cfg->track_files[f].weight;
-                }
-            }
+            bool rev;
             snprintf(et->name, sizeof et->name, "%s", tr->name);
             et->kind = ENTRY_TRACK_FILE;
-            et->weight = tr->has_weight ? tr->weight : w;
-            et->flags = tr->weight_reverse ? ENTRY_TRACK_F_REVERSE : 0;
+            et->weight = track_weight_of(cfg, TRACK_OF_FILE, tr, &rev);
+            et->flags = rev ? ENTRY_TRACK_F_REVERSE : 0;
         }
     }
 }

@@ -2,13 +2,11 @@
  * transport (raft/transport.h), the replicated state machine (raft/fsm.h),
  * the lease (raft/lease.h) and the ownership rule (raft/priority.h).
  *
- * Ownership (DESIGN.md 4): only the leader holds, and only while its lease
- * runs: the leader appends a TICK entry every renew interval (<= L/3); when
- * one committed that was sent at t_send, the lease runs to t_send + L with
- * L < T. A new leader holds only after its first TICK of its own term
- * commits. If the preferred holder (priority rule) is another node, the
- * leader releases first, then calls raft_transfer() to it. The network layer
- * only ever hears hold(until) / release().
+ * Ownership (docs/DESIGN.md 4): only the leader holds, and only while its
+ * lease runs; the decisions are the ownership step's (raft/own_step.h),
+ * run by a timer in raft/cluster_own.c on what raft shows
+ * (raft/raft015.h). The network layer only ever hears hold(until) /
+ * release().
  *
  * Node ids (static bootstrap): the members are the `listen` address and the
  * `peer` addresses, each written "HOST:PORT" ("[V6]:PORT" for IPv6

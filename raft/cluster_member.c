@@ -1,4 +1,4 @@
-/* Dynamic membership (issue 7, DESIGN.md 6): join, leave and remove.
+/* Dynamic membership (docs/DESIGN.md 6, docs/membership.md): join, leave and remove.
  *
  * Calling side (vm_client): one RPC connection per request, to the peer
  * given by the operator (join) or to the leader (leave, remove). A member

@@ -1,5 +1,5 @@
 /* The ownership step: what one node of one Raft group does about its VIPs,
- * as a pure function of what it observes (docs/DESIGN.md section 3).
+ * as a pure function of what it observes (docs/DESIGN.md 4.7).
  *
  * No libuv, no clock reads, no I/O: the caller reads raft (through
  * raft/raft015.h), passes the observations in `struct own_in`, and carries
@@ -26,7 +26,7 @@
  *    state among the voters other than its leader: T + rank * rank_step
  *    (rank 0 = the node that should hold once the leader is gone),
  *    so after a holder crash the best survivor's timer fires first and
- *    the VIPs move once (docs/DESIGN.md 5). Every value is >= T.
+ *    the VIPs move once (docs/DESIGN.md 4.8). Every value is >= T.
  * 5. The leader decides who should hold (raft/priority.h over live
  *    voters); it holds while its lease runs (raft/lease.h), releases
  *    before any transfer, waits for a settled view of the live voters

@@ -66,7 +66,7 @@ void raft015_act(struct raft *r, const struct own_out *out)
     if (out->set_timeout_ms != 0 && raft_state(r) == RAFT_FOLLOWER) {
         /* 0.15 draws the follower's timeout in [T, 2T] at conversion and
          * keeps it until the next one (AppendEntries only restart the
-         * timer): ranked timeouts (docs/DESIGN.md 5) replace the draw.
+         * timer): ranked timeouts (docs/DESIGN.md 4.8) replace the draw.
          * The step never asks for less than T. */
         r->follower_state.randomized_election_timeout = out->set_timeout_ms;
     }

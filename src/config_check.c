@@ -274,7 +274,7 @@ static void check_cluster(struct cfgp *p)
                    c->heartbeat_ms, c->election_timeout_ms);
     }
     if (c->takeover_wait_ms > c->election_timeout_ms) {
-        /* DESIGN.md 4.2: W up to the lease L < T already covers the old
+        /* docs/DESIGN.md 4.2: W up to the lease L < T already covers the old
          * holder; more only delays failover. */
         cfgp_warn(p, &c->where,
                   "cluster: takeover_wait (%u ms) is longer than "
@@ -295,7 +295,7 @@ static void check_cluster(struct cfgp *p)
         }
         return;
     }
-    /* DESIGN.md 6: without `peer` lines the first instance's unicast_peer
+    /* docs/DESIGN.md 6: without `peer` lines the first instance's unicast_peer
      * addresses are the other members, on the listen port. */
     const struct cfg_instance *in = &p->cfg->instances[0];
     for (size_t i = 0; i < in->n_unicast_peers; i++) {

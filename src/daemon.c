@@ -7,7 +7,7 @@
  * reports "if:NAME" transitions); manager lease_expired -> cluster.
  *
  * Start-up: manager_start() removes leftover VIPs before the cluster can
- * make this node a holder (DESIGN.md 4.5). SIGTERM/SIGINT -> shutdown
+ * make this node a holder (docs/DESIGN.md 4.5). SIGTERM/SIGINT -> shutdown
  * chain: control socket -> health -> cluster_close() (release, hand over,
  * raft_close, transport) -> manager_close() -> signal handles -> the loop
  * ends and uv_loop_close() must return 0. */

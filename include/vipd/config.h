@@ -1,7 +1,7 @@
 /* The typed, validated configuration that every vipd module reads.
  *
  * Parsed from keepalived's configuration syntax plus one `cluster` block
- * (see DESIGN.md section 1). A `struct vip_config` owns all of its memory;
+ * (see docs/DESIGN.md 1). A `struct vip_config` owns all of its memory;
  * there is no global state. Times are stored in milliseconds, whatever unit
  * the keyword uses in the file (keepalived's seconds, fractions allowed).
  * Every object records the line it was declared on, for later messages. */
@@ -209,7 +209,7 @@ struct cfg_cluster
     uint32_t election_timeout_ms; /* [500] */
     uint32_t heartbeat_ms;        /* [election_timeout / 10] */
     enum cfg_lease_mode lease_mode; /* [normal] */
-    uint32_t takeover_wait_ms;    /* W in DESIGN.md 4.2 [0] */
+    uint32_t takeover_wait_ms;    /* W in docs/DESIGN.md 4.2 [0] */
     uint32_t snapshot_threshold;  /* entries [1024] */
     uint32_t snapshot_trailing;   /* entries [128] */
     struct cfg_where where;

@@ -3,3 +3,4 @@
 # node.mk: raft_uv node, TCP transport, proposals, ownership wiring.
 include raft/fsm.mk
 include raft/node.mk
+EXTRA_DIST += docs/DESIGN.md tests/mutations/core.list

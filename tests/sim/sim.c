@@ -157,10 +157,50 @@ static void crash_once(struct sim *s)
         }
     }
     h = (unsigned)alive_holder(s) - 1;
-    /* Kill right after a renewal extended the lease. */
-    until = s->nodes[h].own.lease.valid_until_ms;
-    while (!s->failed && s->nodes[h].own.lease.valid_until_ms == until) {
-        raft_fixture_step(&s->f);
+    if (s->o.slow_disk_ms != 0) {
+        /* The deposed holder with a slow disk: its commits come late (its
+         * own write counts), while the followers heard the renewal at
+         * once. Cut its messages out right after they have it: the lease
+         * must count from the send, not from the late commit. */
+        struct raft *rh = raft_fixture_get(&s->f, h);
+        uint64_t sent;
+        raft_index idx;
+        raft_fixture_set_disk_latency(&s->f, h, s->o.slow_disk_ms);
+        step_until(s, raft_fixture_time(&s->f) + 2u * s->o.election_ms);
+        sent = s->nodes[h].own.lease.last_sent_ms;
+        while (!s->failed && s->nodes[h].own.lease.last_sent_ms == sent) {
+            raft_fixture_step(&s->f);
+        }
+        idx = raft_last_index(rh);
+        for (bool all = false; !s->failed && !all;) {
+            raft_fixture_step(&s->f);
+            all = true;
+            for (unsigned k = 0; k < s->n; k++) {
+                all = all && (k == h || raft_last_index(raft_fixture_get(
+                                            &s->f, k)) >= idx);
+            }
+        }
+        /* ... and until their acknowledgements are in (the commit still
+         * waits for its own slow write). */
+        for (bool all = false; !s->failed && !all;) {
+            struct own_in oi;
+            raft_fixture_step(&s->f);
+            raft015_observe(rh, s->nodes[h].fsm.st, 0, &oi);
+            all = oi.role == RAFT_LEADER;
+            for (unsigned k = 0; all && k < oi.n_servers; k++) {
+                all = oi.servers[k].id == h + 1 ||
+                      oi.servers[k].match_index >= idx;
+            }
+        }
+        if (s->failed) {
+            return;
+        }
+    } else {
+        /* Kill right after a renewal extended the lease. */
+        until = s->nodes[h].own.lease.valid_until_ms;
+        while (!s->failed && s->nodes[h].own.lease.valid_until_ms == until) {
+            raft_fixture_step(&s->f);
+        }
     }
     if (s->failed || alive_holder(s) != h + 1) {
         return; /* moved on its own (cannot happen when steady) */
@@ -180,8 +220,19 @@ static void crash_once(struct sim *s)
         }
     }
     kill_at = raft_fixture_time(&s->f);
-    sim_log(s, "crash n%u, expect n%u to take over", h + 1, best + 1);
-    raft_fixture_kill(&s->f, h);
+    if (s->o.slow_disk_ms != 0) {
+        sim_log(s, "cut n%u off, expect n%u to take over", h + 1,
+                best + 1);
+        for (unsigned k = 0; k < s->n; k++) {
+            if (k != h) {
+                raft_fixture_saturate(&s->f, h, k);
+                raft_fixture_saturate(&s->f, k, h);
+            }
+        }
+    } else {
+        sim_log(s, "crash n%u, expect n%u to take over", h + 1, best + 1);
+        raft_fixture_kill(&s->f, h);
+    }
     last = h + 1;
     while (!s->failed &&
            raft_fixture_time(&s->f) < kill_at + 10u * s->o.election_ms) {
@@ -467,7 +518,8 @@ static void usage(void)
         stderr,
         "usage: sim [--seeds N] [--first S] [--seed S] [-v] [--nodes 3|5]\n"
         "           [--duration MS] [--wait MS] [--lease MS] [--bound MS]\n"
-        "           [--crash] [--latency MS] [--heartbeat MS] [--unranked]\n"
+        "           [--crash [--slow-disk MS]] [--latency MS] [--heartbeat MS]\n"
+        "           [--unranked]\n"
         "           [--drift PERMILLE] [--isolate]\n"
         "           [--snapshot N] [--trace-from MS] [--expect-violation]\n");
     exit(2);
@@ -525,6 +577,8 @@ int main(int argc, char **argv)
             o.duration_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--wait") == 0) {
             o.wait_ms = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--slow-disk") == 0) {
+            o.slow_disk_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--latency") == 0) {
             o.latency_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--heartbeat") == 0) {

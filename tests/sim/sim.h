@@ -38,6 +38,8 @@ struct sim_opts
     int scenario;      /* enum sim_scenario */
     bool ranked;       /* ranked election timeouts (raft/own_step.h) */
     unsigned latency_ms; /* SIM_CRASH: network and disk latency at most */
+    unsigned slow_disk_ms; /* SIM_CRASH: the holder's disk this slow, and
+                              it is cut off instead of killed */
     unsigned guard_stuck_ms;
     unsigned guard_window_ms;
     bool verbose;

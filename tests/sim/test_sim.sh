@@ -8,7 +8,9 @@
 #    by up to 10%: never two holders, a holder back within the bound after
 #    healing, identical FSM state on equal applied indexes;
 # 2. holder crashes right after a renewal: the VIPs move once, to the
-#    survivor the replicated state ranks first, never overlapping;
+#    survivor the replicated state ranks first, never overlapping; and a
+#    holder with a slow disk cut off right after its followers acknowledged
+#    a renewal (its commit comes late: the lease counts from the send);
 # 3. the checker has teeth: a lease only slightly too long (L = 1.05 T)
 #    must be caught as two holders, specifically (exit status 3 of a normal
 #    run means two holders; --expect-violation accepts only that).
@@ -28,6 +30,7 @@ run() { # LABEL ARGS...: a run that must pass
 run chaos --seeds "${SIM_SEEDS:-1000}" --duration 10000 --drift 100
 run crash --crash --seeds 150 --drift 100
 run crash-fast --crash --seeds 100 --heartbeat 10 --latency 2
+run deposed-slow-disk --crash --slow-disk 500 --seeds 50 --latency 2
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 if ! "$sim" --crash --seeds 50 --heartbeat 10 --latency 2 --lease 1050 \

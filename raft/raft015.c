@@ -71,14 +71,3 @@ void raft015_act(struct raft *r, const struct own_out *out)
         r->follower_state.randomized_election_timeout = out->set_timeout_ms;
     }
 }
-
-unsigned raft015_election_timeout(const struct raft *r)
-{
-    /* No getter in 0.15. */
-    return r->election_timeout;
-}
-
-unsigned raft015_heartbeat(const struct raft *r)
-{
-    return r->heartbeat_timeout;
-}

@@ -22,8 +22,4 @@ void raft015_observe(struct raft *r, const struct fsm_state *st, uint64_t now,
  * pre-vote on/off, leave a pre-vote round, set the election timeout. */
 void raft015_act(struct raft *r, const struct own_out *out);
 
-/* The base election timeout T and heartbeat raft was configured with. */
-unsigned raft015_election_timeout(const struct raft *r);
-unsigned raft015_heartbeat(const struct raft *r);
-
 #endif /* VIPD_RAFT_RAFT015_H */

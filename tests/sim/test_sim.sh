@@ -27,12 +27,27 @@ run() { # LABEL ARGS...: a run that must pass
         *) echo "FAIL ($label): liveness or state failure (exit $rv)"; exit 1 ;;
     esac
 }
-run chaos --seeds "${SIM_SEEDS:-1000}" --duration 10000 --drift 100
+# Two halves at once (two cores): a few thousand schedules in about the
+# time of one.
+seeds=${SIM_SEEDS:-2000}
+half=$((seeds / 2))
+tmpa=$(mktemp) tmpb=$(mktemp)
+trap 'rm -f "$tmpa" "$tmpb"' EXIT
+( run chaos-a --seeds "$half" --duration 10000 --drift 100 >"$tmpa" 2>&1 ) &
+pa=$!
+( run chaos-b --first $((half + 1)) --seeds $((seeds - half)) \
+      --duration 10000 --drift 100 >"$tmpb" 2>&1 ) &
+pb=$!
+ra=0 rb=0
+wait "$pa" || ra=$?
+wait "$pb" || rb=$?
+cat "$tmpa" "$tmpb"
+[ "$ra" = 0 ] && [ "$rb" = 0 ] || exit 1
 run crash --crash --seeds 150 --drift 100
 run crash-fast --crash --seeds 100 --heartbeat 10 --latency 2
 run deposed-slow-disk --crash --slow-disk 500 --seeds 50 --latency 2
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$tmpa" "$tmpb" "$out"' EXIT
 if ! "$sim" --crash --seeds 50 --heartbeat 10 --latency 2 --lease 1050 \
         --expect-violation > "$out"; then
     cat "$out"

@@ -103,6 +103,19 @@ static void propose_transfer(struct sim *s)
 
     e.u.admin.op = ENTRY_ADMIN_TRANSFER;
     e.u.admin.target = sim_rnd_range(s, 0, s->n); /* 0: the preferred */
+    for (unsigned i = 0; i < s->n && e.u.admin.target != 0; i++) {
+        /* As vipctl does: only a described member can be named (the FSM
+         * rejects anything else, on every node alike). */
+        const struct fsm_member *m;
+        if (!raft_fixture_alive(&s->f, i) ||
+            raft_state(raft_fixture_get(&s->f, i)) != RAFT_LEADER) {
+            continue;
+        }
+        m = fsm_member(s->nodes[i].fsm.st, e.u.admin.target);
+        if (m == NULL || !m->has_node) {
+            e.u.admin.target = 0;
+        }
+    }
     if (sim_propose(s, &e, k)) {
         sim_log(s, "switchover to %llu requested",
                 (unsigned long long)e.u.admin.target);

@@ -13,6 +13,7 @@
 
 #include "raft/atomic_file.h"
 #include "raft/cluster_internal.h"
+#include "src/track_weight.h"
 #include "vipd/clock.h"
 #include "vipd/log.h"
 
@@ -299,8 +300,6 @@ static int raft_setup(struct cluster *c, raft_id *ids,
     raft_set_election_timeout(&c->raft, T);
     raft_set_heartbeat_timeout(&c->raft, hb);
     raft_set_pre_vote(&c->raft, true);
-    c->is_prevote_on = true;
-    prevote_guard_init(&c->prevote, 3u * T, 2u * T);
     /* A lost snapshot otherwise stalls the follower for raft's default
      * 30 s (found by the simulation, tests/sim). */
     raft_set_install_snapshot_timeout(&c->raft, 2u * T);
@@ -371,7 +370,6 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
     c->loop = loop;
     c->cfg = cfg;
     c->cbs = *cbs;
-    c->role = RAFT_UNAVAILABLE;
 
     if (cc->no_bootstrap) {
         /* `bootstrap no`: the leader that admitted this node chose its id
@@ -413,7 +411,22 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
                       (unsigned)T, (unsigned)hb);
         return VIP_ECONFIG;
     }
-    lease_init(&c->lease, &lp);
+    {
+        struct own_params op;
+        memset(&op, 0, sizeof op);
+        op.self = c->id;
+        op.election_ms = T;
+        op.heartbeat_ms = hb;
+        op.rank_step_ms = own_rank_step(T, hb);
+        /* Poll the role often: raft 0.15 has no state callback, and a new
+         * leader holds only once it has noticed its win and its first
+         * TICK has committed (polling every heartbeat made a SIGTERM
+         * handover half a heartbeat slower on average). */
+        op.poll_ms = hb < 10u ? hb : 10u;
+        op.prevote_stuck_ms = 3u * T;
+        op.prevote_window_ms = 2u * T;
+        own_init(&c->own, &op, &lp);
+    }
 
     rv = make_dirs(c->data_dir, c->errmsg);
     if (rv != 0) {
@@ -545,21 +558,12 @@ static void node_record(const struct cluster *c, struct entry *e)
                            ei->n_tracks < ENTRY_MAX_TRACKS;
              k++) {
             const struct cfg_track *tr = &ci->track_scripts[k];
-            const struct cfg_script *sc = NULL;
-            for (size_t j = 0; j < cfg->n_scripts; j++) {
-                if (strcmp(cfg->scripts[j].name, tr->name) == 0) {
-                    sc = &cfg->scripts[j];
-                }
-            }
             struct entry_track *et = &ei->tracks[ei->n_tracks++];
+            bool rev;
             snprintf(et->name, sizeof et->name, "%s", tr->name);
             et->kind = ENTRY_TRACK_SCRIPT;
-            et->weight = tr->has_weight ? tr->weight
-                                        : (sc != NULL ? sc->weight : 0);
-            et->flags = (tr->has_weight ? tr->weight_reverse
-                                        : (sc != NULL && sc->weight_reverse))
-                            ? ENTRY_TRACK_F_REVERSE
-                            : 0;
+            et->weight = track_weight_of(cfg, TRACK_OF_SCRIPT, tr, &rev);
+            et->flags = rev ? ENTRY_TRACK_F_REVERSE : 0;
         }
         /* vrrp_track_process: reported like a script (src/health.h),
          * keepalived's default weight 1. */
@@ -585,25 +589,21 @@ static void node_record(const struct cluster *c, struct entry *e)
             const struct cfg_track *tr = &ci->track_interfaces[k];
             struct entry_track *et = &ei->tracks[ei->n_tracks++];
             snprintf(et->name, sizeof et->name, "%s", tr->name);
+            bool rev;
             et->kind = ENTRY_TRACK_IFACE;
-            et->weight = tr->has_weight ? tr->weight : 0;
-            et->flags = tr->weight_reverse ? ENTRY_TRACK_F_REVERSE : 0;
+            et->weight = track_weight_of(cfg, TRACK_OF_INTERFACE, tr, &rev);
+            et->flags = rev ? ENTRY_TRACK_F_REVERSE : 0;
         }
         for (size_t k = 0; k < ci->n_track_files &&
                            ei->n_tracks < ENTRY_MAX_TRACKS;
              k++) {
             const struct cfg_track *tr = &ci->track_files[k];
             struct entry_track *et = &ei->tracks[ei->n_tracks++];
-            int w = 1;
-            for (size_t f = 0; f < cfg->n_track_files; f++) {
-                if (strcmp(cfg->track_files[f].name, tr->name) == 0) {
-                    w = cfg->track_files[f].weight;
-                }
-            }
+            bool rev;
             snprintf(et->name, sizeof et->name, "%s", tr->name);
             et->kind = ENTRY_TRACK_FILE;
-            et->weight = tr->has_weight ? tr->weight : w;
-            et->flags = tr->weight_reverse ? ENTRY_TRACK_F_REVERSE : 0;
+            et->weight = track_weight_of(cfg, TRACK_OF_FILE, tr, &rev);
+            et->flags = rev ? ENTRY_TRACK_F_REVERSE : 0;
         }
     }
 }
@@ -648,6 +648,7 @@ int cluster_join_start(struct cluster *c, raft_id id)
         return rv;
     }
     c->id = id;
+    c->own.p.self = id; /* the step was set up before the id was known */
     rv = raft_setup(c, NULL, NULL, 0);
     if (rv != 0) {
         return rv;
@@ -678,43 +679,72 @@ bool cluster_is_waiting(const struct cluster *c)
 
 void cluster_lease_expired(struct cluster *c)
 {
-    if (c->is_holding) {
+    if (c->own.is_holding) {
         vip_warn("cluster: the network layer dropped the VIPs on its own");
-        c->is_holding = false;
-        c->hold_until_ms = 0;
     }
+    own_dropped(&c->own);
     cluster_drive(c);
 }
 
 bool cluster_is_reachable(const struct cluster *c, raft_id id)
 {
-    const struct raft_configuration *conf = &c->raft.configuration;
-    uint64_t now = vip_now_ms();
-    uint64_t window = c->raft.election_timeout + c->raft.heartbeat_timeout;
-
-    if (id == c->id) {
-        return true;
-    }
-    if (c->role != RAFT_LEADER) {
-        return id == c->leader_id;
-    }
-    for (unsigned i = 0; i < conf->n && i < CFG_MAX_PEERS + 1; i++) {
-        if (conf->servers[i].id == id) {
-            return c->seen[i].id == id && c->seen[i].seen_ms != 0 &&
-                   now - c->seen[i].seen_ms <= window;
-        }
-    }
-    return false;
+    return own_is_live(&c->own, id, vip_now_ms());
 }
 
 bool cluster_is_leader(const struct cluster *c)
 {
-    return c->role == RAFT_LEADER;
+    return c->own.role == RAFT_LEADER;
 }
 
 bool cluster_is_holding(const struct cluster *c)
 {
-    return c->is_holding;
+    return c->own.is_holding;
+}
+
+int cluster_role(const struct cluster *c)
+{
+    return c->is_started ? c->own.role : RAFT_UNAVAILABLE;
+}
+
+const char *cluster_role_name(int role)
+{
+    return own_role_name(role);
+}
+
+raft_id cluster_leader(const struct cluster *c)
+{
+    return c->own.leader;
+}
+
+uint64_t cluster_term(const struct cluster *c)
+{
+    return c->has_raft ? c->raft.current_term : 0;
+}
+
+uint64_t cluster_commit_index(const struct cluster *c)
+{
+    return c->has_raft ? c->raft.commit_index : 0;
+}
+
+uint64_t cluster_applied_index(const struct cluster *c)
+{
+    /* raft 0.15's getter takes a non-const pointer; it only reads. */
+    return c->has_raft ? raft_last_applied((struct raft *)&c->raft) : 0;
+}
+
+uint32_t cluster_election_timeout(const struct cluster *c)
+{
+    return c->own.p.election_ms;
+}
+
+uint64_t cluster_renewals_committed(const struct cluster *c)
+{
+    return c->n_ticks_committed;
+}
+
+const struct raft_configuration *cluster_configuration(const struct cluster *c)
+{
+    return &c->raft.configuration;
 }
 
 const struct fsm_state *cluster_state(const struct cluster *c)
@@ -755,7 +785,8 @@ void cluster_close_step(struct cluster *c)
                                   CLUSTER_CLOSE_TIMERS, CLUSTER_CLOSE_DONE};
     int *stage = &c->close_stage;
 
-    if (*stage == CLUSTER_CLOSE_HANDOVER && c->is_transferring) {
+    if (*stage == CLUSTER_CLOSE_HANDOVER &&
+        (c->shutdown_transfer || c->own.is_transferring)) {
         return;
     }
     if (*stage == CLUSTER_CLOSE_CONNS && c->n_closing > 0) {
@@ -813,20 +844,16 @@ void cluster_close(struct cluster *c, cluster_close_cb cb)
     uv_timer_stop(&c->retry_timer);
     uv_timer_stop(&c->status_timer);
     uv_timer_stop(&c->vm_timer);
-    lease_release(&c->lease);
-    if (c->is_holding) {
-        c->is_holding = false;
-        c->hold_until_ms = 0;
-        vip_notice("cluster: shutting down, releasing");
-        c->cbs.release(c->cbs.data);
+    if (own_shutdown(&c->own)) {
+        cluster_stop_holding(c, OWN_WHY_SHUTDOWN);
     }
     c->close_stage = CLUSTER_CLOSE_HANDOVER;
-    if (leads && !c->is_transferring &&
+    if (leads && !c->own.is_transferring &&
         cluster_collect_voters(c, voters, CFG_MAX_PEERS + 1) > 1) {
         c->transfer.data = c;
         if (raft_transfer(&c->raft, &c->transfer, 0, cluster_transfer_cb) == 0) {
             vip_notice("cluster: shutting down, handing leadership over");
-            c->is_transferring = true;
+            c->shutdown_transfer = true;
         }
     }
     cluster_close_step(c);

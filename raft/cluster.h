@@ -2,13 +2,11 @@
  * transport (raft/transport.h), the replicated state machine (raft/fsm.h),
  * the lease (raft/lease.h) and the ownership rule (raft/priority.h).
  *
- * Ownership (DESIGN.md 4): only the leader holds, and only while its lease
- * runs: the leader appends a TICK entry every renew interval (<= L/3); when
- * one committed that was sent at t_send, the lease runs to t_send + L with
- * L < T. A new leader holds only after its first TICK of its own term
- * commits. If the preferred holder (priority rule) is another node, the
- * leader releases first, then calls raft_transfer() to it. The network layer
- * only ever hears hold(until) / release().
+ * Ownership (docs/DESIGN.md 4): only the leader holds, and only while its
+ * lease runs; the decisions are the ownership step's (raft/own_step.h),
+ * run by a timer in raft/cluster_own.c on what raft shows
+ * (raft/raft015.h). The network layer only ever hears hold(until) /
+ * release().
  *
  * Node ids (static bootstrap): the members are the `listen` address and the
  * `peer` addresses, each written "HOST:PORT" ("[V6]:PORT" for IPv6
@@ -35,6 +33,8 @@
 
 #include "raft/fsm.h"
 #include "raft/lease.h"
+#include "raft/own_renew.h"
+#include "raft/own_step.h"
 #include "raft/peer_rpc.h"
 #include "raft/prevote.h"
 #include "raft/priority.h"
@@ -109,33 +109,13 @@ struct cluster
     struct raft_tracer tracer;
     bool has_raft, has_io, has_fsm, is_started;
 
-    /* Lease and ownership. */
-    struct lease lease;
-    struct prevote_guard prevote; /* 0.15 pre-vote livelock way out */
-    bool is_prevote_on;
-    bool is_failed; /* raft reported UNAVAILABLE after start */
-    struct priority_pending pending;
+    /* Ownership: the step (raft/own_step.h) and what executes it. */
+    struct own own;
+    struct own_renew_ctx renew; /* the TICK carrier (raft/own_renew.h) */
     uv_timer_t timer;          /* role poll + lease driver */
-    bool is_holding;
-    uint64_t hold_until_ms;
-    int role;                  /* RAFT_FOLLOWER / CANDIDATE / LEADER */
-    raft_term term;
-    raft_id leader_id;
-    uint64_t n_ticks_sent, n_ticks_committed;
-    bool is_transferring;
+    bool shutdown_transfer;    /* the shutdown handover is running */
     struct raft_transfer transfer;
-    uint64_t next_transfer_ms; /* do not retry a failed handover before */
-    uint64_t leader_since_ms;  /* when this node became leader (0: not) */
-    uint64_t transfer_done_index; /* ADMIN TRANSFER requests handled */
-    /* Leader only: when each voter last showed signs of life (its match
-     * index advanced, or raft saw a message from it recently). Only live
-     * voters can be preferred holders: a dead node with the highest
-     * priority must not make the leader hand over forever. */
-    struct {
-        raft_id id;
-        raft_index match;
-        uint64_t seen_ms;
-    } seen[CFG_MAX_PEERS + 1];
+    uint64_t n_ticks_sent, n_ticks_committed;
 
     /* Proposals. */
     struct cluster_prop *props_head, *props_tail;
@@ -274,6 +254,19 @@ const struct vr_rpc_status *cluster_peer_status(const struct cluster *c,
 
 /* Accessors for status. */
 bool cluster_is_leader(const struct cluster *c);
+/* raft_state() of this node (RAFT_*; RAFT_UNAVAILABLE before start), and
+ * its static name ("leader", "follower", ...; raft/own_step.h). */
+int cluster_role(const struct cluster *c);
+const char *cluster_role_name(int role);
+/* The known leader (0: none), as of the last ownership step. */
+raft_id cluster_leader(const struct cluster *c);
+uint64_t cluster_term(const struct cluster *c);
+uint64_t cluster_commit_index(const struct cluster *c);
+uint64_t cluster_applied_index(const struct cluster *c);
+uint32_t cluster_election_timeout(const struct cluster *c);
+uint64_t cluster_renewals_committed(const struct cluster *c);
+/* The current Raft configuration (members and their raft roles). */
+const struct raft_configuration *cluster_configuration(const struct cluster *c);
 bool cluster_is_holding(const struct cluster *c);
 const struct fsm_state *cluster_state(const struct cluster *c);
 

@@ -1,14 +1,14 @@
-/* Accessor for raft/cluster_info.h. */
+/* Accessor for raft/cluster_info.h, on top of raft/cluster.h's accessors
+ * (one place reads raft: raft/raft015.c and raft/cluster.c). */
 #include "raft/cluster_info.h"
 
-/* libraft's getters take a non-const pointer but only read. */
 void cluster_info(const struct cluster *c, struct cluster_info *out)
 {
-    out->role = c->is_started ? raft_state((struct raft *)&c->raft) : -1;
-    out->term = c->raft.current_term;
-    out->leader_id = c->leader_id;
-    out->commit_index = c->raft.commit_index;
-    out->applied_index = raft_last_applied((struct raft *)&c->raft);
+    out->role = c->is_started ? cluster_role(c) : -1;
+    out->term = cluster_term(c);
+    out->leader_id = cluster_leader(c);
+    out->commit_index = cluster_commit_index(c);
+    out->applied_index = cluster_applied_index(c);
     out->ticks_sent = c->n_ticks_sent;
-    out->ticks_committed = c->n_ticks_committed;
+    out->ticks_committed = cluster_renewals_committed(c);
 }

@@ -78,6 +78,10 @@ void cluster_transfer_cb(struct raft_transfer *req);
 size_t cluster_collect_voters(const struct cluster *c, uint64_t *voters,
                               size_t max);
 
+/* Stop holding the VIPs (release callback), logging @why (enum own_why):
+ * the one place that does it. */
+void cluster_stop_holding(struct cluster *c, unsigned why);
+
 /* Re-evaluate role, lease and ownership now. */
 void cluster_drive(struct cluster *c);
 

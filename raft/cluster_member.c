@@ -1,4 +1,4 @@
-/* Dynamic membership (issue 7, DESIGN.md 6): join, leave and remove.
+/* Dynamic membership (docs/DESIGN.md 6, docs/membership.md): join, leave and remove.
  *
  * Calling side (vm_client): one RPC connection per request, to the peer
  * given by the operator (join) or to the leader (leave, remove). A member
@@ -394,11 +394,11 @@ static void vm_timer_cb(uv_timer_t *t)
             self_is_voter(c)) {
             finish(cl, 0, "joined the cluster through %s as node %llu",
                    cl->peer, (unsigned long long)cl->joined_id);
-        } else if (cl->is_draining && c->leader_id != 0 &&
-                   c->leader_id != c->id && !c->is_holding) {
+        } else if (cl->is_draining && c->own.leader != 0 &&
+                   c->own.leader != c->id && !c->own.is_holding) {
             cl->is_draining = false;
             progress(cl, "n%llu leads now; asking it to remove n%llu",
-                     (unsigned long long)c->leader_id,
+                     (unsigned long long)c->own.leader,
                      (unsigned long long)c->id);
             client_ask_leader(cl);
         } else if (now >= cl->deadline_ms) {
@@ -528,7 +528,7 @@ int vm_leave(struct cluster *c, bool force, const struct vm_cbs *cbs)
         errmsg_printf(c->errmsg, "this node is not a member of a cluster");
         return VIP_ENOENT;
     }
-    if (leads || c->is_holding) {
+    if (leads || c->own.is_holding) {
         unsigned v, live;
         count_voters(c, &v, &live);
         if (self_is_voter(c) && v <= 1) {
@@ -552,7 +552,7 @@ int vm_leave(struct cluster *c, bool force, const struct vm_cbs *cbs)
     }
     cl->req.target = c->id;
     cl->req.flags = VM_F_LEAVE | (force ? VM_F_FORCE : 0);
-    if (leads || c->is_holding) {
+    if (leads || c->own.is_holding) {
         rv = cluster_propose_admin(c, ENTRY_ADMIN_MAINT_ON, c->id);
         if (rv != 0) {
             finish(cl, rv, "cannot start draining: %s", vip_strerror(rv));

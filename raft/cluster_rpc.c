@@ -15,7 +15,7 @@ static void retry_cb(uv_timer_t *t)
     struct cluster *c = t->data;
 
     if (c->prop_sent_ms != 0 &&
-        vip_now_ms() - c->prop_sent_ms >= 2u * c->raft.election_timeout) {
+        vip_now_ms() - c->prop_sent_ms >= 2u * c->own.p.election_ms) {
         /* No answer: assume the connection or the leader is gone. */
         vip_debug("cluster: forwarded proposal timed out, retrying");
         c->prop_sent_ms = 0;
@@ -248,7 +248,7 @@ static void local_apply_cb(struct raft_apply *req, int status, void *result)
         vip_debug("cluster: proposal %llu not applied (%s), retrying",
                   (unsigned long long)seq, raft_strerror(status));
     }
-    retry_later(c, c->raft.heartbeat_timeout);
+    retry_later(c, c->own.p.heartbeat_ms);
 }
 
 /* Submit @len bytes through raft_apply(); the buffer is copied. */
@@ -307,7 +307,7 @@ static void fwd_frame_cb(struct vr_rpc_conn *conn,
     }
     vip_debug("cluster: leader answered %s, retrying",
               vip_strerror(r.status));
-    retry_later(c, c->raft.heartbeat_timeout);
+    retry_later(c, c->own.p.heartbeat_ms);
 }
 
 /* A connection counted by cluster_props_close() finished closing. */
@@ -335,7 +335,7 @@ static void fwd_closed_cb(struct vr_rpc_conn *conn, int status)
         }
         return;
     }
-    retry_later(c, c->raft.heartbeat_timeout);
+    retry_later(c, c->own.p.heartbeat_ms);
 }
 
 static void fwd_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
@@ -366,12 +366,12 @@ static void fwd_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
     if (status != 0) {
         vip_debug("cluster: connect to leader %llu: %s",
                   (unsigned long long)c->fwd_leader, vip_strerror(status));
-        retry_later(c, c->raft.heartbeat_timeout * 2u);
+        retry_later(c, c->own.p.heartbeat_ms * 2u);
         return;
     }
     c->fwd = vr_rpc_conn_alloc(stream, c, fwd_frame_cb, fwd_closed_cb);
     if (c->fwd == NULL) {
-        retry_later(c, c->raft.heartbeat_timeout * 2u);
+        retry_later(c, c->own.p.heartbeat_ms * 2u);
         return;
     }
     cluster_props_pump(c);
@@ -392,21 +392,21 @@ void cluster_props_pump(struct cluster *c)
     if (leader == c->id && raft_state(&c->raft) == RAFT_LEADER) {
         struct prop_apply *a = calloc(1, sizeof *a);
         if (a == NULL) {
-            retry_later(c, c->raft.heartbeat_timeout);
+            retry_later(c, c->own.p.heartbeat_ms);
             return;
         }
         a->seq = p->seq;
         rv = apply_bytes(c, p->bytes, p->len, a, local_apply_cb);
         if (rv != 0) {
             free(a);
-            retry_later(c, c->raft.heartbeat_timeout);
+            retry_later(c, c->own.p.heartbeat_ms);
             return;
         }
         c->prop_sent_ms = vip_now_ms();
         return;
     }
     if (leader == 0 || addr == NULL) {
-        retry_later(c, c->raft.heartbeat_timeout * 2u);
+        retry_later(c, c->own.p.heartbeat_ms * 2u);
         return;
     }
     if (c->fwd != NULL && c->fwd_leader != leader) {
@@ -420,7 +420,7 @@ void cluster_props_pump(struct cluster *c)
             rv = vr_transport_connect_rpc(&c->transport, &c->fwd_req, addr,
                                           fwd_connect_cb);
             if (rv != 0) {
-                retry_later(c, c->raft.heartbeat_timeout * 2u);
+                retry_later(c, c->own.p.heartbeat_ms * 2u);
                 return;
             }
             c->fwd_connecting = true;
@@ -429,12 +429,12 @@ void cluster_props_pump(struct cluster *c)
     }
     rv = vr_rpc_conn_send(c->fwd, VR_RPC_PROPOSE, p->seq, p->bytes, p->len);
     if (rv != 0) {
-        retry_later(c, c->raft.heartbeat_timeout);
+        retry_later(c, c->own.p.heartbeat_ms);
         return;
     }
     c->prop_sent_ms = vip_now_ms();
     /* Wakes up to check the reply deadline. */
-    retry_later(c, 2u * c->raft.election_timeout);
+    retry_later(c, 2u * c->own.p.election_ms);
 }
 
 /****** Serving peers ******/
@@ -556,7 +556,7 @@ static void own_status(struct cluster *c, struct vr_rpc_status *st)
     if (st->role > RAFT_LEADER) {
         st->role = 0;
     }
-    st->holds = c->is_holding;
+    st->holds = c->own.is_holding;
     st->term = c->raft.current_term;
     st->commit_index = c->raft.commit_index;
     st->applied_index = raft_last_applied(&c->raft);

@@ -6,7 +6,9 @@ libvipcore_a_SOURCES += \
 	raft/fsm.c raft/fsm.h \
 	raft/priority.c raft/priority.h \
 	raft/lease.c raft/lease.h \
-	raft/prevote.c raft/prevote.h
+	raft/prevote.c raft/prevote.h \
+	raft/own_step.c raft/own_step.h \
+	raft/own_renew.c raft/own_renew.h
 
 # Unit tests of the pure modules.
 check_PROGRAMS += tests/unit/test_entry tests/unit/test_fsm \
@@ -28,6 +30,12 @@ tests_unit_test_prevote_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_prevote_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_entry tests/unit/test_fsm \
 	tests/unit/test_priority tests/unit/test_lease tests/unit/test_prevote
+
+check_PROGRAMS += tests/unit/test_own_step
+tests_unit_test_own_step_SOURCES = tests/unit/test_own_step.c
+tests_unit_test_own_step_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_own_step_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_own_step
 
 # The simulation: raft_fixture clusters under random faults (tests/sim/sim.c).
 # `make check` runs a few thousand seeds; `make sim-soak` many more.

@@ -1,4 +1,4 @@
-/* Lease arithmetic: when the Raft leader may hold the VIPs (docs/DESIGN.md 4).
+/* Lease arithmetic: when the Raft leader may hold the VIPs (docs/DESIGN.md 4.1, 4.2).
  * Pure: time comes in as arguments (vip_now_ms() in vipd, fixture time in the
  * simulation); both drive exactly these functions.
  *

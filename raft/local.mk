@@ -6,3 +6,4 @@ include raft/io_lease.mk
 include raft/fsm.mk
 include raft/node.mk
 include raft/info.mk
+EXTRA_DIST += docs/DESIGN.md tests/mutations/core.list

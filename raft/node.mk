@@ -12,7 +12,8 @@ libvipcore_a_SOURCES += \
 	raft/peer_rpc.h raft/peer_rpc.c
 libvipcore_a_SOURCES += \
 	raft/cluster.h raft/cluster_internal.h raft/cluster.c raft/cluster_own.c \
-	raft/cluster_rpc.c raft/cluster_member.c raft/vm_member.h raft/vm_member.c
+	raft/cluster_rpc.c raft/cluster_member.c raft/vm_member.h raft/vm_member.c \
+	raft/raft015.h raft/raft015.c
 libvipcore_a_SOURCES += \
 	raft/recover.h raft/recover.c
 

@@ -15,7 +15,7 @@
  * voter's current term, so the stuck node adopts it and wins the next round.
  * The cost: a node cut off from the majority for long enough bumps its term
  * during the windows, and on its return makes the leader step down once.
- * Safety does not depend on pre-vote (docs/DESIGN.md 4: leadership + lease).
+ * Safety does not depend on pre-vote (docs/DESIGN.md 4.2: leadership + lease).
  *
  * Applying the answer to a raft 0.15 instance @r (candidates decide pre-vote
  * once per candidacy, so a stuck candidate must be told too):

@@ -1,5 +1,5 @@
 /* Effective priority and preferred holder: keepalived's rules over the
- * replicated state (docs/DESIGN.md section 3). Pure: the same inputs give the
+ * replicated state (docs/DESIGN.md 3). Pure: the same inputs give the
  * same answer on every node.
  *
  * Effective priority of a member for one instance, from its NODE record and

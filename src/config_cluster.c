@@ -1,4 +1,4 @@
-/* vipd's `cluster { ... }` block (docs/DESIGN.md section 1): this node's id and
+/* vipd's `cluster { ... }` block (docs/DESIGN.md 1): this node's id and
  * Raft address, its peers, where it keeps state and the key, and the
  * timing that the lease rests on. Peers derived from unicast_peer are
  * filled in config_check.c, once every instance is known. */

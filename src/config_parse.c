@@ -5,7 +5,7 @@
  * `{ ... }` block if one follows (also on the next line, as keepalived
  * allows). Inside a one-line block (`vrrp_script c { script "x" fall 2 }`)
  * a statement ends at the next keyword of the block, a vipd extension so
- * the compact form of docs/DESIGN.md reads as intended. */
+ * the compact form of docs/DESIGN.md 1 reads as intended. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>

@@ -33,20 +33,6 @@
 
 /****** Status file ******/
 
-static const char *state_name(int state)
-{
-    switch (state) {
-    case RAFT_LEADER:
-        return "leader";
-    case RAFT_FOLLOWER:
-        return "follower";
-    case RAFT_CANDIDATE:
-        return "candidate";
-    default:
-        return "unavailable";
-    }
-}
-
 static void status_write(struct vipd *d)
 {
     char tmp[4200];
@@ -75,12 +61,12 @@ static void status_write(struct vipd *d)
             "commit=%llu\napplied=%llu\nticks_committed=%llu\n"
             "stopping=%d\n",
             (unsigned long long)c->id,
-            ci.role >= 0 ? state_name(ci.role) : "-",
-            (unsigned long long)ci.term,
-            (unsigned long long)ci.leader_id, d->has_manager && manager_holds(&d->manager) ? 1 : 0,
-            (unsigned long long)ci.commit_index,
-            (unsigned long long)ci.applied_index,
-            (unsigned long long)ci.ticks_committed, d->is_stopping ? 1 : 0);
+            c->is_started ? cluster_role_name(cluster_role(c)) : "-",
+            (unsigned long long)cluster_term(c),
+            (unsigned long long)cluster_leader(c), d->has_manager && manager_holds(&d->manager) ? 1 : 0,
+            (unsigned long long)cluster_commit_index(c),
+            (unsigned long long)cluster_applied_index(c),
+            (unsigned long long)cluster_renewals_committed(c), d->is_stopping ? 1 : 0);
     if (fclose(f) == 0) {
         rename(tmp, d->status_path);
     }

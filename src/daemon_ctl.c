@@ -18,7 +18,7 @@
 static uint64_t status_fresh_ms(const struct cluster *c)
 {
     uint64_t two_polls = 2u * CLUSTER_STATUS_POLL_MS;
-    uint64_t two_elections = 2u * (uint64_t)c->raft.election_timeout;
+    uint64_t two_elections = 2u * (uint64_t)cluster_election_timeout(c);
     return two_elections > two_polls ? two_elections : two_polls;
 }
 
@@ -61,10 +61,10 @@ static void node_view(struct cluster *c, struct vip_status_node *n,
     fresh = peer != NULL && connected && age <= status_fresh_ms(c);
     if (id == c->id) {
         n->reachable = true;
-        n->role = role_of(raft_state(&c->raft));
-        n->term = c->raft.current_term;
-        n->applied_index = raft_last_applied(&c->raft);
-        n->commit_index = c->raft.commit_index;
+        n->role = role_of(cluster_role(c));
+        n->term = cluster_term(c);
+        n->applied_index = cluster_applied_index(c);
+        n->commit_index = cluster_commit_index(c);
         if (n->commit_index < n->applied_index) {
             n->commit_index = n->applied_index;
         }
@@ -73,7 +73,7 @@ static void node_view(struct cluster *c, struct vip_status_node *n,
     /* A leader knows who is live from replication progress; a follower
      * only knows its leader, and otherwise relies on the node's answers. */
     n->reachable = cluster_is_reachable(c, id) ||
-                   (c->role != RAFT_LEADER && fresh);
+                   (!cluster_is_leader(c) && fresh);
     if (peer != NULL) {
         /* Last reported numbers, shown even when stale (the term is "as
          * last reported by the node"). */
@@ -85,12 +85,12 @@ static void node_view(struct cluster *c, struct vip_status_node *n,
         n->role = VIP_ROLE_UNKNOWN; /* never a dead node's stale role */
     } else if (fresh) {
         n->role = role_of(peer->role);
-    } else if (id == c->leader_id) {
+    } else if (id == cluster_leader(c)) {
         n->role = VIP_ROLE_LEADER;
-        n->term = c->raft.current_term;
-    } else if (c->role == RAFT_LEADER) {
+        n->term = cluster_term(c);
+    } else if (cluster_is_leader(c)) {
         n->role = VIP_ROLE_FOLLOWER;
-        n->term = c->raft.current_term;
+        n->term = cluster_term(c);
     }
 }
 
@@ -188,9 +188,9 @@ static int backend_status(void *data, struct vip_status *st)
     fs = cluster_state(c);
     st->node_id = c->id;
     st->holds = d->has_manager && manager_holds(&d->manager);
-    st->leader_id = c->leader_id;
-    for (unsigned i = 0; i < c->raft.configuration.n; i++) {
-        rv = fill_node(d, st, &c->raft.configuration.servers[i]);
+    st->leader_id = cluster_leader(c);
+    for (unsigned i = 0; i < cluster_configuration(c)->n; i++) {
+        rv = fill_node(d, st, &cluster_configuration(c)->servers[i]);
         if (rv != 0) {
             return rv;
         }
@@ -375,8 +375,8 @@ static uint64_t node_lookup(struct vipd *d, const char *node)
     unsigned long long id = strtoull(p, &end, 10);
 
     if (*p != '\0' && *end == '\0' && id != 0) {
-        for (unsigned i = 0; i < d->cluster.raft.configuration.n; i++) {
-            if (d->cluster.raft.configuration.servers[i].id == id) {
+        for (unsigned i = 0; i < cluster_configuration(&d->cluster)->n; i++) {
+            if (cluster_configuration(&d->cluster)->servers[i].id == id) {
                 return id;
             }
         }

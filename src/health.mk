@@ -7,6 +7,7 @@ libvipcore_a_SOURCES += \
 	src/check_http.c src/check_http.h \
 	src/health.c src/health.h \
 	src/health_config.c \
+	src/track_weight.c src/track_weight.h \
 	src/notify.c src/notify.h \
 	src/notify_fifo.c src/notify_fifo.h
 
@@ -47,3 +48,8 @@ EXTRA_DIST += tests/netns/health_haproxy.sh
 
 # libFuzzer drivers (tests/fuzz/run.sh; not in make check).
 EXTRA_DIST += tests/fuzz/fuzz_check_http.c tests/fuzz/fuzz_script_cmd.c
+check_PROGRAMS += tests/unit/test_track_weight
+tests_unit_test_track_weight_SOURCES = tests/unit/test_track_weight.c
+tests_unit_test_track_weight_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_track_weight_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_track_weight

@@ -28,6 +28,7 @@
 
 #include "src/health.h"
 #include "src/script_cmd.h"
+#include "src/track_weight.h"
 
 static void emit(struct cfg_report *report,
                  const struct cfg_where *where,
@@ -82,16 +83,6 @@ static const struct cfg_script *find_script(const struct vip_config *cfg,
     return NULL;
 }
 
-/* The weight a track uses: its own override, else the script's. */
-static int track_weight(const struct cfg_track *t,
-                        int dflt,
-                        bool dflt_rev,
-                        bool *reverse)
-{
-    *reverse = t->has_weight ? t->weight_reverse : dflt_rev;
-    return t->has_weight ? t->weight : dflt;
-}
-
 /* Rule 1 for an ok/failed check. */
 static void check_effect(struct cfg_report *report,
                          const struct cfg_instance *in,
@@ -130,29 +121,20 @@ static void check_instance(struct cfg_report *report,
 
     for (size_t k = 0; k < in->n_track_scripts; k++) {
         const struct cfg_track *t = &in->track_scripts[k];
-        const struct cfg_script *s = find_script(cfg, t->name);
-        if (s == NULL) {
+        if (find_script(cfg, t->name) == NULL) {
             continue; /* the parser reports unknown names */
         }
-        int w = track_weight(t, s->weight, s->weight_reverse, &reverse);
+        int w = track_weight_of(cfg, TRACK_OF_SCRIPT, t, &reverse);
         check_effect(report, in, t, "track_script", w, reverse);
     }
     for (size_t k = 0; k < in->n_track_interfaces; k++) {
         const struct cfg_track *t = &in->track_interfaces[k];
-        int w = track_weight(t, 0, false, &reverse);
+        int w = track_weight_of(cfg, TRACK_OF_INTERFACE, t, &reverse);
         check_effect(report, in, t, "track_interface", w, reverse);
     }
     for (size_t k = 0; k < in->n_track_files; k++) {
         const struct cfg_track *t = &in->track_files[k];
-        int dflt = 1;
-        bool dflt_rev = false;
-        for (size_t f = 0; f < cfg->n_track_files; f++) {
-            if (strcmp(cfg->track_files[f].name, t->name) == 0) {
-                dflt = cfg->track_files[f].weight;
-                dflt_rev = cfg->track_files[f].weight_reverse;
-            }
-        }
-        int w = track_weight(t, dflt, dflt_rev, &reverse);
+        int w = track_weight_of(cfg, TRACK_OF_FILE, t, &reverse);
         (void)reverse; /* the owner is never adjusted, whatever the sign */
         if (in->priority >= 255 && w != 0) {
             emit(report, &t->where, false,

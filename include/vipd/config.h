@@ -1,7 +1,7 @@
 /* The typed, validated configuration that every vipd module reads.
  *
  * Parsed from keepalived's configuration syntax plus one `cluster` block
- * (see docs/DESIGN.md section 1). A `struct vip_config` owns all of its memory;
+ * (see docs/DESIGN.md 1). A `struct vip_config` owns all of its memory;
  * there is no global state. Times are stored in milliseconds, whatever unit
  * the keyword uses in the file (keepalived's seconds, fractions allowed).
  * Every object records the line it was declared on, for later messages. */

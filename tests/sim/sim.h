@@ -14,9 +14,16 @@
 
 #include "raft/fsm.h"
 #include "raft/lease.h"
-#include "raft/prevote.h"
+#include "raft/own_renew.h"
+#include "raft/own_step.h"
 
 #define SIM_MAX 5
+
+enum sim_scenario {
+    SIM_CHAOS = 0, /* random faults, then heal */
+    SIM_CRASH = 1, /* steady cluster, the holder crashes right after a
+                      renewal committed: one move, to the best survivor */
+};
 
 struct sim_opts
 {
@@ -28,9 +35,11 @@ struct sim_opts
     unsigned wait_ms;  /* W */
     unsigned lease_ms; /* 0: derived from T */
     unsigned bound_ms; /* liveness bound after healing; 0: derived */
-    bool resume;       /* resume holding after a failed transfer */
-    bool prevote;
-    bool guard; /* pre-vote guard (raft/prevote.h) */
+    int scenario;      /* enum sim_scenario */
+    bool ranked;       /* ranked election timeouts (raft/own_step.h) */
+    unsigned latency_ms; /* SIM_CRASH: network and disk latency at most */
+    unsigned slow_disk_ms; /* SIM_CRASH: the holder's disk this slow, and
+                              it is cut off instead of killed */
     unsigned guard_stuck_ms;
     unsigned guard_window_ms;
     bool verbose;
@@ -54,18 +63,21 @@ struct sim_append
 struct sim_node
 {
     struct fsm fsm;
-    struct lease lease;
-    struct prevote_guard guard;
+    struct own own;     /* the ownership step's state (raft/own_step.h) */
+    struct own_renew_ctx renew; /* its TICK carrier (raft/own_renew.h) */
+    struct sim *s;
     uint64_t vip_until; /* has the VIP while fixture time < this */
     unsigned rate_pm;   /* its clock runs at rate_pm / 1000 of real time */
     uint64_t lease_end; /* last lease deadline granted, fixture time */
     bool handed_over;   /* released for a transfer since it last held */
     bool is_shut_down;  /* raft turned RAFT_UNAVAILABLE */
-    uint64_t seq;       /* HEALTH proposals made by this node */
+    uint64_t seq;       /* proposals made as this node */
+    uint8_t base_prio;  /* its NODE record's base priority */
+    uint64_t describing; /* its NODE record is on the way since (0: no) */
     struct raft_transfer transfer;
-    bool transfer_pending;
-    uint64_t transfer_term;
     unsigned n_holds;
+    uint64_t restart_at; /* fast restart: revive at this time (0: none) */
+    uint64_t stall_until; /* frozen (loop blocked) until, then resumes */
     /* Work-around for raft 0.15's fixture: see io_fix_truncate(). */
     int (*orig_append)(struct raft_io *io,
                        struct raft_io_append *req,
@@ -98,28 +110,28 @@ struct sim
     uint64_t max_zero_ms;  /* longest no-holder stretch (incl. faults) */
     uint64_t prev_holder;  /* the last node that held, 0 at start */
     uint64_t min_gap_ms;   /* closest handover: new start - old end */
+    bool two_holders;      /* the safety failure, distinct from others */
+    bool healed;           /* after the fault phase: repair FAULT checks */
+    unsigned n_restarts;
+    unsigned n_holder_changes_at_check;
+    uint64_t crash_failover_ms; /* SIM_CRASH: crash -> new holder */
+    uint64_t props_in_flight;
     int64_t min_margin_ms; /* same against the old lease deadline, for
                               handovers not started by a transfer */
-};
-
-/* A renewal in flight: a TICK entry submitted with raft_apply(). */
-struct sim_renewal
-{
-    struct raft_apply req;
-    struct sim *s;
-    unsigned i;
-    uint64_t t_send;
-    uint64_t term;
 };
 
 struct sim_proposal
 {
     struct raft_apply req;
+    struct sim *s;
+    int describes; /* node index whose NODE record this is, -1: none */
 };
 
 struct sim_result
 {
     bool ok;
+    bool two_holders; /* failed on safety: two servers held the VIP */
+    uint64_t crash_failover_ms;
     uint64_t regain_ms; /* heal -> alive holder */
     uint64_t max_zero_ms;
     unsigned holder_changes;
@@ -155,9 +167,16 @@ bool sim_submit(struct raft *r,
                 raft_apply_cb cb);
 /* Node @n's own clock at fixture time @t. */
 uint64_t sim_local_ms(const struct sim_node *n, uint64_t t);
-/* One wake-up of server @i: pre-vote guard, lease, VIP. */
+/* One wake-up of server @i: the ownership step, its actions, the VIP. */
 void sim_drive(struct sim *s, unsigned i, uint64_t global_now);
-void sim_transfer_cb(struct raft_transfer *req);
+/* Reset server @i's process state as a restart does (own state, leader,
+ * election timer); its VIP is gone. */
+void sim_restart(struct sim *s, unsigned i);
+/* Propose an entry as node @origin through the current leader; false if
+ * there is none or raft refused. */
+bool sim_propose(struct sim *s, struct entry *e, unsigned origin);
+/* Propose node @k's NODE record with base priority @prio. */
+void sim_describe(struct sim *s, unsigned k, uint8_t prio);
 /* The fixture hook: drive every live server, then check the invariants. */
 void sim_hook(struct raft_fixture *f, struct raft_fixture_event *ev);
 
@@ -175,5 +194,7 @@ void sim_chaos(struct sim *s);
 
 /* Wrap server @i's in-memory disk (see sim_fix.c). */
 void sim_fix_install(struct sim *s, unsigned i);
+/* A restarted process starts its election timer at boot (sim_fix.c). */
+void sim_fix_restart_timer(struct raft *r);
 
 #endif /* VIPD_TESTS_SIM_H */

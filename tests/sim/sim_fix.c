@@ -95,3 +95,12 @@ void sim_fix_install(struct sim *s, unsigned i)
     io->append = io_fix_append;
     io->truncate = io_fix_truncate;
 }
+
+void sim_fix_restart_timer(struct raft *r)
+{
+    /* The fixture cannot restart a server from its disk; a restarted
+     * process's election timer starts at boot, so emulate that part (the
+     * known leader is forgotten through raft/raft015.c). Test-only: the
+     * daemon never writes this field. */
+    r->election_timer_start = r->io->time(r->io);
+}

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "raft/entry.h"
+#include "raft/own_renew.h"
+#include "raft/raft015.h"
 #include "tests/sim/sim.h"
 
 /****** Random numbers (splitmix64: tiny and reproducible) ******/
@@ -52,21 +54,7 @@ void sim_fail(struct sim *s, const char *fmt, ...)
     sim_log(s, "FAIL %s", s->why);
 }
 
-/****** The node: lease driver, as vipd's raft node runs it ******/
-
-static void renewal_cb(struct raft_apply *req, int status, void *result)
-{
-    struct sim_renewal *rn = (struct sim_renewal *)req;
-    struct sim_node *n = &rn->s->nodes[rn->i];
-    (void)result;
-    if (status == 0) {
-        rn->s->n_committed++;
-        lease_renewal_committed(&n->lease, rn->t_send, rn->term);
-    } else {
-        lease_renewal_failed(&n->lease, rn->t_send, rn->term);
-    }
-    free(rn);
-}
+/****** The node: the ownership step, as vipd's timer runs it ******/
 
 /* Submit an encoded entry; false if raft refused it (the buffer is freed). */
 bool sim_submit(struct raft *r,
@@ -91,33 +79,38 @@ bool sim_submit(struct raft *r,
     return true;
 }
 
-static void renew(struct sim *s, unsigned i, uint64_t now, uint64_t term)
+static uint64_t renew_clock(void *data)
+{
+    struct sim_node *n = data;
+    return sim_local_ms(n, raft_fixture_time(&n->s->f));
+}
+
+static void renew_done(void *data, bool ok)
+{
+    struct sim_node *n = data;
+    if (ok) {
+        n->s->n_committed++;
+    }
+}
+
+/* The step's `renew` action, through the daemon's carrier. */
+static void renew(struct sim *s, unsigned i, uint64_t now,
+                  const struct own_out *out)
 {
     struct raft *r = raft_fixture_get(&s->f, i);
     struct sim_node *n = &s->nodes[i];
-    struct sim_renewal *rn = calloc(1, sizeof *rn);
-    struct entry e = {.kind = ENTRY_TICK};
 
-    if (rn == NULL) {
-        sim_fail(s, "out of memory");
-        return;
+    n->s = s;
+    n->renew.own = &n->own;
+    n->renew.clock = renew_clock;
+    n->renew.clock_data = n;
+    n->renew.done = renew_done;
+    n->renew.done_data = n;
+    /* e.g. RAFT_NOTLEADER during a transfer: the next step retries */
+    if (own_renew_submit(r, &n->renew, r->id, r->current_term, now,
+                         1700000000000ull + now, out) == 0) {
+        s->n_renewals++;
     }
-    rn->s = s;
-    rn->i = i;
-    rn->t_send = now;
-    rn->term = term;
-    e.u.tick.leader = r->id;
-    e.u.tick.term = term;
-    e.u.tick.wall_ms = 1700000000000ull + now;
-    e.u.tick.holder = r->id;
-    e.u.tick.reason =
-        n->lease.has_commit ? ENTRY_HOLD_RENEW : ENTRY_HOLD_ELECTED;
-    if (!sim_submit(r, &rn->req, &e, renewal_cb)) {
-        free(rn); /* e.g. RAFT_NOTLEADER during a transfer: retry later */
-        return;
-    }
-    s->n_renewals++;
-    lease_renewal_sent(&n->lease, now, term);
 }
 
 /* Node @n's own clock at fixture time @t (clock-rate drift, --drift). */
@@ -132,79 +125,229 @@ static uint64_t global_ms(const struct sim_node *n, uint64_t local)
     return (local * 1000u + n->rate_pm - 1) / n->rate_pm;
 }
 
-/* One wake-up of node @i: lease first, then the VIP follows the lease.
- * The lease sees only the node's own clock; the VIP deadline is converted
- * back to fixture time for the checker. */
+static void transfer_cb(struct raft_transfer *req)
+{
+    struct sim *s = req->data;
+    unsigned i = (unsigned)(
+        ((char *)req - (char *)&s->nodes[0].transfer) / sizeof s->nodes[0]);
+    struct raft *r = raft_fixture_get(&s->f, i);
+    raft_id leader = 0;
+    const char *addr = NULL;
+
+    raft_leader(r, &leader, &addr);
+    sim_log(s, "n%u transfer ended, leader %llu", i + 1,
+            (unsigned long long)leader);
+    own_transfer_done(&s->nodes[i].own,
+                      sim_local_ms(&s->nodes[i], raft_fixture_time(&s->f)),
+                      leader == r->id);
+}
+
+/* One wake-up of node @i: the shipped step on the node's own clock, its
+ * actions carried out as raft/cluster_own.c does; the VIP deadline is
+ * converted back to fixture time for the checker. */
 void sim_drive(struct sim *s, unsigned i, uint64_t global_now)
 {
     struct raft *r = raft_fixture_get(&s->f, i);
     struct sim_node *n = &s->nodes[i];
-    bool is_leader = raft_state(r) == RAFT_LEADER;
-    uint64_t term = r->current_term;
     uint64_t now = sim_local_ms(n, global_now);
-    uint64_t until;
+    struct own_in in;
+    struct own_out out;
 
-    if (s->o.prevote && s->o.guard) {
-        raft_id leader_id;
-        const char *leader_addr;
-        bool on;
-        raft_leader(r, &leader_id, &leader_addr);
-        on = prevote_guard_update(
-            &n->guard, now,
-            is_leader || (raft_state(r) == RAFT_FOLLOWER && leader_id != 0));
-        if (on != r->pre_vote) {
-            sim_log(s, "n%u pre-vote %s", i + 1, on ? "on" : "off");
+    raft015_observe(r, n->fsm.st, now, &in);
+    own_step(&n->own, &in, &out);
+    if (out.failed) {
+        if (n->vip_until > global_now) {
+            n->vip_until = global_now;
         }
-        raft_set_pre_vote(r, on);
-        if (!on && raft_state(r) == RAFT_CANDIDATE) {
-            r->candidate_state.in_pre_vote = false;
+        return;
+    }
+    if (out.forget_leader) {
+        sim_log(s, "n%u forgets silent leader %llu (silent %llu ms)", i + 1,
+                (unsigned long long)in.leader,
+                (unsigned long long)in.since_contact_ms);
+    }
+    if (out.set_prevote) {
+        sim_log(s, "n%u pre-vote %s", i + 1, out.prevote_on ? "on" : "off");
+    }
+    raft015_act(r, &out);
+    if (out.release && n->vip_until > global_now) {
+        sim_log(s, "n%u releases the VIP (%s)", i + 1,
+                own_why_text(out.release_why));
+        n->vip_until = global_now;
+    }
+    if (out.transfer_to != 0) {
+        n->handed_over = true;
+        n->transfer.data = s;
+        if (raft_transfer(r, &n->transfer, out.transfer_to, transfer_cb) != 0) {
+            own_transfer_refused(&n->own);
+            sim_log(s, "n%u transfer to n%llu refused", i + 1,
+                    (unsigned long long)out.transfer_to);
+        } else {
+            s->n_transfers++;
+            sim_log(s, "n%u released, transfers to n%llu (%s)", i + 1,
+                    (unsigned long long)out.transfer_to,
+                    out.transfer_requested ? "requested" : "preferred");
         }
     }
-    if (lease_tick(&n->lease, now, is_leader, term)) {
-        renew(s, i, now, term);
+    if (out.renew) {
+        renew(s, i, now, &out);
     }
-    until = lease_holds_until(&n->lease, now);
-    if (until != 0) {
-        until = global_ms(n, until);
+    if (out.hold) {
+        uint64_t until = global_ms(n, out.hold_until);
         if (n->vip_until <= global_now) {
             sim_log(s,
                     "n%u takes the VIP (term %" PRIu64 ", until %" PRIu64 ")",
-                    i + 1, term, until);
+                    i + 1, (uint64_t)r->current_term, until);
             n->n_holds++;
         }
         n->vip_until = until;
         n->lease_end = until;
         n->handed_over = false;
-    } else if (n->vip_until > global_now) {
-        sim_log(s, "n%u releases the VIP (%s)", i + 1,
-                !is_leader          ? "not leader"
-                : n->lease.released ? "released"
-                                    : "lease ended");
-        n->vip_until = global_now;
     }
 }
 
-void sim_transfer_cb(struct raft_transfer *req)
-{
-    struct sim_node *n =
-        (struct sim_node *)((char *)req - offsetof(struct sim_node, transfer));
-    n->transfer_pending = false;
-}
-
-/* After a transfer attempt ended: if still leader in the same term, the
- * transfer did not happen; resume holding (or stay released: --no-resume). */
-static void transfer_settle(struct sim *s, unsigned i, uint64_t now)
+void sim_restart(struct sim *s, unsigned i)
 {
     struct sim_node *n = &s->nodes[i];
     struct raft *r = raft_fixture_get(&s->f, i);
+    struct own_params op = n->own.p;
+    struct lease_params lp = n->own.lease.p;
+    struct own_out out;
 
-    if (n->transfer_pending || !n->lease.released) {
+    /* A new process: the ownership state starts afresh (no lease, not
+     * holding, pre-vote on); raft's term, vote and log are on disk, but
+     * the known leader and the election timer are not. The VIP went with
+     * the old process (the fence, vip/fence.h). */
+    own_init(&n->own, &op, &lp);
+    memset(&out, 0, sizeof out);
+    out.forget_leader = true;
+    raft015_act(r, &out);
+    sim_fix_restart_timer(r);
+    if (n->vip_until > raft_fixture_time(&s->f)) {
+        n->vip_until = raft_fixture_time(&s->f);
+    }
+    s->n_restarts++;
+}
+
+/****** Proposals: NODE records, health, switchovers ******/
+
+static void proposal_cb(struct raft_apply *req, int status, void *result)
+{
+    struct sim_proposal *p = (struct sim_proposal *)req;
+    (void)status;
+    (void)result;
+    if (p->describes >= 0) {
+        p->s->nodes[p->describes].describing = 0;
+    }
+    free(p);
+}
+
+bool sim_propose(struct sim *s, struct entry *e, unsigned origin)
+{
+    unsigned l = s->n;
+    struct sim_proposal *p;
+    struct entry_origin *o = e->kind == ENTRY_NODE     ? &e->u.node.origin
+                             : e->kind == ENTRY_HEALTH ? &e->u.health.origin
+                                                       : &e->u.admin.origin;
+
+    for (unsigned i = 0; i < s->n; i++) {
+        if (raft_fixture_alive(&s->f, i) &&
+            raft_state(raft_fixture_get(&s->f, i)) == RAFT_LEADER) {
+            l = i;
+        }
+    }
+    if (l == s->n) {
+        return false;
+    }
+    p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        return false;
+    }
+    p->s = s;
+    p->describes = e->kind == ENTRY_NODE ? (int)origin : -1;
+    o->node_id = origin + 1;
+    if (o->seq == 0) {
+        o->seq = ++s->nodes[origin].seq;
+    }
+    if (!sim_submit(raft_fixture_get(&s->f, l), &p->req, e, proposal_cb)) {
+        free(p);
+        return false;
+    }
+    return true;
+}
+
+void sim_describe(struct sim *s, unsigned k, uint8_t prio)
+{
+    struct entry e = {.kind = ENTRY_NODE};
+    struct entry_node *nd = &e.u.node;
+    struct entry_instance *in = &nd->instances[0];
+    static const struct {
+        const char *name;
+        int weight;
+    } tracks[] = {{"chk_0", -60}, {"chk_1", 20}, {"chk_2", 0}};
+
+    snprintf(nd->name, sizeof nd->name, "n%u", k + 1);
+    snprintf(nd->address, sizeof nd->address, "10.0.0.%u:5405", k + 1);
+    nd->ip_family = 2; /* AF_INET */
+    nd->ip[0] = 10;
+    nd->ip[3] = (uint8_t)(k + 1);
+    nd->n_instances = 1;
+    snprintf(in->name, sizeof in->name, "VI_1");
+    in->base_priority = prio;
+    /* The node at index 1 sometimes waits before preempting. */
+    in->preempt_delay_ms = k == 1 ? 300 : 0;
+    for (unsigned t = 0; t < 3; t++) {
+        snprintf(in->tracks[t].name, sizeof in->tracks[t].name, "%s",
+                 tracks[t].name);
+        in->tracks[t].kind = ENTRY_TRACK_SCRIPT;
+        in->tracks[t].weight = tracks[t].weight;
+    }
+    in->n_tracks = 3;
+    s->nodes[k].base_prio = prio;
+    if (sim_propose(s, &e, k)) {
+        s->nodes[k].describing = raft_fixture_time(&s->f) + 1;
+    }
+}
+
+/* Members without a NODE record in the leader's state get one; after
+ * healing, failing FAULT checks (chk_2) recover, so someone is eligible. */
+static void keep_described(struct sim *s)
+{
+    unsigned l = s->n;
+    const struct fsm_state *st;
+
+    for (unsigned i = 0; i < s->n; i++) {
+        if (raft_fixture_alive(&s->f, i) &&
+            raft_state(raft_fixture_get(&s->f, i)) == RAFT_LEADER) {
+            l = i;
+        }
+    }
+    if (l == s->n) {
         return;
     }
-    if (raft_state(r) == RAFT_LEADER && r->current_term == n->transfer_term &&
-        s->o.resume) {
-        sim_log(s, "n%u transfer did not happen: resume", i + 1);
-        lease_resume(&n->lease, sim_local_ms(n, now));
+    st = s->nodes[l].fsm.st;
+    for (unsigned k = 0; k < s->n; k++) {
+        const struct fsm_member *m = fsm_member(st, k + 1);
+        int32_t v;
+        /* Retried after 2 T: a killed leader never answers (the
+         * daemon's proposal queue retries the same way). */
+        if ((m == NULL || !m->has_node) &&
+            (s->nodes[k].describing == 0 ||
+             raft_fixture_time(&s->f) >
+                 s->nodes[k].describing + 2u * s->o.election_ms)) {
+            sim_describe(s, k, s->nodes[k].base_prio);
+        } else if (s->healed && m != NULL &&
+                   fsm_member_health(m, ENTRY_TRACK_SCRIPT, "chk_2", &v) &&
+                   v == 0 && s->props_in_flight < s->n_steps) {
+            struct entry e = {.kind = ENTRY_HEALTH};
+            e.u.health.kind = ENTRY_TRACK_SCRIPT;
+            snprintf(e.u.health.name, sizeof e.u.health.name, "chk_2");
+            e.u.health.value = 1;
+            /* At most one repair per 50 steps: the log must not flood. */
+            if (sim_propose(s, &e, k)) {
+                s->props_in_flight = s->n_steps + 50;
+            }
+        }
     }
 }
 
@@ -235,6 +378,7 @@ static void check(struct sim *s, uint64_t now)
         }
     }
     if (holders > 1) {
+        s->two_holders = true;
         sim_fail(s,
                  "two holders at %" PRIu64 " ms: n%u (until %" PRIu64
                  ") and n%u (until %" PRIu64 ")",
@@ -301,8 +445,31 @@ void sim_hook(struct raft_fixture *f, struct raft_fixture_event *ev)
 
     s->n_steps++;
     for (unsigned i = 0; i < s->n; i++) {
+        if (!raft_fixture_alive(f, i) && s->nodes[i].restart_at != 0 &&
+            now >= s->nodes[i].restart_at) {
+            /* A fast restart: back within T, with a fresh process. */
+            s->nodes[i].restart_at = 0;
+            raft_fixture_revive(f, i);
+            /* The fixture cannot turn a leader or candidate back into a
+             * follower as a real restart would: those only pause. */
+            if (raft_state(raft_fixture_get(f, i)) == RAFT_FOLLOWER) {
+                sim_restart(s, i);
+                sim_log(s, "n%u restarted", i + 1);
+            } else {
+                sim_log(s, "n%u resumes (not a follower: no restart)", i + 1);
+            }
+        }
+        if (!raft_fixture_alive(f, i) && s->nodes[i].stall_until != 0 &&
+            now >= s->nodes[i].stall_until) {
+            /* The same process resumes: it kept its state, and the lease
+             * check comes first (its VIP ran out at lease end). */
+            s->nodes[i].stall_until = 0;
+            raft_fixture_revive(f, i);
+            sim_log(s, "n%u resumes after a stall", i + 1);
+        }
+    }
+    for (unsigned i = 0; i < s->n; i++) {
         if (raft_fixture_alive(f, i)) {
-            transfer_settle(s, i, now);
             sim_drive(s, i, now);
             /* raft 0.15 shuts a server down for good when the leader's log
              * contradicts one of its committed entries: a log safety
@@ -317,5 +484,6 @@ void sim_hook(struct raft_fixture *f, struct raft_fixture_event *ev)
             }
         }
     }
+    keep_described(s);
     check(s, now);
 }

@@ -1,0 +1,73 @@
+/* libraft 0.15 internals, in one place (see raft/raft015.h). */
+#include "raft/raft015.h"
+
+#include <string.h>
+
+void raft015_observe(struct raft *r, const struct fsm_state *st, uint64_t now,
+                     struct own_in *in)
+{
+    const struct raft_configuration *conf = &r->configuration;
+    raft_id leader = 0;
+    const char *addr = NULL;
+
+    memset(in, 0, sizeof *in);
+    in->now = now;
+    in->st = st;
+    in->role = raft_state(r);
+    in->term = r->current_term;
+    raft_leader(r, &leader, &addr);
+    in->leader = leader;
+    in->last_index = raft_last_index(r);
+    if (in->role == RAFT_FOLLOWER) {
+        /* No API tells how long the leader has been silent: raft resets
+         * election_timer_start on every AppendEntries (and vote granted),
+         * on its own clock io->time. */
+        raft_time t = r->io->time(r->io);
+        in->since_contact_ms =
+            t >= r->election_timer_start ? t - r->election_timer_start : 0;
+        /* The timeout raft drew at the last conversion (see
+         * raft015_act()). */
+        in->timeout_ms = r->follower_state.randomized_election_timeout;
+    } else if (in->role == RAFT_CANDIDATE) {
+        /* Whether the candidacy runs a pre-vote round: decided once per
+         * candidacy, not by raft_set_pre_vote(). */
+        in->in_prevote = r->candidate_state.in_pre_vote;
+        in->timeout_ms = r->candidate_state.randomized_election_timeout;
+    }
+    for (unsigned i = 0; i < conf->n && i < OWN_MAX_SERVERS; i++) {
+        struct own_server *s = &in->servers[in->n_servers++];
+        s->id = conf->servers[i].id;
+        s->is_voter = conf->servers[i].role == RAFT_VOTER;
+        if (in->role == RAFT_LEADER && r->leader_state.progress != NULL) {
+            /* Replication progress: the only sign of life of a follower
+             * raft keeps, indexed like the configuration. */
+            s->match_index = r->leader_state.progress[i].match_index;
+            s->recent_recv = r->leader_state.progress[i].recent_recv;
+        }
+    }
+}
+
+void raft015_act(struct raft *r, const struct own_out *out)
+{
+    if (out->forget_leader && raft_state(r) == RAFT_FOLLOWER) {
+        /* 0.15 followers reject every (pre-)vote while current_leader is
+         * set, however long the leader has been silent; later canonical
+         * raft and etcd forget it after an election timeout. */
+        r->follower_state.current_leader.id = 0;
+    }
+    if (out->set_prevote) {
+        raft_set_pre_vote(r, out->prevote_on);
+    }
+    if (out->cancel_prevote && raft_state(r) == RAFT_CANDIDATE) {
+        /* A candidate keeps the pre-vote setting of when it started: turn
+         * the running round into a real election (raft/prevote.h). */
+        r->candidate_state.in_pre_vote = false;
+    }
+    if (out->set_timeout_ms != 0 && raft_state(r) == RAFT_FOLLOWER) {
+        /* 0.15 draws the follower's timeout in [T, 2T] at conversion and
+         * keeps it until the next one (AppendEntries only restart the
+         * timer): ranked timeouts (docs/DESIGN.md 4.8) replace the draw.
+         * The step never asks for less than T. */
+        r->follower_state.randomized_election_timeout = out->set_timeout_ms;
+    }
+}

@@ -1,0 +1,25 @@
+/* Every read or write of a libraft 0.15 internal field (struct raft
+ * members not behind a raft_* function), in one place. A newer
+ * canonical-raft-compatible library changes these, and only these; each
+ * is exercised by the simulation (tests/sim), which drives raft_fixture
+ * servers through the same functions. docs/DESIGN.md section 7 says why
+ * each is needed. */
+#ifndef VIPD_RAFT_RAFT015_H
+#define VIPD_RAFT_RAFT015_H
+
+#include <raft.h>
+
+#include "raft/own_step.h"
+
+/* Fill @in with what raft @r shows now: role, term, leader, time since the
+ * follower's last contact, the election timeout raft drew, pre-vote round,
+ * the configuration with the leader's replication progress. @now is the
+ * caller's clock (the lease's time base), @st the replicated state. */
+void raft015_observe(struct raft *r, const struct fsm_state *st, uint64_t now,
+                     struct own_in *in);
+
+/* Carry out the step's actions that touch raft itself: forget the leader,
+ * pre-vote on/off, leave a pre-vote round, set the election timeout. */
+void raft015_act(struct raft *r, const struct own_out *out);
+
+#endif /* VIPD_RAFT_RAFT015_H */

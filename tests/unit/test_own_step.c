@@ -1,0 +1,411 @@
+/* Unit tests of the ownership step (raft/own_step.c): each rule of
+ * raft/own_step.h, one observation at a time. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "raft/entry.h"
+#include "raft/own_step.h"
+
+#define T 1000u
+#define HB 100u
+
+struct fx
+{
+    struct fsm_state *st;
+    struct own o;
+    struct own_in in;
+    struct own_out out;
+};
+
+static void describe(struct fsm_state *st, uint64_t id, uint8_t prio)
+{
+    struct fsm_member *m = &st->members[st->n_members++];
+    m->node.origin.node_id = id;
+    m->has_node = true;
+    snprintf(m->node.name, sizeof m->node.name, "n%llu",
+             (unsigned long long)id);
+    m->node.ip_family = AF_INET;
+    m->node.ip[0] = 10;
+    m->node.ip[3] = (uint8_t)id;
+    m->node.n_instances = 1;
+    strcpy(m->node.instances[0].name, "VI_1");
+    m->node.instances[0].base_priority = prio;
+}
+
+/* Node @self of three voters with priorities 100 (n1), 90 (n2), 80 (n3). */
+static struct fx *fx_new(uint64_t self)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    struct own_params p = {.self = self,
+                           .election_ms = T,
+                           .heartbeat_ms = HB,
+                           .rank_step_ms = own_rank_step(T, HB),
+                           .poll_ms = 10,
+                           .prevote_stuck_ms = 3 * T,
+                           .prevote_window_ms = 2 * T};
+    struct lease_params lp;
+
+    assert_non_null(f);
+    f->st = calloc(1, sizeof *f->st);
+    assert_non_null(f->st);
+    describe(f->st, 1, 100);
+    describe(f->st, 2, 90);
+    describe(f->st, 3, 80);
+    assert_int_equal(lease_params_derive(&lp, T, HB, 0, 0), 0);
+    own_init(&f->o, &p, &lp);
+    f->in.st = f->st;
+    f->in.term = 2;
+    f->in.n_servers = 3;
+    for (unsigned i = 0; i < 3; i++) {
+        f->in.servers[i].id = i + 1;
+        f->in.servers[i].is_voter = true;
+    }
+    return f;
+}
+
+static void fx_free(struct fx *f)
+{
+    free(f->st);
+    free(f);
+}
+
+static void step(struct fx *f, uint64_t now)
+{
+    f->in.now = now;
+    own_step(&f->o, &f->in, &f->out);
+}
+
+/* Leader at @now: every peer answers (match index moves with the log). */
+static void lead(struct fx *f, uint64_t now)
+{
+    f->in.role = OWN_LEADER;
+    f->in.leader = f->o.p.self;
+    f->in.last_index++;
+    for (unsigned i = 0; i < f->in.n_servers; i++) {
+        f->in.servers[i].match_index = f->in.last_index;
+        f->in.servers[i].recent_recv = true;
+    }
+    step(f, now);
+}
+
+/* Lead from @t0 until holding: the first renewal commits at once. */
+static void lead_and_hold(struct fx *f, uint64_t t0)
+{
+    lead(f, t0);
+    assert_true(f->out.renew);
+    own_renewal_sent(&f->o, t0, f->in.term);
+    own_renewal_done(&f->o, t0, f->in.term, true);
+    lead(f, t0 + 1);
+    assert_true(f->out.hold);
+    assert_true(f->o.is_holding);
+}
+
+/****** Holding and the lease ******/
+
+/* The preferred leader renews, holds once a renewal committed, until
+ * t_send + L counted from the SEND time, not from the commit. */
+static void test_lease_from_send_time(void **state)
+{
+    struct fx *f = fx_new(1);
+    (void)state;
+    lead(f, 100);
+    assert_true(f->out.renew);
+    assert_int_equal(f->out.renew_holder, 1);
+    assert_false(f->out.hold);
+    own_renewal_sent(&f->o, 100, 2);
+    lead(f, 350);
+    assert_false(f->out.hold); /* not committed yet */
+    own_renewal_done(&f->o, 100, 2, true); /* commit seen at 400 */
+    lead(f, 400);
+    assert_true(f->out.hold);
+    assert_int_equal(f->out.hold_until, 100 + f->o.lease.p.lease_ms);
+    fx_free(f);
+}
+
+/* Without a fresh commit the lease ends on its own: release at L. */
+static void test_lease_runs_out(void **state)
+{
+    struct fx *f = fx_new(1);
+    (void)state;
+    lead_and_hold(f, 100);
+    lead(f, 100 + f->o.lease.p.lease_ms);
+    assert_true(f->out.release);
+    assert_int_equal(f->out.release_why, OWN_WHY_LEASE);
+    fx_free(f);
+}
+
+/* Losing the leader role releases at once. */
+static void test_not_leader_releases(void **state)
+{
+    struct fx *f = fx_new(1);
+    (void)state;
+    lead_and_hold(f, 100);
+    f->in.role = OWN_FOLLOWER;
+    f->in.term = 3;
+    f->in.leader = 2;
+    step(f, 150);
+    assert_true(f->out.release);
+    assert_int_equal(f->out.release_why, OWN_WHY_NOT_LEADER);
+    assert_false(f->o.is_holding);
+    fx_free(f);
+}
+
+/* A switchover pinned to this node (it won through the transfer): it
+ * renews and holds although another node has a higher priority. */
+static void test_pinned_target_holds(void **state)
+{
+    struct fx *f = fx_new(2);
+    (void)state;
+    f->st->transfer_target = 2;
+    f->st->transfer_index = 7;
+    lead_and_hold(f, 100);
+    for (uint64_t t = 200; t <= 100 + 2 * T; t += 100) {
+        own_renewal_done(&f->o, t - 50, 2, true);
+        lead(f, t);
+        assert_int_equal(f->out.transfer_to, 0);
+        assert_false(f->out.release);
+    }
+    assert_true(f->o.is_holding);
+    fx_free(f);
+}
+
+/****** Handover ******/
+
+/* A new leader that is not preferred keeps holding while its view of the
+ * live voters settles (T + 2 heartbeats), then releases and transfers. */
+static void test_settle_then_handover(void **state)
+{
+    struct fx *f = fx_new(2);
+    uint64_t settled = 100 + T + 2 * HB;
+    (void)state;
+    lead_and_hold(f, 100);
+    for (uint64_t t = 200; t < settled; t += 100) {
+        own_renewal_done(&f->o, t - 50, 2, true);
+        lead(f, t);
+        assert_int_equal(f->out.transfer_to, 0);
+        assert_false(f->out.release);
+    }
+    lead(f, settled);
+    assert_int_equal(f->out.transfer_to, 1);
+    assert_true(f->out.release); /* released in the same step, first */
+    assert_int_equal(f->out.release_why, OWN_WHY_HANDOVER);
+    fx_free(f);
+}
+
+/* A FAULT (or maintenance) holder drops at once, settled or not. */
+static void test_ineligible_drops_at_once(void **state)
+{
+    struct fx *f = fx_new(1);
+    (void)state;
+    lead_and_hold(f, 100);
+    f->st->members[0].maintenance = true;
+    lead(f, 200); /* long before the view settles */
+    assert_true(f->out.release);
+    assert_false(f->o.is_holding);
+    assert_int_equal(f->out.transfer_to, 0); /* the move waits */
+    fx_free(f);
+}
+
+/* A failed handover (the target lagged): hold again once a renewal sent
+ * after the failure commits; no new transfer for 2 T. */
+static void test_resume_after_failed_handover(void **state)
+{
+    struct fx *f = fx_new(2);
+    uint64_t settled = 100 + T + 2 * HB;
+    (void)state;
+    lead_and_hold(f, 100);
+    own_renewal_done(&f->o, settled - 50, 2, true);
+    lead(f, settled);
+    assert_int_equal(f->out.transfer_to, 1);
+    own_transfer_done(&f->o, settled + T, true);
+    lead(f, settled + T + 1);
+    assert_true(f->out.renew);
+    assert_int_equal(f->out.transfer_to, 0);
+    own_renewal_sent(&f->o, settled + T + 1, 2);
+    own_renewal_done(&f->o, settled + T + 1, 2, true);
+    lead(f, settled + T + 2);
+    assert_true(f->out.hold);
+    fx_free(f);
+}
+
+/* A better node that stopped answering is not live after T: no handover
+ * to it, the leader keeps holding. */
+static void test_dead_peer_not_preferred(void **state)
+{
+    struct fx *f = fx_new(2);
+    (void)state;
+    lead_and_hold(f, 100);
+    /* n1 stops answering from 150 on. */
+    f->in.servers[0].recent_recv = false;
+    for (uint64_t t = 150; t <= 100 + 3 * T; t += 50) {
+        f->in.role = OWN_LEADER;
+        f->in.last_index++;
+        f->in.servers[1].match_index = f->in.last_index;
+        f->in.servers[2].match_index = f->in.last_index;
+        f->in.servers[2].recent_recv = true;
+        own_renewal_sent(&f->o, t, 2);
+        own_renewal_done(&f->o, t, 2, true);
+        step(f, t);
+        assert_int_equal(f->out.transfer_to, 0);
+    }
+    assert_true(f->o.is_holding);
+    assert_false(own_is_live(&f->o, 1, 100 + 3 * T));
+    assert_true(own_is_live(&f->o, 3, 100 + 3 * T));
+    fx_free(f);
+}
+
+/* An operator switchover: release and transfer to the named node. */
+static void test_requested_switchover(void **state)
+{
+    struct fx *f = fx_new(1);
+    (void)state;
+    lead_and_hold(f, 100);
+    f->st->transfer_target = 3;
+    f->st->transfer_index = 9;
+    lead(f, 200);
+    assert_int_equal(f->out.transfer_to, 3);
+    assert_true(f->out.transfer_requested);
+    assert_true(f->out.release);
+    fx_free(f);
+}
+
+/****** Raft-facing rules ******/
+
+/* raft UNAVAILABLE: release for good and report, once. */
+static void test_unavailable(void **state)
+{
+    struct fx *f = fx_new(1);
+    (void)state;
+    lead_and_hold(f, 100);
+    f->in.role = OWN_UNAVAILABLE;
+    step(f, 200);
+    assert_true(f->out.failed);
+    assert_true(f->out.release);
+    assert_false(f->o.is_holding);
+    assert_false(f->out.renew);
+    step(f, 300);
+    assert_false(f->out.failed);
+    fx_free(f);
+}
+
+/* A follower forgets a leader silent for T, not before. */
+static void test_forget_silent_leader(void **state)
+{
+    struct fx *f = fx_new(2);
+    (void)state;
+    f->in.role = OWN_FOLLOWER;
+    f->in.leader = 1;
+    f->in.since_contact_ms = T - 1;
+    step(f, 100);
+    assert_false(f->out.forget_leader);
+    f->in.since_contact_ms = T;
+    step(f, 101);
+    assert_true(f->out.forget_leader);
+    fx_free(f);
+}
+
+/* Ranked election timeouts, leader left out: after n1 fails, n2 (90)
+ * fires first, n3 (80) one step later; none below T; none set without a
+ * leader. */
+static void test_ranked_timeouts(void **state)
+{
+    struct fx *f2 = fx_new(2), *f3 = fx_new(3);
+    (void)state;
+    f2->in.role = f3->in.role = OWN_FOLLOWER;
+    f2->in.leader = f3->in.leader = 1;
+    step(f2, 100);
+    step(f3, 100);
+    assert_int_equal(f2->out.set_timeout_ms, T + 2 * 10);
+    assert_int_equal(f3->out.set_timeout_ms,
+                     T + 2 * 10 + own_rank_step(T, HB));
+    f2->in.timeout_ms = f2->out.set_timeout_ms;
+    step(f2, 110);
+    assert_int_equal(f2->out.set_timeout_ms, 0); /* already right */
+    f3->in.leader = 0;
+    f3->in.timeout_ms = 1500;
+    step(f3, 110);
+    assert_int_equal(f3->out.set_timeout_ms, 0);
+    for (unsigned r = 0; r < 40; r++) {
+        assert_true(own_rank_timeout(&f2->o.p, r) >= T);
+        assert_true(own_rank_timeout(&f2->o.p, r) < 2 * T);
+    }
+    fx_free(f2);
+    fx_free(f3);
+}
+
+/* Pre-vote off after a leaderless stretch; a candidate in a pre-vote
+ * round leaves it; on again with a leader. */
+static void test_prevote_guard(void **state)
+{
+    struct fx *f = fx_new(1);
+    (void)state;
+    f->in.role = OWN_CANDIDATE;
+    f->in.in_prevote = true;
+    step(f, 100);
+    assert_false(f->out.set_prevote);
+    step(f, 100 + 3 * T);
+    assert_true(f->out.set_prevote);
+    assert_false(f->out.prevote_on);
+    assert_true(f->out.cancel_prevote);
+    f->in.role = OWN_FOLLOWER;
+    f->in.leader = 2;
+    step(f, 200 + 3 * T);
+    assert_true(f->out.set_prevote);
+    assert_true(f->out.prevote_on);
+    fx_free(f);
+}
+
+/* Shutdown: release once, never hold again. */
+static void test_shutdown(void **state)
+{
+    struct fx *f = fx_new(1);
+    (void)state;
+    lead_and_hold(f, 100);
+    assert_true(own_shutdown(&f->o));
+    lead(f, 200);
+    assert_false(f->out.hold);
+    assert_false(f->out.renew);
+    assert_false(own_shutdown(&f->o));
+    fx_free(f);
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_string_equal(own_role_name(OWN_LEADER), "leader");
+    assert_string_equal(own_role_name(OWN_FOLLOWER), "follower");
+    assert_string_equal(own_role_name(OWN_CANDIDATE), "candidate");
+    assert_string_equal(own_role_name(OWN_UNAVAILABLE), "unavailable");
+    assert_string_equal(own_role_name(42), "unknown");
+    assert_int_equal(own_role_letter(OWN_LEADER), 'L');
+    assert_int_equal(own_role_letter(7), '-');
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lease_from_send_time),
+        cmocka_unit_test(test_lease_runs_out),
+        cmocka_unit_test(test_not_leader_releases),
+        cmocka_unit_test(test_pinned_target_holds),
+        cmocka_unit_test(test_settle_then_handover),
+        cmocka_unit_test(test_ineligible_drops_at_once),
+        cmocka_unit_test(test_resume_after_failed_handover),
+        cmocka_unit_test(test_dead_peer_not_preferred),
+        cmocka_unit_test(test_requested_switchover),
+        cmocka_unit_test(test_unavailable),
+        cmocka_unit_test(test_forget_silent_leader),
+        cmocka_unit_test(test_ranked_timeouts),
+        cmocka_unit_test(test_prevote_guard),
+        cmocka_unit_test(test_shutdown),
+        cmocka_unit_test(test_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -171,7 +171,6 @@ faults=(${VF_FAULTS:-kill stop kill group kill stop fence})
 [ -n "$FREEZE" ] && faults+=(freeze)
 declare -a VICTIM
 mark=0
-CRASHES=0
 for fault in "${faults[@]}"; do
     # A freeze needs node 3 as the holder: hand it over first.
     if [ "$fault" = freeze ]; then
@@ -233,18 +232,14 @@ for fault in "${faults[@]}"; do
         ;;
     esac
     # Before the next fault: the victim back as a follower, one holder. A
-    # resumed leader may crash in raft/cluster_own.c (seen_update() reads
-    # libraft's leader progress, freed while libraft fails the pending
-    # renewals with the state still LEADER): not the fence's business, so
-    # it is reported and the node restarted.
+    # resumed leader must not crash: libraft fails its pending renewals from
+    # inside its step-down, and the step they trigger runs from the loop
+    # (raft/cluster_own.c, drive_soon()), never on the half-converted raft.
     back() { follows "$victim" || exited "${PIDS[$victim]}"; }
     vv_wait 20000 back || fail "node $victim did not come back as a follower"
     if exited "${PIDS[$victim]}"; then
         wait "${PIDS[$victim]}" 2>/dev/null
-        echo "note: node $victim's vipd exited (status $?) after the $fault ended: restarting it"
-        CRASHES=$((CRASHES + 1))
-        start_node "$victim"
-        vv_wait 20000 follows "$victim" || fail "node $victim did not come back as a follower"
+        fail "node $victim's vipd exited (status $?) after the $fault ended"
     fi
     vv_wait 10000 one_holder || fail "no single holder after fault $mark"
 done
@@ -295,6 +290,5 @@ for i in 1 2 3; do
     wait "${PIDS[$i]}"; rc=$?
     [ $rc = 0 ] || fail "node $i exited with $rc after SIGTERM"
 done
-[ $CRASHES = 0 ] || echo "note: $CRASHES resumed daemons crashed (see above)"
 echo "PASS"
 exit 0

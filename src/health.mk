@@ -5,6 +5,7 @@ libvipcore_a_SOURCES += \
 	src/script_run.c src/script_run.h \
 	src/check_tcp.c src/check_tcp.h \
 	src/check_http.c src/check_http.h \
+	src/check_https.c src/check_https.h \
 	src/health.c src/health.h \
 	src/health_config.c \
 	src/notify.c src/notify.h \

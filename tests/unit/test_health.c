@@ -500,7 +500,7 @@ static void test_bad_target(void **state)
     struct fixture *f = *state;
     struct health_cbs cbs = {.data = f, .transition = transition};
     f->scripts[0].kind = CFG_CHECK_HTTP;
-    f->scripts[0].target = "https://x/";
+    f->scripts[0].target = "ftp://x/";
     assert_int_equal(health_init(&f->h, &f->loop, &f->cfg, &cbs), VIP_EINVAL);
     assert_non_null(strstr(f->h.errmsg, "chk"));
 }

@@ -34,7 +34,7 @@ sources() {
     case $1 in
     config) echo tests/fuzz/fuzz_config.c src/config_*.c src/health_config.c src/health_rule.c \
         src/script_cmd.c src/check_tcp.c src/check_http.c src/check_https.c src/log.c \
-        src/error.c -luv -lcurl ;;
+        src/error.c raft/keyfile.c -luv -lcurl -lsodium ;;
     ctl_proto) echo tests/fuzz/fuzz_ctl_proto.c src/ctl_proto.c src/error.c -ljansson ;;
     ctl_server) echo tests/fuzz/fuzz_ctl_server.c src/ctl_server.c src/ctl_peer.c \
         src/ctl_proto.c src/error.c src/log.c -luv -ljansson ;;

@@ -232,7 +232,7 @@ int check_http_init(struct check_http *h,
 
 int check_http_set_tls(struct check_http *h, const char *ca_file, bool verify)
 {
-    if (!h->is_tls || h->tls != NULL) {
+    if (!h->is_tls || h->tls != NULL || h->is_tls_closing) {
         return VIP_EINVAL;
     }
     return check_https_new(&h->tls, h->loop, h->request, ca_file, verify,
@@ -256,6 +256,9 @@ int check_http_start(struct check_http *h,
                      check_http_cb cb)
 {
     if (h->is_tls) {
+        if (h->is_tls_closing) {
+            return VIP_EINVAL;
+        }
         if (h->is_tls_running) {
             return -EBUSY;
         }
@@ -308,6 +311,7 @@ static void tls_idle_closed_cb(uv_handle_t *handle)
 void check_http_close(struct check_http *h, check_http_close_cb cb)
 {
     h->close_cb = cb;
+    h->is_tls_closing = h->is_tls;
     if (!h->is_tls) {
         check_tcp_close(&h->tcp, http_closed_cb);
     } else if (h->tls != NULL) {

@@ -50,6 +50,7 @@ struct check_http
     uv_loop_t *loop;
     bool is_tls;
     bool is_tls_running;
+    bool is_tls_closing; /* check_http_close() called */
     struct check_https *tls; /* NULL until set up */
     uv_idle_t idle;          /* to close from the loop if never set up */
     char detail[128]; /* why the last https probe failed, libcurl's words */

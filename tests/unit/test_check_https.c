@@ -339,7 +339,11 @@ static void test_close_mid_probe(void **state)
     assert_int_equal(check_http_start(&f->http, 5000, http_cb), 0);
     assert_int_equal(check_http_start(&f->http, 5000, http_cb), -EBUSY);
     hu_run_for(&f->loop, 100); /* connected, handshake under way */
-    close_http(f);
+    check_http_close(&f->http, http_closed);
+    /* Closed is closed: no new probe, no new TLS setup. */
+    assert_int_equal(check_http_start(&f->http, 5000, http_cb), VIP_EINVAL);
+    assert_int_equal(check_http_set_tls(&f->http, NULL, true), VIP_EINVAL);
+    assert_true(hu_run_until(&f->loop, &f->closed, 5000));
     assert_int_equal(f->n_results, 0);
     hs_stop(&f->mute_srv);
 }

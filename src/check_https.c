@@ -260,11 +260,11 @@ int check_https_new(struct check_https **out,
     curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t);
 
     CURL *e = t->easy;
-#define SET(opt, val)                              \
-    do {                                           \
-        if (rc == CURLE_OK) {                      \
+#define SET(opt, val)                               \
+    do {                                            \
+        if (rc == CURLE_OK) {                       \
             rc = curl_easy_setopt(e, (opt), (val)); \
-        }                                          \
+        }                                           \
     } while (0)
     SET(CURLOPT_URL, url);
     SET(CURLOPT_PROTOCOLS_STR, "https");

@@ -52,16 +52,17 @@ static void run_sh(const char *fmt, ...)
 /* A CA and a server certificate for IP 127.0.0.1 only, signed by it. */
 static void make_certs(const char *d)
 {
-    run_sh("(cd '%s' && "
-           "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
-           " -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=vipd-test-ca"
-           " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
-           " -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1"
-           " && printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf"
-           " && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key"
-           " -CAcreateserial -out srv.pem -days 2 -extfile ext.cnf"
-           ") >/dev/null 2>&1",
-           d);
+    run_sh(
+        "(cd '%s' && "
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+        " -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=vipd-test-ca"
+        " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+        " -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1"
+        " && printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf"
+        " && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key"
+        " -CAcreateserial -out srv.pem -days 2 -extfile ext.cnf"
+        ") >/dev/null 2>&1",
+        d);
 }
 
 /* Start s_server on a free port; return once it says ACCEPT (listening). */
@@ -83,8 +84,8 @@ static void start_server(const char *d)
         dup2(out[1], 1);
         dup2(null, 2);
         close(out[0]);
-        execlp("openssl", "openssl", "s_server", "-accept", accept_arg,
-               "-cert", cert, "-key", key, "-www", (char *)NULL);
+        execlp("openssl", "openssl", "s_server", "-accept", accept_arg, "-cert",
+               cert, "-key", key, "-www", (char *)NULL);
         _exit(127);
     }
     close(out[1]);
@@ -197,9 +198,9 @@ static const char *url_of(const char *host, int port)
 static void test_unknown_ca_fails(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(check_http_init(&f->http, &f->loop,
-                                     url_of("127.0.0.1", g_port), 200),
-                     0);
+    assert_int_equal(
+        check_http_init(&f->http, &f->loop, url_of("127.0.0.1", g_port), 200),
+        0);
     f->http.data = f; /* no set_tls: verification is on by default */
     assert_int_equal(probe(f, 5000), VIP_EAUTH);
     assert_int_equal(f->http.code, 0);
@@ -218,9 +219,10 @@ static void test_ca_file_passes(void **state)
         assert_int_equal(probe(f, 5000), 0);
         assert_int_equal(f->http.code, 200);
     }
-    print_message("5 verified https probes (new TLS connection each): "
-                  "%llu ms\n",
-                  (unsigned long long)(vip_now_ms() - t0));
+    print_message(
+        "5 verified https probes (new TLS connection each): "
+        "%llu ms\n",
+        (unsigned long long)(vip_now_ms() - t0));
     close_http(f);
 }
 
@@ -249,9 +251,9 @@ static void test_verify_off_passes(void **state)
 static void test_other_status_fails(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(check_http_init(&f->http, &f->loop,
-                                     url_of("127.0.0.1", g_port), 204),
-                     0);
+    assert_int_equal(
+        check_http_init(&f->http, &f->loop, url_of("127.0.0.1", g_port), 204),
+        0);
     f->http.data = f;
     assert_int_equal(check_http_set_tls(&f->http, g_ca, true), 0);
     assert_int_equal(probe(f, 5000), VIP_ERANGE);
@@ -316,9 +318,10 @@ static void test_mute_server_does_not_block(void **state)
     assert_int_equal(f->status, VIP_ETIMEDOUT);
     /* Each plain probe is a loopback round trip; a blocked loop would
      * have let none of them finish before the https verdict. */
-    print_message("plain probes completed while the https probe hung "
-                  "for 1.5 s: %d\n",
-                  f->plain_ok);
+    print_message(
+        "plain probes completed while the https probe hung "
+        "for 1.5 s: %d\n",
+        f->plain_ok);
     assert_true(f->plain_ok >= 10);
     assert_int_equal(f->mute_srv.n_requests, 0); /* it never saw HTTP */
 
@@ -352,9 +355,9 @@ static void test_close_mid_probe(void **state)
 static void test_close_unused(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(check_http_init(&f->http, &f->loop,
-                                     url_of("127.0.0.1", g_port), 200),
-                     0);
+    assert_int_equal(
+        check_http_init(&f->http, &f->loop, url_of("127.0.0.1", g_port), 200),
+        0);
     f->http.data = f;
     close_http(f);
 }

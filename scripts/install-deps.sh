@@ -10,12 +10,13 @@ build_pkgs=(
     build-essential autoconf automake libtool pkg-config
     libraft-dev libuv1-dev liblz4-dev libnl-3-dev libnl-route-3-dev
     libsodium-dev libjansson-dev libsystemd-dev libmicrohttpd-dev
+    libcurl4-openssl-dev
 )
 # make check, the lab, benchmarks, fuzzing: test library, peers, tools.
 test_pkgs=(
     libcmocka-dev
     iproute2 iputils-arping iputils-ping tcpdump tshark keepalived haproxy
-    curl valgrind nftables procps psmisc
+    curl openssl valgrind nftables procps psmisc
     clang libclang-rt-14-dev
     python3 man-db systemd gnuplot-nox
 )

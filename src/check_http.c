@@ -4,10 +4,16 @@
 #include <strings.h>
 
 #include "src/check_http.h"
+#include "src/check_https.h"
 
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
+}
+
+bool check_http_is_https(const char *url)
+{
+    return url != NULL && strncasecmp(url, "https://", strlen("https://")) == 0;
 }
 
 int check_http_parse_url(const char *url,
@@ -17,13 +23,14 @@ int check_http_parse_url(const char *url,
                          char *path,
                          size_t path_size)
 {
-    static const char scheme[] = "http://";
     char authority[300];
+    bool is_tls = check_http_is_https(url);
 
-    if (url == NULL || strncasecmp(url, scheme, sizeof scheme - 1) != 0) {
+    if (url == NULL ||
+        (!is_tls && strncasecmp(url, "http://", strlen("http://")) != 0)) {
         return VIP_EINVAL;
     }
-    const char *a = url + sizeof scheme - 1;
+    const char *a = url + (is_tls ? strlen("https://") : strlen("http://"));
     const char *slash = strchr(a, '/');
     size_t alen = slash != NULL ? (size_t)(slash - a) : strlen(a);
     if (alen == 0 || alen >= sizeof authority - 8 ||
@@ -47,7 +54,7 @@ int check_http_parse_url(const char *url,
     bool has_port = authority[0] == '[' ? strstr(authority, "]:") != NULL
                                         : strchr(authority, ':') != NULL;
     if (!has_port) {
-        strcat(authority, ":80");
+        strcat(authority, is_tls ? ":443" : ":80");
     }
     if (check_tcp_parse_target(authority, host, host_size, port) != 0) {
         return VIP_EINVAL;
@@ -175,11 +182,24 @@ int check_http_init(struct check_http *h,
     memset(h, 0, sizeof *h);
     if (check_http_parse_url(url, host, sizeof host, &port, h->path,
                              sizeof h->path) != 0) {
-        errmsg_printf(h->errmsg, "bad URL '%s' (http://HOST[:PORT]/PATH)",
+        errmsg_printf(h->errmsg,
+                      "bad URL '%s' (http[s]://HOST[:PORT]/PATH)",
                       url != NULL ? url : "");
         return VIP_EINVAL;
     }
     h->expect_status = expect_status == 0 ? 200 : expect_status;
+    h->loop = loop;
+    if (check_http_is_https(url)) {
+        /* libcurl does TLS; it is set up in check_http_set_tls() or at the
+         * first start, with verification on. */
+        h->is_tls = true;
+        if (strlen(url) >= sizeof h->request) {
+            errmsg_printf(h->errmsg, "URL too long");
+            return VIP_EINVAL;
+        }
+        strcpy(h->request, url);
+        return 0;
+    }
     bool is_v6 = strchr(host, ':') != NULL;
     if (port == 80) {
         snprintf(h->host_header, sizeof h->host_header, is_v6 ? "[%s]" : "%s",
@@ -210,10 +230,54 @@ int check_http_init(struct check_http *h,
     return 0;
 }
 
+int check_http_set_tls(struct check_http *h, const char *ca_file, bool verify)
+{
+    if (!h->is_tls || h->tls != NULL || h->is_tls_closing) {
+        return VIP_EINVAL;
+    }
+    return check_https_new(&h->tls, h->loop, h->request, ca_file, verify,
+                           h->errmsg);
+}
+
+static void https_done(void *data, int status, int code, const char *detail)
+{
+    struct check_http *h = data;
+    snprintf(h->detail, sizeof h->detail, "%s", status != 0 ? detail : "");
+    if (status == 0) {
+        h->code = code;
+        status = code == h->expect_status ? 0 : VIP_ERANGE;
+    }
+    h->is_tls_running = false;
+    h->cb(h, status);
+}
+
 int check_http_start(struct check_http *h,
                      uint32_t timeout_ms,
                      check_http_cb cb)
 {
+    if (h->is_tls) {
+        if (h->is_tls_closing) {
+            return VIP_EINVAL;
+        }
+        if (h->is_tls_running) {
+            return -EBUSY;
+        }
+        h->cb = cb;
+        h->code = 0;
+        h->detail[0] = '\0';
+        int rv = h->tls != NULL ? 0 : check_http_set_tls(h, NULL, true);
+        if (rv == 0) {
+            rv = check_https_start(h->tls, timeout_ms, https_done, h);
+        }
+        if (rv == 0) {
+            h->is_tls_running = true;
+        } else {
+            /* As check_tcp_start(): a probe that cannot start has failed. */
+            snprintf(h->detail, sizeof h->detail, "%s", vip_strerror(rv));
+            cb(h, rv);
+        }
+        return 0;
+    }
     if (h->tcp.is_running || h->tcp.is_resolving || h->tcp.is_tcp_open) {
         return -EBUSY;
     }
@@ -231,8 +295,33 @@ static void http_closed_cb(struct check_tcp *c)
     }
 }
 
+static void https_closed_cb(void *data)
+{
+    struct check_http *h = data;
+    if (h->close_cb != NULL) {
+        h->close_cb(h);
+    }
+}
+
+static void tls_idle_closed_cb(uv_handle_t *handle)
+{
+    https_closed_cb(handle->data);
+}
+
 void check_http_close(struct check_http *h, check_http_close_cb cb)
 {
     h->close_cb = cb;
-    check_tcp_close(&h->tcp, http_closed_cb);
+    h->is_tls_closing = h->is_tls;
+    if (!h->is_tls) {
+        check_tcp_close(&h->tcp, http_closed_cb);
+    } else if (h->tls != NULL) {
+        h->is_tls_running = false;
+        check_https_close(h->tls, https_closed_cb, h);
+        h->tls = NULL;
+    } else {
+        /* Never started: still answer from the loop, as promised. */
+        uv_idle_init(h->loop, &h->idle);
+        h->idle.data = h;
+        uv_close((uv_handle_t *)&h->idle, tls_idle_closed_cb);
+    }
 }

@@ -5,10 +5,15 @@
  * are ever buffered, the status line is validated strictly, the body is
  * never read (the probe closes as soon as the status line is known), and
  * the whole probe (resolve, connect, send, first line) has one timeout.
- * Only http:// URLs: TLS would need a TLS library (use a script). */
+ * https:// URLs go through libcurl instead (src/check_https.h): TLS is
+ * not hand-written. http:// keeps this small native probe: it reads at
+ * most CHECK_HTTP_MAX_LINE bytes into fixed buffers and is fuzzed
+ * (tests/fuzz/fuzz_check_http.c); libcurl would buy nothing for plain
+ * HTTP but a dependency in the path of the most common check. */
 #ifndef VIPD_SRC_CHECK_HTTP_H
 #define VIPD_SRC_CHECK_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -41,12 +46,23 @@ struct check_http
     char scratch[64]; /* read buffer once the line buffer is full */
     check_http_cb cb;
     check_http_close_cb close_cb;
+    /* https:// only. */
+    uv_loop_t *loop;
+    bool is_tls;
+    bool is_tls_running;
+    bool is_tls_closing; /* check_http_close() called */
+    struct check_https *tls; /* NULL until set up */
+    uv_idle_t idle;          /* to close from the loop if never set up */
+    char detail[128]; /* why the last https probe failed, libcurl's words */
     void *data; /* for the owner */
     char errmsg[VIP_ERRMSG_SIZE];
 };
 
-/* Split "http://HOST[:PORT][/PATH]" (HOST a name, IPv4 or [IPv6]); PATH
- * defaults to "/", PORT to 80. Rejects other schemes, user info, spaces and
+/* True if @url starts with "https://" (any case). Pure. */
+bool check_http_is_https(const char *url);
+
+/* Split "http[s]://HOST[:PORT][/PATH]" (HOST a name, IPv4 or [IPv6]); PATH
+ * defaults to "/", PORT to 80 (443 for https). Rejects other schemes, user info, spaces and
  * control characters. Returns 0 or VIP_EINVAL. Pure. */
 int check_http_parse_url(const char *url,
                          char *host,
@@ -70,7 +86,15 @@ int check_http_init(struct check_http *h,
                     const char *url,
                     int expect_status);
 
-/* Start one probe; same contract as check_tcp_start(). */
+/* For an https:// URL, before the first start: verify the server against
+ * the CA certificates in @ca_file (PEM; NULL: the system's), or not at all
+ * if @verify is false (the default is to verify). Returns 0, VIP_EINVAL
+ * (not https, or already set up), VIP_ENOMEM. */
+int check_http_set_tls(struct check_http *h, const char *ca_file, bool verify);
+
+/* Start one probe; same contract as check_tcp_start(). For https:// the
+ * failure statuses are those of check_https_cb (VIP_EAUTH when the
+ * certificate does not verify), with libcurl's words in @h->detail. */
 int check_http_start(struct check_http *h,
                      uint32_t timeout_ms,
                      check_http_cb cb);

@@ -4,6 +4,7 @@
  * blocks are resolved in config_check.c. */
 #include <stddef.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -208,24 +209,23 @@ void cfg_global_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
 
 /****** vrrp_script ******/
 
-/* `http://HOST[:PORT][/PATH]`, HOST a name, IPv4 or [IPv6]. */
+/* `http[s]://HOST[:PORT][/PATH]`, HOST a name, IPv4 or [IPv6]. */
 static bool parse_url(struct cfgp *p,
                       const struct cfg_tok *t,
                       struct cfg_script *sc)
 {
-    static const char scheme[] = "http://";
     const char *rest, *slash;
     struct cfg_tok hp;
     char buf[300];
+    bool is_tls = check_http_is_https(t->text);
 
-    if (strncmp(t->text, scheme, sizeof scheme - 1) != 0) {
+    if (!is_tls && strncasecmp(t->text, "http://", strlen("http://")) != 0) {
         cfgp_error(p, &t->where,
-                   "http_check: '%.80s' is not an http:// URL (https is not "
-                   "supported)",
+                   "http_check: '%.80s' is not an http:// or https:// URL",
                    t->text);
         return false;
     }
-    rest = t->text + sizeof scheme - 1;
+    rest = t->text + strlen(is_tls ? "https://" : "http://");
     slash = strchr(rest, '/');
     size_t hlen = slash ? (size_t)(slash - rest) : strlen(rest);
     if (hlen == 0 || hlen >= sizeof buf) {
@@ -237,7 +237,8 @@ static bool parse_url(struct cfgp *p,
     hp = *t;
     hp.text = buf;
     hp.len = hlen;
-    if (!cfgp_hostport(p, &hp, "http_check", 80, sc->host, sizeof sc->host,
+    if (!cfgp_hostport(p, &hp, "http_check", is_tls ? 443 : 80, sc->host,
+                       sizeof sc->host,
                        &sc->port)) {
         return false;
     }
@@ -363,6 +364,25 @@ static void script_value(struct cfgp *p, void *obj, const struct cfg_stmt *s)
         }
     } else if (is(s, "init_fail")) {
         sc->init_fail = true;
+    } else if (is(s, "tls_ca_file") || is(s, "tls_verify")) {
+        if (sc->tls_where.line == 0) {
+            sc->tls_where = s->kw->where;
+        }
+        if (is(s, "tls_ca_file")) {
+            if (a->len == 0) {
+                cfgp_error(p, &a->where, "tls_ca_file: empty path");
+                return;
+            }
+            free(sc->tls_ca_file);
+            sc->tls_ca_file = cfgp_strdup(p, a->text);
+        } else if (strcmp(a->text, "yes") == 0) {
+            sc->tls_no_verify = false;
+        } else if (strcmp(a->text, "no") == 0) {
+            sc->tls_no_verify = true;
+        } else {
+            cfgp_error(p, &a->where, "tls_verify: '%.80s' is not 'yes' or 'no'",
+                       a->text);
+        }
     }
 }
 
@@ -377,6 +397,8 @@ static const struct cfg_kw script_kws[] = {
     KW("rise", 1, 1, script_value),
     KW("user", 1, 2, script_value),
     KW("init_fail", 0, 0, script_value),
+    KW("tls_ca_file", 1, 1, script_value),
+    KW("tls_verify", 1, 1, script_value),
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -435,6 +457,19 @@ void cfg_script_kw(struct cfgp *p, void *obj, const struct cfg_stmt *s)
     if (sc->command == NULL && sc->target == NULL && !p->oom) {
         cfgp_error(p, &s->kw->where,
                    "vrrp_script '%s' has no script, tcp_check or http_check",
+                   name);
+    }
+    if (sc->tls_where.line != 0 &&
+        (sc->kind != CFG_CHECK_HTTP || !check_http_is_https(sc->target))) {
+        cfgp_error(p, &sc->tls_where,
+                   "vrrp_script '%s': tls_ca_file and tls_verify apply to an "
+                   "https:// http_check only",
+                   name);
+    }
+    if (sc->tls_ca_file != NULL && sc->tls_no_verify) {
+        cfgp_error(p, &sc->tls_where,
+                   "vrrp_script '%s': tls_ca_file with 'tls_verify no' would "
+                   "never be used",
                    name);
     }
 }

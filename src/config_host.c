@@ -1,7 +1,8 @@
 /* Checks of a configuration against the host it runs on: the interfaces
  * exist, the cluster key file is readable, well-formed, private and owned
  * by root or by vipd's user, and the data dir is (or can be made)
- * writable. `vipd -t` and the daemon both run these before starting, so
+ * writable, and an https:// http_check's tls_ca_file is readable.
+ * `vipd -t` and the daemon both run these before starting, so
  * what -t accepts, the daemon starts with; `vipd -t --no-host-checks`
  * skips them to validate a file written for another host. */
 #include <errno.h>
@@ -103,6 +104,21 @@ out:
     free(dir);
 }
 
+/* A CA file libcurl cannot read would fail every probe of that check. */
+static void check_ca_files(struct cfgp *p)
+{
+    const struct vip_config *cfg = p->cfg;
+
+    for (size_t i = 0; i < cfg->n_scripts; i++) {
+        const struct cfg_script *sc = &cfg->scripts[i];
+        if (sc->tls_ca_file != NULL &&
+            faccessat(AT_FDCWD, sc->tls_ca_file, R_OK, AT_EACCESS) != 0) {
+            cfgp_error(p, &sc->tls_where, "tls_ca_file: %s: %s %s",
+                       sc->tls_ca_file, strerror(errno), HOST_HINT);
+        }
+    }
+}
+
 int vip_config_check_host(const struct vip_config *cfg,
                           struct cfg_report *report)
 {
@@ -115,6 +131,7 @@ int vip_config_check_host(const struct vip_config *cfg,
     p.main_file = cfg->n_files > 0 ? cfg->files[0] : "(config)";
     unsigned before = p.report->n_errors;
     check_interfaces(&p);
+    check_ca_files(&p);
     if (cfg->cluster.present) {
         check_key(&p, &cfg->cluster);
         check_data_dir(&p, &cfg->cluster);

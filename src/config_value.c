@@ -545,6 +545,7 @@ void vip_config_free(struct vip_config *cfg)
         free(cfg->scripts[i].command);
         free(cfg->scripts[i].target);
         free(cfg->scripts[i].http_path);
+        free(cfg->scripts[i].tls_ca_file);
     }
     free(cfg->scripts);
     for (size_t i = 0; i < cfg->n_track_files; i++) {

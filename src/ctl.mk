@@ -43,6 +43,9 @@ EXTRA_DIST += docs/control-protocol.md
 # the daemon can run a cluster).
 TESTS += tests/netns/ctl_cluster.sh
 EXTRA_DIST += tests/netns/ctl_cluster.sh
+# transfer/remove by a name several nodes share is refused.
+TESTS += tests/netns/ctl_shared_name.sh
+EXTRA_DIST += tests/netns/ctl_shared_name.sh
 
 check_PROGRAMS += tests/integration/test_ctl_service
 tests_integration_test_ctl_service_SOURCES = tests/integration/test_ctl_service.c

@@ -47,7 +47,7 @@ struct health_check
     uint64_t last_end_ms;
     uint64_t last_duration_ms;
     int last_exit_status;
-    char last_result[64];
+    char last_result[128]; /* room for libcurl's TLS errors */
     char refused_msg[VIP_ERRMSG_SIZE];
 };
 
@@ -409,6 +409,9 @@ static void http_done(struct check_http *hc, int status)
     }
     if (status == 0 || status == VIP_ERANGE) {
         snprintf(c->last_result, sizeof c->last_result, "HTTP %d", hc->code);
+    } else if (hc->detail[0] != '\0') {
+        /* https: libcurl's words ("SSL certificate problem: ..."). */
+        snprintf(c->last_result, sizeof c->last_result, "%.120s", hc->detail);
     } else if (status == VIP_EPROTO) {
         snprintf(c->last_result, sizeof c->last_result, "bad HTTP answer");
     } else {
@@ -630,6 +633,10 @@ int health_start(struct health *h)
                 rv = check_http_init(&c->http, h->loop, c->script->target,
                                      c->script->http_status);
                 c->http.data = c;
+                if (rv == 0 && c->http.is_tls) {
+                    rv = check_http_set_tls(&c->http, c->script->tls_ca_file,
+                                            !c->script->tls_no_verify);
+                }
             }
             if (rv != 0) {
                 errmsg_printf(h->errmsg, "check %s: init failed", c->name);

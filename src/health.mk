@@ -5,6 +5,7 @@ libvipcore_a_SOURCES += \
 	src/script_run.c src/script_run.h \
 	src/check_tcp.c src/check_tcp.h \
 	src/check_http.c src/check_http.h \
+	src/check_https.c src/check_https.h \
 	src/health.c src/health.h \
 	src/health_config.c \
 	src/track_weight.c src/track_weight.h \
@@ -17,6 +18,7 @@ HEALTH_TESTS = \
 	tests/unit/test_health_rule \
 	tests/unit/test_script_run \
 	tests/unit/test_checks \
+	tests/unit/test_check_https \
 	tests/unit/test_health \
 	tests/unit/test_notify \
 	tests/unit/test_health_config
@@ -31,6 +33,9 @@ tests_unit_test_script_run_LDADD = $(TEST_LDADD)
 tests_unit_test_checks_SOURCES = tests/unit/test_checks.c
 tests_unit_test_checks_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_checks_LDADD = $(TEST_LDADD)
+tests_unit_test_check_https_SOURCES = tests/unit/test_check_https.c
+tests_unit_test_check_https_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_check_https_LDADD = $(TEST_LDADD)
 tests_unit_test_health_SOURCES = tests/unit/test_health.c
 tests_unit_test_health_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_health_LDADD = $(TEST_LDADD)

@@ -71,6 +71,9 @@ struct cfg_script
     char host[256];     /* TCP/HTTP: host name or address literal (no []) */
     uint16_t port;      /* TCP/HTTP: port (HTTP default 80) */
     char *http_path;    /* CFG_CHECK_HTTP: request path, "/" default, owned */
+    char *tls_ca_file;  /* https: `tls_ca_file PATH`, NULL: system CAs */
+    bool tls_no_verify; /* https: `tls_verify no`; verified by default */
+    struct cfg_where tls_where; /* first tls_* keyword, line 0 if none */
     uint32_t interval_ms;
     uint32_t timeout_ms;
     int weight;         /* -253..253 */

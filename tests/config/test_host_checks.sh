@@ -1,7 +1,7 @@
 #!/bin/bash
 # `vipd -t` checks the host as the daemon does at start, and the two agree:
 # a missing interface, a missing / group-readable / foreign-owned key file
-# and a data dir that cannot be a directory fail both `vipd -t` and `vipd`
+# a data dir that cannot be a directory and an unreadable tls_ca_file fail both `vipd -t` and `vipd`
 # with the same FILE:LINE message; --no-host-checks skips them; a config
 # -t accepts is one the daemon runs with (it adds the VIP). Runs in a
 # private network namespace (unshare -rn) with a veth pair d0/d1.
@@ -86,6 +86,19 @@ conf baddata d0 "$tmp/key" "$tmp/afile/data"
 for mode in -t ""; do
     expect "data_dir under a file ${mode:-daemon}" 1 $mode -f "$tmp/baddata.conf" -- \
         "baddata.conf:1: error: data_dir: $tmp/afile/data: Not a directory"
+done
+
+# An https:// check's CA file must be readable.
+conf noca d0 "$tmp/key" "$tmp/data"
+cat >> "$tmp/noca.conf" <<CONF
+vrrp_script chk_api {
+    http_check https://127.0.0.1:6443/healthz
+    tls_ca_file $tmp/none.pem
+}
+CONF
+for mode in -t ""; do
+    expect "missing tls_ca_file ${mode:-daemon}" 1 $mode -f "$tmp/noca.conf" -- \
+        "noca.conf:16: error: tls_ca_file: $tmp/none.pem: No such file or directory"
 done
 
 # A foreign owner needs a real root to set up (chown).

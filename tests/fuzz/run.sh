@@ -33,15 +33,15 @@ cflags=(-g -O1 -std=c11 -Wall -Wextra -Werror
 sources() {
     case $1 in
     config) echo tests/fuzz/fuzz_config.c src/config_*.c src/health_config.c src/health_rule.c \
-        src/script_cmd.c src/check_tcp.c src/check_http.c src/log.c \
-        src/error.c -luv ;;
+        src/script_cmd.c src/check_tcp.c src/check_http.c src/check_https.c src/log.c \
+        src/error.c raft/keyfile.c -luv -lcurl -lsodium ;;
     ctl_proto) echo tests/fuzz/fuzz_ctl_proto.c src/ctl_proto.c src/error.c -ljansson ;;
     ctl_server) echo tests/fuzz/fuzz_ctl_server.c src/ctl_server.c src/ctl_peer.c \
         src/ctl_proto.c src/error.c src/log.c -luv -ljansson ;;
     status_json) echo tests/fuzz/fuzz_status_json.c src/status_json.c src/status.c \
         src/vipctl_render.c src/error.c -ljansson ;;
-    check_http) echo tests/fuzz/fuzz_check_http.c src/check_http.c src/check_tcp.c \
-        src/error.c -luv ;;
+    check_http) echo tests/fuzz/fuzz_check_http.c src/check_http.c src/check_https.c \
+        src/check_tcp.c src/error.c -luv -lcurl ;;
     script_cmd) echo tests/fuzz/fuzz_script_cmd.c src/script_cmd.c src/log.c src/error.c ;;
     handshake) echo tests/fuzz/fuzz_handshake.c raft/handshake.c raft/keyfile.c \
         src/error.c -lsodium ;;

@@ -51,6 +51,7 @@ static void hs_closed(uv_handle_t *h)
 static void hs_conn_closed(uv_handle_t *h)
 {
     struct hs_conn *c = (struct hs_conn *)h;
+    c->is_used = false; /* free for the next connection */
     c->s->n_open--;
 }
 

@@ -487,9 +487,9 @@ static const struct error_case error_cases[] = {
      "t.conf:2: error: tcp_check: '10.0.0.1' has no port", true},
     {"vrrp_script s {\n tcp_check 10.0.0.1:0\n}\n",
      "t.conf:2: error: tcp_check: bad port in '10.0.0.1:0'", true},
-    {"vrrp_script s {\n http_check https://x/\n}\n",
-     "t.conf:2: error: http_check: 'https://x/' is not an http:// URL "
-     "(https is not supported)",
+    {"vrrp_script s {\n http_check ftp://x/\n}\n",
+     "t.conf:2: error: http_check: 'ftp://x/' is not an http:// or https:// "
+     "URL",
      true},
     {"vrrp_script s {\n http_check http:///x\n}\n",
      "t.conf:2: error: http_check: no host in 'http:///x'", true},

@@ -209,7 +209,11 @@ static void test_scripts(void **state)
         "vrrp_script t {\n  tcp_check [2001:db8::1]:5432\n}\n"
         "vrrp_script h {\n  http_check http://web.example:8080/health "
         "status 204\n}\n"
-        "vrrp_script h2 {\n  http_check http://10.0.0.1\n}\n");
+        "vrrp_script h2 {\n  http_check http://10.0.0.1\n}\n"
+        "vrrp_script s {\n  http_check https://api.example:6443/healthz\n"
+        "  tls_ca_file /etc/kubernetes/pki/ca.crt\n}\n"
+        "vrrp_script s2 {\n  http_check HTTPS://10.0.0.1/\n"
+        "  tls_verify no\n}\n");
     ASSERT_CLEAN(l);
     const struct cfg_script *a = vip_config_script(&l->cfg, "a");
     assert_string_equal(a->command, "/usr/bin/pgrep -x \"ha proxy\"");
@@ -241,6 +245,16 @@ static void test_scripts(void **state)
     assert_int_equal(h2->port, 80);
     assert_string_equal(h2->http_path, "/");
     assert_int_equal(h2->http_status, 200);
+    assert_null(h2->tls_ca_file);
+    const struct cfg_script *hs = vip_config_script(&l->cfg, "s");
+    assert_int_equal(hs->kind, CFG_CHECK_HTTP);
+    assert_int_equal(hs->port, 6443);
+    assert_string_equal(hs->http_path, "/healthz");
+    assert_string_equal(hs->tls_ca_file, "/etc/kubernetes/pki/ca.crt");
+    assert_false(hs->tls_no_verify);
+    const struct cfg_script *hs2 = vip_config_script(&l->cfg, "s2");
+    assert_int_equal(hs2->port, 443);
+    assert_true(hs2->tls_no_verify);
     loaded_free(l);
 }
 
@@ -617,6 +631,34 @@ static void test_http_check_path_refused(void **state)
     loaded_free(l);
 }
 
+/* TLS settings belong to an https:// check, and only one of them counts. */
+static void test_tls_options_refused(void **state)
+{
+    (void)state;
+    struct loaded *l = load_text(
+        "vrrp_script a {\n  http_check http://10.0.0.1/\n"
+        "  tls_verify no\n}\n"
+        "vrrp_script b {\n  tcp_check 10.0.0.1:443\n"
+        "  tls_ca_file /ca.pem\n}\n"
+        "vrrp_script c {\n  http_check https://10.0.0.1/\n"
+        "  tls_verify maybe\n}\n"
+        "vrrp_script d {\n  http_check https://10.0.0.1/\n"
+        "  tls_ca_file /ca.pem\n  tls_verify no\n}\n"
+        "vrrp_script e {\n  http_check ftp://10.0.0.1/\n}\n");
+    assert_int_equal(l->rv, VIP_ECONFIG);
+    ASSERT_LINE(l, "t.conf:3: error: vrrp_script 'a': tls_ca_file and "
+                   "tls_verify apply to an https:// http_check only");
+    ASSERT_LINE(l, "t.conf:7: error: vrrp_script 'b': tls_ca_file and "
+                   "tls_verify apply to an https:// http_check only");
+    ASSERT_LINE(l, "t.conf:11: error: tls_verify: 'maybe' is not 'yes' or "
+                   "'no'");
+    ASSERT_LINE(l, "t.conf:15: error: vrrp_script 'd': tls_ca_file with "
+                   "'tls_verify no' would never be used");
+    ASSERT_LINE(l, "t.conf:19: error: http_check: 'ftp://10.0.0.1/' is not "
+                   "an http:// or https:// URL");
+    loaded_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -627,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_global_defs),
         cmocka_unit_test(test_scripts),
         cmocka_unit_test(test_http_check_path_refused),
+        cmocka_unit_test(test_tls_options_refused),
         cmocka_unit_test(test_instance_keywords),
         cmocka_unit_test(test_ipv6_v3),
         cmocka_unit_test(test_mcast_groups),

@@ -452,6 +452,41 @@ static void test_native_checks(void **state)
     hs_stop(&f->srv);
 }
 
+/* An https:// http_check runs through the same scheduler, and its status
+ * says why it failed in libcurl's words: here the server speaks plain
+ * HTTP (it waits for a request line that never comes), so the TLS
+ * handshake cannot succeed, even with tls_verify no. */
+static void test_https_check(void **state)
+{
+    struct fixture *f = *state;
+    char url[64];
+    struct health_check_status st;
+    int port = hs_start(&f->srv, &f->loop, HS_200);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/", port);
+    struct cfg_script *h = &f->scripts[0];
+    h->kind = CFG_CHECK_HTTP;
+    h->target = url;
+    h->http_status = 200;
+    h->interval_ms = 50;
+    h->timeout_ms = 1000;
+    h->tls_no_verify = true;
+    start(f);
+    int i = wait_event(f, "chk", 0, 5000);
+    assert_true(i >= 0);
+    assert_int_equal(f->events[i].value, 0);
+    size_t idx = 0;
+    while (health_status(&f->h, idx, &st) == 0 && strcmp(st.name, "chk") != 0) {
+        idx++;
+    }
+    assert_string_equal(st.name, "chk");
+    print_message("https check failed with: %s\n", st.last_result);
+    assert_true(st.n_failures >= 1);
+    assert_true(strlen(st.last_result) > 0);
+    assert_null(strstr(st.last_result, "HTTP 200"));
+    stop(f);
+    hs_stop(&f->srv);
+}
+
 /* init_fail: the script is reported failed at start, before any probe,
  * and needs `rise` (3) good probes to become ok. */
 static void test_init_fail(void **state)
@@ -501,7 +536,7 @@ static void test_bad_target(void **state)
     struct fixture *f = *state;
     struct health_cbs cbs = {.data = f, .transition = transition};
     f->scripts[0].kind = CFG_CHECK_HTTP;
-    f->scripts[0].target = "https://x/";
+    f->scripts[0].target = "ftp://x/";
     assert_int_equal(health_init(&f->h, &f->loop, &f->cfg, &cbs), VIP_EINVAL);
     assert_non_null(strstr(f->h.errmsg, "chk"));
 }
@@ -636,6 +671,7 @@ int main(void)
         T(test_close_while_running),
         T(test_replay),
         T(test_native_checks),
+        T(test_https_check),
         T(test_init_fail),
         T(test_close_from_callback),
         T(test_bad_target),

@@ -337,7 +337,18 @@ static void test_http_url(void **state)
     assert_string_equal(host, "::1");
     assert_int_equal(port, 8080);
     assert_string_equal(path, "/");
-    const char *bad[] = {"https://x/",        "ftp://x/",    "http://",
+    assert_int_equal(
+        check_http_parse_url("https://[::1]/healthz", host, sizeof host, &port,
+                             path, sizeof path),
+        0);
+    assert_int_equal(port, 443);
+    assert_string_equal(path, "/healthz");
+    assert_int_equal(
+        check_http_parse_url("HTTPS://10.0.0.1:6443", host, sizeof host, &port,
+                             path, sizeof path),
+        0);
+    assert_int_equal(port, 6443);
+    const char *bad[] = {"https://",          "ftp://x/",    "http://",
                          "http:///x",         "http://u@x/", "http://x/a b",
                          "http://x/\r\nX: y", "http://x:0/", "x/y"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {

@@ -156,9 +156,7 @@ static int check_node_id(const char *dir, raft_id id, char *errmsg)
     return atomic_file_write(dir, "node-id", text, strlen(text), errmsg);
 }
 
-/* The id stored in @dir/node-id: 0 if there is none yet, else the id, or
- * VIP_ECONFIG for an unreadable file. */
-static int64_t read_node_id(const char *dir, char *errmsg)
+int64_t cluster_read_node_id(const char *dir, char *errmsg)
 {
     char path[4200];
     char text[32];
@@ -433,7 +431,7 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
         return rv;
     }
     if (cc->no_bootstrap) {
-        int64_t stored = read_node_id(c->data_dir, c->errmsg);
+        int64_t stored = cluster_read_node_id(c->data_dir, c->errmsg);
         if (stored < 0) {
             return (int)stored;
         }

@@ -163,6 +163,10 @@ int cluster_members(const struct vip_config *cfg,
                     char addrs[CFG_MAX_PEERS + 1][VR_ADDR_MAX + 1],
                     unsigned *n, unsigned *self_index, char *errmsg);
 
+/* The id stored in @dir/node-id: 0 if there is none yet, else the id, or
+ * VIP_ECONFIG (with @errmsg) for an unreadable file. */
+int64_t cluster_read_node_id(const char *dir, char *errmsg);
+
 /* Map a raft return code (positive RAFT_*) to a VIP_E* code. */
 int cluster_rv(int raft_rv);
 

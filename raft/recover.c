@@ -9,6 +9,7 @@
 #include <raft/uv.h>
 #include <uv.h>
 
+#include "raft/cluster.h"
 #include "vipd/error.h"
 
 /****** A raft that hears and says nothing ******/
@@ -149,27 +150,19 @@ static void offline_close(struct offline *o)
 
 /****** Load ******/
 
+/* The stored id (raft/cluster.c reads it the same way at start); a node
+ * without one never ran or never joined. */
 static int read_id(const char *data_dir, raft_id *id, char *errmsg)
 {
-    char path[4200];
-    char text[32];
-    unsigned long long v = 0;
-    FILE *f;
-    bool ok;
+    int64_t v = cluster_read_node_id(data_dir, errmsg);
 
-    snprintf(path, sizeof path, "%s/node-id", data_dir);
-    f = fopen(path, "re");
-    if (f == NULL) {
-        errmsg_printf(errmsg, "%.200s: %s (this node never ran or never "
-                      "joined: nothing to recover)", path, strerror(errno));
-        return VIP_ENOENT;
+    if (v < 0) {
+        return (int)v;
     }
-    ok = fgets(text, sizeof text, f) != NULL && sscanf(text, "%llu", &v) == 1 &&
-         v != 0;
-    fclose(f);
-    if (!ok) {
-        errmsg_printf(errmsg, "%.200s: not a node id", path);
-        return VIP_ECONFIG;
+    if (v == 0) {
+        errmsg_printf(errmsg, "%.200s/node-id: none (this node never ran or "
+                      "never joined: nothing to recover)", data_dir);
+        return VIP_ENOENT;
     }
     *id = (raft_id)v;
     return 0;

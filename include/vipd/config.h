@@ -17,11 +17,12 @@
 #define CFG_PASS_MAX 8   /* VRRPv2 PASS authentication: 8 bytes on the wire */
 #define CFG_MAX_PEERS 32 /* cluster members */
 /* The shortest election timeout derived from advert_int (ms). Measured in
- * the namespace lab with the two cores busy (bench/failover, RESULTS.md):
- * no false failover at 150 ms; below, heartbeats delayed by scheduling
- * start to look like a dead leader. An explicit election_timeout may go
- * lower (100), at the user's risk. */
-#define CFG_ELECTION_TIMEOUT_FLOOR_MS 150
+ * the namespace lab with the two cores busy (bench/RESULTS.md, "advert_int
+ * 0.1"): at 150 and 200 ms a correct failover was sometimes followed by a
+ * long time without a holder (1 of 17 and 1 of 6 trials) as the survivors
+ * lost and regained leadership under load; none at 250 ms. An explicit
+ * election_timeout may go lower (100), at the user's risk. */
+#define CFG_ELECTION_TIMEOUT_FLOOR_MS 250
 #define CFG_ELECTION_TIMEOUT_DEFAULT_MS 500
 #define CFG_MAX_ALLOW 32 /* cluster { allow_from } prefixes */
 

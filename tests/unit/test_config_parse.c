@@ -379,7 +379,7 @@ static void test_ipv6_v3(void **state)
                 "t.conf:11: warning: vrrp_instance 'V4': advert_int "
                 "rounded up to 20 ms (VRRPv3 uses centiseconds)");
     ASSERT_LINE(l,
-                "t.conf:11: warning: election_timeout 150 ms (the floor), "
+                "t.conf:11: warning: election_timeout 250 ms (the floor), "
                 "from advert_int 20 ms of vrrp_instance 'V4' (set "
                 "election_timeout in the cluster block to choose another)");
     assert_int_equal(l->cap.n, 2);
@@ -430,8 +430,8 @@ static void test_timing_from_advert_int(void **state)
          "t.conf:4: warning: election_timeout 250 ms, from advert_int 500 ms "
          "of vrrp_instance 'A' (set election_timeout in the cluster block to "
          "choose another)"},
-        {"1", "0.1", "", 150,
-         "t.conf:11: warning: election_timeout 150 ms (the floor), from "
+        {"1", "0.1", "", 250,
+         "t.conf:11: warning: election_timeout 250 ms (the floor), from "
          "advert_int 100 ms of vrrp_instance 'B' (set election_timeout in "
          "the cluster block to choose another)"},
         {"0.1", "1", " election_timeout 120\n", 120, NULL},

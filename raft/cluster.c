@@ -247,6 +247,12 @@ static void init_undo_cb(struct raft *r)
 /* Open raft_uv on the data dir and initialise raft as node c->id; with
  * @n > 0, bootstrap the configuration @ids/@addrs (a no-op when the data
  * dir already has state). Undoes itself on error. */
+static uint64_t lease_now(void *data)
+{
+    (void)data;
+    return vip_now_ms(); /* the ownership step's clock (raft/cluster_own.c) */
+}
+
 static int raft_setup(struct cluster *c, raft_id *ids,
                       char (*addrs)[VR_ADDR_MAX + 1], unsigned n)
 {
@@ -281,15 +287,28 @@ static int raft_setup(struct cluster *c, raft_id *ids,
                  raft_strerror(rv));
     }
 
+    /* Every message raft sends or receives goes through the lease
+     * decorator: the leader's lease rides on acknowledged heartbeats, and
+     * the node stays out of elections while a lease it helped grant may
+     * run (raft/io_lease.h). */
+    rv = io_lease_init(&c->io_lease, &c->io, T, lease_now, NULL);
+    if (rv != 0) {
+        errmsg_printf(c->errmsg, "io_lease: %s", raft_strerror(rv));
+        rv = cluster_rv(rv);
+        goto err_after_io;
+    }
+
     c->fsm_wrap.version = 1;
     c->fsm_wrap.data = c;
     c->fsm_wrap.apply = wrap_apply;
     c->fsm_wrap.snapshot = wrap_snapshot;
     c->fsm_wrap.restore = wrap_restore;
-    rv = raft_init(&c->raft, &c->io, &c->fsm_wrap, c->id, c->address);
+    rv = raft_init(&c->raft, &c->io_lease.io, &c->fsm_wrap, c->id,
+                   c->address);
     if (rv != 0) {
         errmsg_printf(c->errmsg, "raft_init: %s", raft_errmsg(&c->raft));
         rv = cluster_rv(rv);
+        io_lease_detach(&c->io_lease);
         goto err_after_io;
     }
     c->has_raft = true;
@@ -737,7 +756,7 @@ uint32_t cluster_election_timeout(const struct cluster *c)
 
 uint64_t cluster_renewals_committed(const struct cluster *c)
 {
-    return c->n_ticks_committed;
+    return c->n_lease_renewals;
 }
 
 const struct raft_configuration *cluster_configuration(const struct cluster *c)

@@ -33,6 +33,7 @@
 
 #include "raft/fsm.h"
 #include "raft/lease.h"
+#include "raft/io_lease.h"
 #include "raft/own_renew.h"
 #include "raft/own_step.h"
 #include "raft/peer_rpc.h"
@@ -102,7 +103,9 @@ struct cluster
     unsigned n_members;
 
     struct raft raft;
-    struct raft_io io;
+    struct raft_io io;         /* raft_uv */
+    struct io_lease io_lease;  /* wraps io: the lease from acknowledged
+                                  AppendEntries (raft/io_lease.h) */
     struct vr_transport transport;
     struct fsm fsm;
     struct raft_fsm fsm_wrap;  /* given to raft: strips the 8-byte padding */
@@ -115,7 +118,8 @@ struct cluster
     uv_timer_t timer;          /* role poll + lease driver */
     bool shutdown_transfer;    /* the shutdown handover is running */
     struct raft_transfer transfer;
-    uint64_t n_ticks_sent, n_ticks_committed;
+    uint64_t n_ticks_sent, n_ticks_committed; /* the terms' TICK entries */
+    uint64_t n_lease_renewals; /* lease deadline moved on (hold) */
 
     /* Proposals. */
     struct cluster_prop *props_head, *props_tail;

@@ -1,6 +1,6 @@
 /* The Raft node's ownership side: a timer that runs the ownership step
  * (raft/own_step.h) on what raft shows (raft/raft015.h), and carries out
- * its actions: hold/release through the callbacks, TICK renewals,
+ * its actions: hold/release through the callbacks, the term's TICK entry,
  * raft_transfer(). The decisions are all in the step; see raft/cluster.h. */
 #include <assert.h>
 #include <stdlib.h>
@@ -46,7 +46,8 @@ static void renew_done(void *data, bool ok)
     drive_soon(c);
 }
 
-/* The step's `renew`: a TICK entry (raft/own_renew.h). */
+/* The step's `renew`: the term's one TICK entry (raft/own_renew.h); the
+ * lease then rides on acknowledged heartbeats (raft/io_lease.h). */
 static void tick_submit(struct cluster *c, uint64_t now,
                         const struct own_out *out)
 {
@@ -171,6 +172,9 @@ static void own_execute(struct cluster *c, const struct own_in *in,
             vip_notice("cluster: holding (lease until +%llu ms)",
                        (unsigned long long)(out->hold_until - in->now));
         }
+        /* Each later deadline is one lease renewal: the term's entry
+         * committing, then majorities acknowledging fresh heartbeats. */
+        c->n_lease_renewals++;
         c->cbs.hold(c->cbs.data, out->hold_until);
     }
     if (out->changed) {
@@ -192,6 +196,7 @@ void cluster_drive(struct cluster *c)
     }
     now = vip_now_ms();
     raft015_observe(&c->raft, c->fsm.st, now, &in);
+    raft015_observe_ack(&c->io_lease, c->id, &in);
     own_step(&c->own, &in, &out);
     own_execute(c, &in, &out);
     if (out.wake_at != UINT64_MAX && !c->is_closing) {

@@ -28,13 +28,12 @@
  * On every wake-up of the leader (role read from raft_state() in the same
  * loop turn), with voters = the voter ids of r->configuration:
  *     if (io_lease_majority_since(&lease, term, voters, n, self, &since))
- *         lease_renewal_committed(&lease_state, since, term);
- *   i.e. `since` plays the part of a committed renewal's t_send
- *   (raft/lease.h): the lease runs to since + L, L < T (lease_params_derive
- *   keeps the drift margin). No periodic TICK entry is needed: ignore
- *   lease_tick()'s "renew now" and never call lease_renewal_sent(). A new
- *   leader must still commit one barrier in its term before it trusts the
- *   state machine (DESIGN.md 4.3): one entry per election, none at idle.
+ *         lease_acked(&lease_state, since, term);
+ *   (raft015_observe_ack() feeds it to the ownership step, which calls
+ *   lease_acked()): the lease runs to since + L, L < T (lease_params_derive
+ *   keeps the drift margin). No periodic TICK entry: a new leader still
+ *   commits one entry in its term before it holds (docs/DESIGN.md 4.3),
+ *   one entry per election, none at idle.
  *   Measured on libraft's fixture (T = 1000, heartbeat 100 ms, 3 voters,
  *   30 s idle): no log entry written, now - since never above 115 ms
  *   (a heartbeat plus a round trip), so the lease reaches about

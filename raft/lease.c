@@ -78,7 +78,9 @@ bool lease_tick(struct lease *l, uint64_t now, bool is_leader, uint64_t term)
     if (!l->is_leader || l->released) {
         return false;
     }
-    if (l->n_in_flight >= l->p.max_in_flight) {
+    if (l->has_commit || l->n_in_flight >= l->p.max_in_flight) {
+        /* One entry per term (or per resume): the acknowledged
+         * AppendEntries renew the lease from then on (lease_acked()). */
         return false;
     }
     return !l->has_sent || now >= l->last_sent_ms + l->p.renew_ms;
@@ -115,6 +117,24 @@ void lease_renewal_committed(struct lease *l, uint64_t t_send, uint64_t term)
     }
     l->has_commit = true;
     until = t_send + l->p.lease_ms;
+    if (until > l->valid_until_ms) {
+        l->valid_until_ms = until;
+    }
+}
+
+void lease_acked(struct lease *l, uint64_t since, uint64_t term)
+{
+    uint64_t until;
+
+    /* Only after the term's entry committed: a new leader must have
+     * committed in its term before it trusts the replicated state, and a
+     * released lease stays released. Acknowledgements of sends from
+     * before a resume prove nothing about the transfer that failed. */
+    if (term != l->term || !l->is_leader || l->released || !l->has_commit ||
+        since < l->resume_ms) {
+        return;
+    }
+    until = since + l->p.lease_ms;
     if (until > l->valid_until_ms) {
         l->valid_until_ms = until;
     }
@@ -171,7 +191,7 @@ uint64_t lease_next_wake(const struct lease *l, uint64_t now)
     if (!l->is_leader || l->released) {
         return next;
     }
-    if (l->n_in_flight < l->p.max_in_flight) {
+    if (!l->has_commit && l->n_in_flight < l->p.max_in_flight) {
         t = l->has_sent ? l->last_sent_ms + l->p.renew_ms : now;
         next = t < now ? now : t;
     }

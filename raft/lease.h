@@ -3,23 +3,30 @@
  * simulation); both drive exactly these functions.
  *
  * Rules:
- * - The leader submits a renewal (raft_barrier() or a TICK entry) every
- *   renew_ms (<= L/3). When the renewal submitted at t_send commits in the
- *   same term, with this node still leader, the lease runs until t_send + L.
- * - A new leader holds only once its first renewal in its own term has
- *   committed, and not before W (+ the kernel lifetime bound in strict mode)
- *   has passed since it became leader.
- * - Any role loss or term change ends the lease at once; without a fresh
- *   commit it ends at t_send + L anyway, whatever Raft says.
- * - Why no successor overlaps: the committed renewal reached a majority at or
- *   after t_send; each of them resets its election timer (>= T) then, and any
- *   future leader needs one of their votes and a log holding the entry; so
- *   no new leader exists before t_send + T > t_send + L (L < T).
+ * - A leader submits one entry in its term (raft_barrier() or a TICK
+ *   entry), again every renew_ms until one commits. When the entry
+ *   submitted at t_send commits in the same term, with this node still
+ *   leader, the lease runs until t_send + L.
+ * - From then on no entry is written: the io decorator (raft/io_lease.h)
+ *   reports `since`, the largest t such that a majority of voters
+ *   acknowledged an AppendEntries of this term sent at or after t
+ *   (heartbeats included), and the lease runs until since + L.
+ * - A new leader holds only once its entry in its own term has committed,
+ *   and not before W (+ the kernel lifetime bound in strict mode) has
+ *   passed since it became leader.
+ * - Any role loss or term change ends the lease at once; without fresh
+ *   acknowledgements it ends at since + L anyway, whatever Raft says.
+ * - Why no successor overlaps: a majority received a message of this term
+ *   at or after t_send (or since); the decorator keeps each of them out of
+ *   elections for T from then (raft/io_lease.h, R3), and any future leader
+ *   needs one of their votes; so no new leader exists before t + T > t + L
+ *   (L < T).
  *
  * Driving it (one lease per node):
  *   on every wake-up, first:  if (lease_tick(l, now, is_leader, term)) submit;
  *   after a successful submit: lease_renewal_sent(l, now, term);
  *   commit callback:           lease_renewal_committed(l, t_send, term);
+ *   leader, on every wake-up:  lease_acked(l, since, term);
  *   failure callback:          lease_renewal_failed(l, t_send, term);
  *   then:                      until = lease_holds_until(l, now);
  *                              until ? manager_hold(until) : manager_release();
@@ -96,6 +103,12 @@ void lease_renewal_sent(struct lease *l, uint64_t t_send, uint64_t term);
  * leader). Extends the lease to t_send + L if @term is the current term,
  * this node is still leader, and the lease is not released. */
 void lease_renewal_committed(struct lease *l, uint64_t t_send, uint64_t term);
+
+/* The io decorator reports that a majority acknowledged AppendEntries of
+ * @term sent at or after @since (io_lease_majority_since()). Extends the
+ * lease to since + L once the term's entry has committed (and not before
+ * the last resume), if this node still leads in @term and holds. */
+void lease_acked(struct lease *l, uint64_t since, uint64_t term);
 
 /* The renewal submitted at @t_send in @term failed (not leader, leadership
  * lost, shutdown). The lease simply runs out if nothing else commits. */

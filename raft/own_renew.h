@@ -1,5 +1,6 @@
-/* The lease renewal carrier of the ownership step's `renew` action: a TICK
- * entry (leader, term, wall clock, holder and reason for `vipctl events`)
+/* The carrier of the ownership step's `renew` action: the term's one TICK
+ * entry (leader, term, wall clock, holder and reason for `vipctl events`;
+ * later renewals ride on acknowledged heartbeats, raft/io_lease.h)
  * submitted with raft_apply(); its commit or failure is reported to the
  * step with the renewal's SEND time (raft/own_step.h). Shared by vipd
  * (raft/cluster_own.c) and the simulation (tests/sim/sim_node.c). */

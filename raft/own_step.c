@@ -465,6 +465,9 @@ void own_step(struct own *o, const struct own_in *in, struct own_out *out)
 
     /* The lease learns the role first: a new term resets it. */
     due = lease_tick(&o->lease, in->now, in->role == OWN_LEADER, in->term);
+    if (in->role == OWN_LEADER && in->has_ack) {
+        lease_acked(&o->lease, in->ack_since, in->term);
+    }
     if (in->role == OWN_LEADER) {
         wants = decide(o, in, out);
     }

@@ -32,7 +32,11 @@
  *    before any transfer, waits for a settled view of the live voters
  *    after its election before moving the VIPs, and does not retry a
  *    failed handover for 2 T.
- * 6. Renewals: TICK entries (the `renew` action) while the lease wants one.
+ * 6. Renewals: one TICK entry per term (the `renew` action: the new
+ *    leader's, or after a failed handover), stating the holder for
+ *    `vipctl events`; then the lease runs to ack_since + L, from the
+ *    AppendEntries a majority acknowledged (raft/io_lease.h): an idle
+ *    cluster writes no log entries.
  *
  * Event inputs between steps go through own_renewal_sent(),
  * own_renewal_done(), own_transfer_done() and own_dropped(). */
@@ -91,6 +95,11 @@ struct own_in
                                   raft drew for this term (0: unknown) */
     uint64_t last_index;       /* last log index */
     bool in_prevote;           /* candidate in its pre-vote round */
+    /* Leader: the largest t such that a majority of the voters
+     * acknowledged an AppendEntries of this term sent at or after t
+     * (io_lease_majority_since()); the lease runs to ack_since + L. */
+    bool has_ack;
+    uint64_t ack_since;
     unsigned n_servers;
     struct own_server servers[OWN_MAX_SERVERS];
     const struct fsm_state *st; /* the replicated state */

@@ -47,6 +47,28 @@ void raft015_observe(struct raft *r, const struct fsm_state *st, uint64_t now,
     }
 }
 
+void raft015_observe_ack(struct io_lease *lease, uint64_t self,
+                         struct own_in *in)
+{
+    raft_id voters[OWN_MAX_SERVERS];
+    unsigned n = 0;
+    uint64_t since = 0;
+
+    in->has_ack = false;
+    if (in->role != RAFT_LEADER) {
+        return;
+    }
+    for (unsigned i = 0; i < in->n_servers; i++) {
+        if (in->servers[i].is_voter) {
+            voters[n++] = in->servers[i].id;
+        }
+    }
+    if (io_lease_majority_since(lease, in->term, voters, n, self, &since)) {
+        in->has_ack = true;
+        in->ack_since = since;
+    }
+}
+
 void raft015_act(struct raft *r, const struct own_out *out)
 {
     if (out->forget_leader && raft_state(r) == RAFT_FOLLOWER) {

@@ -9,6 +9,7 @@
 
 #include <raft.h>
 
+#include "raft/io_lease.h"
 #include "raft/own_step.h"
 
 /* Fill @in with what raft @r shows now: role, term, leader, time since the
@@ -17,6 +18,14 @@
  * caller's clock (the lease's time base), @st the replicated state. */
 void raft015_observe(struct raft *r, const struct fsm_state *st, uint64_t now,
                      struct own_in *in);
+
+/* Leader: add to @in (filled by raft015_observe()) what the lease
+ * decorator @lease counted: has_ack/ack_since from
+ * io_lease_majority_since() over the voters of @in, this node @self
+ * included. Not a libraft internal, but the same observation for vipd
+ * and the simulation. */
+void raft015_observe_ack(struct io_lease *lease, uint64_t self,
+                         struct own_in *in);
 
 /* Carry out the step's actions that touch raft itself: forget the leader,
  * pre-vote on/off, leave a pre-vote round, set the election timeout. */

@@ -204,6 +204,9 @@ static void on_hold(void *data, uint64_t until_ms)
         daemon_update_notify(d);
         status_write(d);
     }
+    /* A renewal (ticks_committed) changes no replicated state now that
+     * the lease rides on heartbeats: let the status timer show it. */
+    d->status_dirty = true;
 }
 
 static void on_release(void *data)

@@ -68,10 +68,11 @@ static void raft_metrics(FILE *f, struct vipd *d)
         "1 while this node waits for vipctl join (bootstrap no).",
         cluster_is_waiting(&d->cluster) ? 1 : 0);
     one(f, "vipd_lease_renewals_total", "counter",
-        "Lease renewals (TICK entries) this node committed as leader.",
+        "Lease renewals as leader (the term's TICK entry committed, "
+        "then majorities acknowledging heartbeats).",
         ci.ticks_committed);
     one(f, "vipd_lease_renewals_sent_total", "counter",
-        "Lease renewals this node proposed as leader.", ci.ticks_sent);
+        "TICK entries this node proposed as leader (one per term).", ci.ticks_sent);
 }
 
 static void holder_metrics(FILE *f, struct vipd *d)

@@ -196,7 +196,15 @@ for fault in "${faults[@]}"; do
     kill) kill -KILL "$pid" ;;
     stop) kill -STOP "$pid" ;;
     group) kill -STOP -- "-$pid" ;;
-    freeze) fsfreeze -f "$W/d3" ;;
+    freeze)
+        fsfreeze -f "$W/d3"
+        # An idle holder writes nothing (its lease rides on acknowledged
+        # heartbeats, raft/io_lease.h), so a frozen disk alone leaves it
+        # holding: a change of the replicated state (node 1 drains) makes
+        # it append, and its loop blocks in the write.
+        "$BUILD/vipctl" -s "$W/n1.sock" maintenance on >/dev/null 2>&1 &
+        MAINT_PID=$!
+        ;;
     fence) kill -KILL "$fpid" ;;
     esac
     vv_wait 20000 other_holds "$victim" || fail "fault $fault of node $victim: nobody took over"
@@ -229,6 +237,9 @@ for fault in "${faults[@]}"; do
         [ "$(grep -c "fence: lease over: 1 VIPs removed" "$W/log$victim")" -gt "$n_over" ] ||
             fail "node $victim's fence did not report the lease end"
         fsfreeze -u "$W/d3"
+        wait "$MAINT_PID" 2>/dev/null
+        vv_wait 10000 eval '"$BUILD/vipctl" -s "$W/n1.sock" maintenance off >/dev/null 2>&1' ||
+            fail "node 1 did not leave maintenance after the freeze"
         ;;
     esac
     # Before the next fault: the victim back as a follower, one holder. A

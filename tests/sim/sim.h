@@ -14,6 +14,7 @@
 
 #include "raft/fsm.h"
 #include "raft/lease.h"
+#include "raft/io_lease.h"
 #include "raft/own_renew.h"
 #include "raft/own_step.h"
 
@@ -65,6 +66,8 @@ struct sim_node
     struct fsm fsm;
     struct own own;     /* the ownership step's state (raft/own_step.h) */
     struct own_renew_ctx renew; /* its TICK carrier (raft/own_renew.h) */
+    struct io_lease lease; /* wraps the fixture's io, as in vipd
+                              (raft/io_lease.h) */
     struct sim *s;
     uint64_t vip_until; /* has the VIP while fixture time < this */
     unsigned rate_pm;   /* its clock runs at rate_pm / 1000 of real time */
@@ -166,6 +169,7 @@ bool sim_submit(struct raft *r,
                 const struct entry *e,
                 raft_apply_cb cb);
 /* Node @n's own clock at fixture time @t. */
+uint64_t sim_node_now(void *data);
 uint64_t sim_local_ms(const struct sim_node *n, uint64_t t);
 /* One wake-up of server @i: the ownership step, its actions, the VIP. */
 void sim_drive(struct sim *s, unsigned i, uint64_t global_now);

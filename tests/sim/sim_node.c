@@ -113,6 +113,14 @@ static void renew(struct sim *s, unsigned i, uint64_t now,
     }
 }
 
+/* The lease decorator's clock: node @data's own (drifting) clock, the
+ * one its ownership step runs on. */
+uint64_t sim_node_now(void *data)
+{
+    struct sim_node *n = data;
+    return sim_local_ms(n, raft_fixture_time(&n->s->f));
+}
+
 /* Node @n's own clock at fixture time @t (clock-rate drift, --drift). */
 uint64_t sim_local_ms(const struct sim_node *n, uint64_t t)
 {
@@ -154,6 +162,7 @@ void sim_drive(struct sim *s, unsigned i, uint64_t global_now)
     struct own_out out;
 
     raft015_observe(r, n->fsm.st, now, &in);
+    raft015_observe_ack(&n->lease, r->id, &in);
     own_step(&n->own, &in, &out);
     if (out.failed) {
         if (n->vip_until > global_now) {
@@ -219,6 +228,7 @@ void sim_restart(struct sim *s, unsigned i)
      * the known leader and the election timer are not. The VIP went with
      * the old process (the fence, vip/fence.h). */
     own_init(&n->own, &op, &lp);
+    io_lease_restart(&n->lease); /* nothing counted, quiet for T */
     memset(&out, 0, sizeof out);
     out.forget_leader = true;
     raft015_act(r, &out);

@@ -73,23 +73,45 @@ static void test_first_commit(void **state)
     assert_int_equal(lease_holds_until(&l, 1700), 0);
 }
 
-/* Renewals are due every renew_ms and extend the lease from their t_send. */
-static void test_renew_interval(void **state)
+/* One entry per term: once it committed, no more are due, and
+ * acknowledged AppendEntries extend the lease from their send time. */
+static void test_acked_renewals(void **state)
 {
     struct lease_params p = params(0, 0);
     struct lease l;
     (void)state;
     lease_init(&l, &p);
     hold_from(&l, 0, 1);
-    assert_false(lease_tick(&l, 232, true, 1));
-    assert_true(lease_tick(&l, 233, true, 1));
-    lease_renewal_sent(&l, 233, 1);
+    assert_false(lease_tick(&l, 233, true, 1));
+    assert_false(lease_tick(&l, 5000, true, 1));
     assert_int_equal(lease_holds_until(&l, 300), 700);
-    lease_renewal_committed(&l, 233, 1);
+    lease_acked(&l, 233, 1);
     assert_int_equal(lease_holds_until(&l, 300), 933);
-    /* A late commit of an older renewal never shortens the lease. */
-    lease_renewal_committed(&l, 100, 1);
+    /* An older bound never shortens the lease. */
+    lease_acked(&l, 100, 1);
     assert_int_equal(lease_holds_until(&l, 300), 933);
+    /* Another term's acknowledgements prove nothing. */
+    lease_acked(&l, 500, 2);
+    assert_int_equal(lease_holds_until(&l, 300), 933);
+    /* Without fresh acknowledgements the lease runs out. */
+    assert_int_equal(lease_holds_until(&l, 933), 0);
+}
+
+/* Acknowledgements before the term's entry committed do not hold: a new
+ * leader commits once in its term first. */
+static void test_acked_needs_commit(void **state)
+{
+    struct lease_params p = params(0, 0);
+    struct lease l;
+    (void)state;
+    lease_init(&l, &p);
+    assert_true(lease_tick(&l, 1000, true, 5));
+    lease_renewal_sent(&l, 1000, 5);
+    lease_acked(&l, 1010, 5);
+    assert_int_equal(lease_holds_until(&l, 1020), 0);
+    lease_renewal_committed(&l, 1000, 5);
+    lease_acked(&l, 1010, 5);
+    assert_int_equal(lease_holds_until(&l, 1020), 1710);
 }
 
 /* No more than max_in_flight renewals are outstanding; answers free slots. */
@@ -171,7 +193,7 @@ static void test_takeover_wait(void **state)
     lease_init(&l, &p);
     hold_from(&l, 1000, 1);
     assert_int_equal(lease_holds_until(&l, 1100), 0);
-    assert_int_equal(lease_next_wake(&l, 1100), 1233 < 1300 ? 1233 : 1300);
+    assert_int_equal(lease_next_wake(&l, 1100), 1300);
     assert_int_equal(lease_holds_until(&l, 1299), 0);
     assert_int_equal(lease_holds_until(&l, 1300), 1700);
 }
@@ -187,10 +209,8 @@ static void test_strict_wait(void **state)
     uint64_t t = 0;
     while (t < 2100) { /* keep renewing through the wait */
         t += p.renew_ms;
-        if (lease_tick(&l, t, true, 1)) {
-            lease_renewal_sent(&l, t, 1);
-            lease_renewal_committed(&l, t, 1);
-        }
+        assert_false(lease_tick(&l, t, true, 1));
+        lease_acked(&l, t, 1);
         if (t < 2100) {
             assert_int_equal(lease_holds_until(&l, t), 0);
         }
@@ -206,37 +226,49 @@ static void test_release_resume(void **state)
     (void)state;
     lease_init(&l, &p);
     hold_from(&l, 0, 1);
-    assert_true(lease_tick(&l, 233, true, 1));
-    lease_renewal_sent(&l, 233, 1);
     lease_release(&l);
     assert_int_equal(lease_holds_until(&l, 240), 0);
     assert_false(lease_tick(&l, 600, true, 1));
-    lease_renewal_committed(&l, 233, 1); /* sent before the release */
+    lease_acked(&l, 233, 1); /* sent before the release */
     assert_int_equal(lease_holds_until(&l, 610), 0);
     lease_resume(&l, 700);
-    assert_true(lease_tick(&l, 700, true, 1)); /* renew at once */
+    assert_true(lease_tick(&l, 700, true, 1)); /* one entry at once */
     lease_renewal_sent(&l, 700, 1);
+    lease_acked(&l, 705, 1); /* not before that entry commits */
+    assert_int_equal(lease_holds_until(&l, 710), 0);
     lease_renewal_committed(&l, 233, 1); /* still too old */
     assert_int_equal(lease_holds_until(&l, 710), 0);
     lease_renewal_committed(&l, 700, 1);
     assert_int_equal(lease_holds_until(&l, 710), 1400);
+    lease_acked(&l, 650, 1); /* sent before the resume */
+    assert_int_equal(lease_holds_until(&l, 710), 1400);
+    lease_acked(&l, 705, 1);
+    assert_int_equal(lease_holds_until(&l, 710), 1405);
+    lease_acked(&l, 700, 1);
+    assert_int_equal(lease_holds_until(&l, 710), 1405);
     /* A new term clears the release. */
     lease_release(&l);
     hold_from(&l, 2000, 2);
     assert_int_equal(lease_holds_until(&l, 2000), 2700);
 }
 
-/* next_wake names the next renewal or the lease end, whichever is first. */
+/* next_wake names the next retry of the term's entry or the lease end,
+ * whichever is first. */
 static void test_next_wake(void **state)
 {
     struct lease_params p = params(0, 0);
     struct lease l;
     (void)state;
     lease_init(&l, &p);
-    hold_from(&l, 0, 1);
+    assert_true(lease_tick(&l, 0, true, 1));
+    lease_renewal_sent(&l, 0, 1);
     assert_int_equal(lease_next_wake(&l, 10), 233);
-    /* Renewals stuck in flight: the lease end comes next. */
+    /* Entries stuck in flight: nothing due. */
     l.n_in_flight = p.max_in_flight;
+    assert_int_equal(lease_next_wake(&l, 10), UINT64_MAX);
+    l.n_in_flight = 1;
+    lease_renewal_committed(&l, 0, 1);
+    /* Committed: no entry is due any more, the lease end comes next. */
     assert_int_equal(lease_next_wake(&l, 10), 700);
 }
 
@@ -246,7 +278,8 @@ int main(void)
         cmocka_unit_test(test_derive),
         cmocka_unit_test(test_follower),
         cmocka_unit_test(test_first_commit),
-        cmocka_unit_test(test_renew_interval),
+        cmocka_unit_test(test_acked_renewals),
+        cmocka_unit_test(test_acked_needs_commit),
         cmocka_unit_test(test_in_flight),
         cmocka_unit_test(test_role_loss),
         cmocka_unit_test(test_term_change),

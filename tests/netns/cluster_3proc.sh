@@ -17,8 +17,9 @@
 #
 # "Holds" is observed on the wire side: the VIP on a node's eth0, dead or
 # alive (a killed holder's leftover VIP counts until the kernel drops it).
-# Strict mode is what makes a SIGKILLed holder safe without a fence: the
-# lease alone does not cover a dead process's kernel lifetime. Each node
+# Strict mode is what makes a SIGKILLed holder safe when its fence dies
+# with it (vip/fence.h): the lease alone does not cover a dead process's
+# kernel lifetime. Each node
 # also writes VIPD_STATUS_FILE (role, term, indexes). Exit 77 when not
 # root or without ip netns. VR_KEEP=1 keeps the work directory.
 set -u
@@ -210,8 +211,13 @@ echo "wrong-key node: rejected and logged on both sides"
 
 # The clock is read before the kill: every later event is at least that far
 # from it.
+# The daemon and its fence are killed together (systemctl kill, a
+# cgroup-wide OOM kill): only the kernel lifetime removes the VIP, and
+# strict mode is what waits that out.
+fence_pid=$(pgrep -P "${PIDS[$victim]}" -x vipd-fence) ||
+    fail "node $victim's vipd has no vipd-fence child"
 t_kill=$(ms)
-kill -9 "${PIDS[$victim]}"
+kill -9 "${PIDS[$victim]}" "$fence_pid"
 wait "${PIDS[$victim]}" 2>/dev/null
 wait_for 15 holder_not "$victim" || fail "nobody took over from node $victim"
 new=$H

@@ -62,6 +62,7 @@ struct vm_serve
     struct raft_change change;
     bool is_waiting_ready;      /* added, waiting for VM_F_READY */
     bool is_undoing;            /* removing the spare of a failed join */
+    bool is_hung_up;            /* the joining node closed its connection */
     uint64_t ready_deadline_ms; /* promote anyway after this */
     char why[96];               /* why the join is undone */
     char address[VR_RPC_ADDR_MAX + 1];
@@ -432,9 +433,11 @@ static void vm_timer_cb(uv_timer_t *t)
                 serve_undo(v, "it hung up before it ran");
                 continue;
             }
+            v->is_hung_up = true;
             if (raft015_abort_promotion(&c->raft, v->id)) {
-                continue;
+                continue; /* v is gone or being undone */
             }
+            v->is_hung_up = false; /* promoted already: wait for commit */
         }
         if (v->is_waiting_ready && now >= v->ready_deadline_ms) {
             vip_warn("membership: n%llu did not say it runs; promoting it "
@@ -736,7 +739,9 @@ static void assign_cb(struct raft_change *req, int status)
     if (!c->is_closing) {
         if (status != 0) {
             char why[96];
-            snprintf(why, sizeof why, "promotion to voter: %s",
+            snprintf(why, sizeof why, "%s%s",
+                     v->is_hung_up ? "it hung up while catching up: "
+                                   : "promotion to voter: ",
                      raft_strerror(status));
             serve_undo(v, why);
             return;

@@ -702,7 +702,7 @@ static void undo_cb(struct raft_change *req, int status)
                        (unsigned long long)v->id, v->why);
         }
         serve_reply(c, v->session_id, v->reply_type, v->req_id,
-                    VIP_EPROTO, VM_STAGE_NONE, v->id,
+                    -EAGAIN, VM_STAGE_NONE, v->id,
                     "n%llu could not finish joining (%s); %s",
                     (unsigned long long)v->id, v->why,
                     status == 0 ? "removed it again: try again"

@@ -435,6 +435,7 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
         op.election_ms = T;
         op.heartbeat_ms = hb;
         op.rank_step_ms = own_rank_step(T, hb);
+        op.witness = c->cfg->cluster.witness;
         /* Poll the role often: raft 0.15 has no state callback, and a new
          * leader holds only once it has noticed its win and its first
          * TICK has committed (polling every heartbeat made a SIGTERM

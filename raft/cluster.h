@@ -58,6 +58,10 @@ struct cluster_cbs
      * VIPs were released just before; the daemon should exit non-zero so
      * its supervisor restarts it from the data dir. May be NULL. */
     void (*failed)(void *data);
+    /* This node left the cluster (`vipctl leave` done): raft must not run
+     * on, or it campaigns as a member nobody knows. The daemon should stop
+     * and exit 0; the cluster logged what to do next. May be NULL. */
+    void (*left)(void *data);
 };
 
 struct cluster;
@@ -150,6 +154,8 @@ struct cluster
     struct vm_client *vm_clients; /* our membership requests */
     struct vm_serve *vm_serving;  /* leader: changes being carried out */
     uv_timer_t vm_timer;       /* polls their progress and deadlines */
+    bool has_left;             /* the leader removed us at our request */
+    bool is_left_reported;
 
     /* Shutdown. */
     bool is_closing;

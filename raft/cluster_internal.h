@@ -85,6 +85,10 @@ void cluster_stop_holding(struct cluster *c, unsigned why);
 /* Re-evaluate role, lease and ownership now. */
 void cluster_drive(struct cluster *c);
 
+/* The same, from the loop as soon as possible (never inside a callback of
+ * libraft or of an RPC connection). */
+void cluster_drive_soon(struct cluster *c);
+
 /* The FSM applied something: answer proposals that waited for it. */
 void cluster_props_applied(struct cluster *c);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "raft/cluster_internal.h"
+#include "raft/raft015.h"
 #include "raft/vm_member.h"
 #include "vipd/clock.h"
 #include "vipd/log.h"
@@ -60,7 +61,10 @@ struct vm_serve
     uint64_t id;
     struct raft_change change;
     bool is_waiting_ready;      /* added, waiting for VM_F_READY */
+    bool is_undoing;            /* removing the spare of a failed join */
+    bool is_hung_up;            /* the joining node closed its connection */
     uint64_t ready_deadline_ms; /* promote anyway after this */
+    char why[96];               /* why the join is undone */
     char address[VR_RPC_ADDR_MAX + 1];
 };
 
@@ -153,6 +157,8 @@ static bool is_unreachable(int status)
 static void client_connect(struct vm_client *cl);
 static void client_send(struct vm_client *cl);
 static void serve_assign(struct vm_serve *v);
+static void serve_undo(struct vm_serve *v, const char *why);
+static struct cluster_session *serve_session(const struct vm_serve *v);
 
 /****** Calling side ******/
 
@@ -199,6 +205,12 @@ static void client_frame_cb(struct vr_rpc_conn *conn,
         return;
     }
     if (cl->kind != VM_JOIN) {
+        if (cl->kind == VM_LEAVE) {
+            /* Stopped from the loop, not inside this connection's
+             * callback (raft/cluster_own.c: report_left). */
+            cl->c->has_left = true;
+            cluster_drive_soon(cl->c);
+        }
         finish(cl, 0, "%s", r.text);
         return;
     }
@@ -411,6 +423,22 @@ static void vm_timer_cb(uv_timer_t *t)
     }
     for (struct vm_serve *v = c->vm_serving, *vn; v != NULL; v = vn) {
         vn = v->next;
+        if (v->reply_type == VR_RPC_JOIN_REPLY && !v->is_undoing &&
+            serve_session(v) == NULL) {
+            /* The joining node hung up (it died, or failed to start as
+             * the new member): take its spare out now, so that a retry
+             * is not refused as a concurrent change. A running promotion
+             * ends through assign_cb(), which undoes the join. */
+            if (v->is_waiting_ready) {
+                serve_undo(v, "it hung up before it ran");
+                continue;
+            }
+            v->is_hung_up = true;
+            if (raft015_abort_promotion(&c->raft, v->id)) {
+                continue; /* v is gone or being undone */
+            }
+            v->is_hung_up = false; /* promoted already: wait for commit */
+        }
         if (v->is_waiting_ready && now >= v->ready_deadline_ms) {
             vip_warn("membership: n%llu did not say it runs; promoting it "
                      "anyway",
@@ -652,6 +680,57 @@ static const struct raft_server *conf_find(const struct cluster *c,
     return NULL;
 }
 
+static struct cluster_session *serve_session(const struct vm_serve *v)
+{
+    return cluster_session_find(v->c, v->session_id);
+}
+
+static void undo_cb(struct raft_change *req, int status)
+{
+    struct vm_serve *v = req->data;
+    struct cluster *c = v->c;
+
+    if (!c->is_closing) {
+        if (status != 0) {
+            vip_warn("membership: removing the spare n%llu of a failed join: "
+                     "%s (remove it with `vipctl remove n%llu`)",
+                     (unsigned long long)v->id, raft_strerror(status),
+                     (unsigned long long)v->id);
+        } else {
+            vip_notice("membership: n%llu could not finish joining (%s): "
+                       "its spare is removed again",
+                       (unsigned long long)v->id, v->why);
+        }
+        serve_reply(c, v->session_id, v->reply_type, v->req_id,
+                    -EAGAIN, VM_STAGE_NONE, v->id,
+                    "n%llu could not finish joining (%s); %s",
+                    (unsigned long long)v->id, v->why,
+                    status == 0 ? "removed it again: try again"
+                                : "its spare is left behind");
+    }
+    serve_free(v);
+}
+
+/* A join that failed after its spare was added: remove the spare again,
+ * so that the next join starts clean and at once (docs/membership.md). */
+static void serve_undo(struct vm_serve *v, const char *why)
+{
+    struct cluster *c = v->c;
+    int rv;
+
+    v->is_waiting_ready = false;
+    v->is_undoing = true;
+    snprintf(v->why, sizeof v->why, "%s", why);
+    vip_warn("membership: n%llu did not finish joining (%s): removing its "
+             "spare",
+             (unsigned long long)v->id, why);
+    v->change.data = v;
+    rv = raft_remove(&c->raft, &v->change, v->id, undo_cb);
+    if (rv != 0) {
+        undo_cb(&v->change, rv);
+    }
+}
+
 static void assign_cb(struct raft_change *req, int status)
 {
     struct vm_serve *v = req->data;
@@ -659,10 +738,13 @@ static void assign_cb(struct raft_change *req, int status)
 
     if (!c->is_closing) {
         if (status != 0) {
-            serve_reply(c, v->session_id, v->reply_type, v->req_id,
-                        cluster_rv(status), VM_STAGE_NONE, v->id,
-                        "promoting n%llu to voter failed: %s",
-                        (unsigned long long)v->id, raft_strerror(status));
+            char why[96];
+            snprintf(why, sizeof why, "%s%s",
+                     v->is_hung_up ? "it hung up while catching up: "
+                                   : "promotion to voter: ",
+                     raft_strerror(status));
+            serve_undo(v, why);
+            return;
         } else {
             vip_notice("membership: n%llu is a voter",
                        (unsigned long long)v->id);
@@ -680,11 +762,10 @@ static void serve_assign(struct vm_serve *v)
     int rv = raft_assign(&c->raft, &v->change, v->id, RAFT_VOTER, assign_cb);
 
     if (rv != 0) {
-        serve_reply(c, v->session_id, v->reply_type, v->req_id,
-                    cluster_rv(rv), VM_STAGE_NONE, v->id,
-                    "promoting n%llu to voter: %s", (unsigned long long)v->id,
-                    raft_errmsg(&c->raft));
-        serve_free(v);
+        char why[96];
+        snprintf(why, sizeof why, "promotion to voter: %.70s",
+                 raft_errmsg(&c->raft));
+        serve_undo(v, why);
     }
 }
 

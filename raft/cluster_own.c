@@ -37,6 +37,36 @@ static void drive_soon(struct cluster *c)
     }
 }
 
+void cluster_drive_soon(struct cluster *c)
+{
+    drive_soon(c);
+}
+
+/* After `vipctl leave`: the leader no longer replicates to this node, so
+ * raft would time out and campaign forever with a growing term. Say what
+ * to do next and let the daemon stop (docs/membership.md). */
+static bool report_left(struct cluster *c)
+{
+    if (!c->has_left) {
+        return false;
+    }
+    if (!c->is_left_reported) {
+        c->is_left_reported = true;
+        if (own_shutdown(&c->own)) {
+            cluster_stop_holding(c, OWN_WHY_SHUTDOWN);
+        }
+        vip_notice("cluster: n%llu left the cluster and stops here. To "
+                   "rejoin: wipe its data dir (%s), set `bootstrap no` in "
+                   "its cluster block, start vipd and run `vipctl join "
+                   "MEMBER`",
+                   (unsigned long long)c->id, c->data_dir);
+        if (c->cbs.left != NULL) {
+            c->cbs.left(c->cbs.data);
+        }
+    }
+    return true;
+}
+
 static void renew_done(void *data, bool ok)
 {
     struct cluster *c = data;
@@ -191,7 +221,7 @@ void cluster_drive(struct cluster *c)
     struct own_out out;
     uint64_t now;
 
-    if (c->is_closing || !c->is_started) {
+    if (c->is_closing || !c->is_started || report_left(c)) {
         return;
     }
     now = vip_now_ms();

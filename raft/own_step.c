@@ -136,18 +136,25 @@ static bool server_is_voter(const struct own_server *servers, unsigned n,
 }
 
 /* Sort key of a member: pinned transfer target first, then eligible by
- * priority (ties as raft/priority.h breaks them), then the rest by id. */
+ * priority (ties as raft/priority.h breaks them), then the rest that can
+ * hold (FAULT, maintenance, not described yet) by id, witnesses last. */
 struct rank_key
 {
     uint64_t id;
     const struct fsm_member *m;
-    int group; /* 0 pinned, 1 eligible, 2 not */
+    int group; /* 0 pinned, 1 eligible, 2 not now, 3 witness: never */
     int prio;
 };
 
+static bool member_is_witness(const struct fsm_member *m)
+{
+    return m != NULL && m->has_node &&
+           (m->node.flags & ENTRY_NODE_F_WITNESS) != 0;
+}
+
 static void rank_key_of(const struct fsm_state *st,
                         const struct own_server *servers, unsigned n,
-                        uint64_t id, struct rank_key *k)
+                        uint64_t id, bool is_witness, struct rank_key *k)
 {
     struct priority_result r;
 
@@ -155,6 +162,12 @@ static void rank_key_of(const struct fsm_state *st,
     k->m = st != NULL ? fsm_member(st, id) : NULL;
     k->prio = 0;
     k->group = 2;
+    if (is_witness || member_is_witness(k->m)) {
+        /* A witness that wins an election only hands over: let every
+         * node that can hold time out first (docs/membership.md). */
+        k->group = 3;
+        return;
+    }
     priority_group(k->m, server_is_voter(servers, n, id), &r);
     if (r.why == PRIORITY_OK) {
         k->group = 1;
@@ -171,7 +184,7 @@ static int rank_cmp(const struct rank_key *a, const struct rank_key *b)
     if (a->group != b->group) {
         return a->group < b->group ? 1 : -1;
     }
-    if (a->group != 2) {
+    if (a->group < 2) {
         if (a->prio != b->prio) {
             return a->prio > b->prio ? 1 : -1;
         }
@@ -184,18 +197,18 @@ static int rank_cmp(const struct rank_key *a, const struct rank_key *b)
 }
 
 unsigned own_rank(const struct fsm_state *st, const struct own_server *servers,
-                  unsigned n, uint64_t id, uint64_t except)
+                  unsigned n, uint64_t id, uint64_t except, bool id_is_witness)
 {
     struct rank_key self, other;
     unsigned rank = 0;
 
-    rank_key_of(st, servers, n, id, &self);
+    rank_key_of(st, servers, n, id, id_is_witness, &self);
     for (unsigned i = 0; i < n; i++) {
         if (servers[i].id == id || servers[i].id == except ||
             !servers[i].is_voter) {
             continue;
         }
-        rank_key_of(st, servers, n, servers[i].id, &other);
+        rank_key_of(st, servers, n, servers[i].id, false, &other);
         if (rank_cmp(&other, &self) > 0) {
             rank++;
         }
@@ -301,6 +314,39 @@ static bool handover(struct own *o, const struct own_in *in,
     return false;
 }
 
+/* Whom a witness leader hands over to now (0: nobody yet): the best
+ * holder-capable voter of the configuration as soon as it answered; after
+ * two heartbeats (every live voter answered the first round) the best one
+ * that answered. Waiting for the view to settle, as a node that can hold
+ * does, would only leave the VIPs without a holder for longer. */
+static uint64_t witness_target(const struct own *o, const struct own_in *in,
+                               const struct priority_choice *live)
+{
+    uint64_t all[OWN_MAX_SERVERS];
+    struct priority_ctx ctx;
+    struct priority_pending scratch = {0};
+    struct priority_choice best;
+    size_t n = 0;
+
+    for (unsigned i = 0; i < in->n_servers && i < OWN_MAX_SERVERS; i++) {
+        if (in->servers[i].is_voter) {
+            all[n++] = in->servers[i].id;
+        }
+    }
+    ctx.voters = all;
+    ctx.n_voters = n;
+    ctx.holder = 0;
+    ctx.now_ms = in->now;
+    priority_choose(in->st, &ctx, &scratch, &best);
+    if (best.preferred != 0 && best.preferred == live->preferred) {
+        return best.preferred;
+    }
+    if (in->now >= o->leader_since_ms + 2u * (uint64_t)o->p.heartbeat_ms) {
+        return live->preferred;
+    }
+    return 0;
+}
+
 /* Returns whether this node wants to hold. */
 static bool decide(struct own *o, const struct own_in *in, struct own_out *out)
 {
@@ -350,6 +396,15 @@ static bool decide(struct own *o, const struct own_in *in, struct own_out *out)
             lease_resume(&o->lease, in->now);
         }
         return true;
+    }
+    if (o->p.witness || member_is_witness(fsm_member(st, o->p.self))) {
+        /* A witness never holds and never stays leader. */
+        uint64_t target = 0;
+        give_up(o);
+        if (!o->is_transferring && in->now >= o->next_transfer_ms) {
+            target = witness_target(o, in, &choice);
+        }
+        return target != 0 ? handover(o, in, out, target, false) : false;
     }
     if (choice.preferred == 0 || !choice.holder_eligible) {
         /* Not eligible (FAULT, maintenance), or nobody is: drop now, even
@@ -456,7 +511,7 @@ void own_step(struct own *o, const struct own_in *in, struct own_out *out)
      * winning the race against the up-to-date one (found by tests/sim). */
     if (in->role == OWN_FOLLOWER && in->leader != 0 && o->p.rank_step_ms != 0) {
         unsigned rank = own_rank(in->st, in->servers, in->n_servers,
-                                 o->p.self, o->followed);
+                                 o->p.self, o->followed, o->p.witness);
         uint32_t want = own_rank_timeout(&o->p, rank);
         if (in->timeout_ms != want) {
             out->set_timeout_ms = want;

@@ -26,12 +26,15 @@
  *    state among the voters other than its leader: T + rank * rank_step
  *    (rank 0 = the node that should hold once the leader is gone),
  *    so after a holder crash the best survivor's timer fires first and
- *    the VIPs move once (docs/DESIGN.md 4.8). Every value is >= T.
+ *    the VIPs move once (docs/DESIGN.md 4.8). Every value is >= T. A
+ *    witness ranks after every node that can hold.
  * 5. The leader decides who should hold (raft/priority.h over live
  *    voters); it holds while its lease runs (raft/lease.h), releases
  *    before any transfer, waits for a settled view of the live voters
  *    after its election before moving the VIPs, and does not retry a
- *    failed handover for 2 T.
+ *    failed handover for 2 T. A witness leader hands over at once to the
+ *    best holder-capable voter once that one answers (after two
+ *    heartbeats to the best one that answered), without settling.
  * 6. Renewals: one TICK entry per term (the `renew` action: the new
  *    leader's, or after a failed handover), stating the holder for
  *    `vipctl events`; then the lease runs to ack_since + L, from the
@@ -70,6 +73,8 @@ struct own_params
     uint32_t poll_ms;          /* longest wait between two steps */
     uint32_t prevote_stuck_ms; /* raft/prevote.h */
     uint32_t prevote_window_ms;
+    bool witness; /* this node is a witness (`witness yes`): it ranks after
+                     every node that can hold, hands leadership over */
 };
 
 /* One server of the Raft configuration as the node sees it. */
@@ -203,9 +208,11 @@ bool own_is_live(const struct own *o, uint64_t id, uint64_t now);
 /* The rank of node @id in @st among the voters of @servers other than
  * @except (0: first choice to hold; every member has a distinct rank). A
  * follower leaves its leader out: the leader's failure is what its timer
- * is for, so the best survivor gets rank 0. */
+ * is for, so the best survivor gets rank 0. Witnesses (their NODE record's
+ * ENTRY_NODE_F_WITNESS, and @id itself when @id_is_witness, for a node
+ * that has not described itself yet) rank after every other member. */
 unsigned own_rank(const struct fsm_state *st, const struct own_server *servers,
-                  unsigned n, uint64_t id, uint64_t except);
+                  unsigned n, uint64_t id, uint64_t except, bool id_is_witness);
 
 /* The default timeout step between two ranks for @T and heartbeat @hb:
  * more than a heartbeat (closer timeouts split votes in raft 0.15) plus

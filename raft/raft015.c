@@ -93,3 +93,25 @@ void raft015_act(struct raft *r, const struct own_out *out)
         r->follower_state.randomized_election_timeout = out->set_timeout_ms;
     }
 }
+
+bool raft015_abort_promotion(struct raft *r, raft_id id)
+{
+    struct raft_change *change;
+
+    if (raft_state(r) != RAFT_LEADER || id == 0 ||
+        r->leader_state.promotee_id != id) {
+        return false;
+    }
+    /* 0.15 has no call to cancel a promotion; its leader tick ends one
+     * that makes no progress exactly like this (tick.c: tickLeader). */
+    r->leader_state.promotee_id = 0;
+    r->leader_state.round_index = 0;
+    r->leader_state.round_number = 0;
+    r->leader_state.round_start = 0;
+    change = r->leader_state.change;
+    r->leader_state.change = NULL;
+    if (change != NULL && change->cb != NULL) {
+        change->cb(change, RAFT_NOCONNECTION);
+    }
+    return true;
+}

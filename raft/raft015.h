@@ -31,4 +31,12 @@ void raft015_observe_ack(struct io_lease *lease, uint64_t self,
  * pre-vote on/off, leave a pre-vote round, set the election timeout. */
 void raft015_act(struct raft *r, const struct own_out *out);
 
+/* Leader: end the promotion of spare @id to voter (raft_assign()) at once,
+ * the way raft itself ends one whose catch-up rounds time out: the
+ * change's callback runs with RAFT_NOCONNECTION before this returns.
+ * Returns whether a promotion of @id was running. For a joining node that
+ * is known gone (raft/cluster_member.c), so that its spare can be removed
+ * at once instead of after the catch-up timeout. */
+bool raft015_abort_promotion(struct raft *r, raft_id id);
+
 #endif /* VIPD_RAFT_RAFT015_H */

@@ -313,6 +313,16 @@ static void on_cluster_failed(void *data)
     stop(d, "raft stopped this node");
 }
 
+static void on_cluster_left(void *data)
+{
+    struct vipd *d = data;
+
+    /* Not a failure: the supervisor must not start it again as a member
+     * nobody knows (docs/membership.md). */
+    d->exit_status = 0;
+    stop(d, "this node left the cluster");
+}
+
 /****** Health and network callbacks ******/
 
 void daemon_on_transition(void *data, const char *check_name, int32_t value)
@@ -527,6 +537,7 @@ static int start_parts(struct vipd *d)
     ccbs.release = on_release;
     ccbs.changed = on_changed;
     ccbs.failed = on_cluster_failed;
+    ccbs.left = on_cluster_left;
     rv = cluster_init(&d->cluster, &d->loop, cfg, &ccbs);
     if (rv != 0) {
         vip_err("daemon: %s", d->cluster.errmsg);

@@ -281,6 +281,29 @@ if ctl "$hi" leave >"$T/leave.out" 2>&1; then
     else
         bad "after $hn left: $(jq_status $oi 's["nodes"]')"
     fi
+    # The node that left stops by itself, exit 0, saying what to do next
+    # (raft/cluster_own.c: report_left); it never campaigns as a ghost.
+    if until_ok 15 eval '! kill -0 "${pid[n$hi]}"'; then
+        wait "${pid[n$hi]}"; st=$?
+        [ $st = 0 ] && ok "$hn stopped after leaving (exit 0)" || bad "$hn exited $st after leaving"
+        grep -q "left the cluster and stops here. To rejoin: wipe its data dir" "$T/n$hi.log" &&
+            ok "$hn said how to rejoin" || bad "$hn: no 'what next' message"
+    else
+        bad "$hn still runs after leaving"
+    fi
+    unset "pid[n$hi]"
+    self_field() { jq_status $oi "[n['$1'] for n in s['nodes'] if n['name']=='n$oi'][0]"; }
+    term1=$(self_field term)
+    # A ghost would campaign within 2 T of leaving; an idle cluster commits
+    # nothing (raft/io_lease.h), so watch n$oi's term over a window of
+    # several election timeouts instead of awaiting commits: a check that
+    # something does not happen needs a window.
+    window_end=$((SECONDS + 4))
+    while [ $SECONDS -lt $window_end ] && [ "$(self_field term)" = "$term1" ]; do
+        sleep 0.2
+    done
+    [ "$(self_field term)" = "$term1" ] && ok "n$oi's term stays $term1 after $hn left" ||
+        bad "n$oi's term climbs after $hn left: $term1 -> $(self_field term)"
 else
     bad "leave $hn"; cat "$T/leave.out"
 fi
@@ -291,12 +314,35 @@ fi
 # without --force (raft/cluster_member.c: serve_remove, vm_leave).
 until_ok 10 eval '! kill -0 "${pid[n4]}"' || bad "n4 (wrong key) did not stop"
 unset 'pid[n4]'
+# A join that cannot finish: n4 is killed as soon as the leader added it as
+# a spare. The leader removes the spare again (raft/cluster_member.c:
+# serve_undo), so the next join (n3, below) is not refused as "another
+# membership change is running" and no dead spare stays behind.
+rm -rf "$T/data4" "$T/n4.sock"
+start 4
+until_ok 10 test -S "$T/n4.sock" || die "n4 control socket never appeared (killed join)"
+nadded=$(grep -c "added as spare" "$T/n$oi.log")
+ctl 4 join "10.77.0.$oi:5405" >"$T/joinkilled.out" 2>&1 &
+jpid=$!
+until_ok 15 eval '[ "$(grep -c "added as spare" "$T/n$oi.log")" -gt $nadded ]' ||
+    die "n4 was never added as a spare"
+kill -KILL "${pid[n4]}"
+wait "${pid[n4]}" 2>/dev/null
+unset 'pid[n4]'
+wait $jpid
+# "hung up": undone because the node went away, at once, not after raft's
+# catch-up rounds timed out (which would refuse joins meanwhile).
+until_ok 15 grep -q "could not finish joining (it hung up .*): its spare is removed again" "$T/n$oi.log" &&
+    ok "the spare of the killed join was removed again" ||
+    bad "the spare of the killed join stays: $(grep membership "$T/n$oi.log" | tail -n 3)"
+[ "$(jq_status $oi "len(s['nodes'])")" = 1 ] && ok "no dead spare listed" ||
+    bad "nodes after the killed join: $(jq_status $oi "[n['name'] for n in s['nodes']]")"
 for i in 3 4; do
     rm -rf "$T/data$i" "$T/n$i.sock"
     start $i
     until_ok 10 test -S "$T/n$i.sock" || die "n$i control socket never appeared (rejoin)"
     ctl $i join "10.77.0.$oi:5405" >"$T/rejoin$i.out" 2>&1 ||
-        { cat "$T/rejoin$i.out"; die "rejoin n$i"; }
+        { cat "$T/rejoin$i.out"; die "rejoin n$i (n3: the retry after the killed join)"; }
 done
 for i in $oi 3 4; do until_ok 10 three_voters $i || die "n$i does not see 3 voters (rejoin)"; done
 voters() { jq_status "$1" 'sorted(n["id"] for n in s["nodes"] if n["member"]=="voter")'; }

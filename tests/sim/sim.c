@@ -192,7 +192,7 @@ static void crash_once(struct sim *s)
             continue;
         }
         rank = own_rank(s->nodes[h].fsm.st, in.servers, in.n_servers, k + 1,
-                        h + 1);
+                        h + 1, false);
         if (rank < best_rank) {
             best_rank = rank;
             best = k;

@@ -340,6 +340,82 @@ static void test_ranked_timeouts(void **state)
     fx_free(f3);
 }
 
+/* A witness ranks after every node that can hold: by its NODE record
+ * (n1, with the best priority, marked witness), and by its own config
+ * before it described itself (n1 without a record against n3 in
+ * maintenance, which would otherwise rank after it by id). */
+static void test_witness_ranks_last(void **state)
+{
+    struct fx *f1 = fx_new(1), *f3 = fx_new(3);
+    (void)state;
+    f1->st->members[0].node.flags |= ENTRY_NODE_F_WITNESS;
+    f3->st->members[0].node.flags |= ENTRY_NODE_F_WITNESS;
+    f1->o.p.witness = true;
+    f1->in.role = f3->in.role = OWN_FOLLOWER;
+    f1->in.leader = f3->in.leader = 2;
+    step(f1, 100);
+    step(f3, 100);
+    assert_int_equal(f1->out.set_timeout_ms,
+                     T + 2 * 10 + own_rank_step(T, HB));
+    assert_int_equal(f3->out.set_timeout_ms, T + 2 * 10);
+    fx_free(f1);
+    fx_free(f3);
+
+    f1 = fx_new(1);
+    f1->st->members[0].has_node = false;
+    f1->st->members[2].maintenance = true;
+    f1->in.role = OWN_FOLLOWER;
+    f1->in.leader = 2;
+    step(f1, 100);
+    assert_int_equal(f1->out.set_timeout_ms, T + 2 * 10); /* not a witness */
+    f1->o.p.witness = true;
+    f1->in.timeout_ms = f1->out.set_timeout_ms;
+    step(f1, 110);
+    assert_int_equal(f1->out.set_timeout_ms,
+                     T + 2 * 10 + own_rank_step(T, HB));
+    fx_free(f1);
+}
+
+/* A witness that wins hands leadership to the best node in the step where
+ * that node answers, without waiting for the view to settle, and never
+ * holds. */
+static void test_witness_hands_over_at_once(void **state)
+{
+    struct fx *f = fx_new(3);
+    (void)state;
+    f->st->members[2].node.flags |= ENTRY_NODE_F_WITNESS;
+    lead(f, 100);
+    assert_int_equal(f->out.transfer_to, 1);
+    assert_false(f->out.transfer_requested);
+    assert_false(f->out.hold);
+    assert_false(f->o.is_holding);
+    fx_free(f);
+}
+
+/* The best node (n1) does not answer: the witness hands over to n2 two
+ * heartbeats after its election (every live voter answered the first
+ * round), not after T. */
+static void test_witness_best_dead(void **state)
+{
+    struct fx *f = fx_new(3);
+    uint64_t t;
+    (void)state;
+    f->o.p.witness = true;
+    f->in.role = OWN_LEADER;
+    f->in.leader = 3;
+    for (t = 100; t < 100 + 2 * HB; t += 10) {
+        f->in.last_index++;
+        f->in.servers[1].match_index = f->in.last_index;
+        f->in.servers[1].recent_recv = true;
+        step(f, t);
+        assert_int_equal(f->out.transfer_to, 0);
+        assert_false(f->out.hold);
+    }
+    step(f, t);
+    assert_int_equal(f->out.transfer_to, 2);
+    fx_free(f);
+}
+
 /* Pre-vote off after a leaderless stretch; a candidate in a pre-vote
  * round leaves it; on again with a leader. */
 static void test_prevote_guard(void **state)
@@ -403,6 +479,9 @@ int main(void)
         cmocka_unit_test(test_unavailable),
         cmocka_unit_test(test_forget_silent_leader),
         cmocka_unit_test(test_ranked_timeouts),
+        cmocka_unit_test(test_witness_ranks_last),
+        cmocka_unit_test(test_witness_hands_over_at_once),
+        cmocka_unit_test(test_witness_best_dead),
         cmocka_unit_test(test_prevote_guard),
         cmocka_unit_test(test_shutdown),
         cmocka_unit_test(test_names),

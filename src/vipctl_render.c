@@ -218,7 +218,14 @@ static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
         cell(out, n->reachable ? "yes" : "no", 5, n->reachable ? NULL : C_RED,
              colour, false);
         cell(out, n->maintenance ? "on" : "off", 5,
-             n->maintenance ? C_YELLOW : NULL, colour, true);
+             n->maintenance ? C_YELLOW : NULL, colour, !n->key_refused);
+        if (n->key_refused) {
+            /* Why it is unreachable, which the logs alone used to say. */
+            char why[48];
+            snprintf(why, sizeof why, "key refused %us ago",
+                     (unsigned)n->key_refused_age_s);
+            cell(out, why, (int)strlen(why), C_RED, colour, true);
+        }
         fputc('\n', out);
     }
 }

@@ -176,6 +176,9 @@ static void render_summary(FILE *out, const struct vip_status *st, bool colour)
     }
 }
 
+/* "key refused 4294967295s ago" at most. */
+#define KEY_REFUSED_WIDTH 28
+
 static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
 {
     int w_id = 2, w_name = 4, w_addr = 7, w_term = 4, w_ci = 6, w_ai = 7;
@@ -192,6 +195,12 @@ static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
     /* Fixed part: ROLE 9, MEMBER 7, REACH 5, MAINT 5, and 2 spaces after
      * every column but the last. */
     int fixed = w_id + w_term + w_ci + w_ai + 9 + 7 + 5 + 5 + 9 * 2;
+    for (size_t i = 0; i < st->n_nodes; i++) {
+        if (st->nodes[i].key_refused) {
+            fixed += 2 + KEY_REFUSED_WIDTH; /* the note after MAINT */
+            break;
+        }
+    }
     int room = VIPCTL_COLUMNS - fixed;
     w_name = imin(w_name, imax(4, room / 3));
     w_addr = imin(w_addr, imax(4, room - w_name - 2));
@@ -221,7 +230,7 @@ static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
              n->maintenance ? C_YELLOW : NULL, colour, !n->key_refused);
         if (n->key_refused) {
             /* Why it is unreachable, which the logs alone used to say. */
-            char why[48];
+            char why[KEY_REFUSED_WIDTH + 1];
             snprintf(why, sizeof why, "key refused %us ago",
                      (unsigned)n->key_refused_age_s);
             cell(out, why, (int)strlen(why), C_RED, colour, true);

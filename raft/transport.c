@@ -216,6 +216,8 @@ static void conn_unlink(struct vr_conn *c)
 }
 
 static void transport_maybe_closed(struct vr_transport *t);
+static void conn_peer_name(struct vr_conn *c);
+static void refusal_clear(struct vr_transport *t, const char *address);
 
 /* Report the outcome to whoever asked for an outgoing connection. */
 static void conn_report(struct vr_conn *c, uv_stream_t *stream, int status)
@@ -255,6 +257,12 @@ static void conn_handle_closed_cb(uv_handle_t *h)
     sodium_memzero(c->key_tx, sizeof c->key_tx);
     sodium_memzero(c->key_rx, sizeof c->key_rx);
     if (c->state == CONN_ABORTING && c->is_outgoing) {
+        if (c->status != VIP_EAUTH && c->status != -ECANCELED) {
+            /* The latest try failed otherwise (the peer is down, say):
+             * status must not go on blaming the key. */
+            conn_peer_name(c);
+            refusal_clear(t, c->peer);
+        }
         conn_report(c, NULL, c->status);
     }
     handshake_close(&c->hs);

@@ -88,7 +88,8 @@ enum vr_conn_kind {
 
 /* A peer we dialled that failed the handshake because the keys differ
  * (it does not hold our cluster key, or we do not hold its). Kept until a
- * handshake with that address succeeds. */
+ * later connection to that address succeeds or fails for another reason
+ * (then the key is not what stops it). */
 struct vr_key_refusal
 {
     char address[VR_ADDR_MAX + 1]; /* as dialled, "HOST:PORT"; "": free */
@@ -236,8 +237,8 @@ int vr_transport_connect_rpc(struct vr_transport *t,
                              vr_rpc_connect_cb cb);
 
 /* The key refusal recorded for peer @address ("HOST:PORT", as given to
- * raft or to vr_transport_connect_rpc()), or NULL: none since the last
- * successful handshake with it. */
+ * raft or to vr_transport_connect_rpc()), or NULL: the latest connection
+ * to it did not fail on the key. */
 const struct vr_key_refusal *
 vr_transport_key_refused(const struct vr_transport *t, const char *address);
 

@@ -578,7 +578,15 @@ struct cap_fixture
     struct vr_rpc_conn *cli[VR_RPC_PER_PEER_MAX + CAP_EXTRA + 2];
     unsigned n_accepted, n_connected, n_failed, n_cli_closed, n_srv_closed;
     int last_status;
+    bool server_closed;
 };
+
+static void cap_server_closed_cb(struct vr_transport *t)
+{
+    struct cap_fixture *fx =
+        (struct cap_fixture *)((char *)t - offsetof(struct cap_fixture, server));
+    fx->server_closed = true;
+}
 
 static void cap_srv_closed_cb(struct vr_rpc_conn *c, int status)
 {
@@ -711,12 +719,24 @@ static void test_loop_rpc_cap_and_refusal(void **state)
     RUN_UNTIL(fx, fx->n_accepted == VR_RPC_PER_PEER_MAX + 2);
     assert_int_equal(fx->server.n_rpc_over_cap, CAP_EXTRA);
 
+    /* Refused again; then the peer goes away: a failure of another kind
+     * is not the key's, and the record goes. */
+    vr_transport_set_key(&fx->client, key_b);
+    cap_connect(fx, &fx->client, n + 1, srv_addr);
+    RUN_UNTIL(fx, fx->n_failed == 2);
+    assert_non_null(vr_transport_key_refused(&fx->client, srv_addr));
     for (size_t i = 0; i < sizeof fx->srv / sizeof fx->srv[0]; i++) {
         if (fx->srv[i] != NULL) {
             vr_rpc_conn_close(fx->srv[i], 0);
         }
     }
-    vr_transport_close(&fx->server, transport_closed_cb);
+    vr_transport_close(&fx->server, cap_server_closed_cb);
+    RUN_UNTIL(fx, fx->server_closed);
+    cap_connect(fx, &fx->client, n + 1, srv_addr);
+    RUN_UNTIL(fx, fx->n_failed == 3);
+    assert_int_not_equal(fx->last_status, VIP_EAUTH);
+    assert_null(vr_transport_key_refused(&fx->client, srv_addr));
+
     vr_transport_close(&fx->client, transport_closed_cb);
     vr_transport_close(&fx->other, transport_closed_cb);
     uv_run(&fx->loop, UV_RUN_DEFAULT);

@@ -36,7 +36,7 @@ struct vr_channel
     char peer[VR_ADDR_MAX + 1];
     bool is_rpc_in;                 /* an accepted RPC connection from: */
     uint64_t in_id;
-    char in_address[VR_ADDR_MAX + 1];
+    char in_src[64];
 };
 
 /* One write with its bytes. */
@@ -377,7 +377,7 @@ int vr_channel_start(struct vr_transport *t, uv_tcp_t *tcp,
                      const uint8_t tx[FC_KEY_SIZE],
                      const uint8_t rx[FC_KEY_SIZE], enum vr_channel_mode mode,
                      const char *peer, uint64_t in_id,
-                     const char *in_address, uv_stream_t **user)
+                     const char *in_src, uv_stream_t **user)
 {
     struct vr_channel *ch = calloc(1, sizeof *ch);
     uv_pipe_t *u = raft_malloc(sizeof *u);
@@ -402,10 +402,10 @@ int vr_channel_start(struct vr_transport *t, uv_tcp_t *tcp,
     fc_init(&ch->rx, rx);
     raft_wire_init(&ch->wire);
     snprintf(ch->peer, sizeof ch->peer, "%s", peer);
-    if (in_address != NULL) {
+    if (in_src != NULL) {
         ch->is_rpc_in = true;
         ch->in_id = in_id;
-        snprintf(ch->in_address, sizeof ch->in_address, "%s", in_address);
+        snprintf(ch->in_src, sizeof ch->in_src, "%s", in_src);
     }
     ch_link(ch);
     /* uv_pipe_init() cannot fail; after it, every handle is closed through
@@ -441,7 +441,7 @@ int vr_channel_start(struct vr_transport *t, uv_tcp_t *tcp,
 }
 
 unsigned vr_channel_count_rpc_in(const struct vr_transport *t, uint64_t id,
-                                 const char *address)
+                                 const char *src)
 {
     unsigned n = 0;
     for (const struct vr_channel *ch = t->channels; ch != NULL;
@@ -451,7 +451,7 @@ unsigned vr_channel_count_rpc_in(const struct vr_transport *t, uint64_t id,
             ch->local_eof || ch->in_id != id) {
             continue;
         }
-        if (id != 0 || strcmp(ch->in_address, address) == 0) {
+        if (id != 0 || strcmp(ch->in_src, src) == 0) {
             n++;
         }
     }

@@ -315,7 +315,7 @@ static void conn_finish(struct vr_conn *c)
     int rv;
 
     if (!c->is_outgoing && c->pre.kind == VR_CONN_RPC &&
-        vr_channel_count_rpc_in(t, c->pre.id, c->pre.address) >=
+        vr_channel_count_rpc_in(t, c->pre.id, c->src) >=
             VR_RPC_PER_PEER_MAX) {
         /* Authenticated, yet one peer must not pin our descriptors and
          * memory with sessions: a node needs only a few at once. */
@@ -344,9 +344,8 @@ static void conn_finish(struct vr_conn *c)
     }
     rv = vr_channel_start(t, tcp, c->key_tx, c->key_rx, mode, c->peer,
                           c->pre.id,
-                          !c->is_outgoing && mode == VR_CHANNEL_RPC
-                              ? c->pre.address
-                              : NULL,
+                          !c->is_outgoing && mode == VR_CHANNEL_RPC ? c->src
+                                                                    : NULL,
                           &stream);
     sodium_memzero(c->key_tx, sizeof c->key_tx);
     sodium_memzero(c->key_rx, sizeof c->key_rx);

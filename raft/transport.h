@@ -74,8 +74,8 @@
  * source address. */
 #define VR_PREAUTH_MAX 64
 #define VR_PREAUTH_PER_SOURCE 8
-/* Incoming RPC connections one authenticated peer (node id; for id 0 the
- * address it claims) may hold open at once; more are closed at once. A
+/* Incoming RPC connections one authenticated peer (node id; for id 0 its
+ * source IP) may hold open at once; more are closed at once. A
  * node needs about three (status, forwarding, membership). */
 #define VR_RPC_PER_PEER_MAX 8
 /* Peers whose key refusal is remembered (status shows them). */

@@ -568,14 +568,15 @@ static void test_loop_wrong_key(void **state)
 /****** Caps after authentication ******/
 
 #define CAP_EXTRA 3
+#define CAP_SLOTS 40
 
 struct cap_fixture
 {
     uv_loop_t loop;
-    struct vr_transport server, client, other;
-    struct vr_rpc_connect reqs[VR_RPC_PER_PEER_MAX + CAP_EXTRA + 2];
-    struct vr_rpc_conn *srv[VR_RPC_PER_PEER_MAX + CAP_EXTRA + 2];
-    struct vr_rpc_conn *cli[VR_RPC_PER_PEER_MAX + CAP_EXTRA + 2];
+    struct vr_transport server, client, other, anon;
+    struct vr_rpc_connect reqs[CAP_SLOTS];
+    struct vr_rpc_conn *srv[CAP_SLOTS];
+    struct vr_rpc_conn *cli[CAP_SLOTS];
     unsigned n_accepted, n_connected, n_failed, n_cli_closed, n_srv_closed;
     int last_status;
     bool server_closed;
@@ -670,6 +671,8 @@ static void test_loop_rpc_cap_and_refusal(void **state)
     vr_transport_set_key(&fx->server, key_a);
     vr_transport_set_key(&fx->client, key_b);
     vr_transport_set_key(&fx->other, key_a);
+    vr_transport_init(&fx->anon, &fx->loop); /* raft never gave it an id */
+    vr_transport_set_key(&fx->anon, key_a);
     assert_int_equal(fx->server.raft.init(&fx->server.raft, 1, srv_addr), 0);
     assert_int_equal(fx->client.raft.init(&fx->client.raft, 2, cli_addr), 0);
     assert_int_equal(fx->other.raft.init(&fx->other.raft, 3, oth_addr), 0);
@@ -719,11 +722,23 @@ static void test_loop_rpc_cap_and_refusal(void **state)
     RUN_UNTIL(fx, fx->n_accepted == VR_RPC_PER_PEER_MAX + 2);
     assert_int_equal(fx->server.n_rpc_over_cap, CAP_EXTRA);
 
+    /* A node without an id yet (id 0, the address it claims is its own
+     * word) is counted by its source IP. */
+    for (unsigned i = 0; i < VR_RPC_PER_PEER_MAX; i++) {
+        cap_connect(fx, &fx->anon, 20 + i, srv_addr);
+    }
+    RUN_UNTIL(fx, fx->n_accepted == 2 * VR_RPC_PER_PEER_MAX + 2);
+    cap_connect(fx, &fx->anon, 20 + VR_RPC_PER_PEER_MAX, srv_addr);
+    RUN_UNTIL(fx, fx->server.n_rpc_over_cap == CAP_EXTRA + 1);
+    assert_int_equal(fx->n_accepted, 2 * VR_RPC_PER_PEER_MAX + 2);
+
     /* Refused again; then the peer goes away: a failure of another kind
      * is not the key's, and the record goes. */
+    unsigned failed = fx->n_failed;
     vr_transport_set_key(&fx->client, key_b);
     cap_connect(fx, &fx->client, n + 1, srv_addr);
-    RUN_UNTIL(fx, fx->n_failed == 2);
+    RUN_UNTIL(fx, fx->n_failed == failed + 1);
+    assert_int_equal(fx->last_status, VIP_EAUTH);
     assert_non_null(vr_transport_key_refused(&fx->client, srv_addr));
     for (size_t i = 0; i < sizeof fx->srv / sizeof fx->srv[0]; i++) {
         if (fx->srv[i] != NULL) {
@@ -733,12 +748,13 @@ static void test_loop_rpc_cap_and_refusal(void **state)
     vr_transport_close(&fx->server, cap_server_closed_cb);
     RUN_UNTIL(fx, fx->server_closed);
     cap_connect(fx, &fx->client, n + 1, srv_addr);
-    RUN_UNTIL(fx, fx->n_failed == 3);
+    RUN_UNTIL(fx, fx->n_failed == failed + 2);
     assert_int_not_equal(fx->last_status, VIP_EAUTH);
     assert_null(vr_transport_key_refused(&fx->client, srv_addr));
 
     vr_transport_close(&fx->client, transport_closed_cb);
     vr_transport_close(&fx->other, transport_closed_cb);
+    vr_transport_close(&fx->anon, transport_closed_cb);
     uv_run(&fx->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&fx->loop), 0);
     free(fx);

@@ -34,6 +34,9 @@ struct vr_channel
     uint8_t plain[FC_PLAIN_MAX];    /* one opened frame */
     uint8_t local_buf[FC_PLAIN_MAX]; /* one read from the user */
     char peer[VR_ADDR_MAX + 1];
+    bool is_rpc_in;                 /* an accepted RPC connection from: */
+    uint64_t in_id;
+    char in_src[64];
 };
 
 /* One write with its bytes. */
@@ -373,7 +376,8 @@ static void user_pipe_closed_cb(uv_handle_t *h)
 int vr_channel_start(struct vr_transport *t, uv_tcp_t *tcp,
                      const uint8_t tx[FC_KEY_SIZE],
                      const uint8_t rx[FC_KEY_SIZE], enum vr_channel_mode mode,
-                     const char *peer, uv_stream_t **user)
+                     const char *peer, uint64_t in_id,
+                     const char *in_src, uv_stream_t **user)
 {
     struct vr_channel *ch = calloc(1, sizeof *ch);
     uv_pipe_t *u = raft_malloc(sizeof *u);
@@ -398,6 +402,11 @@ int vr_channel_start(struct vr_transport *t, uv_tcp_t *tcp,
     fc_init(&ch->rx, rx);
     raft_wire_init(&ch->wire);
     snprintf(ch->peer, sizeof ch->peer, "%s", peer);
+    if (in_src != NULL) {
+        ch->is_rpc_in = true;
+        ch->in_id = in_id;
+        snprintf(ch->in_src, sizeof ch->in_src, "%s", in_src);
+    }
     ch_link(ch);
     /* uv_pipe_init() cannot fail; after it, every handle is closed through
      * uv_close() whatever happens next. */
@@ -429,6 +438,24 @@ int vr_channel_start(struct vr_transport *t, uv_tcp_t *tcp,
     }
     *user = (uv_stream_t *)u;
     return 0;
+}
+
+unsigned vr_channel_count_rpc_in(const struct vr_transport *t, uint64_t id,
+                                 const char *src)
+{
+    unsigned n = 0;
+    for (const struct vr_channel *ch = t->channels; ch != NULL;
+         ch = ch->next) {
+        /* Either side at EOF: the session is over, only bytes drain. */
+        if (!ch->is_rpc_in || ch->is_closing || ch->tcp_eof ||
+            ch->local_eof || ch->in_id != id) {
+            continue;
+        }
+        if (id != 0 || strcmp(ch->in_src, src) == 0) {
+            n++;
+        }
+    }
+    return n;
 }
 
 void vr_channel_close_all(struct vr_transport *t)

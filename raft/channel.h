@@ -34,16 +34,26 @@ enum vr_channel_mode {
 /* Queued bytes allowed per direction before reading the other side pauses. */
 #define VR_CHANNEL_QUEUE_MAX (1u << 20)
 
+/* Open incoming RPC channels of @t from node @id (for id 0, which any
+ * node without an id yet uses: from source IP @src), not counting those
+ * shutting down: the transport caps
+ * them per peer (VR_RPC_PER_PEER_MAX, raft/transport.h). */
+unsigned vr_channel_count_rpc_in(const struct vr_transport *t, uint64_t id,
+                                 const char *src);
+
 /* Start a channel for @t over @tcp (connected, initialised, allocated with
  * raft_malloc(); the channel owns it from now on, also on failure) with the
  * keys of this side: @tx for sending, @rx for receiving. @peer names the
- * peer in logs. On success *@user is a new stream (raft_malloc()ed; its
+ * peer in logs; @in_id and @in_src are the node id an incoming RPC peer
+ * proved and its source IP (for vr_channel_count_rpc_in(); @in_src NULL
+ * for every other channel). On success *@user is a new stream (raft_malloc()ed; its
  * owner uv_close()s it, then raft_free()s it) and 0 is returned; otherwise
  * a negative code, and @tcp is being closed. */
 int vr_channel_start(struct vr_transport *t, uv_tcp_t *tcp,
                      const uint8_t tx[FC_KEY_SIZE],
                      const uint8_t rx[FC_KEY_SIZE], enum vr_channel_mode mode,
-                     const char *peer, uv_stream_t **user);
+                     const char *peer, uint64_t in_id,
+                     const char *in_src, uv_stream_t **user);
 
 /* Close every channel of @t (the transport is closing). Each one counts as
  * an open handle of @t until its handles are closed. */

@@ -35,6 +35,8 @@ TESTS += tests/unit/test_cluster_members
 
 TESTS += tests/netns/cluster_3proc.sh
 EXTRA_DIST += tests/netns/cluster_3proc.sh
+TESTS += tests/netns/key_refused.sh
+EXTRA_DIST += tests/netns/key_refused.sh
 
 # Benchmark (not in make check): bench/raft_idle.sh [BUILDDIR]
 EXTRA_DIST += bench/raft_idle.sh

@@ -216,6 +216,8 @@ static void conn_unlink(struct vr_conn *c)
 }
 
 static void transport_maybe_closed(struct vr_transport *t);
+static void conn_peer_name(struct vr_conn *c);
+static void refusal_clear(struct vr_transport *t, const char *address);
 
 /* Report the outcome to whoever asked for an outgoing connection. */
 static void conn_report(struct vr_conn *c, uv_stream_t *stream, int status)
@@ -255,6 +257,12 @@ static void conn_handle_closed_cb(uv_handle_t *h)
     sodium_memzero(c->key_tx, sizeof c->key_tx);
     sodium_memzero(c->key_rx, sizeof c->key_rx);
     if (c->state == CONN_ABORTING && c->is_outgoing) {
+        if (c->status != VIP_EAUTH && c->status != -ECANCELED) {
+            /* The latest try failed otherwise (the peer is down, say):
+             * status must not go on blaming the key. */
+            conn_peer_name(c);
+            refusal_clear(t, c->peer);
+        }
         conn_report(c, NULL, c->status);
     }
     handshake_close(&c->hs);
@@ -306,6 +314,22 @@ static void conn_finish(struct vr_conn *c)
     enum vr_channel_mode mode;
     int rv;
 
+    if (!c->is_outgoing && c->pre.kind == VR_CONN_RPC &&
+        vr_channel_count_rpc_in(t, c->pre.id, c->src) >=
+            VR_RPC_PER_PEER_MAX) {
+        /* Authenticated, yet one peer must not pin our descriptors and
+         * memory with sessions: a node needs only a few at once. */
+        t->n_rpc_over_cap++;
+        t->n_rejected++;
+        vr_transport_warn_limited(t,
+                                  "transport: closing an RPC connection "
+                                  "from node %llu (%s): it already has %u "
+                                  "open",
+                                  (unsigned long long)c->pre.id, c->peer,
+                                  VR_RPC_PER_PEER_MAX);
+        conn_abort(c, VIP_ERANGE);
+        return;
+    }
     c->tcp = NULL; /* the channel's now, also on failure */
     c->tcp_init = false;
     c->state = CONN_ABORTING; /* only the timer is left to close */
@@ -319,6 +343,9 @@ static void conn_finish(struct vr_conn *c)
                                            : VR_CHANNEL_RPC;
     }
     rv = vr_channel_start(t, tcp, c->key_tx, c->key_rx, mode, c->peer,
+                          c->pre.id,
+                          !c->is_outgoing && mode == VR_CHANNEL_RPC ? c->src
+                                                                    : NULL,
                           &stream);
     sodium_memzero(c->key_tx, sizeof c->key_tx);
     sodium_memzero(c->key_rx, sizeof c->key_rx);
@@ -481,6 +508,52 @@ static void conn_peer_name(struct vr_conn *c)
     }
 }
 
+/* Remember that the peer we dialled refused our key (or we its), so that
+ * status can show it; the oldest record makes room. */
+static void refusal_record(struct vr_transport *t, const char *address,
+                           const char *reason)
+{
+    struct vr_key_refusal *r = NULL;
+
+    for (size_t i = 0; i < VR_REFUSED_MAX; i++) {
+        struct vr_key_refusal *e = &t->refused[i];
+        if (e->address[0] != '\0' && strcmp(e->address, address) == 0) {
+            r = e;
+            break;
+        }
+        if (r == NULL || e->address[0] == '\0' ||
+            (r->address[0] != '\0' && e->at_ms < r->at_ms)) {
+            r = e;
+        }
+    }
+    snprintf(r->address, sizeof r->address, "%s", address);
+    r->at_ms = vip_now_ms();
+    snprintf(r->reason, sizeof r->reason, "%s", reason);
+}
+
+static void refusal_clear(struct vr_transport *t, const char *address)
+{
+    for (size_t i = 0; i < VR_REFUSED_MAX; i++) {
+        if (strcmp(t->refused[i].address, address) == 0) {
+            memset(&t->refused[i], 0, sizeof t->refused[i]);
+        }
+    }
+}
+
+const struct vr_key_refusal *
+vr_transport_key_refused(const struct vr_transport *t, const char *address)
+{
+    if (address == NULL || address[0] == '\0') {
+        return NULL;
+    }
+    for (size_t i = 0; i < VR_REFUSED_MAX; i++) {
+        if (strcmp(t->refused[i].address, address) == 0) {
+            return &t->refused[i];
+        }
+    }
+    return NULL;
+}
+
 /* The handshake succeeded: is the peer's proven identity acceptable? */
 static int conn_check_peer(struct vr_conn *c)
 {
@@ -516,6 +589,9 @@ static void transport_secure_done(struct vr_conn *c, int status)
         }
         conn_abort(c, status);
         return;
+    }
+    if (c->is_outgoing) {
+        refusal_clear(c->t, c->peer);
     }
     c->is_secured = true;
     if (c->n_hs_writes == 0) {
@@ -589,6 +665,9 @@ static void conn_secure_read(struct vr_conn *c, ssize_t nread)
     if (rv == VIP_EAUTH) {
         conn_auth_log(c, "authentication failed: the peer does not hold "
                          "our cluster key");
+        if (c->is_outgoing) {
+            refusal_record(c->t, c->peer, "different cluster key");
+        }
     } else if (rv < 0) {
         conn_auth_log(c, "authentication failed: not a vipd handshake");
     }

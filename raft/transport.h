@@ -74,10 +74,27 @@
  * source address. */
 #define VR_PREAUTH_MAX 64
 #define VR_PREAUTH_PER_SOURCE 8
+/* Incoming RPC connections one authenticated peer (node id; for id 0 its
+ * source IP) may hold open at once; more are closed at once. A
+ * node needs about three (status, forwarding, membership). */
+#define VR_RPC_PER_PEER_MAX 8
+/* Peers whose key refusal is remembered (status shows them). */
+#define VR_REFUSED_MAX 16
 
 enum vr_conn_kind {
     VR_CONN_RAFT = 1, /* a raft_uv message stream */
     VR_CONN_RPC = 2,  /* vipd peer RPC frames */
+};
+
+/* A peer we dialled that failed the handshake because the keys differ
+ * (it does not hold our cluster key, or we do not hold its). Kept until a
+ * later connection to that address succeeds or fails for another reason
+ * (then the key is not what stops it). */
+struct vr_key_refusal
+{
+    char address[VR_ADDR_MAX + 1]; /* as dialled, "HOST:PORT"; "": free */
+    uint64_t at_ms;                /* vip_now_ms() of the latest refusal */
+    char reason[64];               /* short text for logs and status */
 };
 
 /* A decoded preamble. */
@@ -165,6 +182,8 @@ struct vr_transport
     unsigned n_auth_failed;        /* handshakes failed, either direction */
     unsigned n_over_cap;           /* refused: over a pre-auth cap */
     unsigned n_channel_rejected;   /* closed for a bad frame or message */
+    unsigned n_rpc_over_cap;       /* RPC connections over the per-peer cap */
+    struct vr_key_refusal refused[VR_REFUSED_MAX];
     struct cfg_ip allow[CFG_MAX_ALLOW]; /* allowed sources; none: any */
     uint8_t allow_prefix[CFG_MAX_ALLOW];
     size_t n_allow;
@@ -216,6 +235,12 @@ void vr_transport_set_rpc_cb(struct vr_transport *t, vr_rpc_accept_cb cb,
 int vr_transport_connect_rpc(struct vr_transport *t,
                              struct vr_rpc_connect *req, const char *address,
                              vr_rpc_connect_cb cb);
+
+/* The key refusal recorded for peer @address ("HOST:PORT", as given to
+ * raft or to vr_transport_connect_rpc()), or NULL: the latest connection
+ * to it did not fail on the key. */
+const struct vr_key_refusal *
+vr_transport_key_refused(const struct vr_transport *t, const char *address);
 
 /* Release @t after raft_uv has closed it (raft_uv_close() calls the
  * transport's close()), or directly if raft never used it: stops listening,

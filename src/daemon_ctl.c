@@ -9,6 +9,7 @@
 
 #include "src/daemon_int.h"
 #include "src/node_checks.h"
+#include "vipd/clock.h"
 #include "vipd/log.h"
 
 /* A peer's status answer counts as current while its connection is open
@@ -94,6 +95,30 @@ static void node_view(struct cluster *c, struct vip_status_node *n,
     }
 }
 
+/* Whether node @id refused our cluster key (raft/transport.h), and when. */
+static void key_refusal(const struct cluster *c, struct vip_status_node *n,
+                        raft_id id)
+{
+    const struct vr_key_refusal *r;
+    struct timespec ts;
+    uint64_t age;
+
+    if (id == c->id) {
+        return;
+    }
+    r = vr_transport_key_refused(&c->transport, n->address);
+    if (r == NULL) {
+        return;
+    }
+    age = vip_now_ms() - r->at_ms;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    n->key_refused = true;
+    n->key_refused_ms =
+        (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - (int64_t)age;
+    n->key_refused_age_s = age / 1000 > UINT32_MAX ? UINT32_MAX
+                                                   : (uint32_t)(age / 1000);
+}
+
 static int fill_node(struct vipd *d, struct vip_status *st,
                      const struct raft_server *srv)
 {
@@ -110,6 +135,7 @@ static int fill_node(struct vipd *d, struct vip_status *st,
                 : srv->role == RAFT_STANDBY ? VIP_MEMBER_STANDBY
                                             : VIP_MEMBER_SPARE;
     node_view(c, n, srv->id);
+    key_refusal(c, n, srv->id);
     if (m == NULL) {
         snprintf(n->name, sizeof n->name, "n%llu",
                  (unsigned long long)srv->id);

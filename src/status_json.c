@@ -68,6 +68,14 @@ static json_t *encode_node(const struct vip_status_node *n)
         set(o, "witness", json_boolean(n->witness))) {
         goto err;
     }
+    /* Added after version 1: present only when set, so older readers see
+     * exactly what they know. */
+    if (n->key_refused &&
+        (set(o, "key_refused", json_true()) ||
+         set(o, "key_refused_ms", wall_ms(n->key_refused_ms)) ||
+         set(o, "key_refused_age_s", u64(n->key_refused_age_s)))) {
+        goto err;
+    }
     if (set(o, "checks", checks)) {
         checks = NULL; /* consumed by the failed set */
         goto err;
@@ -397,8 +405,21 @@ static int dec_node(struct dec *d, const json_t *o, struct vip_status_node *n)
         (rv = get_u64(d, o, "applied_index", false, &n->applied_index)) ||
         (rv = get_bool(d, o, "reachable", &n->reachable)) ||
         (rv = get_bool(d, o, "maintenance", &n->maintenance)) ||
-        (rv = get_opt_bool(d, o, "witness", &n->witness))) {
+        (rv = get_opt_bool(d, o, "witness", &n->witness)) ||
+        (rv = get_opt_bool(d, o, "key_refused", &n->key_refused))) {
         return rv;
+    }
+    if (n->key_refused) {
+        json_int_t ms = 0, age = 0;
+        if ((json_object_get(o, "key_refused_ms") != NULL &&
+             (rv = get_int(d, o, "key_refused_ms", 0, INT64_MAX, true, &ms))) ||
+            (json_object_get(o, "key_refused_age_s") != NULL &&
+             (rv = get_int(d, o, "key_refused_age_s", 0, UINT32_MAX, false,
+                           &age)))) {
+            return rv;
+        }
+        n->key_refused_ms = ms;
+        n->key_refused_age_s = (uint32_t)age;
     }
     if (n->id == 0) {
         return dec_fail(d, "id", "must be at least 1");

@@ -179,6 +179,7 @@ static void render_summary(FILE *out, const struct vip_status *st, bool colour)
 static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
 {
     int w_id = 2, w_name = 4, w_addr = 7, w_term = 4, w_ci = 6, w_ai = 7;
+    int w_role = 9;
 
     for (size_t i = 0; i < st->n_nodes; i++) {
         const struct vip_status_node *n = &st->nodes[i];
@@ -188,10 +189,13 @@ static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
         w_term = imax(w_term, digits(n->term));
         w_ci = imax(w_ci, digits(n->commit_index));
         w_ai = imax(w_ai, digits(n->applied_index));
+        if (n->key_refused) {
+            w_role = 11; /* "key refused" */
+        }
     }
-    /* Fixed part: ROLE 9, MEMBER 7, REACH 5, MAINT 5, and 2 spaces after
-     * every column but the last. */
-    int fixed = w_id + w_term + w_ci + w_ai + 9 + 7 + 5 + 5 + 9 * 2;
+    /* Fixed part: ROLE 9 (11), MEMBER 7, REACH 5, MAINT 5, and 2 spaces
+     * after every column but the last. */
+    int fixed = w_id + w_term + w_ci + w_ai + w_role + 7 + 5 + 5 + 9 * 2;
     int room = VIPCTL_COLUMNS - fixed;
     w_name = imin(w_name, imax(4, room / 3));
     w_addr = imin(w_addr, imax(4, room - w_name - 2));
@@ -199,8 +203,9 @@ static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
     fprintf(out, "\n%*s  ", w_id, "ID");
     cell(out, "NAME", w_name, NULL, false, false);
     cell(out, "ADDRESS", w_addr, NULL, false, false);
-    fprintf(out, "%-9s  %-7s  %*s  %*s  %*s  %-5s  MAINT\n", "ROLE", "MEMBER",
-            w_term, "TERM", w_ci, "COMMIT", w_ai, "APPLIED", "REACH");
+    fprintf(out, "%-*s  %-7s  %*s  %*s  %*s  %-5s  MAINT\n", w_role, "ROLE",
+            "MEMBER", w_term, "TERM", w_ci, "COMMIT", w_ai, "APPLIED",
+            "REACH");
     for (size_t i = 0; i < st->n_nodes; i++) {
         const struct vip_status_node *n = &st->nodes[i];
         num(out, n->id, w_id);
@@ -208,9 +213,14 @@ static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
              false);
         cell(out, n->address, w_addr, NULL, colour, false);
         /* A witness shows as such: it never holds, whatever its Raft
-         * role (the summary line names the leader). */
-        cell(out, n->witness ? "witness" : vip_role_name(n->role), 9,
-             n->witness ? NULL : role_colour(n->role), colour, false);
+         * role (the summary line names the leader). A peer that refused
+         * our key has no role we could know: say why instead. */
+        if (n->key_refused) {
+            cell(out, "key refused", w_role, C_RED, colour, false);
+        } else {
+            cell(out, n->witness ? "witness" : vip_role_name(n->role), w_role,
+                 n->witness ? NULL : role_colour(n->role), colour, false);
+        }
         cell(out, vip_member_name(n->member), 7, NULL, colour, false);
         num(out, n->term, w_term);
         num(out, n->commit_index, w_ci);
@@ -219,6 +229,20 @@ static void render_nodes(FILE *out, const struct vip_status *st, bool colour)
              colour, false);
         cell(out, n->maintenance ? "on" : "off", 5,
              n->maintenance ? C_YELLOW : NULL, colour, true);
+        fputc('\n', out);
+    }
+    /* What the logs alone used to say, with the age of the latest try. */
+    for (size_t i = 0; i < st->n_nodes; i++) {
+        const struct vip_status_node *n = &st->nodes[i];
+        char what[VIPCTL_COLUMNS + 1];
+        if (!n->key_refused) {
+            continue;
+        }
+        snprintf(what, sizeof what,
+                 "Key refused: %.24s (%" PRIu64 ") %us ago: the keys differ "
+                 "(secret_file)",
+                 n->name, n->id, (unsigned)n->key_refused_age_s);
+        cell(out, what, VIPCTL_COLUMNS, C_RED, colour, true);
         fputc('\n', out);
     }
 }

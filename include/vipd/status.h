@@ -82,6 +82,12 @@ struct vip_status_node
     bool maintenance; /* replicated ADMIN flag */
     bool witness;     /* votes, never holds (`witness yes`); JSON field
                          optional, absent = false */
+    bool key_refused; /* our handshake with it failed because the keys
+                         differ (raft/transport.h), and none succeeded
+                         since; JSON field optional, absent = false */
+    int64_t key_refused_ms;     /* wall time of the latest refusal */
+    uint32_t key_refused_age_s; /* its age when the status was made; JSON
+                                   fields optional, absent = 0 */
     struct vip_status_check *checks;
     size_t n_checks;
     struct vip_status_priority *priorities;

@@ -37,6 +37,9 @@ static void build(struct vip_status *st)
         n->reachable = i == 1;
         n->maintenance = i == 0;
         n->witness = i == 0;
+        n->key_refused = i == 0;
+        n->key_refused_ms = i == 0 ? 1700000002000 : 0;
+        n->key_refused_age_s = i == 0 ? 7 : 0;
         struct vip_status_check *c = vip_status_add_check(n, "chk_a");
         assert_non_null(c);
         c->state = VIP_CHECK_FAIL;
@@ -89,6 +92,9 @@ static void assert_status_equal(const struct vip_status *a,
         assert_int_equal(x->reachable, y->reachable);
         assert_int_equal(x->maintenance, y->maintenance);
         assert_int_equal(x->witness, y->witness);
+        assert_int_equal(x->key_refused, y->key_refused);
+        assert_int_equal(x->key_refused_ms, y->key_refused_ms);
+        assert_int_equal(x->key_refused_age_s, y->key_refused_age_s);
         assert_int_equal(x->n_checks, y->n_checks);
         for (size_t j = 0; j < x->n_checks; j++) {
             assert_string_equal(x->checks[j].name, y->checks[j].name);
@@ -187,6 +193,7 @@ static void status_field_names(void **state)
 static bool is_optional(const char *key)
 {
     return strcmp(key, "witness") == 0 || strcmp(key, "voters") == 0 ||
+           strncmp(key, "key_refused", 11) == 0 ||
            strcmp(key, "failures_tolerated") == 0;
 }
 
@@ -275,6 +282,16 @@ static void status_every_field_checked(void **state)
                 assert_int_equal(status_json_decode(bad, &dec, errmsg), 0);
                 if (strcmp(key, "witness") == 0) {
                     assert_false(dec.nodes[0].witness);
+                } else if (strcmp(key, "key_refused") == 0) {
+                    /* Its details mean nothing without it. */
+                    assert_false(dec.nodes[0].key_refused);
+                    assert_int_equal(dec.nodes[0].key_refused_age_s, 0);
+                } else if (strcmp(key, "key_refused_ms") == 0) {
+                    assert_true(dec.nodes[0].key_refused);
+                    assert_int_equal(dec.nodes[0].key_refused_ms, 0);
+                } else if (strcmp(key, "key_refused_age_s") == 0) {
+                    assert_true(dec.nodes[0].key_refused);
+                    assert_int_equal(dec.nodes[0].key_refused_age_s, 0);
                 } else if (strcmp(key, "voters") == 0) {
                     assert_int_equal(dec.n_voters, 0);
                 } else {

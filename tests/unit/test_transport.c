@@ -565,6 +565,201 @@ static void test_loop_wrong_key(void **state)
     free(fx);
 }
 
+/****** Caps after authentication ******/
+
+#define CAP_EXTRA 3
+#define CAP_SLOTS 40
+
+struct cap_fixture
+{
+    uv_loop_t loop;
+    struct vr_transport server, client, other, anon;
+    struct vr_rpc_connect reqs[CAP_SLOTS];
+    struct vr_rpc_conn *srv[CAP_SLOTS];
+    struct vr_rpc_conn *cli[CAP_SLOTS];
+    unsigned n_accepted, n_connected, n_failed, n_cli_closed, n_srv_closed;
+    int last_status;
+    bool server_closed;
+};
+
+static void cap_server_closed_cb(struct vr_transport *t)
+{
+    struct cap_fixture *fx =
+        (struct cap_fixture *)((char *)t - offsetof(struct cap_fixture, server));
+    fx->server_closed = true;
+}
+
+static void cap_srv_closed_cb(struct vr_rpc_conn *c, int status)
+{
+    struct cap_fixture *fx = c->data;
+    (void)status;
+    fx->n_srv_closed++;
+}
+
+static void cap_cli_closed_cb(struct vr_rpc_conn *c, int status)
+{
+    struct cap_fixture *fx = c->data;
+    (void)status;
+    fx->n_cli_closed++;
+}
+
+static void cap_ignore_frame_cb(struct vr_rpc_conn *c,
+                                const struct vr_rpc_frame *f)
+{
+    (void)c;
+    (void)f;
+}
+
+static void cap_accept_cb(void *data, uv_stream_t *stream,
+                          const struct vr_preamble *p)
+{
+    struct cap_fixture *fx = data;
+    (void)p;
+    assert_true(fx->n_accepted < sizeof fx->srv / sizeof fx->srv[0]);
+    fx->srv[fx->n_accepted] = vr_rpc_conn_alloc(
+        stream, fx, cap_ignore_frame_cb, cap_srv_closed_cb);
+    assert_non_null(fx->srv[fx->n_accepted]);
+    fx->n_accepted++;
+}
+
+static void cap_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
+                           int status)
+{
+    struct cap_fixture *fx = req->data;
+    size_t i = (size_t)(req - fx->reqs);
+    fx->last_status = status;
+    if (status != 0) {
+        assert_null(stream);
+        fx->n_failed++;
+        return;
+    }
+    fx->cli[i] = vr_rpc_conn_alloc(stream, fx, cap_ignore_frame_cb,
+                                   cap_cli_closed_cb);
+    assert_non_null(fx->cli[i]);
+    fx->n_connected++;
+}
+
+static void cap_connect(struct cap_fixture *fx, struct vr_transport *from,
+                        size_t i, const char *addr)
+{
+    fx->reqs[i].data = fx;
+    assert_int_equal(
+        vr_transport_connect_rpc(from, &fx->reqs[i], addr, cap_connect_cb), 0);
+}
+
+/* One authenticated node holds at most VR_RPC_PER_PEER_MAX RPC sessions:
+ * the extra ones are closed and counted, a closed session makes room, and
+ * another node is not affected. A peer whose key differs is remembered as
+ * having refused it, until a handshake with it succeeds. */
+static void test_loop_rpc_cap_and_refusal(void **state)
+{
+    struct cap_fixture *fx = calloc(1, sizeof *fx);
+    char srv_addr[32], cli_addr[32], oth_addr[32];
+    unsigned base = 20000u + (unsigned)getpid() % 20000u + 20;
+    const unsigned n = VR_RPC_PER_PEER_MAX + CAP_EXTRA;
+    const struct vr_key_refusal *r;
+    (void)state;
+
+    snprintf(srv_addr, sizeof srv_addr, "127.0.0.1:%u", base);
+    snprintf(cli_addr, sizeof cli_addr, "127.0.0.1:%u", base + 1);
+    snprintf(oth_addr, sizeof oth_addr, "127.0.0.1:%u", base + 2);
+    assert_int_equal(uv_loop_init(&fx->loop), 0);
+    vr_transport_init(&fx->server, &fx->loop);
+    vr_transport_init(&fx->client, &fx->loop);
+    vr_transport_init(&fx->other, &fx->loop);
+    vr_transport_set_rpc_cb(&fx->server, cap_accept_cb, fx);
+    vr_transport_set_key(&fx->server, key_a);
+    vr_transport_set_key(&fx->client, key_b);
+    vr_transport_set_key(&fx->other, key_a);
+    vr_transport_init(&fx->anon, &fx->loop); /* raft never gave it an id */
+    vr_transport_set_key(&fx->anon, key_a);
+    assert_int_equal(fx->server.raft.init(&fx->server.raft, 1, srv_addr), 0);
+    assert_int_equal(fx->client.raft.init(&fx->client.raft, 2, cli_addr), 0);
+    assert_int_equal(fx->other.raft.init(&fx->other.raft, 3, oth_addr), 0);
+    assert_int_equal(fx->server.raft.listen(&fx->server.raft, raft_accept_cb),
+                     0);
+
+    /* Different keys: the dialled address is recorded as refusing. */
+    assert_null(vr_transport_key_refused(&fx->client, srv_addr));
+    cap_connect(fx, &fx->client, n + 1, srv_addr);
+    RUN_UNTIL(fx, fx->n_failed == 1);
+    assert_int_equal(fx->last_status, VIP_EAUTH);
+    r = vr_transport_key_refused(&fx->client, srv_addr);
+    assert_non_null(r);
+    assert_string_equal(r->address, srv_addr);
+    assert_true(r->at_ms > 0);
+    assert_null(vr_transport_key_refused(&fx->client, oth_addr));
+
+    /* Same key now: the record goes with the first good handshake. */
+    vr_transport_set_key(&fx->client, key_a);
+    /* In two rounds: more at once would meet the pre-auth cap per source
+     * address first (VR_PREAUTH_PER_SOURCE). */
+    for (unsigned i = 0; i < VR_RPC_PER_PEER_MAX; i++) {
+        cap_connect(fx, &fx->client, i, srv_addr);
+    }
+    RUN_UNTIL(fx, fx->n_connected == VR_RPC_PER_PEER_MAX &&
+                      fx->n_accepted == VR_RPC_PER_PEER_MAX);
+    for (unsigned i = VR_RPC_PER_PEER_MAX; i < n; i++) {
+        cap_connect(fx, &fx->client, i, srv_addr);
+    }
+    /* The client's side of the handshake is over before the server
+     * decides: it sees each extra connection open, then closed. */
+    RUN_UNTIL(fx, fx->server.n_rpc_over_cap == CAP_EXTRA &&
+                      fx->n_cli_closed + (fx->n_failed - 1) == CAP_EXTRA);
+    assert_null(vr_transport_key_refused(&fx->client, srv_addr));
+    assert_int_equal(fx->n_accepted, VR_RPC_PER_PEER_MAX);
+    assert_int_equal(fx->n_srv_closed, 0);
+
+    /* Another node has its own allowance. */
+    cap_connect(fx, &fx->other, n, srv_addr);
+    RUN_UNTIL(fx, fx->n_accepted == VR_RPC_PER_PEER_MAX + 1);
+
+    /* A closed session makes room for a new one from the same node. */
+    vr_rpc_conn_close(fx->srv[0], 0);
+    fx->srv[0] = NULL;
+    RUN_UNTIL(fx, fx->n_cli_closed + (fx->n_failed - 1) == CAP_EXTRA + 1);
+    cap_connect(fx, &fx->client, n + 1, srv_addr);
+    RUN_UNTIL(fx, fx->n_accepted == VR_RPC_PER_PEER_MAX + 2);
+    assert_int_equal(fx->server.n_rpc_over_cap, CAP_EXTRA);
+
+    /* A node without an id yet (id 0, the address it claims is its own
+     * word) is counted by its source IP. */
+    for (unsigned i = 0; i < VR_RPC_PER_PEER_MAX; i++) {
+        cap_connect(fx, &fx->anon, 20 + i, srv_addr);
+    }
+    RUN_UNTIL(fx, fx->n_accepted == 2 * VR_RPC_PER_PEER_MAX + 2);
+    cap_connect(fx, &fx->anon, 20 + VR_RPC_PER_PEER_MAX, srv_addr);
+    RUN_UNTIL(fx, fx->server.n_rpc_over_cap == CAP_EXTRA + 1);
+    assert_int_equal(fx->n_accepted, 2 * VR_RPC_PER_PEER_MAX + 2);
+
+    /* Refused again; then the peer goes away: a failure of another kind
+     * is not the key's, and the record goes. */
+    unsigned failed = fx->n_failed;
+    vr_transport_set_key(&fx->client, key_b);
+    cap_connect(fx, &fx->client, n + 1, srv_addr);
+    RUN_UNTIL(fx, fx->n_failed == failed + 1);
+    assert_int_equal(fx->last_status, VIP_EAUTH);
+    assert_non_null(vr_transport_key_refused(&fx->client, srv_addr));
+    for (size_t i = 0; i < sizeof fx->srv / sizeof fx->srv[0]; i++) {
+        if (fx->srv[i] != NULL) {
+            vr_rpc_conn_close(fx->srv[i], 0);
+        }
+    }
+    vr_transport_close(&fx->server, cap_server_closed_cb);
+    RUN_UNTIL(fx, fx->server_closed);
+    cap_connect(fx, &fx->client, n + 1, srv_addr);
+    RUN_UNTIL(fx, fx->n_failed == failed + 2);
+    assert_int_not_equal(fx->last_status, VIP_EAUTH);
+    assert_null(vr_transport_key_refused(&fx->client, srv_addr));
+
+    vr_transport_close(&fx->client, transport_closed_cb);
+    vr_transport_close(&fx->other, transport_closed_cb);
+    vr_transport_close(&fx->anon, transport_closed_cb);
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&fx->loop), 0);
+    free(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -575,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_addr_split),
         cmocka_unit_test(test_loop_exchange),
         cmocka_unit_test(test_loop_wrong_key),
+        cmocka_unit_test(test_loop_rpc_cap_and_refusal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,6 +124,34 @@ static void status_tolerance_and_witness(void **state)
     vip_status_free(&st);
 }
 
+/* A node that refused our cluster key says so on its row, with the age,
+ * and the row still fits the width. */
+static void status_key_refused(void **state)
+{
+    struct vip_status st;
+    char *text;
+    (void)state;
+    build(&st, "a-rather-long-node-name-for-the-width-check", "elected",
+          "10.0.0.100/24");
+    text = render_status(&st);
+    assert_null(strstr(text, "key refused"));
+    free(text);
+    st.nodes[0].key_refused = true;
+    st.nodes[0].key_refused_age_s = UINT32_MAX;
+    text = render_status(&st);
+    assert_non_null(strstr(text, " key refused  voter "));
+    assert_non_null(strstr(text, "Key refused: a-rather-long-node-name- (1) "
+                                 "4294967295s ago"));
+    for (char *line = text; *line != '\0';) {
+        char *nl = strchr(line, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+        assert_true(len <= VIPCTL_COLUMNS);
+        line += len + (nl != NULL);
+    }
+    free(text);
+    vip_status_free(&st);
+}
+
 /* Event texts likewise. */
 static void event_controls_neutralised(void **state)
 {
@@ -252,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(status_controls_neutralised),
         cmocka_unit_test(status_tolerance_and_witness),
+        cmocka_unit_test(status_key_refused),
         cmocka_unit_test(event_controls_neutralised),
         cmocka_unit_test(cut_keeps_utf8),
         cmocka_unit_test(holder_is_not_leader),

@@ -54,8 +54,6 @@ static void status_write(struct vipd *d)
         }
         return;
     }
-    struct cluster_info ci;
-    cluster_info(c, &ci);
     fprintf(f,
             "id=%llu\nrole=%s\nterm=%llu\nleader=%llu\nholding=%d\n"
             "commit=%llu\napplied=%llu\nticks_committed=%llu\n"

@@ -12,6 +12,6 @@ EXTRA_DIST += tests/cli/test_cli.sh tests/netns/valgrind_shutdown.sh \
 	tests/netns/valgrind_libraft.supp
 include tests/lab.mk
 include tests/pair.mk
-EXTRA_DIST += tests/lib/loop.h
+EXTRA_DIST += tests/lib/loop.h tests/lib/private_netns.h
 include tests/ops/ops.mk
 EXTRA_DIST += tests/lib/no_cmocka.h

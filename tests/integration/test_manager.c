@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tests/lib/private_netns.h"
 #include <uv.h>
 
 #include "vip/ifaddr.h"
@@ -24,39 +26,6 @@
 #include "vipd/log.h"
 
 /****** Namespace ******/
-
-static int write_file(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY);
-    ssize_t n;
-
-    if (fd < 0) {
-        return -1;
-    }
-    n = write(fd, text, strlen(text));
-    close(fd);
-    return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
-/* Become root of a new user namespace owning a new network namespace, so
- * that `ip` (run through system()) keeps CAP_NET_ADMIN across exec. */
-static bool enter_namespaces(void)
-{
-    char map[64];
-    uid_t uid = getuid();
-    gid_t gid = getgid();
-
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) {
-        return false;
-    }
-    snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
-    if (write_file("/proc/self/uid_map", map) != 0) {
-        return false;
-    }
-    write_file("/proc/self/setgroups", "deny");
-    snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
-    return write_file("/proc/self/gid_map", map) == 0;
-}
 
 static void sh(const char *cmd)
 {
@@ -475,7 +444,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_silentInstance, setup, teardown),
     };
 
-    if (!enter_namespaces() || system("ip link show lo >/dev/null 2>&1")) {
+    if (!private_netns_enter() || system("ip link show lo >/dev/null 2>&1")) {
         printf("SKIP: no private user+network namespace here\n");
         return 77;
     }

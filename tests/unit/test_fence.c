@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/lib/private_netns.h"
+
 #include "vip/fence.h"
 #include "vip/ifaddr.h"
 #include "vipd/clock.h"
@@ -278,35 +280,9 @@ static void test_concurrent(void **state)
 
 static bool has_netns;
 
-static int write_file(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY);
-    ssize_t n;
-
-    if (fd < 0) {
-        return -1;
-    }
-    n = write(fd, text, strlen(text));
-    close(fd);
-    return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 static bool enter_namespaces(void)
 {
-    char map[64];
-    uid_t uid = getuid();
-    gid_t gid = getgid();
-
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) {
-        return false;
-    }
-    snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
-    if (write_file("/proc/self/uid_map", map) != 0) {
-        return false;
-    }
-    write_file("/proc/self/setgroups", "deny");
-    snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
-    return write_file("/proc/self/gid_map", map) == 0 &&
+    return private_netns_enter() &&
            system("ip link set lo up >/dev/null 2>&1") == 0;
 }
 

@@ -21,7 +21,7 @@ static size_t family_len(int family)
     return family == AF_INET6 ? 16 : 4;
 }
 
-static uint64_t lifetime_s(uint64_t until_ms, uint64_t now)
+uint64_t manager_lifetime_s(uint64_t until_ms, uint64_t now)
 {
     uint64_t s = (until_ms - now + 999) / 1000;
     /* 0xffffffff would mean "forever" to the kernel. */
@@ -34,7 +34,7 @@ static uint64_t lifetime_s(uint64_t until_ms, uint64_t now)
  * @until_ms, or (0) that none is. Called before adding and after removing,
  * so the record always covers what is on the interfaces. Returns 0 or
  * VIP_EINVAL / VIP_ERANGE (with @m->errmsg): nothing may be added then. */
-static int fence_record(struct manager *m, uint64_t until_ms)
+int manager_fence_record(struct manager *m, uint64_t until_ms)
 {
     struct fence_set *set;
 
@@ -77,7 +77,7 @@ static int remove_all(struct manager *m)
         }
     }
     if (first_err == 0) {
-        fence_record(m, 0);
+        manager_fence_record(m, 0);
     }
     return first_err;
 }
@@ -208,7 +208,7 @@ int manager_hold(struct manager *m, uint64_t until_ms)
     }
     /* The fence learns the new deadline (and the addresses) before any of
      * them is added or refreshed. */
-    rv = fence_record(m, until_ms);
+    rv = manager_fence_record(m, until_ms);
     if (rv != 0) {
         if (was_holding) {
             m->is_holding = false;
@@ -221,7 +221,7 @@ int manager_hold(struct manager *m, uint64_t until_ms)
      * deadline: a lease renewed every few hundred ms costs one netlink
      * round per second per VIP, not one per renewal. */
     if (!was_holding || has_lapsed || until_ms > m->kernel_until_ms) {
-        uint64_t life = lifetime_s(until_ms, now);
+        uint64_t life = manager_lifetime_s(until_ms, now);
         rv = add_all(m, (uint32_t)life);
         if (rv != 0) {
             m->is_holding = false;
@@ -508,7 +508,7 @@ static void addr_deleted_cb(void *data,
             }
             now = vip_now_ms();
             rv = ifaddr_add(&m->ifaddr, s,
-                            (uint32_t)lifetime_s(m->until_ms, now));
+                            (uint32_t)manager_lifetime_s(m->until_ms, now));
             ifaddr_str(family, addr, ip, sizeof ip);
             if (rv != 0) {
                 vip_err(
@@ -535,7 +535,7 @@ static void lost_cb(void *data)
     read_links(m);
     if (lease_ok(m)) {
         uint64_t now = vip_now_ms();
-        uint64_t life = lifetime_s(m->until_ms, now);
+        uint64_t life = manager_lifetime_s(m->until_ms, now);
         if (add_all(m, (uint32_t)life) != 0) {
             lease_end(m, m->errmsg);
             return;

@@ -54,6 +54,15 @@ void manager_instance_free_tables(struct manager_instance *in);
 /* manager.c, for manager_reload.c: end the lease now (remove every VIP,
  * stop, tell the owner through lease_expired), and report the state of
  * links that were added to the watch list. */
+/* Seconds of kernel address lifetime for a lease until @until_ms, at
+ * most 0xfffffffe (0xffffffff means forever). */
+uint64_t manager_lifetime_s(uint64_t until_ms, uint64_t now);
+
+/* Record for the fence (vip/fence.h) that every VIP of every instance may
+ * be configured until @until_ms (0: none); before anything is added.
+ * Returns 0 or an error with @m->errmsg set (then add nothing). */
+int manager_fence_record(struct manager *m, uint64_t until_ms);
+
 void manager_drop(struct manager *m, const char *why);
 void manager_links_refresh(struct manager *m);
 

@@ -101,6 +101,10 @@ static size_t commit_one(struct manager *m,
             vip_err("vip: reload: remove %s: %s", ip, m->ifaddr.errmsg);
         }
     }
+    /* The VIPs that join: logged now, added only once the new tables are
+     * installed and the fence's record covers them (vip/fence.h: the
+     * record is written before anything is added). */
+    bool *joins = calloc(fresh->n_vips + 1, sizeof *joins);
     for (size_t k = 0; k < fresh->n_vips; k++) {
         const struct ifaddr_spec *s = &fresh->vips[k];
         if (in_list(s, in->vips, in->n_vips)) {
@@ -117,19 +121,11 @@ static size_t commit_one(struct manager *m,
             }
             continue;
         }
-        if (*add_err == 0) {
-            uint64_t now = vip_now_ms();
-            uint64_t until = m->kernel_until_ms > now ? m->kernel_until_ms
-                                                      : m->until_ms;
-            uint32_t life = (uint32_t)((until - now + 999) / 1000);
-            *add_err = ifaddr_add(&m->ifaddr, s, life != 0 ? life : 1);
-            if (*add_err != 0) {
-                errmsg_printf(m->errmsg, "instance %s: add %s: %s",
-                              fresh->cfg->name, ip,
-                              *add_err == VIP_ENETLINK
-                                  ? m->ifaddr.errmsg
-                                  : vip_strerror(*add_err));
-            }
+        if (joins == NULL) {
+            *add_err = VIP_ENOMEM;
+            errmsg_printf(m->errmsg, "out of memory");
+        } else {
+            joins[k] = true;
         }
         n_added++;
     }
@@ -145,6 +141,29 @@ static size_t commit_one(struct manager *m,
     in->known = fresh->known;
     in->n_known = fresh->n_known;
     memset(fresh, 0, sizeof *fresh);
+
+    if (n_added > 0 && *add_err == 0) {
+        *add_err = manager_fence_record(m, m->until_ms);
+    }
+    for (size_t k = 0; joins != NULL && k < in->n_vips; k++) {
+        if (!joins[k] || *add_err != 0) {
+            continue;
+        }
+        uint64_t now = vip_now_ms();
+        uint64_t until = m->kernel_until_ms > now ? m->kernel_until_ms
+                                                  : m->until_ms;
+        uint64_t life = manager_lifetime_s(until, now);
+        *add_err = ifaddr_add(&m->ifaddr, &in->vips[k],
+                              life != 0 ? (uint32_t)life : 1);
+        if (*add_err != 0) {
+            ifaddr_str(in->vips[k].family, in->vips[k].addr, ip, sizeof ip);
+            errmsg_printf(m->errmsg, "instance %s: add %s: %s", in->cfg->name,
+                          ip,
+                          *add_err == VIP_ENETLINK ? m->ifaddr.errmsg
+                                                   : vip_strerror(*add_err));
+        }
+    }
+    free(joins);
 
     if (advert_set_params(&in->advert, params) != 0) {
         /* prepare_all() checked family and VRID; keep the old adverts. */

@@ -131,22 +131,18 @@ static int make_dirs(const char *path, char *errmsg)
 /* The data dir belongs to one node id: check it, or claim it. */
 static int check_node_id(const char *dir, raft_id id, char *errmsg)
 {
-    char path[4200];
     char text[32];
-    FILE *f;
+    int64_t stored = cluster_read_node_id(dir, errmsg);
 
-    snprintf(path, sizeof path, "%s/node-id", dir);
-    f = fopen(path, "re");
-    if (f != NULL) {
-        unsigned long long stored = 0;
-        bool ok = fgets(text, sizeof text, f) != NULL &&
-                  sscanf(text, "%llu", &stored) == 1;
-        fclose(f);
-        if (!ok || stored != id) {
+    if (stored < 0) {
+        return (int)stored;
+    }
+    if (stored != 0) {
+        if ((raft_id)stored != id) {
             errmsg_printf(errmsg,
-                          "%.200s: data dir belongs to node %llu, this node "
-                          "is %llu (member addresses changed?)",
-                          path, stored, (unsigned long long)id);
+                          "%.200s/node-id: data dir belongs to node %lld, this "
+                          "node is %llu (member addresses changed?)",
+                          dir, (long long)stored, (unsigned long long)id);
             return VIP_ECONFIG;
         }
         return 0;

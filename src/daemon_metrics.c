@@ -122,8 +122,11 @@ static void holder_metrics(FILE *f, struct vipd *d)
 
 static void check_metrics(FILE *f, struct vipd *d)
 {
-    static const char *kinds[] = {"script", "tcp", "http", "file",
-                                  "interface"};
+    /* Indexed by enum health_kind (src/health.h). */
+    static const char *kinds[] = {
+        [HEALTH_KIND_SCRIPT] = "script", [HEALTH_KIND_TCP] = "tcp",
+        [HEALTH_KIND_HTTP] = "http",     [HEALTH_KIND_FILE] = "file",
+        [HEALTH_KIND_IFACE] = "interface", [HEALTH_KIND_PROCESS] = "process"};
     size_t n = d->has_health ? health_n_checks(d->health) : 0;
     struct health_check_status cs;
 
@@ -139,7 +142,7 @@ static void check_metrics(FILE *f, struct vipd *d)
         fputs("{check=\"", f);                                        \
         put_label(f, cs.name);                                        \
         fprintf(f, "\",kind=\"%s\"}",                                 \
-                (unsigned)cs.kind < 5 ? kinds[cs.kind] : "other");   \
+                (size_t)cs.kind < sizeof kinds / sizeof kinds[0] ? kinds[cs.kind] : "other"); \
     } while (0)
 
     head(f, "vipd_check_value", "gauge",

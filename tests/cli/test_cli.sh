@@ -26,6 +26,7 @@ check 2 "vipctl unknown command" "$B/vipctl" frobnicate
 # --force-new-cluster refuses what it cannot recover, changing nothing.
 S=${VIPD_SRCDIR:-.}
 d=$(mktemp -d /tmp/vipd-cli-rec.XXXXXX)
+trap 'rm -rf "$d" /tmp/vipd-cli.$$' EXIT
 # The host checks (key file, data dir) pass, so the refusals below are the
 # recovery's own.
 "$B/vipctl" keygen -o "$d/key" >/dev/null || { echo "FAIL: keygen"; fail=1; }

@@ -324,12 +324,14 @@ until_ok 10 test -S "$T/n4.sock" || die "n4 control socket never appeared (kille
 nadded=$(grep -c "added as spare" "$T/n$oi.log")
 ctl 4 join "10.77.0.$oi:5405" >"$T/joinkilled.out" 2>&1 &
 jpid=$!
+pid[join4]=$jpid # cleanup() ends it if the test dies before the wait
 until_ok 15 eval '[ "$(grep -c "added as spare" "$T/n$oi.log")" -gt $nadded ]' ||
     die "n4 was never added as a spare"
 kill -KILL "${pid[n4]}"
 wait "${pid[n4]}" 2>/dev/null
 unset 'pid[n4]'
 wait $jpid
+unset 'pid[join4]'
 # "hung up": undone because the node went away, at once, not after raft's
 # catch-up rounds timed out (which would refuse joins meanwhile).
 until_ok 15 grep -q "could not finish joining (it hung up .*): its spare is removed again" "$T/n$oi.log" &&

@@ -166,6 +166,7 @@ wait "$FLOOD" 2>/dev/null; FLOOD=""
 grep -Eq "chk.*(fail|FAULT)" "$WORK/log" && fail "the check was counted as failed"
 runs=$(( $(wc -l <"$WORK/check.runs") - runs0 ))
 echo "check script ran $runs times during the flood"
+[ "$runs" -gt 0 ] || fail "the check script did not run during the flood"
 grep -c "refusing a connection" "$WORK/log" | sed 's/^/refusal lines logged: /'
 wait_for 5 bash -c "\"$VIPCTL\" -s \"$WORK/n1.sock\" status >/dev/null 2>&1; [ \$? -le 3 ]" ||
     fail "control socket not served after the flood"

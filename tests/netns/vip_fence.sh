@@ -204,6 +204,7 @@ for fault in "${faults[@]}"; do
         # it append, and its loop blocks in the write.
         "$BUILD/vipctl" -s "$W/n1.sock" maintenance on >/dev/null 2>&1 &
         MAINT_PID=$!
+        VV_PIDS+=("$MAINT_PID") # ended by the cleanup if the test fails
         ;;
     fence) kill -KILL "$fpid" ;;
     esac

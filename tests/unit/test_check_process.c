@@ -3,6 +3,7 @@
  * process events (skipped where the connector cannot be reached). */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "src/check_process.h"
@@ -16,6 +17,8 @@ static pid_t spawn_sleep(const char *secs)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* Dies with the test, even when a failed assert skips the reap. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         /* Not holding the test's output open if it fails before reaping. */
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);

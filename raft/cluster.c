@@ -585,17 +585,12 @@ static void node_record(const struct cluster *c, struct entry *e)
                            ei->n_tracks < ENTRY_MAX_TRACKS;
              k++) {
             const struct cfg_track *tr = &ci->track_processes[k];
-            const struct cfg_track_process *tp =
-                vip_config_track_process(cfg, tr->name);
             struct entry_track *et = &ei->tracks[ei->n_tracks++];
+            bool rev;
             snprintf(et->name, sizeof et->name, "%s", tr->name);
             et->kind = ENTRY_TRACK_SCRIPT;
-            et->weight = tr->has_weight ? tr->weight
-                                        : (tp != NULL ? tp->weight : 1);
-            et->flags = (tr->has_weight ? tr->weight_reverse
-                                        : (tp != NULL && tp->weight_reverse))
-                            ? ENTRY_TRACK_F_REVERSE
-                            : 0;
+            et->weight = track_weight_of(cfg, TRACK_OF_PROCESS, tr, &rev);
+            et->flags = rev ? ENTRY_TRACK_F_REVERSE : 0;
         }
         for (size_t k = 0; k < ci->n_track_interfaces &&
                            ei->n_tracks < ENTRY_MAX_TRACKS;

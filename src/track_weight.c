@@ -16,6 +16,12 @@ int track_weight_of(const struct vip_config *cfg, enum track_of of,
                 dflt_rev = cfg->scripts[j].weight_reverse;
             }
         }
+    } else if (of == TRACK_OF_PROCESS) {
+        /* keepalived's default weight of a vrrp_track_process: 1. */
+        const struct cfg_track_process *tp =
+            vip_config_track_process(cfg, t->name);
+        dflt = tp != NULL ? tp->weight : 1;
+        dflt_rev = tp != NULL && tp->weight_reverse;
     } else if (of == TRACK_OF_FILE) {
         dflt = 1;
         for (size_t f = 0; f < cfg->n_track_files; f++) {

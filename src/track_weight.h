@@ -14,11 +14,13 @@ enum track_of {
     TRACK_OF_SCRIPT,
     TRACK_OF_INTERFACE,
     TRACK_OF_FILE,
+    TRACK_OF_PROCESS,
 };
 
 /* The weight of @t (a track of kind @of in an instance of @cfg) and, in
  * *@reverse, whether it is reversed. An unknown script counts weight 0, an
- * unknown track_file weight 1 (the parser reports both). */
+ * unknown track_file or vrrp_track_process weight 1 (the parser reports
+ * both). */
 int track_weight_of(const struct vip_config *cfg, enum track_of of,
                     const struct cfg_track *t, bool *reverse);
 

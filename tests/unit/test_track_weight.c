@@ -61,10 +61,42 @@ static void test_defaults_and_overrides(void **state)
     assert_true(rev);
 }
 
+/* A vrrp_track_process's own weight and reverse are the default; keepalived
+ * gives an unknown one weight 1. */
+static void test_process(void **state)
+{
+    struct vip_config cfg;
+    struct cfg_track_process tp;
+    struct cfg_track t;
+    bool rev = false;
+    (void)state;
+
+    memset(&cfg, 0, sizeof cfg);
+    memset(&tp, 0, sizeof tp);
+    strcpy(tp.name, "haproxy");
+    tp.weight = -60;
+    tp.weight_reverse = true;
+    cfg.track_processes = &tp;
+    cfg.n_track_processes = 1;
+    memset(&t, 0, sizeof t);
+    strcpy(t.name, "haproxy");
+    assert_int_equal(track_weight_of(&cfg, TRACK_OF_PROCESS, &t, &rev), -60);
+    assert_true(rev);
+    t.has_weight = true;
+    t.weight = 7;
+    assert_int_equal(track_weight_of(&cfg, TRACK_OF_PROCESS, &t, &rev), 7);
+    assert_false(rev);
+    memset(&t, 0, sizeof t);
+    strcpy(t.name, "other");
+    assert_int_equal(track_weight_of(&cfg, TRACK_OF_PROCESS, &t, &rev), 1);
+    assert_false(rev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_overrides),
+        cmocka_unit_test(test_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -240,15 +240,15 @@ static void init_undo_cb(struct raft *r)
     *(bool *)r->data = true;
 }
 
+uint64_t cluster_clock(void *data)
+{
+    (void)data;
+    return vip_now_ms();
+}
+
 /* Open raft_uv on the data dir and initialise raft as node c->id; with
  * @n > 0, bootstrap the configuration @ids/@addrs (a no-op when the data
  * dir already has state). Undoes itself on error. */
-static uint64_t lease_now(void *data)
-{
-    (void)data;
-    return vip_now_ms(); /* the ownership step's clock (raft/cluster_own.c) */
-}
-
 static int raft_setup(struct cluster *c, raft_id *ids,
                       char (*addrs)[VR_ADDR_MAX + 1], unsigned n)
 {
@@ -287,7 +287,7 @@ static int raft_setup(struct cluster *c, raft_id *ids,
      * decorator: the leader's lease rides on acknowledged heartbeats, and
      * the node stays out of elections while a lease it helped grant may
      * run (raft/io_lease.h). */
-    rv = io_lease_init(&c->io_lease, &c->io, T, lease_now, NULL);
+    rv = io_lease_init(&c->io_lease, &c->io, T, cluster_clock, NULL);
     if (rv != 0) {
         errmsg_printf(c->errmsg, "io_lease: %s", raft_strerror(rv));
         rv = cluster_rv(rv);

@@ -82,6 +82,10 @@ size_t cluster_collect_voters(const struct cluster *c, uint64_t *voters,
  * the one place that does it. */
 void cluster_stop_holding(struct cluster *c, unsigned why);
 
+/* The clock of the ownership step, the renewals and the lease decorator:
+ * vip_now_ms(), as a callback (@data unused). */
+uint64_t cluster_clock(void *data);
+
 /* Re-evaluate role, lease and ownership now. */
 void cluster_drive(struct cluster *c);
 

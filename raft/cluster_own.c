@@ -18,12 +18,6 @@ static void timer_cb(uv_timer_t *t)
     cluster_drive(t->data);
 }
 
-static uint64_t renew_clock(void *data)
-{
-    (void)data;
-    return vip_now_ms();
-}
-
 /* Run the step from the loop, as soon as possible, not from inside a
  * libraft callback: raft reports a failed apply (and a transfer) from the
  * middle of its own step-down, with the leader state already freed but the
@@ -85,7 +79,7 @@ static void tick_submit(struct cluster *c, uint64_t now,
     int rv;
 
     c->renew.own = &c->own;
-    c->renew.clock = renew_clock;
+    c->renew.clock = cluster_clock;
     c->renew.pad8 = true; /* raft/cluster_internal.h: cluster_padded_len() */
     c->renew.done = renew_done;
     c->renew.done_data = c;

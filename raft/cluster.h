@@ -154,7 +154,9 @@ struct cluster
     struct vm_client *vm_clients; /* our membership requests */
     struct vm_serve *vm_serving;  /* leader: changes being carried out */
     uv_timer_t vm_timer;       /* polls their progress and deadlines */
-    bool has_left;             /* the leader removed us at our request */
+    bool has_left;             /* the leader removed us (we asked, or it
+                                  told us: removed_by) */
+    uint64_t removed_by;       /* 0: we left ourselves */
     bool is_left_reported;
 
     /* Shutdown. */

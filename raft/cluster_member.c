@@ -28,8 +28,10 @@
 #define VM_JOIN_TIMEOUT_MS 60000
 #define VM_LEAVE_DRAIN_MS 20000
 #define VM_REQUEST_TIMEOUT_MS 30000
+#define VM_TELL_TIMEOUT_MS 5000
 
-enum vm_kind { VM_JOIN = 1, VM_REMOVE, VM_LEAVE };
+/* VM_TELL: the leader telling a node it removed (serve_tell_removed()). */
+enum vm_kind { VM_JOIN = 1, VM_REMOVE, VM_LEAVE, VM_TELL };
 
 struct vm_client
 {
@@ -63,6 +65,7 @@ struct vm_serve
     bool is_waiting_ready;      /* added, waiting for VM_F_READY */
     bool is_undoing;            /* removing the spare of a failed join */
     bool is_hung_up;            /* the joining node closed its connection */
+    bool tell;                  /* remove: tell the target once committed */
     uint64_t ready_deadline_ms; /* promote anyway after this */
     char why[96];               /* why the join is undone */
     char address[VR_RPC_ADDR_MAX + 1];
@@ -173,7 +176,7 @@ static void client_frame_cb(struct vr_rpc_conn *conn,
         return;
     }
     if (f->type != VR_RPC_JOIN_REPLY && f->type != VR_RPC_REMOVE_REPLY &&
-        f->type != VR_RPC_ERROR) {
+        f->type != VR_RPC_REMOVED_REPLY && f->type != VR_RPC_ERROR) {
         return;
     }
     if (f->type == VR_RPC_ERROR) {
@@ -268,7 +271,9 @@ static void client_send(struct vm_client *cl)
     rv = vm_member_req_encode(&cl->req, body, sizeof body, &len);
     if (rv == 0) {
         rv = vr_rpc_conn_send(cl->conn,
-                              cl->kind == VM_JOIN ? VR_RPC_JOIN : VR_RPC_REMOVE,
+                              cl->kind == VM_JOIN   ? VR_RPC_JOIN
+                              : cl->kind == VM_TELL ? VR_RPC_REMOVED
+                                                    : VR_RPC_REMOVE,
                               ++cl->c->next_req_id, body, len);
     }
     if (rv != 0) {
@@ -901,6 +906,41 @@ static void removed_applied(void *data, int rv, const char *message)
     serve_free(v);
 }
 
+static void told_removed(void *data, int rv, const char *message)
+{
+    /* finish() logged the outcome; a target that is down learns nothing
+     * (docs/membership.md: it must not be started on its data dir). */
+    (void)data;
+    (void)rv;
+    (void)message;
+}
+
+/* raft 0.15 stops replicating to a removed server the moment the change
+ * is appended, so the target never sees the configuration without it and
+ * would campaign forever: tell it over the RPC port, so that it stops like
+ * after `vipctl leave` (raft/cluster_own.c: report_left). */
+static void serve_tell_removed(struct cluster *c, uint64_t id,
+                               const char *address)
+{
+    struct vm_cbs cbs;
+    struct vm_client *cl;
+
+    memset(&cbs, 0, sizeof cbs);
+    cbs.done = told_removed;
+    cl = client_new(c, VM_TELL, &cbs, VM_TELL_TIMEOUT_MS);
+    if (cl == NULL) {
+        vip_warn("membership: cannot tell n%llu it was removed: out of "
+                 "memory", (unsigned long long)id);
+        return;
+    }
+    cl->req.target = id;
+    snprintf(cl->peer, sizeof cl->peer, "%s", address);
+    snprintf(cl->addr, sizeof cl->addr, "%s", address);
+    progress(cl, "telling n%llu at %s that it was removed",
+             (unsigned long long)id, address);
+    client_connect(cl);
+}
+
 static void remove_cb(struct raft_change *req, int status)
 {
     struct vm_serve *v = req->data;
@@ -921,6 +961,9 @@ static void remove_cb(struct raft_change *req, int status)
     }
     vip_notice("membership: n%llu removed from the configuration",
                (unsigned long long)v->id);
+    if (v->tell) {
+        serve_tell_removed(c, v->id, v->address);
+    }
     memset(&cbs, 0, sizeof cbs);
     cbs.data = v;
     cbs.done = removed_applied;
@@ -994,6 +1037,10 @@ static void serve_remove(struct cluster_session *s,
         return;
     }
     v->id = rq->target;
+    /* A node that leaves learns it from our answer; any other target only
+     * if we tell it (serve_tell_removed()). */
+    v->tell = rq->target != s->peer_id;
+    snprintf(v->address, sizeof v->address, "%s", srv->address);
     vip_notice("membership: removing n%llu (asked by n%llu%s)",
                (unsigned long long)v->id, (unsigned long long)s->peer_id,
                force ? ", forced" : "");
@@ -1006,11 +1053,49 @@ static void serve_remove(struct cluster_session *s,
     }
 }
 
+/* The leader says it removed this node (serve_tell_removed()): believe
+ * the leader we follow only, then stop like after `vipctl leave`. */
+static void serve_removed(struct cluster_session *s,
+                          const struct vr_rpc_frame *f,
+                          const struct vm_member_req *rq)
+{
+    struct cluster *c = s->c;
+    raft_id leader = 0;
+    const char *addr = NULL;
+
+    if (c->is_closing || !c->is_started || rq->target != c->id) {
+        serve_reply(c, s->id, VR_RPC_REMOVED_REPLY, f->req_id, VIP_EINVAL,
+                    0, c->id, "this is n%llu, not n%llu",
+                    (unsigned long long)c->id,
+                    (unsigned long long)rq->target);
+        return;
+    }
+    raft_leader(&c->raft, &leader, &addr);
+    if (s->peer_id == 0 || s->peer_id == c->id ||
+        (s->peer_id != leader && s->peer_id != c->own.leader)) {
+        vip_warn("membership: n%llu says it removed this node, but it is "
+                 "not the leader here (n%llu): ignored",
+                 (unsigned long long)s->peer_id, (unsigned long long)leader);
+        serve_reply(c, s->id, VR_RPC_REMOVED_REPLY, f->req_id,
+                    VIP_ENOTLEADER, 0, c->id, "%s", "");
+        return;
+    }
+    serve_reply(c, s->id, VR_RPC_REMOVED_REPLY, f->req_id, 0, VM_STAGE_NONE,
+                c->id, "n%llu stops", (unsigned long long)c->id);
+    if (!c->has_left) {
+        c->has_left = true;
+        c->removed_by = s->peer_id;
+        /* Stopped from the loop, not inside this session's callback. */
+        cluster_drive_soon(c);
+    }
+}
+
 void vm_serve_frame(struct cluster_session *s, const struct vr_rpc_frame *f)
 {
     struct cluster *c = s->c;
-    uint8_t type = f->type == VR_RPC_JOIN ? VR_RPC_JOIN_REPLY
-                                          : VR_RPC_REMOVE_REPLY;
+    uint8_t type = f->type == VR_RPC_JOIN      ? VR_RPC_JOIN_REPLY
+                   : f->type == VR_RPC_REMOVED ? VR_RPC_REMOVED_REPLY
+                                               : VR_RPC_REMOVE_REPLY;
     struct vm_member_req rq;
     raft_id leader = 0;
     const char *addr = NULL;
@@ -1026,6 +1111,10 @@ void vm_serve_frame(struct cluster_session *s, const struct vr_rpc_frame *f)
         if (!c->is_closing && c->is_started) {
             serve_ready(c, &rq); /* never answered */
         }
+        return;
+    }
+    if (f->type == VR_RPC_REMOVED) {
+        serve_removed(s, f, &rq);
         return;
     }
     if (c->is_closing || !c->is_started ||

@@ -36,9 +36,10 @@ void cluster_drive_soon(struct cluster *c)
     drive_soon(c);
 }
 
-/* After `vipctl leave`: the leader no longer replicates to this node, so
- * raft would time out and campaign forever with a growing term. Say what
- * to do next and let the daemon stop (docs/membership.md). */
+/* After `vipctl leave` or a `vipctl remove` the leader told us about: the
+ * leader no longer replicates to this node, so raft would time out and
+ * campaign forever with a growing term. Say what to do next and let the
+ * daemon stop (docs/membership.md). */
 static bool report_left(struct cluster *c)
 {
     if (!c->has_left) {
@@ -48,6 +49,11 @@ static bool report_left(struct cluster *c)
         c->is_left_reported = true;
         if (own_shutdown(&c->own)) {
             cluster_stop_holding(c, OWN_WHY_SHUTDOWN);
+        }
+        if (c->removed_by != 0) {
+            vip_notice("cluster: n%llu was removed from the cluster by the "
+                       "leader n%llu", (unsigned long long)c->id,
+                       (unsigned long long)c->removed_by);
         }
         vip_notice("cluster: n%llu left the cluster and stops here. To "
                    "rejoin: wipe its data dir (%s), set `bootstrap no` in "

@@ -593,12 +593,14 @@ static void session_frame_cb(struct vr_rpc_conn *conn,
         break;
     case VR_RPC_JOIN:
     case VR_RPC_REMOVE:
+    case VR_RPC_REMOVED:
         vm_serve_frame(s, f);
         break;
     case VR_RPC_PROPOSE_REPLY:
     case VR_RPC_STATUS_REPLY:
     case VR_RPC_JOIN_REPLY:
     case VR_RPC_REMOVE_REPLY:
+    case VR_RPC_REMOVED_REPLY:
     case VR_RPC_ERROR:
         break; /* replies are not requests: ignore */
     default:

@@ -39,6 +39,8 @@ enum vr_rpc_type {
     VR_RPC_JOIN_REPLY = 6,    /* JOIN/REMOVE bodies: raft/vm_member.h */
     VR_RPC_REMOVE = 7,        /* remove a member, asked of the leader */
     VR_RPC_REMOVE_REPLY = 8,
+    VR_RPC_REMOVED = 9,       /* leader to a node it removed: stop now */
+    VR_RPC_REMOVED_REPLY = 10,
     VR_RPC_ERROR = 127,       /* body: struct vr_rpc_reply */
 };
 

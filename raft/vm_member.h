@@ -1,10 +1,14 @@
-/* Membership RPC bodies (issue 7), carried in vr_rpc frames (raft/peer_rpc.h)
- * of type VR_RPC_JOIN / VR_RPC_REMOVE and answered with VR_RPC_JOIN_REPLY /
- * VR_RPC_REMOVE_REPLY. Pure: no I/O.
+/* Membership RPC bodies, carried in vr_rpc frames (raft/peer_rpc.h)
+ * of type VR_RPC_JOIN / VR_RPC_REMOVE / VR_RPC_REMOVED and answered with
+ * VR_RPC_JOIN_REPLY / VR_RPC_REMOVE_REPLY / VR_RPC_REMOVED_REPLY. Pure: no
+ * I/O.
  *
  * Request (little-endian): u8 flags (VM_F_*; unknown bits are rejected),
- * u64 target node id (REMOVE; 0 for JOIN), u16 N, N bytes of address
- * "HOST:PORT" (JOIN: the joining node's own cluster address; REMOVE: empty).
+ * u64 target node id (REMOVE, REMOVED; 0 for JOIN), u16 N, N bytes of
+ * address "HOST:PORT" (JOIN: the joining node's own cluster address;
+ * REMOVE, REMOVED: empty). REMOVED is the leader telling the target that a
+ * committed configuration no longer has it (raft 0.15 stops replicating
+ * to a removed server at once, so it would never learn it from raft).
  *
  * Reply: i32 status (0 or a negative VIP_E* code), u8 stage (enum
  * vm_stage), u64 node id (JOIN: the id the leader gave the new node), u64

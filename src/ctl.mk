@@ -64,3 +64,6 @@ tests_unit_test_vipctl_render_SOURCES = tests/unit/test_vipctl_render.c \
 tests_unit_test_vipctl_render_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_vipctl_render_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_vipctl_render
+# `vipctl remove --force` of a running node: it is told and stops.
+TESTS += tests/netns/remove_running.sh
+EXTRA_DIST += tests/netns/remove_running.sh

@@ -31,156 +31,59 @@
 #include <raft/uv.h>
 #include <uv.h>
 
-#include "raft/fsm.h"
-#include "raft/lease.h"
-#include "raft/io_lease.h"
-#include "raft/own_renew.h"
-#include "raft/own_step.h"
-#include "raft/peer_rpc.h"
-#include "raft/prevote.h"
-#include "raft/priority.h"
-#include "raft/transport.h"
+#include "raft/cluster_member.h"
+#include "raft/cluster_node.h"
+#include "raft/cluster_own.h"
+#include "raft/cluster_peers.h"
+#include "raft/cluster_props.h"
+#include "raft/cluster_session.h"
 #include "vipd/config.h"
 #include "vipd/error.h"
-
-struct cluster_cbs
-{
-    void *data;
-    /* Hold all VIPs until @until_ms (vip_now_ms() time base); called again
-     * with a later time on every renewal. */
-    void (*hold)(void *data, uint64_t until_ms);
-    /* Stop holding now (lease lost, handover, shutdown). */
-    void (*release)(void *data);
-    /* The FSM applied something or the role/leader changed. */
-    void (*changed)(void *data);
-    /* libraft gave up on this node (state UNAVAILABLE, e.g. after it found
-     * a committed entry contradicted): it will never take part again. The
-     * VIPs were released just before; the daemon should exit non-zero so
-     * its supervisor restarts it from the data dir. May be NULL. */
-    void (*failed)(void *data);
-    /* This node left the cluster (`vipctl leave` done): raft must not run
-     * on, or it campaigns as a member nobody knows. The daemon should stop
-     * and exit 0; the cluster logged what to do next. May be NULL. */
-    void (*left)(void *data);
-};
 
 struct cluster;
 typedef void (*cluster_close_cb)(struct cluster *c);
 
-struct cluster_prop;
-struct cluster_session;
-struct cluster;
-struct vm_client;
-struct vm_serve;
-
-/* Outcome of a membership operation (vm_join(), vm_leave(), vm_remove())
- * or of an admin proposal: progress lines, then done() exactly once. */
-struct vm_cbs
-{
-    void *data;
-    void (*progress)(void *data, const char *text); /* may be NULL */
-    void (*done)(void *data, int rv, const char *message);
-};
-
-/* Status gathering: one RPC connection per peer, asked every second. */
-#define CLUSTER_STATUS_POLL_MS 1000
-struct cluster_peer
-{
-    struct cluster *c;
-    raft_id id;                  /* 0: free slot */
-    char address[VR_ADDR_MAX + 1];
-    struct vr_rpc_conn *conn;
-    bool is_connecting;
-    struct vr_rpc_connect req;
-    struct vr_rpc_status last;   /* the peer's latest answer */
-    uint64_t last_ms;            /* vip_now_ms() of it, 0: none */
-};
-
+/* The parts, each with its own init and close, in the order of their
+ * calls: a file only calls the files of the parts listed before it, and
+ * what a part has to say upwards goes through a callback its owner set
+ * (tests/ops/test_no_cycles.sh checks that no file calls back up):
+ *
+ *   node      raft/cluster_node.c   identity, raft + raft_uv, lease
+ *                                   decorator, transport, FSM
+ *                                   (up: applied)
+ *   own       raft/cluster_own.c    the ownership step's driver: hold,
+ *                                   release, TICK, handover, leave
+ *                                   (up: role_changed, struct cluster_cbs)
+ *   props     raft/cluster_props.c  proposal queue, forwarding to the
+ *                                   leader
+ *   sessions  raft/cluster_session.c  peers' RPC connections we serve
+ *                                   (up: membership frames hook)
+ *   peers     raft/cluster_peers.c  status polling of the other members
+ *   member    raft/cluster_member.c join, leave, remove (up: join_start)
+ *   cluster   raft/cluster.c        wires the callbacks, start, the
+ *                                   shutdown order, the public calls below
+ *
+ * Shutdown (cluster_close()): every part stops (the ownership part
+ * releases the VIPs), the leadership is handed over, the parts close their
+ * connections and timers (each counting its own), then the node closes
+ * raft, raft_uv, the FSM and the transport. Outside raft/, use the calls
+ * below, not the fields. */
 struct cluster
 {
-    uv_loop_t *loop;
-    const struct vip_config *cfg;
     struct cluster_cbs cbs;
-    raft_id id;
-    char address[VR_ADDR_MAX + 1];
-    char data_dir[4096];
-    unsigned n_members;
-
-    struct raft raft;
-    struct raft_io io;         /* raft_uv */
-    struct io_lease io_lease;  /* wraps io: the lease from acknowledged
-                                  AppendEntries (raft/io_lease.h) */
-    struct vr_transport transport;
-    struct fsm fsm;
-    struct raft_fsm fsm_wrap;  /* given to raft: strips the 8-byte padding */
-    struct raft_tracer tracer;
-    bool has_raft, has_io, has_fsm, is_started;
-
-    /* Ownership: the step (raft/own_step.h) and what executes it. */
-    struct own own;
-    struct own_renew_ctx renew; /* the TICK carrier (raft/own_renew.h) */
-    uv_timer_t timer;          /* role poll + lease driver */
-    bool shutdown_transfer;    /* the shutdown handover is running */
-    struct raft_transfer transfer;
-    uint64_t n_ticks_sent, n_ticks_committed; /* the terms' TICK entries */
-    uint64_t n_lease_renewals; /* lease deadline moved on (hold) */
-
-    /* Proposals. */
-    struct cluster_prop *props_head, *props_tail;
-    unsigned n_props;
-    uint64_t next_seq;
-    uint64_t next_req_id;
-    uv_timer_t retry_timer;
-    struct vr_rpc_conn *fwd;   /* to the leader */
-    raft_id fwd_leader;
-    bool fwd_connecting;
-    struct vr_rpc_connect fwd_req;
-    uint64_t prop_sent_ms;     /* head proposal sent at; 0 not in flight */
-    bool node_proposed;
-    struct cluster_prop *props_waiting; /* applied on the leader, answer
-                                           once applied here too */
-
-    /* Peers' own views (status gathering). */
-    struct cluster_peer peers[CFG_MAX_PEERS + 1];
-    uv_timer_t status_timer;
-
-    /* Serving peers' RPCs. */
-    struct cluster_session *sessions;
-    uint64_t next_session_id;
-
-    /* Membership (raft/cluster_member.c). */
-    bool is_waiting;           /* `bootstrap no` and not admitted yet: no
-                                  raft, never holds */
-    struct vm_client *vm_clients; /* our membership requests */
-    struct vm_serve *vm_serving;  /* leader: changes being carried out */
-    uv_timer_t vm_timer;       /* polls their progress and deadlines */
-    bool has_left;             /* the leader removed us (we asked, or it
-                                  told us: removed_by) */
-    uint64_t removed_by;       /* 0: we left ourselves */
-    bool is_left_reported;
+    struct cluster_node node;
+    struct cluster_own own;
+    struct cluster_props props;
+    struct cluster_sessions sessions;
+    struct cluster_peers peers;
+    struct cluster_member member;
 
     /* Shutdown. */
     bool is_closing;
     int close_stage;
+    unsigned n_closing;        /* parts still closing */
     cluster_close_cb close_cb;
-    unsigned n_closing;
-    char errmsg[VIP_ERRMSG_SIZE];
 };
-
-/* Derive the member list and this node's id from @cfg (rules above). Fills
- * @ids/@addrs (arrays of CFG_MAX_PEERS + 1) and *@n, and *@self_index.
- * Returns 0 or VIP_ECONFIG with @errmsg set. Pure. */
-int cluster_members(const struct vip_config *cfg,
-                    raft_id ids[CFG_MAX_PEERS + 1],
-                    char addrs[CFG_MAX_PEERS + 1][VR_ADDR_MAX + 1],
-                    unsigned *n, unsigned *self_index, char *errmsg);
-
-/* The id stored in @dir/node-id: 0 if there is none yet, else the id, or
- * VIP_ECONFIG (with @errmsg) for an unreadable file. */
-int64_t cluster_read_node_id(const char *dir, char *errmsg);
-
-/* Map a raft return code (positive RAFT_*) to a VIP_E* code. */
-int cluster_rv(int raft_rv);
 
 /* Prepare the node: create data_dir, check/write the node id, initialise
  * raft, raft_uv, the transport and the FSM, bootstrap the static
@@ -269,6 +172,14 @@ const struct vr_rpc_status *cluster_peer_status(const struct cluster *c,
                                                 bool *connected);
 
 /* Accessors for status. */
+raft_id cluster_id(const struct cluster *c); /* 0 while waiting */
+const char *cluster_errmsg(const struct cluster *c); /* of the last error */
+const char *cluster_data_dir(const struct cluster *c);
+uint64_t cluster_ticks_sent(const struct cluster *c);
+bool cluster_is_started(const struct cluster *c); /* raft runs */
+/* Whether the member at @address refused our key (raft/transport.h). */
+const struct vr_key_refusal *cluster_key_refused(const struct cluster *c,
+                                                 const char *address);
 bool cluster_is_leader(const struct cluster *c);
 /* raft_state() of this node (RAFT_*; RAFT_UNAVAILABLE before start), and
  * its static name ("leader", "follower", ...; raft/own_step.h). */

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "raft/cluster_internal.h"
+#include "raft/cluster_member.h"
 #include "raft/raft015.h"
 #include "raft/vm_member.h"
 #include "vipd/clock.h"
@@ -35,7 +35,7 @@ enum vm_kind { VM_JOIN = 1, VM_REMOVE, VM_LEAVE, VM_TELL };
 
 struct vm_client
 {
-    struct cluster *c;
+    struct cluster_member *c;
     struct vm_client *next;
     enum vm_kind kind;
     struct vm_cbs cbs;
@@ -45,7 +45,7 @@ struct vm_client
     unsigned hops;
     struct vr_rpc_connect creq;
     bool is_connecting;
-    bool connect_counted; /* its callback owes cluster_close_done_one() */
+    bool connect_counted; /* its callback owes cluster_closing_done_one() */
     struct vr_rpc_conn *conn;
     unsigned n_conns;   /* open connections (current + redirected) */
     bool is_draining;   /* leave: waiting for the leadership to move */
@@ -56,7 +56,7 @@ struct vm_client
 
 struct vm_serve
 {
-    struct cluster *c;
+    struct cluster_member *c;
     struct vm_serve *next;
     uint64_t session_id, req_id;
     uint8_t reply_type;
@@ -74,6 +74,12 @@ struct vm_serve
 #define VM_READY_WAIT_MS 5000
 
 /****** Helpers ******/
+
+/* The membership part serving @s (cluster_sessions_set_member()). */
+static struct cluster_member *member_of(const struct cluster_session *s)
+{
+    return s->c->member_data;
+}
 
 static void progress(struct vm_client *cl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -93,7 +99,7 @@ static void progress(struct vm_client *cl, const char *fmt, ...)
 
 static void client_maybe_free(struct vm_client *cl)
 {
-    struct cluster *c = cl->c;
+    struct cluster_member *c = cl->c;
 
     if (!cl->is_done || cl->is_connecting || cl->n_conns > 0) {
         return;
@@ -211,8 +217,7 @@ static void client_frame_cb(struct vr_rpc_conn *conn,
         if (cl->kind == VM_LEAVE) {
             /* Stopped from the loop, not inside this connection's
              * callback (raft/cluster_own.c: report_left). */
-            cl->c->has_left = true;
-            cluster_drive_soon(cl->c);
+            cluster_own_left(cl->c->own, 0);
         }
         finish(cl, 0, "%s", r.text);
         return;
@@ -225,10 +230,10 @@ static void client_frame_cb(struct vr_rpc_conn *conn,
         cl->joined_id = r.id;
         progress(cl, "added as spare n%llu by leader n%llu; catching up",
                  (unsigned long long)r.id, (unsigned long long)r.leader_id);
-        rv = cluster_join_start(cl->c, r.id);
+        rv = cl->c->join_start(cl->c->join_data, r.id);
         if (rv != 0) {
             finish(cl, rv, "cannot start as n%llu: %s",
-                   (unsigned long long)r.id, cl->c->errmsg);
+                   (unsigned long long)r.id, cl->c->node->errmsg);
             return;
         }
         /* Raft listens now: the leader may promote us. */
@@ -245,7 +250,7 @@ static void client_frame_cb(struct vr_rpc_conn *conn,
 static void client_closed_cb(struct vr_rpc_conn *conn, int status)
 {
     struct vm_client *cl = conn->data;
-    struct cluster *c = cl->c;
+    struct cluster_member *c = cl->c;
 
     cl->n_conns--;
     if (cl->conn == conn) {
@@ -256,8 +261,8 @@ static void client_closed_cb(struct vr_rpc_conn *conn, int status)
                    vip_strerror(status));
         }
     }
-    if (c->is_closing && conn->is_counted) {
-        cluster_close_done_one(c);
+    if (c->k.is_closing && conn->is_counted) {
+        cluster_closing_done_one(&c->k);
     }
     client_maybe_free(cl);
 }
@@ -285,7 +290,7 @@ static void client_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
                               int status)
 {
     struct vm_client *cl = req->data;
-    struct cluster *c = cl->c;
+    struct cluster_member *c = cl->c;
 
     cl->is_connecting = false;
     if (stream != NULL) {
@@ -293,7 +298,7 @@ static void client_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
             vr_rpc_conn_alloc(stream, cl, client_frame_cb, client_closed_cb);
         if (conn != NULL) {
             cl->n_conns++;
-            if (c->is_closing || cl->is_done) {
+            if (c->k.is_closing || cl->is_done) {
                 conn->is_counted = cl->connect_counted;
                 cl->connect_counted = false;
                 vr_rpc_conn_close(conn, -ECANCELED);
@@ -307,9 +312,9 @@ static void client_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
     }
     if (cl->connect_counted) {
         cl->connect_counted = false;
-        cluster_close_done_one(c);
+        cluster_closing_done_one(&c->k);
     }
-    if (cl->is_done || c->is_closing) {
+    if (cl->is_done || c->k.is_closing) {
         client_maybe_free(cl);
         return;
     }
@@ -328,7 +333,7 @@ static void client_connect(struct vm_client *cl)
     int rv;
 
     cl->creq.data = cl;
-    rv = vr_transport_connect_rpc(&cl->c->transport, &cl->creq, cl->addr,
+    rv = vr_transport_connect_rpc(&cl->c->node->transport, &cl->creq, cl->addr,
                                   client_connect_cb);
     if (rv != 0) {
         finish(cl, rv, "cannot connect to %s: %s", cl->addr,
@@ -340,14 +345,14 @@ static void client_connect(struct vm_client *cl)
 
 static void vm_timer_cb(uv_timer_t *t);
 
-static void timer_arm(struct cluster *c)
+static void timer_arm(struct cluster_member *c)
 {
-    if (!c->is_closing && !uv_is_active((uv_handle_t *)&c->vm_timer)) {
+    if (!c->k.is_closing && !uv_is_active((uv_handle_t *)&c->vm_timer)) {
         uv_timer_start(&c->vm_timer, vm_timer_cb, VM_POLL_MS, 0);
     }
 }
 
-static struct vm_client *client_new(struct cluster *c, enum vm_kind kind,
+static struct vm_client *client_new(struct cluster_member *c, enum vm_kind kind,
                                     const struct vm_cbs *cbs,
                                     uint64_t timeout_ms)
 {
@@ -367,11 +372,11 @@ static struct vm_client *client_new(struct cluster *c, enum vm_kind kind,
 }
 
 /* Whether this node is a voter in its current configuration. */
-static bool self_is_voter(const struct cluster *c)
+static bool self_is_voter(const struct cluster_member *c)
 {
-    const struct raft_configuration *conf = &c->raft.configuration;
+    const struct raft_configuration *conf = &c->node->raft.configuration;
     for (unsigned i = 0; i < conf->n; i++) {
-        if (conf->servers[i].id == c->id) {
+        if (conf->servers[i].id == c->node->id) {
             return conf->servers[i].role == RAFT_VOTER;
         }
     }
@@ -384,7 +389,7 @@ static void client_ask_leader(struct vm_client *cl)
     raft_id leader = 0;
     const char *addr = NULL;
 
-    raft_leader(&cl->c->raft, &leader, &addr);
+    raft_leader(&cl->c->node->raft, &leader, &addr);
     if (leader == 0 || addr == NULL) {
         finish(cl, VIP_ENOTLEADER, "no leader known right now: try again");
         return;
@@ -395,11 +400,11 @@ static void client_ask_leader(struct vm_client *cl)
 
 static void vm_timer_cb(uv_timer_t *t)
 {
-    struct cluster *c = t->data;
+    struct cluster_member *c = t->data;
     uint64_t now = vip_now_ms();
     struct vm_client *cl, *next;
 
-    if (c->is_closing) {
+    if (c->k.is_closing) {
         return;
     }
     for (cl = c->vm_clients; cl != NULL; cl = next) {
@@ -407,16 +412,16 @@ static void vm_timer_cb(uv_timer_t *t)
         if (cl->is_done) {
             continue;
         }
-        if (cl->kind == VM_JOIN && cl->joined_id != 0 && !c->is_waiting &&
+        if (cl->kind == VM_JOIN && cl->joined_id != 0 && !c->node->is_waiting &&
             self_is_voter(c)) {
             finish(cl, 0, "joined the cluster through %s as node %llu",
                    cl->peer, (unsigned long long)cl->joined_id);
-        } else if (cl->is_draining && c->own.leader != 0 &&
-                   c->own.leader != c->id && !c->own.is_holding) {
+        } else if (cl->is_draining && c->own->own.leader != 0 &&
+                   c->own->own.leader != c->node->id && !c->own->own.is_holding) {
             cl->is_draining = false;
             progress(cl, "n%llu leads now; asking it to remove n%llu",
-                     (unsigned long long)c->own.leader,
-                     (unsigned long long)c->id);
+                     (unsigned long long)c->own->own.leader,
+                     (unsigned long long)c->node->id);
             client_ask_leader(cl);
         } else if (now >= cl->deadline_ms) {
             finish(cl, VIP_ETIMEDOUT, "%s",
@@ -439,7 +444,7 @@ static void vm_timer_cb(uv_timer_t *t)
                 continue;
             }
             v->is_hung_up = true;
-            if (raft015_abort_promotion(&c->raft, v->id)) {
+            if (raft015_abort_promotion(&c->node->raft, v->id)) {
                 continue; /* v is gone or being undone */
             }
             v->is_hung_up = false; /* promoted already: wait for commit */
@@ -457,34 +462,49 @@ static void vm_timer_cb(uv_timer_t *t)
     }
 }
 
-void vm_init(struct cluster *c)
+static void member_frame(void *data, struct cluster_session *s,
+                         const struct vr_rpc_frame *f);
+
+void cluster_member_init(struct cluster_member *c, struct cluster_node *node,
+                         struct cluster_own *own, struct cluster_props *props,
+                         struct cluster_sessions *sessions,
+                         int (*join_start)(void *data, raft_id id),
+                         void *join_data)
 {
-    uv_timer_init(c->loop, &c->vm_timer);
+    memset(c, 0, sizeof *c);
+    c->node = node;
+    c->own = own;
+    c->props = props;
+    c->sessions = sessions;
+    c->join_start = join_start;
+    c->join_data = join_data;
+    uv_timer_init(node->loop, &c->vm_timer);
     c->vm_timer.data = c;
+    cluster_sessions_set_member(sessions, member_frame, c);
 }
 
-int vm_join(struct cluster *c, const char *peer, const struct vm_cbs *cbs)
+int cluster_member_join(struct cluster_member *c, const char *peer, const struct vm_cbs *cbs)
 {
     struct vm_client *cl;
     char host[VR_HOST_MAX];
     char addr[VR_ADDR_MAX + 1];
     uint16_t port;
 
-    if (!c->is_waiting) {
-        errmsg_printf(c->errmsg,
+    if (!c->node->is_waiting) {
+        errmsg_printf(c->node->errmsg,
                       "this node is already a member (n%llu); joining needs "
                       "`bootstrap no` and an empty data dir",
-                      (unsigned long long)c->id);
+                      (unsigned long long)c->node->id);
         return VIP_EEXIST;
     }
     for (cl = c->vm_clients; cl != NULL; cl = cl->next) {
         if (cl->kind == VM_JOIN && !cl->is_done) {
-            errmsg_printf(c->errmsg, "a join is already running");
+            errmsg_printf(c->node->errmsg, "a join is already running");
             return -EALREADY;
         }
     }
     if (peer == NULL || strlen(peer) > VR_ADDR_MAX - 6) {
-        errmsg_printf(c->errmsg, "bad peer address");
+        errmsg_printf(c->node->errmsg, "bad peer address");
         return VIP_EINVAL;
     }
     snprintf(addr, sizeof addr, "%s", peer);
@@ -492,14 +512,14 @@ int vm_join(struct cluster *c, const char *peer, const struct vm_cbs *cbs)
         /* No port: the cluster port is the same everywhere by default. */
         bool v6 = strchr(peer, ':') != NULL && peer[0] != '[';
         snprintf(addr, sizeof addr, v6 ? "[%s]:%u" : "%s:%u", peer,
-                 (unsigned)c->cfg->cluster.listen_port);
+                 (unsigned)c->node->cfg->cluster.listen_port);
         if (vr_addr_split(addr, host, sizeof host, &port) != 0) {
-            errmsg_printf(c->errmsg, "bad peer address \"%.200s\"", peer);
+            errmsg_printf(c->node->errmsg, "bad peer address \"%.200s\"", peer);
             return VIP_EINVAL;
         }
     }
-    if (strcmp(addr, c->address) == 0) {
-        errmsg_printf(c->errmsg, "%s is this node's own address", addr);
+    if (strcmp(addr, c->node->address) == 0) {
+        errmsg_printf(c->node->errmsg, "%s is this node's own address", addr);
         return VIP_EINVAL;
     }
     cl = client_new(c, VM_JOIN, cbs, VM_JOIN_TIMEOUT_MS);
@@ -508,19 +528,19 @@ int vm_join(struct cluster *c, const char *peer, const struct vm_cbs *cbs)
     }
     snprintf(cl->peer, sizeof cl->peer, "%s", addr);
     snprintf(cl->addr, sizeof cl->addr, "%s", addr);
-    snprintf(cl->req.address, sizeof cl->req.address, "%s", c->address);
-    progress(cl, "asking %s to admit %s", addr, c->address);
+    snprintf(cl->req.address, sizeof cl->req.address, "%s", c->node->address);
+    progress(cl, "asking %s to admit %s", addr, c->node->address);
     client_connect(cl);
     return 0;
 }
 
-int vm_remove(struct cluster *c, uint64_t target, bool force,
+int cluster_member_remove(struct cluster_member *c, uint64_t target, bool force,
               const struct vm_cbs *cbs)
 {
     struct vm_client *cl;
 
-    if (c->is_waiting || !c->is_started) {
-        errmsg_printf(c->errmsg, "this node is not a member of a cluster");
+    if (c->node->is_waiting || !c->node->is_started) {
+        errmsg_printf(c->node->errmsg, "this node is not a member of a cluster");
         return VIP_ENOENT;
     }
     cl = client_new(c, VM_REMOVE, cbs, VM_REQUEST_TIMEOUT_MS);
@@ -534,45 +554,45 @@ int vm_remove(struct cluster *c, uint64_t target, bool force,
 }
 
 /* Voters and live voters of the configuration, as the leader sees them. */
-static void count_voters(const struct cluster *c, unsigned *n_voters,
+static void count_voters(const struct cluster_member *c, unsigned *n_voters,
                          unsigned *n_live)
 {
-    const struct raft_configuration *conf = &c->raft.configuration;
+    const struct raft_configuration *conf = &c->node->raft.configuration;
 
     *n_voters = 0;
     *n_live = 0;
     for (unsigned i = 0; i < conf->n; i++) {
         if (conf->servers[i].role == RAFT_VOTER) {
             (*n_voters)++;
-            if (cluster_is_reachable(c, conf->servers[i].id)) {
+            if (cluster_own_is_live(c->own, conf->servers[i].id)) {
                 (*n_live)++;
             }
         }
     }
 }
 
-int vm_leave(struct cluster *c, bool force, const struct vm_cbs *cbs)
+int cluster_member_leave(struct cluster_member *c, bool force, const struct vm_cbs *cbs)
 {
     struct vm_client *cl;
-    bool leads = raft_state(&c->raft) == RAFT_LEADER;
+    bool leads = raft_state(&c->node->raft) == RAFT_LEADER;
     int rv;
 
-    if (c->is_waiting || !c->is_started) {
-        errmsg_printf(c->errmsg, "this node is not a member of a cluster");
+    if (c->node->is_waiting || !c->node->is_started) {
+        errmsg_printf(c->node->errmsg, "this node is not a member of a cluster");
         return VIP_ENOENT;
     }
-    if (leads || c->own.is_holding) {
+    if (leads || c->own->own.is_holding) {
         unsigned v, live;
         count_voters(c, &v, &live);
         if (self_is_voter(c) && v <= 1) {
-            errmsg_printf(c->errmsg,
+            errmsg_printf(c->node->errmsg,
                           "n%llu is the only voter: the cluster cannot go on "
                           "without it",
-                          (unsigned long long)c->id);
+                          (unsigned long long)c->node->id);
             return -EBUSY;
         }
         if (!force && self_is_voter(c) && (live - 1) * 2 <= v - 1) {
-            errmsg_printf(c->errmsg,
+            errmsg_printf(c->node->errmsg,
                           "leaving would leave %u of %u voters alive: no "
                           "majority (--force to leave anyway)",
                           live - 1, v - 1);
@@ -583,10 +603,10 @@ int vm_leave(struct cluster *c, bool force, const struct vm_cbs *cbs)
     if (cl == NULL) {
         return VIP_ENOMEM;
     }
-    cl->req.target = c->id;
+    cl->req.target = c->node->id;
     cl->req.flags = VM_F_LEAVE | (force ? VM_F_FORCE : 0);
-    if (leads || c->own.is_holding) {
-        rv = cluster_propose_admin(c, ENTRY_ADMIN_MAINT_ON, c->id);
+    if (leads || c->own->own.is_holding) {
+        rv = cluster_props_propose_admin(c->props, ENTRY_ADMIN_MAINT_ON, c->node->id);
         if (rv != 0) {
             finish(cl, rv, "cannot start draining: %s", vip_strerror(rv));
             return 0;
@@ -602,15 +622,15 @@ int vm_leave(struct cluster *c, bool force, const struct vm_cbs *cbs)
 
 /****** Serving side (leader) ******/
 
-static void serve_reply(struct cluster *c, uint64_t session_id,
+static void serve_reply(struct cluster_member *c, uint64_t session_id,
                         uint8_t type, uint64_t req_id, int status,
                         uint8_t stage, uint64_t id, const char *fmt, ...)
     __attribute__((format(printf, 8, 9)));
-static void serve_reply(struct cluster *c, uint64_t session_id,
+static void serve_reply(struct cluster_member *c, uint64_t session_id,
                         uint8_t type, uint64_t req_id, int status,
                         uint8_t stage, uint64_t id, const char *fmt, ...)
 {
-    struct cluster_session *s = cluster_session_find(c, session_id);
+    struct cluster_session *s = cluster_session_find(c->sessions, session_id);
     struct vm_member_reply r;
     uint8_t body[VM_REPLY_FIXED + VM_TEXT_MAX];
     size_t len;
@@ -625,8 +645,8 @@ static void serve_reply(struct cluster *c, uint64_t session_id,
     r.status = status;
     r.stage = stage;
     r.id = id;
-    if (!c->is_closing && c->has_raft) {
-        raft_leader(&c->raft, &leader, &addr);
+    if (!c->k.is_closing && c->node->has_raft) {
+        raft_leader(&c->node->raft, &leader, &addr);
     }
     r.leader_id = leader;
     va_start(ap, fmt);
@@ -642,7 +662,7 @@ static void serve_reply(struct cluster *c, uint64_t session_id,
     }
 }
 
-static struct vm_serve *serve_new(struct cluster *c,
+static struct vm_serve *serve_new(struct cluster_member *c,
                                   const struct cluster_session *s,
                                   const struct vr_rpc_frame *f, uint8_t type)
 {
@@ -672,10 +692,10 @@ static void serve_free(struct vm_serve *v)
     free(v);
 }
 
-static const struct raft_server *conf_find(const struct cluster *c,
+static const struct raft_server *conf_find(const struct cluster_member *c,
                                            uint64_t id, const char *address)
 {
-    const struct raft_configuration *conf = &c->raft.configuration;
+    const struct raft_configuration *conf = &c->node->raft.configuration;
     for (unsigned i = 0; i < conf->n; i++) {
         if ((id != 0 && conf->servers[i].id == id) ||
             (address != NULL && strcmp(conf->servers[i].address, address) == 0)) {
@@ -687,15 +707,15 @@ static const struct raft_server *conf_find(const struct cluster *c,
 
 static struct cluster_session *serve_session(const struct vm_serve *v)
 {
-    return cluster_session_find(v->c, v->session_id);
+    return cluster_session_find(v->c->sessions, v->session_id);
 }
 
 static void undo_cb(struct raft_change *req, int status)
 {
     struct vm_serve *v = req->data;
-    struct cluster *c = v->c;
+    struct cluster_member *c = v->c;
 
-    if (!c->is_closing) {
+    if (!c->k.is_closing) {
         if (status != 0) {
             vip_warn("membership: removing the spare n%llu of a failed join: "
                      "%s (remove it with `vipctl remove n%llu`)",
@@ -720,7 +740,7 @@ static void undo_cb(struct raft_change *req, int status)
  * so that the next join starts clean and at once (docs/membership.md). */
 static void serve_undo(struct vm_serve *v, const char *why)
 {
-    struct cluster *c = v->c;
+    struct cluster_member *c = v->c;
     int rv;
 
     v->is_waiting_ready = false;
@@ -730,7 +750,7 @@ static void serve_undo(struct vm_serve *v, const char *why)
              "spare",
              (unsigned long long)v->id, why);
     v->change.data = v;
-    rv = raft_remove(&c->raft, &v->change, v->id, undo_cb);
+    rv = raft_remove(&c->node->raft, &v->change, v->id, undo_cb);
     if (rv != 0) {
         undo_cb(&v->change, rv);
     }
@@ -739,9 +759,9 @@ static void serve_undo(struct vm_serve *v, const char *why)
 static void assign_cb(struct raft_change *req, int status)
 {
     struct vm_serve *v = req->data;
-    struct cluster *c = v->c;
+    struct cluster_member *c = v->c;
 
-    if (!c->is_closing) {
+    if (!c->k.is_closing) {
         if (status != 0) {
             char why[96];
             snprintf(why, sizeof why, "%s%s",
@@ -763,13 +783,13 @@ static void assign_cb(struct raft_change *req, int status)
 
 static void serve_assign(struct vm_serve *v)
 {
-    struct cluster *c = v->c;
-    int rv = raft_assign(&c->raft, &v->change, v->id, RAFT_VOTER, assign_cb);
+    struct cluster_member *c = v->c;
+    int rv = raft_assign(&c->node->raft, &v->change, v->id, RAFT_VOTER, assign_cb);
 
     if (rv != 0) {
         char why[96];
         snprintf(why, sizeof why, "promotion to voter: %.70s",
-                 raft_errmsg(&c->raft));
+                 raft_errmsg(&c->node->raft));
         serve_undo(v, why);
     }
 }
@@ -782,7 +802,7 @@ static void serve_wait_ready(struct vm_serve *v)
     timer_arm(v->c);
 }
 
-static void serve_ready(struct cluster *c, const struct vm_member_req *rq)
+static void serve_ready(struct cluster_member *c, const struct vm_member_req *rq)
 {
     for (struct vm_serve *v = c->vm_serving; v != NULL; v = v->next) {
         if (v->is_waiting_ready && strcmp(v->address, rq->address) == 0) {
@@ -796,9 +816,9 @@ static void serve_ready(struct cluster *c, const struct vm_member_req *rq)
 static void add_cb(struct raft_change *req, int status)
 {
     struct vm_serve *v = req->data;
-    struct cluster *c = v->c;
+    struct cluster_member *c = v->c;
 
-    if (c->is_closing) {
+    if (c->k.is_closing) {
         serve_free(v);
         return;
     }
@@ -816,10 +836,10 @@ static void add_cb(struct raft_change *req, int status)
     serve_wait_ready(v);
 }
 
-static uint64_t next_free_id(const struct cluster *c)
+static uint64_t next_free_id(const struct cluster_member *c)
 {
-    const struct raft_configuration *conf = &c->raft.configuration;
-    const struct fsm_state *st = c->fsm.st;
+    const struct raft_configuration *conf = &c->node->raft.configuration;
+    const struct fsm_state *st = c->node->fsm.st;
     uint64_t max = 0;
 
     for (unsigned i = 0; i < conf->n; i++) {
@@ -835,7 +855,7 @@ static uint64_t next_free_id(const struct cluster *c)
 static void serve_join(struct cluster_session *s, const struct vr_rpc_frame *f,
                        const struct vm_member_req *rq)
 {
-    struct cluster *c = s->c;
+    struct cluster_member *c = member_of(s);
     const struct raft_server *srv;
     struct vm_serve *v;
     char host[VR_HOST_MAX];
@@ -881,10 +901,10 @@ static void serve_join(struct cluster_session *s, const struct vr_rpc_frame *f,
     snprintf(v->address, sizeof v->address, "%s", rq->address);
     vip_notice("membership: %s asks to join, adding it as n%llu",
                rq->address, (unsigned long long)v->id);
-    rv = raft_add(&c->raft, &v->change, v->id, rq->address, add_cb);
+    rv = raft_add(&c->node->raft, &v->change, v->id, rq->address, add_cb);
     if (rv != 0) {
         serve_reply(c, s->id, VR_RPC_JOIN_REPLY, f->req_id, cluster_rv(rv), 0,
-                    0, "cannot add %s: %s", rq->address, raft_errmsg(&c->raft));
+                    0, "cannot add %s: %s", rq->address, raft_errmsg(&c->node->raft));
         serve_free(v);
     }
 }
@@ -892,10 +912,10 @@ static void serve_join(struct cluster_session *s, const struct vr_rpc_frame *f,
 static void removed_applied(void *data, int rv, const char *message)
 {
     struct vm_serve *v = data;
-    struct cluster *c = v->c;
+    struct cluster_member *c = v->c;
     (void)message;
 
-    if (!c->is_closing) {
+    if (!c->k.is_closing) {
         /* A rejection here means the state machine never knew the node
          * (it was removed before describing itself): it is gone anyway. */
         (void)rv;
@@ -919,7 +939,7 @@ static void told_removed(void *data, int rv, const char *message)
  * is appended, so the target never sees the configuration without it and
  * would campaign forever: tell it over the RPC port, so that it stops like
  * after `vipctl leave` (raft/cluster_own.c: report_left). */
-static void serve_tell_removed(struct cluster *c, uint64_t id,
+static void serve_tell_removed(struct cluster_member *c, uint64_t id,
                                const char *address)
 {
     struct vm_cbs cbs;
@@ -944,10 +964,10 @@ static void serve_tell_removed(struct cluster *c, uint64_t id,
 static void remove_cb(struct raft_change *req, int status)
 {
     struct vm_serve *v = req->data;
-    struct cluster *c = v->c;
+    struct cluster_member *c = v->c;
     struct vm_cbs cbs;
 
-    if (c->is_closing) {
+    if (c->k.is_closing) {
         serve_free(v);
         return;
     }
@@ -967,8 +987,9 @@ static void remove_cb(struct raft_change *req, int status)
     memset(&cbs, 0, sizeof cbs);
     cbs.data = v;
     cbs.done = removed_applied;
-    if (fsm_member(c->fsm.st, v->id) == NULL ||
-        cluster_propose_admin_cb(c, ENTRY_ADMIN_REMOVE, v->id, &cbs) != 0) {
+    if (fsm_member(c->node->fsm.st, v->id) == NULL ||
+        cluster_props_propose_admin_cb(c->props, ENTRY_ADMIN_REMOVE, v->id,
+                                       &cbs) != 0) {
         removed_applied(v, 0, NULL);
     }
 }
@@ -977,7 +998,7 @@ static void serve_remove(struct cluster_session *s,
                          const struct vr_rpc_frame *f,
                          const struct vm_member_req *rq)
 {
-    struct cluster *c = s->c;
+    struct cluster_member *c = member_of(s);
     const struct raft_server *srv = conf_find(c, rq->target, NULL);
     bool force = (rq->flags & VM_F_FORCE) != 0;
     bool leave = (rq->flags & VM_F_LEAVE) != 0;
@@ -996,7 +1017,7 @@ static void serve_remove(struct cluster_session *s,
                     rq->target, "a node can only leave for itself");
         return;
     }
-    if (rq->target == c->id) {
+    if (rq->target == c->node->id) {
         serve_reply(c, s->id, VR_RPC_REMOVE_REPLY, f->req_id, -EBUSY, 0,
                     rq->target,
                     "n%llu leads the cluster: run `vipctl leave` on it, or "
@@ -1005,7 +1026,7 @@ static void serve_remove(struct cluster_session *s,
         return;
     }
     count_voters(c, &voters, &live);
-    if (!force && !leave && cluster_is_reachable(c, rq->target)) {
+    if (!force && !leave && cluster_own_is_live(c->own, rq->target)) {
         serve_reply(c, s->id, VR_RPC_REMOVE_REPLY, f->req_id, -EBUSY, 0,
                     rq->target,
                     "n%llu is alive: run `vipctl leave` on it (or --force)",
@@ -1015,7 +1036,7 @@ static void serve_remove(struct cluster_session *s,
     if (srv->role == RAFT_VOTER) {
         unsigned after = voters - 1;
         unsigned live_after =
-            live - (cluster_is_reachable(c, rq->target) ? 1u : 0u);
+            live - (cluster_own_is_live(c->own, rq->target) ? 1u : 0u);
         if (!force && live_after * 2 <= after) {
             serve_reply(c, s->id, VR_RPC_REMOVE_REPLY, f->req_id, -EBUSY, 0,
                         rq->target,
@@ -1044,11 +1065,11 @@ static void serve_remove(struct cluster_session *s,
     vip_notice("membership: removing n%llu (asked by n%llu%s)",
                (unsigned long long)v->id, (unsigned long long)s->peer_id,
                force ? ", forced" : "");
-    rv = raft_remove(&c->raft, &v->change, v->id, remove_cb);
+    rv = raft_remove(&c->node->raft, &v->change, v->id, remove_cb);
     if (rv != 0) {
         serve_reply(c, s->id, VR_RPC_REMOVE_REPLY, f->req_id, cluster_rv(rv),
                     0, v->id, "cannot remove n%llu: %s",
-                    (unsigned long long)v->id, raft_errmsg(&c->raft));
+                    (unsigned long long)v->id, raft_errmsg(&c->node->raft));
         serve_free(v);
     }
 }
@@ -1059,40 +1080,37 @@ static void serve_removed(struct cluster_session *s,
                           const struct vr_rpc_frame *f,
                           const struct vm_member_req *rq)
 {
-    struct cluster *c = s->c;
+    struct cluster_member *c = member_of(s);
     raft_id leader = 0;
     const char *addr = NULL;
 
-    if (c->is_closing || !c->is_started || rq->target != c->id) {
+    if (c->k.is_closing || !c->node->is_started || rq->target != c->node->id) {
         serve_reply(c, s->id, VR_RPC_REMOVED_REPLY, f->req_id, VIP_EINVAL,
-                    0, c->id, "this is n%llu, not n%llu",
-                    (unsigned long long)c->id,
+                    0, c->node->id, "this is n%llu, not n%llu",
+                    (unsigned long long)c->node->id,
                     (unsigned long long)rq->target);
         return;
     }
-    raft_leader(&c->raft, &leader, &addr);
-    if (s->peer_id == 0 || s->peer_id == c->id ||
-        (s->peer_id != leader && s->peer_id != c->own.leader)) {
+    raft_leader(&c->node->raft, &leader, &addr);
+    if (s->peer_id == 0 || s->peer_id == c->node->id ||
+        (s->peer_id != leader && s->peer_id != c->own->own.leader)) {
         vip_warn("membership: n%llu says it removed this node, but it is "
                  "not the leader here (n%llu): ignored",
                  (unsigned long long)s->peer_id, (unsigned long long)leader);
         serve_reply(c, s->id, VR_RPC_REMOVED_REPLY, f->req_id,
-                    VIP_ENOTLEADER, 0, c->id, "%s", "");
+                    VIP_ENOTLEADER, 0, c->node->id, "%s", "");
         return;
     }
     serve_reply(c, s->id, VR_RPC_REMOVED_REPLY, f->req_id, 0, VM_STAGE_NONE,
-                c->id, "n%llu stops", (unsigned long long)c->id);
-    if (!c->has_left) {
-        c->has_left = true;
-        c->removed_by = s->peer_id;
-        /* Stopped from the loop, not inside this session's callback. */
-        cluster_drive_soon(c);
-    }
+                c->node->id, "n%llu stops", (unsigned long long)c->node->id);
+    /* Stopped from the loop, not inside this session's callback. */
+    cluster_own_left(c->own, s->peer_id);
 }
 
-void vm_serve_frame(struct cluster_session *s, const struct vr_rpc_frame *f)
+static void member_frame(void *data, struct cluster_session *s,
+                         const struct vr_rpc_frame *f)
 {
-    struct cluster *c = s->c;
+    struct cluster_member *c = data;
     uint8_t type = f->type == VR_RPC_JOIN      ? VR_RPC_JOIN_REPLY
                    : f->type == VR_RPC_REMOVED ? VR_RPC_REMOVED_REPLY
                                                : VR_RPC_REMOVE_REPLY;
@@ -1108,7 +1126,7 @@ void vm_serve_frame(struct cluster_session *s, const struct vr_rpc_frame *f)
         return;
     }
     if (f->type == VR_RPC_JOIN && (rq.flags & VM_F_READY) != 0) {
-        if (!c->is_closing && c->is_started) {
+        if (!c->k.is_closing && c->node->is_started) {
             serve_ready(c, &rq); /* never answered */
         }
         return;
@@ -1117,13 +1135,13 @@ void vm_serve_frame(struct cluster_session *s, const struct vr_rpc_frame *f)
         serve_removed(s, f, &rq);
         return;
     }
-    if (c->is_closing || !c->is_started ||
-        raft_state(&c->raft) != RAFT_LEADER) {
-        if (c->is_started && !c->is_closing) {
-            raft_leader(&c->raft, &leader, &addr);
+    if (c->k.is_closing || !c->node->is_started ||
+        raft_state(&c->node->raft) != RAFT_LEADER) {
+        if (c->node->is_started && !c->k.is_closing) {
+            raft_leader(&c->node->raft, &leader, &addr);
         }
         serve_reply(c, s->id, type, f->req_id, VIP_ENOTLEADER, 0, 0, "%s",
-                    addr != NULL && leader != c->id ? addr : "");
+                    addr != NULL && leader != c->node->id ? addr : "");
         return;
     }
     if (f->type == VR_RPC_JOIN) {
@@ -1135,8 +1153,16 @@ void vm_serve_frame(struct cluster_session *s, const struct vr_rpc_frame *f)
 
 /****** Close ******/
 
-void vm_close(struct cluster *c)
+void cluster_member_stop(struct cluster_member *c)
 {
+    c->k.is_closing = true;
+    uv_timer_stop(&c->vm_timer);
+}
+
+void cluster_member_close(struct cluster_member *c, void (*done)(void *data),
+                          void *data)
+{
+    cluster_closing_begin(&c->k, done, data);
     /* Joins waiting for READY have no raft request in flight: drop them
      * (the others end in their raft callbacks when raft closes). */
     for (struct vm_serve *v = c->vm_serving, *vn; v != NULL; v = vn) {
@@ -1148,13 +1174,13 @@ void vm_close(struct cluster *c)
     for (struct vm_client *cl = c->vm_clients, *next; cl != NULL; cl = next) {
         next = cl->next;
         if (cl->is_connecting) {
-            c->n_closing++;
+            c->k.n++;
             cl->connect_counted = true;
         }
         if (cl->conn != NULL) {
             struct vr_rpc_conn *conn = cl->conn;
             cl->conn = NULL;
-            c->n_closing++;
+            c->k.n++;
             conn->is_counted = true;
             vr_rpc_conn_close(conn, -ECANCELED);
         }
@@ -1164,4 +1190,8 @@ void vm_close(struct cluster *c)
         }
         client_maybe_free(cl);
     }
+    c->k.n++;
+    c->vm_timer.data = &c->k;
+    uv_close((uv_handle_t *)&c->vm_timer, cluster_closing_timer_cb);
+    cluster_closing_counted(&c->k);
 }

@@ -20,7 +20,7 @@ struct own_renew_ctx
     uint64_t (*clock)(void *data); /* the step's time base, ms (to count
                                       renewals that commit too late) */
     void *clock_data;
-    bool pad8; /* zero-pad the entry to a multiple of 8 (raft/cluster_internal.h) */
+    bool pad8; /* zero-pad the entry to a multiple of 8 (raft/cluster_node.h) */
     /* Called after the step heard of the outcome (may be NULL). */
     void (*done)(void *data, bool ok);
     void *done_data;

@@ -58,8 +58,8 @@ static void status_write(struct vipd *d)
             "id=%llu\nrole=%s\nterm=%llu\nleader=%llu\nholding=%d\n"
             "commit=%llu\napplied=%llu\nticks_committed=%llu\n"
             "stopping=%d\n",
-            (unsigned long long)c->id,
-            c->is_started ? cluster_role_name(cluster_role(c)) : "-",
+            (unsigned long long)cluster_id(c),
+            cluster_is_started(c) ? cluster_role_name(cluster_role(c)) : "-",
             (unsigned long long)cluster_term(c),
             (unsigned long long)cluster_leader(c), d->has_manager && manager_holds(&d->manager) ? 1 : 0,
             (unsigned long long)cluster_commit_index(c),
@@ -101,7 +101,7 @@ static void log_state(struct vipd *d, size_t i, int state,
         snprintf(why, sizeof why, "not eligible: %s%s%s",
                  priority_why_name(r->why), r->fault[0] != '\0' ? " " : "",
                  r->fault);
-    } else if (holder != 0 && holder != d->cluster.id) {
+    } else if (holder != 0 && holder != cluster_id(&d->cluster)) {
         snprintf(why, sizeof why, "n%llu holds the VIPs",
                  (unsigned long long)holder);
     } else {
@@ -134,7 +134,7 @@ void daemon_update_notify(struct vipd *d)
         return;
     }
     if (d->has_cluster) {
-        m = fsm_member(cluster_state(&d->cluster), d->cluster.id);
+        m = fsm_member(cluster_state(&d->cluster), cluster_id(&d->cluster));
     }
     for (size_t i = 0; i < cfg->n_instances; i++) {
         struct priority_result r = {0};
@@ -237,7 +237,7 @@ static void on_release(void *data)
 static void update_priorities(struct vipd *d)
 {
     const struct fsm_state *st = cluster_state(&d->cluster);
-    const struct fsm_member *m = fsm_member(st, d->cluster.id);
+    const struct fsm_member *m = fsm_member(st, cluster_id(&d->cluster));
 
     if (m == NULL || !d->has_manager) {
         return;
@@ -275,7 +275,7 @@ static void update_systemd(struct vipd *d)
     } else {
         snprintf(status, sizeof status, "term %llu, holder n%llu%s",
                  (unsigned long long)ci.term, (unsigned long long)holder,
-                 holder == d->cluster.id ? " (this node)" : "");
+                 holder == cluster_id(&d->cluster) ? " (this node)" : "");
     }
     daemon_systemd_update(&d->systemd, joined && holder != 0, status);
 }
@@ -538,11 +538,11 @@ static int start_parts(struct vipd *d)
     ccbs.left = on_cluster_left;
     rv = cluster_init(&d->cluster, &d->loop, cfg, &ccbs);
     if (rv != 0) {
-        vip_err("daemon: %s", d->cluster.errmsg);
+        vip_err("daemon: %s", cluster_errmsg(&d->cluster));
         return rv;
     }
     d->has_cluster = true;
-    vip_log_set_tag((unsigned)d->cluster.id, '-');
+    vip_log_set_tag((unsigned)cluster_id(&d->cluster), '-');
 
     memset(&hcbs, 0, sizeof hcbs);
     hcbs.data = d;
@@ -609,7 +609,7 @@ static int start_parts(struct vipd *d)
 
     rv = cluster_start(&d->cluster);
     if (rv != 0) {
-        vip_err("daemon: %s", d->cluster.errmsg);
+        vip_err("daemon: %s", cluster_errmsg(&d->cluster));
         return rv;
     }
     recover_after_start(&d->cluster); /* after --force-new-cluster */

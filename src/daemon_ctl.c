@@ -60,7 +60,7 @@ static void node_view(struct cluster *c, struct vip_status_node *n,
 
     peer = cluster_peer_status(c, id, &age, &connected);
     fresh = peer != NULL && connected && age <= status_fresh_ms(c);
-    if (id == c->id) {
+    if (id == cluster_id(c)) {
         n->reachable = true;
         n->role = role_of(cluster_role(c));
         n->term = cluster_term(c);
@@ -103,10 +103,10 @@ static void key_refusal(const struct cluster *c, struct vip_status_node *n,
     struct timespec ts;
     uint64_t age;
 
-    if (id == c->id) {
+    if (id == cluster_id(c)) {
         return;
     }
-    r = vr_transport_key_refused(&c->transport, n->address);
+    r = cluster_key_refused(c, n->address);
     if (r == NULL) {
         return;
     }
@@ -212,7 +212,7 @@ static int backend_status(void *data, struct vip_status *st)
         return -ESHUTDOWN;
     }
     fs = cluster_state(c);
-    st->node_id = c->id;
+    st->node_id = cluster_id(c);
     st->holds = d->has_manager && manager_holds(&d->manager);
     st->leader_id = cluster_leader(c);
     for (unsigned i = 0; i < cluster_configuration(c)->n; i++) {
@@ -220,7 +220,7 @@ static int backend_status(void *data, struct vip_status *st)
         if (rv != 0) {
             return rv;
         }
-        if (c->raft.configuration.servers[i].role == RAFT_VOTER) {
+        if (cluster_configuration(c)->servers[i].role == RAFT_VOTER) {
             st->n_voters++;
         }
     }
@@ -533,7 +533,7 @@ static int backend_maintenance(void *data, struct ctl_op *op, bool on)
         return -ESHUTDOWN;
     }
     return admin_op(d, op, on ? ENTRY_ADMIN_MAINT_ON : ENTRY_ADMIN_MAINT_OFF,
-                    d->cluster.id,
+                    cluster_id(&d->cluster),
                     on ? "maintenance on" : "maintenance off");
 }
 
@@ -551,7 +551,7 @@ static int backend_join(void *data, struct ctl_op *op, const char *peer)
          * store its id, read the key or listen would leave a spare
          * behind (docs/membership.md). */
         char errmsg[VIP_ERRMSG_SIZE];
-        rv = node_check_join(d->cfg, d->cluster.data_dir, errmsg);
+        rv = node_check_join(d->cfg, cluster_data_dir(&d->cluster), errmsg);
         if (rv != 0) {
             ctl_op_done(op, rv, errmsg);
             return 0;
@@ -559,7 +559,7 @@ static int backend_join(void *data, struct ctl_op *op, const char *peer)
     }
     rv = vm_join(&d->cluster, peer, &cbs);
     if (rv != 0) {
-        ctl_op_done(op, rv, d->cluster.errmsg);
+        ctl_op_done(op, rv, cluster_errmsg(&d->cluster));
     }
     return 0;
 }
@@ -575,7 +575,7 @@ static int backend_leave(void *data, struct ctl_op *op, bool force)
     }
     rv = vm_leave(&d->cluster, force, &cbs);
     if (rv != 0) {
-        ctl_op_done(op, rv, d->cluster.errmsg);
+        ctl_op_done(op, rv, cluster_errmsg(&d->cluster));
     }
     return 0;
 }
@@ -602,14 +602,14 @@ static int backend_remove(void *data, struct ctl_op *op, const char *node,
         unknown_node(d, op, node);
         return 0;
     }
-    if (target == d->cluster.id) {
+    if (target == cluster_id(&d->cluster)) {
         ctl_op_done(op, VIP_EINVAL,
                     "that is this node: use `vipctl leave` instead");
         return 0;
     }
     rv = vm_remove(&d->cluster, target, force, &cbs);
     if (rv != 0) {
-        ctl_op_done(op, rv, d->cluster.errmsg);
+        ctl_op_done(op, rv, cluster_errmsg(&d->cluster));
     }
     return 0;
 }

@@ -238,7 +238,7 @@ static void peer_metrics(FILE *f, struct vipd *d)
     for (size_t i = 0; i < st->n_members; i++) {
         const struct fsm_member *m = &st->members[i];
         uint64_t id = m->node.origin.node_id;
-        if (id == d->cluster.id) {
+        if (id == cluster_id(&d->cluster)) {
             continue;
         }
         fprintf(f, "vipd_peer_up{node=\"%llu\",name=\"",
@@ -262,7 +262,7 @@ char *daemon_metrics_render(void *data, size_t *len)
     head(f, "vipd_build_info", "gauge", "vipd's version, value always 1.");
     fprintf(f, "vipd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
     one(f, "vipd_node_id", "gauge", "This node's id.",
-        (unsigned long long)d->cluster.id);
+        (unsigned long long)cluster_id(&d->cluster));
     if (d->has_cluster) {
         raft_metrics(f, d);
         holder_metrics(f, d);

@@ -56,14 +56,14 @@ void recover_after_start(struct cluster *c)
     char line[32];
     FILE *f;
 
-    snprintf(path, sizeof path, "%s/" RECOVER_DROP_FILE, c->data_dir);
+    snprintf(path, sizeof path, "%s/" RECOVER_DROP_FILE, cluster_data_dir(c));
     f = fopen(path, "re");
     if (f == NULL) {
         return; /* no recovery pending: the usual case */
     }
     while (fgets(line, sizeof line, f) != NULL) {
         unsigned long long id = strtoull(line, NULL, 10);
-        if (id == 0 || id == c->id) {
+        if (id == 0 || id == cluster_id(c)) {
             continue;
         }
         /* ADMIN REMOVE: the state machine forgets the node, and `vipctl

@@ -157,8 +157,8 @@ static int32_t raw_propose(int from, int leader, uint64_t origin, uint64_t seq,
     if (F->conn == NULL) {
         F->req.data = F;
         assert_int_equal(vr_transport_connect_rpc(
-                             &F->nodes[from].c.transport, &F->req,
-                             F->nodes[leader].c.address, raw_connect_cb),
+                             &F->nodes[from].c.node.transport, &F->req,
+                             F->nodes[leader].c.node.address, raw_connect_cb),
                          0);
         RUN_UNTIL(F->conn != NULL, 5000);
     }
@@ -226,29 +226,29 @@ static void test_cluster_loop(void **state)
     leader = leader_index();
     follower = (leader + 1) % N;
     other = (leader + 2) % N;
-    fid = F->nodes[follower].c.id;
+    fid = F->nodes[follower].c.node.id;
 
     /* A follower's transition reaches every FSM (forwarded). */
     assert_int_equal(cluster_propose_health(&F->nodes[follower].c, "chk", 0),
                      0);
-    seq = F->nodes[follower].c.next_seq - 1;
+    seq = F->nodes[follower].c.props.next_seq - 1;
     RUN_UNTIL(health_everywhere(fid, 0), 5000);
-    RUN_UNTIL(F->nodes[follower].c.n_props == 0, 5000);
+    RUN_UNTIL(F->nodes[follower].c.props.n_props == 0, 5000);
 
     /* The same proposal again (a retry after a lost reply), even with
      * another value: acknowledged, not applied. */
     leader = leader_index();
     assert_true(leader >= 0);
-    dup_before = F->nodes[leader].c.fsm.n_duplicate;
+    dup_before = F->nodes[leader].c.node.fsm.n_duplicate;
     assert_int_equal(raw_propose(follower, leader, fid, seq, 1), 0);
-    assert_true(F->nodes[leader].c.fsm.n_duplicate == dup_before + 1);
+    assert_true(F->nodes[leader].c.node.fsm.n_duplicate == dup_before + 1);
     assert_true(health_everywhere(fid, 0));
 
     /* A node cannot speak for another. */
-    assert_int_equal(raw_propose(follower, leader, F->nodes[other].c.id,
+    assert_int_equal(raw_propose(follower, leader, F->nodes[other].c.node.id,
                                  seq + 1000000, 1),
                      VIP_EPROTO);
-    assert_false(health_is(leader, F->nodes[other].c.id, 1));
+    assert_false(health_is(leader, F->nodes[other].c.node.id, 1));
 
     /* A newer sequence number applies. */
     assert_int_equal(raw_propose(follower, leader, fid, seq + 1, 1), 0);

@@ -16,3 +16,7 @@ TESTS += tests/ops/test_examples.sh
 EXTRA_DIST += tests/ops/test_examples.sh
 TESTS += tests/ops/test_plot.sh
 EXTRA_DIST += tests/ops/test_plot.sh bench/plot-holders
+# No call cycle between raft/cluster*.c (raft/cluster.h: the order of the
+# parts), from the objects' symbols.
+TESTS += tests/ops/test_no_cycles.sh
+EXTRA_DIST += tests/ops/test_no_cycles.sh

@@ -1,5 +1,5 @@
 /* Accessor for raft/cluster_info.h, on top of raft/cluster.h's accessors
- * (one place reads raft: raft/raft015.c and raft/cluster.c). */
+ * (one place reads raft: raft/raft015.c and raft/cluster_node.c). */
 #include "raft/cluster_info.h"
 
 void cluster_info(const struct cluster *c, struct cluster_info *out)

@@ -333,7 +333,7 @@ static int apply_origin(struct fsm *f, const struct entry *e, uint64_t index)
         break;
     }
     /* Bounded: proposers draw seq from their wall clock (ms * 1024,
-     * raft/cluster.c), so one far ahead of the leader's clock (TICK) is
+     * raft/cluster_props.c), so one far ahead of the leader's clock (TICK) is
      * forged or broken; applied, it would make every later record of that
      * node a duplicate until the clock caught up (2^64 - 2: forever). */
     if (o->seq > FSM_SEQ_MAX ||

@@ -136,7 +136,7 @@ void fsm_attach(struct fsm *f, struct raft *r);
  * FSM_SEQ_MAX or more than FSM_SEQ_AHEAD_MS ahead of the last TICK's
  * clock). The raft apply hook calls this and always returns 0 to raft (see
  * above). */
-/* Sequence numbers are wall-clock ms * 1024 (raft/cluster.c): at most
+/* Sequence numbers are wall-clock ms * 1024 (raft/cluster_props.c): at most
  * 2^53 (year ~2250), and at most a day ahead of the leader's clock. */
 #define FSM_SEQ_MAX (1ull << 53)
 #define FSM_SEQ_AHEAD_MS (24ull * 3600 * 1000)

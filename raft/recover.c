@@ -150,7 +150,7 @@ static void offline_close(struct offline *o)
 
 /****** Load ******/
 
-/* The stored id (raft/cluster.c reads it the same way at start); a node
+/* The stored id (raft/cluster_node.c reads it the same way at start); a node
  * without one never ran or never joined. */
 static int read_id(const char *data_dir, raft_id *id, char *errmsg)
 {

@@ -3,7 +3,10 @@
  * transition is forwarded to the leader and applied on every node; a
  * retried proposal with the same sequence number is acknowledged but not
  * applied again (exactly once); an entry on behalf of another node is
- * refused; everything closes and uv_loop_close() returns 0. */
+ * refused; a REMOVED notice (raft/cluster_member.c: serve_removed) from
+ * a node that is not the leader, or naming another node, is refused and
+ * changes nothing, while the leader's makes the node leave; everything
+ * closes and uv_loop_close() returns 0. */
 #include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "raft/cluster.h"
+#include "raft/vm_member.h"
 #include "vipd/clock.h"
 
 #define N 3
@@ -30,6 +34,7 @@ struct node
     struct cluster c;
     bool holds;
     bool closed;
+    bool left;
     char dir[256];
 };
 
@@ -45,6 +50,7 @@ struct fixture
     struct vr_rpc_conn *conn;
     bool got_reply;
     struct vr_rpc_reply reply;
+    struct vm_member_reply vm_reply;
     bool conn_closed;
 };
 
@@ -73,6 +79,12 @@ static void on_release(void *data)
 {
     struct node *nd = data;
     nd->holds = false;
+}
+
+static void on_left(void *data)
+{
+    struct node *nd = data;
+    nd->left = true;
 }
 
 static void on_closed(struct cluster *c)
@@ -116,6 +128,12 @@ static bool health_everywhere(uint64_t id, int32_t value)
 static void raw_frame_cb(struct vr_rpc_conn *c, const struct vr_rpc_frame *f)
 {
     (void)c;
+    if (f->type == VR_RPC_REMOVED_REPLY) {
+        assert_int_equal(
+            vm_member_reply_decode(f->body, f->body_len, &F->vm_reply), 0);
+        F->got_reply = true;
+        return;
+    }
     assert_int_equal(f->type, VR_RPC_PROPOSE_REPLY);
     assert_int_equal(vr_rpc_reply_decode(f->body, f->body_len, &F->reply), 0);
     F->got_reply = true;
@@ -169,6 +187,36 @@ static int32_t raw_propose(int from, int leader, uint64_t origin, uint64_t seq,
     return F->reply.status;
 }
 
+/* From node @from's transport, tell node @to that the leader removed node
+ * @target (VR_RPC_REMOVED, as the leader sends it); return the reply
+ * status. Uses and closes its own connection. */
+static int32_t raw_removed(int from, int to, uint64_t target)
+{
+    struct vm_member_req rq;
+    uint8_t buf[VM_REQ_FIXED + VR_RPC_ADDR_MAX];
+    size_t len;
+
+    memset(&rq, 0, sizeof rq);
+    rq.target = target;
+    assert_int_equal(vm_member_req_encode(&rq, buf, sizeof buf, &len), 0);
+    F->conn = NULL;
+    F->conn_closed = false;
+    F->req.data = F;
+    assert_int_equal(vr_transport_connect_rpc(&F->nodes[from].c.node.transport,
+                                              &F->req,
+                                              F->nodes[to].c.node.address,
+                                              raw_connect_cb),
+                     0);
+    RUN_UNTIL(F->conn != NULL, 5000);
+    F->got_reply = false;
+    assert_int_equal(vr_rpc_conn_send(F->conn, VR_RPC_REMOVED, 7, buf, len),
+                     0);
+    RUN_UNTIL(F->got_reply, 5000);
+    vr_rpc_conn_close(F->conn, 0);
+    RUN_UNTIL(F->conn_closed, 2000);
+    return F->vm_reply.status;
+}
+
 /****** The test ******/
 
 static void test_cluster_loop(void **state)
@@ -196,7 +244,8 @@ static void test_cluster_loop(void **state)
     for (int i = 0; i < N; i++) {
         struct node *nd = &F->nodes[i];
         struct cfg_cluster *cc = &nd->cfg.cluster;
-        struct cluster_cbs cbs = {.data = nd, .hold = on_hold, .release = on_release};
+        struct cluster_cbs cbs = {.data = nd, .hold = on_hold, .release = on_release,
+                                  .left = on_left};
         cc->present = true;
         snprintf(cc->listen_host, sizeof cc->listen_host, "127.0.0.1");
         cc->listen_port = (uint16_t)(base + (unsigned)i);
@@ -255,9 +304,31 @@ static void test_cluster_loop(void **state)
     RUN_UNTIL(health_everywhere(fid, 1), 5000);
     assert_int_equal(F->max_holders, 1);
 
-    /* Shutdown: the holder releases, everything closes. */
     vr_rpc_conn_close(F->conn, 0);
     RUN_UNTIL(F->conn_closed, 2000);
+
+    /* "You were removed" counts only from the leader we follow, and only
+     * for ourselves; the reply comes after the decision, so a wrongly
+     * believed notice would show at once. */
+    leader = leader_index();
+    assert_true(leader >= 0);
+    follower = (leader + 1) % N;
+    other = (leader + 2) % N;
+    assert_int_equal(raw_removed(other, follower,
+                                 F->nodes[follower].c.node.id),
+                     VIP_ENOTLEADER);
+    assert_int_equal(raw_removed(leader, follower, F->nodes[other].c.node.id),
+                     VIP_EINVAL);
+    assert_false(F->nodes[follower].c.own.has_left);
+    assert_false(F->nodes[follower].left);
+    /* The leader's notice: the node stops (the daemon then exits 0). */
+    assert_int_equal(raw_removed(leader, follower,
+                                 F->nodes[follower].c.node.id),
+                     0);
+    RUN_UNTIL(F->nodes[follower].left, 5000);
+    assert_false(F->nodes[follower].holds);
+
+    /* Shutdown: the holder releases, everything closes. */
     for (int i = 0; i < N; i++) {
         cluster_close(&F->nodes[i].c, on_closed);
     }

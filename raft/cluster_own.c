@@ -32,16 +32,7 @@ static void drive_soon(struct cluster_own *c)
     }
 }
 
-void cluster_own_drive_soon(struct cluster_own *c)
-{
-    drive_soon(c);
-}
-
-static void cluster_stop_holding(struct cluster_own *c, unsigned why)
-{
-    vip_notice("cluster: releasing (%s)", own_why_text(why));
-    c->cbs.release(c->cbs.data);
-}
+static void cluster_stop_holding(struct cluster_own *c, unsigned why);
 
 /* After `vipctl leave` or a `vipctl remove` the leader told us about: the
  * leader no longer replicates to this node, so raft would time out and
@@ -155,6 +146,12 @@ static size_t cluster_collect_voters(const struct cluster_own *c, uint64_t *vote
         }
     }
     return n;
+}
+
+static void cluster_stop_holding(struct cluster_own *c, unsigned why)
+{
+    vip_notice("cluster: releasing (%s)", own_why_text(why));
+    c->cbs.release(c->cbs.data);
 }
 
 /* Carry out the step's decision, in the order the step defines. */

@@ -73,10 +73,6 @@ void cluster_own_init(struct cluster_own *o);
 /* Re-evaluate role, lease and ownership now. */
 void cluster_own_drive(struct cluster_own *o);
 
-/* The same, from the loop as soon as possible (never inside a callback of
- * libraft or of an RPC connection). */
-void cluster_own_drive_soon(struct cluster_own *o);
-
 /* We are out of the configuration (@removed_by: the leader that told us,
  * 0 when we left ourselves): stop as soon as possible. */
 void cluster_own_left(struct cluster_own *o, uint64_t removed_by);

@@ -109,11 +109,11 @@ ok "remove n$F --force: $(head -n 1 "$T/rm.out")"
 
 if until_ok 15 eval '! kill -0 "${pid[n$F]}"'; then
     wait "${pid[n$F]}"; st=$?
+    unset "pid[n$F]"
     [ $st = 0 ] && ok "n$F stopped after its removal (exit 0)" || bad "n$F exited $st after its removal"
 else
-    bad "n$F still runs after its removal"
+    bad "n$F still runs after its removal" # cleanup() stops it
 fi
-unset "pid[n$F]"
 grep -q "n$F was removed from the cluster by the leader n$L" "$T/n$F.log" &&
     ok "n$F says who removed it" || bad "n$F: no 'removed by' message"
 grep -q "left the cluster and stops here. To rejoin: wipe its data dir" "$T/n$F.log" &&

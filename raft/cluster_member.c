@@ -417,7 +417,8 @@ static void vm_timer_cb(uv_timer_t *t)
             finish(cl, 0, "joined the cluster through %s as node %llu",
                    cl->peer, (unsigned long long)cl->joined_id);
         } else if (cl->is_draining && c->own->own.leader != 0 &&
-                   c->own->own.leader != c->node->id && !c->own->own.is_holding) {
+                   c->own->own.leader != c->node->id &&
+                   !c->own->own.is_holding) {
             cl->is_draining = false;
             progress(cl, "n%llu leads now; asking it to remove n%llu",
                      (unsigned long long)c->own->own.leader,
@@ -483,7 +484,8 @@ void cluster_member_init(struct cluster_member *c, struct cluster_node *node,
     cluster_sessions_set_member(sessions, member_frame, c);
 }
 
-int cluster_member_join(struct cluster_member *c, const char *peer, const struct vm_cbs *cbs)
+int cluster_member_join(struct cluster_member *c, const char *peer,
+                        const struct vm_cbs *cbs)
 {
     struct vm_client *cl;
     char host[VR_HOST_MAX];
@@ -571,7 +573,8 @@ static void count_voters(const struct cluster_member *c, unsigned *n_voters,
     }
 }
 
-int cluster_member_leave(struct cluster_member *c, bool force, const struct vm_cbs *cbs)
+int cluster_member_leave(struct cluster_member *c, bool force,
+                         const struct vm_cbs *cbs)
 {
     struct vm_client *cl;
     bool leads = raft_state(&c->node->raft) == RAFT_LEADER;
@@ -606,7 +609,8 @@ int cluster_member_leave(struct cluster_member *c, bool force, const struct vm_c
     cl->req.target = c->node->id;
     cl->req.flags = VM_F_LEAVE | (force ? VM_F_FORCE : 0);
     if (leads || c->own->own.is_holding) {
-        rv = cluster_props_propose_admin(c->props, ENTRY_ADMIN_MAINT_ON, c->node->id);
+        rv = cluster_props_propose_admin(c->props, ENTRY_ADMIN_MAINT_ON,
+                                         c->node->id);
         if (rv != 0) {
             finish(cl, rv, "cannot start draining: %s", vip_strerror(rv));
             return 0;
@@ -784,7 +788,8 @@ static void assign_cb(struct raft_change *req, int status)
 static void serve_assign(struct vm_serve *v)
 {
     struct cluster_member *c = v->c;
-    int rv = raft_assign(&c->node->raft, &v->change, v->id, RAFT_VOTER, assign_cb);
+    int rv = raft_assign(&c->node->raft, &v->change, v->id, RAFT_VOTER,
+                         assign_cb);
 
     if (rv != 0) {
         char why[96];
@@ -802,7 +807,8 @@ static void serve_wait_ready(struct vm_serve *v)
     timer_arm(v->c);
 }
 
-static void serve_ready(struct cluster_member *c, const struct vm_member_req *rq)
+static void serve_ready(struct cluster_member *c,
+                        const struct vm_member_req *rq)
 {
     for (struct vm_serve *v = c->vm_serving; v != NULL; v = v->next) {
         if (v->is_waiting_ready && strcmp(v->address, rq->address) == 0) {

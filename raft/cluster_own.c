@@ -136,8 +136,8 @@ static void cluster_transfer_cb(struct raft_transfer *req)
     drive_soon(c);
 }
 
-static size_t cluster_collect_voters(const struct cluster_own *c, uint64_t *voters,
-                             size_t max)
+static size_t cluster_collect_voters(const struct cluster_own *c,
+                                     uint64_t *voters, size_t max)
 {
     size_t n = 0;
     for (unsigned i = 0; i < c->node->raft.configuration.n && n < max; i++) {

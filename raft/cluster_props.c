@@ -451,8 +451,8 @@ void cluster_props_close(struct cluster_props *c, void (*done)(void *data),
 
 /****** Proposals from above ******/
 
-int cluster_props_propose_health(struct cluster_props *c, const char *check_name,
-                           int32_t value)
+int cluster_props_propose_health(struct cluster_props *c,
+                                 const char *check_name, int32_t value)
 {
     struct entry e;
     uint8_t kind = ENTRY_TRACK_SCRIPT;
@@ -477,7 +477,8 @@ int cluster_props_propose_health(struct cluster_props *c, const char *check_name
     return cluster_props_push(c, &e);
 }
 
-int cluster_props_propose_admin(struct cluster_props *c, uint8_t op, uint64_t target)
+int cluster_props_propose_admin(struct cluster_props *c, uint8_t op,
+                                uint64_t target)
 {
     struct entry e;
 
@@ -488,8 +489,8 @@ int cluster_props_propose_admin(struct cluster_props *c, uint8_t op, uint64_t ta
     return cluster_props_push(c, &e);
 }
 
-int cluster_props_propose_admin_cb(struct cluster_props *c, uint8_t op, uint64_t target,
-                             const struct vm_cbs *cbs)
+int cluster_props_propose_admin_cb(struct cluster_props *c, uint8_t op,
+                                   uint64_t target, const struct vm_cbs *cbs)
 {
     struct entry e;
 

@@ -512,6 +512,13 @@ static void lease_recv(struct raft_io *inner, struct raft_message *m)
         return;
     }
     now = lease_now(l);
+    {
+        struct io_lease_peer *from = peer_get(l, m->server_id);
+        if (from != NULL) {
+            from->has_heard = true;
+            from->heard_ms = now;
+        }
+    }
     switch (m->type) {
     case RAFT_IO_APPEND_ENTRIES:
         recv_request(l, m, m->append_entries.term, now);
@@ -966,6 +973,31 @@ bool io_lease_majority_since(struct io_lease *l, raft_term term,
     }
     *since = vals[need - 1];
     return true;
+}
+
+bool io_lease_hears_majority(struct io_lease *l, const raft_id *voters,
+                             unsigned n, raft_id self, uint64_t within_ms)
+{
+    uint64_t now = lease_now(l);
+    unsigned n_voters = 0, heard = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        const struct io_lease_peer *p;
+        bool dup = voters[i] == 0;
+        for (unsigned j = 0; j < i && !dup; j++) {
+            dup = voters[j] == voters[i];
+        }
+        if (dup) {
+            continue;
+        }
+        n_voters++;
+        p = voters[i] == self ? NULL : peer_find(l, voters[i]);
+        if (voters[i] == self ||
+            (p != NULL && p->has_heard && now - p->heard_ms <= within_ms)) {
+            heard++;
+        }
+    }
+    return n_voters > 0 && heard >= n_voters / 2 + 1;
 }
 
 bool io_lease_is_quiet(const struct io_lease *l, uint64_t now)

@@ -213,6 +213,8 @@ struct io_lease_peer
     uint64_t n_sent, n_results, n_failed, n_merged;
     struct io_lease_probe probes[IO_LEASE_PROBES]; /* ring, R5 */
     char address[IO_LEASE_ADDR_MAX]; /* as in our last AppendEntries */
+    bool has_heard;
+    uint64_t heard_ms;      /* last message of any kind from this peer */
     uint64_t probe_seq;     /* probes sent to this peer */
     uint64_t probe_next_ms; /* no new probe before */
     uint64_t n_probe_echoes;
@@ -278,6 +280,12 @@ void io_lease_detach(struct io_lease *l);
 bool io_lease_majority_since(struct io_lease *l, raft_term term,
                              const raft_id *voters, unsigned n, raft_id self,
                              uint64_t *since);
+
+/* Whether a majority of @voters (@n ids; this node @self counts) sent this
+ * node a message of any kind within the last @within_ms: a node cut off
+ * from the others hears nobody (raft/prevote.h keeps its pre-vote on). */
+bool io_lease_hears_majority(struct io_lease *l, const raft_id *voters,
+                             unsigned n, raft_id self, uint64_t within_ms);
 
 /* Whether R3 keeps this node out of elections at @now, and until when. */
 bool io_lease_is_quiet(const struct io_lease *l, uint64_t now);

@@ -493,7 +493,8 @@ void own_step(struct own *o, const struct own_in *in, struct own_out *out)
     /* Pre-vote with libraft 0.15 can livelock (raft/prevote.h). */
     knows = in->role == OWN_LEADER || (in->role == OWN_FOLLOWER && leader != 0);
     {
-        bool on = prevote_guard_update(&o->prevote, in->now, knows);
+        bool on = prevote_guard_update(&o->prevote, in->now, knows,
+                                       in->hears_majority);
         if (on != o->prevote_on) {
             o->prevote_on = on;
             out->set_prevote = true;

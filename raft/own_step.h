@@ -20,8 +20,10 @@
  *    leader is known). T since the last AppendEntries keeps the lease
  *    argument intact (docs/DESIGN.md 4.2).
  * 3. Pre-vote on, except for windows after a long leaderless stretch
- *    (raft/prevote.h); a candidate in a pre-vote round is switched to a
- *    real election when a window opens.
+ *    spent hearing from a majority (raft/prevote.h): a node cut off from
+ *    the others keeps it, so its term stays and its return deposes
+ *    nobody. A candidate in a pre-vote round is switched to a real
+ *    election when a window opens.
  * 4. A following follower's election timeout follows its rank in the replicated
  *    state among the voters other than its leader: T + rank * rank_step
  *    (rank 0 = the node that should hold once the leader is gone),
@@ -100,6 +102,10 @@ struct own_in
                                   raft drew for this term (0: unknown) */
     uint64_t last_index;       /* last log index */
     bool in_prevote;           /* candidate in its pre-vote round */
+    /* A majority of the voters (this node included) sent this node
+     * something within 2 T (io_lease_hears_majority()): a node cut off
+     * from them keeps pre-vote on (raft/prevote.h). */
+    bool hears_majority;
     /* Leader: the largest t such that a majority of the voters
      * acknowledged an AppendEntries of this term sent at or after t
      * (io_lease_majority_since()); the lease runs to ack_since + L. */

@@ -55,13 +55,15 @@ void raft015_observe_ack(struct io_lease *lease, uint64_t self,
     uint64_t since = 0;
 
     in->has_ack = false;
-    if (in->role != RAFT_LEADER) {
-        return;
-    }
     for (unsigned i = 0; i < in->n_servers; i++) {
         if (in->servers[i].is_voter) {
             voters[n++] = in->servers[i].id;
         }
+    }
+    in->hears_majority = io_lease_hears_majority(
+        lease, voters, n, self, 2u * (uint64_t)lease->election_timeout_ms);
+    if (in->role != RAFT_LEADER) {
+        return;
     }
     if (io_lease_majority_since(lease, in->term, voters, n, self, &since)) {
         in->has_ack = true;

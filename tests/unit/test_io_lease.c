@@ -1130,6 +1130,33 @@ static void test_prevote_refusal_tells_term(void **state)
     ctx_free(c);
 }
 
+/* Who this node heard from: any message counts (a stale one too), this
+ * node itself counts, a majority of the distinct voters within the window. */
+static void test_hears_majority(void **state)
+{
+    struct ctx *c = ctx_new(3, 0);
+    raft_id v3[] = {1, 2, 3};
+    raft_id v5[] = {1, 2, 3, 4, 5};
+    (void)state;
+
+    now_ms = 1000;
+    assert_false(io_lease_hears_majority(&c->l, v3, 3, 1, 2 * T_MS));
+    rv_in(c, 2, 4, true, false, 1000); /* a pre-vote request */
+    assert_true(io_lease_hears_majority(&c->l, v3, 3, 1, 2 * T_MS));
+    assert_false(io_lease_hears_majority(&c->l, v5, 5, 1, 2 * T_MS));
+    /* A repeated id counts once: {1, 2, 5}. */
+    assert_true(io_lease_hears_majority(&c->l, (raft_id[]){1, 2, 2, 2, 5},
+                                        5, 1, 2 * T_MS));
+    ae_in(c, 4, 1, false, 1500); /* stale, still a sign of a link */
+    assert_true(io_lease_hears_majority(&c->l, v5, 5, 1, 2 * T_MS));
+    now_ms = 1000 + 2 * T_MS;
+    assert_true(io_lease_hears_majority(&c->l, v3, 3, 1, 2 * T_MS));
+    now_ms = 1001 + 2 * T_MS;
+    assert_false(io_lease_hears_majority(&c->l, v3, 3, 1, 2 * T_MS));
+    assert_true(io_lease_hears_majority(&c->l, v3, 1, 1, 2 * T_MS));
+    ctx_free(c);
+}
+
 /****** Randomised check of the bound ******/
 
 struct flight
@@ -1447,6 +1474,7 @@ int main(void)
         cmocka_unit_test(test_probe_echo),
         cmocka_unit_test(test_probe_answer),
         cmocka_unit_test(test_prevote_refusal_tells_term),
+        cmocka_unit_test(test_hears_majority),
         cmocka_unit_test(test_fuzz_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

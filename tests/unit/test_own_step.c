@@ -416,23 +416,31 @@ static void test_witness_best_dead(void **state)
     fx_free(f);
 }
 
-/* Pre-vote off after a leaderless stretch; a candidate in a pre-vote
- * round leaves it; on again with a leader. */
+/* Pre-vote off after a leaderless stretch hearing a majority, never while
+ * cut off; a candidate in a pre-vote round leaves it; on again with a
+ * leader. */
 static void test_prevote_guard(void **state)
 {
     struct fx *f = fx_new(1);
     (void)state;
     f->in.role = OWN_CANDIDATE;
     f->in.in_prevote = true;
+    /* Cut off from the others: pre-vote stays on. */
     step(f, 100);
+    step(f, 100 + 10 * T);
     assert_false(f->out.set_prevote);
-    step(f, 100 + 3 * T);
+    f->in.hears_majority = true;
+    step(f, 100 + 10 * T);
+    assert_false(f->out.set_prevote);
+    step(f, 100 + 13 * T - 1);
+    assert_false(f->out.set_prevote);
+    step(f, 100 + 13 * T);
     assert_true(f->out.set_prevote);
     assert_false(f->out.prevote_on);
     assert_true(f->out.cancel_prevote);
     f->in.role = OWN_FOLLOWER;
     f->in.leader = 2;
-    step(f, 200 + 3 * T);
+    step(f, 200 + 13 * T);
     assert_true(f->out.set_prevote);
     assert_true(f->out.prevote_on);
     fx_free(f);

@@ -5,6 +5,9 @@
 #   1. n3 starts with the wrong cluster key and runs so for 8 s (the
 #      others refuse it: it hears nobody), then restarts with the right key.
 #   2. n3 is cut off from n1 and n2 (nft, both ways) for 8 s, then healed.
+#      Its tracked interface, down before the cut (every node saw n3
+#      FAULT), comes up during the cut: after the heal every node must
+#      show it up again (the figure: ms after the heal).
 # Either way n3 stays far longer than the pre-vote guard's stuck time
 # (raft/prevote.h: 3 T) without a leader. After each: n3 follows n1, n1
 # still leads in the same term and the VIP never left n1 (the lab checker
@@ -47,6 +50,9 @@ head -c 32 /dev/urandom | base64 >"$VV_TMP/n3.key"
 chmod 600 "$VV_TMP/key" "$VV_TMP/n3.key"
 for i in 1 2 3; do
     vv_node n$i $i
+    ip -n ${VV}n$i link add trk type veth peer name trkp
+    ip -n ${VV}n$i link set trkp up
+    ip -n ${VV}n$i link set trk up
     key=$VV_TMP/key
     [ $i = 3 ] && key=$VV_TMP/n3.key # wrong for now
     {
@@ -64,6 +70,7 @@ for i in 1 2 3; do
         echo "    virtual_router_id 51"
         echo "    priority $(( 200 - 50 * i ))"
         echo "    advert_int 1"
+        echo "    track_interface { trk }"
         echo "    virtual_ipaddress { $VIP/24 }"
         echo "}"
     } >"$VV_TMP/n$i.conf"
@@ -143,18 +150,36 @@ start_node 3
 after "n3's key fixed"
 echo "1. n3 with the wrong key for ${CUT_S} s, restarted with the right one: n1 held throughout, term $term"
 
-# 2. n3 cut off from the others, both ways.
+# 2. n3 cut off from the others, both ways; its check recovers meanwhile.
+# trk_is N V: node N shows n3's interface check with value V.
+trk_is() {
+    status "$1" "[c['value'] for c in node[3]['checks'] if c['name'] == 'if:trk'] == [$2]"
+}
+all_trk_are() { trk_is 1 "$1" && trk_is 2 "$1" && trk_is 3 "$1"; }
+ip -n ${VV}n3 link set trk down
+await 10 "not every node sees n3's trk down" all_trk_are 0
+c0=$(changes)
 ip netns exec "${VV}n3" nft -f - <<'NFT' || fail "nft"
 table inet vvcut {
     chain in { type filter hook input priority 0; ip saddr { 10.77.0.1, 10.77.0.2 } drop; }
     chain out { type filter hook output priority 0; ip daddr { 10.77.0.1, 10.77.0.2 } drop; }
 }
 NFT
+ups() { grep -c "check if:trk -> 1" "$VV_TMP/n3.log"; }
+u0=$(ups)
+ip -n ${VV}n3 link set trk up
+# Status shows the replicated state: n3's own log tells the check changed.
+await 5 "n3's daemon does not see its trk up" eval '[ "$(ups)" -gt "$u0" ]'
+trk_is 1 0 || fail "n1 saw n3's trk up through the cut"
 sleep "$CUT_S"
 status 3 True
 echo "   n3 after ${CUT_S} s cut off: term $(term_of 3), role $(python3 -c 'import json,sys
 print([n["role"] for n in json.load(open(sys.argv[1]))["nodes"] if n["id"] == 3][0])' "$VV_TMP/st3.json")"
 ip netns exec "${VV}n3" nft delete table inet vvcut
+t0=$(vv_ms)
+await 10 "n3's check, up during the cut, is not up on every node after the heal" \
+    all_trk_are 1
+echo "   n3's check up on every node $(( $(vv_ms) - t0 )) ms after the heal"
 after "cut-off n3 healed"
 echo "2. n3 cut off for ${CUT_S} s, healed: n1 held throughout, term $term"
 

@@ -29,7 +29,10 @@
  *    (rank 0 = the node that should hold once the leader is gone),
  *    so after a holder crash the best survivor's timer fires first and
  *    the VIPs move once (docs/DESIGN.md 4.8). Every value is >= T. A
- *    witness ranks after every node that can hold.
+ *    witness ranks after every node that can hold. A candidate whose
+ *    pre-vote round failed retries after a heartbeat + rank * rank_step
+ *    (with clock drift the best survivor may ask before the others are
+ *    free to answer).
  * 5. The leader decides who should hold (raft/priority.h over live
  *    voters); it holds while its lease runs (raft/lease.h), releases
  *    before any transfer, waits for a settled view of the live voters
@@ -135,7 +138,8 @@ struct own_out
     bool set_prevote;     /* raft_set_pre_vote(prevote_on) */
     bool prevote_on;
     bool cancel_prevote;  /* candidate: leave the pre-vote round */
-    uint32_t set_timeout_ms; /* follower: set the election timeout (0 no) */
+    uint32_t set_timeout_ms; /* follower, or candidate in its pre-vote
+                                round: set the election timeout (0 no) */
     bool changed;         /* role, term, leader or holding changed */
     /* Holding: exactly one of release / hold. */
     bool release;
@@ -227,6 +231,10 @@ uint32_t own_rank_step(uint32_t T, uint32_t hb);
 
 /* The election timeout the step wants for rank @rank. */
 uint32_t own_rank_timeout(const struct own_params *p, unsigned rank);
+
+/* How soon a candidate of rank @rank repeats a pre-vote round the others
+ * refused: a heartbeat plus @rank rank steps (below 2 T). */
+uint32_t own_prevote_retry(const struct own_params *p, unsigned rank);
 
 /* Static name of a role: "leader", "follower", "candidate", "unavailable",
  * "unknown". */

@@ -91,8 +91,14 @@ void raft015_act(struct raft *r, const struct own_out *out)
         /* 0.15 draws the follower's timeout in [T, 2T] at conversion and
          * keeps it until the next one (AppendEntries only restart the
          * timer): ranked timeouts (docs/DESIGN.md 4.8) replace the draw.
-         * The step never asks for less than T. */
+         * The step never asks a follower for less than T. */
         r->follower_state.randomized_election_timeout = out->set_timeout_ms;
+    } else if (out->set_timeout_ms != 0 && raft_state(r) == RAFT_CANDIDATE &&
+               r->candidate_state.in_pre_vote) {
+        /* The same draw starts each pre-vote round (electionStart());
+         * the step's retry replaces it, for pre-vote rounds only: a real
+         * election keeps raft's random timeout. */
+        r->candidate_state.randomized_election_timeout = out->set_timeout_ms;
     }
 }
 

@@ -225,8 +225,11 @@ unsigned own_rank(const struct fsm_state *st, const struct own_server *servers,
                   unsigned n, uint64_t id, uint64_t except, bool id_is_witness);
 
 /* The default timeout step between two ranks for @T and heartbeat @hb:
- * more than a heartbeat (closer timeouts split votes in raft 0.15) plus
- * T/20 for the election round itself. */
+ * two heartbeats plus T/10. raft ticks once per heartbeat, so closer
+ * timeouts fire in the same tick and split votes; with clocks ±10 % apart
+ * the best survivor's first pre-vote round may be refused (its peers are
+ * quiet for T on their own clocks) and it needs a heartbeat to retry
+ * before the next survivor fires (docs/DESIGN.md 4.8). */
 uint32_t own_rank_step(uint32_t T, uint32_t hb);
 
 /* The election timeout the step wants for rank @rank. */

@@ -454,6 +454,13 @@ int cluster_node_open(struct cluster_node *c, vr_rpc_accept_cb accept,
 
     vr_transport_init(&c->transport, loop);
     vr_transport_set_rpc_cb(&c->transport, accept, accept_data);
+    /* A peer silent for 2 T is treated as gone: after a partition heals
+     * the next connection works at once, not at the kernel's next backed-
+     * off retransmission (seconds after the heal). Never below 1 s: a few
+     * lost segments on a live link must not cost the connection. */
+    vr_transport_set_user_timeout(&c->transport, 2u * c->election_ms > 1000u
+                                                     ? 2u * c->election_ms
+                                                     : 1000u);
     /* Before raft_uv has initialised the transport (a node waiting to be
      * joined), RPC preambles still need our address. */
     snprintf(c->transport.address, sizeof c->transport.address, "%s",

@@ -1,4 +1,4 @@
-/* The lease raft_io decorator (see io_lease.h for the rules R1-R4 and the
+/* The lease raft_io decorator (see io_lease.h for the rules R1-R6 and the
  * proof that the bound never runs ahead of the acknowledged send). */
 #include "raft/io_lease.h"
 
@@ -262,7 +262,6 @@ static void probe_echo(struct io_lease_peer *p, uint64_t seq)
 static void probe_answer(struct io_lease *l, const struct raft_message *m,
                          uint64_t now)
 {
-    struct io_lease_peer *p;
     struct raft_message r;
     struct raft_io_send *req;
 
@@ -270,12 +269,6 @@ static void probe_answer(struct io_lease *l, const struct raft_message *m,
         return; /* from a leader of an older term: no echo, no quiet */
     }
     quiet_extend(l, now); /* R3: the echo claims this receipt */
-    p = peer_get(l, m->server_id);
-    if (p != NULL) {
-        p->has_contact = true;
-        p->contact_term = m->request_vote.last_log_term;
-        p->contact_ms = now;
-    }
     req = raft_malloc(sizeof *req);
     if (req == NULL) {
         return;
@@ -440,6 +433,24 @@ static int lease_send(struct raft_io *io, struct raft_io_send *req,
             return send_swallow(req, cb);
         }
         break;
+    case RAFT_IO_REQUEST_VOTE_RESULT:
+        if (m->request_vote_result.pre_vote == raft_tribool_true &&
+            !m->request_vote_result.vote_granted &&
+            m->request_vote_result.term < l->term) {
+            /* R6: libraft 0.15 answers a pre-vote with the request's term
+             * even when its own is higher, so a candidate behind in term
+             * never learns it (raft/prevote.h). Tell it ours: it adopts a
+             * term more than one ahead and steps down. */
+            struct raft_message told = *m;
+            told.request_vote_result.term = l->term;
+            l->n_prevotes_told++;
+            rv = l->inner->send(l->inner, req, &told, cb);
+            if (rv != 0) {
+                copy_errmsg(l);
+            }
+            return rv;
+        }
+        break;
     default:
         break;
     }
@@ -470,24 +481,17 @@ static void message_drop(struct raft_message *m)
     }
 }
 
-/* An AppendEntries/InstallSnapshot of @term from m->server_id: contact and
- * quiet (R3) unless it is stale (libraft rejects it then), and the answer
- * context of R2 while raft handles it. */
+/* An AppendEntries/InstallSnapshot of @term from m->server_id: quiet (R3)
+ * unless it is stale (libraft rejects it then), and the answer context of
+ * R2 while raft handles it. */
 static void recv_request(struct io_lease *l, struct raft_message *m,
                          raft_term term, uint64_t now)
 {
-    struct io_lease_peer *p;
     struct io_lease_answer saved;
 
     if (term < l->term) {
         l->n_stale_requests++;
     } else {
-        p = peer_get(l, m->server_id);
-        if (p != NULL) {
-            p->has_contact = true;
-            p->contact_term = term;
-            p->contact_ms = now;
-        }
         quiet_extend(l, now);
     }
     saved = l->answer;
@@ -508,6 +512,13 @@ static void lease_recv(struct raft_io *inner, struct raft_message *m)
         return;
     }
     now = lease_now(l);
+    {
+        struct io_lease_peer *from = peer_get(l, m->server_id);
+        if (from != NULL) {
+            from->has_heard = true;
+            from->heard_ms = now;
+        }
+    }
     switch (m->type) {
     case RAFT_IO_APPEND_ENTRIES:
         recv_request(l, m, m->append_entries.term, now);
@@ -521,8 +532,21 @@ static void lease_recv(struct raft_io *inner, struct raft_message *m)
             return;
         }
         if (!m->request_vote.disrupt_leader && io_lease_is_quiet(l, now)) {
-            l->n_votes_dropped++;
-            return;
+            if (m->request_vote.pre_vote) {
+                l->n_votes_dropped++; /* carries no term to learn */
+                return;
+            }
+            /* R3: refused, but libraft still learns the candidate's term
+             * (a node that does not know a leader adopts it): dropping it
+             * let a cut-off node with a climbing term depose each new
+             * leader through its AppendEntries answers, for ever. An
+             * empty log term makes the candidate "not up to date": a
+             * voter's log has the bootstrap entry or a snapshot (term >=
+             * 1), and without either it has no configuration, so no vote
+             * (election.c, electionVote()). */
+            m->request_vote.last_log_index = 0;
+            m->request_vote.last_log_term = 0;
+            l->n_votes_refused++;
         }
         break;
     case RAFT_IO_REQUEST_VOTE_RESULT:
@@ -951,16 +975,29 @@ bool io_lease_majority_since(struct io_lease *l, raft_term term,
     return true;
 }
 
-bool io_lease_leader_contact(const struct io_lease *l, raft_id leader,
-                             uint64_t *at_ms)
+bool io_lease_hears_majority(struct io_lease *l, const raft_id *voters,
+                             unsigned n, raft_id self, uint64_t within_ms)
 {
-    for (unsigned i = 0; i < IO_LEASE_MAX_PEERS && leader != 0; i++) {
-        if (l->peers[i].id == leader && l->peers[i].has_contact) {
-            *at_ms = l->peers[i].contact_ms;
-            return true;
+    uint64_t now = lease_now(l);
+    unsigned n_voters = 0, heard = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        const struct io_lease_peer *p;
+        bool dup = voters[i] == 0;
+        for (unsigned j = 0; j < i && !dup; j++) {
+            dup = voters[j] == voters[i];
+        }
+        if (dup) {
+            continue;
+        }
+        n_voters++;
+        p = voters[i] == self ? NULL : peer_find(l, voters[i]);
+        if (voters[i] == self ||
+            (p != NULL && p->has_heard && now - p->heard_ms <= within_ms)) {
+            heard++;
         }
     }
-    return false;
+    return n_voters > 0 && heard >= n_voters / 2 + 1;
 }
 
 bool io_lease_is_quiet(const struct io_lease *l, uint64_t now)

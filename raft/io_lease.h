@@ -38,9 +38,6 @@
  *   30 s idle): no log entry written, now - since never above 115 ms
  *   (a heartbeat plus a round trip), so the lease reaches about
  *   L - heartbeat - RTT ahead of now at all times.
- * Followers: io_lease_leader_contact(&lease, leader_id, &at) gives the last
- *   time an AppendEntries/InstallSnapshot of the current term from that
- *   node arrived, for the "forget a leader silent for T" rule.
  *
  * ## What an AppendEntriesResult carries (libraft 0.15)
  *
@@ -74,21 +71,40 @@
  *    request's sender; otherwise it is dropped (the send "fails" as a lost
  *    message would). The current term is known exactly from the io's
  *    load() and set_term(), which libraft calls before adopting a term.
- * R3 (quiet): a node neither grants nor asks for a vote (incoming
- *    RequestVote and pre-vote requests are dropped, outgoing ones fail)
- *    until quiet_until = max(start + T, last accepted AppendEntries /
+ * R3 (quiet): a node neither grants nor asks for a vote until
+ *    quiet_until = max(start + T, last accepted AppendEntries /
  *    InstallSnapshot + T, last self-count in io_lease_majority_since() +
- *    T). Requests of a leadership transfer (disrupt_leader) pass: only a
+ *    T). Outgoing (pre-)vote requests fail; incoming pre-vote requests are
+ *    dropped; an incoming RequestVote reaches libraft rewritten as "not up
+ *    to date" (last_log_index = last_log_term = 0), so libraft refuses it
+ *    but, if it knows no leader, still adopts its term. Dropping it
+ *    instead let a node whose term had climbed depose every new leader
+ *    through its AppendEntries answers while the others, quiet after each
+ *    contact, never learnt its term (a livelock the simulation found).
+ *    Requests of a leadership transfer (disrupt_leader) pass: only a
  *    leader that has already released its lease starts one. The start + T
  *    part is the restart rule: libraft 0.15 refuses votes only while a
  *    follower knows a leader, and a restarted node has forgotten it.
+ *    Why a rewritten request never gets a vote (recv_request_vote.c,
+ *    electionVote() in election.c, 0.15): libraft grants only to a
+ *    candidate whose last log term is at least its own, or when its own
+ *    log is empty. A voter's log is never empty (the bootstrap entry or a
+ *    snapshot, of term >= 1): a server with neither has no configuration,
+ *    so it is no voter and votes for nobody. Term 0 is below every term.
+ * R6 (pre-vote answers): libraft 0.15 answers a pre-vote with the
+ *    request's term even when its own is newer, so a candidate behind in
+ *    term never learns the others' (the livelock of raft/prevote.h). A
+ *    refused pre-vote answer whose term is older than this node's goes out
+ *    with this node's term; the candidate (in its pre-vote round, more
+ *    than one term behind) adopts it and steps down, and its next pre-vote
+ *    can win. It only tells a term that exists: no vote, no lease.
  * R5 (probe): when a peer has two or more unanswered sends (in flight, or
  *    lost for good: the lag below), the leader also sends it a probe, at
  *    most one per T/8: a pre-vote RequestVote whose term is
  *    IO_LEASE_PROBE_BIT | seq and whose last_log_term is the leader's
  *    term. The peer's decorator never shows it to libraft: if the
- *    leader's term is not older than its own, it goes quiet for T (R3),
- *    notes the contact, and echoes the term back in a RequestVoteResult,
+ *    leader's term is not older than its own, it goes quiet for T (R3)
+ *    and echoes the term back in a RequestVoteResult,
  *    which the leader's decorator takes (libraft never sees it either).
  *    An echo of probe seq sent in the current term at t raises the
  *    peer's bound to t: the echo names the very message received.
@@ -127,8 +143,10 @@
  * Lease: if a majority M of the voters each have a bound >= t (this node
  * counts with now), every q in M accepted a request of term X at or after
  * t, so by R3 it neither votes nor asks for votes before t + T (its own
- * clock), whether it restarts or not, and libraft's election timer (>= T
- * from that receipt) keeps it from standing before then. This node counts
+ * clock), whether it restarts or not (a RequestVote it refuses as not up
+ * to date may raise its term, which yields no vote), and libraft's
+ * election timer (>= T from that receipt) keeps it from standing before
+ * then. This node counts
  * itself with now and R3 keeps it quiet until now + T. Any new leader
  * needs a vote from M (majorities intersect; caller passes the current
  * voters), so none exists before t + T > t + L. Residual assumptions: all
@@ -192,12 +210,11 @@ struct io_lease_peer
     struct io_lease_slot slots[IO_LEASE_SLOTS];
     bool has_bound;
     uint64_t bound_ms; /* R4 bound in @term */
-    bool has_contact;
-    raft_term contact_term;
-    uint64_t contact_ms; /* last accepted AppendEntries from this node */
     uint64_t n_sent, n_results, n_failed, n_merged;
     struct io_lease_probe probes[IO_LEASE_PROBES]; /* ring, R5 */
     char address[IO_LEASE_ADDR_MAX]; /* as in our last AppendEntries */
+    bool has_heard;
+    uint64_t heard_ms;      /* last message of any kind from this peer */
     uint64_t probe_seq;     /* probes sent to this peer */
     uint64_t probe_next_ms; /* no new probe before */
     uint64_t n_probe_echoes;
@@ -226,7 +243,9 @@ struct io_lease
     uint64_t quiet_until_ms;
     struct io_lease_answer answer; /* R2 */
     struct io_lease_peer peers[IO_LEASE_MAX_PEERS];
-    uint64_t n_votes_dropped;   /* incoming (pre-)vote requests dropped */
+    uint64_t n_votes_dropped;   /* incoming pre-vote requests dropped */
+    uint64_t n_votes_refused;   /* incoming votes passed as not up to date */
+    uint64_t n_prevotes_told;   /* R6: pre-vote refusals given our term */
     uint64_t n_votes_withheld;  /* outgoing (pre-)vote requests failed */
     uint64_t n_stale_requests;  /* requests of an older term received */
     uint64_t n_results_marked;  /* R1: answers sent marked */
@@ -245,7 +264,7 @@ int io_lease_init(struct io_lease *l, struct raft_io *inner,
                   void *now_data);
 
 /* Simulations only: what a process restart does to @l (nothing counted,
- * no contact, quiet for T from now); the persisted term is kept. vipd
+ * quiet for T from now); the persisted term is kept. vipd
  * restarts for real and gets a fresh io_lease_init(). */
 void io_lease_restart(struct io_lease *l);
 
@@ -262,11 +281,11 @@ bool io_lease_majority_since(struct io_lease *l, raft_term term,
                              const raft_id *voters, unsigned n, raft_id self,
                              uint64_t *since);
 
-/* Follower: when the last AppendEntries/InstallSnapshot from @leader of a
- * term not older than this node's arrived (this node's clock). False if
- * none since the start. */
-bool io_lease_leader_contact(const struct io_lease *l, raft_id leader,
-                             uint64_t *at_ms);
+/* Whether a majority of @voters (@n ids; this node @self counts) sent this
+ * node a message of any kind within the last @within_ms: a node cut off
+ * from the others hears nobody (raft/prevote.h keeps its pre-vote on). */
+bool io_lease_hears_majority(struct io_lease *l, const raft_id *voters,
+                             unsigned n, raft_id self, uint64_t within_ms);
 
 /* Whether R3 keeps this node out of elections at @now, and until when. */
 bool io_lease_is_quiet(const struct io_lease *l, uint64_t now);

@@ -218,7 +218,7 @@ unsigned own_rank(const struct fsm_state *st, const struct own_server *servers,
 
 uint32_t own_rank_step(uint32_t T, uint32_t hb)
 {
-    return hb + T / 20u;
+    return 2u * hb + T / 10u;
 }
 
 uint32_t own_rank_timeout(const struct own_params *p, unsigned rank)
@@ -232,6 +232,17 @@ uint32_t own_rank_timeout(const struct own_params *p, unsigned rank)
                  (uint64_t)rank * p->rank_step_ms;
     uint64_t max = 2u * (uint64_t)p->election_ms - 1u;
     return (uint32_t)(t < max ? t : max);
+}
+
+uint32_t own_prevote_retry(const struct own_params *p, unsigned rank)
+{
+    /* A pre-vote changes no term and wins no vote: repeating it faster
+     * than T is harmless, and quiet voters (raft/io_lease.h, R3) still
+     * refuse it. raft ticks once per heartbeat, so one heartbeat is the
+     * fastest retry it can make. */
+    uint64_t t = (uint64_t)p->heartbeat_ms + (uint64_t)rank * p->rank_step_ms;
+    uint64_t max = 2u * (uint64_t)p->election_ms - 1u;
+    return (uint32_t)(t < max ? (t > 0 ? t : 1u) : max);
 }
 
 /****** Liveness of voters (leader) ******/
@@ -493,7 +504,8 @@ void own_step(struct own *o, const struct own_in *in, struct own_out *out)
     /* Pre-vote with libraft 0.15 can livelock (raft/prevote.h). */
     knows = in->role == OWN_LEADER || (in->role == OWN_FOLLOWER && leader != 0);
     {
-        bool on = prevote_guard_update(&o->prevote, in->now, knows);
+        bool on = prevote_guard_update(&o->prevote, in->now, knows,
+                                       in->hears_majority);
         if (on != o->prevote_on) {
             o->prevote_on = on;
             out->set_prevote = true;
@@ -513,6 +525,19 @@ void own_step(struct own *o, const struct own_in *in, struct own_out *out)
         unsigned rank = own_rank(in->st, in->servers, in->n_servers,
                                  o->p.self, o->followed, o->p.witness);
         uint32_t want = own_rank_timeout(&o->p, rank);
+        if (in->timeout_ms != want) {
+            out->set_timeout_ms = want;
+        }
+    } else if (in->role == OWN_CANDIDATE && in->in_prevote &&
+               o->p.rank_step_ms != 0) {
+        /* A pre-vote round the others refused (still quiet, or still
+         * following the dead leader: both last T on *their* clocks, so
+         * with drift the best survivor may ask too early) is retried
+         * soon, in rank order, instead of after a new draw in [T, 2 T]
+         * that let the next survivor win first: a second move. */
+        unsigned rank = own_rank(in->st, in->servers, in->n_servers,
+                                 o->p.self, o->followed, o->p.witness);
+        uint32_t want = own_prevote_retry(&o->p, rank);
         if (in->timeout_ms != want) {
             out->set_timeout_ms = want;
         }

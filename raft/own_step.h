@@ -20,14 +20,19 @@
  *    leader is known). T since the last AppendEntries keeps the lease
  *    argument intact (docs/DESIGN.md 4.2).
  * 3. Pre-vote on, except for windows after a long leaderless stretch
- *    (raft/prevote.h); a candidate in a pre-vote round is switched to a
- *    real election when a window opens.
+ *    spent hearing from a majority (raft/prevote.h): a node cut off from
+ *    the others keeps it, so its term stays and its return deposes
+ *    nobody. A candidate in a pre-vote round is switched to a real
+ *    election when a window opens.
  * 4. A following follower's election timeout follows its rank in the replicated
  *    state among the voters other than its leader: T + rank * rank_step
  *    (rank 0 = the node that should hold once the leader is gone),
  *    so after a holder crash the best survivor's timer fires first and
  *    the VIPs move once (docs/DESIGN.md 4.8). Every value is >= T. A
- *    witness ranks after every node that can hold.
+ *    witness ranks after every node that can hold. A candidate whose
+ *    pre-vote round failed retries after a heartbeat + rank * rank_step
+ *    (with clock drift the best survivor may ask before the others are
+ *    free to answer).
  * 5. The leader decides who should hold (raft/priority.h over live
  *    voters); it holds while its lease runs (raft/lease.h), releases
  *    before any transfer, waits for a settled view of the live voters
@@ -100,6 +105,10 @@ struct own_in
                                   raft drew for this term (0: unknown) */
     uint64_t last_index;       /* last log index */
     bool in_prevote;           /* candidate in its pre-vote round */
+    /* A majority of the voters (this node included) sent this node
+     * something within 2 T (io_lease_hears_majority()): a node cut off
+     * from them keeps pre-vote on (raft/prevote.h). */
+    bool hears_majority;
     /* Leader: the largest t such that a majority of the voters
      * acknowledged an AppendEntries of this term sent at or after t
      * (io_lease_majority_since()); the lease runs to ack_since + L. */
@@ -129,7 +138,8 @@ struct own_out
     bool set_prevote;     /* raft_set_pre_vote(prevote_on) */
     bool prevote_on;
     bool cancel_prevote;  /* candidate: leave the pre-vote round */
-    uint32_t set_timeout_ms; /* follower: set the election timeout (0 no) */
+    uint32_t set_timeout_ms; /* follower, or candidate in its pre-vote
+                                round: set the election timeout (0 no) */
     bool changed;         /* role, term, leader or holding changed */
     /* Holding: exactly one of release / hold. */
     bool release;
@@ -215,12 +225,19 @@ unsigned own_rank(const struct fsm_state *st, const struct own_server *servers,
                   unsigned n, uint64_t id, uint64_t except, bool id_is_witness);
 
 /* The default timeout step between two ranks for @T and heartbeat @hb:
- * more than a heartbeat (closer timeouts split votes in raft 0.15) plus
- * T/20 for the election round itself. */
+ * two heartbeats plus T/10. raft ticks once per heartbeat, so closer
+ * timeouts fire in the same tick and split votes; with clocks ±10 % apart
+ * the best survivor's first pre-vote round may be refused (its peers are
+ * quiet for T on their own clocks) and it needs a heartbeat to retry
+ * before the next survivor fires (docs/DESIGN.md 4.8). */
 uint32_t own_rank_step(uint32_t T, uint32_t hb);
 
 /* The election timeout the step wants for rank @rank. */
 uint32_t own_rank_timeout(const struct own_params *p, unsigned rank);
+
+/* How soon a candidate of rank @rank repeats a pre-vote round the others
+ * refused: a heartbeat plus @rank rank steps (below 2 T). */
+uint32_t own_prevote_retry(const struct own_params *p, unsigned rank);
 
 /* Static name of a role: "leader", "follower", "candidate", "unavailable",
  * "unknown". */

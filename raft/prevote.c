@@ -14,12 +14,15 @@ void prevote_guard_init(struct prevote_guard *g,
 
 bool prevote_guard_update(struct prevote_guard *g,
                           uint64_t now,
-                          bool knows_leader)
+                          bool knows_leader,
+                          bool hears_majority)
 {
     uint64_t elapsed;
     uint64_t cycle;
 
-    if (knows_leader) {
+    if (knows_leader || !hears_majority) {
+        /* Cut off from a majority: no real election could win, and the
+         * term it would climb to deposes the leader on the way back. */
         g->is_leaderless = false;
         return true;
     }

@@ -9,21 +9,28 @@
  * shorter. No leader, ever, with every node up and connected (canonical/raft
  * is archived; the code is unchanged upstream).
  *
- * The way out: after being leaderless for @stuck_ms, run real elections
- * (pre-vote off) for @window_ms, then pre-vote again for @stuck_ms, and so
- * on until a leader is known. A real RequestVote is answered with the
- * voter's current term, so the stuck node adopts it and wins the next round.
- * The cost: a node cut off from the majority for long enough bumps its term
- * during the windows, and on its return makes the leader step down once.
+ * The lease decorator now removes the cause: a refused pre-vote goes out
+ * with the voter's newer term (raft/io_lease.h, R6), so the stuck node
+ * adopts it. This guard stays as the fallback for any other way a pre-vote
+ * round can stall: after being leaderless for @stuck_ms while hearing from
+ * a majority of the voters, run real elections (pre-vote off) for
+ * @window_ms, then pre-vote again for @stuck_ms, and so on until a leader
+ * is known. A real RequestVote is answered with the voter's current term.
+ *
+ * Never while cut off from a majority: such a node cannot win a real
+ * election, and the term it would climb to makes the leader step down when
+ * it comes back (an 8 s cut-off follower used to cost the cluster a new
+ * election and about a second without a holder; tests/netns/heal_cutoff.sh).
  * Safety does not depend on pre-vote (docs/DESIGN.md 4.2: leadership + lease).
  *
  * Applying the answer to a raft 0.15 instance @r (candidates decide pre-vote
  * once per candidacy, so a stuck candidate must be told too):
- *     bool on = prevote_guard_update(&g, now, knows_leader);
+ *     bool on = prevote_guard_update(&g, now, knows_leader, hears_majority);
  *     raft_set_pre_vote(r, on);
  *     if (!on && raft_state(r) == RAFT_CANDIDATE)
  *         r->candidate_state.in_pre_vote = false;
- * where knows_leader = leader, or follower with raft_leader() id != 0.
+ * where knows_leader = leader, or follower with raft_leader() id != 0, and
+ * hears_majority = io_lease_hears_majority() over the voters within 2 T.
  * Pure: no I/O, time comes in as an argument. */
 #ifndef VIPD_RAFT_PREVOTE_H
 #define VIPD_RAFT_PREVOTE_H
@@ -36,7 +43,7 @@ struct prevote_guard
     uint32_t stuck_ms;  /* leaderless this long before a real election */
     uint32_t window_ms; /* length of a pre-vote-off window */
     bool is_leaderless;
-    uint64_t since_ms; /* start of the leaderless stretch */
+    uint64_t since_ms; /* start of the leaderless stretch hearing a majority */
 };
 
 /* Initialise @g. Suggested: stuck = 3..5 T (the simulation uses 5 T: mean
@@ -47,9 +54,11 @@ void prevote_guard_init(struct prevote_guard *g,
                         uint32_t window_ms);
 
 /* Return whether pre-vote should be on at @now, given whether the node
- * currently knows a leader (is leader, or follows one). */
+ * currently knows a leader (is leader, or follows one) and whether it
+ * hears from a majority of the voters. */
 bool prevote_guard_update(struct prevote_guard *g,
                           uint64_t now,
-                          bool knows_leader);
+                          bool knows_leader,
+                          bool hears_majority);
 
 #endif /* VIPD_RAFT_PREVOTE_H */

@@ -55,13 +55,15 @@ void raft015_observe_ack(struct io_lease *lease, uint64_t self,
     uint64_t since = 0;
 
     in->has_ack = false;
-    if (in->role != RAFT_LEADER) {
-        return;
-    }
     for (unsigned i = 0; i < in->n_servers; i++) {
         if (in->servers[i].is_voter) {
             voters[n++] = in->servers[i].id;
         }
+    }
+    in->hears_majority = io_lease_hears_majority(
+        lease, voters, n, self, 2u * (uint64_t)lease->election_timeout_ms);
+    if (in->role != RAFT_LEADER) {
+        return;
     }
     if (io_lease_majority_since(lease, in->term, voters, n, self, &since)) {
         in->has_ack = true;
@@ -89,8 +91,14 @@ void raft015_act(struct raft *r, const struct own_out *out)
         /* 0.15 draws the follower's timeout in [T, 2T] at conversion and
          * keeps it until the next one (AppendEntries only restart the
          * timer): ranked timeouts (docs/DESIGN.md 4.8) replace the draw.
-         * The step never asks for less than T. */
+         * The step never asks a follower for less than T. */
         r->follower_state.randomized_election_timeout = out->set_timeout_ms;
+    } else if (out->set_timeout_ms != 0 && raft_state(r) == RAFT_CANDIDATE &&
+               r->candidate_state.in_pre_vote) {
+        /* The same draw starts each pre-vote round (electionStart());
+         * the step's retry replaces it, for pre-vote rounds only: a real
+         * election keeps raft's random timeout. */
+        r->candidate_state.randomized_election_timeout = out->set_timeout_ms;
     }
 }
 

@@ -19,11 +19,12 @@
 void raft015_observe(struct raft *r, const struct fsm_state *st, uint64_t now,
                      struct own_in *in);
 
-/* Leader: add to @in (filled by raft015_observe()) what the lease
- * decorator @lease counted: has_ack/ack_since from
- * io_lease_majority_since() over the voters of @in, this node @self
- * included. Not a libraft internal, but the same observation for vipd
- * and the simulation. */
+/* Add to @in (filled by raft015_observe()) what the lease decorator
+ * @lease saw: whether a majority of the voters of @in was heard from
+ * within 2 T (hears_majority, io_lease_hears_majority()), and for a
+ * leader has_ack/ack_since from io_lease_majority_since(), this node
+ * @self included. Not a libraft internal, but the same observation for
+ * vipd and the simulation. */
 void raft015_observe_ack(struct io_lease *lease, uint64_t self,
                          struct own_in *in);
 

@@ -1,6 +1,8 @@
 /* The cluster transport over TCP (see raft/transport.h). */
 #include <arpa/inet.h>
 #include <assert.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -685,6 +687,18 @@ static void conn_secure_read(struct vr_conn *c, ssize_t nread)
 }
 
 /* Start the handshake (raft/handshake.h) on a connected stream. */
+/* TCP_USER_TIMEOUT on @c's socket (see vr_transport_set_user_timeout()):
+ * best effort, a failure leaves the kernel's default. */
+static void conn_user_timeout(struct vr_conn *c)
+{
+    uv_os_fd_t fd;
+    unsigned int ms = c->t->user_timeout_ms;
+
+    if (ms != 0 && uv_fileno((uv_handle_t *)c->tcp, &fd) == 0) {
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+    }
+}
+
 static void transport_secure_start(struct vr_conn *c)
 {
     uint8_t nonce[HS_NONCE_SIZE];
@@ -694,6 +708,7 @@ static void transport_secure_start(struct vr_conn *c)
     int rv;
 
     c->state = CONN_SECURING;
+    conn_user_timeout(c);
     conn_peer_name(c);
     if (!c->t->has_key) {
         conn_auth_log(c, "authentication failed: no cluster key loaded");
@@ -1174,6 +1189,11 @@ static void transport_close_cb(struct raft_uv_transport *rt,
 }
 
 /****** Public API ******/
+
+void vr_transport_set_user_timeout(struct vr_transport *t, uint32_t ms)
+{
+    t->user_timeout_ms = ms;
+}
 
 int vr_transport_init(struct vr_transport *t, uv_loop_t *loop)
 {

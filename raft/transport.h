@@ -192,6 +192,7 @@ struct vr_transport
     bool is_spare_busy;
     bool has_pending;              /* one left in libuv for the spare */
     bool has_key;
+    uint32_t user_timeout_ms;      /* TCP_USER_TIMEOUT of every conn, 0 off */
     uint8_t auth_key[HS_KEY_SIZE]; /* handshake subkey of the cluster key */
     uint64_t auth_log_ms;          /* rate limit of failure logs: window */
     unsigned auth_log_n;           /* lines logged in the window */
@@ -208,6 +209,15 @@ int vr_transport_init(struct vr_transport *t, uv_loop_t *loop);
  * with a message naming @path in t->errmsg. Until a key is set every
  * connection fails with VIP_EAUTH: no key, no cluster. */
 int vr_transport_load_key(struct vr_transport *t, const char *path);
+
+/* Abort a connection whose sent data stays unacknowledged for @ms
+ * (TCP_USER_TIMEOUT; 0: the kernel's default, about 15 minutes). Through
+ * a long cut the kernel's retransmissions back off to several seconds, so
+ * a healed link would carry nothing until the next one: a fresh
+ * connection (raft_uv and the proposal queue reconnect on their own)
+ * makes the returning node heard, and its queued health changes applied,
+ * about a second after the heal. Applies to connections set up later. */
+void vr_transport_set_user_timeout(struct vr_transport *t, uint32_t ms);
 
 /* Use the 32-byte cluster @key (as keyfile_load() derives it). */
 void vr_transport_set_key(struct vr_transport *t,

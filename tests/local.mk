@@ -8,6 +8,10 @@ TESTS += tests/unit/test_error tests/cli/test_cli.sh tests/netns/valgrind_shutdo
 # failed handover, leader != holder); uses tests/lab/checker.
 TESTS += tests/netns/cluster_faults.sh
 EXTRA_DIST += tests/netns/cluster_faults.sh
+# A follower cut off (or with the wrong key) for 8 s returns without a
+# leader change; uses tests/lab/checker.
+TESTS += tests/netns/heal_cutoff.sh
+EXTRA_DIST += tests/netns/heal_cutoff.sh
 EXTRA_DIST += tests/cli/test_cli.sh tests/netns/valgrind_shutdown.sh \
 	tests/netns/valgrind_libraft.supp
 include tests/lab.mk

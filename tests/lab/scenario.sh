@@ -14,6 +14,9 @@
 #              drops below the others' instead of FAULT (issue 6's setup)
 #   partition  holder cut off from the other nodes (nft, both ways) for
 #              SC_PARTITION_S (10) s, then healed (SC_MODE=unicast|multicast)
+#   cutoff     a node that does not hold cut off from the other nodes (nft,
+#              both ways) for SC_PARTITION_S (8) s, then healed: the holder
+#              should keep the VIPs throughout (bench/heal)
 #   oneway     holder's packets to the other nodes lost for 10 s, then healed
 #   deaf       the other direction: the holder hears nothing from the
 #              other nodes for 10 s, then healed
@@ -55,7 +58,7 @@ keepalived | vipd) . "$here/driver_$system.sh" ;;
 *) echo "scenario: unknown system '$system'" >&2; exit 2 ;;
 esac
 case $scenario in
-crash | kill9 | term | pause | health | partition | oneway | deaf | flap | rolling | rejoin | idle) ;;
+crash | kill9 | term | pause | health | partition | cutoff | oneway | deaf | flap | rolling | rejoin | idle) ;;
 healthw) scenario=health; SC_WEIGHT=${SC_WEIGHT:--60} ;;
 *) echo "scenario: unknown scenario '$scenario'" >&2; exit 2 ;;
 esac
@@ -205,6 +208,23 @@ partition)
     lab_heal
     sleep 5
     ;;
+cutoff)
+    victim=""
+    others=""
+    for ((k = 1; k <= nodes; k++)); do
+        if [ "$k" != "$holder" ] && [ -z "$victim" ]; then
+            victim=$k
+        else
+            others="$others $k"
+        fi
+    done
+    mark_fault
+    lab_partition "$victim" "$others"
+    sleep "${SC_PARTITION_S:-8}"
+    mark_heal
+    lab_heal
+    sleep 5
+    ;;
 oneway | deaf)
     mark_fault
     if [ "$scenario" = deaf ]; then
@@ -256,7 +276,7 @@ echo "system=$system"
 echo "scenario=$scenario"
 echo "mode=$SC_MODE"
 echo "nodes=$nodes"
-echo "fault_node=$holder"
+echo "fault_node=${victim:-$holder}"
 cat "$LAB_DIR/figures"
 if [ -n "${LAB_TIMELINE:-}" ]; then
     cp "$LAB_DIR/timeline" "$LAB_TIMELINE"

@@ -418,10 +418,30 @@ static void rv_in(struct ctx *c, raft_id from, raft_term term, bool pre_vote,
     m.server_id = from;
     m.server_address = "peer";
     m.request_vote.term = term;
+    m.request_vote.candidate_id = from;
+    m.request_vote.last_log_index = 7;
+    m.request_vote.last_log_term = 3;
     m.request_vote.pre_vote = pre_vote;
     m.request_vote.disrupt_leader = disrupt;
     now_ms = t;
     c->f.recv(&c->f.io, &m);
+}
+
+/* The last RequestVote raft saw came with the candidate's log (R3 lets it
+ * through as is), not as "not up to date" (R3 refuses it). */
+static bool vote_intact(void)
+{
+    return up.last.type == RAFT_IO_REQUEST_VOTE &&
+           up.last.request_vote.last_log_index == 7 &&
+           up.last.request_vote.last_log_term == 3;
+}
+
+static bool vote_refused(raft_term term)
+{
+    return up.last.type == RAFT_IO_REQUEST_VOTE &&
+           up.last.request_vote.term == term &&
+           up.last.request_vote.last_log_index == 0 &&
+           up.last.request_vote.last_log_term == 0;
 }
 
 /* Upper raft sends a message of @type to @to with @term; returns the send
@@ -734,12 +754,19 @@ static void test_restart_window(void **state)
 
     assert_true(io_lease_is_quiet(&c->l, 10000));
     assert_int_equal(io_lease_quiet_until(&c->l), 10000 + T_MS);
+    /* A vote reaches raft as "not up to date": refused, but the term is
+     * learnt. A pre-vote (no term to learn) is dropped. */
     rv_in(c, 2, 3, false, false, 10500);
-    rv_in(c, 2, 3, true, false, 10999); /* pre-vote */
-    assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE], 0);
-    assert_int_equal(c->l.n_votes_dropped, 2);
-    rv_in(c, 2, 3, false, true, 10999); /* disrupt_leader: transfer */
     assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE], 1);
+    assert_true(vote_refused(3));
+    assert_int_equal(up.last.request_vote.candidate_id, 2);
+    assert_int_equal(c->l.n_votes_refused, 1);
+    rv_in(c, 2, 3, true, false, 10999); /* pre-vote */
+    assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE], 1);
+    assert_int_equal(c->l.n_votes_dropped, 1);
+    rv_in(c, 2, 3, false, true, 10999); /* disrupt_leader: transfer */
+    assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE], 2);
+    assert_true(vote_intact());
     /* Outgoing requests fail while quiet (the callback reports it). */
     now_ms = 10999;
     assert_int_equal(upper_send(&c->l, RAFT_IO_REQUEST_VOTE, 2, 3, false), 0);
@@ -748,41 +775,43 @@ static void test_restart_window(void **state)
     assert_int_equal(upper_send(&c->l, RAFT_IO_REQUEST_VOTE, 2, 3, true), 0);
     assert_int_equal(c->f.n_sends, 1);
     rv_in(c, 2, 3, false, false, 11000);
-    assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE], 2);
+    assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE], 3);
+    assert_true(vote_intact());
+    rv_in(c, 2, 3, true, false, 11000);
+    assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE], 4);
+    assert_true(vote_intact());
     now_ms = 11000;
     assert_int_equal(upper_send(&c->l, RAFT_IO_REQUEST_VOTE, 2, 3, false), 0);
     assert_int_equal(c->f.n_sends, 2);
     ctx_free(c);
 }
 
-/* R3 after contact: an accepted AppendEntries keeps the node quiet for T;
- * the contact time is kept for the silent-leader rule. A self count in
+/* R3 after contact: an accepted AppendEntries keeps the node quiet for T
+ * (votes reach raft only as "not up to date" meanwhile). A self count in
  * io_lease_majority_since() keeps this node quiet for T too. */
 static void test_quiet_after_contact_and_claim(void **state)
 {
     struct ctx *c = ctx_new(2, 0);
     raft_id v[] = {1, 2, 3};
-    uint64_t at = 0, since = 0;
+    uint64_t since = 0;
     (void)state;
 
-    assert_false(io_lease_leader_contact(&c->l, 2, &at));
+    assert_false(io_lease_is_quiet(&c->l, 5000));
     ae_in(c, 2, 2, false, 5000);
     assert_int_equal(up.n_recv[RAFT_IO_APPEND_ENTRIES], 1);
-    assert_true(io_lease_leader_contact(&c->l, 2, &at));
-    assert_int_equal(at, 5000);
     rv_in(c, 3, 3, false, false, 5000 + T_MS - 1);
-    assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE], 0);
+    assert_true(vote_refused(3));
     rv_in(c, 3, 3, false, false, 5000 + T_MS);
-    assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE], 1);
+    assert_true(vote_intact());
     /* This node as leader counts itself at 9000: quiet until 9000 + T. */
     now_ms = 9000;
     send_ae(c, 2, 2, 9000);
     result_in(c, 2, 2, 0, 9000);
     assert_true(since_of(c, 2, v, 3, &since));
     rv_in(c, 3, 3, false, false, 9000 + T_MS - 1);
-    assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE], 1);
+    assert_true(vote_refused(3));
     rv_in(c, 3, 3, false, false, 9000 + T_MS);
-    assert_int_equal(up.n_recv[RAFT_IO_REQUEST_VOTE], 2);
+    assert_true(vote_intact());
     /* A clock going back does not shorten anything. */
     now_ms = 5;
     assert_true(io_lease_is_quiet(&c->l, io_lease_quiet_until(&c->l) - 1));
@@ -790,7 +819,7 @@ static void test_quiet_after_contact_and_claim(void **state)
 }
 
 /* R1: a request of an older term reaches raft (so its sender learns the
- * newer term) but gives no contact and no quiet; raft's answer goes out
+ * newer term) but gives no quiet; raft's answer goes out
  * marked. */
 static raft_term answer_term;
 static raft_id answer_to;
@@ -807,7 +836,6 @@ static void test_stale_request_answer_marked(void **state)
 {
     struct ctx *c = ctx_new(5, 0);
     const struct raft_append_entries_result *r;
-    uint64_t at;
     (void)state;
 
     up.on_recv = answer_at_once;
@@ -816,20 +844,18 @@ static void test_stale_request_answer_marked(void **state)
     ae_in(c, 2, 4, true, 3000);
     assert_int_equal(up.n_recv[RAFT_IO_APPEND_ENTRIES], 1);
     assert_int_equal(c->l.n_stale_requests, 1);
-    assert_false(io_lease_leader_contact(&c->l, 2, &at));
     assert_false(io_lease_is_quiet(&c->l, 3000));
     assert_int_equal(c->f.n_sends, 1);
     r = &c->f.sends[0].m.append_entries_result;
     assert_int_equal(r->term, 5);
     assert_true(r->rejected == IO_LEASE_STALE);
     assert_int_equal(r->last_log_index, 0);
-    /* Requests of the current or a newer term: contact, quiet, answers
+    /* Requests of the current or a newer term: quiet, answers
      * unmarked. */
     ae_in(c, 2, 5, false, 3002);
     assert_int_equal(c->f.sends[1].m.append_entries_result.rejected, 0);
-    assert_true(io_lease_leader_contact(&c->l, 2, &at));
-    assert_int_equal(at, 3002);
     assert_true(io_lease_is_quiet(&c->l, 3002 + T_MS - 1));
+    assert_false(io_lease_is_quiet(&c->l, 3002 + T_MS));
     ctx_free(c);
 }
 
@@ -1036,7 +1062,6 @@ static void test_probe_answer(void **state)
 {
     struct ctx *c = ctx_new(3, 0);
     struct raft_message m;
-    uint64_t at = 0;
     (void)state;
 
     memset(&m, 0, sizeof m);
@@ -1061,8 +1086,74 @@ static void test_probe_answer(void **state)
     assert_false(c->f.sends[0].m.request_vote_result.vote_granted);
     assert_true(io_lease_is_quiet(&c->l, 5000 + T_MS - 1));
     assert_false(io_lease_is_quiet(&c->l, 5000 + T_MS));
-    assert_true(io_lease_leader_contact(&c->l, 2, &at));
-    assert_int_equal(at, 5000);
+    ctx_free(c);
+}
+
+/* R6: a pre-vote refused by a node of a newer term goes out with that
+ * term (libraft 0.15 answers with the request's), so the candidate learns
+ * it; granted answers, real votes and answers of our term pass as is. */
+static void rvr_out(struct ctx *c, raft_term term, bool pre_vote,
+                    bool granted)
+{
+    struct raft_message m;
+    struct raft_io_send *req = malloc(sizeof *req);
+
+    assert_non_null(req);
+    memset(&m, 0, sizeof m);
+    m.type = RAFT_IO_REQUEST_VOTE_RESULT;
+    m.server_id = 2;
+    m.server_address = "peer";
+    m.request_vote_result.term = term;
+    m.request_vote_result.vote_granted = granted;
+    m.request_vote_result.pre_vote = pre_vote ? raft_tribool_true
+                                              : raft_tribool_false;
+    assert_int_equal(c->l.io.send(&c->l.io, req, &m, upper_send_cb), 0);
+}
+
+static void test_prevote_refusal_tells_term(void **state)
+{
+    struct ctx *c = ctx_new(5, 0);
+    (void)state;
+
+    rvr_out(c, 3, true, false);
+    assert_int_equal(c->f.n_sends, 1);
+    assert_int_equal(c->f.sends[0].m.request_vote_result.term, 5);
+    assert_false(c->f.sends[0].m.request_vote_result.vote_granted);
+    assert_int_equal(c->l.n_prevotes_told, 1);
+    rvr_out(c, 6, true, false); /* asked for a newer term */
+    assert_int_equal(c->f.sends[1].m.request_vote_result.term, 6);
+    rvr_out(c, 5, true, true);
+    assert_int_equal(c->f.sends[2].m.request_vote_result.term, 5);
+    rvr_out(c, 3, false, false); /* a real vote carries our term already */
+    assert_int_equal(c->f.sends[3].m.request_vote_result.term, 3);
+    assert_int_equal(c->l.n_prevotes_told, 1);
+    ctx_free(c);
+}
+
+/* Who this node heard from: any message counts (a stale one too), this
+ * node itself counts, a majority of the distinct voters within the window. */
+static void test_hears_majority(void **state)
+{
+    struct ctx *c = ctx_new(3, 0);
+    raft_id v3[] = {1, 2, 3};
+    raft_id v5[] = {1, 2, 3, 4, 5};
+    (void)state;
+
+    now_ms = 1000;
+    assert_false(io_lease_hears_majority(&c->l, v3, 3, 1, 2 * T_MS));
+    rv_in(c, 2, 4, true, false, 1000); /* a pre-vote request */
+    assert_true(io_lease_hears_majority(&c->l, v3, 3, 1, 2 * T_MS));
+    assert_false(io_lease_hears_majority(&c->l, v5, 5, 1, 2 * T_MS));
+    /* A repeated id counts once: {1, 2, 5}. */
+    assert_true(io_lease_hears_majority(&c->l, (raft_id[]){1, 2, 2, 2, 5},
+                                        5, 1, 2 * T_MS));
+    ae_in(c, 4, 1, false, 1500); /* stale, still a sign of a link */
+    assert_true(io_lease_hears_majority(&c->l, v5, 5, 1, 2 * T_MS));
+    now_ms = 1000 + 2 * T_MS;
+    assert_true(io_lease_hears_majority(&c->l, v3, 3, 1, 2 * T_MS));
+    now_ms = 1001 + 2 * T_MS;
+    assert_false(io_lease_hears_majority(&c->l, v3, 3, 1, 2 * T_MS));
+    assert_true(io_lease_hears_majority(&c->l, v3, 1, 1, 2 * T_MS));
     ctx_free(c);
 }
 
@@ -1382,6 +1473,8 @@ int main(void)
         cmocka_unit_test(test_answer_async),
         cmocka_unit_test(test_probe_echo),
         cmocka_unit_test(test_probe_answer),
+        cmocka_unit_test(test_prevote_refusal_tells_term),
+        cmocka_unit_test(test_hears_majority),
         cmocka_unit_test(test_fuzz_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -340,6 +340,42 @@ static void test_ranked_timeouts(void **state)
     fx_free(f3);
 }
 
+/* A candidate whose pre-vote round failed retries after a heartbeat plus
+ * its rank steps (the leader it followed left out), not after raft's draw;
+ * a real election keeps raft's draw. The step between ranks covers 10 %
+ * clock drift: two heartbeats plus T/10. */
+static void test_prevote_retry(void **state)
+{
+    struct fx *f2 = fx_new(2), *f3 = fx_new(3);
+    (void)state;
+    assert_int_equal(own_rank_step(1000, 100), 300);
+    assert_int_equal(own_rank_step(1000, 10), 120);
+    f2->in.role = f3->in.role = OWN_FOLLOWER;
+    f2->in.leader = f3->in.leader = 1;
+    step(f2, 100);
+    step(f3, 100);
+    f2->in.role = f3->in.role = OWN_CANDIDATE;
+    f2->in.leader = f3->in.leader = 0;
+    f2->in.in_prevote = f3->in.in_prevote = true;
+    f2->in.timeout_ms = f3->in.timeout_ms = 1700;
+    step(f2, 1200);
+    step(f3, 1200);
+    assert_int_equal(f2->out.set_timeout_ms, HB);
+    assert_int_equal(f3->out.set_timeout_ms, HB + own_rank_step(T, HB));
+    f2->in.timeout_ms = HB;
+    step(f2, 1210);
+    assert_int_equal(f2->out.set_timeout_ms, 0); /* already right */
+    f3->in.in_prevote = false;
+    step(f3, 1210);
+    assert_int_equal(f3->out.set_timeout_ms, 0);
+    for (unsigned r = 0; r < 40; r++) {
+        assert_true(own_prevote_retry(&f2->o.p, r) > 0);
+        assert_true(own_prevote_retry(&f2->o.p, r) < 2 * T);
+    }
+    fx_free(f2);
+    fx_free(f3);
+}
+
 /* A witness ranks after every node that can hold: by its NODE record
  * (n1, with the best priority, marked witness), and by its own config
  * before it described itself (n1 without a record against n3 in
@@ -416,23 +452,31 @@ static void test_witness_best_dead(void **state)
     fx_free(f);
 }
 
-/* Pre-vote off after a leaderless stretch; a candidate in a pre-vote
- * round leaves it; on again with a leader. */
+/* Pre-vote off after a leaderless stretch hearing a majority, never while
+ * cut off; a candidate in a pre-vote round leaves it; on again with a
+ * leader. */
 static void test_prevote_guard(void **state)
 {
     struct fx *f = fx_new(1);
     (void)state;
     f->in.role = OWN_CANDIDATE;
     f->in.in_prevote = true;
+    /* Cut off from the others: pre-vote stays on. */
     step(f, 100);
+    step(f, 100 + 10 * T);
     assert_false(f->out.set_prevote);
-    step(f, 100 + 3 * T);
+    f->in.hears_majority = true;
+    step(f, 100 + 10 * T);
+    assert_false(f->out.set_prevote);
+    step(f, 100 + 13 * T - 1);
+    assert_false(f->out.set_prevote);
+    step(f, 100 + 13 * T);
     assert_true(f->out.set_prevote);
     assert_false(f->out.prevote_on);
     assert_true(f->out.cancel_prevote);
     f->in.role = OWN_FOLLOWER;
     f->in.leader = 2;
-    step(f, 200 + 3 * T);
+    step(f, 200 + 13 * T);
     assert_true(f->out.set_prevote);
     assert_true(f->out.prevote_on);
     fx_free(f);
@@ -479,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_unavailable),
         cmocka_unit_test(test_forget_silent_leader),
         cmocka_unit_test(test_ranked_timeouts),
+        cmocka_unit_test(test_prevote_retry),
         cmocka_unit_test(test_witness_ranks_last),
         cmocka_unit_test(test_witness_hands_over_at_once),
         cmocka_unit_test(test_witness_best_dead),

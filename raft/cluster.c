@@ -293,6 +293,9 @@ static int raft_setup(struct cluster *c, raft_id *ids,
         rv = cluster_rv(rv);
         goto err_after_io;
     }
+    /* The step runs when raft's role, term, leader, applied index or
+     * configuration changed, and at its own deadlines: no role poll. */
+    io_lease_set_event_cb(&c->io_lease, cluster_raft_event, c);
 
     c->fsm_wrap.version = 1;
     c->fsm_wrap.data = c;

@@ -39,6 +39,7 @@
 #include "raft/peer_rpc.h"
 #include "raft/prevote.h"
 #include "raft/priority.h"
+#include "raft/raft015.h"
 #include "raft/transport.h"
 #include "vipd/config.h"
 #include "vipd/error.h"
@@ -119,7 +120,9 @@ struct cluster
     /* Ownership: the step (raft/own_step.h) and what executes it. */
     struct own own;
     struct own_renew_ctx renew; /* the TICK carrier (raft/own_renew.h) */
-    uv_timer_t timer;          /* role poll + lease driver */
+    uv_timer_t timer;          /* runs the step at its deadlines */
+    struct raft015_sig sig;    /* what the step read of raft: a change
+                                  runs it again (raft015_changed()) */
     bool shutdown_transfer;    /* the shutdown handover is running */
     struct raft_transfer transfer;
     uint64_t n_ticks_sent, n_ticks_committed; /* the terms' TICK entries */

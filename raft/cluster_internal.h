@@ -86,6 +86,10 @@ void cluster_stop_holding(struct cluster *c, unsigned why);
  * vip_now_ms(), as a callback (@data unused). */
 uint64_t cluster_clock(void *data);
 
+/* The lease decorator's event hook (io_lease_set_event_cb()): schedules
+ * the step from the loop when what it reads of raft changed. */
+void cluster_raft_event(void *data);
+
 /* Re-evaluate role, lease and ownership now. */
 void cluster_drive(struct cluster *c);
 

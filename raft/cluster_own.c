@@ -36,6 +36,19 @@ void cluster_drive_soon(struct cluster *c)
     drive_soon(c);
 }
 
+void cluster_raft_event(void *data)
+{
+    struct cluster *c = data;
+    bool changed;
+    if (!c->is_started || c->is_closing) {
+        return;
+    }
+    changed = raft015_changed(&c->raft, &c->sig);
+    if (changed || own_wants_events(&c->own)) {
+        drive_soon(c);
+    }
+}
+
 /* After `vipctl leave`: the leader no longer replicates to this node, so
  * raft would time out and campaign forever with a growing term. Say what
  * to do next and let the daemon stop (docs/membership.md). */
@@ -223,6 +236,8 @@ void cluster_drive(struct cluster *c)
     raft015_observe_ack(&c->io_lease, c->id, &in);
     own_step(&c->own, &in, &out);
     own_execute(c, &in, &out);
+    /* What the step saw and did (a forgotten leader) is no news. */
+    (void)raft015_changed(&c->raft, &c->sig);
     if (out.wake_at != UINT64_MAX && !c->is_closing) {
         uv_timer_start(&c->timer, timer_cb,
                        out.wake_at > now ? out.wake_at - now : 0, 0);

@@ -255,7 +255,8 @@ static int raft_setup(struct cluster *c, raft_id *ids,
     const struct cfg_cluster *cc = &c->cfg->cluster;
     struct raft_configuration conf;
     uint32_t T = cc->election_timeout_ms != 0 ? cc->election_timeout_ms : 1000;
-    uint32_t hb = cc->heartbeat_ms != 0 ? cc->heartbeat_ms : T / 10;
+    uint32_t hb = cc->heartbeat_ms != 0 ? cc->heartbeat_ms
+                                          : T / CFG_HEARTBEAT_DIVISOR;
     int rv;
 
     if (hb == 0) {
@@ -411,7 +412,8 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
              cc->data_dir != NULL ? cc->data_dir : CLUSTER_DEFAULT_DATA_DIR);
 
     T = cc->election_timeout_ms != 0 ? cc->election_timeout_ms : 1000;
-    hb = cc->heartbeat_ms != 0 ? cc->heartbeat_ms : T / 10;
+    hb = cc->heartbeat_ms != 0 ? cc->heartbeat_ms
+                                 : T / CFG_HEARTBEAT_DIVISOR;
     if (hb == 0) {
         hb = 1;
     }

@@ -6,6 +6,7 @@ libvipcore_a_SOURCES += \
 	src/check_tcp.c src/check_tcp.h \
 	src/check_http.c src/check_http.h \
 	src/check_https.c src/check_https.h \
+	src/dl_lib.c src/dl_lib.h \
 	src/health.c src/health.h \
 	src/health_config.c \
 	src/track_weight.c src/track_weight.h \

@@ -83,8 +83,14 @@ struct vm_cbs
     void (*done)(void *data, int rv, const char *message);
 };
 
-/* Status gathering: one RPC connection per peer, asked every second. */
+/* Status gathering: one RPC connection per peer, asked every second while
+ * someone reads the status (vipctl status, a metrics scrape; and after the
+ * start) and for CLUSTER_STATUS_WARM_MS after, every
+ * CLUSTER_STATUS_IDLE_POLL_MS otherwise: an idle node's loop and network
+ * stay quiet, and a status read still finds answers at most that old. */
 #define CLUSTER_STATUS_POLL_MS 1000
+#define CLUSTER_STATUS_IDLE_POLL_MS 10000
+#define CLUSTER_STATUS_WARM_MS 300000
 struct cluster_peer
 {
     struct cluster *c;
@@ -146,6 +152,11 @@ struct cluster
     /* Peers' own views (status gathering). */
     struct cluster_peer peers[CFG_MAX_PEERS + 1];
     uv_timer_t status_timer;
+    uint64_t status_wanted_ms;  /* last cluster_status_wanted() */
+    uint32_t status_poll_ms;    /* current polling interval */
+    uint32_t status_last_ms;    /* interval after the previous poll */
+    uint32_t status_held_ms;    /* the held answers are at most about this
+                                   old (max of the last two intervals) */
 
     /* Serving peers' RPCs. */
     struct cluster_session *sessions;
@@ -268,6 +279,12 @@ bool cluster_is_reachable(const struct cluster *c, raft_id id);
 const struct vr_rpc_status *cluster_peer_status(const struct cluster *c,
                                                 raft_id id, uint64_t *age_ms,
                                                 bool *connected);
+
+/* Someone reads the status: poll the peers every second from now on, for
+ * CLUSTER_STATUS_WARM_MS. Returns the interval of the answers now held
+ * (CLUSTER_STATUS_POLL_MS or CLUSTER_STATUS_IDLE_POLL_MS): how old an
+ * answer may be and still count as current is two of them. */
+uint32_t cluster_status_wanted(struct cluster *c);
 
 /* Accessors for status. */
 bool cluster_is_leader(const struct cluster *c);

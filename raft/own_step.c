@@ -336,9 +336,9 @@ static void wake_min(uint64_t *w, uint64_t t, uint64_t now)
     }
 }
 
-/* The slow safety poll of a node that follows or leads: it bounds how long
- * an observation that came without any io event (raft's own timers) goes
- * unnoticed, and keeps the leader's samples of its followers' progress
+/* The slow safety poll of a leader that holds: it bounds how long an
+ * observation that came without any raft event goes unnoticed (a voter
+ * answering again), and keeps its samples of the followers' progress
  * (seen_update()) several per live window T. Safety does not rest on it:
  * the lease ends at its own deadline (lease_next_wake()). */
 static uint32_t idle_poll_ms(const struct own *o)
@@ -533,9 +533,10 @@ static uint64_t next_wake(struct own *o, const struct own_in *in,
 
     o->is_quiet = true;
     if (in->role == OWN_FOLLOWER && leader != 0) {
-        /* Rule 2's deadline (since_contact_ms < T here). */
-        wake_min(&w, now + (o->p.election_ms - in->since_contact_ms), now);
-        return w;
+        /* Rule 2's deadline (since_contact_ms < T here), within T: all
+         * else a follower reads changes with a raft event (its own
+         * election timer sends requests, persists a term). */
+        return now + (o->p.election_ms - in->since_contact_ms);
     }
     if (in->role == OWN_LEADER && !o->is_transferring &&
         o->is_holding && now >= settled_at(o) && !o->p.witness &&

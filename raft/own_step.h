@@ -39,7 +39,13 @@
  *    leader's, or after a failed handover), stating the holder for
  *    `vipctl events`; then the lease runs to ack_since + L, from the
  *    AppendEntries a majority acknowledged (raft/io_lease.h): an idle
- *    cluster writes no log entries.
+ *    cluster writes no log entries. A later hold deadline is given out
+ *    only once the current one is within L/2 of its end.
+ * 7. Wake-ups (own_out.wake_at, own_wants_events()): in a quiet state (a
+ *    follower with a leader, a settled leader that holds) the caller runs
+ *    the step when raft015_changed() reports a change and at wake_at
+ *    (docs/DESIGN.md 4.7); otherwise after every raft event and every
+ *    poll_ms.
  *
  * Event inputs between steps go through own_renewal_sent(),
  * own_renewal_done(), own_transfer_done() and own_dropped(). */

@@ -90,7 +90,7 @@ struct vm_cbs
  * stay quiet, and a status read still finds answers at most that old. */
 #define CLUSTER_STATUS_POLL_MS 1000
 #define CLUSTER_STATUS_IDLE_POLL_MS 10000
-#define CLUSTER_STATUS_WARM_MS 300000
+#define CLUSTER_STATUS_WARM_MS 60000
 struct cluster_peer
 {
     struct cluster *c;

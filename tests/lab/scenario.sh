@@ -21,7 +21,8 @@
 #   rolling    every node restarted in turn (SIGTERM, start, settle)
 #   rejoin     holder stopped, its data dir wiped, started again
 #   idle       no fault: per node CPU %, RSS and disk writes over
-#              IDLE_S seconds (10), as nodeK_cpu_pct= nodeK_rss_kb=
+#              IDLE_S seconds (10) after IDLE_WARMUP_S (0), as
+#              nodeK_cpu_pct= nodeK_rss_kb=
 #              nodeK_write_bytes_s= nodeK_syscw_s=, and per process
 #              nodeK_proc=PID COMM CPU% SYSCW/S RSS_KB PSS_KB
 # A random 0..1 s delay precedes every fault. With --assert (the vipd
@@ -121,6 +122,9 @@ proc_each()
 
 if [ "$scenario" = idle ]; then
     idle_s=${IDLE_S:-10}
+    # IDLE_WARMUP_S: wait before measuring (vipd polls its peers' status
+    # fast for a minute after its start, raft/cluster.h).
+    sleep "${IDLE_WARMUP_S:-0}"
     hz=$(getconf CLK_TCK)
     declare -a before
     declare -a each

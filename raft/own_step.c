@@ -348,9 +348,11 @@ static uint32_t idle_poll_ms(const struct own *o)
 }
 
 /* How far ahead of its end the leader pushes a later hold deadline: the
- * network layer and the fence (vip/manager.h) need a new deadline only a
- * few times per lease, not on every acknowledged heartbeat. Half a lease
- * leaves the holder a margin of L/2 against a late wake-up. */
+ * network layer and the fence (vip/manager.h) need a new deadline a few
+ * times per lease, at most once per heartbeat, not at every step. Half a
+ * lease leaves a margin of L/2 (at least L - 2 heartbeats - a round trip
+ * when acknowledgements come late) against a loop stalled so long that
+ * the fence removes the VIPs; the lease itself runs regardless. */
 static uint64_t hold_refresh_ms(const struct own *o)
 {
     return o->lease.p.lease_ms / 2u;
@@ -543,7 +545,13 @@ static uint64_t next_wake(struct own *o, const struct own_in *in,
         !member_is_witness(fsm_member(in->st, o->p.self))) {
         wake_min(&w, o->decide_wake, now);
         {
+            /* Acknowledgements move the lease on once per heartbeat: no
+             * refresh sooner than a heartbeat after the last one given. */
             uint64_t t = o->hold_until - hold_refresh_ms(o);
+            uint64_t hb = o->hold_given_ms + o->p.heartbeat_ms;
+            if (t < hb) {
+                t = hb;
+            }
             /* Past it without a later deadline to give: try again after
              * the next heartbeat's acknowledgements. */
             wake_min(&w, t > now ? t : now + o->p.heartbeat_ms, now);
@@ -667,6 +675,7 @@ void own_step(struct own *o, const struct own_in *in, struct own_out *out)
             out->hold_until = until;
             o->is_holding = true;
             o->hold_until = until;
+            o->hold_given_ms = in->now;
         }
     } else if (o->is_holding) {
         set_release(o, out,

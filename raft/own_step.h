@@ -194,6 +194,7 @@ struct own
     struct own_seen seen[OWN_MAX_SERVERS];
     uint64_t decide_wake; /* leader: when decide()'s answer may change */
     bool is_quiet; /* the last step found a quiet state: own_wants_events() */
+    uint64_t hold_given_ms; /* when hold_until was last given out */
     struct own_rank_cache rank;
 };
 

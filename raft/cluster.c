@@ -70,6 +70,8 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
     c->own.role_changed_data = c;
     c->node.applied = node_applied;
     c->node.applied_data = c;
+    c->node.raft_event = cluster_own_raft_event;
+    c->node.raft_event_data = &c->own;
     rv = cluster_node_open(&c->node, cluster_sessions_accept, &c->sessions);
     if (rv != 0) {
         return rv;
@@ -290,6 +292,11 @@ const struct vr_rpc_status *cluster_peer_status(const struct cluster *c,
                                                 bool *connected)
 {
     return cluster_peers_status(&c->peers, id, age_ms, connected);
+}
+
+uint32_t cluster_status_wanted(struct cluster *c)
+{
+    return cluster_peers_wanted(&c->peers);
 }
 
 /****** Accessors ******/

@@ -171,6 +171,12 @@ const struct vr_rpc_status *cluster_peer_status(const struct cluster *c,
                                                 raft_id id, uint64_t *age_ms,
                                                 bool *connected);
 
+/* Someone reads the status: poll the peers every second from now on, for
+ * CLUSTER_STATUS_WARM_MS. Returns the interval of the answers now held
+ * (CLUSTER_STATUS_POLL_MS or CLUSTER_STATUS_IDLE_POLL_MS): how old an
+ * answer may be and still count as current is two of them. */
+uint32_t cluster_status_wanted(struct cluster *c);
+
 /* Accessors for status. */
 raft_id cluster_id(const struct cluster *c); /* 0 while waiting */
 const char *cluster_errmsg(const struct cluster *c); /* of the last error */

@@ -239,6 +239,14 @@ uint64_t cluster_clock(void *data)
     return vip_now_ms();
 }
 
+static void node_raft_event(void *data)
+{
+    struct cluster_node *c = data;
+    if (c->raft_event != NULL) {
+        c->raft_event(c->raft_event_data);
+    }
+}
+
 /* Open raft_uv on the data dir and initialise raft as node c->id; with
  * @n > 0, bootstrap the configuration @ids/@addrs (a no-op when the data
  * dir already has state). Undoes itself on error. */
@@ -248,7 +256,8 @@ static int raft_setup(struct cluster_node *c, raft_id *ids,
     const struct cfg_cluster *cc = &c->cfg->cluster;
     struct raft_configuration conf;
     uint32_t T = cc->election_timeout_ms != 0 ? cc->election_timeout_ms : 1000;
-    uint32_t hb = cc->heartbeat_ms != 0 ? cc->heartbeat_ms : T / 10;
+    uint32_t hb = cc->heartbeat_ms != 0 ? cc->heartbeat_ms
+                                          : T / CFG_HEARTBEAT_DIVISOR;
     int rv;
 
     if (hb == 0) {
@@ -286,6 +295,10 @@ static int raft_setup(struct cluster_node *c, raft_id *ids,
         rv = cluster_rv(rv);
         goto err_after_io;
     }
+    /* The ownership step runs when raft's role, term, leader, applied
+     * index or configuration changed, and at its own deadlines: no role
+     * poll (the owner's raft_event hook). */
+    io_lease_set_event_cb(&c->io_lease, node_raft_event, c);
 
     c->fsm_wrap.version = 1;
     c->fsm_wrap.data = c;
@@ -400,7 +413,8 @@ int cluster_node_init(struct cluster_node *c, uv_loop_t *loop,
     c->election_ms = cc->election_timeout_ms != 0 ? cc->election_timeout_ms
                                                   : 1000;
     c->heartbeat_ms = cc->heartbeat_ms != 0 ? cc->heartbeat_ms
-                                            : c->election_ms / 10;
+                                            : c->election_ms /
+                                                  CFG_HEARTBEAT_DIVISOR;
     if (c->heartbeat_ms == 0) {
         c->heartbeat_ms = 1;
     }

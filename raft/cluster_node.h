@@ -45,6 +45,11 @@ struct cluster_node
     /* The FSM applied an entry (set by the owner of the node). */
     void (*applied)(void *data);
     void *applied_data;
+    /* Raft sent or received something, or an append/persist completed
+     * (the lease decorator's event hook, io_lease_set_event_cb()): what
+     * the ownership step reads may have changed (set by the owner). */
+    void (*raft_event)(void *data);
+    void *raft_event_data;
 
     /* Shutdown. */
     void (*closed)(void *data);

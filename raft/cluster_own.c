@@ -32,6 +32,19 @@ static void drive_soon(struct cluster_own *c)
     }
 }
 
+void cluster_own_raft_event(void *data)
+{
+    struct cluster_own *c = data;
+    bool changed;
+    if (!c->node->is_started || c->k.is_closing) {
+        return;
+    }
+    changed = raft015_changed(&c->node->raft, &c->sig);
+    if (changed || own_wants_events(&c->own)) {
+        drive_soon(c);
+    }
+}
+
 static void cluster_stop_holding(struct cluster_own *c, unsigned why);
 
 /* After `vipctl leave` or a `vipctl remove` the leader told us about: the
@@ -235,6 +248,8 @@ void cluster_own_drive(struct cluster_own *c)
     raft015_observe_ack(&c->node->io_lease, c->node->id, &in);
     own_step(&c->own, &in, &out);
     own_execute(c, &in, &out);
+    /* What the step saw and did (a forgotten leader) is no news. */
+    (void)raft015_changed(&c->node->raft, &c->sig);
     if (out.wake_at != UINT64_MAX && !c->k.is_closing) {
         uv_timer_start(&c->timer, timer_cb,
                        out.wake_at > now ? out.wake_at - now : 0, 0);

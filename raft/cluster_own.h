@@ -13,6 +13,7 @@
 #include "raft/lease.h"
 #include "raft/own_renew.h"
 #include "raft/own_step.h"
+#include "raft/raft015.h"
 
 struct cluster_cbs
 {
@@ -47,7 +48,9 @@ struct cluster_own
     struct own own;
     struct lease_params lp;
     struct own_renew_ctx renew; /* the TICK carrier (raft/own_renew.h) */
-    uv_timer_t timer;          /* role poll + lease driver */
+    uv_timer_t timer;          /* runs the step at its deadlines */
+    struct raft015_sig sig;    /* what the step read of raft: a change
+                                  runs it again (raft015_changed()) */
     bool shutdown_transfer;    /* the shutdown handover is running */
     struct raft_transfer transfer;
     uint64_t n_ticks_sent, n_ticks_committed; /* the terms' TICK entries */
@@ -72,6 +75,10 @@ void cluster_own_init(struct cluster_own *o);
 
 /* Re-evaluate role, lease and ownership now. */
 void cluster_own_drive(struct cluster_own *o);
+
+/* The node's raft_event hook (@data: the struct cluster_own): runs the
+ * step from the loop when what it reads of raft changed. */
+void cluster_own_raft_event(void *data);
 
 /* We are out of the configuration (@removed_by: the leader that told us,
  * 0 when we left ourselves): stop as soon as possible. */

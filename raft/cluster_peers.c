@@ -80,6 +80,16 @@ static void peer_connect_cb(struct vr_rpc_connect *req, uv_stream_t *stream,
     p->conn = vr_rpc_conn_alloc(stream, p, peer_frame_cb, peer_closed_cb);
 }
 
+static void status_poll_cb(uv_timer_t *t);
+
+/* Poll every @ms from now on (the first poll after @first_ms). */
+static void status_rate(struct cluster_peers *c, uint32_t ms,
+                        uint64_t first_ms)
+{
+    c->status_poll_ms = ms;
+    uv_timer_start(&c->status_timer, status_poll_cb, first_ms, ms);
+}
+
 static void status_poll_cb(uv_timer_t *t)
 {
     struct cluster_peers *c = t->data;
@@ -88,6 +98,18 @@ static void status_poll_cb(uv_timer_t *t)
     if (c->k.is_closing) {
         return;
     }
+    if (c->status_poll_ms == CLUSTER_STATUS_POLL_MS &&
+        vip_now_ms() - c->status_wanted_ms >= CLUSTER_STATUS_WARM_MS) {
+        /* Nobody asked for a while: slow down. */
+        status_rate(c, CLUSTER_STATUS_IDLE_POLL_MS,
+                    CLUSTER_STATUS_IDLE_POLL_MS);
+    }
+    /* Until this poll's answers arrive the previous ones are held: an
+     * answer is at most the longer of the two intervals old. */
+    c->status_held_ms = c->status_last_ms > c->status_poll_ms
+                            ? c->status_last_ms
+                            : c->status_poll_ms;
+    c->status_last_ms = c->status_poll_ms;
     /* Track the configuration: a slot per other server. */
     for (unsigned i = 0; i < conf->n; i++) {
         const struct raft_server *srv = &conf->servers[i];
@@ -134,8 +156,24 @@ static void status_poll_cb(uv_timer_t *t)
 
 void cluster_peers_start(struct cluster_peers *c)
 {
-    uv_timer_start(&c->status_timer, status_poll_cb, 0,
-                   CLUSTER_STATUS_POLL_MS);
+    /* Warm after the start: an operator checks the new node at once. */
+    c->status_wanted_ms = vip_now_ms();
+    c->status_last_ms = CLUSTER_STATUS_POLL_MS;
+    c->status_held_ms = CLUSTER_STATUS_POLL_MS;
+    status_rate(c, CLUSTER_STATUS_POLL_MS, 0);
+}
+
+uint32_t cluster_peers_wanted(struct cluster_peers *c)
+{
+    c->status_wanted_ms = vip_now_ms();
+    if (!c->k.is_closing && c->status_poll_ms != 0 &&
+        c->status_poll_ms != CLUSTER_STATUS_POLL_MS) {
+        status_rate(c, CLUSTER_STATUS_POLL_MS, 0);
+    }
+    /* The immediate poll started above keeps status_held_ms at the slow
+     * interval until its answers are in (status_poll_cb()). */
+    return c->status_held_ms > CLUSTER_STATUS_POLL_MS ? c->status_held_ms
+                                                      : CLUSTER_STATUS_POLL_MS;
 }
 
 const struct vr_rpc_status *cluster_peers_status(const struct cluster_peers *c,

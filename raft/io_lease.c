@@ -502,22 +502,22 @@ static void recv_request(struct io_lease *l, struct raft_message *m,
     l->answer = saved;
 }
 
-static void lease_recv(struct raft_io *inner, struct raft_message *m)
+/* Raft handled an event of @l (io_lease_set_event_cb()). */
+static void event(struct io_lease *l)
 {
-    struct io_lease *l = registry_find(inner);
-    uint64_t now;
-
-    if (l == NULL || l->recv_cb == NULL) {
-        message_drop(m); /* not reachable: start() registered us */
-        return;
+    if (l->event_cb != NULL) {
+        l->event_cb(l->event_data);
     }
-    now = lease_now(l);
-    {
-        struct io_lease_peer *from = peer_get(l, m->server_id);
-        if (from != NULL) {
-            from->has_heard = true;
-            from->heard_ms = now;
-        }
+}
+
+static void recv_dispatch(struct io_lease *l, struct raft_message *m)
+{
+    uint64_t now = lease_now(l);
+    struct io_lease_peer *from = peer_get(l, m->server_id);
+
+    if (from != NULL) {
+        from->has_heard = true;
+        from->heard_ms = now;
     }
     switch (m->type) {
     case RAFT_IO_APPEND_ENTRIES:
@@ -582,11 +582,25 @@ static void lease_recv(struct raft_io *inner, struct raft_message *m)
     l->recv_cb(&l->io, m);
 }
 
+static void lease_recv(struct raft_io *inner, struct raft_message *m)
+{
+    struct io_lease *l = registry_find(inner);
+
+    if (l == NULL || l->recv_cb == NULL) {
+        message_drop(m); /* not reachable: start() registered us */
+        return;
+    }
+    recv_dispatch(l, m);
+    /* Also for what raft never saw: a probe echo moves the lease on. */
+    event(l);
+}
+
 static void lease_tick(struct raft_io *inner)
 {
     struct io_lease *l = registry_find(inner);
     if (l != NULL && l->tick_cb != NULL) {
         l->tick_cb(&l->io);
+        event(l);
     }
 }
 
@@ -611,6 +625,7 @@ static void lease_append_cb(struct raft_io_append *req, int status)
     a->cb(a->orig, status);
     l->answer = saved;
     raft_free(a);
+    event(l);
 }
 
 static int lease_append(struct raft_io *io, struct raft_io_append *req,
@@ -666,6 +681,7 @@ static void lease_snapshot_put_cb(struct raft_io_snapshot_put *req, int status)
     s->cb(s->orig, status);
     l->answer = saved;
     raft_free(s);
+    event(l);
 }
 
 static int lease_snapshot_put(struct raft_io *io, unsigned trailing,
@@ -918,6 +934,13 @@ void io_lease_restart(struct io_lease *l)
     memset(&l->answer, 0, sizeof l->answer);
     l->quiet_until_ms = 0; /* a new process remembers no window */
     quiet_extend(l, lease_now(l));
+}
+
+void io_lease_set_event_cb(struct io_lease *l, void (*cb)(void *data),
+                           void *data)
+{
+    l->event_cb = cb;
+    l->event_data = data;
 }
 
 void io_lease_detach(struct io_lease *l)

@@ -252,6 +252,8 @@ struct io_lease
     uint64_t n_marked_dropped;  /* R1: marked answers not given to raft */
     uint64_t n_results_dropped; /* R2 */
     struct io_lease *next;      /* registry: inner io -> decorator */
+    void (*event_cb)(void *data); /* io_lease_set_event_cb() */
+    void *event_data;
 };
 
 /* Wrap @inner (already initialised, e.g. by raft_uv_init()) into @l->io.
@@ -267,6 +269,14 @@ int io_lease_init(struct io_lease *l, struct raft_io *inner,
  * quiet for T from now); the persisted term is kept. vipd
  * restarts for real and gets a fresh io_lease_init(). */
 void io_lease_restart(struct io_lease *l);
+
+/* Call @cb(@data) each time raft has handled an event that came through
+ * @l: a message received, a tick of its timer, a follower's append or
+ * snapshot write completed. @cb runs after raft's own callback returned,
+ * never inside it, so it may read raft's state (raft015_changed()); it
+ * must not run the ownership step itself, only schedule it. NULL stops. */
+void io_lease_set_event_cb(struct io_lease *l, void (*cb)(void *data),
+                           void *data);
 
 /* Forget @l without closing the inner io (when raft never took it, or in
  * tests); raft_close() does this on its own once the close completes. */

@@ -216,6 +216,39 @@ unsigned own_rank(const struct fsm_state *st, const struct own_server *servers,
     return rank;
 }
 
+/* The configuration's ids and voter flags, folded (FNV-1a). */
+static uint64_t conf_hash(const struct own_in *in)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned i = 0; i < in->n_servers && i < OWN_MAX_SERVERS; i++) {
+        h = (h ^ in->servers[i].id) * 1099511628211ull;
+        h = (h ^ (in->servers[i].is_voter ? 1u : 2u)) * 1099511628211ull;
+    }
+    return h ^ in->n_servers;
+}
+
+/* This node's own_rank() while it follows: O(n^2) in the members, and it
+ * changes only with the replicated state (applied index), the
+ * configuration or the leader left out. Not cached when the applied index
+ * is unknown (0). */
+static unsigned rank_cached(struct own *o, const struct own_in *in)
+{
+    struct own_rank_cache *c = &o->rank;
+    uint64_t h = conf_hash(in);
+
+    if (in->applied != 0 && c->valid && c->applied == in->applied &&
+        c->except == o->followed && c->conf_hash == h) {
+        return c->rank;
+    }
+    c->rank = own_rank(in->st, in->servers, in->n_servers, o->p.self,
+                       o->followed, o->p.witness);
+    c->valid = in->applied != 0;
+    c->applied = in->applied;
+    c->except = o->followed;
+    c->conf_hash = h;
+    return c->rank;
+}
+
 uint32_t own_rank_step(uint32_t T, uint32_t hb)
 {
     return 2u * hb + T / 10u;
@@ -304,6 +337,38 @@ static uint64_t settled_at(const struct own *o)
     return o->leader_since_ms + o->p.election_ms + 2u * o->p.heartbeat_ms;
 }
 
+/****** Wake-ups ******/
+
+/* Lower @w to @t if @t is a deadline still ahead of @now. */
+static void wake_min(uint64_t *w, uint64_t t, uint64_t now)
+{
+    if (t > now && t < *w) {
+        *w = t;
+    }
+}
+
+/* The slow safety poll of a leader that holds: it bounds how long an
+ * observation that came without any raft event goes unnoticed (a voter
+ * answering again), and keeps its samples of the followers' progress
+ * (seen_update()) several per live window T. Safety does not rest on it:
+ * the lease ends at its own deadline (lease_next_wake()). */
+static uint32_t idle_poll_ms(const struct own *o)
+{
+    uint32_t t = o->p.election_ms / 4u;
+    return t > o->p.poll_ms ? t : o->p.poll_ms;
+}
+
+/* How far ahead of its end the leader pushes a later hold deadline: the
+ * network layer and the fence (vip/manager.h) need a new deadline a few
+ * times per lease, at most once per heartbeat, not at every step. Half a
+ * lease leaves a margin of L/2 (at least L - 2 heartbeats - a round trip
+ * when acknowledgements come late) against a loop stalled so long that
+ * the fence removes the VIPs; the lease itself runs regardless. */
+static uint64_t hold_refresh_ms(const struct own *o)
+{
+    return o->lease.p.lease_ms / 2u;
+}
+
 /****** The leader's decision ******/
 
 /* Release now (before any transfer can make another node leader). */
@@ -384,6 +449,20 @@ static bool decide(struct own *o, const struct own_in *in, struct own_out *out)
     ctx.now_ms = in->now;
     priority_choose(st, &ctx, &o->pending, &choice);
 
+    /* What can change the answer below without an event: the settle time,
+     * a retry or preempt_delay running out, a voter leaving the live
+     * window (then its next sample decides). */
+    o->decide_wake = UINT64_MAX;
+    wake_min(&o->decide_wake, settled_at(o), in->now);
+    wake_min(&o->decide_wake, o->next_transfer_ms, in->now);
+    wake_min(&o->decide_wake, choice.move_at_ms, in->now);
+    for (unsigned i = 0; i < in->n_servers && i < OWN_MAX_SERVERS; i++) {
+        if (o->seen[i].seen_ms != 0) {
+            wake_min(&o->decide_wake,
+                     o->seen[i].seen_ms + o->p.election_ms + 1u, in->now);
+        }
+    }
+
     /* A planned switchover (`vipctl transfer`, an ADMIN TRANSFER entry):
      * to the named node, or to the best other live eligible node. */
     if (st->transfer_index > o->transfer_done_index && !o->is_transferring) {
@@ -449,6 +528,56 @@ static void set_release(struct own *o, struct own_out *out, uint8_t why)
     o->hold_until = 0;
 }
 
+/* When the step must run again at the latest, besides the lease's own
+ * deadlines (lease_next_wake()). Between wake-ups the caller runs it as
+ * soon as raft's role, term, leader, applied index or configuration
+ * change (raft015_changed()), so a node that follows or leads a quiet
+ * cluster wakes only for deadlines: forgetting a silent leader,
+ * refreshing the hold, the leader's timed decisions, the safety poll.
+ * Elections, a leader's settle time and handovers, and a leader that does
+ * not hold (its lease waits for acknowledgements, or its choice for voters
+ * to answer again: changes raft015_changed() does not see) poll every
+ * poll_ms. */
+static uint64_t next_wake(struct own *o, const struct own_in *in,
+                          uint64_t leader)
+{
+    uint64_t now = in->now;
+    uint64_t w = now + idle_poll_ms(o);
+
+    o->is_quiet = true;
+    if (in->role == OWN_FOLLOWER && leader != 0) {
+        /* Rule 2's deadline (since_contact_ms < T here), within T: all
+         * else a follower reads changes with a raft event (its own
+         * election timer sends requests, persists a term). */
+        return now + (o->p.election_ms - in->since_contact_ms);
+    }
+    if (in->role == OWN_LEADER && !o->is_transferring &&
+        o->is_holding && now >= settled_at(o) && !o->p.witness &&
+        !member_is_witness(fsm_member(in->st, o->p.self))) {
+        wake_min(&w, o->decide_wake, now);
+        {
+            /* Acknowledgements move the lease on once per heartbeat: no
+             * refresh sooner than a heartbeat after the last one given. */
+            uint64_t t = o->hold_until - hold_refresh_ms(o);
+            uint64_t hb = o->hold_given_ms + o->p.heartbeat_ms;
+            if (t < hb) {
+                t = hb;
+            }
+            /* Past it without a later deadline to give: try again after
+             * the next heartbeat's acknowledgements. */
+            wake_min(&w, t > now ? t : now + o->p.heartbeat_ms, now);
+        }
+        return w;
+    }
+    o->is_quiet = false;
+    return now + o->p.poll_ms;
+}
+
+bool own_wants_events(const struct own *o)
+{
+    return !o->is_quiet;
+}
+
 void own_step(struct own *o, const struct own_in *in, struct own_out *out)
 {
     uint64_t leader = in->leader;
@@ -458,6 +587,8 @@ void own_step(struct own *o, const struct own_in *in, struct own_out *out)
 
     memset(out, 0, sizeof *out);
     out->wake_at = in->now + o->p.poll_ms;
+    o->decide_wake = UINT64_MAX;
+    o->is_quiet = false;
     if (o->is_closing) {
         out->wake_at = UINT64_MAX;
         return;
@@ -522,8 +653,7 @@ void own_step(struct own *o, const struct own_in *in, struct own_out *out)
      * fixed timeouts let a node with a stale log and a higher term keep
      * winning the race against the up-to-date one (found by tests/sim). */
     if (in->role == OWN_FOLLOWER && in->leader != 0 && o->p.rank_step_ms != 0) {
-        unsigned rank = own_rank(in->st, in->servers, in->n_servers,
-                                 o->p.self, o->followed, o->p.witness);
+        unsigned rank = rank_cached(o, in);
         uint32_t want = own_rank_timeout(&o->p, rank);
         if (in->timeout_ms != want) {
             out->set_timeout_ms = want;
@@ -560,12 +690,17 @@ void own_step(struct own *o, const struct own_in *in, struct own_out *out)
     }
     until = lease_holds_until(&o->lease, in->now);
     if (until != 0 && wants) {
-        if (!o->is_holding || until != o->hold_until) {
+        /* A shorter deadline at once; a later one when the one given out
+         * comes within hold_refresh_ms() of its end. */
+        if (!o->is_holding || until < o->hold_until ||
+            (until > o->hold_until &&
+             in->now + hold_refresh_ms(o) >= o->hold_until)) {
             out->changed = out->changed || !o->is_holding;
             out->hold = true;
             out->hold_until = until;
             o->is_holding = true;
             o->hold_until = until;
+            o->hold_given_ms = in->now;
         }
     } else if (o->is_holding) {
         set_release(o, out,
@@ -575,6 +710,7 @@ void own_step(struct own *o, const struct own_in *in, struct own_out *out)
                                            : OWN_WHY_LEASE);
     }
 
+    out->wake_at = next_wake(o, in, leader);
     next = lease_next_wake(&o->lease, in->now);
     if (next < out->wake_at) {
         out->wake_at = next;

@@ -44,7 +44,13 @@
  *    leader's, or after a failed handover), stating the holder for
  *    `vipctl events`; then the lease runs to ack_since + L, from the
  *    AppendEntries a majority acknowledged (raft/io_lease.h): an idle
- *    cluster writes no log entries.
+ *    cluster writes no log entries. A later hold deadline is given out
+ *    only once the current one is within L/2 of its end.
+ * 7. Wake-ups (own_out.wake_at, own_wants_events()): in a quiet state (a
+ *    follower with a leader, a settled leader that holds) the caller runs
+ *    the step when raft015_changed() reports a change and at wake_at
+ *    (docs/DESIGN.md 4.7); otherwise after every raft event and every
+ *    poll_ms.
  *
  * Event inputs between steps go through own_renewal_sent(),
  * own_renewal_done(), own_transfer_done() and own_dropped(). */
@@ -75,7 +81,8 @@ struct own_params
     uint32_t election_ms;      /* T: raft's base election timeout */
     uint32_t heartbeat_ms;
     uint32_t rank_step_ms;     /* timeout step per rank; 0: raft's random */
-    uint32_t poll_ms;          /* longest wait between two steps */
+    uint32_t poll_ms;          /* wait between two steps while electing
+                                  or settling; timer slack elsewhere */
     uint32_t prevote_stuck_ms; /* raft/prevote.h */
     uint32_t prevote_window_ms;
     bool witness; /* this node is a witness (`witness yes`): it ranks after
@@ -104,6 +111,9 @@ struct own_in
     uint32_t timeout_ms;       /* follower/candidate: the election timeout
                                   raft drew for this term (0: unknown) */
     uint64_t last_index;       /* last log index */
+    uint64_t applied;          /* last applied index (0: unknown); with
+                                  the configuration it keys own_rank()'s
+                                  cache */
     bool in_prevote;           /* candidate in its pre-vote round */
     /* A majority of the voters (this node included) sent this node
      * something within 2 T (io_lease_hears_majority()): a node cut off
@@ -154,6 +164,16 @@ struct own_out
     uint64_t wake_at;     /* call the step again at the latest then */
 };
 
+/* own_rank()'s last answer and what it depends on. */
+struct own_rank_cache
+{
+    bool valid;
+    uint64_t applied;
+    uint64_t except;
+    uint64_t conf_hash; /* ids and voter flags of the configuration */
+    unsigned rank;
+};
+
 struct own_seen
 {
     uint64_t id;
@@ -182,6 +202,10 @@ struct own
     bool is_closing;
     uint64_t n_slow_renewals; /* committed later than L after sending */
     struct own_seen seen[OWN_MAX_SERVERS];
+    uint64_t decide_wake; /* leader: when decide()'s answer may change */
+    bool is_quiet; /* the last step found a quiet state: own_wants_events() */
+    uint64_t hold_given_ms; /* when hold_until was last given out */
+    struct own_rank_cache rank;
 };
 
 /* Initialise @o (not holding, pre-vote on). */
@@ -190,6 +214,13 @@ void own_init(struct own *o, const struct own_params *p,
 
 /* One step: observations in, actions out. */
 void own_step(struct own *o, const struct own_in *in, struct own_out *out);
+
+/* Whether the step wants to run after every event raft handles, not only
+ * when raft015_changed() says so: while electing, settling, handing over,
+ * or leading without holding (acknowledgements that let the lease run
+ * again, voters answering again), as before the quiet state of a follower
+ * with a leader or a settled leader that holds. */
+bool own_wants_events(const struct own *o);
 
 /* The renewal the step asked for was submitted at @t_send in @term. */
 void own_renewal_sent(struct own *o, uint64_t t_send, uint64_t term);

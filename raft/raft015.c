@@ -18,6 +18,7 @@ void raft015_observe(struct raft *r, const struct fsm_state *st, uint64_t now,
     raft_leader(r, &leader, &addr);
     in->leader = leader;
     in->last_index = raft_last_index(r);
+    in->applied = raft_last_applied(r);
     if (in->role == RAFT_FOLLOWER) {
         /* No API tells how long the leader has been silent: raft resets
          * election_timer_start on every AppendEntries (and vote granted),
@@ -45,6 +46,34 @@ void raft015_observe(struct raft *r, const struct fsm_state *st, uint64_t now,
             s->recent_recv = r->leader_state.progress[i].recent_recv;
         }
     }
+}
+
+bool raft015_changed(struct raft *r, struct raft015_sig *sig)
+{
+    struct raft015_sig now;
+    raft_id leader = 0;
+    const char *addr = NULL;
+
+    memset(&now, 0, sizeof now);
+    now.role = raft_state(r);
+    now.term = r->current_term;
+    raft_leader(r, &leader, &addr);
+    now.leader = leader;
+    if (now.role == RAFT_CANDIDATE) {
+        /* A candidacy turns from its pre-vote round to the election. */
+        now.in_prevote = r->candidate_state.in_pre_vote;
+    }
+    now.applied = raft_last_applied(r);
+    /* Membership changes count before they commit (raft uses a new
+     * configuration as soon as it is appended). */
+    now.conf_index = r->configuration_index;
+    now.conf_uncommitted = r->configuration_uncommitted_index;
+    now.conf_n = r->configuration.n;
+    if (memcmp(&now, sig, sizeof now) == 0) {
+        return false;
+    }
+    *sig = now;
+    return true;
 }
 
 void raft015_observe_ack(struct io_lease *lease, uint64_t self,

@@ -28,6 +28,29 @@ void raft015_observe(struct raft *r, const struct fsm_state *st, uint64_t now,
 void raft015_observe_ack(struct io_lease *lease, uint64_t self,
                          struct own_in *in);
 
+/* What the ownership step reads from raft that changes only when raft
+ * handles an event: role, term, leader, pre-vote round, applied index,
+ * configuration. */
+struct raft015_sig
+{
+    int role;
+    raft_term term;
+    raft_id leader;
+    bool in_prevote;
+    raft_index applied;
+    raft_index conf_index;
+    raft_index conf_uncommitted;
+    unsigned conf_n;
+};
+
+/* Whether @r changed since @sig was last taken, and take it again. The
+ * owner of the step calls this after each event raft handled (the lease
+ * decorator's event hook, raft/io_lease.h) and runs the step soon when it
+ * returns true: a quiet cluster then runs the step only at the deadlines
+ * it returns (own_out.wake_at). Reads only fields of the current role,
+ * after raft's callback returned. */
+bool raft015_changed(struct raft *r, struct raft015_sig *sig);
+
 /* Carry out the step's actions that touch raft itself: forget the leader,
  * pre-vote on/off, leave a pre-vote round, set the election timeout. */
 void raft015_act(struct raft *r, const struct own_out *out);

@@ -1,11 +1,84 @@
 /* https:// probes: libcurl's multi-socket API on the caller's libuv loop.
  * curl tells us which sockets to watch (sock_cb) and when to wake it
  * (timer_cb); we tell it what happened with curl_multi_socket_action(). */
+/* The calls go through pointers bound at run time (src/dl_lib.h); curl's
+ * compile-time option type checks are macros around the same names. */
+#define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "src/check_https.h"
+#include "src/dl_lib.h"
+
+/* libcurl, loaded by the first https check (a daemon without one never
+ * maps it and its TLS, Kerberos and LDAP libraries). */
+static struct
+{
+    __typeof__(&curl_global_init) global_init;
+    __typeof__(&curl_easy_init) easy_init;
+    __typeof__(&curl_easy_setopt) easy_setopt;
+    __typeof__(&curl_easy_getinfo) easy_getinfo;
+    __typeof__(&curl_easy_strerror) easy_strerror;
+    __typeof__(&curl_easy_cleanup) easy_cleanup;
+    __typeof__(&curl_multi_init) multi_init;
+    __typeof__(&curl_multi_setopt) multi_setopt;
+    __typeof__(&curl_multi_assign) multi_assign;
+    __typeof__(&curl_multi_add_handle) multi_add_handle;
+    __typeof__(&curl_multi_remove_handle) multi_remove_handle;
+    __typeof__(&curl_multi_socket_action) multi_socket_action;
+    __typeof__(&curl_multi_info_read) multi_info_read;
+    __typeof__(&curl_multi_cleanup) multi_cleanup;
+} cu;
+
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#undef curl_multi_setopt
+#define curl_global_init (*cu.global_init)
+#define curl_easy_init (*cu.easy_init)
+#define curl_easy_setopt (*cu.easy_setopt)
+#define curl_easy_getinfo (*cu.easy_getinfo)
+#define curl_easy_strerror (*cu.easy_strerror)
+#define curl_easy_cleanup (*cu.easy_cleanup)
+#define curl_multi_init (*cu.multi_init)
+#define curl_multi_setopt (*cu.multi_setopt)
+#define curl_multi_assign (*cu.multi_assign)
+#define curl_multi_add_handle (*cu.multi_add_handle)
+#define curl_multi_remove_handle (*cu.multi_remove_handle)
+#define curl_multi_socket_action (*cu.multi_socket_action)
+#define curl_multi_info_read (*cu.multi_info_read)
+#define curl_multi_cleanup (*cu.multi_cleanup)
+
+static int curl_load(char *errmsg)
+{
+    static bool is_loaded;
+    const struct dl_sym syms[] = {
+        {"curl_global_init", &cu.global_init},
+        {"curl_easy_init", &cu.easy_init},
+        {"curl_easy_setopt", &cu.easy_setopt},
+        {"curl_easy_getinfo", &cu.easy_getinfo},
+        {"curl_easy_strerror", &cu.easy_strerror},
+        {"curl_easy_cleanup", &cu.easy_cleanup},
+        {"curl_multi_init", &cu.multi_init},
+        {"curl_multi_setopt", &cu.multi_setopt},
+        {"curl_multi_assign", &cu.multi_assign},
+        {"curl_multi_add_handle", &cu.multi_add_handle},
+        {"curl_multi_remove_handle", &cu.multi_remove_handle},
+        {"curl_multi_socket_action", &cu.multi_socket_action},
+        {"curl_multi_info_read", &cu.multi_info_read},
+        {"curl_multi_cleanup", &cu.multi_cleanup},
+    };
+    int rv;
+
+    if (is_loaded) {
+        return 0;
+    }
+    /* The ABI of <curl/curl.h> (soname major 4, Debian 12's libcurl4). */
+    rv = dl_lib_load("libcurl.so.4", "libcurl4", syms,
+                     sizeof syms / sizeof syms[0], errmsg);
+    is_loaded = rv == 0;
+    return rv;
+}
 
 /* One socket curl asked us to watch. */
 struct sock_ctx
@@ -239,6 +312,9 @@ int check_https_new(struct check_https **out,
     struct check_https *t;
     CURLcode rc = CURLE_OK;
 
+    if (curl_load(errmsg) != 0) {
+        return VIP_ENOENT;
+    }
     if (!global_init()) {
         errmsg_printf(errmsg, "libcurl initialisation failed");
         return VIP_ENOMEM;

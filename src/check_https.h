@@ -34,7 +34,8 @@ typedef void (*check_https_close_cb)(void *data);
 /* Create a prober of @url (already validated: https://HOST[:PORT]/PATH) on
  * @loop. @ca_file: CA certificates in PEM to verify against instead of the
  * system's (NULL: system store). @verify false: accept any certificate.
- * Returns 0 or VIP_ENOMEM / VIP_EINVAL with a message in @errmsg
+ * Returns 0 or VIP_ENOMEM / VIP_EINVAL / VIP_ENOENT (libcurl not
+ * installed: it is loaded by the first check, src/dl_lib.h) with a message in @errmsg
  * (VIP_ERRMSG_SIZE bytes). On success close with check_https_close(). */
 int check_https_new(struct check_https **out,
                     uv_loop_t *loop,

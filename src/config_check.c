@@ -385,7 +385,7 @@ static void check_cluster(struct cfgp *p)
 
     derive_election_timeout(p, c);
     if (c->heartbeat_ms == 0) {
-        c->heartbeat_ms = c->election_timeout_ms / 10;
+        c->heartbeat_ms = c->election_timeout_ms / CFG_HEARTBEAT_DIVISOR;
     }
     if (!c->present) {
         derive_cluster(p, c);

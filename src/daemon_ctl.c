@@ -15,10 +15,11 @@
 /* A peer's status answer counts as current while its connection is open
  * and it is at most this old: two polls, or two election timeouts when
  * those are longer. Older, or with the connection closed, the node is shown
- * unreachable with role unknown; its last reported term and indexes stay. */
-static uint64_t status_fresh_ms(const struct cluster *c)
+ * unreachable with role unknown; its last reported term and indexes stay.
+ * Reading the status makes the polls fast (cluster_status_wanted()). */
+static uint64_t status_fresh_ms(struct cluster *c)
 {
-    uint64_t two_polls = 2u * CLUSTER_STATUS_POLL_MS;
+    uint64_t two_polls = 2u * (uint64_t)cluster_status_wanted(c);
     uint64_t two_elections = 2u * (uint64_t)cluster_election_timeout(c);
     return two_elections > two_polls ? two_elections : two_polls;
 }

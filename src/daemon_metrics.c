@@ -215,17 +215,19 @@ static void vrrp_metrics(FILE *f, struct vipd *d)
 }
 
 /* A follower's Raft view knows only the leader, so also count a member
- * whose status connection is open and answered within three polls. */
+ * whose status connection is open and answered within three polls. A
+ * scrape makes the polls fast (cluster_status_wanted()). */
 static bool peer_up(struct vipd *d, uint64_t id)
 {
     uint64_t age_ms = 0;
     bool connected = false;
+    uint64_t poll_ms = cluster_status_wanted(&d->cluster);
 
     if (cluster_is_reachable(&d->cluster, id)) {
         return true;
     }
     return cluster_peer_status(&d->cluster, id, &age_ms, &connected) != NULL &&
-           connected && age_ms <= 3 * CLUSTER_STATUS_POLL_MS;
+           connected && age_ms <= 3 * poll_ms;
 }
 
 static void peer_metrics(FILE *f, struct vipd *d)

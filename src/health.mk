@@ -6,6 +6,7 @@ libvipcore_a_SOURCES += \
 	src/check_tcp.c src/check_tcp.h \
 	src/check_http.c src/check_http.h \
 	src/check_https.c src/check_https.h \
+	src/dl_lib.c src/dl_lib.h \
 	src/health.c src/health.h \
 	src/health_config.c \
 	src/track_weight.c src/track_weight.h \
@@ -53,6 +54,14 @@ EXTRA_DIST += tests/netns/health_haproxy.sh
 
 # libFuzzer drivers (tests/fuzz/run.sh; not in make check).
 EXTRA_DIST += tests/fuzz/fuzz_check_http.c tests/fuzz/fuzz_script_cmd.c
+# Run-time loading of libcurl, libmicrohttpd, libsystemd (src/dl_lib.h),
+# and that vipd links none of them (tests/ops/test_no_optional_libs.sh).
+check_PROGRAMS += tests/unit/test_dl_lib
+TESTS += tests/unit/test_dl_lib tests/ops/test_no_optional_libs.sh
+EXTRA_DIST += tests/ops/test_no_optional_libs.sh
+tests_unit_test_dl_lib_SOURCES = tests/unit/test_dl_lib.c
+tests_unit_test_dl_lib_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_dl_lib_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/unit/test_track_weight
 tests_unit_test_track_weight_SOURCES = tests/unit/test_track_weight.c
 tests_unit_test_track_weight_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

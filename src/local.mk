@@ -14,10 +14,8 @@ vipd_LDADD = libvipcore.a $(ALL_DEP_LIBS)
 # systemd readiness and watchdog (sd_notify); vipd only.
 vipd_SOURCES += src/daemon_systemd.c src/daemon_systemd.h
 vipd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(MHD_CFLAGS)
-vipd_LDADD += $(SYSTEMD_LIBS)
 # Prometheus /metrics (libmicrohttpd on the daemon's loop); vipd only.
 vipd_SOURCES += src/metrics_http.c src/metrics_http.h src/daemon_metrics.c
-vipd_LDADD += $(MHD_LIBS)
 
 bin_PROGRAMS += vipctl
 vipctl_SOURCES = src/vipctl.c

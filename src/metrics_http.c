@@ -11,8 +11,61 @@
 
 #include <microhttpd.h>
 
+#include "src/dl_lib.h"
 #include "src/metrics_http.h"
 #include "vipd/log.h"
+
+/* libmicrohttpd (and the GnuTLS it links), loaded only when metrics are
+ * configured (src/dl_lib.h). */
+static struct
+{
+    __typeof__(&MHD_start_daemon) start_daemon;
+    __typeof__(&MHD_stop_daemon) stop_daemon;
+    __typeof__(&MHD_get_daemon_info) get_daemon_info;
+    __typeof__(&MHD_get_timeout) get_timeout;
+    __typeof__(&MHD_run) run;
+    __typeof__(&MHD_create_response_from_buffer) create_response_from_buffer;
+    __typeof__(&MHD_add_response_header) add_response_header;
+    __typeof__(&MHD_queue_response) queue_response;
+    __typeof__(&MHD_destroy_response) destroy_response;
+} mhd;
+
+#define MHD_start_daemon (*mhd.start_daemon)
+#define MHD_stop_daemon (*mhd.stop_daemon)
+#define MHD_get_daemon_info (*mhd.get_daemon_info)
+#define MHD_get_timeout (*mhd.get_timeout)
+#define MHD_run (*mhd.run)
+#define MHD_create_response_from_buffer (*mhd.create_response_from_buffer)
+#define MHD_add_response_header (*mhd.add_response_header)
+#define MHD_queue_response (*mhd.queue_response)
+#define MHD_destroy_response (*mhd.destroy_response)
+
+static int mhd_load(char *errmsg)
+{
+    static bool is_loaded;
+    const struct dl_sym syms[] = {
+        {"MHD_start_daemon", &mhd.start_daemon},
+        {"MHD_stop_daemon", &mhd.stop_daemon},
+        {"MHD_get_daemon_info", &mhd.get_daemon_info},
+        {"MHD_get_timeout", &mhd.get_timeout},
+        {"MHD_run", &mhd.run},
+        {"MHD_create_response_from_buffer", &mhd.create_response_from_buffer},
+        {"MHD_add_response_header", &mhd.add_response_header},
+        {"MHD_queue_response", &mhd.queue_response},
+        {"MHD_destroy_response", &mhd.destroy_response},
+    };
+    int rv;
+
+    if (is_loaded) {
+        return 0;
+    }
+    /* The ABI of <microhttpd.h> (soname major 12, Debian 12's
+     * libmicrohttpd12). */
+    rv = dl_lib_load("libmicrohttpd.so.12", "libmicrohttpd12", syms,
+                     sizeof syms / sizeof syms[0], errmsg);
+    is_loaded = rv == 0;
+    return rv;
+}
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define METRICS_MAX_CONNECTIONS 16
@@ -138,6 +191,10 @@ int metrics_http_start(struct metrics_http *m, uv_loop_t *loop,
     m->loop = loop;
     m->render = render;
     m->data = data;
+    rv = mhd_load(m->errmsg);
+    if (rv != 0) {
+        return rv;
+    }
     memset(&in4, 0, sizeof in4);
     memset(&in6, 0, sizeof in6);
     if (inet_pton(AF_INET, host, &in4.sin_addr) == 1) {

@@ -188,7 +188,12 @@ int manager_hold(struct manager *m, uint64_t until_ms)
     if (!m->is_started || m->is_closing) {
         return VIP_EINVAL;
     }
-    if (m->fence != NULL && (m->is_fence_lost || !fence_alive(m->fence))) {
+    /* A renewal relies on fence_poll_cb() to learn of the fence's death
+     * (it ends the hold within the loop turn); only a new hold, which
+     * adds addresses, asks the fence itself (one poll() syscall). */
+    if (m->fence != NULL &&
+        (m->is_fence_lost ||
+         ((!was_holding || has_lapsed) && !fence_alive(m->fence)))) {
         if (was_holding) {
             m->is_holding = false;
             stop_activity(m);

@@ -24,6 +24,12 @@
  * election_timeout may go lower (100), at the user's risk. */
 #define CFG_ELECTION_TIMEOUT_FLOOR_MS 250
 #define CFG_ELECTION_TIMEOUT_DEFAULT_MS 500
+/* Default heartbeat: election_timeout / this. Five per T: raft 0.15's
+ * leader still hears a majority several times per T, the lease L = 0.8 T -
+ * heartbeat (raft/lease.h) keeps 0.4 T ahead of the last acknowledged
+ * heartbeat, and a crash failover (T + 2 polls after the last heartbeat a
+ * survivor got) is not slower; half the messages of T / 10 at idle. */
+#define CFG_HEARTBEAT_DIVISOR 5
 #define CFG_MAX_ALLOW 32 /* cluster { allow_from } prefixes */
 
 /* An IPv4 or IPv6 address in network byte order. */
@@ -271,7 +277,8 @@ struct cfg_cluster
                                      advert_int / 1 s, at least
                                      CFG_ELECTION_TIMEOUT_FLOOR_MS] */
     bool election_timeout_set;    /* given in the file */
-    uint32_t heartbeat_ms;        /* [election_timeout / 10] */
+    uint32_t heartbeat_ms;        /* [election_timeout /
+                                     CFG_HEARTBEAT_DIVISOR] */
     enum cfg_lease_mode lease_mode; /* [normal] */
     uint32_t takeover_wait_ms;    /* W in docs/DESIGN.md 4.2 [0] */
     uint32_t snapshot_threshold;  /* entries [1024] */

@@ -24,8 +24,10 @@
 #   rolling    every node restarted in turn (SIGTERM, start, settle)
 #   rejoin     holder stopped, its data dir wiped, started again
 #   idle       no fault: per node CPU %, RSS and disk writes over
-#              IDLE_S seconds (10), as nodeK_cpu_pct= nodeK_rss_kb=
-#              nodeK_write_bytes_s= nodeK_syscw_s=
+#              IDLE_S seconds (10) after IDLE_WARMUP_S (0), as
+#              nodeK_cpu_pct= nodeK_rss_kb=
+#              nodeK_write_bytes_s= nodeK_syscw_s=, and per process
+#              nodeK_proc=PID COMM CPU% SYSCW/S RSS_KB PSS_KB
 # A random 0..1 s delay precedes every fault. With --assert (the vipd
 # tests) the exit status is 1 when the single-holder invariant broke (any
 # time with two holders), no other node took over after a fault that
@@ -109,11 +111,30 @@ proc_totals()
     echo "$ticks $rss $wb $sc"
 }
 
+# proc_each K: "pid comm cpu_ticks syscw" for each of node K's PIDs.
+proc_each()
+{
+    local p f
+    for p in $(drv_pids "$1"); do
+        [ -r "/proc/$p/stat" ] || continue
+        f=$(sed 's/^.*) //' "/proc/$p/stat")
+        set -- $f
+        echo "$p $(cat "/proc/$p/comm") $((${12} + ${13} + ${14} + ${15})) $(awk '/^syscw:/ {print $2}' "/proc/$p/io")"
+    done
+}
+
 if [ "$scenario" = idle ]; then
     idle_s=${IDLE_S:-10}
+    # IDLE_WARMUP_S: wait before measuring (vipd polls its peers' status
+    # fast for a minute after its start, raft/cluster.h).
+    sleep "${IDLE_WARMUP_S:-0}"
     hz=$(getconf CLK_TCK)
     declare -a before
-    for ((k = 1; k <= nodes; k++)); do before[$k]=$(proc_totals "$k"); done
+    declare -a each
+    for ((k = 1; k <= nodes; k++)); do
+        before[$k]=$(proc_totals "$k")
+        each[$k]=$(proc_each "$k")
+    done
     t0=$(date +%s%N)
     sleep "$idle_s"
     t1=$(date +%s%N)
@@ -133,6 +154,21 @@ if [ "$scenario" = idle ]; then
                 printf "node%d_write_bytes_s=%.0f\n", k, dw / (dt / 1000)
                 printf "node%d_syscw_s=%.1f\n", k, ds / (dt / 1000)
             }'
+        # Per process: nodeK_proc=PID COMM CPU% SYSCW/S RSS_KB PSS_KB
+        # (PSS from smaps_rollup: shared libraries split between users).
+        while read -r p comm t0p s0p; do
+            [ -n "$p" ] && [ -r "/proc/$p/stat" ] || continue
+            read -r _ _ t1p s1p <<<"$(proc_each "$k" | awk -v p="$p" '$1 == p')"
+            [ -n "${t1p:-}" ] || continue
+            awk -v k="$k" -v p="$p" -v comm="$comm" -v hz="$hz" \
+                -v dt="$(( (t1 - t0) / 1000000 ))" -v dc="$((t1p - t0p))" \
+                -v ds="$((s1p - s0p))" \
+                -v rss="$(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")" \
+                -v pss="$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")" \
+                'BEGIN { printf "node%d_proc=%s %s %.2f %.1f %d %d\n", k, p,
+                    comm, 100 * dc / hz / (dt / 1000), ds / (dt / 1000),
+                    rss, pss }'
+        done <<<"${each[$k]}"
     done
     exit 0
 fi

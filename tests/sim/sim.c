@@ -326,6 +326,9 @@ static int sim_run(const struct sim_opts *o,
         }
         r->io = &s->nodes[i].lease.io;
         s->nodes[i].lease.io.data = r;
+        io_lease_set_event_cb(&s->nodes[i].lease, sim_node_event,
+                              &s->nodes[i]);
+        s->nodes[i].drive_soon = true;
     }
     sim_shuffle_timeouts(s);
     if (raft_fixture_configuration(&s->f, s->n, &conf) != 0) {

@@ -17,6 +17,7 @@
 #include "raft/io_lease.h"
 #include "raft/own_renew.h"
 #include "raft/own_step.h"
+#include "raft/raft015.h"
 
 #define SIM_MAX 5
 
@@ -81,6 +82,12 @@ struct sim_node
     unsigned n_holds;
     uint64_t restart_at; /* fast restart: revive at this time (0: none) */
     uint64_t stall_until; /* frozen (loop blocked) until, then resumes */
+    /* When the step runs, as in vipd (raft/cluster_own.c): raft changed
+     * what it reads (raft015_changed(), from the lease decorator's event
+     * hook), a callback asked for it, or its deadline came. */
+    struct raft015_sig sig;
+    bool drive_soon;
+    uint64_t wake_at; /* fixture time; UINT64_MAX: none */
     /* Work-around for raft 0.15's fixture: see io_fix_truncate(). */
     int (*orig_append)(struct raft_io *io,
                        struct raft_io_append *req,
@@ -173,6 +180,9 @@ uint64_t sim_node_now(void *data);
 uint64_t sim_local_ms(const struct sim_node *n, uint64_t t);
 /* One wake-up of server @i: the ownership step, its actions, the VIP. */
 void sim_drive(struct sim *s, unsigned i, uint64_t global_now);
+
+/* The lease decorator's event hook of node @data (struct sim_node *). */
+void sim_node_event(void *data);
 /* Reset server @i's process state as a restart does (own state, leader,
  * election timer); its VIP is gone. */
 void sim_restart(struct sim *s, unsigned i);

@@ -91,6 +91,18 @@ static void renew_done(void *data, bool ok)
     if (ok) {
         n->s->n_committed++;
     }
+    n->drive_soon = true;
+}
+
+/* The lease decorator's event hook, as raft/cluster_own.c's. */
+void sim_node_event(void *data)
+{
+    struct sim_node *n = data;
+    struct raft *r = raft_fixture_get(&n->s->f, (unsigned)(n - n->s->nodes));
+    bool changed = raft015_changed(r, &n->sig);
+    if (changed || own_wants_events(&n->own)) {
+        n->drive_soon = true;
+    }
 }
 
 /* The step's `renew` action, through the daemon's carrier. */
@@ -148,6 +160,7 @@ static void transfer_cb(struct raft_transfer *req)
     own_transfer_done(&s->nodes[i].own,
                       sim_local_ms(&s->nodes[i], raft_fixture_time(&s->f)),
                       leader == r->id);
+    s->nodes[i].drive_soon = true;
 }
 
 /* One wake-up of node @i: the shipped step on the node's own clock, its
@@ -164,6 +177,9 @@ void sim_drive(struct sim *s, unsigned i, uint64_t global_now)
     raft015_observe(r, n->fsm.st, now, &in);
     raft015_observe_ack(&n->lease, r->id, &in);
     own_step(&n->own, &in, &out);
+    n->drive_soon = false;
+    n->wake_at = out.wake_at == UINT64_MAX ? UINT64_MAX
+                                            : global_ms(n, out.wake_at);
     if (out.failed) {
         if (n->vip_until > global_now) {
             n->vip_until = global_now;
@@ -213,6 +229,8 @@ void sim_drive(struct sim *s, unsigned i, uint64_t global_now)
         n->lease_end = until;
         n->handed_over = false;
     }
+    /* What the step saw and did is no news (raft/cluster_own.c). */
+    (void)raft015_changed(r, &n->sig);
 }
 
 void sim_restart(struct sim *s, unsigned i)
@@ -233,6 +251,7 @@ void sim_restart(struct sim *s, unsigned i)
     out.forget_leader = true;
     raft015_act(r, &out);
     sim_fix_restart_timer(r);
+    n->drive_soon = true;
     if (n->vip_until > raft_fixture_time(&s->f)) {
         n->vip_until = raft_fixture_time(&s->f);
     }
@@ -479,7 +498,11 @@ void sim_hook(struct raft_fixture *f, struct raft_fixture_event *ev)
         }
     }
     for (unsigned i = 0; i < s->n; i++) {
-        if (raft_fixture_alive(f, i)) {
+        if (!raft_fixture_alive(f, i)) {
+            /* Back from a kill or a stall, its step runs at once (a new
+             * process starts with one; a resumed one's timer is due). */
+            s->nodes[i].drive_soon = true;
+        } else if (s->nodes[i].drive_soon || now >= s->nodes[i].wake_at) {
             sim_drive(s, i, now);
             /* raft 0.15 shuts a server down for good when the leader's log
              * contradicts one of its committed entries: a log safety

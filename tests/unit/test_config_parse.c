@@ -57,7 +57,7 @@ static void test_defaults(void **state)
     assert_false(cl->present);
     assert_int_equal(cl->listen_port, 5405);
     assert_int_equal(cl->election_timeout_ms, 500);
-    assert_int_equal(cl->heartbeat_ms, 50);
+    assert_int_equal(cl->heartbeat_ms, 100);
     assert_int_equal(cl->lease_mode, CFG_LEASE_NORMAL);
     assert_int_equal(cl->takeover_wait_ms, 0);
     assert_int_equal(cl->snapshot_threshold, 1024);
@@ -450,7 +450,8 @@ static void test_timing_from_advert_int(void **state)
         struct loaded *l = load_text(text);
         assert_int_equal(l->rv, 0);
         assert_int_equal(l->cfg.cluster.election_timeout_ms, cases[i].want);
-        assert_int_equal(l->cfg.cluster.heartbeat_ms, cases[i].want / 10);
+        assert_int_equal(l->cfg.cluster.heartbeat_ms,
+                         cases[i].want / CFG_HEARTBEAT_DIVISOR);
         if (cases[i].note != NULL) {
             ASSERT_LINE(l, cases[i].note);
             assert_int_equal(l->cap.n, 1);

@@ -496,6 +496,86 @@ static void test_shutdown(void **state)
     fx_free(f);
 }
 
+/****** Wake-ups (the step runs at its deadlines, not every poll) ******/
+
+/* A follower of a live leader sleeps until the leader would have been
+ * silent for T, and needs no step on raft events that change nothing. */
+static void test_follower_wakes_at_forget_deadline(void **state)
+{
+    struct fx *f = fx_new(2);
+    (void)state;
+    f->in.role = OWN_FOLLOWER;
+    f->in.leader = 1;
+    f->in.since_contact_ms = 300;
+    step(f, 5000);
+    assert_false(f->out.forget_leader);
+    assert_int_equal(f->out.wake_at, 5000 + T - 300);
+    assert_false(own_wants_events(&f->o));
+    /* Without a leader it polls and wants every event again. */
+    f->in.role = OWN_CANDIDATE;
+    f->in.leader = 0;
+    f->in.term++;
+    step(f, 5100);
+    assert_int_equal(f->out.wake_at, 5100 + 10);
+    assert_true(own_wants_events(&f->o));
+    fx_free(f);
+}
+
+/* A settled leader that holds gives the network layer a later deadline
+ * only when the one it gave comes within L/2 of its end, and sleeps until
+ * then; an earlier step keeps the deadline. */
+static void test_leader_refreshes_hold_at_half_lease(void **state)
+{
+    struct fx *f = fx_new(1);
+    uint32_t L = f->o.lease.p.lease_ms;
+    uint64_t H, t1, t2;
+    (void)state;
+    lead_and_hold(f, 100);
+    for (uint64_t t = 200; t <= 100 + T + 4 * HB; t += HB) {
+        f->in.has_ack = true;
+        f->in.ack_since = t - 50;
+        lead(f, t);
+        assert_false(f->out.release);
+    }
+    assert_true(f->o.is_holding);
+    assert_false(own_wants_events(&f->o));
+    H = f->o.hold_until;
+    t1 = H - L / 2 - 1;
+    f->in.ack_since = t1 - 50;
+    lead(f, t1);
+    assert_false(f->out.hold); /* a later deadline exists, not due yet */
+    assert_int_equal(f->o.hold_until, H);
+    assert_int_equal(f->out.wake_at, H - L / 2);
+    t2 = H - L / 2;
+    f->in.ack_since = t2 - 50;
+    lead(f, t2);
+    assert_true(f->out.hold);
+    assert_int_equal(f->out.hold_until, t2 - 50 + L);
+    fx_free(f);
+}
+
+/* The follower's rank is cached on the applied index: a new state at the
+ * same index keeps the old answer, a new index recomputes it. */
+static void test_rank_cached_on_applied_index(void **state)
+{
+    struct fx *f = fx_new(3);
+    uint32_t step_ms = f->o.p.rank_step_ms;
+    (void)state;
+    f->in.role = OWN_FOLLOWER;
+    f->in.leader = 1;
+    f->in.applied = 7;
+    step(f, 100);
+    assert_int_equal(f->out.set_timeout_ms, T + 2 * 10 + step_ms); /* rank 1 */
+    f->in.timeout_ms = f->out.set_timeout_ms;
+    f->st->members[2].node.instances[0].base_priority = 95; /* n3 > n2 */
+    step(f, 200);
+    assert_int_equal(f->out.set_timeout_ms, 0); /* same index: cached */
+    f->in.applied = 8;
+    step(f, 300);
+    assert_int_equal(f->out.set_timeout_ms, T + 2 * 10); /* rank 0 now */
+    fx_free(f);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -529,6 +609,9 @@ int main(void)
         cmocka_unit_test(test_witness_best_dead),
         cmocka_unit_test(test_prevote_guard),
         cmocka_unit_test(test_shutdown),
+        cmocka_unit_test(test_follower_wakes_at_forget_deadline),
+        cmocka_unit_test(test_leader_refreshes_hold_at_half_lease),
+        cmocka_unit_test(test_rank_cached_on_applied_index),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

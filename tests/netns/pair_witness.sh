@@ -100,9 +100,12 @@ check_two
 echo "ok: holder partitioned: n2 took over, never two holders"
 
 # Holder host crash: the survivor holds. Timed for the report.
-vv_wait 20000 pw_one_holder || fail "no holder before the crash"
-victim=$(pw_holders)
-survivor=n2; [ "$victim" = n2 ] && survivor=n1
+# After the heal the VIP goes back to the preferred n1 (one handover, once
+# n2's view of the live voters settled): wait for it, so the victim is not
+# sampled in the middle of that handover.
+vv_wait 20000 pw_holder_is n1 || fail "healed: n1 does not hold again: '$(pw_holders)'"
+victim=n1
+survivor=n2
 pw_sampler_start
 t0=$(vv_ms)
 pw_crash "$victim"

@@ -541,6 +541,35 @@ static void test_unitsApart(void **state)
     assert_false(manager_holds_unit(&f->a.m, "VG"));
 }
 
+/* Reload: the same units go on (held ones stay held, now named from the
+ * new configuration); an instance moving between units is refused with
+ * nothing changed. */
+static void test_unitsReload(void **state)
+{
+    struct fixture *f = *state;
+    struct side *next = calloc(1, sizeof *next);
+
+    side_units(&f->a);
+    side_start(f, &f->a);
+    assert_int_equal(manager_hold_unit(&f->a.m, "VG", vip_now_ms() + 60000),
+                     0);
+    next->inst = f->a.inst;
+    side_units(next);
+    assert_int_equal(manager_reconfigure(&f->a.m, &next->cfg), 0);
+    assert_true(manager_holds_unit(&f->a.m, "VG"));
+    assert_false(manager_holds_unit(&f->a.m, "VI_A"));
+    assert_true(has_vip(f, "10.77.0.102", "vv0"));
+    /* VI_B2 leaves VG: a unit of its own now. */
+    next->group.n_instances = 1;
+    assert_int_equal(manager_reconfigure(&f->a.m, &next->cfg), VIP_EINVAL);
+    assert_non_null(strstr(f->a.m.errmsg, "unit"));
+    assert_true(manager_holds_unit(&f->a.m, "VG"));
+    assert_true(has_vip(f, "10.77.0.102", "vv0"));
+    /* Back to a configuration that outlives the manager (teardown). */
+    assert_int_equal(manager_reconfigure(&f->a.m, &f->a.cfg), 0);
+    free(next);
+}
+
 /* Poll (2 ms) until @ip is gone from vv0 or @limit_ms passed; returns
  * when, 0 on timeout. */
 static uint64_t wait_vip_gone(struct fixture *f, const char *ip, unsigned ms)
@@ -639,6 +668,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_silentInstance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unitsApart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unitsFenced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unitsReload, setup, teardown),
     };
 
     if (!private_netns_enter() || system("ip link show lo >/dev/null 2>&1")) {

@@ -285,9 +285,10 @@ static int units_validate(const struct entry_node *n, char *errmsg)
             const struct entry_instance *b = &n->instances[j];
             if (strcmp(b->name, a->unit) == 0 &&
                 strcmp(b->unit, a->unit) != 0) {
-                FAIL("node %s: unit %s of instance %s is also the name of "
-                     "instance %s outside it",
-                     n->name, a->unit, a->name, b->name);
+                FAIL(
+                    "node %s: unit %s of instance %s is also the name of "
+                    "instance %s outside it",
+                    n->name, a->unit, a->name, b->name);
             }
         }
     }
@@ -531,9 +532,7 @@ static void body_put(struct entry_writer *w,
     }
 }
 
-static void body_get(struct entry_reader *r,
-                     struct entry *e,
-                     unsigned version)
+static void body_get(struct entry_reader *r, struct entry *e, unsigned version)
 {
     switch (e->kind) {
     case ENTRY_NODE:

@@ -7,7 +7,8 @@
 #include "vipd/config.h"
 
 const struct cfg_sync_group *vip_config_sync_group_of(
-    const struct vip_config *cfg, size_t instance)
+    const struct vip_config *cfg,
+    size_t instance)
 {
     if (instance >= cfg->n_instances) {
         return NULL;

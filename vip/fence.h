@@ -62,8 +62,9 @@
  *     the daemon is itself frozen at that moment, the kernel lifetime is
  *     the last line (two faults).
  *   SIGSTOP of the daemon: the fence runs on and removes each unit's
- *     VIPs at that unit's lease deadline; on SIGCONT the manager finds the lease over and
- *     drops too (raft/lease.h) before it sends anything.
+ *     VIPs at that unit's lease deadline; on SIGCONT the manager finds
+ *     the lease over and drops too (raft/lease.h) before it sends
+ *     anything.
  *   SIGSTOP of the whole process group: the fence is in its own session,
  *     so this is the case above. A cgroup freeze (systemctl freeze,
  *     `docker pause`) stops both: then only the kernel lifetime remains.

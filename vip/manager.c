@@ -30,9 +30,24 @@ uint64_t manager_lifetime_s(uint64_t until_ms, uint64_t now)
 
 /****** Units ******/
 
-static bool selects(size_t sel, size_t unit)
+static bool selects(const struct manager *m, size_t sel, size_t unit)
 {
-    return sel == MANAGER_ALL || sel == unit;
+    return sel == MANAGER_ALL || sel == unit ||
+           (sel == MANAGER_MARKED && m->units[unit].is_marked);
+}
+
+/* The name of the one unit @sel selects, for messages; "" for several. */
+static const char *sel_name(const struct manager *m, size_t sel)
+{
+    size_t n = 0, last = 0;
+
+    for (size_t u = 0; u < m->n_units && sel != MANAGER_ALL; u++) {
+        if (selects(m, sel, u)) {
+            n++;
+            last = u;
+        }
+    }
+    return n == 1 ? m->units[last].name : "";
 }
 
 /* Index of the unit named @name, or MANAGER_NONE. */
@@ -48,15 +63,14 @@ static size_t unit_find(const struct manager *m, const char *name)
 
 bool manager_unit_holds(const struct manager *m, size_t unit)
 {
-    return m->units[unit].is_holding &&
-           vip_now_ms() < m->units[unit].until_ms;
+    return m->units[unit].is_holding && vip_now_ms() < m->units[unit].until_ms;
 }
 
 /* Whether any unit @sel selects is holding (its lease may be over). */
 static bool any_holding(const struct manager *m, size_t sel)
 {
     for (size_t u = 0; u < m->n_units; u++) {
-        if (selects(sel, u) && m->units[u].is_holding) {
+        if (selects(m, sel, u) && m->units[u].is_holding) {
             return true;
         }
     }
@@ -78,7 +92,7 @@ int manager_fence_record(struct manager *m, size_t sel, uint64_t until_ms)
         set = fence_page_begin(m->fence->page);
         for (size_t i = 0; i < m->n_instances; i++) {
             struct manager_instance *in = &m->instances[i];
-            uint64_t until = selects(sel, in->unit)
+            uint64_t until = selects(m, sel, in->unit)
                                  ? until_ms
                                  : m->units[in->unit].fenced_until;
             for (size_t k = 0; until != 0 && k < in->n_vips; k++) {
@@ -93,7 +107,7 @@ int manager_fence_record(struct manager *m, size_t sel, uint64_t until_ms)
         fence_commit(m->fence);
     }
     for (size_t u = 0; sel != MANAGER_NONE && u < m->n_units; u++) {
-        if (selects(sel, u)) {
+        if (selects(m, sel, u)) {
             m->units[u].fenced_until = until_ms;
         }
     }
@@ -112,7 +126,7 @@ static int remove_units(struct manager *m, size_t sel)
     for (size_t u = 0; u < m->n_units; u++) {
         struct manager_unit *un = &m->units[u];
         bool all_gone = true;
-        if (!selects(sel, u)) {
+        if (!selects(m, sel, u)) {
             continue;
         }
         for (size_t i = 0; i < m->n_instances; i++) {
@@ -158,9 +172,8 @@ static int add_units(struct manager *m,
          * not held yet, or whose lease ran out before this renewal (a
          * stalled loop: the fence may have removed its VIPs), is added
          * again. */
-        if (!selects(sel, u) ||
-            (!force && un->is_holding && !lapsed &&
-             until_ms <= un->kernel_until_ms)) {
+        if (!selects(m, sel, u) || (!force && un->is_holding && !lapsed &&
+                                    until_ms <= un->kernel_until_ms)) {
             continue;
         }
         for (size_t i = 0; i < m->n_instances; i++) {
@@ -173,8 +186,8 @@ static int add_units(struct manager *m,
                                   rv == VIP_ENETLINK ? m->ifaddr.errmsg
                                                      : vip_strerror(rv));
                     int rrv = remove_units(m, sel);
-                    errmsg_printf(m->errmsg, "instance %s: %s%s",
-                                  in->cfg->name, msg,
+                    errmsg_printf(m->errmsg, "instance %s: %s%s", in->cfg->name,
+                                  msg,
                                   rrv == 0 ? "; all VIPs removed"
                                            : "; removing the others failed "
                                              "too");
@@ -196,13 +209,13 @@ static int add_units(struct manager *m,
 static void stop_units(struct manager *m, size_t sel)
 {
     for (size_t u = 0; u < m->n_units; u++) {
-        if (selects(sel, u)) {
+        if (selects(m, sel, u)) {
             m->units[u].is_holding = false;
             uv_timer_stop(&m->units[u].timer);
         }
     }
     for (size_t i = 0; i < m->n_instances; i++) {
-        if (selects(sel, m->instances[i].unit)) {
+        if (selects(m, sel, m->instances[i].unit)) {
             advert_stop(&m->instances[i].advert);
             announce_stop(&m->instances[i].announce);
         }
@@ -210,25 +223,39 @@ static void stop_units(struct manager *m, size_t sel)
 }
 
 /* Drop the units @sel selects because their lease is over (or cannot be
- * kept). */
+ * kept); all of them while they are held as one (manager_hold()). */
 static void lease_end(struct manager *m, size_t sel, const char *why)
 {
     int rv;
 
+    if (m->is_all) {
+        sel = MANAGER_ALL;
+    }
     stop_units(m, sel);
     rv = remove_units(m, sel);
     if (rv != 0) {
-        vip_err("vip: %s%s%s; removing the VIPs failed: %s",
-                sel < m->n_units ? m->units[sel].name : "",
-                sel < m->n_units ? ": " : "", why, m->errmsg);
+        vip_err("vip: %s%s%s; removing the VIPs failed: %s", sel_name(m, sel),
+                *sel_name(m, sel) ? ": " : "", why, m->errmsg);
     } else {
-        vip_warn("vip: %s%s%s: VIPs removed",
-                 sel < m->n_units ? m->units[sel].name : "",
-                 sel < m->n_units ? ": " : "", why);
+        vip_warn("vip: %s%s%s: VIPs removed", sel_name(m, sel),
+                 *sel_name(m, sel) ? ": " : "", why);
     }
     if (m->cbs.lease_expired != NULL) {
         m->cbs.lease_expired(m->cbs.data);
     }
+}
+
+/* End the lease of every unit whose lease is over now: one message, one
+ * lease_expired for units whose deadlines fell together. */
+static void lease_end_over(struct manager *m)
+{
+    uint64_t now = vip_now_ms();
+
+    for (size_t u = 0; u < m->n_units; u++) {
+        struct manager_unit *un = &m->units[u];
+        un->is_marked = un->is_holding && now >= un->until_ms;
+    }
+    lease_end(m, MANAGER_MARKED, "lease over");
 }
 
 /* Whether unit @u may still act as holder; ends its lease if it is over.
@@ -239,7 +266,7 @@ static bool lease_ok(struct manager *m, size_t u)
         return false;
     }
     if (vip_now_ms() >= m->units[u].until_ms) {
-        lease_end(m, u, "lease over");
+        lease_end_over(m);
         return false;
     }
     return true;
@@ -258,7 +285,7 @@ static void lease_timer_cb(uv_timer_t *timer)
         uv_timer_start(&un->timer, lease_timer_cb, un->until_ms - now, 0);
         return;
     }
-    lease_end(un->m, un->index, "lease over");
+    lease_end_over(un->m);
 }
 
 static bool may_send_cb(void *data)
@@ -322,7 +349,7 @@ static int hold_units(struct manager *m, size_t sel, uint64_t until_ms)
     for (size_t u = 0; u < m->n_units; u++) {
         struct manager_unit *un = &m->units[u];
         un->was_holding = un->is_holding;
-        if (!selects(sel, u)) {
+        if (!selects(m, sel, u)) {
             continue;
         }
         un->until_ms = until_ms;
@@ -335,7 +362,7 @@ static int hold_units(struct manager *m, size_t sel, uint64_t until_ms)
     }
     for (size_t i = 0; i < m->n_instances; i++) {
         struct manager_instance *in = &m->instances[i];
-        if (selects(sel, in->unit) && !m->units[in->unit].was_holding) {
+        if (selects(m, sel, in->unit) && !m->units[in->unit].was_holding) {
             n_new += in->n_vips;
         }
     }
@@ -343,14 +370,13 @@ static int hold_units(struct manager *m, size_t sel, uint64_t until_ms)
         vip_info(
             "vip: %s%sholding %zu VIPs until +%llu ms, kernel lifetime "
             "until +%llu ms",
-            sel < m->n_units ? m->units[sel].name : "",
-            sel < m->n_units ? ": " : "", n_new,
+            sel_name(m, sel), *sel_name(m, sel) ? ": " : "", n_new,
             (unsigned long long)(until_ms > now ? until_ms - now : 0),
             (unsigned long long)(kernel_until > now ? kernel_until - now : 0));
     }
     for (size_t i = 0; i < m->n_instances; i++) {
         struct manager_instance *in = &m->instances[i];
-        if (selects(sel, in->unit) && !m->units[in->unit].was_holding) {
+        if (selects(m, sel, in->unit) && !m->units[in->unit].was_holding) {
             advert_start(&in->advert);
             announce_start(&in->announce);
         }
@@ -360,6 +386,7 @@ static int hold_units(struct manager *m, size_t sel, uint64_t until_ms)
 
 int manager_hold(struct manager *m, uint64_t until_ms)
 {
+    m->is_all = true;
     return hold_units(m, MANAGER_ALL, until_ms);
 }
 
@@ -371,6 +398,7 @@ int manager_hold_unit(struct manager *m, const char *unit, uint64_t until_ms)
         errmsg_printf(m->errmsg, "no unit '%s'", unit != NULL ? unit : "");
         return VIP_EINVAL;
     }
+    m->is_all = false;
     return hold_units(m, u, until_ms);
 }
 
@@ -387,9 +415,8 @@ static int release_units(struct manager *m, size_t sel)
     stop_units(m, sel);
     rv = remove_units(m, sel);
     if (was_holding) {
-        vip_info("vip: %s%sreleased",
-                 sel < m->n_units ? m->units[sel].name : "",
-                 sel < m->n_units ? ": " : "");
+        vip_info("vip: %s%sreleased", sel_name(m, sel),
+                 *sel_name(m, sel) ? ": " : "");
     }
     return rv;
 }
@@ -407,6 +434,7 @@ int manager_release_unit(struct manager *m, const char *unit)
         errmsg_printf(m->errmsg, "no unit '%s'", unit != NULL ? unit : "");
         return VIP_EINVAL;
     }
+    m->is_all = false;
     return release_units(m, u);
 }
 

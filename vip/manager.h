@@ -14,9 +14,10 @@
  * of its own: manager_hold_unit(m, unit, until_ms), manager_release_unit()
  * and manager_holds_unit() act on one unit, its instances' VIPs, adverts
  * and GARP/NA only; manager_hold(), manager_release() and manager_holds()
- * act on every unit at once (one holder for everything). Each unit's
- * deadline is enforced by its own timer and, through the fence, for its own
- * addresses.
+ * act on every unit at once (one holder for everything: then the units
+ * are one lease, and a unit that cannot be kept drops them all, as before
+ * units existed). Each unit's deadline is enforced by its own timer and,
+ * through the fence, for its own addresses.
  *
  * Safety (docs/DESIGN.md 4): the manager enforces until_ms by itself with a
  * timer, and reads vip_now_ms() before every refresh, advert, GARP and
@@ -108,6 +109,8 @@ struct manager
     size_t n_links;
     bool is_started;
     bool is_closing;
+    bool is_all; /* held as one (manager_hold()): a unit that cannot be
+                    kept drops them all, as the one lease it is */
     uint64_t n_readded;       /* VIPs restored after foreign removal */
     struct fence *fence;      /* NULL: none (tools, tests) */
     uv_poll_t fence_poll;     /* our end of the fence's socket pair */

@@ -8,8 +8,9 @@
 
 /* Unit selectors of the internal functions below: one unit's index, or
  * every unit, or (manager_fence_record()) none. */
-#define MANAGER_ALL  SIZE_MAX
-#define MANAGER_NONE (SIZE_MAX - 1)
+#define MANAGER_ALL    SIZE_MAX
+#define MANAGER_NONE   (SIZE_MAX - 1)
+#define MANAGER_MARKED (SIZE_MAX - 2) /* the units with is_marked set */
 
 /* One placement unit (include/vipd/config.h: a sync group, or an instance
  * in none): its instances' VIPs are held and released together, under a
@@ -26,6 +27,7 @@ struct manager_unit
                                  the fence; 0: not recorded */
     uv_timer_t timer;         /* fires at until_ms */
     bool was_holding;         /* scratch: is_holding when a call began */
+    bool is_marked;           /* scratch: selected by MANAGER_MARKED */
 };
 
 struct manager_instance

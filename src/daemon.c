@@ -120,15 +120,21 @@ static void log_state(struct vipd *d, size_t i, int state,
     }
 }
 
-/* keepalived's states as this node sees them: MASTER while it holds the
- * VIPs, FAULT while it is not eligible (a weight-0 check failing, an
- * interface down, maintenance), BACKUP otherwise. Each change is logged,
- * and scripts run on it. */
+/* Whether this node holds placement unit @unit (include/vipd/config.h). */
+static bool holds_unit(const struct vipd *d, const char *unit)
+{
+    return d->has_manager && manager_holds_unit(&d->manager, unit);
+}
+
+/* keepalived's states as this node sees them, per instance and per sync
+ * group: MASTER while it holds the instance's (or group's) unit, FAULT
+ * while it is not eligible (a weight-0 check failing, an interface down,
+ * maintenance), BACKUP otherwise. Each change is logged, and scripts run
+ * on it. */
 void daemon_update_notify(struct vipd *d)
 {
     const struct vip_config *cfg = d->cfg;
     const struct fsm_member *m = NULL;
-    bool holds = d->has_manager && manager_holds(&d->manager);
 
     if (d->inst_state == NULL || d->is_stopping) {
         return;
@@ -138,6 +144,7 @@ void daemon_update_notify(struct vipd *d)
     }
     for (size_t i = 0; i < cfg->n_instances; i++) {
         struct priority_result r = {0};
+        bool holds = holds_unit(d, vip_config_unit_of(cfg, i));
         int state;
         r.priority = cfg->instances[i].priority;
         if (m != NULL && i < m->node.n_instances) {
@@ -156,6 +163,7 @@ void daemon_update_notify(struct vipd *d)
         }
     }
     for (size_t g = 0; g < cfg->n_groups; g++) {
+        bool holds = holds_unit(d, cfg->groups[g].name);
         int state = holds ? NOTIFY_MASTER : NOTIFY_BACKUP;
         for (size_t k = 0; !holds && k < cfg->groups[g].n_instances; k++) {
             for (size_t i = 0; i < cfg->n_instances; i++) {

@@ -177,6 +177,20 @@ static bool same_structure(const struct vip_config *a,
             return false;
         }
     }
+    /* Units are held apart (vip/manager.h): an instance may not move
+     * between sync groups on the fly. */
+    for (size_t i = 0; i < a->n_instances; i++) {
+        const char *ua = vip_config_unit_of(a, i);
+        const char *ub = vip_config_unit_of(b, i);
+        if (strcmp(ua, ub) != 0) {
+            snprintf(why, size,
+                     "%s:%u: vrrp_instance '%s' is now in unit '%s', was in "
+                     "'%s' (sync group membership changed)",
+                     b->instances[i].where.file, b->instances[i].where.line,
+                     b->instances[i].name, ub, ua);
+            return false;
+        }
+    }
     return true;
 }
 

@@ -23,14 +23,31 @@
 
 /****** The fence's side (runs in the child only) ******/
 
-/* Remove every address of @set; returns how many could not be removed. */
-static unsigned remove_set(struct ifaddr_ctl *ia, const struct fence_set *set)
+/* Remove the addresses of @set that are due at @now_ms per @pr (every
+ * one if @pr is NULL); returns how many could not be removed, and in
+ * *@n_due how many were due and in *@first_ms the earliest deadline among
+ * them. */
+static unsigned remove_set(struct ifaddr_ctl *ia,
+                           const struct fence_set *set,
+                           const struct fence_progress *pr,
+                           uint64_t now_ms,
+                           unsigned *n_due,
+                           uint64_t *first_ms)
 {
     unsigned n_failed = 0;
 
+    *n_due = 0;
+    *first_ms = UINT64_MAX;
     for (uint32_t i = 0; i < set->n_addrs; i++) {
         const struct fence_addr *a = &set->addrs[i];
         struct ifaddr_spec s;
+        if (pr != NULL && !fence_addr_due(a, pr, now_ms)) {
+            continue;
+        }
+        (*n_due)++;
+        if (a->until_ms < *first_ms) {
+            *first_ms = a->until_ms;
+        }
         memset(&s, 0, sizeof s);
         s.ifindex = a->ifindex;
         s.family = a->family;
@@ -111,9 +128,10 @@ static void fence_child_setup(void)
 static int fence_child_run(struct fence_page *p, int fd)
 {
     struct ifaddr_ctl ia;
-    static struct fence_set snap; /* 24 kB: not on the stack */
-    uint64_t removed_seq = UINT64_MAX;
-    uint64_t retry_ms = UINT64_MAX;
+    static struct fence_set snap; /* 32 kB: not on the stack */
+    struct fence_progress pr;
+    unsigned n_due, n_failed;
+    uint64_t first_ms;
     int rv;
 
     rv = ifaddr_init(&ia);
@@ -121,31 +139,29 @@ static int fence_child_run(struct fence_page *p, int fd)
         vip_err("fence: %s: exiting (the daemon will stop)", ia.errmsg);
         return 1;
     }
+    fence_progress_init(&pr);
     for (;;) {
         uint64_t seq = fence_page_read(p, &snap);
         uint64_t now = vip_now_ms();
         uint64_t wake_ms;
 
-        if (fence_decide(&snap, seq, removed_seq, now, &wake_ms) ||
-            (retry_ms != UINT64_MAX && now >= retry_ms &&
-             seq == removed_seq)) {
-            unsigned n_failed = remove_set(&ia, &snap);
-            uint64_t late = now - snap.until_ms;
-            removed_seq = seq;
+        if (fence_decide(&snap, seq, &pr, now, &wake_ms)) {
+            n_failed = remove_set(&ia, &snap, &pr, now, &n_due, &first_ms);
             if (n_failed == 0) {
-                retry_ms = UINT64_MAX;
+                fence_progress_done(&pr, now);
                 vip_warn("fence: lease over: %u VIPs removed (%llu ms after "
                          "the deadline)",
-                         snap.n_addrs, (unsigned long long)late);
+                         n_due, (unsigned long long)(now - first_ms));
             } else {
-                retry_ms = vip_now_ms() + FENCE_RETRY_MS;
+                /* Still due: the next pass retries them. */
+                uint64_t retry_ms = vip_now_ms() + FENCE_RETRY_MS;
+                if (retry_ms < wake_ms) {
+                    wake_ms = retry_ms;
+                }
                 vip_err("fence: lease over: %u of %u VIPs not removed: %s; "
                         "retrying",
-                        n_failed, snap.n_addrs, ia.errmsg);
+                        n_failed, n_due, ia.errmsg);
             }
-        }
-        if (seq == removed_seq && retry_ms != UINT64_MAX) {
-            wake_ms = retry_ms;
         }
         if (!fence_page_sleep_ok(p, seq, wake_ms)) {
             continue;
@@ -154,12 +170,14 @@ static int fence_child_run(struct fence_page *p, int fd)
             break;
         }
     }
-    /* The daemon is gone: whatever it recorded may still be configured. */
+    /* The daemon is gone: whatever it recorded may still be configured,
+     * whatever its deadline. */
     fence_page_read(p, &snap);
-    if (snap.until_ms != 0 && snap.n_addrs > 0) {
-        unsigned n_failed;
+    if (snap.n_addrs > 0) {
         int tries = 0;
-        while ((n_failed = remove_set(&ia, &snap)) != 0 && ++tries < 50) {
+        while ((n_failed = remove_set(&ia, &snap, NULL, 0, &n_due,
+                                      &first_ms)) != 0 &&
+               ++tries < 50) {
             struct timespec ts = {0, FENCE_RETRY_MS * 1000000L};
             nanosleep(&ts, NULL);
         }
@@ -245,9 +263,9 @@ bool fence_alive(struct fence *f)
     return recv(f->fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) > 0;
 }
 
-void fence_commit(struct fence *f, uint64_t until_ms)
+void fence_commit(struct fence *f)
 {
-    if (fence_page_commit(f->page, until_ms) && f->fd >= 0) {
+    if (fence_page_commit(f->page) && f->fd >= 0) {
         /* Non-blocking: a full buffer means a wake-up is pending anyway. */
         (void)send(f->fd, "w", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
     }

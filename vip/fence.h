@@ -12,19 +12,24 @@
  * How: fence_start() forks the fence before the daemon opens anything. The
  * two share one anonymous MAP_SHARED mapping (struct fence_page) and a
  * socket pair. The daemon's manager records, through fence_page_begin/
- * fence_set_add/fence_page_commit, the lease deadline (CLOCK_MONOTONIC ms,
- * vip_now_ms()) and every address it may have configured: BEFORE adding an
+ * fence_set_add/fence_page_commit, every address it may have configured,
+ * each with its own deadline (CLOCK_MONOTONIC ms, vip_now_ms()): the lease
+ * end of the unit it belongs to (vip/manager.h: units are held and
+ * released apart, each under its own lease). It records BEFORE adding an
  * address and AFTER removing one, so the record always covers what is on
  * the interfaces. The fence sleeps (ppoll on its end of the socket pair)
- * until the recorded deadline, re-reads it, and once now >= deadline
- * removes every recorded address through its own rtnetlink socket. When
- * the daemon's end closes (the daemon died, however) it removes them at
- * once and exits. A renewal only moves the deadline later, so it needs no
- * wake-up: the fence wakes at the old deadline, sees the new one and sleeps
- * again (one wake-up per deadline it finds, 3.6/s measured at L = 350 ms
- * while holding; none otherwise); the daemon sends a byte only when the
- * new deadline is earlier than the one the fence sleeps toward
- * (fence_page_commit() says when).
+ * until the earliest deadline it has not enforced yet, re-reads the
+ * record, and removes through its own rtnetlink socket every address whose
+ * deadline has passed (fence_decide(), fence_addr_due()); the others stay
+ * until theirs. So one unit's lease running out takes only that unit's
+ * addresses. When the daemon's end closes (the daemon died, however) it
+ * removes every recorded address at once, whatever its deadline, and
+ * exits. A renewal only moves deadlines later, so it needs no wake-up: the
+ * fence wakes at the old deadline, sees the new one and sleeps again (one
+ * wake-up per deadline it finds, 3.6/s measured at L = 350 ms while
+ * holding one unit; none otherwise); the daemon sends a byte only when the
+ * earliest deadline of the new record is earlier than the one the fence
+ * sleeps toward (fence_page_commit() says when).
  *
  * The page is a double-buffered sequence latch: the daemon (sole writer)
  * fills the set that is not published, then publishes it by bumping
@@ -56,9 +61,10 @@
  *     close, removes the VIPs, refuses to hold and shuts down (exit 1). If
  *     the daemon is itself frozen at that moment, the kernel lifetime is
  *     the last line (two faults).
- *   SIGSTOP of the daemon: the fence runs on and removes the VIPs at the
- *     lease deadline; on SIGCONT the manager finds the lease over and
- *     drops too (raft/lease.h) before it sends anything.
+ *   SIGSTOP of the daemon: the fence runs on and removes each unit's
+ *     VIPs at that unit's lease deadline; on SIGCONT the manager finds
+ *     the lease over and drops too (raft/lease.h) before it sends
+ *     anything.
  *   SIGSTOP of the whole process group: the fence is in its own session,
  *     so this is the case above. A cgroup freeze (systemctl freeze,
  *     `docker pause`) stops both: then only the kernel lifetime remains.
@@ -86,12 +92,14 @@
 #include "vip/ifaddr.h"
 #include "vipd/error.h"
 
-/* More VIPs than this cannot be fenced: manager_set_fence() refuses. */
+/* More VIPs than this (over all units) cannot be fenced:
+ * manager_set_fence() refuses. */
 #define FENCE_MAX_ADDRS 1024
 
-/* One recorded address: what rtnetlink needs to delete it. */
+/* One recorded address: what rtnetlink needs to delete it, and when. */
 struct fence_addr
 {
+    uint64_t until_ms; /* its deadline (its unit's lease end), > 0 */
     int32_t ifindex;
     uint8_t family; /* AF_INET or AF_INET6 */
     uint8_t prefix;
@@ -99,10 +107,11 @@ struct fence_addr
     uint8_t addr[16]; /* network order */
 };
 
-/* One record: the lease deadline and the addresses it covers. */
+/* One record: the addresses that may be configured, each until its own
+ * deadline. */
 struct fence_set
 {
-    uint64_t until_ms; /* vip_now_ms() base; 0: nothing held */
+    uint64_t until_ms; /* the earliest deadline of addrs; 0: none (empty) */
     uint32_t n_addrs;
     uint32_t pad;
     struct fence_addr addrs[FENCE_MAX_ADDRS];
@@ -127,29 +136,53 @@ void fence_page_init(struct fence_page *p);
  * it with fence_set_add(), then fence_page_commit(). */
 struct fence_set *fence_page_begin(struct fence_page *p);
 
-/* Writer: append @s to @set. Returns 0, VIP_EINVAL (not IPv4/IPv6, prefix
- * too long, no interface) or VIP_ERANGE (FENCE_MAX_ADDRS reached). */
-int fence_set_add(struct fence_set *set, const struct ifaddr_spec *s);
+/* Writer: append @s, configured until @until_ms, to @set. Returns 0,
+ * VIP_EINVAL (not IPv4/IPv6, prefix too long, no interface, deadline 0) or
+ * VIP_ERANGE (FENCE_MAX_ADDRS reached). */
+int fence_set_add(struct fence_set *set,
+                  const struct ifaddr_spec *s,
+                  uint64_t until_ms);
 
-/* Writer: publish the set of fence_page_begin() with deadline @until_ms
- * (0: nothing held). Returns true when the fence must be woken: the new
- * deadline is earlier than the one it sleeps toward. */
-bool fence_page_commit(struct fence_page *p, uint64_t until_ms);
+/* Writer: publish the set of fence_page_begin() (empty: nothing held).
+ * Returns true when the fence must be woken: the set's earliest deadline
+ * is earlier than the one the fence sleeps toward. */
+bool fence_page_commit(struct fence_page *p);
 
 /* Reader: copy the published set into @out (consistent, never torn; does
  * not wait for a writer frozen mid-update). Returns its sequence number. */
 uint64_t fence_page_read(struct fence_page *p, struct fence_set *out);
 
+/* Reader: what the fence has enforced of the record it read last. */
+struct fence_progress
+{
+    uint64_t seq;     /* that record's sequence; UINT64_MAX: none yet */
+    uint64_t done_ms; /* its addresses with a deadline <= done_ms were
+                         removed */
+};
+
+/* Reader: nothing read, nothing enforced yet. */
+void fence_progress_init(struct fence_progress *pr);
+
 /* Reader: what the fence does with a record read at sequence @seq, at
- * @now_ms, having last removed the addresses of sequence @removed_seq
- * (UINT64_MAX: none yet). Returns true if it must remove @set's addresses
- * now; stores in @wake_ms the deadline to sleep toward (UINT64_MAX: until
- * woken). */
+ * @now_ms. A record with a new sequence starts with nothing enforced
+ * (@pr reset). Returns true if some of @set's addresses are due now (see
+ * fence_addr_due()); stores in @wake_ms the earliest deadline after
+ * @now_ms of the others (UINT64_MAX: none, sleep until woken). */
 bool fence_decide(const struct fence_set *set,
                   uint64_t seq,
-                  uint64_t removed_seq,
+                  struct fence_progress *pr,
                   uint64_t now_ms,
                   uint64_t *wake_ms);
+
+/* Reader: whether @a must be removed at @now_ms: its deadline passed and
+ * @pr does not say it was removed already. */
+bool fence_addr_due(const struct fence_addr *a,
+                    const struct fence_progress *pr,
+                    uint64_t now_ms);
+
+/* Reader: every address due at @now_ms was removed. (After a failed
+ * removal, do not call it: they stay due and are retried.) */
+void fence_progress_done(struct fence_progress *pr, uint64_t now_ms);
 
 /* Reader: announce the deadline the fence is about to sleep toward, then
  * return whether @seq is still the published sequence (if not, re-read:
@@ -178,7 +211,7 @@ bool fence_alive(struct fence *f);
 
 /* Record: the writer calls fence_page_begin()/fence_set_add() on
  * @f->page, then this, which publishes and wakes the fence if needed. */
-void fence_commit(struct fence *f, uint64_t until_ms);
+void fence_commit(struct fence *f);
 
 /* Close our end (the fence removes what is still recorded and exits) and
  * unmap the page. Does not wait for the fence. Idempotent. */

@@ -12,6 +12,12 @@ void fence_page_init(struct fence_page *p)
     atomic_store(&p->wait_until, UINT64_MAX);
 }
 
+void fence_progress_init(struct fence_progress *pr)
+{
+    pr->seq = UINT64_MAX;
+    pr->done_ms = 0;
+}
+
 struct fence_set *fence_page_begin(struct fence_page *p)
 {
     /* Only this process writes seq: a relaxed read is exact. */
@@ -23,12 +29,14 @@ struct fence_set *fence_page_begin(struct fence_page *p)
     return set;
 }
 
-int fence_set_add(struct fence_set *set, const struct ifaddr_spec *s)
+int fence_set_add(struct fence_set *set,
+                  const struct ifaddr_spec *s,
+                  uint64_t until_ms)
 {
     size_t len = s->family == AF_INET ? 4 : s->family == AF_INET6 ? 16 : 0;
     struct fence_addr *a;
 
-    if (len == 0 || s->prefix > len * 8 || s->ifindex <= 0) {
+    if (len == 0 || s->prefix > len * 8 || s->ifindex <= 0 || until_ms == 0) {
         return VIP_EINVAL;
     }
     if (set->n_addrs >= FENCE_MAX_ADDRS) {
@@ -36,19 +44,24 @@ int fence_set_add(struct fence_set *set, const struct ifaddr_spec *s)
     }
     a = &set->addrs[set->n_addrs];
     memset(a, 0, sizeof *a);
+    a->until_ms = until_ms;
     a->ifindex = s->ifindex;
     a->family = (uint8_t)s->family;
     a->prefix = s->prefix;
     memcpy(a->addr, s->addr, len);
     set->n_addrs++;
+    if (set->until_ms == 0 || until_ms < set->until_ms) {
+        set->until_ms = until_ms;
+    }
     return 0;
 }
 
-bool fence_page_commit(struct fence_page *p, uint64_t until_ms)
+bool fence_page_commit(struct fence_page *p)
 {
     uint64_t seq = atomic_load_explicit(&p->seq, memory_order_relaxed);
+    /* The earliest deadline of the set, kept by fence_set_add(). */
+    uint64_t until_ms = p->sets[(seq + 1) & 1].until_ms;
 
-    p->sets[(seq + 1) & 1].until_ms = until_ms;
     /* Sequentially consistent store, then load: either the fence's
      * re-check in fence_page_sleep_ok() sees the new seq, or we see the
      * deadline it announced before that re-check (and wake it if ours is
@@ -77,23 +90,45 @@ uint64_t fence_page_read(struct fence_page *p, struct fence_set *out)
     }
 }
 
+bool fence_addr_due(const struct fence_addr *a,
+                    const struct fence_progress *pr,
+                    uint64_t now_ms)
+{
+    return a->until_ms > pr->done_ms && a->until_ms <= now_ms;
+}
+
 bool fence_decide(const struct fence_set *set,
                   uint64_t seq,
-                  uint64_t removed_seq,
+                  struct fence_progress *pr,
                   uint64_t now_ms,
                   uint64_t *wake_ms)
 {
-    /* Nothing held, or this very record already enforced. */
-    if (set->until_ms == 0 || seq == removed_seq) {
-        *wake_ms = UINT64_MAX;
-        return false;
+    bool any_due = false;
+
+    /* A new record: nothing of it enforced yet. (An address the fence
+     * removed under an older record may be due again: removing it twice
+     * is harmless, skipping one that was re-added is not.) */
+    if (seq != pr->seq) {
+        pr->seq = seq;
+        pr->done_ms = 0;
     }
-    if (now_ms >= set->until_ms) {
-        *wake_ms = UINT64_MAX;
-        return true;
+    *wake_ms = UINT64_MAX;
+    for (uint32_t i = 0; i < set->n_addrs && i < FENCE_MAX_ADDRS; i++) {
+        const struct fence_addr *a = &set->addrs[i];
+        if (fence_addr_due(a, pr, now_ms)) {
+            any_due = true;
+        } else if (a->until_ms > now_ms && a->until_ms < *wake_ms) {
+            *wake_ms = a->until_ms;
+        }
     }
-    *wake_ms = set->until_ms;
-    return false;
+    return any_due;
+}
+
+void fence_progress_done(struct fence_progress *pr, uint64_t now_ms)
+{
+    if (now_ms > pr->done_ms) {
+        pr->done_ms = now_ms;
+    }
 }
 
 bool fence_page_sleep_ok(struct fence_page *p, uint64_t seq, uint64_t wake_ms)

@@ -28,81 +28,187 @@ uint64_t manager_lifetime_s(uint64_t until_ms, uint64_t now)
     return s > 0xfffffffeu ? 0xfffffffeu : s;
 }
 
+/****** Units ******/
+
+static bool selects(const struct manager *m, size_t sel, size_t unit)
+{
+    return sel == MANAGER_ALL || sel == unit ||
+           (sel == MANAGER_MARKED && m->units[unit].is_marked);
+}
+
+/* The name of the one unit @sel selects, for messages; "" for several. */
+static const char *sel_name(const struct manager *m, size_t sel)
+{
+    size_t n = 0, last = 0;
+
+    for (size_t u = 0; u < m->n_units && sel != MANAGER_ALL; u++) {
+        if (selects(m, sel, u)) {
+            n++;
+            last = u;
+        }
+    }
+    return n == 1 ? m->units[last].name : "";
+}
+
+/* Index of the unit named @name, or MANAGER_NONE. */
+static size_t unit_find(const struct manager *m, const char *name)
+{
+    for (size_t u = 0; name != NULL && u < m->n_units; u++) {
+        if (strcmp(m->units[u].name, name) == 0) {
+            return u;
+        }
+    }
+    return MANAGER_NONE;
+}
+
+bool manager_unit_holds(const struct manager *m, size_t unit)
+{
+    return m->units[unit].is_holding && vip_now_ms() < m->units[unit].until_ms;
+}
+
+/* Whether any unit @sel selects is holding (its lease may be over). */
+static bool any_holding(const struct manager *m, size_t sel)
+{
+    for (size_t u = 0; u < m->n_units; u++) {
+        if (selects(m, sel, u) && m->units[u].is_holding) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether every unit @sel selects holds with a deadline after @now. */
+static bool all_holding_until_after(const struct manager *m, size_t sel,
+                                    uint64_t now)
+{
+    for (size_t u = 0; u < m->n_units; u++) {
+        if (selects(m, sel, u) &&
+            (!m->units[u].is_holding || m->units[u].until_ms <= now)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /****** Fence record ******/
 
-/* Record for the fence (vip/fence.h) that every VIP may be configured until
- * @until_ms, or (0) that none is. Called before adding and after removing,
- * so the record always covers what is on the interfaces. Returns 0 or
- * VIP_EINVAL / VIP_ERANGE (with @m->errmsg): nothing may be added then. */
-int manager_fence_record(struct manager *m, uint64_t until_ms)
+/* Record for the fence (vip/fence.h) every VIP that may be configured,
+ * each until its unit's deadline: called before adding and after
+ * removing, so the record always covers what is on the interfaces.
+ * Returns 0 or VIP_EINVAL / VIP_ERANGE (with @m->errmsg): nothing may be
+ * added then. */
+int manager_fence_record(struct manager *m, size_t sel, uint64_t until_ms)
 {
     struct fence_set *set;
 
-    if (m->fence == NULL) {
-        return 0;
-    }
-    set = fence_page_begin(m->fence->page);
-    for (size_t i = 0; until_ms != 0 && i < m->n_instances; i++) {
-        struct manager_instance *in = &m->instances[i];
-        for (size_t k = 0; k < in->n_vips; k++) {
-            int rv = fence_set_add(set, &in->vips[k]);
-            if (rv != 0) {
-                errmsg_printf(m->errmsg, "fence: record VIP: %s",
-                              vip_strerror(rv));
-                return rv;
+    if (m->fence != NULL) {
+        set = fence_page_begin(m->fence->page);
+        for (size_t i = 0; i < m->n_instances; i++) {
+            struct manager_instance *in = &m->instances[i];
+            uint64_t until = selects(m, sel, in->unit)
+                                 ? until_ms
+                                 : m->units[in->unit].fenced_until;
+            for (size_t k = 0; until != 0 && k < in->n_vips; k++) {
+                int rv = fence_set_add(set, &in->vips[k], until);
+                if (rv != 0) {
+                    errmsg_printf(m->errmsg, "fence: record VIP: %s",
+                                  vip_strerror(rv));
+                    return rv;
+                }
             }
         }
+        fence_commit(m->fence);
     }
-    fence_commit(m->fence, until_ms);
+    for (size_t u = 0; sel != MANAGER_NONE && u < m->n_units; u++) {
+        if (selects(m, sel, u)) {
+            m->units[u].fenced_until = until_ms;
+        }
+    }
     return 0;
 }
 
 /****** Addresses ******/
 
-/* Remove every VIP of every instance; returns the first error. On success
- * the fence's record is emptied; on failure it keeps its deadline, so the
- * fence still removes them then. */
-static int remove_all(struct manager *m)
+/* Remove every VIP of the units @sel selects; returns the first error. A
+ * unit whose VIPs all went leaves the fence's record; one with a failure
+ * keeps its deadline there, so the fence still removes them then. */
+static int remove_units(struct manager *m, size_t sel)
 {
     int first_err = 0;
 
-    for (size_t i = 0; i < m->n_instances; i++) {
-        struct manager_instance *in = &m->instances[i];
-        for (size_t k = 0; k < in->n_vips; k++) {
-            int rv = ifaddr_del(&m->ifaddr, &in->vips[k]);
-            if (rv != 0 && first_err == 0) {
-                first_err = rv;
-                errmsg_printf(m->errmsg, "%s", m->ifaddr.errmsg);
+    for (size_t u = 0; u < m->n_units; u++) {
+        struct manager_unit *un = &m->units[u];
+        bool all_gone = true;
+        if (!selects(m, sel, u)) {
+            continue;
+        }
+        for (size_t i = 0; i < m->n_instances; i++) {
+            struct manager_instance *in = &m->instances[i];
+            for (size_t k = 0; in->unit == u && k < in->n_vips; k++) {
+                int rv = ifaddr_del(&m->ifaddr, &in->vips[k]);
+                if (rv != 0) {
+                    all_gone = false;
+                    if (first_err == 0) {
+                        first_err = rv;
+                        errmsg_printf(m->errmsg, "%s", m->ifaddr.errmsg);
+                    }
+                }
             }
         }
+        if (all_gone) {
+            un->fenced_until = 0;
+        }
     }
-    if (first_err == 0) {
-        manager_fence_record(m, 0);
-    }
+    /* Only addresses leave the record here: it cannot fail. */
+    manager_fence_record(m, MANAGER_NONE, 0);
     return first_err;
 }
 
-/* Add or refresh every VIP with @lifetime; on any failure remove them all
- * (never half-configured) and return the error. */
-static int add_all(struct manager *m, uint32_t lifetime)
+/* Add or refresh the VIPs of the units @sel selects whose kernel lifetime
+ * does not cover @until_ms (or all of them if @force), with lifetimes to
+ * @until_ms; on any failure remove the selected units' VIPs (never
+ * half-configured) and return the error. */
+static int add_units(struct manager *m,
+                     size_t sel,
+                     uint64_t until_ms,
+                     uint64_t now,
+                     bool force)
 {
-    for (size_t i = 0; i < m->n_instances; i++) {
-        struct manager_instance *in = &m->instances[i];
-        for (size_t k = 0; k < in->n_vips; k++) {
-            int rv = ifaddr_add(&m->ifaddr, &in->vips[k], lifetime);
-            if (rv != 0) {
-                char msg[VIP_ERRMSG_SIZE];
-                errmsg_printf(
-                    msg, "%s",
-                    rv == VIP_ENETLINK ? m->ifaddr.errmsg : vip_strerror(rv));
-                int rrv = remove_all(m);
-                errmsg_printf(m->errmsg, "instance %s: %s%s", in->cfg->name,
-                              msg,
-                              rrv == 0 ? "; all VIPs removed"
-                                       : "; removing the others failed too");
-                return rv;
+    uint64_t life = manager_lifetime_s(until_ms, now);
+
+    for (size_t u = 0; u < m->n_units; u++) {
+        struct manager_unit *un = &m->units[u];
+        bool lapsed = un->is_holding && now >= un->until_ms;
+        /* Refresh the kernel lifetimes only when they would not cover the
+         * new deadline: a lease renewed every few hundred ms costs one
+         * netlink round per second per VIP, not one per renewal. A unit
+         * not held yet, or whose lease ran out before this renewal (a
+         * stalled loop: the fence may have removed its VIPs), is added
+         * again. */
+        if (!selects(m, sel, u) || (!force && un->is_holding && !lapsed &&
+                                    until_ms <= un->kernel_until_ms)) {
+            continue;
+        }
+        for (size_t i = 0; i < m->n_instances; i++) {
+            struct manager_instance *in = &m->instances[i];
+            for (size_t k = 0; in->unit == u && k < in->n_vips; k++) {
+                int rv = ifaddr_add(&m->ifaddr, &in->vips[k], (uint32_t)life);
+                if (rv != 0) {
+                    char msg[VIP_ERRMSG_SIZE];
+                    errmsg_printf(msg, "%s",
+                                  rv == VIP_ENETLINK ? m->ifaddr.errmsg
+                                                     : vip_strerror(rv));
+                    int rrv = remove_units(m, sel);
+                    errmsg_printf(m->errmsg, "instance %s: %s%s", in->cfg->name,
+                                  msg,
+                                  rrv == 0 ? "; all VIPs removed"
+                                           : "; removing the others failed "
+                                             "too");
+                    return rv;
+                }
             }
         }
+        un->kernel_until_ms = now + life * 1000;
     }
     return 0;
 }
@@ -111,42 +217,69 @@ static int add_all(struct manager *m, uint32_t lifetime)
 
 #define FOREIGN_LOG_BURST 5
 
-static void stop_activity(struct manager *m)
+/* Stop the adverts, announcements and lease timers of the units @sel
+ * selects, and mark them not holding. */
+static void stop_units(struct manager *m, size_t sel)
 {
-    uv_timer_stop(&m->lease_timer);
+    for (size_t u = 0; u < m->n_units; u++) {
+        if (selects(m, sel, u)) {
+            m->units[u].is_holding = false;
+            uv_timer_stop(&m->units[u].timer);
+        }
+    }
     for (size_t i = 0; i < m->n_instances; i++) {
-        advert_stop(&m->instances[i].advert);
-        announce_stop(&m->instances[i].announce);
+        if (selects(m, sel, m->instances[i].unit)) {
+            advert_stop(&m->instances[i].advert);
+            announce_stop(&m->instances[i].announce);
+        }
     }
 }
 
-/* Drop everything because the lease is over (or cannot be kept). */
-static void lease_end(struct manager *m, const char *why)
+/* Drop the units @sel selects because their lease is over (or cannot be
+ * kept); all of them while they are held as one (manager_hold()). */
+static void lease_end(struct manager *m, size_t sel, const char *why)
 {
     int rv;
 
-    m->is_holding = false;
-    stop_activity(m);
-    rv = remove_all(m);
+    if (m->is_all) {
+        sel = MANAGER_ALL;
+    }
+    stop_units(m, sel);
+    rv = remove_units(m, sel);
     if (rv != 0) {
-        vip_err("vip: %s; removing the VIPs failed: %s", why, m->errmsg);
+        vip_err("vip: %s%s%s; removing the VIPs failed: %s", sel_name(m, sel),
+                *sel_name(m, sel) ? ": " : "", why, m->errmsg);
     } else {
-        vip_warn("vip: %s: VIPs removed", why);
+        vip_warn("vip: %s%s%s: VIPs removed", sel_name(m, sel),
+                 *sel_name(m, sel) ? ": " : "", why);
     }
     if (m->cbs.lease_expired != NULL) {
         m->cbs.lease_expired(m->cbs.data);
     }
 }
 
-/* Whether we may still act as holder; ends the lease if it is over. Read
- * before every refresh, advert, announcement and re-add. */
-static bool lease_ok(struct manager *m)
+/* End the lease of every unit whose lease is over now: one message, one
+ * lease_expired for units whose deadlines fell together. */
+static void lease_end_over(struct manager *m)
 {
-    if (!m->is_holding) {
+    uint64_t now = vip_now_ms();
+
+    for (size_t u = 0; u < m->n_units; u++) {
+        struct manager_unit *un = &m->units[u];
+        un->is_marked = un->is_holding && now >= un->until_ms;
+    }
+    lease_end(m, MANAGER_MARKED, "lease over");
+}
+
+/* Whether unit @u may still act as holder; ends its lease if it is over.
+ * Read before every refresh, advert, announcement and re-add. */
+static bool lease_ok(struct manager *m, size_t u)
+{
+    if (!m->units[u].is_holding) {
         return false;
     }
-    if (vip_now_ms() >= m->until_ms) {
-        lease_end(m, "lease over");
+    if (vip_now_ms() >= m->units[u].until_ms) {
+        lease_end_over(m);
         return false;
     }
     return true;
@@ -154,145 +287,193 @@ static bool lease_ok(struct manager *m)
 
 static void lease_timer_cb(uv_timer_t *timer)
 {
-    struct manager *m = timer->data;
+    struct manager_unit *un = timer->data;
     uint64_t now = vip_now_ms();
 
-    if (!m->is_holding) {
+    if (!un->is_holding) {
         return;
     }
-    if (now < m->until_ms) {
+    if (now < un->until_ms) {
         /* libuv's clock is coarser than CLOCK_MONOTONIC: early by a tick. */
-        uv_timer_start(&m->lease_timer, lease_timer_cb, m->until_ms - now, 0);
+        uv_timer_start(&un->timer, lease_timer_cb, un->until_ms - now, 0);
         return;
     }
-    lease_end(m, "lease over");
+    lease_end_over(un->m);
 }
 
 static bool may_send_cb(void *data)
 {
     struct manager_instance *in = data;
-    return lease_ok(in->m);
+    return lease_ok(in->m, in->unit);
 }
 
 /****** Hold / release ******/
 
-int manager_hold(struct manager *m, uint64_t until_ms)
+/* Stop and remove the units @sel selects that were holding (a hold that
+ * cannot go on). */
+static void drop_held(struct manager *m, size_t sel, bool was_holding)
+{
+    if (was_holding) {
+        stop_units(m, sel);
+        remove_units(m, sel);
+    }
+}
+
+/* Hold the units @sel selects until @until_ms (manager.h). */
+static int hold_units(struct manager *m, size_t sel, uint64_t until_ms)
 {
     uint64_t now = vip_now_ms();
-    bool was_holding = m->is_holding;
-    /* The previous lease ran out before this renewal (a stalled loop): the
-     * fence may have removed the VIPs meanwhile, so add them again. */
-    bool has_lapsed = was_holding && now >= m->until_ms;
+    bool was_holding = any_holding(m, sel);
     int rv;
 
     if (!m->is_started || m->is_closing) {
         return VIP_EINVAL;
     }
     /* A renewal relies on fence_poll_cb() to learn of the fence's death
-     * (it ends the hold within the loop turn); only a new hold, which
-     * adds addresses, asks the fence itself (one poll() syscall). */
+     * (it ends the hold within the loop turn); only a hold that adds
+     * addresses (a unit not holding, or whose deadline passed) asks the
+     * fence itself (one poll() syscall). */
     if (m->fence != NULL &&
         (m->is_fence_lost ||
-         ((!was_holding || has_lapsed) && !fence_alive(m->fence)))) {
-        if (was_holding) {
-            m->is_holding = false;
-            stop_activity(m);
-            remove_all(m);
-        }
+         (!all_holding_until_after(m, sel, now) && !fence_alive(m->fence)))) {
+        drop_held(m, sel, was_holding);
         errmsg_printf(m->errmsg, "the fence process is gone: not holding");
         return VIP_ENOENT;
     }
     if (until_ms <= now) {
         if (was_holding) {
-            m->is_holding = false;
-            stop_activity(m);
-            remove_all(m);
+            drop_held(m, sel, true);
             vip_warn("vip: hold until a past time: VIPs removed");
         }
         return VIP_ETIMEDOUT;
     }
     /* The fence learns the new deadline (and the addresses) before any of
      * them is added or refreshed. */
-    rv = manager_fence_record(m, until_ms);
+    rv = manager_fence_record(m, sel, until_ms);
     if (rv != 0) {
-        if (was_holding) {
-            m->is_holding = false;
-            stop_activity(m);
-            remove_all(m);
-        }
+        drop_held(m, sel, was_holding);
         return rv;
     }
-    /* Refresh the kernel lifetimes only when they would not cover the new
-     * deadline: a lease renewed every few hundred ms costs one netlink
-     * round per second per VIP, not one per renewal. */
-    if (!was_holding || has_lapsed || until_ms > m->kernel_until_ms) {
-        uint64_t life = manager_lifetime_s(until_ms, now);
-        rv = add_all(m, (uint32_t)life);
-        if (rv != 0) {
-            m->is_holding = false;
-            stop_activity(m);
-            return rv;
-        }
-        m->kernel_until_ms = now + life * 1000;
+    rv = add_units(m, sel, until_ms, now, false);
+    if (rv != 0) {
+        stop_units(m, sel);
+        return rv;
     }
-    m->until_ms = until_ms;
-    m->is_holding = true;
     /* Re-read the clock: adding many VIPs takes tens of milliseconds, and
-     * the timer must fire at until_ms, not that much later. */
+     * the timers must fire at until_ms, not that much later. */
     uv_update_time(m->loop);
     now = vip_now_ms();
-    uv_timer_start(&m->lease_timer, lease_timer_cb,
-                   until_ms > now ? until_ms - now : 0, 0);
-    if (!was_holding) {
-        size_t n = 0;
-        for (size_t i = 0; i < m->n_instances; i++) {
-            n += m->instances[i].n_vips;
+    size_t n_new = 0;
+    uint64_t kernel_until = 0;
+    for (size_t u = 0; u < m->n_units; u++) {
+        struct manager_unit *un = &m->units[u];
+        un->was_holding = un->is_holding;
+        if (!selects(m, sel, u)) {
+            continue;
         }
+        un->until_ms = until_ms;
+        un->is_holding = true;
+        uv_timer_start(&un->timer, lease_timer_cb,
+                       until_ms > now ? until_ms - now : 0, 0);
+        if (!un->was_holding && un->kernel_until_ms > kernel_until) {
+            kernel_until = un->kernel_until_ms;
+        }
+    }
+    for (size_t i = 0; i < m->n_instances; i++) {
+        struct manager_instance *in = &m->instances[i];
+        if (selects(m, sel, in->unit) && !m->units[in->unit].was_holding) {
+            n_new += in->n_vips;
+        }
+    }
+    if (!was_holding) {
         vip_info(
-            "vip: holding %zu VIPs until +%llu ms, kernel lifetime "
+            "vip: %s%sholding %zu VIPs until +%llu ms, kernel lifetime "
             "until +%llu ms",
-            n, (unsigned long long)(until_ms > now ? until_ms - now : 0),
-            (unsigned long long)(m->kernel_until_ms > now
-                                     ? m->kernel_until_ms - now
-                                     : 0));
-        for (size_t i = 0; i < m->n_instances; i++) {
-            advert_start(&m->instances[i].advert);
-            announce_start(&m->instances[i].announce);
+            sel_name(m, sel), *sel_name(m, sel) ? ": " : "", n_new,
+            (unsigned long long)(until_ms > now ? until_ms - now : 0),
+            (unsigned long long)(kernel_until > now ? kernel_until - now : 0));
+    }
+    for (size_t i = 0; i < m->n_instances; i++) {
+        struct manager_instance *in = &m->instances[i];
+        if (selects(m, sel, in->unit) && !m->units[in->unit].was_holding) {
+            advert_start(&in->advert);
+            announce_start(&in->announce);
         }
     }
     return 0;
 }
 
-int manager_release(struct manager *m)
+int manager_hold(struct manager *m, uint64_t until_ms)
 {
-    bool was_holding = m->is_holding;
+    m->is_all = true;
+    return hold_units(m, MANAGER_ALL, until_ms);
+}
+
+int manager_hold_unit(struct manager *m, const char *unit, uint64_t until_ms)
+{
+    size_t u = unit_find(m, unit);
+
+    if (u == MANAGER_NONE) {
+        errmsg_printf(m->errmsg, "no unit '%s'", unit != NULL ? unit : "");
+        return VIP_EINVAL;
+    }
+    m->is_all = false;
+    return hold_units(m, u, until_ms);
+}
+
+/* Release the units @sel selects: remove their VIPs (also when not
+ * holding: leftovers), stop their adverts. */
+static int release_units(struct manager *m, size_t sel)
+{
+    bool was_holding = any_holding(m, sel);
     int rv;
 
     if (!m->is_started) {
         return 0;
     }
-    m->is_holding = false;
-    stop_activity(m);
-    rv = remove_all(m);
+    stop_units(m, sel);
+    rv = remove_units(m, sel);
     if (was_holding) {
-        vip_info("vip: released");
+        vip_info("vip: %s%sreleased", sel_name(m, sel),
+                 *sel_name(m, sel) ? ": " : "");
     }
     return rv;
 }
 
+int manager_release(struct manager *m)
+{
+    return release_units(m, MANAGER_ALL);
+}
+
+int manager_release_unit(struct manager *m, const char *unit)
+{
+    size_t u = unit_find(m, unit);
+
+    if (u == MANAGER_NONE) {
+        errmsg_printf(m->errmsg, "no unit '%s'", unit != NULL ? unit : "");
+        return VIP_EINVAL;
+    }
+    m->is_all = false;
+    return release_units(m, u);
+}
+
 int manager_release_final(struct manager *m)
 {
-    bool was_holding = m->is_holding;
-    int rv = manager_release(m);
+    int rv;
 
-    if (was_holding) {
-        for (size_t i = 0; i < m->n_instances; i++) {
-            struct advert *ad = &m->instances[i].advert;
-            /* RFC 3768 6.4.3: priority 0 lets a backup take over after its
-             * skew time instead of three intervals. */
-            if (advert_send(ad, 0) != 0) {
-                vip_warn("vip: priority-0 advert: %s", ad->errmsg);
-            }
+    for (size_t u = 0; u < m->n_units; u++) {
+        m->units[u].was_holding = m->units[u].is_holding;
+    }
+    rv = manager_release(m);
+    for (size_t i = 0; i < m->n_instances; i++) {
+        struct advert *ad = &m->instances[i].advert;
+        if (!m->units[m->instances[i].unit].was_holding) {
+            continue;
+        }
+        /* RFC 3768 6.4.3: priority 0 lets a backup take over after its
+         * skew time instead of three intervals. */
+        if (advert_send(ad, 0) != 0) {
+            vip_warn("vip: priority-0 advert: %s", ad->errmsg);
         }
     }
     return rv;
@@ -311,7 +492,18 @@ int manager_set_priority(struct manager *m,
 
 bool manager_holds(const struct manager *m)
 {
-    return m->is_holding && vip_now_ms() < m->until_ms;
+    for (size_t u = 0; u < m->n_units; u++) {
+        if (!manager_unit_holds(m, u)) {
+            return false;
+        }
+    }
+    return m->n_units > 0;
+}
+
+bool manager_holds_unit(const struct manager *m, const char *unit)
+{
+    size_t u = unit_find(m, unit);
+    return u != MANAGER_NONE && manager_unit_holds(m, u);
 }
 
 int manager_stats(const struct manager *m,
@@ -488,11 +680,12 @@ static void addr_deleted_cb(void *data,
     struct manager *m = data;
     (void)prefix;
 
-    if (!m->is_holding) {
-        return;
-    }
     for (size_t i = 0; i < m->n_instances; i++) {
         struct manager_instance *in = &m->instances[i];
+        struct manager_unit *un = &m->units[in->unit];
+        if (!un->is_holding) {
+            continue;
+        }
         for (size_t k = 0; k < in->n_vips; k++) {
             struct ifaddr_spec *s = &in->vips[k];
             char ip[INET6_ADDRSTRLEN];
@@ -503,7 +696,7 @@ static void addr_deleted_cb(void *data,
                 memcmp(s->addr, addr, family_len(family)) != 0) {
                 continue;
             }
-            if (!lease_ok(m)) {
+            if (!lease_ok(m, in->unit)) {
                 return;
             }
             /* The event may be an old one of our own (a release followed
@@ -513,7 +706,7 @@ static void addr_deleted_cb(void *data,
             }
             now = vip_now_ms();
             rv = ifaddr_add(&m->ifaddr, s,
-                            (uint32_t)manager_lifetime_s(m->until_ms, now));
+                            (uint32_t)manager_lifetime_s(un->until_ms, now));
             ifaddr_str(family, addr, ip, sizeof ip);
             if (rv != 0) {
                 vip_err(
@@ -521,7 +714,7 @@ static void addr_deleted_cb(void *data,
                     "failed: %s",
                     ip, s->prefix, in->devs[k],
                     rv == VIP_ENETLINK ? m->ifaddr.errmsg : vip_strerror(rv));
-                lease_end(m, "a VIP could not be restored");
+                lease_end(m, in->unit, "a VIP could not be restored");
                 return;
             }
             m->n_readded++;
@@ -538,14 +731,13 @@ static void lost_cb(void *data)
 
     vip_warn("vip: netlink events lost: re-reading links and VIPs");
     read_links(m);
-    if (lease_ok(m)) {
-        uint64_t now = vip_now_ms();
-        uint64_t life = manager_lifetime_s(m->until_ms, now);
-        if (add_all(m, (uint32_t)life) != 0) {
-            lease_end(m, m->errmsg);
-            return;
+    for (size_t u = 0; u < m->n_units; u++) {
+        if (lease_ok(m, u) &&
+            add_units(m, u, m->units[u].until_ms, vip_now_ms(), true) != 0) {
+            char why[VIP_ERRMSG_SIZE];
+            errmsg_printf(why, "%s", m->errmsg);
+            lease_end(m, u, why);
         }
-        m->kernel_until_ms = now + life * 1000;
     }
 }
 
@@ -564,8 +756,8 @@ static void fence_poll_cb(uv_poll_t *poll, int status, int events)
     m->is_fence_lost = true;
     vip_err("vip: the fence process %d is gone: no more holding",
             (int)m->fence->pid);
-    if (m->is_holding) {
-        lease_end(m, "no fence");
+    if (any_holding(m, MANAGER_ALL)) {
+        lease_end(m, MANAGER_ALL, "no fence");
     }
     if (m->cbs.fence_lost != NULL) {
         m->cbs.fence_lost(m->cbs.data);
@@ -630,6 +822,10 @@ int manager_init(struct manager *m,
         rv = VIP_ENOMEM;
         goto err;
     }
+    rv = manager_units_prepare(m);
+    if (rv != 0) {
+        goto err;
+    }
     /* Everything that can fail synchronously comes first, so that no
      * handle has to be closed on these error paths. */
     for (size_t i = 0; i < m->n_instances; i++) {
@@ -654,9 +850,11 @@ int manager_init(struct manager *m,
     }
     m->n_open_handles = 1;
     /* Timer inits cannot fail (libuv 1.x returns 0). */
-    uv_timer_init(loop, &m->lease_timer);
-    m->lease_timer.data = m;
-    m->n_open_handles++;
+    for (size_t u = 0; u < m->n_units; u++) {
+        uv_timer_init(loop, &m->units[u].timer);
+        m->units[u].timer.data = &m->units[u];
+        m->n_open_handles++;
+    }
     for (size_t i = 0; i < m->n_instances; i++) {
         struct manager_instance *in = &m->instances[i];
         const struct cfg_instance *c = in->cfg;
@@ -756,7 +954,7 @@ int manager_start(struct manager *m)
 
 void manager_drop(struct manager *m, const char *why)
 {
-    lease_end(m, why);
+    lease_end(m, MANAGER_ALL, why);
 }
 
 void manager_links_refresh(struct manager *m)
@@ -780,7 +978,8 @@ static void closed_one(struct manager *m)
 
 static void lease_timer_closed_cb(uv_handle_t *handle)
 {
-    closed_one(handle->data);
+    struct manager_unit *un = handle->data;
+    closed_one(un->m);
 }
 
 static void fence_poll_closed_cb(uv_handle_t *handle)
@@ -822,7 +1021,9 @@ void manager_close(struct manager *m, manager_close_cb cb)
         advert_close(&m->instances[i].advert, advert_closed_cb);
         announce_close(&m->instances[i].announce, announce_closed_cb);
     }
-    uv_close((uv_handle_t *)&m->lease_timer, lease_timer_closed_cb);
+    for (size_t u = 0; u < m->n_units; u++) {
+        uv_close((uv_handle_t *)&m->units[u].timer, lease_timer_closed_cb);
+    }
     if (m->fence != NULL) {
         uv_close((uv_handle_t *)&m->fence_poll, fence_poll_closed_cb);
     }

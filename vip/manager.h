@@ -9,6 +9,16 @@
  *                               instance (clean cluster stop: a keepalived
  *                               backup takes over after its skew time).
  *
+ * Units: the VIPs are held per placement unit (include/vipd/config.h: a
+ * vrrp_sync_group, or a vrrp_instance in no sync group), each under a lease
+ * of its own: manager_hold_unit(m, unit, until_ms), manager_release_unit()
+ * and manager_holds_unit() act on one unit, its instances' VIPs, adverts
+ * and GARP/NA only; manager_hold(), manager_release() and manager_holds()
+ * act on every unit at once (one holder for everything: then the units
+ * are one lease, and a unit that cannot be kept drops them all, as before
+ * units existed). Each unit's deadline is enforced by its own timer and,
+ * through the fence, for its own addresses.
+ *
  * Safety (docs/DESIGN.md 4): the manager enforces until_ms by itself with a
  * timer, and reads vip_now_ms() before every refresh, advert, GARP and
  * re-add, so a process resumed after SIGSTOP drops the VIPs before it
@@ -49,9 +59,10 @@ struct manager_callbacks
      * once per watched interface from manager_start() with its state then,
      * and on every change after. May be NULL. */
     void (*link_changed)(void *data, const char *ifname, bool is_up);
-    /* The manager dropped the VIPs on its own: until_ms passed without a
-     * new manager_hold(), or a VIP removed by someone else could not be
-     * restored. Not called for manager_release(). May be NULL. */
+    /* The manager dropped VIPs on its own: a unit's until_ms passed
+     * without a new hold, or a VIP removed by someone else could not be
+     * restored (its unit is dropped), or the fence died. Which units still
+     * hold: manager_holds_unit(). Not called for a release. May be NULL. */
     void (*lease_expired)(void *data);
     /* The fence process is gone (manager_set_fence()): the VIPs were
      * removed and every later manager_hold() fails. May be NULL. */
@@ -79,6 +90,7 @@ struct manager_stats
 typedef void (*manager_close_cb)(struct manager *m);
 
 struct manager_instance;
+struct manager_unit;
 struct manager_link;
 struct fence;
 
@@ -89,16 +101,16 @@ struct manager
     struct manager_callbacks cbs;
     struct ifaddr_ctl ifaddr;
     struct nlmon nlmon;
-    uv_timer_t lease_timer;
     struct manager_instance *instances; /* cfg->n_instances */
     size_t n_instances;
+    struct manager_unit *units; /* vip_config_units(cfg), config order */
+    size_t n_units;
     struct manager_link *links; /* watched interfaces */
     size_t n_links;
     bool is_started;
-    bool is_holding;
     bool is_closing;
-    uint64_t until_ms;        /* lease end while holding */
-    uint64_t kernel_until_ms; /* when the kernel lifetimes run out */
+    bool is_all; /* held as one (manager_hold()): a unit that cannot be
+                    kept drops them all, as the one lease it is */
     uint64_t n_readded;       /* VIPs restored after foreign removal */
     struct fence *fence;      /* NULL: none (tools, tests) */
     uv_poll_t fence_poll;     /* our end of the fence's socket pair */
@@ -145,6 +157,17 @@ int manager_hold(struct manager *m, uint64_t until_ms);
  * first removal error (every VIP is still attempted). */
 int manager_release(struct manager *m);
 
+/* manager_hold() for the unit named @unit alone (its instances' VIPs,
+ * adverts and GARP/NA; notify is the caller's, per instance and per sync
+ * group): the other units are not touched. The same results, plus
+ * VIP_EINVAL (with @m->errmsg) for an unknown unit; an add error removes
+ * this unit's VIPs only. */
+int manager_hold_unit(struct manager *m, const char *unit, uint64_t until_ms);
+
+/* manager_release() for the unit named @unit alone. Returns 0, VIP_EINVAL
+ * for an unknown unit, or the first removal error. */
+int manager_release_unit(struct manager *m, const char *unit);
+
 /* manager_release(), then one advert with priority 0 per instance if the
  * VIPs were held. */
 int manager_release_final(struct manager *m);
@@ -169,9 +192,12 @@ int manager_set_priority(struct manager *m,
  * @cfg must outlive @m or the next call. */
 int manager_reconfigure(struct manager *m, const struct vip_config *cfg);
 
-/* Whether the VIPs are held right now (false once until_ms has passed,
- * even before the timer fired). */
+/* Whether every unit's VIPs are held right now (false once a unit's
+ * until_ms has passed, even before its timer fired; false with no unit). */
 bool manager_holds(const struct manager *m);
+
+/* Whether the unit named @unit is held right now (false if unknown). */
+bool manager_holds_unit(const struct manager *m, const char *unit);
 
 /* Counters of instance @instance_index. Returns 0 or VIP_EINVAL. */
 int manager_stats(const struct manager *m,

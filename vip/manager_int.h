@@ -6,10 +6,35 @@
 
 #include "vip/manager.h"
 
+/* Unit selectors of the internal functions below: one unit's index, or
+ * every unit, or (manager_fence_record()) none. */
+#define MANAGER_ALL    SIZE_MAX
+#define MANAGER_NONE   (SIZE_MAX - 1)
+#define MANAGER_MARKED (SIZE_MAX - 2) /* the units with is_marked set */
+
+/* One placement unit (include/vipd/config.h: a sync group, or an instance
+ * in none): its instances' VIPs are held and released together, under a
+ * lease of their own. */
+struct manager_unit
+{
+    struct manager *m;
+    size_t index;
+    const char *name; /* vip_config_unit_of(), pointing into m->cfg */
+    bool is_holding;
+    uint64_t until_ms;        /* lease end while holding */
+    uint64_t kernel_until_ms; /* when the kernel lifetimes run out */
+    uint64_t fenced_until;    /* the deadline its VIPs are recorded with for
+                                 the fence; 0: not recorded */
+    uv_timer_t timer;         /* fires at until_ms */
+    bool was_holding;         /* scratch: is_holding when a call began */
+    bool is_marked;           /* scratch: selected by MANAGER_MARKED */
+};
+
 struct manager_instance
 {
     struct manager *m;
     size_t index;
+    size_t unit; /* index into m->units */
     const struct cfg_instance *cfg;
     struct ifaddr_spec *vips;  /* virtual_ipaddress, then _excluded */
     char (*devs)[IF_NAMESIZE]; /* interface of each VIP */
@@ -58,15 +83,25 @@ void manager_instance_free_tables(struct manager_instance *in);
  * most 0xfffffffe (0xffffffff means forever). */
 uint64_t manager_lifetime_s(uint64_t until_ms, uint64_t now);
 
-/* Record for the fence (vip/fence.h) that every VIP of every instance may
- * be configured until @until_ms (0: none); before anything is added.
- * Returns 0 or an error with @m->errmsg set (then add nothing). */
-int manager_fence_record(struct manager *m, uint64_t until_ms);
+/* Record for the fence (vip/fence.h) every VIP of every unit with its
+ * unit's fenced_until (units at 0 left out), except that the units @sel
+ * selects (an index, MANAGER_ALL or MANAGER_NONE) get @until_ms (0: left
+ * out); before anything is added, after anything is removed. Returns 0 or
+ * an error with @m->errmsg set (then add nothing; nothing changed). */
+int manager_fence_record(struct manager *m, size_t sel, uint64_t until_ms);
 
+/* End the lease of every unit that holds (remove, stop, lease_expired). */
 void manager_drop(struct manager *m, const char *why);
 void manager_links_refresh(struct manager *m);
 
-/* Release every instance table and the link list of @m. */
+/* Build @m->units from @m->cfg (vip_config_units(), config order) and
+ * set each instance's unit. Returns 0 or VIP_ENOMEM. */
+int manager_units_prepare(struct manager *m);
+
+/* Whether unit number @unit holds its VIPs now. */
+bool manager_unit_holds(const struct manager *m, size_t unit);
+
+/* Release every instance table, the unit table and the link list of @m. */
 void manager_instances_free(struct manager *m);
 
 #endif /* VIPD_VIP_MANAGER_INT_H */

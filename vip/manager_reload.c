@@ -86,6 +86,7 @@ static size_t commit_one(struct manager *m,
                          const struct advert_params *params,
                          int *add_err)
 {
+    struct manager_unit *un = &m->units[in->unit];
     struct announce_params ap;
     char ip[64];
     size_t n_added = 0;
@@ -97,7 +98,7 @@ static size_t commit_one(struct manager *m,
         ifaddr_str(in->vips[k].family, in->vips[k].addr, ip, sizeof ip);
         vip_notice("vip: reload: %s/%u dev %s leaves instance %s", ip,
                    in->vips[k].prefix, in->devs[k], in->cfg->name);
-        if (m->is_holding && ifaddr_del(&m->ifaddr, &in->vips[k]) != 0) {
+        if (un->is_holding && ifaddr_del(&m->ifaddr, &in->vips[k]) != 0) {
             vip_err("vip: reload: remove %s: %s", ip, m->ifaddr.errmsg);
         }
     }
@@ -113,7 +114,7 @@ static size_t commit_one(struct manager *m,
         ifaddr_str(s->family, s->addr, ip, sizeof ip);
         vip_notice("vip: reload: %s/%u dev %s joins instance %s", ip,
                    s->prefix, fresh->devs[k], fresh->cfg->name);
-        if (!m->is_holding) {
+        if (!un->is_holding) {
             size_t n = 0;
             /* Not ours to have: a leftover, like at start (DESIGN.md 4.5). */
             if (ifaddr_flush(&m->ifaddr, s, 1, &n) == 0 && n > 0) {
@@ -143,15 +144,15 @@ static size_t commit_one(struct manager *m,
     memset(fresh, 0, sizeof *fresh);
 
     if (n_added > 0 && *add_err == 0) {
-        *add_err = manager_fence_record(m, m->until_ms);
+        *add_err = manager_fence_record(m, MANAGER_NONE, 0);
     }
     for (size_t k = 0; joins != NULL && k < in->n_vips; k++) {
         if (!joins[k] || *add_err != 0) {
             continue;
         }
         uint64_t now = vip_now_ms();
-        uint64_t until = m->kernel_until_ms > now ? m->kernel_until_ms
-                                                  : m->until_ms;
+        uint64_t until = un->kernel_until_ms > now ? un->kernel_until_ms
+                                                   : un->until_ms;
         uint64_t life = manager_lifetime_s(until, now);
         *add_err = ifaddr_add(&m->ifaddr, &in->vips[k],
                               life != 0 ? (uint32_t)life : 1);
@@ -195,6 +196,18 @@ int manager_reconfigure(struct manager *m, const struct vip_config *cfg)
                       cfg->n_instances, m->n_instances);
         return VIP_EINVAL;
     }
+    /* Units are held apart: an instance may not change unit on the fly. */
+    for (size_t i = 0; i < m->n_instances; i++) {
+        const char *unit = vip_config_unit_of(cfg, i);
+        const char *was = m->units[m->instances[i].unit].name;
+        if (strcmp(unit, was) != 0) {
+            errmsg_printf(m->errmsg,
+                          "instance %s: unit %s where it was %s (sync "
+                          "groups changed)",
+                          cfg->instances[i].name, unit, was);
+            return VIP_EINVAL;
+        }
+    }
     fresh = calloc(m->n_instances + 1, sizeof *fresh);
     params = calloc(m->n_instances + 1, sizeof *params);
     if (fresh == NULL || params == NULL) {
@@ -214,6 +227,10 @@ int manager_reconfigure(struct manager *m, const struct vip_config *cfg)
         return rv;
     }
     m->cfg = cfg;
+    for (size_t i = 0; i < m->n_instances; i++) {
+        /* The same names (checked above), now pointing into @cfg. */
+        m->units[m->instances[i].unit].name = vip_config_unit_of(cfg, i);
+    }
     for (size_t i = 0; i < m->n_instances; i++) {
         struct manager_instance *in = &m->instances[i];
         if (commit_one(m, in, &fresh[i], &params[i], &add_err) > 0 &&

@@ -32,6 +32,35 @@ static int add_link(struct manager *m, const char *name)
     return 0;
 }
 
+int manager_units_prepare(struct manager *m)
+{
+    size_t n = vip_config_units(m->cfg, NULL, 0);
+    const char **names = calloc(n + 1, sizeof *names);
+
+    m->units = calloc(n + 1, sizeof *m->units);
+    if (names == NULL || m->units == NULL) {
+        free(names);
+        return VIP_ENOMEM;
+    }
+    vip_config_units(m->cfg, names, n);
+    m->n_units = n;
+    for (size_t u = 0; u < n; u++) {
+        m->units[u].m = m;
+        m->units[u].index = u;
+        m->units[u].name = names[u];
+    }
+    for (size_t i = 0; i < m->n_instances; i++) {
+        const char *name = vip_config_unit_of(m->cfg, i);
+        for (size_t u = 0; u < n; u++) {
+            if (strcmp(m->units[u].name, name) == 0) {
+                m->instances[i].unit = u;
+            }
+        }
+    }
+    free(names);
+    return 0;
+}
+
 void manager_instance_free_tables(struct manager_instance *in)
 {
     free(in->vips);
@@ -57,6 +86,8 @@ void manager_instances_free(struct manager *m)
     }
     free(m->instances);
     m->instances = NULL;
+    free(m->units);
+    m->units = NULL;
     free(m->links);
     m->links = NULL;
 }

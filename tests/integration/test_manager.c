@@ -10,6 +10,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "tests/lib/private_netns.h"
 #include <uv.h>
 
+#include "vip/fence.h"
 #include "vip/ifaddr.h"
 #include "vip/manager.h"
 #include "vipd/clock.h"
@@ -46,6 +49,11 @@ struct side
     struct vip_config cfg;
     struct cfg_instance inst;
     struct cfg_vip vips[MAX_VIPS];
+    /* side_units(): three instances in two units */
+    struct cfg_instance insts[3];
+    struct cfg_vip unit_vips[3];
+    struct cfg_sync_group group;
+    char members[2][CFG_NAME_MAX];
     struct manager m;
     bool is_open;
     unsigned n_expired;
@@ -61,6 +69,7 @@ struct fixture
     struct side a;
     struct side b;
     struct ifaddr_ctl ia;
+    pid_t daemon_pid; /* test_unitsFenced's child, killed at teardown */
 };
 
 static void on_link(void *data, const char *ifname, bool is_up)
@@ -108,6 +117,37 @@ static void side_vip(struct side *s, const char *ip, const char *dev)
     if (dev != NULL) {
         snprintf(v->dev, sizeof v->dev, "%s", dev);
     }
+}
+
+/* Two units on vv0: sync group VG = {VI_B1 10.77.0.101, VI_B2 10.77.0.102}
+ * and the lone VI_A 10.77.0.100, in the order VI_B1, VI_A, VI_B2 (so VG is
+ * the first unit and its first address is recorded before VI_A's). */
+static void side_units(struct side *s)
+{
+    static const char *names[3] = {"VI_B1", "VI_A", "VI_B2"};
+    static const char *ips[3] = {"10.77.0.101", "10.77.0.100", "10.77.0.102"};
+
+    for (unsigned i = 0; i < 3; i++) {
+        struct cfg_instance *in = &s->insts[i];
+        struct cfg_vip *v = &s->unit_vips[i];
+        *in = s->inst;
+        snprintf(in->name, sizeof in->name, "%s", names[i]);
+        in->vrid = (uint8_t)(51 + i);
+        v->addr.family = AF_INET;
+        assert_int_equal(inet_pton(AF_INET, ips[i], v->addr.bytes), 1);
+        v->prefix = 24;
+        in->vips = v;
+        in->n_vips = 1;
+    }
+    snprintf(s->group.name, sizeof s->group.name, "VG");
+    snprintf(s->members[0], CFG_NAME_MAX, "VI_B1");
+    snprintf(s->members[1], CFG_NAME_MAX, "VI_B2");
+    s->group.instances = s->members;
+    s->group.n_instances = 2;
+    s->cfg.instances = s->insts;
+    s->cfg.n_instances = 3;
+    s->cfg.groups = &s->group;
+    s->cfg.n_groups = 1;
 }
 
 static void side_start(struct fixture *f, struct side *s)
@@ -163,6 +203,11 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
+    if (f->daemon_pid > 0) {
+        int status;
+        kill(f->daemon_pid, SIGKILL);
+        waitpid(f->daemon_pid, &status, 0);
+    }
     if (f->a.is_open) {
         manager_close(&f->a.m, closed_cb);
     }
@@ -427,6 +472,185 @@ static void test_silentInstance(void **state)
     assert_int_equal(st.n_garp, 1);
 }
 
+/****** Units ******/
+
+static bool a_sent_advert(struct fixture *f)
+{
+    struct manager_stats st;
+    return manager_stats(&f->a.m, 1, &st) == 0 && st.advert.n_sent > 0 &&
+           st.n_garp > 0;
+}
+
+/* Units are held apart: each its own VIPs, adverts and GARPs, and its own
+ * lease; one unit's lease running out leaves the other's VIPs in place;
+ * the all-units calls act on both. */
+static void test_unitsApart(void **state)
+{
+    struct fixture *f = *state;
+    struct manager_stats st;
+    uint64_t t0;
+
+    side_units(&f->a);
+    side_start(f, &f->a);
+    t0 = vip_now_ms();
+    assert_int_equal(manager_hold_unit(&f->a.m, "VI_A", t0 + 300), 0);
+    assert_true(manager_holds_unit(&f->a.m, "VI_A"));
+    assert_false(manager_holds_unit(&f->a.m, "VG"));
+    assert_false(manager_holds(&f->a.m)); /* not every unit */
+    assert_true(has_vip(f, "10.77.0.100", "vv0"));
+    assert_false(has_vip(f, "10.77.0.101", "vv0"));
+    assert_false(has_vip(f, "10.77.0.102", "vv0"));
+    /* VI_A advertises and announces; VG's instances stay silent. */
+    assert_true(run_until(f, a_sent_advert, 3000));
+    for (size_t i = 0; i < 3; i += 2) {
+        assert_int_equal(manager_stats(&f->a.m, i, &st), 0);
+        assert_int_equal(st.advert.n_sent, 0);
+        assert_int_equal(st.n_garp, 0);
+    }
+    assert_int_equal(manager_hold_unit(&f->a.m, "VG", t0 + 60000), 0);
+    assert_true(manager_holds(&f->a.m));
+    assert_true(has_vip(f, "10.77.0.101", "vv0"));
+    assert_true(has_vip(f, "10.77.0.102", "vv0"));
+    /* VI_A's lease ends on its own; VG's VIPs stay. */
+    assert_true(run_until(f, a_expired, 3000));
+    assert_true(vip_now_ms() >= t0 + 300);
+    assert_int_equal(f->a.n_expired, 1);
+    assert_false(manager_holds_unit(&f->a.m, "VI_A"));
+    assert_true(manager_holds_unit(&f->a.m, "VG"));
+    assert_false(has_vip(f, "10.77.0.100", "vv0"));
+    assert_true(has_vip(f, "10.77.0.101", "vv0"));
+    assert_true(has_vip(f, "10.77.0.102", "vv0"));
+    /* Releasing VG removes both of its VIPs; unknown units are refused. */
+    assert_int_equal(manager_release_unit(&f->a.m, "VG"), 0);
+    assert_false(has_vip(f, "10.77.0.101", "vv0"));
+    assert_false(has_vip(f, "10.77.0.102", "vv0"));
+    assert_false(manager_holds_unit(&f->a.m, "VG"));
+    assert_int_equal(manager_hold_unit(&f->a.m, "VI_B1", t0 + 60000),
+                     VIP_EINVAL); /* an instance of VG is not a unit */
+    assert_int_equal(manager_release_unit(&f->a.m, "nope"), VIP_EINVAL);
+    assert_false(manager_holds_unit(&f->a.m, "nope"));
+    /* The all-units calls: every VIP, then none. */
+    assert_int_equal(manager_hold(&f->a.m, vip_now_ms() + 60000), 0);
+    assert_true(manager_holds_unit(&f->a.m, "VI_A"));
+    assert_true(manager_holds_unit(&f->a.m, "VG"));
+    assert_true(has_vip(f, "10.77.0.100", "vv0"));
+    assert_true(has_vip(f, "10.77.0.102", "vv0"));
+    assert_int_equal(manager_release(&f->a.m), 0);
+    assert_false(has_vip(f, "10.77.0.100", "vv0"));
+    assert_false(has_vip(f, "10.77.0.101", "vv0"));
+    assert_false(manager_holds_unit(&f->a.m, "VG"));
+}
+
+/* Reload: the same units go on (held ones stay held, now named from the
+ * new configuration); an instance moving between units is refused with
+ * nothing changed. */
+static void test_unitsReload(void **state)
+{
+    struct fixture *f = *state;
+    struct side *next = calloc(1, sizeof *next);
+
+    side_units(&f->a);
+    side_start(f, &f->a);
+    assert_int_equal(manager_hold_unit(&f->a.m, "VG", vip_now_ms() + 60000),
+                     0);
+    next->inst = f->a.inst;
+    side_units(next);
+    assert_int_equal(manager_reconfigure(&f->a.m, &next->cfg), 0);
+    assert_true(manager_holds_unit(&f->a.m, "VG"));
+    assert_false(manager_holds_unit(&f->a.m, "VI_A"));
+    assert_true(has_vip(f, "10.77.0.102", "vv0"));
+    /* VI_B2 leaves VG: a unit of its own now. */
+    next->group.n_instances = 1;
+    assert_int_equal(manager_reconfigure(&f->a.m, &next->cfg), VIP_EINVAL);
+    assert_non_null(strstr(f->a.m.errmsg, "unit"));
+    assert_true(manager_holds_unit(&f->a.m, "VG"));
+    assert_true(has_vip(f, "10.77.0.102", "vv0"));
+    /* Back to a configuration that outlives the manager (teardown). */
+    assert_int_equal(manager_reconfigure(&f->a.m, &f->a.cfg), 0);
+    free(next);
+}
+
+/* Poll (2 ms) until @ip is gone from vv0 or @limit_ms passed; returns
+ * when, 0 on timeout. */
+static uint64_t wait_vip_gone(struct fixture *f, const char *ip, unsigned ms)
+{
+    uint64_t end = vip_now_ms() + ms;
+
+    while (vip_now_ms() < end) {
+        if (!has_vip(f, ip, "vv0")) {
+            return vip_now_ms();
+        }
+        sleep_ms(2);
+    }
+    return 0;
+}
+
+/* The daemon of test_unitsFenced: holds both units under a fence, reports
+ * the deadlines through @wfd, then never runs its loop again (frozen). */
+static void frozen_daemon(struct side *s, int wfd)
+{
+    static struct fence fence;
+    struct manager_callbacks cbs = {.data = s};
+    uv_loop_t loop;
+    uint64_t until[2];
+
+    if (uv_loop_init(&loop) != 0 || fence_start(&fence) != 0 ||
+        manager_init(&s->m, &loop, &s->cfg, &cbs) != 0 ||
+        manager_start(&s->m) != 0 || manager_set_fence(&s->m, &fence) != 0) {
+        _exit(2);
+    }
+    until[0] = vip_now_ms() + 300;   /* VI_A */
+    until[1] = vip_now_ms() + 60000; /* VG */
+    if (manager_hold_unit(&s->m, "VI_A", until[0]) != 0 ||
+        manager_hold_unit(&s->m, "VG", until[1]) != 0) {
+        _exit(3);
+    }
+    if (write(wfd, until, sizeof until) != (ssize_t)sizeof until) {
+        _exit(4);
+    }
+    for (;;) {
+        pause();
+    }
+}
+
+/* Through the fence, with the daemon frozen: VI_A's address goes at VI_A's
+ * deadline while VG's stay; killing the daemon removes VG's at once. */
+static void test_unitsFenced(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t until[2], gone;
+    int fds[2], status;
+    pid_t pid;
+
+    side_units(&f->a);
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        frozen_daemon(&f->a, fds[1]);
+    }
+    f->daemon_pid = pid;
+    close(fds[1]);
+    assert_int_equal(read(fds[0], until, sizeof until), sizeof until);
+    close(fds[0]);
+    assert_true(has_vip(f, "10.77.0.100", "vv0"));
+    assert_true(has_vip(f, "10.77.0.101", "vv0"));
+    gone = wait_vip_gone(f, "10.77.0.100", 5000);
+    assert_true(gone != 0);
+    assert_true(gone >= until[0]);
+    /* VG's first address was recorded before VI_A's: a fence removing
+     * everything at the first deadline would have taken it already. */
+    assert_true(has_vip(f, "10.77.0.101", "vv0"));
+    assert_true(has_vip(f, "10.77.0.102", "vv0"));
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    f->daemon_pid = 0;
+    gone = wait_vip_gone(f, "10.77.0.101", 5000);
+    assert_true(gone != 0 && gone < until[1]);
+    assert_true(wait_vip_gone(f, "10.77.0.102", 5000) != 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +666,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_peerAdvertsNotForeign, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_silentInstance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unitsApart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unitsFenced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unitsReload, setup, teardown),
     };
 
     if (!private_netns_enter() || system("ip link show lo >/dev/null 2>&1")) {

@@ -70,19 +70,21 @@ static struct fence_set snap; /* large: not on the stack */
 static void test_empty(void **state)
 {
     struct fence_page *p = page_new();
+    struct fence_progress pr;
     uint64_t wake;
     (void)state;
 
+    fence_progress_init(&pr);
     assert_int_equal(fence_page_read(p, &snap), 0);
     assert_int_equal(snap.until_ms, 0);
     assert_int_equal(snap.n_addrs, 0);
-    assert_false(fence_decide(&snap, 0, UINT64_MAX, 5000, &wake));
+    assert_false(fence_decide(&snap, 0, &pr, 5000, &wake));
     assert_true(wake == UINT64_MAX);
     page_free(p);
 }
 
-/* A committed record reads back exactly: deadline, family, address,
- * prefix, interface. */
+/* A committed record reads back exactly: each address's deadline, family,
+ * address, prefix, interface, and the earliest deadline of the set. */
 static void test_record(void **state)
 {
     struct fence_page *p = page_new();
@@ -91,12 +93,14 @@ static void test_record(void **state)
     struct ifaddr_spec b = v6("fd00::5", 64, 9);
     (void)state;
 
-    assert_int_equal(fence_set_add(set, &a), 0);
-    assert_int_equal(fence_set_add(set, &b), 0);
-    fence_page_commit(p, 12345);
+    assert_int_equal(fence_set_add(set, &a, 23456), 0);
+    assert_int_equal(fence_set_add(set, &b, 12345), 0);
+    fence_page_commit(p);
     assert_int_equal(fence_page_read(p, &snap), 1);
     assert_int_equal(snap.until_ms, 12345);
     assert_int_equal(snap.n_addrs, 2);
+    assert_int_equal(snap.addrs[0].until_ms, 23456);
+    assert_int_equal(snap.addrs[1].until_ms, 12345);
     assert_int_equal(snap.addrs[0].family, AF_INET);
     assert_int_equal(snap.addrs[0].prefix, 24);
     assert_int_equal(snap.addrs[0].ifindex, 7);
@@ -108,7 +112,7 @@ static void test_record(void **state)
 
     /* Release: an empty record replaces it. */
     fence_page_begin(p);
-    fence_page_commit(p, 0);
+    fence_page_commit(p);
     assert_int_equal(fence_page_read(p, &snap), 2);
     assert_int_equal(snap.until_ms, 0);
     assert_int_equal(snap.n_addrs, 0);
@@ -123,19 +127,21 @@ static void test_add_invalid(void **state)
     struct ifaddr_spec s = v4("10.1.2.3", 33, 1);
     (void)state;
 
-    assert_int_equal(fence_set_add(set, &s), VIP_EINVAL);
+    assert_int_equal(fence_set_add(set, &s, 1), VIP_EINVAL);
     s = v6("fd00::1", 129, 1);
-    assert_int_equal(fence_set_add(set, &s), VIP_EINVAL);
+    assert_int_equal(fence_set_add(set, &s, 1), VIP_EINVAL);
     s = v4("10.1.2.3", 32, 0); /* interface not resolved */
-    assert_int_equal(fence_set_add(set, &s), VIP_EINVAL);
+    assert_int_equal(fence_set_add(set, &s, 1), VIP_EINVAL);
     s = v4("10.1.2.3", 32, 1);
     s.family = AF_UNIX;
-    assert_int_equal(fence_set_add(set, &s), VIP_EINVAL);
+    assert_int_equal(fence_set_add(set, &s, 1), VIP_EINVAL);
     s = v4("10.1.2.3", 32, 1);
+    assert_int_equal(fence_set_add(set, &s, 0), VIP_EINVAL); /* no deadline */
+    assert_int_equal(set->n_addrs, 0);
     for (int i = 0; i < FENCE_MAX_ADDRS; i++) {
-        assert_int_equal(fence_set_add(set, &s), 0);
+        assert_int_equal(fence_set_add(set, &s, 1 + (uint64_t)i), 0);
     }
-    assert_int_equal(fence_set_add(set, &s), VIP_ERANGE);
+    assert_int_equal(fence_set_add(set, &s, 1), VIP_ERANGE);
     assert_int_equal(set->n_addrs, FENCE_MAX_ADDRS);
     page_free(p);
 }
@@ -150,12 +156,12 @@ static void test_frozen_writer(void **state)
     struct ifaddr_spec b = v4("10.9.9.9", 32, 8);
     (void)state;
 
-    assert_int_equal(fence_set_add(set, &a), 0);
-    fence_page_commit(p, 1000);
+    assert_int_equal(fence_set_add(set, &a, 1000), 0);
+    fence_page_commit(p);
     /* The next update stops half-way: one address in, no commit, and
-     * garbage where its deadline would go. */
+     * garbage where the set's deadline goes. */
     set = fence_page_begin(p);
-    assert_int_equal(fence_set_add(set, &b), 0);
+    assert_int_equal(fence_set_add(set, &b, 2000), 0);
     set->until_ms = 77;
     assert_int_equal(fence_page_read(p, &snap), 1);
     assert_int_equal(snap.until_ms, 1000);
@@ -164,27 +170,60 @@ static void test_frozen_writer(void **state)
     page_free(p);
 }
 
-/* The decision: sleep toward the deadline, remove once it passed, then
- * sleep until woken; a new record (new sequence) is enforced again. */
+/* The decision, per address: sleep toward the earliest deadline, remove
+ * each address once its own deadline passed (the others stay), then sleep
+ * toward the next; a new record (new sequence) is enforced afresh. */
 static void test_decide(void **state)
 {
+    struct fence_progress pr;
     struct fence_set set;
     uint64_t wake;
     (void)state;
 
+    fence_progress_init(&pr);
     memset(&set, 0, sizeof set);
+    set.n_addrs = 2;
+    set.addrs[0].until_ms = 2000; /* unit B */
+    set.addrs[1].until_ms = 1000; /* unit A */
     set.until_ms = 1000;
-    set.n_addrs = 1;
-    assert_false(fence_decide(&set, 4, UINT64_MAX, 999, &wake));
+    assert_false(fence_decide(&set, 4, &pr, 999, &wake));
     assert_int_equal(wake, 1000);
-    assert_true(fence_decide(&set, 4, UINT64_MAX, 1000, &wake));
+    /* A's deadline: A is due, B not; then sleep toward B's. */
+    assert_true(fence_decide(&set, 4, &pr, 1000, &wake));
+    assert_true(fence_addr_due(&set.addrs[1], &pr, 1000));
+    assert_false(fence_addr_due(&set.addrs[0], &pr, 1000));
+    assert_int_equal(wake, 2000);
+    fence_progress_done(&pr, 1000);
+    assert_false(fence_decide(&set, 4, &pr, 1500, &wake));
+    assert_int_equal(wake, 2000);
+    /* A removal that failed (no done): still due at the retry. */
+    assert_true(fence_decide(&set, 4, &pr, 2000, &wake));
+    assert_true(fence_decide(&set, 4, &pr, 2020, &wake));
+    assert_false(fence_addr_due(&set.addrs[1], &pr, 2020)); /* A: done */
+    assert_true(fence_addr_due(&set.addrs[0], &pr, 2020));
     assert_true(wake == UINT64_MAX);
-    assert_false(fence_decide(&set, 4, 4, 1500, &wake));
+    fence_progress_done(&pr, 2020);
+    assert_false(fence_decide(&set, 4, &pr, 2500, &wake));
     assert_true(wake == UINT64_MAX);
-    assert_true(fence_decide(&set, 5, 4, 1500, &wake));
+    /* A new record with the same past deadlines: enforced again. */
+    assert_true(fence_decide(&set, 5, &pr, 2500, &wake));
+    assert_true(fence_addr_due(&set.addrs[0], &pr, 2500));
+    assert_true(fence_addr_due(&set.addrs[1], &pr, 2500));
+    /* Nothing recorded: nothing to do. */
+    set.n_addrs = 0;
     set.until_ms = 0;
-    assert_false(fence_decide(&set, 6, 4, 1500, &wake));
+    assert_false(fence_decide(&set, 6, &pr, 2500, &wake));
     assert_true(wake == UINT64_MAX);
+}
+
+/* Begin a record on @p holding one address until @until (none if 0). */
+static void record_until(struct fence_page *p, uint64_t until)
+{
+    struct fence_set *set = fence_page_begin(p);
+    struct ifaddr_spec s = v4("10.1.2.3", 32, 1);
+    if (until != 0) {
+        assert_int_equal(fence_set_add(set, &s, until), 0);
+    }
 }
 
 /* Wake-ups: a renewal that moves the deadline later needs none; an earlier
@@ -199,25 +238,31 @@ static void test_wake(void **state)
     /* Idle fence: the first hold wakes it. */
     seq = fence_page_read(p, &snap);
     assert_true(fence_page_sleep_ok(p, seq, UINT64_MAX));
-    fence_page_begin(p);
-    assert_true(fence_page_commit(p, 1000));
+    record_until(p, 1000);
+    assert_true(fence_page_commit(p));
     /* It sleeps toward 1000 now: renewals to later deadlines are silent. */
     seq = fence_page_read(p, &snap);
     assert_true(fence_page_sleep_ok(p, seq, 1000));
-    fence_page_begin(p);
-    assert_false(fence_page_commit(p, 1300));
-    fence_page_begin(p);
-    assert_false(fence_page_commit(p, 1600));
-    /* An earlier deadline wakes; releasing does not need to. */
-    fence_page_begin(p);
-    assert_true(fence_page_commit(p, 900));
-    fence_page_begin(p);
-    assert_false(fence_page_commit(p, 0));
+    record_until(p, 1300);
+    assert_false(fence_page_commit(p));
+    record_until(p, 1600);
+    assert_false(fence_page_commit(p));
+    /* An earlier deadline of any address wakes; releasing does not need
+     * to. */
+    record_until(p, 1600);
+    {
+        struct fence_set *set = &p->sets[(atomic_load(&p->seq) + 1) & 1];
+        struct ifaddr_spec s = v4("10.1.2.4", 32, 1);
+        assert_int_equal(fence_set_add(set, &s, 900), 0);
+    }
+    assert_true(fence_page_commit(p));
+    record_until(p, 0);
+    assert_false(fence_page_commit(p));
     /* The race: the fence read seq, then a commit happened before it
      * announced its sleep. Its re-check fails, so it re-reads. */
     seq = fence_page_read(p, &snap);
-    fence_page_begin(p);
-    fence_page_commit(p, 5000);
+    record_until(p, 5000);
+    fence_page_commit(p);
     assert_false(fence_page_sleep_ok(p, seq, UINT64_MAX));
     page_free(p);
 }
@@ -245,9 +290,9 @@ static void test_concurrent(void **state)
             for (unsigned i = 0; i < n; i++) {
                 memcpy(s.addr, &k, 4);
                 s.prefix = (uint8_t)(k % 33);
-                fence_set_add(set, &s);
+                fence_set_add(set, &s, k + i);
             }
-            fence_page_commit(p, k);
+            fence_page_commit(p);
             /* Paced like a (very) busy daemon, so that the reader, which
              * retries whenever a commit lands during its copy, gets
              * through often enough to count. */
@@ -266,6 +311,7 @@ static void test_concurrent(void **state)
             uint32_t k32 = (uint32_t)snap.until_ms;
             assert_memory_equal(snap.addrs[i].addr, &k32, 4);
             assert_int_equal(snap.addrs[i].prefix, snap.until_ms % 33);
+            assert_int_equal(snap.addrs[i].until_ms, snap.until_ms + i);
         }
         assert_true(snap.until_ms >= last);
         n_changes += snap.until_ms != last;
@@ -291,6 +337,7 @@ struct proc_fixture
     struct fence f;
     struct ifaddr_ctl ia;
     struct ifaddr_spec vip;
+    struct ifaddr_spec vip_b; /* a second unit's */
 };
 
 static int proc_setup(void **state)
@@ -303,6 +350,7 @@ static int proc_setup(void **state)
     memset(&fx, 0, sizeof fx);
     assert_int_equal(ifaddr_init(&fx.ia), 0);
     fx.vip = v4("10.66.0.100", 32, 1); /* lo is ifindex 1 */
+    fx.vip_b = v4("10.66.0.101", 32, 1);
     assert_int_equal(fence_start(&fx.f), 0);
     *state = &fx;
     return 0;
@@ -322,6 +370,7 @@ static int proc_teardown(void **state)
         waitpid(fx->f.pid, &status, 0);
     }
     ifaddr_del(&fx->ia, &fx->vip);
+    ifaddr_del(&fx->ia, &fx->vip_b);
     ifaddr_close(&fx->ia);
     return 0;
 }
@@ -331,25 +380,32 @@ static int proc_teardown(void **state)
 static void hold(struct proc_fixture *fx, uint64_t until)
 {
     struct fence_set *set = fence_page_begin(fx->f.page);
-    assert_int_equal(fence_set_add(set, &fx->vip), 0);
-    fence_commit(&fx->f, until);
+    assert_int_equal(fence_set_add(set, &fx->vip, until), 0);
+    fence_commit(&fx->f);
     assert_int_equal(ifaddr_add(&fx->ia, &fx->vip, 60), 0);
     assert_int_equal(ifaddr_present(&fx->ia, &fx->vip), 1);
 }
 
-/* Poll (1 ms) until the VIP is gone or @limit_ms passed; returns when. */
-static uint64_t wait_gone(struct proc_fixture *fx, uint64_t limit_ms)
+/* Poll (1 ms) until @vip is gone or @limit_ms passed; returns when. */
+static uint64_t wait_vip_gone(struct proc_fixture *fx,
+                              const struct ifaddr_spec *vip,
+                              uint64_t limit_ms)
 {
     uint64_t end = vip_now_ms() + limit_ms;
     struct timespec ts = {0, 1000000};
 
     while (vip_now_ms() < end) {
-        if (ifaddr_present(&fx->ia, &fx->vip) == 0) {
+        if (ifaddr_present(&fx->ia, vip) == 0) {
             return vip_now_ms();
         }
         nanosleep(&ts, NULL);
     }
     return 0;
+}
+
+static uint64_t wait_gone(struct proc_fixture *fx, uint64_t limit_ms)
+{
+    return wait_vip_gone(fx, &fx->vip, limit_ms);
 }
 
 /* The lease deadline passes with no renewal (this process "stopped"): the
@@ -412,11 +468,48 @@ static void test_proc_release(void **state)
 
     hold(fx, vip_now_ms() + 50);
     fence_page_begin(fx->f.page);
-    fence_commit(&fx->f, 0);
+    fence_commit(&fx->f);
     /* Left configured on purpose: the fence removes only what is
      * recorded, and the record is empty now. */
     nanosleep(&ts, NULL);
     assert_int_equal(ifaddr_present(&fx->ia, &fx->vip), 1);
+}
+
+/* Two units with different deadlines: unit A's address goes at A's
+ * deadline while unit B's stays (its deadline is far); then the daemon's
+ * end closes and B's goes at once. */
+static void test_proc_two_units(void **state)
+{
+    struct proc_fixture *fx = *state;
+    uint64_t until_a = vip_now_ms() + 150;
+    uint64_t until_b = vip_now_ms() + 60000;
+    struct fence_set *set = fence_page_begin(fx->f.page);
+    uint64_t gone;
+    int status;
+
+    assert_int_equal(fence_set_add(set, &fx->vip, until_a), 0);
+    assert_int_equal(fence_set_add(set, &fx->vip_b, until_b), 0);
+    fence_commit(&fx->f);
+    assert_int_equal(ifaddr_add(&fx->ia, &fx->vip, 60), 0);
+    assert_int_equal(ifaddr_add(&fx->ia, &fx->vip_b, 60), 0);
+    gone = wait_vip_gone(fx, &fx->vip, 5000);
+    assert_true(gone != 0);
+    assert_true(gone >= until_a);
+    /* The fence acted on A and went back to sleep toward B's deadline:
+     * B is still configured, and stays. */
+    assert_int_equal(ifaddr_present(&fx->ia, &fx->vip_b), 1);
+    while (atomic_load(&fx->f.page->wait_until) != until_b) {
+        struct timespec ts = {0, 1000000};
+        assert_true(vip_now_ms() < until_a + 5000);
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(ifaddr_present(&fx->ia, &fx->vip_b), 1);
+    /* The daemon dies: B goes long before its deadline. */
+    fence_stop(&fx->f);
+    gone = wait_vip_gone(fx, &fx->vip_b, 5000);
+    assert_true(gone != 0 && gone < until_b);
+    assert_int_equal(waitpid(fx->f.pid, &status, 0), fx->f.pid);
+    fx->f.pid = -1;
 }
 
 /* The fence killed: the daemon's side sees it at once. */
@@ -451,6 +544,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_proc_release, proc_setup,
                                         proc_teardown),
         cmocka_unit_test_setup_teardown(test_proc_fence_killed, proc_setup,
+                                        proc_teardown),
+        cmocka_unit_test_setup_teardown(test_proc_two_units, proc_setup,
                                         proc_teardown),
     };
 

@@ -172,6 +172,7 @@ static void unit_from_log(struct place *pl, struct place_unit *u,
     const struct fsm_unit *fu = fsm_unit(in->st, u->name);
 
     u->transfer_done = fu != NULL ? fu->transfer_index : 0;
+    u->group_transfer_done = in->st->transfer_index;
     if (fu == NULL || fu->holder == 0 || fu->leader_bound) {
         /* Nobody, or a leader's self-hold: it ended with that leader's
          * lease, before our election. */
@@ -263,6 +264,12 @@ static uint64_t unit_choice(struct place_unit *u, const struct place_in *in,
         u->transfer_done = fu->transfer_index;
         u->pin = fu->transfer_target != 0 ? fu->transfer_target
                                           : best_other(u, in, holder);
+    }
+    if (in->st->transfer_index > u->group_transfer_done) {
+        /* `vipctl transfer [NODE]` without a unit: every unit. */
+        u->group_transfer_done = in->st->transfer_index;
+        u->pin = in->st->transfer_target != 0 ? in->st->transfer_target
+                                              : best_other(u, in, holder);
     }
     if (u->pin != 0) {
         const struct fsm_member *m = fsm_member(in->st, u->pin);

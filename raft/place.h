@@ -121,6 +121,7 @@ struct place_unit
     uint64_t granted_end;  /* our clock: every grant we gave ends by then */
     uint64_t wait_until;   /* grants of earlier leaders end by then */
     uint64_t transfer_done; /* last operator transfer acted on (log index) */
+    uint64_t group_transfer_done; /* the same for `vipctl transfer NODE` */
     uint64_t pin;          /* operator transfer target (0: none) */
     struct priority_pending pending; /* preempt_delay memory */
 };

@@ -1,5 +1,5 @@
 /* Placement of units by grants (rules and safety argument in raft/place.h
- * and docs/DESIGN.md 6). Pure: no clock, no I/O. */
+ * and docs/DESIGN.md 4.9). Pure: no clock, no I/O. */
 #include "raft/place.h"
 
 #include <string.h>

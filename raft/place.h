@@ -1,5 +1,5 @@
 /* Placement: one holder per unit, for configurations with more than one
- * unit (docs/DESIGN.md 6). Pure: no clock, no I/O, no libuv; vipd's node
+ * unit (docs/DESIGN.md 4.9). Pure: no clock, no I/O, no libuv; vipd's node
  * (raft/cluster_place.c) and the simulation (tests/sim) drive exactly
  * these functions.
  *

@@ -565,6 +565,8 @@ static void node_record(const struct cluster *c, struct entry *e)
         const struct cfg_instance *ci = &cfg->instances[i];
         struct entry_instance *ei = &n->instances[n->n_instances++];
         snprintf(ei->name, sizeof ei->name, "%s", ci->name);
+        const struct cfg_sync_group *sg = vip_config_sync_group_of(cfg, i);
+        snprintf(ei->unit, sizeof ei->unit, "%s", sg ? sg->name : "");
         ei->base_priority = ci->priority != 0 ? ci->priority : 100;
         ei->flags = ci->nopreempt ? ENTRY_INSTANCE_F_NOPREEMPT : 0;
         ei->preempt_delay_ms = ci->preempt_delay_ms;

@@ -4,8 +4,8 @@
  *   origin   = u64 node_id, u64 seq
  *   NODE     = origin, str name, str address, u8 ip_family, 16 x u8 ip,
  *              u32 flags, u16 n_instances, instance[n_instances]
- *   instance = str name, u8 base_priority, u8 flags, u32 preempt_delay_ms,
- *              u16 n_tracks, track[n_tracks]
+ *   instance = str name, [version >= 2: str unit,] u8 base_priority,
+ *              u8 flags, u32 preempt_delay_ms, u16 n_tracks, track[n_tracks]
  *   track    = str name, u8 kind, u8 flags, i32 weight
  *   HEALTH   = origin, u8 kind, str name, i32 value
  *   ADMIN    = origin, u8 op, u64 target
@@ -230,6 +230,9 @@ static int instance_validate(const struct entry_instance *in, char *errmsg)
     if (!entry_str_ok(in->name, sizeof in->name, false)) {
         FAIL("instance: bad name");
     }
+    if (!entry_str_ok(in->unit, sizeof in->unit, true)) {
+        FAIL("instance %s: bad unit name", in->name);
+    }
     if (in->base_priority == 0) {
         FAIL("instance %s: priority 0", in->name);
     }
@@ -258,6 +261,34 @@ static int instance_validate(const struct entry_instance *in, char *errmsg)
         if (t->weight < -ENTRY_WEIGHT_MAX || t->weight > ENTRY_WEIGHT_MAX) {
             FAIL("instance %s: track %s: weight %d out of range", in->name,
                  t->name, (int)t->weight);
+        }
+    }
+    return 0;
+}
+
+const char *entry_instance_unit(const struct entry_instance *in)
+{
+    return in->unit[0] != '\0' ? in->unit : in->name;
+}
+
+/* A unit name must name one unit: an instance that carries a group's name
+ * must be in that group, and say so (not with an empty unit, which would
+ * make two encodings of one grouping). */
+static int units_validate(const struct entry_node *n, char *errmsg)
+{
+    for (unsigned i = 0; i < n->n_instances; i++) {
+        const struct entry_instance *a = &n->instances[i];
+        if (a->unit[0] == '\0') {
+            continue;
+        }
+        for (unsigned j = 0; j < n->n_instances; j++) {
+            const struct entry_instance *b = &n->instances[j];
+            if (strcmp(b->name, a->unit) == 0 &&
+                strcmp(b->unit, a->unit) != 0) {
+                FAIL("node %s: unit %s of instance %s is also the name of "
+                     "instance %s outside it",
+                     n->name, a->unit, a->name, b->name);
+            }
         }
     }
     return 0;
@@ -307,7 +338,7 @@ static int node_validate(const struct entry_node *n, char *errmsg)
             }
         }
     }
-    return 0;
+    return units_validate(n, errmsg);
 }
 
 int entry_validate(const struct entry *e, char *errmsg)
@@ -382,7 +413,19 @@ static void origin_get(struct entry_reader *r, struct entry_origin *o)
     o->seq = entry_get_u64(r);
 }
 
-void entry_node_put(struct entry_writer *w, const struct entry_node *n)
+unsigned entry_node_version(const struct entry_node *n)
+{
+    for (unsigned i = 0; i < n->n_instances && i < ENTRY_MAX_INSTANCES; i++) {
+        if (n->instances[i].unit[0] != '\0') {
+            return 2;
+        }
+    }
+    return 1;
+}
+
+void entry_node_put(struct entry_writer *w,
+                    const struct entry_node *n,
+                    unsigned version)
 {
     origin_put(w, &n->origin);
     entry_put_str(w, n->name);
@@ -394,6 +437,12 @@ void entry_node_put(struct entry_writer *w, const struct entry_node *n)
     for (unsigned i = 0; i < n->n_instances && i < ENTRY_MAX_INSTANCES; i++) {
         const struct entry_instance *in = &n->instances[i];
         entry_put_str(w, in->name);
+        if (version >= 2) {
+            entry_put_str(w, in->unit);
+        } else if (in->unit[0] != '\0') {
+            w->ok = false; /* version 1 cannot carry it */
+            return;
+        }
         entry_put_u8(w, in->base_priority);
         entry_put_u8(w, in->flags);
         entry_put_u32(w, in->preempt_delay_ms);
@@ -408,7 +457,9 @@ void entry_node_put(struct entry_writer *w, const struct entry_node *n)
     }
 }
 
-void entry_node_get(struct entry_reader *r, struct entry_node *n)
+void entry_node_get(struct entry_reader *r,
+                    struct entry_node *n,
+                    unsigned version)
 {
     memset(n, 0, sizeof *n);
     origin_get(r, &n->origin);
@@ -426,6 +477,9 @@ void entry_node_get(struct entry_reader *r, struct entry_node *n)
     for (unsigned i = 0; i < n->n_instances && r->ok; i++) {
         struct entry_instance *in = &n->instances[i];
         entry_get_str(r, in->name, sizeof in->name);
+        if (version >= 2) {
+            entry_get_str(r, in->unit, sizeof in->unit);
+        }
         in->base_priority = entry_get_u8(r);
         in->flags = entry_get_u8(r);
         in->preempt_delay_ms = entry_get_u32(r);
@@ -445,11 +499,13 @@ void entry_node_get(struct entry_reader *r, struct entry_node *n)
     }
 }
 
-static void body_put(struct entry_writer *w, const struct entry *e)
+static void body_put(struct entry_writer *w,
+                     const struct entry *e,
+                     unsigned version)
 {
     switch (e->kind) {
     case ENTRY_NODE:
-        entry_node_put(w, &e->u.node);
+        entry_node_put(w, &e->u.node, version);
         break;
     case ENTRY_HEALTH:
         origin_put(w, &e->u.health.origin);
@@ -475,11 +531,13 @@ static void body_put(struct entry_writer *w, const struct entry *e)
     }
 }
 
-static void body_get(struct entry_reader *r, struct entry *e)
+static void body_get(struct entry_reader *r,
+                     struct entry *e,
+                     unsigned version)
 {
     switch (e->kind) {
     case ENTRY_NODE:
-        entry_node_get(r, &e->u.node);
+        entry_node_get(r, &e->u.node, version);
         break;
     case ENTRY_HEALTH:
         origin_get(r, &e->u.health.origin);
@@ -507,6 +565,13 @@ static void body_get(struct entry_reader *r, struct entry *e)
 
 /****** Records ******/
 
+/* The lowest version that carries @e (see entry.h). */
+static unsigned record_version(const struct entry *e)
+{
+    return e->kind == ENTRY_NODE ? entry_node_version(&e->u.node)
+                                 : ENTRY_VERSION_MIN;
+}
+
 size_t entry_encoded_size(const struct entry *e)
 {
     /* A writer without a buffer only counts. */
@@ -515,7 +580,7 @@ size_t entry_encoded_size(const struct entry *e)
     if (entry_validate(e, NULL) != 0) {
         return 0;
     }
-    body_put(&w, e);
+    body_put(&w, e, record_version(e));
     if (!w.ok || w.pos > ENTRY_MAX_SIZE) {
         return 0;
     }
@@ -539,14 +604,14 @@ int entry_encode(const struct entry *e,
         goto err_range;
     }
     w.pos = ENTRY_HEADER_SIZE;
-    body_put(&w, e);
+    body_put(&w, e, record_version(e));
     if (!w.ok || w.pos - ENTRY_HEADER_SIZE > ENTRY_MAX_SIZE) {
         goto err_range;
     }
     {
         struct entry_writer h = {
             .p = buf, .size = ENTRY_HEADER_SIZE, .pos = 0, .ok = true};
-        entry_put_u8(&h, ENTRY_VERSION);
+        entry_put_u8(&h, (uint8_t)record_version(e));
         entry_put_u8(&h, e->kind);
         entry_put_u16(&h, 0);
         entry_put_u32(&h, (uint32_t)(w.pos - ENTRY_HEADER_SIZE));
@@ -580,7 +645,7 @@ int entry_decode(const void *buf, size_t len, struct entry *out, char *errmsg)
     out->kind = entry_get_u8(&r);
     reserved = entry_get_u16(&r);
     body_len = entry_get_u32(&r);
-    if (version != ENTRY_VERSION) {
+    if (version < ENTRY_VERSION_MIN || version > ENTRY_VERSION) {
         if (errmsg != NULL) {
             errmsg_printf(errmsg, "entry: unknown version %u", version);
         }
@@ -606,7 +671,7 @@ int entry_decode(const void *buf, size_t len, struct entry *out, char *errmsg)
         }
         return VIP_EPROTO;
     }
-    body_get(&r, out);
+    body_get(&r, out, version);
     if (r.ok && r.pos != r.size) {
         reader_fail(&r, "trailing bytes");
     }

@@ -1,8 +1,8 @@
 /* Log entry codec: the commands vipd replicates through Raft. Pure: no I/O.
  *
- * Wire format (all integers little-endian), format version ENTRY_VERSION:
+ * Wire format (all integers little-endian):
  *
- *   u8  version    ENTRY_VERSION
+ *   u8  version    ENTRY_VERSION_MIN..ENTRY_VERSION
  *   u8  kind       enum entry_kind
  *   u16 reserved   0
  *   u32 body_len   exact number of bytes that follow
@@ -13,6 +13,16 @@
  * printable ASCII (0x20..0x7e). Decoding validates every field and every
  * length and never asserts on input: a bad record is VIP_EPROTO plus a
  * message, nothing else.
+ *
+ * Versions: 1 is the original format; 2 adds each instance's unit name to
+ * the NODE body (the other bodies are the same in both). The encoder
+ * writes the lowest version that carries the record, so a node whose
+ * instances are all lone ones (no sync group) still writes records a
+ * version-1 node decodes, and a version-1 record decodes with every unit
+ * empty (a lone instance): a cluster can be upgraded one node at a time.
+ * A record with a sync group's unit needs version 2: a version-1 node
+ * rejects it (and, as every rejection, skips it: raft/fsm.h), so sync
+ * groups should be configured only once every node runs version 2.
  *
  * Exactly-once: NODE, HEALTH and ADMIN carry their proposer's node id and a
  * sequence number (`struct entry_origin`). The FSM applies a record only if
@@ -27,7 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ENTRY_VERSION       1
+#define ENTRY_VERSION_MIN   1 /* the oldest version decoded */
+#define ENTRY_VERSION       2 /* the newest (instance units) */
 #define ENTRY_HEADER_SIZE   8
 #define ENTRY_NAME_MAX      64  /* names incl. NUL: checks, instances, nodes */
 #define ENTRY_ADDR_MAX      128 /* "host:port" incl. NUL */
@@ -68,6 +79,14 @@ struct entry_track
 struct entry_instance
 {
     char name[ENTRY_NAME_MAX];
+    /* The placement unit (include/vipd/config.h) it belongs to: its sync
+     * group's name, or empty for an instance in no sync group, which is a
+     * unit of its own named like the instance (entry_instance_unit()).
+     * Non-empty only from format version 2 on. A non-empty unit may equal
+     * the instance's own name (a group named like one of its members), but
+     * not the name of another instance of the node outside that unit (nor of
+ * one that leaves its own unit empty). */
+    char unit[ENTRY_NAME_MAX];
     uint8_t base_priority;     /* 1..255 as configured */
     uint8_t flags;             /* ENTRY_INSTANCE_F_* */
     uint32_t preempt_delay_ms; /* 0: none */
@@ -180,6 +199,9 @@ int entry_decode(const void *buf, size_t len, struct entry *out, char *errmsg);
  * 0 or VIP_EINVAL with a message in @errmsg (may be NULL). */
 int entry_validate(const struct entry *e, char *errmsg);
 
+/* The unit name of @in: in->unit, or in->name when that is empty. */
+const char *entry_instance_unit(const struct entry_instance *in);
+
 /* Static names for logs and `vipctl events`; "?" for unknown values. */
 const char *entry_kind_name(unsigned kind);
 const char *entry_track_kind_name(unsigned kind);
@@ -231,8 +253,18 @@ void entry_get_bytes(struct entry_reader *r, void *dst, size_t n);
  * printable ASCII, shorter than @size; empty allowed only if @allow_empty. */
 bool entry_str_ok(const char *s, size_t size, bool allow_empty);
 
-/* Body codecs, exposed for the snapshot (which stores whole NODE records). */
-void entry_node_put(struct entry_writer *w, const struct entry_node *n);
-void entry_node_get(struct entry_reader *r, struct entry_node *n);
+/* Body codecs, exposed for the snapshot (which stores whole NODE records),
+ * in format @version (ENTRY_VERSION_MIN..ENTRY_VERSION). Version 1 has no
+ * unit names: putting a record with one fails the writer. */
+void entry_node_put(struct entry_writer *w,
+                    const struct entry_node *n,
+                    unsigned version);
+void entry_node_get(struct entry_reader *r,
+                    struct entry_node *n,
+                    unsigned version);
+
+/* The lowest version that carries @n: 2 if an instance has a unit name,
+ * else 1. */
+unsigned entry_node_version(const struct entry_node *n);
 
 #endif /* VIPD_RAFT_ENTRY_H */

@@ -153,7 +153,7 @@ const char *fsm_event_type_name(unsigned type)
 #define NODE_BODY_MAX                                                \
     (16 + 2 + ENTRY_NAME_MAX + 2 + ENTRY_ADDR_MAX + 1 + 16 + 4 + 2 + \
      ENTRY_MAX_INSTANCES *                                           \
-         (2 + ENTRY_NAME_MAX + 1 + 1 + 4 + 2 +                       \
+         (2 + ENTRY_NAME_MAX + 2 + ENTRY_NAME_MAX + 1 + 1 + 4 + 2 +  \
           ENTRY_MAX_TRACKS * (2 + ENTRY_NAME_MAX + 1 + 1 + 4)))
 
 /* Same content, seq aside? Compared by encoding, so struct padding and
@@ -164,8 +164,8 @@ static bool node_same(const struct entry_node *a, const struct entry_node *b)
     struct entry_writer wa = {.p = ba, .size = sizeof ba, .ok = true};
     struct entry_writer wb = {.p = bb, .size = sizeof bb, .ok = true};
 
-    entry_node_put(&wa, a);
-    entry_node_put(&wb, b);
+    entry_node_put(&wa, a, ENTRY_VERSION);
+    entry_node_put(&wb, b, ENTRY_VERSION);
     if (!wa.ok || !wb.ok || wa.pos != wb.pos || wa.pos < 16) {
         return false;
     }
@@ -503,7 +503,23 @@ void fsm_attach(struct fsm *f, struct raft *r)
 
 /****** Snapshot codec ******/
 
-static void snap_body(struct entry_writer *w, const struct fsm_state *st)
+/* The lowest snapshot version that carries @st: 2 if a member's record
+ * has a unit name (raft/entry.h), else 1, which a version-1 node restores
+ * (a cluster upgraded one node at a time). */
+static unsigned snap_version(const struct fsm_state *st)
+{
+    for (unsigned i = 0; i < st->n_members; i++) {
+        if (st->members[i].has_node &&
+            entry_node_version(&st->members[i].node) > 1) {
+            return 2;
+        }
+    }
+    return 1;
+}
+
+static void snap_body(struct entry_writer *w,
+                      const struct fsm_state *st,
+                      unsigned version)
 {
     uint64_t first;
 
@@ -513,7 +529,7 @@ static void snap_body(struct entry_writer *w, const struct fsm_state *st)
         entry_put_u64(w, m->node.origin.node_id);
         entry_put_u8(w, m->has_node);
         if (m->has_node) {
-            entry_node_put(w, &m->node);
+            entry_node_put(w, &m->node, version);
         }
         entry_put_u8(w, m->maintenance);
         entry_put_u64(w, m->last_seq);
@@ -556,7 +572,9 @@ int fsm_snapshot_encode(const struct fsm_state *st, void **buf, size_t *len)
     size_t body;
     uint8_t *p;
 
-    snap_body(&w, st);
+    unsigned version = snap_version(st);
+
+    snap_body(&w, st, version);
     body = w.pos;
     if (!w.ok || body > UINT32_MAX) {
         return VIP_EINVAL;
@@ -568,11 +586,11 @@ int fsm_snapshot_encode(const struct fsm_state *st, void **buf, size_t *len)
     w = (struct entry_writer){
         .p = p, .size = SNAP_HEADER_SIZE + body, .pos = 0, .ok = true};
     entry_put_u32(&w, SNAP_MAGIC);
-    entry_put_u8(&w, FSM_SNAPSHOT_VERSION);
+    entry_put_u8(&w, (uint8_t)version);
     entry_put_u8(&w, 0);
     entry_put_u16(&w, 0);
     entry_put_u32(&w, (uint32_t)body);
-    snap_body(&w, st);
+    snap_body(&w, st, version);
     *buf = p;
     *len = w.pos;
     return 0;
@@ -580,6 +598,7 @@ int fsm_snapshot_encode(const struct fsm_state *st, void **buf, size_t *len)
 
 /* Decode one member; false with @why set on a rule violation. */
 static bool snap_member(struct entry_reader *r,
+                        unsigned version,
                         struct fsm_member *m,
                         const char **why,
                         char *errmsg)
@@ -594,7 +613,8 @@ static bool snap_member(struct entry_reader *r,
     }
     m->has_node = has_node;
     if (has_node) {
-        entry_node_get(r, &m->node);
+        /* Snapshot version N stores NODE bodies of entry version N. */
+        entry_node_get(r, &m->node, version);
         if (r->ok) {
             if (m->node.origin.node_id != id) {
                 *why = "member id differs from its record";
@@ -679,7 +699,7 @@ int fsm_snapshot_decode(const void *buf,
         why = "bad magic";
         goto err;
     }
-    if (version != FSM_SNAPSHOT_VERSION) {
+    if (version < FSM_SNAPSHOT_VERSION_MIN || version > FSM_SNAPSHOT_VERSION) {
         why = "unknown version";
         goto err;
     }
@@ -698,7 +718,7 @@ int fsm_snapshot_decode(const void *buf,
         goto err;
     }
     for (unsigned i = 0; i < out->n_members && r.ok; i++) {
-        if (!snap_member(&r, &out->members[i], &why, detail)) {
+        if (!snap_member(&r, version, &out->members[i], &why, detail)) {
             goto err;
         }
         if (i > 0 && out->members[i].node.origin.node_id <=

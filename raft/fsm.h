@@ -32,7 +32,13 @@
 #define FSM_MAX_MEMBERS      32  /* = CFG_MAX_PEERS */
 #define FSM_MAX_HEALTH       64  /* distinct checks per member */
 #define FSM_MAX_EVENTS       256 /* events ring */
-#define FSM_SNAPSHOT_VERSION 1
+/* Snapshot format: version 2 stores NODE records with their instances'
+ * units (raft/entry.h version 2), version 1 without. Both restore (units
+ * empty from version 1); encoding writes the lowest version that carries
+ * the state, as the entry codec does, for clusters upgraded one node at a
+ * time. */
+#define FSM_SNAPSHOT_VERSION     2
+#define FSM_SNAPSHOT_VERSION_MIN 1
 
 /* The latest reported value of one check of one member. */
 struct fsm_health

@@ -13,10 +13,13 @@ libvipcore_a_SOURCES += \
 # Unit tests of the pure modules.
 check_PROGRAMS += tests/unit/test_entry tests/unit/test_fsm \
 	tests/unit/test_priority tests/unit/test_lease tests/unit/test_prevote
-tests_unit_test_entry_SOURCES = tests/unit/test_entry.c
+tests_unit_test_entry_SOURCES = tests/unit/test_entry.c \
+	tests/unit/entry_v1_golden.h
 tests_unit_test_entry_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_entry_LDADD = $(TEST_LDADD)
-tests_unit_test_fsm_SOURCES = tests/unit/test_fsm.c
+EXTRA_DIST += tests/fuzz/fuzz_entry.c
+tests_unit_test_fsm_SOURCES = tests/unit/test_fsm.c \
+	tests/unit/entry_v1_golden.h
 tests_unit_test_fsm_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_fsm_LDADD = $(TEST_LDADD)
 tests_unit_test_priority_SOURCES = tests/unit/test_priority.c

@@ -101,11 +101,22 @@ void priority_effective(const struct fsm_member *m,
     out->why = PRIORITY_OK;
 }
 
-void priority_group(const struct fsm_member *m,
-                    bool is_voter,
-                    struct priority_result *out)
+/* Which instances a group or unit rule counts: @unit NULL for all of
+ * them, else those of that unit (entry_instance_unit()). */
+static bool counts(const struct entry_instance *in, const char *unit)
+{
+    return unit == NULL || strcmp(entry_instance_unit(in), unit) == 0;
+}
+
+/* The sum over @m's instances that count for @unit, eligible only if
+ * eligible for each of them and there is at least one. */
+static void group_of(const struct fsm_member *m,
+                     const char *unit,
+                     bool is_voter,
+                     struct priority_result *out)
 {
     int total = 0;
+    unsigned n = 0;
 
     memset(out, 0, sizeof *out);
     if (m != NULL && m->has_node &&
@@ -113,18 +124,42 @@ void priority_group(const struct fsm_member *m,
         out->why = PRIORITY_WITNESS;
         return;
     }
-    if (m == NULL || !m->has_node || m->node.n_instances == 0) {
+    if (m == NULL || !m->has_node) {
         out->why = PRIORITY_NO_NODE;
         return;
     }
     for (unsigned i = 0; i < m->node.n_instances; i++) {
+        if (!counts(&m->node.instances[i], unit)) {
+            continue;
+        }
         priority_effective(m, i, is_voter, out);
         if (out->why != PRIORITY_OK) {
             return;
         }
         total += out->priority;
+        n++;
+    }
+    if (n == 0) {
+        memset(out, 0, sizeof *out);
+        out->why = PRIORITY_NO_NODE;
+        return;
     }
     out->priority = total;
+}
+
+void priority_group(const struct fsm_member *m,
+                    bool is_voter,
+                    struct priority_result *out)
+{
+    group_of(m, NULL, is_voter, out);
+}
+
+void priority_unit(const struct fsm_member *m,
+                   const char *unit,
+                   bool is_voter,
+                   struct priority_result *out)
+{
+    group_of(m, unit, is_voter, out);
 }
 
 int priority_tiebreak(const struct fsm_member *a, const struct fsm_member *b)
@@ -166,8 +201,10 @@ static int rank(const struct fsm_member *a,
     return priority_tiebreak(a, b);
 }
 
-/* Largest preempt_delay and any nopreempt over @m's instances. */
+/* Largest preempt_delay and any nopreempt over @m's instances that count
+ * for @unit. */
 static void preempt_rules(const struct fsm_member *m,
+                          const char *unit,
                           uint32_t *delay,
                           bool *nopreempt)
 {
@@ -175,6 +212,9 @@ static void preempt_rules(const struct fsm_member *m,
     *nopreempt = false;
     for (unsigned i = 0; i < m->node.n_instances; i++) {
         const struct entry_instance *in = &m->node.instances[i];
+        if (!counts(in, unit)) {
+            continue;
+        }
         if (in->preempt_delay_ms > *delay) {
             *delay = in->preempt_delay_ms;
         }
@@ -184,10 +224,12 @@ static void preempt_rules(const struct fsm_member *m,
     }
 }
 
-void priority_choose(const struct fsm_state *st,
-                     const struct priority_ctx *ctx,
-                     struct priority_pending *pending,
-                     struct priority_choice *out)
+/* priority_choose() over the instances that count for @unit. */
+static void choose_of(const struct fsm_state *st,
+                      const char *unit,
+                      const struct priority_ctx *ctx,
+                      struct priority_pending *pending,
+                      struct priority_choice *out)
 {
     const struct fsm_member *best = NULL;
     const struct fsm_member *holder = NULL;
@@ -199,7 +241,7 @@ void priority_choose(const struct fsm_state *st,
     for (unsigned i = 0; i < st->n_members; i++) {
         const struct fsm_member *m = &st->members[i];
         uint64_t id = m->node.origin.node_id;
-        priority_group(m, is_voter(ctx, id), &r);
+        group_of(m, unit, is_voter(ctx, id), &r);
         if (r.why != PRIORITY_OK) {
             continue;
         }
@@ -244,7 +286,7 @@ void priority_choose(const struct fsm_state *st,
     }
     uint32_t delay;
     bool nopreempt;
-    preempt_rules(best, &delay, &nopreempt);
+    preempt_rules(best, unit, &delay, &nopreempt);
     if (nopreempt) {
         pending->node = 0;
         out->preferred = ctx->holder;
@@ -256,6 +298,23 @@ void priority_choose(const struct fsm_state *st,
     }
     out->preferred = out->best;
     out->move_at_ms = pending->since_ms + delay;
+}
+
+void priority_choose(const struct fsm_state *st,
+                     const struct priority_ctx *ctx,
+                     struct priority_pending *pending,
+                     struct priority_choice *out)
+{
+    choose_of(st, NULL, ctx, pending, out);
+}
+
+void priority_choose_unit(const struct fsm_state *st,
+                          const char *unit,
+                          const struct priority_ctx *ctx,
+                          struct priority_pending *pending,
+                          struct priority_choice *out)
+{
+    choose_of(st, unit, ctx, pending, out);
 }
 
 const char *priority_why_name(unsigned why)

@@ -18,10 +18,14 @@
  *
  * The preferred holder of an instance is the eligible member with the
  * highest effective priority, ties broken by the higher primary IP (VRRP,
- * RFC 5798 6.4.3), then by the higher node id. For a group of instances
- * (v1: all instances in one Raft group), a member is eligible if it is
- * eligible for every instance it has, and ranks by the sum of its effective
- * priorities. */
+ * RFC 5798 6.4.3), then by the higher node id. For a group of instances, a
+ * member is eligible if it has at least one of them and is eligible for
+ * every one of them it has, and ranks by the sum of its effective
+ * priorities. Two groups are used: all of a member's instances (one holder
+ * for every VIP: priority_group(), priority_choose()), and one placement
+ * unit, a sync group or a lone instance (entry_instance_unit(), include/
+ * vipd/config.h: priority_unit(), priority_choose_unit()). Both are the
+ * same rule over a different set of instances (one implementation). */
 #ifndef VIPD_RAFT_PRIORITY_H
 #define VIPD_RAFT_PRIORITY_H
 
@@ -63,6 +67,14 @@ void priority_group(const struct fsm_member *m,
                     bool is_voter,
                     struct priority_result *out);
 
+/* The same for placement unit @unit: @m's instances whose
+ * entry_instance_unit() is @unit (sum, all eligible); PRIORITY_NO_NODE if
+ * @m has none. */
+void priority_unit(const struct fsm_member *m,
+                   const char *unit,
+                   bool is_voter,
+                   struct priority_result *out);
+
 /* Inputs of the holder choice that are not in the replicated state. */
 struct priority_ctx
 {
@@ -90,7 +102,7 @@ struct priority_choice
     bool holder_eligible; /* the current holder is eligible */
 };
 
-/* Choose the holder of the group of all instances.
+/* Choose the holder of the group of all instances (every VIP).
  * - nobody eligible: preferred = 0.
  * - holder not eligible (or none): preferred = best, move_at = now.
  * - best ranks above an eligible holder: if best has `nopreempt` on any of
@@ -105,6 +117,17 @@ void priority_choose(const struct fsm_state *st,
                      const struct priority_ctx *ctx,
                      struct priority_pending *pending,
                      struct priority_choice *out);
+
+/* priority_choose() for placement unit @unit: members ranked by
+ * priority_unit(); nopreempt if any of best's instances of the unit has
+ * it; preempt_delay the largest among them. Keep one @pending per unit.
+ * A pending `vipctl transfer NODE` (st->transfer_target) pins every unit
+ * NODE is eligible for. */
+void priority_choose_unit(const struct fsm_state *st,
+                          const char *unit,
+                          const struct priority_ctx *ctx,
+                          struct priority_pending *pending,
+                          struct priority_choice *out);
 
 /* Compare two members for the tie-break: > 0 if @a ranks above @b with equal
  * priorities (higher primary IP, then higher id). */

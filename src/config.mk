@@ -10,6 +10,7 @@ libvipcore_a_SOURCES += \
 	src/config_check.c \
 	src/config_host.c \
 	src/config_value.c \
+	src/config_unit.c \
 	src/check_process.c \
 	src/check_process.h
 

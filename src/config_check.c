@@ -253,6 +253,28 @@ static void check_vrids(struct cfgp *p)
     }
 }
 
+/* A unit is named by its sync group, or by its instance when in none
+ * (include/vipd/config.h): a group named like an instance outside it would
+ * make one name stand for two units. */
+static void check_group_name(struct cfgp *p, const struct cfg_sync_group *g)
+{
+    const struct cfg_instance *in = vip_config_instance(p->cfg, g->name);
+
+    if (in == NULL) {
+        return;
+    }
+    for (size_t k = 0; k < g->n_instances; k++) {
+        if (strcmp(g->instances[k], g->name) == 0) {
+            return;
+        }
+    }
+    cfgp_error(p, &g->where,
+               "vrrp_sync_group '%s' has the name of vrrp_instance '%s' "
+               "(%s:%u), which is not in it: a sync group and an instance "
+               "outside it need different names",
+               g->name, in->name, in->where.file, in->where.line);
+}
+
 static void check_groups(struct cfgp *p)
 {
     const struct vip_config *cfg = p->cfg;
@@ -288,6 +310,7 @@ static void check_groups(struct cfgp *p)
             }
 next:;
         }
+        check_group_name(p, g);
     }
 }
 

@@ -421,6 +421,35 @@ const struct cfg_track_file *vip_config_track_file(
 const struct cfg_track_process *vip_config_track_process(
     const struct vip_config *cfg, const char *name);
 
+/****** Placement units (src/config_unit.c) ******/
+
+/* A unit is what one node holds as a whole: a vrrp_sync_group, or a
+ * vrrp_instance in no sync group. Its name is the group's name, or the
+ * instance's own name for a lone instance. `vipd -t` refuses a sync group
+ * named like an instance outside it, so in a valid configuration a unit
+ * name names one unit. Instance numbers are indexes into cfg->instances. */
+
+/* The sync group of instance @instance; NULL if it is in none (or there
+ * is no such instance). */
+const struct cfg_sync_group *vip_config_sync_group_of(
+    const struct vip_config *cfg, size_t instance);
+
+/* The unit name of instance @instance (pointing into @cfg); NULL if there
+ * is no such instance. */
+const char *vip_config_unit_of(const struct vip_config *cfg, size_t instance);
+
+/* Whether instance @instance belongs to the unit named @unit. */
+bool vip_config_in_unit(const struct vip_config *cfg,
+                        size_t instance,
+                        const char *unit);
+
+/* The units in config order (the order of their first instances): stores
+ * up to @max names (pointing into @cfg) in @names (may be NULL) and
+ * returns the number of units, which may exceed @max. */
+size_t vip_config_units(const struct vip_config *cfg,
+                        const char **names,
+                        size_t max);
+
 /* Format @ip into @buf (at least INET6_ADDRSTRLEN bytes); returns @buf. */
 const char *cfg_ip_str(const struct cfg_ip *ip, char *buf, size_t size);
 

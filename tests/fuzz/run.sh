@@ -4,7 +4,7 @@
 #
 # Usage: tests/fuzz/run.sh [-t SECONDS] [TARGET...]
 #   TARGET: config ctl_proto ctl_server status_json check_http script_cmd
-#           handshake channel place_wire
+#           handshake channel place_wire entry
 #   (default: all)
 #   Work files (binaries, growing corpora, crash reproducers) go to
 #   build/fuzz; a crash leaves build/fuzz/NAME/crash-* and exits 1.
@@ -19,7 +19,7 @@ fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] ||
     targets=(config ctl_proto ctl_server status_json check_http script_cmd
-        handshake channel place_wire)
+        handshake channel place_wire entry)
 out=$top/build/fuzz
 mkdir -p "$out"
 cd "$top"
@@ -48,6 +48,7 @@ sources() {
     channel) echo tests/fuzz/fuzz_channel.c raft/frame_crypt.c raft/raft_wire.c \
         -lsodium ;;
     place_wire) echo tests/fuzz/fuzz_place_wire.c raft/place_wire.c ;;
+    entry) echo tests/fuzz/fuzz_entry.c raft/entry.c raft/fsm.c src/error.c -lraft ;;
     *) echo "fuzz: unknown target $1" >&2; exit 2 ;;
     esac
 }
@@ -93,6 +94,16 @@ seed() {
         printf '\000\050VIPA\001\001\000\000%032d' 0 > "$dir/s1"
         printf '\001\110VIPA\001\002\000\000%064d' 0 > "$dir/s2"
         printf '\002%064d\n' 7 > "$dir/s3" ;;
+    entry)
+        # byte 0: 0 entry, 1 snapshot; the version-1 goldens of
+        # tests/unit/entry_v1_golden.h as seeds.
+        for a in v1_node:0 v1_snapshot:1; do
+            perl -e 'print pack("C", $ARGV[0])' "${a#*:}" > "$dir/${a%:*}"
+            awk "/ ${a%:*}\[/{on=1;next} on&&/};/{on=0} on" \
+                tests/unit/entry_v1_golden.h |
+                perl -ne 'print pack("C", hex $1) while /0x([0-9a-f]{2})/g' \
+                >> "$dir/${a%:*}"
+        done ;;
     channel)
         # even: a raft_uv RequestVote and a heartbeat; odd: frames.
         printf '\000\007\003\0\0\0\0\0\0\0\050\0\0\0\0\0\0\0%040d' 0 > "$dir/s1"

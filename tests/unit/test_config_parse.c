@@ -489,6 +489,65 @@ static void test_sync_group(void **state)
     loaded_free(l);
 }
 
+/* Placement units: a sync group is one unit named after it, a lone
+ * instance its own; listed at their first instance, in config order. */
+static void test_units(void **state)
+{
+    (void)state;
+    const char *names[4] = {NULL};
+    struct loaded *l = load_text(
+        "vrrp_instance L1 { interface eth0\n virtual_router_id 1\n"
+        " virtual_ipaddress { 10.0.0.1 } }\n"
+        "vrrp_sync_group G {\n group {\n  A\n  B\n }\n}\n"
+        "vrrp_instance A { interface eth0\n virtual_router_id 2\n"
+        " virtual_ipaddress { 10.0.0.2 } }\n"
+        "vrrp_instance L2 { interface eth0\n virtual_router_id 3\n"
+        " virtual_ipaddress { 10.0.0.3 } }\n"
+        "vrrp_instance B { interface eth0\n virtual_router_id 4\n"
+        " virtual_ipaddress { 10.0.0.4 } }\n");
+    assert_int_equal(l->rv, 0);
+    assert_string_equal(vip_config_unit_of(&l->cfg, 0), "L1");
+    assert_string_equal(vip_config_unit_of(&l->cfg, 1), "G");
+    assert_string_equal(vip_config_unit_of(&l->cfg, 2), "L2");
+    assert_string_equal(vip_config_unit_of(&l->cfg, 3), "G");
+    assert_null(vip_config_unit_of(&l->cfg, 4));
+    assert_null(vip_config_sync_group_of(&l->cfg, 0));
+    assert_ptr_equal(vip_config_sync_group_of(&l->cfg, 3), &l->cfg.groups[0]);
+    assert_true(vip_config_in_unit(&l->cfg, 3, "G"));
+    assert_false(vip_config_in_unit(&l->cfg, 3, "B"));
+    assert_int_equal(vip_config_units(&l->cfg, names, 4), 3);
+    assert_string_equal(names[0], "L1");
+    assert_string_equal(names[1], "G");
+    assert_string_equal(names[2], "L2");
+    assert_null(names[3]);
+    assert_int_equal(vip_config_units(&l->cfg, names, 1), 3); /* counts */
+    loaded_free(l);
+
+    /* A group may share its name with one of its own instances... */
+    l = load_text("vrrp_sync_group A {\n group {\n  A\n  B\n }\n}\n"
+                  "vrrp_instance A { interface eth0\n virtual_router_id 2\n"
+                  " virtual_ipaddress { 10.0.0.2 } }\n"
+                  "vrrp_instance B { interface eth0\n virtual_router_id 4\n"
+                  " virtual_ipaddress { 10.0.0.4 } }\n");
+    assert_int_equal(l->rv, 0);
+    assert_int_equal(vip_config_units(&l->cfg, NULL, 0), 1);
+    loaded_free(l);
+    /* ...not with an instance outside it. */
+    l = load_text("vrrp_sync_group C {\n group {\n  A\n  B\n }\n}\n"
+                  "vrrp_instance A { interface eth0\n virtual_router_id 2\n"
+                  " virtual_ipaddress { 10.0.0.2 } }\n"
+                  "vrrp_instance B { interface eth0\n virtual_router_id 4\n"
+                  " virtual_ipaddress { 10.0.0.4 } }\n"
+                  "vrrp_instance C { interface eth0\n virtual_router_id 5\n"
+                  " virtual_ipaddress { 10.0.0.5 } }\n");
+    assert_int_equal(l->rv, VIP_ECONFIG);
+    ASSERT_LINE(l, "t.conf:1: error: vrrp_sync_group 'C' has the name of "
+                   "vrrp_instance 'C' (t.conf:13), which is not in it: a "
+                   "sync group and an instance outside it need different "
+                   "names");
+    loaded_free(l);
+}
+
 /* cluster: every keyword; explicit peers. */
 static void test_cluster(void **state)
 {
@@ -675,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_mcast_groups),
         cmocka_unit_test(test_timing_from_advert_int),
         cmocka_unit_test(test_sync_group),
+        cmocka_unit_test(test_units),
         cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_cluster_peers_from_unicast),
         cmocka_unit_test(test_runnable),

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "raft/entry.h"
+#include "tests/unit/entry_v1_golden.h"
 #include "vipd/error.h"
 
 /****** Fixtures ******/
@@ -149,7 +150,7 @@ static void test_round_trip(void **state)
 
     /* Little-endian header. */
     buf = encode(&t, &len);
-    assert_int_equal(buf[0], ENTRY_VERSION);
+    assert_int_equal(buf[0], ENTRY_VERSION_MIN); /* same body in every one */
     assert_int_equal(buf[1], ENTRY_TICK);
     assert_int_equal(buf[4] | buf[5] << 8, len - ENTRY_HEADER_SIZE);
     free(buf);
@@ -209,10 +210,14 @@ static void test_header_errors(void **state)
     assert_int_equal(entry_decode(big, len + 1, &out, errmsg), VIP_EPROTO);
     assert_non_null(strstr(errmsg, "trailing"));
 
-    buf[0] = 2;
+    buf[0] = ENTRY_VERSION + 1;
     assert_int_equal(entry_decode(buf, len, &out, errmsg), VIP_EPROTO);
     assert_non_null(strstr(errmsg, "version"));
-    buf[0] = ENTRY_VERSION;
+    buf[0] = ENTRY_VERSION_MIN - 1;
+    assert_int_equal(entry_decode(buf, len, &out, errmsg), VIP_EPROTO);
+    assert_non_null(strstr(errmsg, "version"));
+    buf[0] = ENTRY_VERSION; /* a TICK body is the same in every version */
+    assert_int_equal(entry_decode(buf, len, &out, errmsg), 0);
     buf[1] = 99;
     assert_int_equal(entry_decode(buf, len, &out, errmsg), VIP_EPROTO);
     assert_non_null(strstr(errmsg, "kind"));
@@ -359,7 +364,11 @@ static void test_fuzz(void **state)
     struct entry *out = calloc(1, sizeof *out);
     uint64_t x = 0x1234567;
     size_t len;
-    uint8_t *valid = encode(n, &len);
+    uint8_t *valid;
+    /* A version-2 record (units), so that the mutations reach them. */
+    strcpy(n->u.node.instances[0].unit, "VG");
+    strcpy(n->u.node.instances[1].unit, "VG");
+    valid = encode(n, &len);
     uint8_t *buf = malloc(len > 256 ? len : 256);
     unsigned accepted = 0;
     (void)state;
@@ -374,7 +383,7 @@ static void test_fuzz(void **state)
                 buf[i] = (uint8_t)x;
             }
             if (blen >= ENTRY_HEADER_SIZE) {
-                buf[0] = ENTRY_VERSION;
+                buf[0] = (uint8_t)(ENTRY_VERSION_MIN + (x >> 8) % 2);
                 buf[1] = (uint8_t)(1 + x % 4);
                 buf[2] = buf[3] = 0;
                 buf[4] = (uint8_t)(blen - ENTRY_HEADER_SIZE);
@@ -403,6 +412,103 @@ static void test_fuzz(void **state)
     free(n);
 }
 
+/* Units: a NODE record with a sync group's unit is written in version 2
+ * and decodes with it; one without any is written in version 1, the
+ * format nodes without units read. */
+static void test_units(void **state)
+{
+    struct entry *n = node_entry();
+    struct entry *out = calloc(1, sizeof *out);
+    char errmsg[VIP_ERRMSG_SIZE];
+    size_t len;
+    uint8_t *buf;
+    (void)state;
+
+    buf = encode(n, &len);
+    assert_int_equal(buf[0], 1);
+    assert_int_equal(entry_decode(buf, len, out, errmsg), 0);
+    assert_string_equal(out->u.node.instances[0].unit, "");
+    assert_string_equal(entry_instance_unit(&out->u.node.instances[0]),
+                        "VI_1");
+    free(buf);
+
+    strcpy(n->u.node.instances[0].unit, "VG");
+    strcpy(n->u.node.instances[1].unit, "VG");
+    round_trip(n);
+    buf = encode(n, &len);
+    assert_int_equal(buf[0], 2);
+    assert_int_equal(entry_decode(buf, len, out, errmsg), 0);
+    assert_string_equal(out->u.node.instances[1].unit, "VG");
+    assert_string_equal(entry_instance_unit(&out->u.node.instances[1]), "VG");
+    /* The same bytes claiming version 1 do not pass as a unit-less record
+     * (the unit string is read as priority and flags). */
+    buf[0] = 1;
+    assert_int_equal(entry_decode(buf, len, out, errmsg), VIP_EPROTO);
+    free(buf);
+
+    /* Version 1 cannot carry a unit: the body writer refuses. */
+    {
+        struct entry_writer w = {.p = NULL, .size = SIZE_MAX, .ok = true};
+        entry_node_put(&w, &n->u.node, 1);
+        assert_false(w.ok);
+        w = (struct entry_writer){.p = NULL, .size = SIZE_MAX, .ok = true};
+        entry_node_put(&w, &n->u.node, 2);
+        assert_true(w.ok);
+    }
+    assert_int_equal(entry_node_version(&n->u.node), 2);
+
+    /* A group named like one of its members is fine... */
+    strcpy(n->u.node.instances[0].unit, "VI_1");
+    strcpy(n->u.node.instances[1].unit, "VI_1");
+    assert_int_equal(entry_validate(n, errmsg), 0);
+    /* ...one named like an instance outside it is ambiguous. */
+    n->u.node.instances[1].unit[0] = '\0';
+    strcpy(n->u.node.instances[0].unit, "VI_2");
+    assert_int_equal(entry_validate(n, errmsg), VIP_EINVAL);
+    assert_non_null(strstr(errmsg, "outside"));
+    assert_int_equal(entry_encoded_size(n), 0);
+    /* String rules as for names. */
+    strcpy(n->u.node.instances[0].unit, "V\tG");
+    assert_int_equal(entry_validate(n, errmsg), VIP_EINVAL);
+    assert_non_null(strstr(errmsg, "unit"));
+    memset(n->u.node.instances[0].unit, 'a', ENTRY_NAME_MAX);
+    assert_int_equal(entry_validate(n, errmsg), VIP_EINVAL);
+    free(out);
+    free(n);
+}
+
+/* A record written before units existed (tests/unit/entry_v1_golden.h)
+ * still decodes, every unit empty, and encodes back to the same bytes. */
+static void test_v1_golden(void **state)
+{
+    struct entry *out = calloc(1, sizeof *out);
+    char errmsg[VIP_ERRMSG_SIZE];
+    uint8_t buf[sizeof v1_node];
+    size_t len;
+    (void)state;
+
+    assert_int_equal(entry_decode(v1_node, sizeof v1_node, out, errmsg), 0);
+    assert_int_equal(out->kind, ENTRY_NODE);
+    assert_int_equal(out->u.node.origin.node_id, 7);
+    assert_string_equal(out->u.node.address, "10.0.0.7:5405");
+    assert_int_equal(out->u.node.n_instances, 2);
+    assert_string_equal(out->u.node.instances[0].name, "VI_1");
+    assert_int_equal(out->u.node.instances[0].base_priority, 150);
+    assert_int_equal(out->u.node.instances[0].preempt_delay_ms, 2000);
+    assert_int_equal(out->u.node.instances[0].tracks[0].weight, -30);
+    assert_int_equal(out->u.node.instances[1].flags,
+                     ENTRY_INSTANCE_F_NOPREEMPT);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_string_equal(out->u.node.instances[i].unit, "");
+        assert_string_equal(entry_instance_unit(&out->u.node.instances[i]),
+                            out->u.node.instances[i].name);
+    }
+    assert_int_equal(entry_encode(out, buf, sizeof buf, &len, errmsg), 0);
+    assert_int_equal(len, sizeof v1_node);
+    assert_memory_equal(buf, v1_node, len);
+    free(out);
+}
+
 /* Names are total functions. */
 static void test_names(void **state)
 {
@@ -425,6 +531,8 @@ int main(void)
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_fuzz),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_units),
+        cmocka_unit_test(test_v1_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

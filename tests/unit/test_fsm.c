@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "raft/fsm.h"
+#include "tests/unit/entry_v1_golden.h"
 
 /****** Helpers ******/
 
@@ -404,6 +405,73 @@ static void test_snapshot_round_trip(void **state)
     fsm_close(&other);
 }
 
+/* Units: a changed unit is an update; a state with units snapshots in
+ * version 2 and restores them; one without stays in version 1. */
+static void test_snapshot_units(void **state)
+{
+    struct fixture *f = *state;
+    struct fsm_state *out = malloc(sizeof *out);
+    struct entry *e = calloc(1, sizeof *e);
+    char errmsg[VIP_ERRMSG_SIZE];
+    uint8_t *buf;
+    size_t len;
+
+    populate(f);
+    buf = snap(f, &len);
+    assert_int_equal(buf[4], 1);
+    raft_free(buf);
+
+    *e = (struct entry){.kind = ENTRY_NODE};
+    e->u.node = fsm_member(f->fsm.st, 2)->node;
+    e->u.node.origin.seq = 5;
+    strcpy(e->u.node.instances[0].unit, "VG");
+    assert_int_equal(apply(f, e), 0);
+    assert_int_equal(last_event(f)->type, FSM_EV_UPDATE);
+    assert_string_equal(fsm_member(f->fsm.st, 2)->node.instances[0].unit,
+                        "VG");
+    buf = snap(f, &len);
+    assert_int_equal(buf[4], 2);
+    assert_int_equal(fsm_snapshot_decode(buf, len, out, errmsg), 0);
+    assert_string_equal(fsm_member(out, 2)->node.instances[0].unit, "VG");
+    assert_string_equal(fsm_member(out, 1)->node.instances[0].unit, "");
+    /* Claiming version 1, the unit string misreads: rejected. */
+    buf[4] = 1;
+    assert_int_equal(fsm_snapshot_decode(buf, len, out, errmsg), VIP_EPROTO);
+    raft_free(buf);
+    free(e);
+    free(out);
+}
+
+/* A snapshot written before units existed (tests/unit/entry_v1_golden.h)
+ * restores, every unit empty, and is written again byte for byte. */
+static void test_snapshot_v1_golden(void **state)
+{
+    struct fixture *f = *state;
+    struct fsm_state *out = malloc(sizeof *out);
+    char errmsg[VIP_ERRMSG_SIZE];
+    const struct fsm_member *m;
+    void *again;
+    size_t len;
+    (void)f;
+
+    assert_int_equal(
+        fsm_snapshot_decode(v1_snapshot, sizeof v1_snapshot, out, errmsg), 0);
+    m = fsm_member(out, 7);
+    assert_non_null(m);
+    assert_int_equal(m->node.n_instances, 2);
+    assert_string_equal(m->node.instances[1].name, "VI_2");
+    assert_string_equal(m->node.instances[1].unit, "");
+    assert_int_equal(m->node.instances[0].tracks[0].weight, -30);
+    assert_int_equal(fsm_snapshot_encode(out, &again, &len), 0);
+    assert_int_equal(len, sizeof v1_snapshot);
+    assert_memory_equal(again, v1_snapshot, len);
+    raft_free(again);
+    /* The golden NODE record applies as any other. */
+    assert_int_equal(fsm_apply_buf(&f->fsm, v1_node, sizeof v1_node, 1), 0);
+    assert_string_equal(fsm_member(f->fsm.st, 7)->node.instances[0].unit, "");
+    free(out);
+}
+
 /* Corrupt snapshots: every truncation and random flips are rejected or
  * decode to a valid state, never crash; restore keeps the old state. */
 static void test_snapshot_corrupt(void **state)
@@ -434,7 +502,10 @@ static void test_snapshot_corrupt(void **state)
     assert_int_equal(fsm_snapshot_decode(copy, len, out, errmsg), VIP_EPROTO);
     assert_non_null(strstr(errmsg, "magic"));
     memcpy(copy, buf, len);
-    copy[4] = 2;
+    copy[4] = FSM_SNAPSHOT_VERSION + 1;
+    assert_int_equal(fsm_snapshot_decode(copy, len, out, errmsg), VIP_EPROTO);
+    assert_non_null(strstr(errmsg, "version"));
+    copy[4] = FSM_SNAPSHOT_VERSION_MIN - 1;
     assert_int_equal(fsm_snapshot_decode(copy, len, out, errmsg), VIP_EPROTO);
     assert_non_null(strstr(errmsg, "version"));
 
@@ -505,6 +576,8 @@ int main(void)
         T(test_events_ring),
         T(test_snapshot_round_trip),
         T(test_snapshot_corrupt),
+        T(test_snapshot_units),
+        T(test_snapshot_v1_golden),
         T(test_event_names),
     };
 #undef T

@@ -481,6 +481,173 @@ static void test_preempt_delay(void **state)
     world_free(w);
 }
 
+/****** Placement units ******/
+
+/* Give @m one more instance @name in unit @unit ("" for a lone one). */
+static struct entry_instance *add_instance(struct fsm_member *m,
+                                           const char *name,
+                                           const char *unit,
+                                           uint8_t prio)
+{
+    struct entry_instance *in = &m->node.instances[m->node.n_instances++];
+    memset(in, 0, sizeof *in);
+    strcpy(in->name, name);
+    strcpy(in->unit, unit);
+    in->base_priority = prio;
+    return in;
+}
+
+static struct priority_choice choose_unit(struct world *w,
+                                          const char *unit,
+                                          struct priority_pending *pending,
+                                          uint64_t holder,
+                                          uint64_t now)
+{
+    struct priority_choice c;
+    w->ctx.holder = holder;
+    w->ctx.now_ms = now;
+    priority_choose_unit(w->st, unit, &w->ctx, pending, &c);
+    return c;
+}
+
+/* Dual master: VI_1 prefers node 1, VI_2 node 2; each unit goes to its own
+ * preferred node, where the all-instances rule puts both on one. */
+static void test_unit_dual_master(void **state)
+{
+    const uint8_t p[] = {150, 100, 100};
+    struct world *w = world(3, p);
+    struct priority_pending p1 = {0}, p2 = {0};
+    struct priority_choice c;
+    (void)state;
+    add_instance(&w->st->members[0], "VI_2", "", 100);
+    add_instance(&w->st->members[1], "VI_2", "", 150);
+    add_instance(&w->st->members[2], "VI_2", "", 100);
+    c = choose_unit(w, "VI_1", &p1, 0, 1000);
+    assert_int_equal(c.best, 1);
+    assert_int_equal(c.preferred, 1);
+    c = choose_unit(w, "VI_2", &p2, 0, 1000);
+    assert_int_equal(c.best, 2);
+    assert_int_equal(c.preferred, 2);
+    /* Equal sums (250): all instances go to the higher address, node 2. */
+    c = choose(w, 0, 1000);
+    assert_int_equal(c.best, 2);
+    /* Node 1 drains: VI_1 moves to the next best, VI_2 stays. */
+    w->st->members[0].maintenance = true;
+    c = choose_unit(w, "VI_1", &p1, 1, 2000);
+    assert_int_equal(c.preferred, 3); /* ties with 2: higher address */
+    assert_false(c.holder_eligible);
+    c = choose_unit(w, "VI_2", &p2, 2, 2000);
+    assert_int_equal(c.preferred, 2);
+    assert_int_equal(c.move_at_ms, 0);
+    world_free(w);
+}
+
+/* A sync group is one unit ranked by the sum of its instances, eligible
+ * only if every one is; a member without the unit is NO_NODE for it. */
+static void test_unit_sync_group(void **state)
+{
+    const uint8_t p[] = {120, 100, 200};
+    struct world *w = world(3, p);
+    struct fsm_member *a = &w->st->members[0], *b = &w->st->members[1];
+    struct fsm_member *c3 = &w->st->members[2];
+    struct priority_pending pg = {0}, p3 = {0};
+    struct priority_result r;
+    struct priority_choice c;
+    (void)state;
+    /* Nodes 1 and 2: VI_1 and VI_2 in group G, VI_3 alone. Node 3 has
+     * only VI_3 (its VI_1 renamed). */
+    strcpy(a->node.instances[0].unit, "G");
+    add_instance(a, "VI_2", "G", 100);
+    add_instance(a, "VI_3", "", 200);
+    strcpy(b->node.instances[0].unit, "G");
+    add_instance(b, "VI_2", "G", 130);
+    add_instance(b, "VI_3", "", 100);
+    strcpy(c3->node.instances[0].name, "VI_3");
+    priority_unit(a, "G", true, &r);
+    assert_int_equal(r.why, PRIORITY_OK);
+    assert_int_equal(r.priority, 220);
+    priority_unit(b, "G", true, &r);
+    assert_int_equal(r.priority, 230);
+    priority_unit(c3, "G", true, &r);
+    assert_int_equal(r.why, PRIORITY_NO_NODE);
+    priority_unit(a, "VI_1", true, &r); /* an instance of G is no unit */
+    assert_int_equal(r.why, PRIORITY_NO_NODE);
+    priority_unit(a, "nope", true, &r);
+    assert_int_equal(r.why, PRIORITY_NO_NODE);
+    priority_unit(c3, "VI_3", true, &r);
+    assert_int_equal(r.priority, 200);
+    /* Node 1 has the higher VI_1, node 2 the higher sum: node 2. */
+    c = choose_unit(w, "G", &pg, 0, 1000);
+    assert_int_equal(c.preferred, 2);
+    /* VI_3: 200 on nodes 1 and 3, 100 on 2: the higher address. */
+    c = choose_unit(w, "VI_3", &p3, 0, 1000);
+    assert_int_equal(c.preferred, 3);
+    /* A fault in one instance of G makes node 2 ineligible for G only. */
+    b->node.instances[1].n_tracks = 1;
+    strcpy(b->node.instances[1].tracks[0].name, "chk");
+    b->node.instances[1].tracks[0].kind = ENTRY_TRACK_SCRIPT;
+    health(b, ENTRY_TRACK_SCRIPT, "chk", 0);
+    priority_unit(b, "G", true, &r);
+    assert_int_equal(r.why, PRIORITY_FAULT);
+    assert_string_equal(r.fault, "chk");
+    priority_unit(b, "VI_3", true, &r);
+    assert_int_equal(r.why, PRIORITY_OK);
+    c = choose_unit(w, "G", &pg, 2, 2000);
+    assert_int_equal(c.preferred, 1);
+    assert_false(c.holder_eligible);
+    /* Witnesses and non-voters as for the group of all instances. */
+    a->node.flags |= ENTRY_NODE_F_WITNESS;
+    priority_unit(a, "VI_3", true, &r);
+    assert_int_equal(r.why, PRIORITY_WITNESS);
+    a->node.flags = 0;
+    priority_unit(a, "VI_3", false, &r);
+    assert_int_equal(r.why, PRIORITY_NOT_VOTER);
+    world_free(w);
+}
+
+/* nopreempt and preempt_delay count per unit: those of the challenger's
+ * instances of that unit, not of its other units; each unit keeps its own
+ * pending challenger. */
+static void test_unit_preempt(void **state)
+{
+    const uint8_t p[] = {100, 150};
+    struct world *w = world(2, p);
+    struct fsm_member *b = &w->st->members[1];
+    struct priority_pending p1 = {0}, p2 = {0};
+    struct priority_choice c;
+    (void)state;
+    add_instance(&w->st->members[0], "VI_2", "", 100);
+    add_instance(b, "VI_2", "", 150);
+    b->node.instances[0].preempt_delay_ms = 2000;
+    b->node.instances[1].preempt_delay_ms = 9000;
+    b->node.instances[1].flags = ENTRY_INSTANCE_F_NOPREEMPT;
+    /* VI_1: node 2's own delay, its VI_2's nopreempt does not count. */
+    c = choose_unit(w, "VI_1", &p1, 1, 10000);
+    assert_int_equal(c.preferred, 2);
+    assert_int_equal(c.move_at_ms, 12000);
+    /* VI_2: nopreempt keeps node 1. */
+    c = choose_unit(w, "VI_2", &p2, 1, 10500);
+    assert_int_equal(c.preferred, 1);
+    assert_int_equal(c.move_at_ms, 0);
+    assert_int_equal(p2.node, 0);
+    /* The all-instances rule sees the nopreempt (and the longest delay). */
+    c = choose(w, 1, 10500);
+    assert_int_equal(c.preferred, 1);
+    /* VI_2 without nopreempt: its own 9 s delay, its own pending clock;
+     * VI_1's deadline is unchanged. */
+    b->node.instances[1].flags = 0;
+    c = choose_unit(w, "VI_2", &p2, 1, 11000);
+    assert_int_equal(c.preferred, 2);
+    assert_int_equal(c.move_at_ms, 20000);
+    c = choose_unit(w, "VI_1", &p1, 1, 11000);
+    assert_int_equal(c.move_at_ms, 12000);
+    /* nopreempt on the unit's own instance keeps the holder. */
+    b->node.instances[0].flags = ENTRY_INSTANCE_F_NOPREEMPT;
+    c = choose_unit(w, "VI_1", &p1, 1, 11500);
+    assert_int_equal(c.preferred, 1);
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +669,9 @@ int main(void)
         cmocka_unit_test(test_transfer_pin),
         cmocka_unit_test(test_preempt_delay),
         cmocka_unit_test(test_witness_never_preferred),
+        cmocka_unit_test(test_unit_dual_master),
+        cmocka_unit_test(test_unit_sync_group),
+        cmocka_unit_test(test_unit_preempt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,6 +75,11 @@ struct own_params
     uint32_t prevote_window_ms;
     bool witness; /* this node is a witness (`witness yes`): it ranks after
                      every node that can hold, hands leadership over */
+    bool placing; /* more than one unit (raft/place.h): the leader keeps
+                     its lease whatever its own eligibility, never hands
+                     leadership over to move VIPs, and its hold_until is
+                     the lease that raft/place.c grants and self-holds
+                     under */
 };
 
 /* One server of the Raft configuration as the node sees it. */

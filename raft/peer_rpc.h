@@ -39,6 +39,9 @@ enum vr_rpc_type {
     VR_RPC_JOIN_REPLY = 6,    /* JOIN/REMOVE bodies: raft/vm_member.h */
     VR_RPC_REMOVE = 7,        /* remove a member, asked of the leader */
     VR_RPC_REMOVE_REPLY = 8,
+    VR_RPC_PLACE = 9,         /* placement request to the leader, body:
+                                 raft/place_wire.h */
+    VR_RPC_PLACE_REPLY = 10,  /* its answer: grants and revokes */
     VR_RPC_ERROR = 127,       /* body: struct vr_rpc_reply */
 };
 

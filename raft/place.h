@@ -1,5 +1,5 @@
 /* Placement: one holder per unit, for configurations with more than one
- * unit (docs/DESIGN.md 6). Pure: no clock, no I/O, no libuv; vipd's node
+ * unit (docs/DESIGN.md 4.9). Pure: no clock, no I/O, no libuv; vipd's node
  * (raft/cluster_place.c) and the simulation (tests/sim) drive exactly
  * these functions.
  *
@@ -116,10 +116,13 @@ struct place_unit
     char name[ENTRY_NAME_MAX];
     uint8_t state;         /* enum place_state */
     uint64_t holder;       /* ASSIGNING/HELD/REVOKING/WAIT_CLAIM */
-    uint64_t assign_index; /* ASSIGNING: wait for fsm to show it */
+    uint64_t assign_at;    /* ASSIGNING: when we proposed it (0: not yet) */
     uint64_t grant_seq;    /* last request seq of @holder we granted in */
     uint64_t granted_end;  /* our clock: every grant we gave ends by then */
-    uint64_t wait_until;   /* WAIT_CLAIM: older grants end by then */
+    uint64_t wait_until;   /* grants of earlier leaders end by then */
+    uint64_t transfer_done; /* last operator transfer acted on (log index) */
+    uint64_t group_transfer_done; /* the same for `vipctl transfer NODE` */
+    uint64_t pin;          /* operator transfer target (0: none) */
     struct priority_pending pending; /* preempt_delay memory */
 };
 
@@ -143,6 +146,7 @@ struct place
     struct place_params p;
     /* Leader side. */
     bool leading;
+    bool table_ready; /* filled from the log in this term */
     uint64_t term;
     uint64_t leader_since;
     unsigned n_units;
@@ -153,6 +157,7 @@ struct place
     uint64_t acked;   /* highest reply seq applied */
     uint64_t last_ask;
     bool ask_now;     /* a reason to ask came up */
+    uint64_t assigned_index; /* newest ASSIGN naming us we asked for */
     struct place_sent sent[PLACE_SEQS];
     struct place_held held[PLACE_MAX_UNITS];
 };
@@ -164,13 +169,12 @@ struct place_in
     int role;        /* enum own_role */
     uint64_t term;
     uint64_t leader; /* 0: none known */
-    /* Leader: */
-    bool ready;               /* an entry of this term has committed and
-                                 been applied: the state is complete */
-    uint64_t lease_until;     /* the leader's lease (0: none): grants and
-                                 self-holds only before it */
-    uint64_t self_hold_until; /* own_step's hold_until (0: not holding) */
-    const uint64_t *live;     /* voters that count as live (self included) */
+    /* Leader: its lease (own_step's hold_until in this mode; 0: none).
+     * Grants and self-holds only before it; the first step with a valid
+     * lease in a term (an entry of the term committed and was applied, so
+     * every committed ASSIGN is in @st) fills the table from the log. */
+    uint64_t lease_until;
+    const uint64_t *live; /* voters that count as live (self included) */
     size_t n_live;
     const struct fsm_state *st;
     /* The units in config order (names); a node without instances (a
@@ -200,13 +204,11 @@ struct place_out
 
 void place_init(struct place *pl, const struct place_params *p);
 
-/* One step. The caller carries out @out: proposes the ASSIGN entries
- * (and tells place_assign_sent() their index), holds and releases, asks. */
+/* One step. The caller carries out @out: proposes the ASSIGN entries,
+ * holds and releases, asks. An ASSIGN that does not show up in the state
+ * within G is proposed again. */
 void place_step(struct place *pl, const struct place_in *in,
                 struct place_out *out);
-
-/* The ASSIGN for @unit was submitted with log index @index. */
-void place_assign_sent(struct place *pl, const char *unit, uint64_t index);
 
 /****** Messages ******/
 

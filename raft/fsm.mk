@@ -50,3 +50,7 @@ SIM_SOAK_SEEDS ?= 100000
 sim-soak: tests/sim/sim
 	./tests/sim/sim --isolate --seeds $(SIM_SOAK_SEEDS)
 .PHONY: sim-soak
+
+# libFuzzer driver of the entry and snapshot codecs (tests/fuzz/run.sh
+# entry; not in make check).
+EXTRA_DIST += tests/fuzz/fuzz_entry.c

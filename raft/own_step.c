@@ -357,7 +357,7 @@ static bool decide(struct own *o, const struct own_in *in, struct own_out *out)
     size_t n = 0;
 
     seen_update(o, in);
-    if (o->p.placing && !o->p.witness &&
+    if (in->placing && !o->p.witness &&
         !member_is_witness(fsm_member(st, o->p.self))) {
         /* Units are placed one by one under this lease (raft/place.h);
          * leadership itself stays. */

@@ -75,11 +75,6 @@ struct own_params
     uint32_t prevote_window_ms;
     bool witness; /* this node is a witness (`witness yes`): it ranks after
                      every node that can hold, hands leadership over */
-    bool placing; /* more than one unit (raft/place.h): the leader keeps
-                     its lease whatever its own eligibility, never hands
-                     leadership over to move VIPs, and its hold_until is
-                     the lease that raft/place.c grants and self-holds
-                     under */
 };
 
 /* One server of the Raft configuration as the node sees it. */
@@ -113,6 +108,11 @@ struct own_in
     unsigned n_servers;
     struct own_server servers[OWN_MAX_SERVERS];
     const struct fsm_state *st; /* the replicated state */
+    /* More than one unit (raft/place.h): the leader keeps its lease
+     * whatever its own eligibility and never hands leadership over to
+     * move VIPs; its hold_until is the lease raft/place.c grants and
+     * self-holds under. */
+    bool placing;
 };
 
 enum own_why {

@@ -249,13 +249,22 @@ static uint64_t best_other(const struct place_unit *u,
 
 /* Who should hold @u now (0: nobody), and whether the move from the
  * current holder is due (keepalived's rules, raft/priority.h). */
-static uint64_t unit_choice(struct place_unit *u, const struct place_in *in,
-                            bool *due)
+static uint64_t unit_choice(const struct place *pl, struct place_unit *u,
+                            const struct place_in *in, bool *due)
 {
     const struct fsm_unit *fu = fsm_unit(in->st, u->name);
     struct priority_ctx ctx;
     struct priority_choice choice;
     uint64_t holder = u->state == PLACE_FREE ? 0 : u->holder;
+
+    if (in->n_unit_names <= 1) {
+        /* One unit: the leader holds while own_step keeps its lease for
+         * holding, and moves leadership, not the unit, to a better node
+         * (raft/own_step.h). */
+        uint64_t want = lease_valid(in) ? pl->p.self : 0;
+        *due = true;
+        return want;
+    }
 
     /* A switchover the operator asked for (`vipctl transfer UNIT NODE`)
      * sticks while NODE stays live and eligible; without a node it goes
@@ -305,6 +314,20 @@ static void unit_leave(struct place *pl, struct place_unit *u)
     }
 }
 
+static void propose(const struct place_unit *u, struct place_out *out,
+                    uint64_t holder, bool leader_bound)
+{
+    struct place_assign *a;
+
+    if (out->n_assign >= PLACE_MAX_UNITS) {
+        return;
+    }
+    a = &out->assign[out->n_assign++];
+    snprintf(a->unit, sizeof a->unit, "%s", u->name);
+    a->holder = holder;
+    a->leader_bound = leader_bound;
+}
+
 static void unit_step(struct place *pl, struct place_unit *u,
                       const struct place_in *in, struct place_out *out)
 {
@@ -320,46 +343,48 @@ static void unit_step(struct place *pl, struct place_unit *u,
         /* Every grant it could hold has ended. */
         unit_set(u, PLACE_FREE, 0);
     }
-    want = unit_choice(u, in, &due);
+    want = unit_choice(pl, u, in, &due);
 
+    if (u->state == PLACE_ASSIGNING && want != u->holder) {
+        /* Nobody holds it yet (the grantee gets nothing before the ASSIGN
+         * committed, and asks only then): change our mind freely. */
+        unit_set(u, PLACE_FREE, 0);
+    }
     switch (u->state) {
     case PLACE_FREE:
         if (want == 0) {
             return;
         }
         fu = fsm_unit(in->st, u->name);
-        if (fu != NULL && fu->holder == want &&
-            fu->leader_bound == (want == pl->p.self) &&
-            (want != pl->p.self || fu->term == pl->term)) {
-            /* The log already names it (a grantee kept across terms, or
-             * our own ASSIGN of this term): no entry to write. */
+        if (want == pl->p.self) {
+            /* A self-hold ends with our lease, before any later leader
+             * exists, whatever the log says: hold at once. The ASSIGN is
+             * only the record of the move (`vipctl events`). */
+            unit_set(u, PLACE_HELD, want);
+            if (fu == NULL || fu->holder != want || !fu->leader_bound) {
+                propose(u, out, want, true);
+            }
+            return;
+        }
+        if (fu != NULL && fu->holder == want && !fu->leader_bound) {
+            /* The log already names this grantee (kept across terms). */
             unit_set(u, PLACE_HELD, want);
             return;
         }
         unit_set(u, PLACE_ASSIGNING, want);
-        /* fall through: propose it */
-        /* FALLTHROUGH */
+        propose(u, out, want, false);
+        u->assign_at = in->now;
+        return;
     case PLACE_ASSIGNING:
+        /* A grant only once the ASSIGN naming the grantee has committed
+         * (rule 3 of raft/place.h). */
         fu = fsm_unit(in->st, u->name);
-        if (fu != NULL && fu->holder == u->holder &&
-            fu->term == pl->term &&
-            fu->leader_bound == (u->holder == pl->p.self)) {
+        if (fu != NULL && fu->holder == u->holder && !fu->leader_bound &&
+            fu->term == pl->term) {
             unit_set(u, PLACE_HELD, u->holder);
-            return;
-        }
-        if (want != u->holder) {
-            /* Nobody holds it yet: change our mind freely. */
-            unit_set(u, want != 0 ? PLACE_ASSIGNING : PLACE_FREE, want);
-            if (want == 0) {
-                return;
-            }
-        }
-        if (u->assign_at == 0 || in->now >= u->assign_at + pl->p.grant_ms) {
-            /* First time, or the last proposal got lost: (re)propose. */
-            struct place_assign *a = &out->assign[out->n_assign++];
-            snprintf(a->unit, sizeof a->unit, "%s", u->name);
-            a->holder = u->holder;
-            a->leader_bound = u->holder == pl->p.self;
+        } else if (in->now >= u->assign_at + pl->p.grant_ms) {
+            /* The proposal got lost: propose again. */
+            propose(u, out, u->holder, false);
             u->assign_at = in->now;
         }
         return;

@@ -4,14 +4,18 @@
  * these functions.
  *
  * A unit is a vrrp_sync_group, or a vrrp_instance in no sync group; its
- * name is the group's or the instance's. With a single unit vipd keeps the
- * simpler rule of raft/own_step.h (the Raft leader holds, and leadership
- * moves to the preferred node). With two or more, leadership stays where it
- * is and the leader places every unit:
+ * name is the group's or the instance's. With a single unit the rule of
+ * raft/own_step.h stands: the Raft leader holds (a self-hold, below) while
+ * own_step keeps its lease for holding, and leadership moves to the
+ * preferred node. With two or more, leadership stays where it is and the
+ * leader places every unit. In both cases the table below runs, so a
+ * change of the number of units (a reload) never lets the leader hold a
+ * unit that an earlier grant may still cover:
  *
  * - Self-hold: a unit placed on the leader itself is held under the
  *   leader's own lease (raft/lease.h), so it ends, at the latest, before
- *   any later leader is elected, as today.
+ *   any later leader is elected, as with one unit. It starts at once; its
+ *   ASSIGN (LEADER_BOUND) is only the record of the move.
  * - Grant: a unit placed on another node N is held by N under a grant: N
  *   asks (place_request_make(), sent at N's time a), the leader answers,
  *   while its own lease is valid, with the units it grants N and the grant
@@ -19,8 +23,8 @@
  *   outlive the leader that gave it (G > T plus an election), so a unit
  *   held by N does not stop when the leader crashes: N claims it from the
  *   next leader before a + G.
- * - The log: before a unit is held by anyone, the leader commits an ASSIGN
- *   entry (unit, holder, LEADER_BOUND if the holder is the leader itself).
+ * - The log: before a unit is granted, the leader commits an ASSIGN
+ *   entry naming the grantee.
  *   A later leader reads the last ASSIGN of each unit from the replicated
  *   state: a LEADER_BOUND one (or none) means free at its election; one
  *   naming a grantee H means H may hold a grant up to G after the last
@@ -169,7 +173,7 @@ struct place_in
     int role;        /* enum own_role */
     uint64_t term;
     uint64_t leader; /* 0: none known */
-    /* Leader: its lease (own_step's hold_until in this mode; 0: none).
+    /* Leader: its lease (own_step's hold_until; 0: none).
      * Grants and self-holds only before it; the first step with a valid
      * lease in a term (an entry of the term committed and was applied, so
      * every committed ASSIGN is in @st) fills the table from the log. */
@@ -237,8 +241,9 @@ struct place_reply
 void place_request_make(struct place *pl, uint64_t now, uint64_t term,
                         struct place_request *req);
 
-/* Leader: answer @req from node @from at @now with what @in shows (the
- * same observations as the last step). */
+/* Leader: answer @req from node @from with what @in shows; @in->now and
+ * @in->lease_until must be read at the call (a grant is issued only
+ * before the lease ends), the rest may be the last step's. */
 void place_on_request(struct place *pl, uint64_t from,
                       const struct place_request *req,
                       const struct place_in *in, struct place_reply *rep);

@@ -4,7 +4,7 @@
 #
 # Usage: tests/fuzz/run.sh [-t SECONDS] [TARGET...]
 #   TARGET: config ctl_proto ctl_server status_json check_http script_cmd
-#           handshake channel place_wire entry
+#           handshake channel place_wire fsm_apply
 #   (default: all)
 #   Work files (binaries, growing corpora, crash reproducers) go to
 #   build/fuzz; a crash leaves build/fuzz/NAME/crash-* and exits 1.
@@ -19,7 +19,7 @@ fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] ||
     targets=(config ctl_proto ctl_server status_json check_http script_cmd
-        handshake channel place_wire entry)
+        handshake channel place_wire fsm_apply)
 out=$top/build/fuzz
 mkdir -p "$out"
 cd "$top"
@@ -48,7 +48,8 @@ sources() {
     channel) echo tests/fuzz/fuzz_channel.c raft/frame_crypt.c raft/raft_wire.c \
         -lsodium ;;
     place_wire) echo tests/fuzz/fuzz_place_wire.c raft/place_wire.c ;;
-    entry) echo tests/fuzz/fuzz_entry.c raft/entry.c raft/fsm.c src/error.c -lraft ;;
+    fsm_apply) echo tests/fuzz/fuzz_fsm_apply.c raft/entry.c raft/fsm.c src/error.c \
+        -lraft ;;
     *) echo "fuzz: unknown target $1" >&2; exit 2 ;;
     esac
 }
@@ -104,18 +105,9 @@ seed() {
         # 1 + request (term 7, seq 2, acked 1, claim "VI_1"); 0 + reply.
         printf '\001\001\007\0\0\0\0\0\0\0\002\0\0\0\0\0\0\0\001\0\0\0\0\0\0\0\001\004VI_1' > "$dir/s1"
         printf '\000\001\007\0\0\0\0\0\0\0\002\0\0\0\0\0\0\0\040\003\0\0\0\0\0\0\001\004VI_1\000' > "$dir/s2" ;;
-    entry)
-        # 0 + an entry: ASSIGN (leader 2, seq 11, "SG_web", held by the
-        # leader, term 7); ADMIN TRANSFER of "VI_2" to node 3; a TICK.
-        # 1 + a snapshot without members, with a units section ("VI_1").
-        printf '\000\001\005\000\000\051\000\000\000\002\000\000\000\000\000\000\000\013\000\000\000\000\000\000\000\006\000SG_web\002\000\000\000\000\000\000\000\001\007\000\000\000\000\000\000\000' > "$dir/s1"
-        printf '\000\001\003\000\000\037\000\000\000\001\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\003\003\000\000\000\000\000\000\000\004\000VI_2' > "$dir/s2"
-        printf '\000\001\004\000\000\041\000\000\000\002\000\000\000\000\000\000\000\007\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\002\000\000\000\000\000\000\000\001' > "$dir/s3"
-        { printf '\001VIPS\001\000\000\000\211\000\000\000\000\000\002\000\000\000\000\000\000\000\007\000\000\000\000\000\000\000\001'
-          printf '\000%.0s' $(seq 1 56)
-          printf '\001\071\000\000\000\001\000\004\000VI_1\000\000\000\000\000\000\000\000\000\007\000\000\000\000\000\000\000\005'
-          printf '\000%.0s' $(seq 1 23)
-          printf '\001\000\000\000\000\000\000\000'; } > "$dir/s4" ;;
+    fsm_apply)
+        # Record sequences (members, a TICK, ASSIGNs, a unit transfer).
+        cp tests/fuzz/corpus/fsm_apply/* "$dir" ;;
     esac
 }
 

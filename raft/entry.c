@@ -8,8 +8,13 @@
  *              u8 flags, u32 preempt_delay_ms, u16 n_tracks, track[n_tracks]
  *   track    = str name, u8 kind, u8 flags, i32 weight
  *   HEALTH   = origin, u8 kind, str name, i32 value
- *   ADMIN    = origin, u8 op, u64 target
- *   TICK     = u64 leader, u64 term, u64 wall_ms, u64 holder, u8 reason */
+ *   ADMIN    = origin, u8 op, u64 target [, str unit]
+ *   TICK     = u64 leader, u64 term, u64 wall_ms, u64 holder, u8 reason
+ *   ASSIGN   = origin, str unit, u64 holder, u8 flags, u64 term
+ *
+ * ADMIN's unit is a tail present only when the unit is not empty, so a
+ * record without one keeps the original encoding (and an empty unit has
+ * exactly one encoding). */
 #include "raft/entry.h"
 
 #include <stdio.h>
@@ -342,6 +347,45 @@ static int node_validate(const struct entry_node *n, char *errmsg)
     return units_validate(n, errmsg);
 }
 
+/****** Placement records (ASSIGN, ADMIN TRANSFER's unit) ******/
+
+static int admin_unit_validate(const struct entry_admin *a, char *errmsg)
+{
+    if (!entry_str_ok(a->unit, sizeof a->unit, true)) {
+        FAIL("admin %s: bad unit name", entry_admin_op_name(a->op));
+    }
+    if (a->unit[0] != '\0' && a->op != ENTRY_ADMIN_TRANSFER) {
+        FAIL("admin %s: a unit is only for transfer",
+             entry_admin_op_name(a->op));
+    }
+    return 0;
+}
+
+static int assign_validate(const struct entry_assign *a, char *errmsg)
+{
+    int rv = origin_validate(&a->origin, errmsg);
+
+    if (rv != 0) {
+        return rv;
+    }
+    if (!entry_str_ok(a->unit, sizeof a->unit, false)) {
+        FAIL("assign: bad unit name");
+    }
+    if (a->term == 0) {
+        FAIL("assign %s: term 0", a->unit);
+    }
+    if ((a->flags & ~ENTRY_ASSIGN_F_ALL) != 0) {
+        FAIL("assign %s: unknown flags 0x%x", a->unit, a->flags);
+    }
+    if ((a->flags & ENTRY_ASSIGN_F_LEADER_BOUND) != 0 &&
+        a->holder != a->origin.node_id) {
+        FAIL("assign %s: leader-bound holder %llu is not the leader %llu",
+             a->unit, (unsigned long long)a->holder,
+             (unsigned long long)a->origin.node_id);
+    }
+    return 0;
+}
+
 int entry_validate(const struct entry *e, char *errmsg)
 {
     int rv;
@@ -379,7 +423,7 @@ int entry_validate(const struct entry *e, char *errmsg)
             FAIL("admin %s: target node id is 0",
                  entry_admin_op_name(e->u.admin.op));
         }
-        return 0;
+        return admin_unit_validate(&e->u.admin, errmsg);
     case ENTRY_TICK:
         if (e->u.tick.leader == 0 || e->u.tick.term == 0) {
             FAIL("tick: leader id or term is 0");
@@ -393,6 +437,8 @@ int entry_validate(const struct entry *e, char *errmsg)
             FAIL("tick: unknown reason %u", e->u.tick.reason);
         }
         return 0;
+    case ENTRY_ASSIGN:
+        return assign_validate(&e->u.assign, errmsg);
     default:
         FAIL("unknown entry kind %u", e->kind);
     }
@@ -518,6 +564,9 @@ static void body_put(struct entry_writer *w,
         origin_put(w, &e->u.admin.origin);
         entry_put_u8(w, e->u.admin.op);
         entry_put_u64(w, e->u.admin.target);
+        if (e->u.admin.unit[0] != '\0') {
+            entry_put_str(w, e->u.admin.unit);
+        }
         break;
     case ENTRY_TICK:
         entry_put_u64(w, e->u.tick.leader);
@@ -525,6 +574,13 @@ static void body_put(struct entry_writer *w,
         entry_put_u64(w, e->u.tick.wall_ms);
         entry_put_u64(w, e->u.tick.holder);
         entry_put_u8(w, e->u.tick.reason);
+        break;
+    case ENTRY_ASSIGN:
+        origin_put(w, &e->u.assign.origin);
+        entry_put_str(w, e->u.assign.unit);
+        entry_put_u64(w, e->u.assign.holder);
+        entry_put_u8(w, e->u.assign.flags);
+        entry_put_u64(w, e->u.assign.term);
         break;
     default:
         w->ok = false;
@@ -548,6 +604,12 @@ static void body_get(struct entry_reader *r, struct entry *e, unsigned version)
         origin_get(r, &e->u.admin.origin);
         e->u.admin.op = entry_get_u8(r);
         e->u.admin.target = entry_get_u64(r);
+        if (r->ok && r->pos < r->size) {
+            entry_get_str(r, e->u.admin.unit, sizeof e->u.admin.unit);
+            if (r->ok && e->u.admin.unit[0] == '\0') {
+                reader_fail(r, "empty unit"); /* encoded as no tail */
+            }
+        }
         break;
     case ENTRY_TICK:
         e->u.tick.leader = entry_get_u64(r);
@@ -555,6 +617,13 @@ static void body_get(struct entry_reader *r, struct entry *e, unsigned version)
         e->u.tick.wall_ms = entry_get_u64(r);
         e->u.tick.holder = entry_get_u64(r);
         e->u.tick.reason = entry_get_u8(r);
+        break;
+    case ENTRY_ASSIGN:
+        origin_get(r, &e->u.assign.origin);
+        entry_get_str(r, e->u.assign.unit, sizeof e->u.assign.unit);
+        e->u.assign.holder = entry_get_u64(r);
+        e->u.assign.flags = entry_get_u8(r);
+        e->u.assign.term = entry_get_u64(r);
         break;
     default:
         reader_fail(r, "unknown kind");
@@ -650,7 +719,7 @@ int entry_decode(const void *buf, size_t len, struct entry *out, char *errmsg)
         }
         return VIP_EPROTO;
     }
-    if (out->kind < ENTRY_NODE || out->kind > ENTRY_TICK) {
+    if (out->kind < ENTRY_NODE || out->kind > ENTRY_ASSIGN) {
         if (errmsg != NULL) {
             errmsg_printf(errmsg, "entry: unknown kind %u", out->kind);
         }
@@ -704,6 +773,8 @@ const char *entry_kind_name(unsigned kind)
         return "admin";
     case ENTRY_TICK:
         return "tick";
+    case ENTRY_ASSIGN:
+        return "assign";
     default:
         return "?";
     }

@@ -24,9 +24,9 @@
  * rejects it (and, as every rejection, skips it: raft/fsm.h), so sync
  * groups should be configured only once every node runs version 2.
  *
- * Exactly-once: NODE, HEALTH and ADMIN carry their proposer's node id and a
- * sequence number (`struct entry_origin`). The FSM applies a record only if
- * its seq is greater than the last one applied for that proposer, so a
+ * Exactly-once: NODE, HEALTH, ADMIN and ASSIGN carry their proposer's node
+ * id and a sequence number (`struct entry_origin`). The FSM applies a record
+ * only if its seq is greater than the last one applied for that proposer, so a
  * proposal retried after a lost reply applies once. Proposers therefore keep
  * at most one proposal in flight, reuse the seq when they retry, and keep seq
  * increasing across restarts (e.g. start from wall-clock ms * 1024). */
@@ -51,6 +51,7 @@ enum entry_kind {
     ENTRY_HEALTH = 2, /* a member's check changed state */
     ENTRY_ADMIN = 3,  /* maintenance, transfer, removal */
     ENTRY_TICK = 4,   /* leader's wall clock; the lease renewal carrier */
+    ENTRY_ASSIGN = 5, /* a unit's placement (raft/place.h) */
 };
 
 /* What a track refers to; HEALTH names are looked up per kind, so a script
@@ -140,6 +141,10 @@ struct entry_admin
     struct entry_origin origin;
     uint8_t op;      /* enum entry_admin_op */
     uint64_t target; /* node id; 0 only for TRANSFER */
+    /* TRANSFER only: the unit to move (raft/place.h); empty: all of them
+     * (the single-unit rule). Encoded as an optional tail, so records
+     * without a unit keep the original encoding. */
+    char unit[ENTRY_NAME_MAX];
 };
 
 /* Why the holder named in a TICK holds (or why nobody does). */
@@ -165,6 +170,25 @@ struct entry_tick
     uint8_t reason;   /* enum entry_hold_reason */
 };
 
+/****** Placement of units (raft/place.h) ******/
+
+/* The holder is the leader itself, holding under its own lease: the unit
+ * is free once that leader's term is over. */
+#define ENTRY_ASSIGN_F_LEADER_BOUND 0x1u
+#define ENTRY_ASSIGN_F_ALL          ENTRY_ASSIGN_F_LEADER_BOUND
+
+/* ASSIGN: written by the leader only (origin.node_id is the leader), and
+ * committed before anyone holds @unit. LEADER_BOUND requires @holder to be
+ * the leader; holder 0 (nobody) takes no flags. */
+struct entry_assign
+{
+    struct entry_origin origin;
+    char unit[ENTRY_NAME_MAX];
+    uint64_t holder; /* node id; 0: none */
+    uint8_t flags;   /* ENTRY_ASSIGN_F_* */
+    uint64_t term;   /* of the leader that wrote it, != 0 */
+};
+
 struct entry
 {
     uint8_t kind; /* enum entry_kind */
@@ -174,6 +198,7 @@ struct entry
         struct entry_health health;
         struct entry_admin admin;
         struct entry_tick tick;
+        struct entry_assign assign;
     } u;
 };
 

@@ -225,6 +225,11 @@ static int apply_health(struct fsm *f,
     return 0;
 }
 
+static int apply_unit_transfer(struct fsm *f,
+                               const struct entry_admin *a,
+                               uint64_t index);
+static void units_forget_target(struct fsm_state *st, uint64_t id);
+
 static int apply_admin(struct fsm *f,
                        const struct entry_admin *a,
                        uint64_t index)
@@ -255,6 +260,9 @@ static int apply_admin(struct fsm *f,
         break;
     }
     case ENTRY_ADMIN_TRANSFER:
+        if (a->unit[0] != '\0') {
+            return apply_unit_transfer(f, a, index);
+        }
         st->transfer_target = a->target;
         /* A request must be visible even when the index is unknown. */
         st->transfer_index = index != 0 ? index : f->n_applied + 1;
@@ -269,6 +277,7 @@ static int apply_admin(struct fsm *f,
             st->transfer_target = 0;
             st->transfer_index = 0;
         }
+        units_forget_target(st, a->target);
         member_remove(st, t);
         break;
     default:
@@ -314,6 +323,117 @@ static int apply_tick(struct fsm *f, const struct entry_tick *t, uint64_t index)
     return 0;
 }
 
+/****** Units: ASSIGN and unit TRANSFER (raft/place.h) ******/
+
+static struct fsm_unit *unit_find(struct fsm_state *st, const char *name)
+{
+    for (unsigned i = 0; i < st->n_units; i++) {
+        if (strcmp(st->units[i].name, name) == 0) {
+            return &st->units[i];
+        }
+    }
+    return NULL;
+}
+
+const struct fsm_unit *fsm_unit(const struct fsm_state *st, const char *name)
+{
+    return unit_find((struct fsm_state *)st, name);
+}
+
+static int apply_assign(struct fsm *f,
+                        const struct entry_assign *a,
+                        uint64_t index)
+{
+    struct fsm_state *st = f->st;
+    struct fsm_unit *u = unit_find(st, a->unit);
+    const struct fsm_member *h = NULL;
+    struct fsm_event *ev;
+
+    /* Log terms never decrease, so a leader writing its own term can never
+     * trip these; a record that does is forged or broken. */
+    if (a->term < st->term || (u != NULL && a->term < u->term)) {
+        uint64_t newer = u != NULL && u->term > st->term ? u->term : st->term;
+        errmsg_printf(f->errmsg, "assign %s: term %llu after term %llu",
+                      a->unit, (unsigned long long)a->term,
+                      (unsigned long long)newer);
+        return VIP_EINVAL;
+    }
+    if (a->holder != 0) {
+        h = member_find(st, a->holder);
+        if (h == NULL) {
+            errmsg_printf(f->errmsg, "assign %s: holder %llu is not a member",
+                          a->unit, (unsigned long long)a->holder);
+            return VIP_EINVAL;
+        }
+        if (h->has_node && (h->node.flags & ENTRY_NODE_F_WITNESS) != 0) {
+            errmsg_printf(f->errmsg, "assign %s: holder %llu is a witness",
+                          a->unit, (unsigned long long)a->holder);
+            return VIP_EINVAL;
+        }
+    }
+    if (u == NULL) {
+        if (st->n_units >= FSM_MAX_UNITS) {
+            errmsg_printf(f->errmsg, "assign %s: more than %d units", a->unit,
+                          FSM_MAX_UNITS);
+            return VIP_ERANGE;
+        }
+        u = &st->units[st->n_units++];
+        memset(u, 0, sizeof *u);
+        memcpy(u->name, a->unit, sizeof u->name);
+    }
+    if (a->holder != u->holder) {
+        ev = event_add(st, index, FSM_EV_HOLDER, a->holder);
+        ev->other = u->holder;
+        ev->kind = a->holder == 0 ? ENTRY_HOLD_RELEASE : ENTRY_HOLD_NONE;
+        memcpy(ev->name, u->name, sizeof ev->name);
+        u->since_wall_ms = st->wall_ms;
+        /* As for the group (apply_tick): done once another node holds; a
+         * named target keeps the request while it holds. */
+        if (a->holder != 0 && a->holder != u->transfer_target) {
+            u->transfer_target = 0;
+            u->transfer_index = 0;
+        }
+    }
+    u->holder = a->holder;
+    u->leader_bound = (a->flags & ENTRY_ASSIGN_F_LEADER_BOUND) != 0;
+    u->term = a->term;
+    /* Visible even when the index is unknown (tests without raft). */
+    u->index = index != 0 ? index : f->n_applied + 1;
+    return 0;
+}
+
+/* TRANSFER of one unit; the target (if any) was checked by the caller. */
+static int apply_unit_transfer(struct fsm *f,
+                               const struct entry_admin *a,
+                               uint64_t index)
+{
+    struct fsm_unit *u = unit_find(f->st, a->unit);
+    struct fsm_event *ev;
+
+    if (u == NULL) {
+        errmsg_printf(f->errmsg, "transfer: unknown unit %s", a->unit);
+        return VIP_EINVAL;
+    }
+    u->transfer_target = a->target;
+    u->transfer_index = index != 0 ? index : f->n_applied + 1;
+    ev = event_add(f->st, index, FSM_EV_TRANSFER, a->target);
+    ev->other = a->origin.node_id;
+    memcpy(ev->name, u->name, sizeof ev->name);
+    return 0;
+}
+
+/* @id leaves: pending unit transfers to it are void. */
+static void units_forget_target(struct fsm_state *st, uint64_t id)
+{
+    for (unsigned i = 0; i < st->n_units; i++) {
+        struct fsm_unit *u = &st->units[i];
+        if (u->transfer_index != 0 && u->transfer_target == id) {
+            u->transfer_target = 0;
+            u->transfer_index = 0;
+        }
+    }
+}
+
 /* Apply records carrying an origin: dedupe on the proposer's seq. */
 static int apply_origin(struct fsm *f, const struct entry *e, uint64_t index)
 {
@@ -327,6 +447,9 @@ static int apply_origin(struct fsm *f, const struct entry *e, uint64_t index)
         break;
     case ENTRY_HEALTH:
         o = &e->u.health.origin;
+        break;
+    case ENTRY_ASSIGN:
+        o = &e->u.assign.origin;
         break;
     default:
         o = &e->u.admin.origin;
@@ -364,6 +487,9 @@ static int apply_origin(struct fsm *f, const struct entry *e, uint64_t index)
         break;
     case ENTRY_HEALTH:
         rv = apply_health(f, &e->u.health, m, index);
+        break;
+    case ENTRY_ASSIGN:
+        rv = apply_assign(f, &e->u.assign, index);
         break;
     default:
         rv = apply_admin(f, &e->u.admin, index);
@@ -503,6 +629,129 @@ void fsm_attach(struct fsm *f, struct raft *r)
 
 /****** Snapshot codec ******/
 
+/****** Snapshot sections: optional, after the body (see fsm.h) ******/
+
+#define SNAP_SECTION_UNITS 1
+
+static void snap_units_put(struct entry_writer *w, const struct fsm_state *st)
+{
+    entry_put_u16(w, st->n_units);
+    for (unsigned i = 0; i < st->n_units; i++) {
+        const struct fsm_unit *u = &st->units[i];
+        entry_put_str(w, u->name);
+        entry_put_u64(w, u->holder);
+        entry_put_u8(w, u->leader_bound);
+        entry_put_u64(w, u->term);
+        entry_put_u64(w, u->index);
+        entry_put_u64(w, u->transfer_target);
+        entry_put_u64(w, u->transfer_index);
+        entry_put_u64(w, u->since_wall_ms);
+    }
+}
+
+static void snap_sections_put(struct entry_writer *w,
+                              const struct fsm_state *st)
+{
+    if (st->n_units > 0) {
+        struct entry_writer count = {.p = NULL, .size = SIZE_MAX, .ok = true};
+        snap_units_put(&count, st);
+        if (!count.ok || count.pos > UINT32_MAX) {
+            w->ok = false;
+            return;
+        }
+        entry_put_u8(w, SNAP_SECTION_UNITS);
+        entry_put_u32(w, (uint32_t)count.pos);
+        snap_units_put(w, st);
+    }
+}
+
+/* Decode the units section (exactly @r's bytes); NULL or why not. */
+static const char *snap_units_get(struct entry_reader *r, struct fsm_state *out)
+{
+    out->n_units = entry_get_u16(r);
+    if (out->n_units > FSM_MAX_UNITS) {
+        return "too many units";
+    }
+    if (r->ok && out->n_units == 0) {
+        return "empty units section";
+    }
+    for (unsigned i = 0; i < out->n_units && r->ok; i++) {
+        struct fsm_unit *u = &out->units[i];
+        entry_get_str(r, u->name, sizeof u->name);
+        u->holder = entry_get_u64(r);
+        uint8_t bound = entry_get_u8(r);
+        u->leader_bound = bound != 0;
+        u->term = entry_get_u64(r);
+        u->index = entry_get_u64(r);
+        u->transfer_target = entry_get_u64(r);
+        u->transfer_index = entry_get_u64(r);
+        u->since_wall_ms = entry_get_u64(r);
+        if (!r->ok) {
+            break;
+        }
+        if (u->name[0] == '\0') {
+            return "unit without a name";
+        }
+        if (bound > 1 || (bound == 1 && u->holder == 0)) {
+            return "bad unit leader-bound flag";
+        }
+        if (u->term == 0 || u->index == 0) {
+            return "unit without its ASSIGN";
+        }
+        if (u->transfer_index == 0 && u->transfer_target != 0) {
+            return "unit transfer target without a request";
+        }
+        for (unsigned k = 0; k < i; k++) {
+            if (strcmp(out->units[k].name, u->name) == 0) {
+                return "duplicate unit";
+            }
+        }
+    }
+    if (r->ok && r->pos != r->size) {
+        return "trailing bytes in units";
+    }
+    return r->ok ? NULL : r->why;
+}
+
+/* The sections after the body, up to the end of @r. NULL or why not. */
+static const char *snap_sections_get(struct entry_reader *r,
+                                     struct fsm_state *out)
+{
+    unsigned last = 0;
+
+    while (r->ok && r->pos < r->size) {
+        uint8_t tag = entry_get_u8(r);
+        uint32_t len = entry_get_u32(r);
+        if (!r->ok) {
+            break;
+        }
+        if (tag <= last) {
+            return "sections out of order";
+        }
+        if ((size_t)len > r->size - r->pos) {
+            return "section truncated";
+        }
+        struct entry_reader sub = {
+            .p = r->p + r->pos, .size = len, .pos = 0, .ok = true};
+        const char *why;
+        switch (tag) {
+        case SNAP_SECTION_UNITS:
+            why = snap_units_get(&sub, out);
+            break;
+        default:
+            return "unknown section";
+        }
+        if (why != NULL) {
+            r->pos += sub.pos;
+            return why;
+        }
+        r->pos += len;
+        last = tag;
+    }
+    return r->ok ? NULL : r->why;
+}
+
+
 /* The lowest snapshot version that carries @st: 2 if a member's record
  * has a unit name (raft/entry.h), else 1, which a version-1 node restores
  * (a cluster upgraded one node at a time). */
@@ -564,6 +813,7 @@ static void snap_body(struct entry_writer *w,
         entry_put_i32(w, ev->value);
         entry_put_str(w, ev->name);
     }
+    snap_sections_put(w, st);
 }
 
 int fsm_snapshot_encode(const struct fsm_state *st, void **buf, size_t *len)
@@ -761,9 +1011,11 @@ int fsm_snapshot_decode(const void *buf,
             goto err;
         }
     }
-    if (r.ok && r.pos != r.size) {
-        why = "trailing bytes";
-        goto err;
+    if (r.ok) {
+        why = snap_sections_get(&r, out);
+        if (why != NULL) {
+            goto err;
+        }
     }
     if (!r.ok) {
         goto err;

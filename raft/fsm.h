@@ -39,6 +39,7 @@
  * time. */
 #define FSM_SNAPSHOT_VERSION     2
 #define FSM_SNAPSHOT_VERSION_MIN 1
+#define FSM_MAX_UNITS        32 /* placed units (raft/place.h) */
 
 /* The latest reported value of one check of one member. */
 struct fsm_health
@@ -60,13 +61,15 @@ struct fsm_member
 };
 
 enum fsm_event_type {
-    FSM_EV_HOLDER = 1,   /* holder changed: node = new (0 none), other = old */
+    FSM_EV_HOLDER = 1,   /* holder changed: node = new (0 none), other = old;
+                            name: the unit (ASSIGN), empty for the group */
     FSM_EV_HEALTH = 2,   /* node's check (name) changed to value */
     FSM_EV_JOIN = 3,     /* node described for the first time */
     FSM_EV_UPDATE = 4,   /* node's description changed */
     FSM_EV_REMOVE = 5,   /* node removed (by other) */
     FSM_EV_MAINT = 6,    /* node maintenance: value 1 on, 0 off (by other) */
-    FSM_EV_TRANSFER = 7, /* transfer to node (0: preferred) asked by other */
+    FSM_EV_TRANSFER = 7, /* transfer to node (0: preferred) asked by other;
+                            name: the unit, empty for the group */
     FSM_EV_LEADER = 8,   /* a new leader's first TICK: node, term */
 };
 
@@ -82,6 +85,22 @@ struct fsm_event
     uint64_t other;
     int32_t value;
     char name[ENTRY_NAME_MAX];
+};
+
+/* One placed unit (raft/place.h): its last applied ASSIGN, and a pending
+ * `vipctl transfer UNIT NODE`. Rows are never removed; a unit's row exists
+ * once an ASSIGN for it applied. */
+struct fsm_unit
+{
+    char name[ENTRY_NAME_MAX];
+    uint64_t holder;          /* 0: none */
+    bool leader_bound;        /* held under the writer's lease */
+    uint64_t term;            /* of the leader that wrote the ASSIGN */
+    uint64_t index;           /* log index of the ASSIGN */
+    uint64_t transfer_target; /* pending TRANSFER target (0: preferred) */
+    uint64_t transfer_index;  /* its log index; 0: no request pending */
+    uint64_t since_wall_ms;   /* latest TICK's wall clock when @holder
+                                 became the holder */
 };
 
 /* The whole replicated state; plain data, copied by value in tests. */
@@ -103,6 +122,10 @@ struct fsm_state
 
     uint64_t n_events; /* events ever recorded; ring holds the last */
     struct fsm_event events[FSM_MAX_EVENTS]; /* slot = seq % FSM_MAX_EVENTS */
+
+    /* Placement (raft/place.h), in order of first ASSIGN. */
+    uint16_t n_units;
+    struct fsm_unit units[FSM_MAX_UNITS];
 };
 
 struct fsm;
@@ -152,13 +175,25 @@ int fsm_apply_buf(struct fsm *f, const void *buf, size_t len, uint64_t index);
  * VIP_ENOMEM. */
 int fsm_snapshot_encode(const struct fsm_state *st, void **buf, size_t *len);
 
-/* Decode a snapshot into @out, validating everything (versions, lengths,
+/* Snapshot layout: header, body (members, holder, events), then optional
+ * tagged sections (u8 tag, u32 length, bytes), strictly increasing tags,
+ * each written only when not empty: tag 1 the units. Snapshots without a
+ * section (all earlier ones) restore with no units.
+ * Decode a snapshot into @out, validating everything (versions, lengths,
  * strings, counts, sort order, duplicate ids). Returns 0 or VIP_EPROTO with
  * a message in @errmsg (may be NULL); @out is undefined on error. */
 int fsm_snapshot_decode(const void *buf,
                         size_t len,
                         struct fsm_state *out,
                         char *errmsg);
+
+/* The unit @name's row; NULL if no ASSIGN for it ever applied. ASSIGN is
+ * rejected (deterministically, state unchanged) when: its term is older
+ * than the latest TICK's or the unit's last ASSIGN's, its holder is
+ * neither 0 nor a member, or a witness, or the table is full (a new unit
+ * beyond FSM_MAX_UNITS). A TRANSFER naming a unit without a row is
+ * rejected. */
+const struct fsm_unit *fsm_unit(const struct fsm_state *st, const char *name);
 
 /* Lookup; NULL if @id is not a member. */
 const struct fsm_member *fsm_member(const struct fsm_state *st, uint64_t id);

@@ -53,3 +53,8 @@ SIM_SOAK_SEEDS ?= 100000
 sim-soak: tests/sim/sim
 	./tests/sim/sim --isolate --seeds $(SIM_SOAK_SEEDS)
 .PHONY: sim-soak
+
+# libFuzzer driver: records applied to the FSM, snapshots of what they
+# reach (tests/fuzz/run.sh fsm_apply; not in make check).
+EXTRA_DIST += tests/fuzz/fuzz_fsm_apply.c tests/fuzz/corpus/fsm_apply/dual_master \
+	tests/fuzz/corpus/fsm_apply/release

@@ -6,4 +6,5 @@ include raft/io_lease.mk
 include raft/fsm.mk
 include raft/node.mk
 include raft/info.mk
+include raft/place.mk
 EXTRA_DIST += docs/DESIGN.md tests/mutations/core.list

@@ -433,6 +433,16 @@ static bool decide(struct own *o, const struct own_in *in, struct own_out *out)
     size_t n = 0;
 
     seen_update(o, in);
+    if (in->placing && !o->p.witness &&
+        !member_is_witness(fsm_member(st, o->p.self))) {
+        /* Units are placed one by one under this lease (raft/place.h);
+         * leadership itself stays. */
+        if (o->lease.released && !o->is_transferring) {
+            lease_resume(&o->lease, in->now);
+        }
+        return true;
+    }
+
     for (unsigned i = 0; i < in->n_servers && i < OWN_MAX_SERVERS; i++) {
         if (!in->servers[i].is_voter) {
             continue;

@@ -127,6 +127,11 @@ struct own_in
     unsigned n_servers;
     struct own_server servers[OWN_MAX_SERVERS];
     const struct fsm_state *st; /* the replicated state */
+    /* More than one unit (raft/place.h): the leader keeps its lease
+     * whatever its own eligibility and never hands leadership over to
+     * move VIPs; its hold_until is the lease raft/place.c grants and
+     * self-holds under. */
+    bool placing;
 };
 
 enum own_why {

@@ -41,6 +41,9 @@ enum vr_rpc_type {
     VR_RPC_REMOVE_REPLY = 8,
     VR_RPC_REMOVED = 9,       /* leader to a node it removed: stop now */
     VR_RPC_REMOVED_REPLY = 10,
+    VR_RPC_PLACE = 11,         /* placement request to the leader, body:
+                                 raft/place_wire.h */
+    VR_RPC_PLACE_REPLY = 12,  /* its answer: grants and revokes */
     VR_RPC_ERROR = 127,       /* body: struct vr_rpc_reply */
 };
 

@@ -4,7 +4,7 @@
 #
 # Usage: tests/fuzz/run.sh [-t SECONDS] [TARGET...]
 #   TARGET: config ctl_proto ctl_server status_json check_http script_cmd
-#           handshake channel entry
+#           handshake channel place_wire entry fsm_apply
 #   (default: all)
 #   Work files (binaries, growing corpora, crash reproducers) go to
 #   build/fuzz; a crash leaves build/fuzz/NAME/crash-* and exits 1.
@@ -19,7 +19,7 @@ fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] ||
     targets=(config ctl_proto ctl_server status_json check_http script_cmd
-        handshake channel entry)
+        handshake channel place_wire entry fsm_apply)
 out=$top/build/fuzz
 mkdir -p "$out"
 cd "$top"
@@ -47,7 +47,10 @@ sources() {
         src/error.c -lsodium ;;
     channel) echo tests/fuzz/fuzz_channel.c raft/frame_crypt.c raft/raft_wire.c \
         -lsodium ;;
+    place_wire) echo tests/fuzz/fuzz_place_wire.c raft/place_wire.c ;;
     entry) echo tests/fuzz/fuzz_entry.c raft/entry.c raft/fsm.c src/error.c -lraft ;;
+    fsm_apply) echo tests/fuzz/fuzz_fsm_apply.c raft/entry.c raft/fsm.c src/error.c \
+        -lraft ;;
     *) echo "fuzz: unknown target $1" >&2; exit 2 ;;
     esac
 }
@@ -109,6 +112,13 @@ seed() {
         printf '\000\020\001\0\0\0\0\0\0\0\060\0\0\0\0\0\0\0%048d' 0 > "$dir/s2"
         printf '\001\000\005hello\003abc' > "$dir/s3"
         printf '\001\001\005hello\003abc' > "$dir/s4" ;;
+    place_wire)
+        # 1 + request (term 7, seq 2, acked 1, claim "VI_1"); 0 + reply.
+        printf '\001\001\007\0\0\0\0\0\0\0\002\0\0\0\0\0\0\0\001\0\0\0\0\0\0\0\001\004VI_1' > "$dir/s1"
+        printf '\000\001\007\0\0\0\0\0\0\0\002\0\0\0\0\0\0\0\040\003\0\0\0\0\0\0\001\004VI_1\000' > "$dir/s2" ;;
+    fsm_apply)
+        # Record sequences (members, a TICK, ASSIGNs, a unit transfer).
+        cp tests/fuzz/corpus/fsm_apply/* "$dir" ;;
     esac
 }
 

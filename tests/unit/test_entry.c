@@ -81,6 +81,26 @@ static struct entry tick_entry(void)
     return e;
 }
 
+static struct entry assign_entry(void)
+{
+    struct entry e = {.kind = ENTRY_ASSIGN};
+    e.u.assign.origin.node_id = 2;
+    e.u.assign.origin.seq = 11;
+    strcpy(e.u.assign.unit, "SG_web");
+    e.u.assign.holder = 3;
+    e.u.assign.term = 7;
+    return e;
+}
+
+static struct entry transfer_unit_entry(void)
+{
+    struct entry e = admin_entry();
+    e.u.admin.op = ENTRY_ADMIN_TRANSFER;
+    e.u.admin.target = 3;
+    strcpy(e.u.admin.unit, "VI_2");
+    return e;
+}
+
 /* Encode @e into a fresh buffer (caller frees). */
 static uint8_t *encode(const struct entry *e, size_t *len)
 {
@@ -161,7 +181,7 @@ static void test_round_trip(void **state)
 static void test_truncated(void **state)
 {
     struct entry *n = node_entry();
-    struct entry es[4];
+    struct entry es[6];
     struct entry *out = calloc(1, sizeof *out);
     char errmsg[VIP_ERRMSG_SIZE];
     (void)state;
@@ -170,7 +190,9 @@ static void test_truncated(void **state)
     es[1] = health_entry();
     es[2] = admin_entry();
     es[3] = tick_entry();
-    for (unsigned k = 0; k < 4; k++) {
+    es[4] = assign_entry();
+    es[5] = transfer_unit_entry();
+    for (unsigned k = 0; k < 6; k++) {
         size_t len;
         uint8_t *buf = encode(&es[k], &len);
         for (size_t cut = 0; cut < len; cut++) {
@@ -182,7 +204,14 @@ static void test_truncated(void **state)
                 copy[5] = (uint8_t)((cut - ENTRY_HEADER_SIZE) >> 8);
                 copy[6] = copy[7] = 0;
             }
-            assert_int_equal(entry_decode(copy, cut, out, errmsg), VIP_EPROTO);
+            if (k == 5 && cut == ENTRY_HEADER_SIZE + 25) {
+                /* Cut right before the unit tail: a whole-group transfer. */
+                assert_int_equal(entry_decode(copy, cut, out, errmsg), 0);
+                assert_string_equal(out->u.admin.unit, "");
+            } else {
+                assert_int_equal(entry_decode(copy, cut, out, errmsg),
+                                 VIP_EPROTO);
+            }
             free(copy);
             /* Original header, short buffer. */
             assert_int_equal(entry_decode(buf, cut, out, errmsg), VIP_EPROTO);
@@ -384,7 +413,7 @@ static void test_fuzz(void **state)
             }
             if (blen >= ENTRY_HEADER_SIZE) {
                 buf[0] = (uint8_t)(ENTRY_VERSION_MIN + (x >> 8) % 2);
-                buf[1] = (uint8_t)(1 + x % 4);
+                buf[1] = (uint8_t)(1 + x % 5);
                 buf[2] = buf[3] = 0;
                 buf[4] = (uint8_t)(blen - ENTRY_HEADER_SIZE);
                 buf[5] = buf[6] = buf[7] = 0;
@@ -507,6 +536,143 @@ static void test_v1_golden(void **state)
     assert_int_equal(len, sizeof v1_node);
     assert_memory_equal(buf, v1_node, len);
     free(out);
+/* ASSIGN and the unit of ADMIN TRANSFER: round trip, exact layout, the
+ * rules the decoder enforces. */
+static void test_assign(void **state)
+{
+    struct entry a = assign_entry(), t = transfer_unit_entry(), out;
+    struct entry plain = admin_entry();
+    char errmsg[VIP_ERRMSG_SIZE];
+    size_t len, len_plain;
+    uint8_t *buf, *pbuf;
+    (void)state;
+
+    round_trip(&a);
+    round_trip(&t);
+    a.u.assign.holder = 2;
+    a.u.assign.flags = ENTRY_ASSIGN_F_LEADER_BOUND;
+    round_trip(&a);
+    buf = encode(&a, &len);
+    assert_int_equal(len, ENTRY_HEADER_SIZE + 16 + 2 + 6 + 8 + 1 + 8);
+    assert_int_equal(buf[1], ENTRY_ASSIGN);
+    assert_int_equal(entry_decode(buf, len, &out, errmsg), 0);
+    assert_string_equal(out.u.assign.unit, "SG_web");
+    assert_int_equal(out.u.assign.holder, 2);
+    assert_int_equal(out.u.assign.flags, ENTRY_ASSIGN_F_LEADER_BOUND);
+    assert_int_equal(out.u.assign.term, 7);
+    /* The flags byte: unknown bits; leader-bound for another node. */
+    buf[len - 9] = 0x2;
+    assert_int_equal(entry_decode(buf, len, &out, errmsg), VIP_EPROTO);
+    assert_non_null(strstr(errmsg, "flags"));
+    buf[len - 9] = ENTRY_ASSIGN_F_LEADER_BOUND;
+    buf[len - 17] = 3; /* holder 3, leader 2 */
+    assert_int_equal(entry_decode(buf, len, &out, errmsg), VIP_EPROTO);
+    assert_non_null(strstr(errmsg, "leader-bound"));
+    free(buf);
+
+    /* ADMIN without a unit keeps its original 25-byte body; with one, the
+     * tail follows; an empty tail string has no valid encoding. */
+    plain.u.admin.op = ENTRY_ADMIN_TRANSFER;
+    plain.u.admin.target = 3;
+    pbuf = encode(&plain, &len_plain);
+    assert_int_equal(len_plain, ENTRY_HEADER_SIZE + 25);
+    buf = encode(&t, &len);
+    assert_int_equal(len, len_plain + 2 + 4);
+    assert_memory_equal(buf + ENTRY_HEADER_SIZE, pbuf + ENTRY_HEADER_SIZE, 25);
+    assert_int_equal(entry_decode(buf, len, &out, errmsg), 0);
+    assert_string_equal(out.u.admin.unit, "VI_2");
+    assert_int_equal(entry_decode(pbuf, len_plain, &out, errmsg), 0);
+    assert_string_equal(out.u.admin.unit, "");
+    buf[4] = 27; /* body: 25 + an empty string */
+    buf[ENTRY_HEADER_SIZE + 25] = 0;
+    assert_int_equal(entry_decode(buf, ENTRY_HEADER_SIZE + 27, &out, errmsg),
+                     VIP_EPROTO);
+    assert_non_null(strstr(errmsg, "empty unit"));
+    free(buf);
+    free(pbuf);
+
+#define EXPECT_INVALID(entry)                                        \
+    do {                                                             \
+        assert_int_equal(entry_validate(entry, errmsg), VIP_EINVAL); \
+        assert_int_equal(entry_encoded_size(entry), 0);              \
+    } while (0)
+    a = assign_entry();
+    a.u.assign.unit[0] = '\0';
+    EXPECT_INVALID(&a);
+    a = assign_entry();
+    a.u.assign.unit[2] = '\t';
+    EXPECT_INVALID(&a);
+    a = assign_entry();
+    memset(a.u.assign.unit, 'u', sizeof a.u.assign.unit); /* no NUL */
+    EXPECT_INVALID(&a);
+    a = assign_entry();
+    a.u.assign.term = 0;
+    EXPECT_INVALID(&a);
+    a = assign_entry();
+    a.u.assign.origin.seq = 0;
+    EXPECT_INVALID(&a);
+    a = assign_entry();
+    a.u.assign.flags = ENTRY_ASSIGN_F_LEADER_BOUND; /* holder 3, leader 2 */
+    EXPECT_INVALID(&a);
+    a.u.assign.holder = 0;
+    EXPECT_INVALID(&a);
+    a = assign_entry();
+    a.u.assign.holder = 0; /* nobody: fine without flags */
+    assert_int_equal(entry_validate(&a, errmsg), 0);
+    t = transfer_unit_entry();
+    t.u.admin.op = ENTRY_ADMIN_MAINT_ON;
+    EXPECT_INVALID(&t);
+    assert_non_null(strstr(errmsg, "only for transfer"));
+    t = transfer_unit_entry();
+    t.u.admin.unit[1] = (char)0x80;
+    EXPECT_INVALID(&t);
+    t = transfer_unit_entry();
+    t.u.admin.target = 0; /* the unit to its preferred node */
+    round_trip(&t);
+#undef EXPECT_INVALID
+}
+
+/* Random mutations of ASSIGN and unit TRANSFER records: never a crash,
+ * only valid entries accepted. */
+static void test_fuzz_assign(void **state)
+{
+    struct entry es[2] = {assign_entry(), transfer_unit_entry()};
+    struct entry out;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    uint8_t buf[128];
+    unsigned accepted = 0, rejected = 0;
+    (void)state;
+
+    for (unsigned round = 0; round < 20000; round++) {
+        size_t len;
+        uint8_t *valid = encode(&es[round % 2], &len);
+        size_t blen = len;
+        memcpy(buf, valid, len);
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        if (x % 4 == 0 && len > ENTRY_HEADER_SIZE) { /* cut, header fixed */
+            blen = ENTRY_HEADER_SIZE + (size_t)(x >> 8) % (len - 7);
+            buf[4] = (uint8_t)(blen - ENTRY_HEADER_SIZE);
+        }
+        for (unsigned k = 0; k < 1 + x % 3; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            size_t at = ENTRY_HEADER_SIZE + x % (blen - ENTRY_HEADER_SIZE + 1);
+            if (at < blen) {
+                buf[at] ^= (uint8_t)(1u << (x >> 32) % 8);
+            }
+        }
+        int rv = entry_decode(buf, blen, &out, NULL);
+        if (rv == 0) {
+            accepted++;
+            assert_int_equal(entry_validate(&out, NULL), 0);
+            assert_true(out.kind == ENTRY_ASSIGN || out.kind == ENTRY_ADMIN);
+        } else {
+            rejected++;
+            assert_int_equal(rv, VIP_EPROTO);
+        }
+        free(valid);
+    }
+    assert_true(accepted > 0);
+    assert_true(rejected > 0);
 }
 
 /* Names are total functions. */
@@ -515,6 +681,7 @@ static void test_names(void **state)
     (void)state;
     assert_string_equal(entry_kind_name(ENTRY_NODE), "node");
     assert_string_equal(entry_kind_name(77), "?");
+    assert_string_equal(entry_kind_name(ENTRY_ASSIGN), "assign");
     assert_string_equal(entry_track_kind_name(ENTRY_TRACK_IFACE), "interface");
     assert_string_equal(entry_admin_op_name(ENTRY_ADMIN_REMOVE), "remove");
     assert_string_equal(entry_hold_reason_name(ENTRY_HOLD_RELEASE), "release");
@@ -530,6 +697,8 @@ int main(void)
         cmocka_unit_test(test_bad_strings),
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_fuzz),
+        cmocka_unit_test(test_assign),
+        cmocka_unit_test(test_fuzz_assign),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_units),
         cmocka_unit_test(test_v1_golden),

@@ -14,6 +14,8 @@
 
 /****** Helpers ******/
 
+#define SNAP_HEADER_SIZE_T 12 /* raft/fsm.c: magic, version, 3 zero, len */
+
 struct fixture
 {
     struct fsm fsm;
@@ -119,6 +121,38 @@ static int apply_tick(struct fixture *f,
     e.u.tick.wall_ms = wall;
     e.u.tick.holder = holder;
     e.u.tick.reason = (uint8_t)reason;
+    return apply(f, &e);
+}
+
+static int apply_assign(struct fixture *f,
+                        uint64_t leader,
+                        uint64_t seq,
+                        const char *unit,
+                        uint64_t holder,
+                        uint64_t term)
+{
+    struct entry e = {.kind = ENTRY_ASSIGN};
+    e.u.assign.origin.node_id = leader;
+    e.u.assign.origin.seq = seq;
+    snprintf(e.u.assign.unit, sizeof e.u.assign.unit, "%s", unit);
+    e.u.assign.holder = holder;
+    e.u.assign.flags = holder == leader ? ENTRY_ASSIGN_F_LEADER_BOUND : 0;
+    e.u.assign.term = term;
+    return apply(f, &e);
+}
+
+static int apply_unit_transfer(struct fixture *f,
+                               uint64_t id,
+                               uint64_t seq,
+                               const char *unit,
+                               uint64_t target)
+{
+    struct entry e = {.kind = ENTRY_ADMIN};
+    e.u.admin.origin.node_id = id;
+    e.u.admin.origin.seq = seq;
+    e.u.admin.op = ENTRY_ADMIN_TRANSFER;
+    e.u.admin.target = target;
+    snprintf(e.u.admin.unit, sizeof e.u.admin.unit, "%s", unit);
     return apply(f, &e);
 }
 
@@ -519,6 +553,302 @@ static void test_snapshot_corrupt(void **state)
     free(out);
 }
 
+/* ASSIGN: the per-unit table, holder events named after the unit, the
+ * deterministic rejections (state unchanged). */
+static void test_assign(void **state)
+{
+    struct fixture *f = *state;
+    const struct fsm_unit *u;
+    const struct fsm_event *ev;
+    size_t l1, l2;
+    void *before, *after;
+
+    populate(f); /* members 1, 2, 3; TICK term 2 from leader 1, wall 5000 */
+    assert_null(fsm_unit(f->fsm.st, "VI_1"));
+    assert_int_equal(apply_assign(f, 1, 3, "VI_1", 1, 2), 0);
+    u = fsm_unit(f->fsm.st, "VI_1");
+    assert_non_null(u);
+    assert_int_equal(u->holder, 1);
+    assert_true(u->leader_bound);
+    assert_int_equal(u->term, 2);
+    assert_int_equal(u->index, f->index);
+    assert_int_equal(u->since_wall_ms, 5000);
+    ev = last_event(f);
+    assert_int_equal(ev->type, FSM_EV_HOLDER);
+    assert_int_equal(ev->node, 1);
+    assert_int_equal(ev->other, 0);
+    assert_string_equal(ev->name, "VI_1");
+    assert_int_equal(f->fsm.st->holder, 1); /* the group's holder: untouched */
+
+    assert_int_equal(apply_assign(f, 1, 4, "VI_2", 2, 2), 0);
+    assert_int_equal(fsm_unit(f->fsm.st, "VI_2")->holder, 2);
+    assert_false(fsm_unit(f->fsm.st, "VI_2")->leader_bound);
+    assert_int_equal(f->fsm.st->n_units, 2);
+    /* The same holder again (a new index): no event. */
+    uint64_t n = f->fsm.st->n_events;
+    assert_int_equal(apply_assign(f, 1, 5, "VI_2", 2, 2), 0);
+    assert_int_equal(f->fsm.st->n_events, n);
+    assert_int_equal(fsm_unit(f->fsm.st, "VI_2")->index, f->index);
+    /* Moved to nobody: an event with the old holder. */
+    assert_int_equal(apply_assign(f, 1, 6, "VI_2", 0, 2), 0);
+    ev = last_event(f);
+    assert_int_equal(ev->node, 0);
+    assert_int_equal(ev->other, 2);
+    assert_int_equal(ev->kind, ENTRY_HOLD_RELEASE);
+    assert_string_equal(ev->name, "VI_2");
+    /* A retry applies once. */
+    assert_int_equal(apply_assign(f, 1, 6, "VI_2", 3, 2), 1);
+    assert_int_equal(fsm_unit(f->fsm.st, "VI_2")->holder, 0);
+
+    /* Rejections: state byte for byte the same. */
+    before = snap(f, &l1);
+    assert_int_equal(apply_assign(f, 1, 7, "VI_2", 9, 2), VIP_EINVAL);
+    assert_non_null(strstr(f->fsm.errmsg, "not a member"));
+    assert_int_equal(apply_assign(f, 1, 8, "VI_2", 2, 1), VIP_EINVAL);
+    assert_non_null(strstr(f->fsm.errmsg, "term"));
+    assert_int_equal(apply_assign(f, 7, 1, "VI_3", 3, 1), VIP_EINVAL);
+    assert_null(fsm_member(f->fsm.st, 7)); /* no member left behind */
+    after = snap(f, &l2);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(before, after, l1);
+    raft_free(before);
+    raft_free(after);
+    /* A later term's ASSIGN, then an older one for the same unit. */
+    assert_int_equal(apply_assign(f, 3, 2, "VI_1", 3, 5), 0);
+    u = fsm_unit(f->fsm.st, "VI_1");
+    assert_int_equal(u->holder, 3);
+    assert_int_equal(u->term, 5);
+    assert_true(u->leader_bound);
+    assert_int_equal(last_event(f)->other, 1);
+    assert_int_equal(apply_assign(f, 1, 9, "VI_1", 1, 4), VIP_EINVAL);
+    assert_int_equal(fsm_unit(f->fsm.st, "VI_1")->holder, 3);
+    /* Younger than the latest TICK's term. */
+    assert_int_equal(apply_tick(f, 3, 6, 6000, 3, ENTRY_HOLD_ELECTED), 0);
+    assert_int_equal(apply_assign(f, 3, 3, "VI_9", 0, 5), VIP_EINVAL);
+    assert_null(fsm_unit(f->fsm.st, "VI_9"));
+}
+
+/* A witness never holds a unit. */
+static void test_assign_witness(void **state)
+{
+    struct fixture *f = *state;
+    struct entry *e = calloc(1, sizeof *e);
+
+    e->kind = ENTRY_NODE;
+    e->u.node.origin.node_id = 4;
+    e->u.node.origin.seq = 1;
+    strcpy(e->u.node.name, "witness");
+    strcpy(e->u.node.address, "10.0.0.4:5405");
+    e->u.node.flags = ENTRY_NODE_F_WITNESS;
+    assert_int_equal(apply(f, e), 0);
+    free(e);
+    assert_int_equal(apply_node(f, 1, 1, 100), 0);
+    assert_int_equal(apply_assign(f, 1, 2, "VI_1", 4, 1), VIP_EINVAL);
+    assert_non_null(strstr(f->fsm.errmsg, "witness"));
+    assert_null(fsm_unit(f->fsm.st, "VI_1"));
+    assert_int_equal(apply_assign(f, 1, 3, "VI_1", 1, 1), 0);
+}
+
+/* The table holds FSM_MAX_UNITS units; one more is refused, existing ones
+ * still move. */
+static void test_assign_capacity(void **state)
+{
+    struct fixture *f = *state;
+    char name[16];
+    uint64_t seq = 2;
+
+    assert_int_equal(apply_node(f, 1, 1, 100), 0);
+    for (unsigned i = 0; i < FSM_MAX_UNITS; i++) {
+        snprintf(name, sizeof name, "U%u", i);
+        assert_int_equal(apply_assign(f, 1, seq++, name, 1, 1), 0);
+    }
+    assert_int_equal(apply_assign(f, 1, seq++, "one-more", 1, 1), VIP_ERANGE);
+    assert_null(fsm_unit(f->fsm.st, "one-more"));
+    assert_int_equal(f->fsm.st->n_units, FSM_MAX_UNITS);
+    assert_int_equal(apply_assign(f, 1, seq++, "U7", 0, 1), 0);
+    assert_int_equal(fsm_unit(f->fsm.st, "U7")->holder, 0);
+}
+
+/* TRANSFER of one unit: its own fields, the group's untouched; settled when
+ * another node holds; kept while the target holds; void when the target
+ * leaves; an unknown unit is refused. */
+static void test_unit_transfer(void **state)
+{
+    struct fixture *f = *state;
+    const struct fsm_unit *u;
+
+    populate(f);
+    assert_int_equal(apply_assign(f, 1, 3, "VI_1", 1, 2), 0);
+    assert_int_equal(apply_assign(f, 1, 4, "VI_2", 2, 2), 0);
+    assert_int_equal(apply_unit_transfer(f, 2, 3, "VI_1", 3), 0);
+    u = fsm_unit(f->fsm.st, "VI_1");
+    assert_int_equal(u->transfer_target, 3);
+    assert_int_equal(u->transfer_index, f->index);
+    assert_int_equal(f->fsm.st->transfer_index, 0);
+    assert_int_equal(fsm_unit(f->fsm.st, "VI_2")->transfer_index, 0);
+    assert_int_equal(last_event(f)->type, FSM_EV_TRANSFER);
+    assert_string_equal(last_event(f)->name, "VI_1");
+    assert_int_equal(last_event(f)->node, 3);
+    assert_int_equal(last_event(f)->other, 2);
+    /* Released, then the target holds: kept (pinned). */
+    assert_int_equal(apply_assign(f, 1, 5, "VI_1", 0, 2), 0);
+    assert_int_equal(fsm_unit(f->fsm.st, "VI_1")->transfer_index, f->index - 1);
+    assert_int_equal(apply_assign(f, 1, 6, "VI_1", 3, 2), 0);
+    assert_int_equal(fsm_unit(f->fsm.st, "VI_1")->transfer_target, 3);
+    assert_int_not_equal(fsm_unit(f->fsm.st, "VI_1")->transfer_index, 0);
+    /* Another holder settles it. */
+    assert_int_equal(apply_assign(f, 1, 7, "VI_1", 2, 2), 0);
+    assert_int_equal(fsm_unit(f->fsm.st, "VI_1")->transfer_index, 0);
+    /* To the preferred node (target 0), settled by any holder change. */
+    assert_int_equal(apply_unit_transfer(f, 2, 4, "VI_1", 0), 0);
+    assert_int_not_equal(fsm_unit(f->fsm.st, "VI_1")->transfer_index, 0);
+    assert_int_equal(apply_assign(f, 1, 8, "VI_1", 1, 2), 0);
+    assert_int_equal(fsm_unit(f->fsm.st, "VI_1")->transfer_index, 0);
+    /* The target is removed: the request is void. */
+    assert_int_equal(apply_unit_transfer(f, 2, 5, "VI_2", 3), 0);
+    assert_int_equal(apply_admin(f, 1, 9, ENTRY_ADMIN_REMOVE, 3), 0);
+    assert_int_equal(fsm_unit(f->fsm.st, "VI_2")->transfer_index, 0);
+    assert_int_equal(fsm_unit(f->fsm.st, "VI_2")->transfer_target, 0);
+    /* Unknown unit; unknown target. */
+    assert_int_equal(apply_unit_transfer(f, 2, 6, "VI_X", 1), VIP_EINVAL);
+    assert_non_null(strstr(f->fsm.errmsg, "unknown unit"));
+    assert_int_equal(apply_unit_transfer(f, 2, 7, "VI_1", 42), VIP_EINVAL);
+    assert_int_equal(fsm_unit(f->fsm.st, "VI_1")->transfer_index, 0);
+}
+
+/* Units survive a snapshot; a snapshot without units (every earlier one)
+ * restores with none; a damaged units section is refused. */
+static void test_snapshot_units(void **state)
+{
+    struct fixture *f = *state;
+    struct fsm_state *out = malloc(sizeof *out);
+    char errmsg[VIP_ERRMSG_SIZE];
+    size_t l0, len, l2;
+    uint8_t *old, *buf, *copy, *again;
+
+    populate(f);
+    old = snap(f, &l0);
+    assert_int_equal(fsm_snapshot_decode(old, l0, out, errmsg), 0);
+    assert_int_equal(out->n_units, 0);
+    assert_int_equal(apply_assign(f, 1, 3, "VI_1", 1, 2), 0);
+    assert_int_equal(apply_assign(f, 1, 4, "SG_2", 2, 2), 0);
+    assert_int_equal(apply_unit_transfer(f, 2, 3, "SG_2", 3), 0);
+    buf = snap(f, &len);
+    /* The body is unchanged but for its new events; the section follows. */
+    assert_true(len > l0);
+    assert_int_equal(fsm_snapshot_decode(buf, len, out, errmsg), 0);
+    assert_int_equal(out->n_units, 2);
+    assert_string_equal(out->units[1].name, "SG_2");
+    assert_int_equal(out->units[1].holder, 2);
+    assert_int_equal(out->units[1].transfer_target, 3);
+    assert_true(out->units[0].leader_bound);
+    assert_int_equal(fsm_snapshot_encode(out, (void **)&again, &l2), 0);
+    assert_int_equal(l2, len);
+    assert_memory_equal(again, buf, len);
+    raft_free(again);
+
+    /* Every truncation (with a consistent length) fails, except right
+     * before the section (a valid older snapshot). */
+    copy = malloc(len + 16);
+    size_t body_end = 0;
+    for (size_t cut = SNAP_HEADER_SIZE_T; cut < len; cut++) {
+        memcpy(copy, buf, cut);
+        uint32_t blen = (uint32_t)(cut - SNAP_HEADER_SIZE_T);
+        copy[8] = (uint8_t)blen;
+        copy[9] = (uint8_t)(blen >> 8);
+        copy[10] = (uint8_t)(blen >> 16);
+        copy[11] = (uint8_t)(blen >> 24);
+        if (fsm_snapshot_decode(copy, cut, out, errmsg) == 0) {
+            assert_int_equal(body_end, 0); /* only one such cut */
+            assert_int_equal(out->n_units, 0);
+            body_end = cut;
+        }
+    }
+    assert_int_not_equal(body_end, 0);
+    assert_int_equal(buf[body_end], 1); /* the units tag */
+
+    /* Section damage: unknown tag, tag repeated, length overrun, a bad
+     * flag, a duplicate name, trailing garbage. */
+#define DAMAGED(what)                                                        \
+    assert_int_equal(fsm_snapshot_decode(copy, len, out, errmsg), VIP_EPROTO); \
+    assert_non_null(strstr(errmsg, what));                                   \
+    memcpy(copy, buf, len)
+    memcpy(copy, buf, len);
+    copy[body_end] = 9;
+    DAMAGED("unknown section");
+    copy[body_end] = 0;
+    DAMAGED("out of order");
+    copy[body_end + 1] = 0xff;
+    DAMAGED("truncated");
+    copy[body_end + 1]--; /* the section is one byte shorter */
+    DAMAGED("");
+    /* units[0]: u16 count, str "VI_1" (2 + 4), u64 holder, u8 flag. */
+    copy[body_end + 5 + 2 + 6 + 8] = 2;
+    DAMAGED("leader-bound");
+    copy[body_end + 5 + 2 + 6 + 8] = 1;
+    memset(copy + body_end + 5 + 2 + 6, 0, 8); /* bound without a holder */
+    DAMAGED("leader-bound");
+    memcpy(copy + body_end + 5 + 2 + 2, "SG_2", 4);
+    DAMAGED("duplicate");
+    memset(copy + body_end + 5 + 2 + 6 + 8 + 1, 0, 8); /* term 0 */
+    DAMAGED("ASSIGN");
+    copy[body_end + 5] = FSM_MAX_UNITS + 1;
+    DAMAGED("too many units");
+    memcpy(copy, buf, len);
+    copy[len] = 0x42;
+    copy[8]++;
+    assert_int_equal(fsm_snapshot_decode(copy, len + 1, out, errmsg),
+                     VIP_EPROTO);
+#undef DAMAGED
+    free(copy);
+    raft_free(old);
+    raft_free(buf);
+    free(out);
+}
+
+/* Random flips of a snapshot with units: rejected or a valid state. */
+static void test_snapshot_units_fuzz(void **state)
+{
+    struct fixture *f = *state;
+    struct fsm_state *out = malloc(sizeof *out);
+    size_t len;
+    uint8_t *buf, *copy;
+    uint64_t x = 12345;
+    unsigned ok = 0;
+
+    populate(f);
+    assert_int_equal(apply_assign(f, 1, 3, "VI_1", 1, 2), 0);
+    assert_int_equal(apply_assign(f, 1, 4, "SG_2", 2, 2), 0);
+    buf = snap(f, &len);
+    copy = malloc(len);
+    for (unsigned round = 0; round < 5000; round++) {
+        memcpy(copy, buf, len);
+        for (unsigned k = 0; k < 1 + round % 3; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            /* Mostly in the tail, where the section is. */
+            size_t at = round % 2 ? len - 1 - x % 120 : x % len;
+            copy[at] ^= (uint8_t)(1u << ((x >> 40) % 8));
+        }
+        int rv = fsm_snapshot_decode(copy, len, out, NULL);
+        assert_true(rv == 0 || rv == VIP_EPROTO);
+        if (rv == 0) {
+            ok++;
+            assert_true(out->n_units <= FSM_MAX_UNITS);
+            for (unsigned i = 0; i < out->n_units; i++) {
+                assert_true(out->units[i].name[0] != '\0');
+                assert_true(!out->units[i].leader_bound ||
+                            out->units[i].holder != 0);
+            }
+        }
+    }
+    assert_true(ok > 0);
+    free(copy);
+    raft_free(buf);
+    free(out);
+}
+
+/* Event type names are total. */
+
 /* Event type names are total. */
 static void test_event_names(void **state)
 {
@@ -579,6 +909,12 @@ int main(void)
         T(test_snapshot_units),
         T(test_snapshot_v1_golden),
         T(test_event_names),
+        T(test_assign),
+        T(test_assign_witness),
+        T(test_assign_capacity),
+        T(test_unit_transfer),
+        T(test_snapshot_units),
+        T(test_snapshot_units_fuzz),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

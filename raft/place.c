@@ -573,6 +573,24 @@ bool place_on_reply(struct place *pl, const struct place_reply *rep,
         }
         h->term = rep->term;
     }
+    /* A unit we hold that the reply neither grants nor revokes: the
+     * leader's table is not ready yet, or its lease not valid yet (right
+     * after its election, just when our grants run short). Ask again
+     * after slack_ms, not renew_ms. */
+    for (unsigned i = 0; i < PLACE_MAX_UNITS; i++) {
+        const struct place_held *h = &pl->held[i];
+        if (h->name[0] == '\0' || h->until <= now ||
+            name_in(rep->granted, rep->n_granted, h->name) ||
+            name_in(rep->revoked, rep->n_revoked, h->name)) {
+            continue;
+        }
+        if (now + pl->p.slack_ms < pl->last_ask + pl->p.renew_ms) {
+            uint64_t retry = now + pl->p.slack_ms;
+            pl->last_ask =
+                retry > pl->p.renew_ms ? retry - pl->p.renew_ms : 0;
+        }
+        break;
+    }
     return changed;
 }
 

@@ -401,8 +401,13 @@ static int sim_run(const struct sim_opts *o,
         if (o->units >= 2 ? sim_units_all_held(s) : alive_holder(s) != 0) {
             regained = true;
             regain = raft_fixture_time(&s->f) - heal_at;
-            sim_log(s, "holder n%" PRIu64 " %" PRIu64 " ms after healing",
-                    alive_holder(s), regain);
+            if (o->units >= 2) {
+                sim_log(s, "every unit held %" PRIu64 " ms after healing",
+                        regain);
+            } else {
+                sim_log(s, "holder n%" PRIu64 " %" PRIu64 " ms after healing",
+                        alive_holder(s), regain);
+            }
             step_until(s, raft_fixture_time(&s->f) + 3000);
             break;
         }
@@ -541,7 +546,8 @@ static void usage(void)
         "           [--unranked]\n"
         "           [--drift PERMILLE] [--isolate]\n"
         "           [--snapshot N] [--trace-from MS] [--expect-violation]\n"
-        "           [--units N [--unit-crash]]   (placed units, 2..%d)\n",
+        "           [--units N [--unit-crash] [--grant-extra MS]]\n"
+        "           (placed units, 2..%d)\n",
         SIM_MAX_UNITS);
     exit(2);
 }
@@ -570,7 +576,7 @@ int main(int argc, char **argv)
     /* --units */
     uint64_t u_req = 0, u_rep = 0, u_lost = 0, u_assign = 0, u_zero = 0;
     uint64_t u_changes = 0, u_crash_leader = 0, u_gap = 0, u_crash_sum = 0;
-    uint64_t u_crash_max = 0;
+    uint64_t u_crash_max = 0, u_crash_sum_leader = 0, u_crash_max_leader = 0;
     int64_t u_margin = INT64_MAX;
     uint32_t *regains;
     uint64_t n_regains = 0;
@@ -629,6 +635,8 @@ int main(int argc, char **argv)
             o.bound_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else if (strcmp(a, "--units") == 0) {
             o.units = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--grant-extra") == 0) {
+            o.grant_extra_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else {
             usage();
         }
@@ -699,11 +707,19 @@ int main(int argc, char **argv)
         }
         if (o.scenario == SIM_UNIT_CRASH) {
             n_crash++;
+            sum_crash += r.unit_crash_failover_ms;
             u_crash_leader += r.unit_crash_leader;
             u_gap += r.unit_crash_gap_ms;
-            u_crash_sum += r.unit_crash_failover_ms;
-            if (r.unit_crash_failover_ms > u_crash_max) {
-                u_crash_max = r.unit_crash_failover_ms;
+            if (r.unit_crash_leader) {
+                u_crash_sum_leader += r.unit_crash_failover_ms;
+                if (r.unit_crash_failover_ms > u_crash_max_leader) {
+                    u_crash_max_leader = r.unit_crash_failover_ms;
+                }
+            } else {
+                u_crash_sum += r.unit_crash_failover_ms;
+                if (r.unit_crash_failover_ms > u_crash_max) {
+                    u_crash_max = r.unit_crash_failover_ms;
+                }
             }
         }
         sum_regain += r.regain_ms;
@@ -786,12 +802,17 @@ int main(int argc, char **argv)
                u_margin);
     }
     if (o.scenario == SIM_UNIT_CRASH && n_crash > 0) {
-        printf("sim: unit crashes: %" PRIu64 " passed (%" PRIu64
-               " of the leader), unit moved once in each, mean %" PRIu64
-               " ms, max %" PRIu64 " ms; the other unit's gaps: %" PRIu64
-               " ms in total\n",
-               n_crash, u_crash_leader, u_crash_sum / n_crash, u_crash_max,
-               u_gap);
+        uint64_t n_grantee = n_crash - u_crash_leader;
+        printf("sim: unit crashes: %" PRIu64 " passed, the unit moved once "
+               "in each; the other unit's gaps: %" PRIu64 " ms in total\n",
+               n_crash, u_gap);
+        printf("sim: crash to new holder: leader (self-held) %" PRIu64
+               " crashes, mean %" PRIu64 " max %" PRIu64 " ms; grantee %" PRIu64
+               " crashes, mean %" PRIu64 " max %" PRIu64 " ms\n",
+               u_crash_leader,
+               u_crash_leader ? u_crash_sum_leader / u_crash_leader : 0,
+               u_crash_max_leader, n_grantee,
+               n_grantee ? u_crash_sum / n_grantee : 0, u_crash_max);
     }
     free(regains);
     printf("sim: %" PRIu64 " schedules with two holders, %" PRIu64

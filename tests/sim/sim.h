@@ -55,6 +55,9 @@ struct sim_opts
     int64_t trace_from;      /* raft tracer from this time on; -1: never */
     unsigned units;          /* 0: the single group; 2..SIM_MAX_UNITS:
                                 placed units U0.. (tests/sim/sim_place.c) */
+    unsigned grant_extra_ms; /* deliberately unsafe, to test the test:
+                                every grant arrives this much longer than
+                                the leader issued it */
 };
 
 /* An append in flight on the fixture's in-memory disk (see io_fix_*). */

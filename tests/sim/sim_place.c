@@ -145,8 +145,14 @@ static void deliver(struct sim *s, const struct sim_msg *m, uint64_t now)
     }
     s->n_replies++;
     to->pin.now = sim_local_ms(to, now);
-    (void)place_on_reply(&to->pl, &m->rep, to->pin.now,
-                         (uint64_t)r->current_term);
+    {
+        struct place_reply rep = m->rep;
+        if (s->o.grant_extra_ms != 0 && rep.n_granted > 0) {
+            rep.grant_ms += s->o.grant_extra_ms; /* --grant-extra */
+        }
+        (void)place_on_reply(&to->pl, &rep, to->pin.now,
+                             (uint64_t)r->current_term);
+    }
     /* Run the step now: a revoke stops the unit at once, a grant starts
      * it (vipd runs the step after a reply that changed something). */
     place_run(s, m->to, now);

@@ -157,7 +157,7 @@ static bool ask(struct world *w, uint64_t id, uint64_t leader, uint64_t now,
 static void test_dual_master(void **state)
 {
     struct world *w = *state;
-    struct place_out o;
+    struct place_out o, first;
     struct place_reply rep;
     uint64_t lease = 1000 + 300;
 
@@ -169,11 +169,16 @@ static void test_dual_master(void **state)
     assert_int_equal(o.assign[1].holder, 2);
     assert_false(o.assign[1].leader_bound);
 
-    /* Before the commit, n2's request gets nothing. */
+    /* Before the commit, n2's request gets nothing, however often the
+     * leader steps. */
+    first = o;
+    o = step(w, 1, 1001, OWN_LEADER, 2, 1, lease);
+    assert_int_equal(w->pl[1].units[1].state, PLACE_ASSIGNING);
+    assert_int_equal(o.n_assign, 0); /* proposed once */
     assert_false(ask(w, 2, 1, 1001, 2, 2, lease, &rep));
     assert_int_equal(rep.n_granted, 0);
 
-    commit_assigns(w, &o, 2);
+    commit_assigns(w, &first, 2);
     o = step(w, 1, 1005, OWN_LEADER, 2, 1, lease);
     assert_int_equal(o.n_assign, 0);
     o = step(w, 2, 1006, OWN_FOLLOWER, 2, 1, 0);

@@ -397,6 +397,33 @@ static void test_single_unit(void **state)
     assert_int_equal(out.n_assign, 0);
 }
 
+/* A claim answered empty (the new leader's state is not complete yet, its
+ * lease not valid) is asked again after slack_ms, not after a full R: the
+ * grant must be renewed before it runs out (found by tests/sim: --units 2
+ * --unit-crash --seed 15 --drift 50). */
+static void test_claim_retried_soon(void **state)
+{
+    struct world *w = *state;
+    struct place_out o;
+    struct place_reply rep;
+    uint64_t now = 1100 + T + 60;
+    uint64_t slack = w->pl[2].p.slack_ms;
+
+    test_dual_master(state);
+    assert_true(slack < w->pl[2].p.renew_ms);
+    o = step(w, 3, now, OWN_LEADER, 3, 3, 0); /* elected, no lease yet */
+    o = step(w, 2, now, OWN_FOLLOWER, 3, 3, 0);
+    assert_true(o.ask); /* a new leader: claim at once */
+    assert_false(ask(w, 2, 3, now, 2, 3, 0, &rep));
+    assert_int_equal(rep.status, 0);
+    assert_int_equal(rep.n_granted + rep.n_revoked, 0);
+    o = step(w, 2, now + 2 + slack - 1, OWN_FOLLOWER, 3, 3, 0);
+    assert_false(o.ask);
+    assert_true(o.wake_at <= now + 2 + slack);
+    o = step(w, 2, now + 2 + slack, OWN_FOLLOWER, 3, 3, 0);
+    assert_true(o.ask);
+}
+
 /* While an ASSIGN of ours is in flight the leader grants nobody on the
  * strength of an older one: n1 self-holds VI_2 (its LEADER_BOUND record
  * uncommitted), n2 comes back as the best; the state still names n2 from
@@ -469,6 +496,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_unit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_grant_while_assign_in_flight,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_retried_soon, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

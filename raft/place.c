@@ -315,7 +315,7 @@ static void unit_leave(struct place *pl, struct place_unit *u)
 }
 
 static void propose(struct place_unit *u, struct place_out *out,
-                    uint64_t holder, bool leader_bound)
+                    uint64_t now, uint64_t holder, bool leader_bound)
 {
     struct place_assign *a;
 
@@ -329,6 +329,7 @@ static void propose(struct place_unit *u, struct place_out *out,
     u->pend = true;
     u->pend_holder = holder;
     u->pend_bound = leader_bound;
+    u->pend_at = now;
 }
 
 /* Our ASSIGN in flight has been applied: the state shows it. Until then
@@ -361,6 +362,14 @@ static void unit_step(struct place *pl, struct place_unit *u,
     }
     want = unit_choice(pl, u, in, &due);
     pend_update(pl, u, fsm_unit(in->st, u->name));
+    if (u->pend && in->now >= u->pend_at + pl->p.grant_ms) {
+        /* Lost (raft refused it, or the FSM skipped it): the same again,
+         * so that what may still commit names one node only. */
+        propose(u, out, in->now, u->pend_holder, u->pend_bound);
+        if (u->state == PLACE_ASSIGNING) {
+            u->assign_at = in->now;
+        }
+    }
 
     if (u->state == PLACE_ASSIGNING && want != u->holder) {
         /* Nobody holds it yet (the grantee gets nothing before the ASSIGN
@@ -380,7 +389,7 @@ static void unit_step(struct place *pl, struct place_unit *u,
             unit_set(u, PLACE_HELD, want);
             if (!u->pend &&
                 (fu == NULL || fu->holder != want || !fu->leader_bound)) {
-                propose(u, out, want, true);
+                propose(u, out, in->now, want, true);
             }
             return;
         }
@@ -396,7 +405,7 @@ static void unit_step(struct place *pl, struct place_unit *u,
             return;
         }
         unit_set(u, PLACE_ASSIGNING, want);
-        propose(u, out, want, false);
+        propose(u, out, in->now, want, false);
         u->assign_at = in->now;
         return;
     case PLACE_ASSIGNING:
@@ -406,9 +415,9 @@ static void unit_step(struct place *pl, struct place_unit *u,
         if (!u->pend && fu != NULL && fu->holder == u->holder &&
             !fu->leader_bound) {
             unit_set(u, PLACE_HELD, u->holder);
-        } else if (in->now >= u->assign_at + pl->p.grant_ms) {
+        } else if (!u->pend && in->now >= u->assign_at + pl->p.grant_ms) {
             /* The proposal got lost: propose again. */
-            propose(u, out, u->holder, false);
+            propose(u, out, in->now, u->holder, false);
             u->assign_at = in->now;
         }
         return;
@@ -425,7 +434,7 @@ static void unit_step(struct place *pl, struct place_unit *u,
              * flight (not while a grant of an earlier leader to us runs:
              * that one may outlast our lease, the log must keep naming
              * us as its grantee). */
-            propose(u, out, u->holder, true);
+            propose(u, out, in->now, u->holder, true);
         }
         return;
     case PLACE_REVOKING:

@@ -134,6 +134,8 @@ struct place_unit
     bool pend;
     uint64_t pend_holder;
     bool pend_bound;
+    uint64_t pend_at; /* when proposed: again after G if still not shown
+                         (raft refused it, or it never committed) */
 };
 
 /****** A node's grants ******/

@@ -44,7 +44,7 @@ TESTS += tests/unit/test_own_step
 # `make check` runs a few thousand seeds; `make sim-soak` many more.
 check_PROGRAMS += tests/sim/sim
 tests_sim_sim_SOURCES = tests/sim/sim.c tests/sim/sim.h tests/sim/sim_node.c \
-	tests/sim/sim_faults.c tests/sim/sim_fix.c
+	tests/sim/sim_faults.c tests/sim/sim_fix.c tests/sim/sim_place.c
 tests_sim_sim_LDADD = libvipcore.a $(ALL_DEP_LIBS)
 TESTS += tests/sim/test_sim.sh
 EXTRA_DIST += tests/sim/test_sim.sh tests/sim/README.md

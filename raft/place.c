@@ -314,8 +314,8 @@ static void unit_leave(struct place *pl, struct place_unit *u)
     }
 }
 
-static void propose(const struct place_unit *u, struct place_out *out,
-                    uint64_t holder, bool leader_bound)
+static void propose(struct place_unit *u, struct place_out *out,
+                    uint64_t now, uint64_t holder, bool leader_bound)
 {
     struct place_assign *a;
 
@@ -326,6 +326,23 @@ static void propose(const struct place_unit *u, struct place_out *out,
     snprintf(a->unit, sizeof a->unit, "%s", u->name);
     a->holder = holder;
     a->leader_bound = leader_bound;
+    u->pend = true;
+    u->pend_holder = holder;
+    u->pend_bound = leader_bound;
+    u->pend_at = now;
+}
+
+/* Our ASSIGN in flight has been applied: the state shows it. Until then
+ * it may still commit after anything the state shows now (it is in the
+ * log of whoever leads next), so no other ASSIGN is proposed and nobody
+ * is granted the unit on the strength of what the state shows. */
+static void pend_update(const struct place *pl, struct place_unit *u,
+                        const struct fsm_unit *fu)
+{
+    if (u->pend && fu != NULL && fu->term == pl->term &&
+        fu->holder == u->pend_holder && fu->leader_bound == u->pend_bound) {
+        u->pend = false;
+    }
 }
 
 static void unit_step(struct place *pl, struct place_unit *u,
@@ -344,6 +361,15 @@ static void unit_step(struct place *pl, struct place_unit *u,
         unit_set(u, PLACE_FREE, 0);
     }
     want = unit_choice(pl, u, in, &due);
+    pend_update(pl, u, fsm_unit(in->st, u->name));
+    if (u->pend && in->now >= u->pend_at + pl->p.grant_ms) {
+        /* Lost (raft refused it, or the FSM skipped it): the same again,
+         * so that what may still commit names one node only. */
+        propose(u, out, in->now, u->pend_holder, u->pend_bound);
+        if (u->state == PLACE_ASSIGNING) {
+            u->assign_at = in->now;
+        }
+    }
 
     if (u->state == PLACE_ASSIGNING && want != u->holder) {
         /* Nobody holds it yet (the grantee gets nothing before the ASSIGN
@@ -361,36 +387,54 @@ static void unit_step(struct place *pl, struct place_unit *u,
              * exists, whatever the log says: hold at once. The ASSIGN is
              * only the record of the move (`vipctl events`). */
             unit_set(u, PLACE_HELD, want);
-            if (fu == NULL || fu->holder != want || !fu->leader_bound) {
-                propose(u, out, want, true);
+            if (!u->pend &&
+                (fu == NULL || fu->holder != want || !fu->leader_bound)) {
+                propose(u, out, in->now, want, true);
             }
             return;
         }
+        if (u->pend) {
+            /* Our ASSIGN naming someone else may still commit after what
+             * the state shows: wait for it first. */
+            return;
+        }
         if (fu != NULL && fu->holder == want && !fu->leader_bound) {
-            /* The log already names this grantee (kept across terms). */
+            /* The log names this grantee and nothing of ours is in flight
+             * (kept across terms, or our own ASSIGN already applied). */
             unit_set(u, PLACE_HELD, want);
             return;
         }
         unit_set(u, PLACE_ASSIGNING, want);
-        propose(u, out, want, false);
+        propose(u, out, in->now, want, false);
         u->assign_at = in->now;
         return;
     case PLACE_ASSIGNING:
         /* A grant only once the ASSIGN naming the grantee has committed
-         * (rule 3 of raft/place.h). */
+         * (rule 3 of raft/place.h), and it is our last one. */
         fu = fsm_unit(in->st, u->name);
-        if (fu != NULL && fu->holder == u->holder && !fu->leader_bound &&
-            fu->term == pl->term) {
+        if (!u->pend && fu != NULL && fu->holder == u->holder &&
+            !fu->leader_bound) {
             unit_set(u, PLACE_HELD, u->holder);
-        } else if (in->now >= u->assign_at + pl->p.grant_ms) {
+        } else if (!u->pend && in->now >= u->assign_at + pl->p.grant_ms) {
             /* The proposal got lost: propose again. */
-            propose(u, out, u->holder, false);
+            propose(u, out, in->now, u->holder, false);
             u->assign_at = in->now;
         }
         return;
     case PLACE_HELD:
         if (want != u->holder && due) {
             unit_leave(pl, u);
+            return;
+        }
+        fu = fsm_unit(in->st, u->name);
+        if (u->holder == pl->p.self && !u->pend &&
+            held_until(pl, u->name, in->now) == 0 &&
+            (fu == NULL || fu->holder != u->holder || !fu->leader_bound)) {
+            /* A self-hold's record, deferred while another was in
+             * flight (not while a grant of an earlier leader to us runs:
+             * that one may outlast our lease, the log must keep naming
+             * us as its grantee). */
+            propose(u, out, in->now, u->holder, true);
         }
         return;
     case PLACE_REVOKING:
@@ -572,6 +616,24 @@ bool place_on_reply(struct place *pl, const struct place_reply *rep,
             h->until = until;
         }
         h->term = rep->term;
+    }
+    /* A unit we hold that the reply neither grants nor revokes: the
+     * leader's table is not ready yet, or its lease not valid yet (right
+     * after its election, just when our grants run short). Ask again
+     * after slack_ms, not renew_ms. */
+    for (unsigned i = 0; i < PLACE_MAX_UNITS; i++) {
+        const struct place_held *h = &pl->held[i];
+        if (h->name[0] == '\0' || h->until <= now ||
+            name_in(rep->granted, rep->n_granted, h->name) ||
+            name_in(rep->revoked, rep->n_revoked, h->name)) {
+            continue;
+        }
+        if (now + pl->p.slack_ms < pl->last_ask + pl->p.renew_ms) {
+            uint64_t retry = now + pl->p.slack_ms;
+            pl->last_ask =
+                retry > pl->p.renew_ms ? retry - pl->p.renew_ms : 0;
+        }
+        break;
     }
     return changed;
 }

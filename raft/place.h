@@ -128,6 +128,14 @@ struct place_unit
     uint64_t group_transfer_done; /* the same for `vipctl transfer NODE` */
     uint64_t pin;          /* operator transfer target (0: none) */
     struct priority_pending pending; /* preempt_delay memory */
+    /* The last ASSIGN we proposed in this term, while the state does not
+     * show it yet: at most one in flight per unit (they apply in order,
+     * so "shown" is unambiguous), and no grant before it is shown. */
+    bool pend;
+    uint64_t pend_holder;
+    bool pend_bound;
+    uint64_t pend_at; /* when proposed: again after G if still not shown
+                         (raft refused it, or it never committed) */
 };
 
 /****** A node's grants ******/

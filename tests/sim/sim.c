@@ -125,8 +125,7 @@ static void crash_once(struct sim *s)
     struct own_in in;
 
     for (unsigned i = 0; i < s->n; i++) {
-        raft_fixture_set_network_latency(&s->f, i,
-                                         sim_rnd_range(s, 1, s->o.latency_ms));
+        sim_set_net_latency(s, i, sim_rnd_range(s, 1, s->o.latency_ms));
         raft_fixture_set_disk_latency(&s->f, i,
                                       sim_rnd_range(s, 1, s->o.latency_ms));
     }
@@ -330,6 +329,9 @@ static int sim_run(const struct sim_opts *o,
                               &s->nodes[i]);
         s->nodes[i].drive_soon = true;
     }
+    if (o->units >= 2) {
+        sim_units_init(s);
+    }
     sim_shuffle_timeouts(s);
     if (raft_fixture_configuration(&s->f, s->n, &conf) != 0) {
         sim_fail(s, "setup failed");
@@ -345,6 +347,13 @@ static int sim_run(const struct sim_opts *o,
 
     if (o->scenario == SIM_CRASH) {
         crash_once(s);
+        if (!s->failed) {
+            check_states(s);
+        }
+        goto out;
+    }
+    if (o->scenario == SIM_UNIT_CRASH) {
+        sim_unit_crash(s);
         if (!s->failed) {
             check_states(s);
         }
@@ -377,7 +386,7 @@ static int sim_run(const struct sim_opts *o,
             } else if (dead && raft_fixture_alive(&s->f, k)) {
                 raft_fixture_kill(&s->f, k);
             }
-            raft_fixture_set_network_latency(&s->f, k, sim_rnd_range(s, 1, 30));
+            sim_set_net_latency(s, k, sim_rnd_range(s, 1, 30));
             raft_fixture_set_disk_latency(&s->f, k, sim_rnd_range(s, 1, 20));
         }
         sim_heal_network(s);
@@ -392,17 +401,23 @@ static int sim_run(const struct sim_opts *o,
             next_dump += 1000;
         }
         raft_fixture_step(&s->f);
-        if (alive_holder(s) != 0) {
+        if (o->units >= 2 ? sim_units_all_held(s) : alive_holder(s) != 0) {
             regained = true;
             regain = raft_fixture_time(&s->f) - heal_at;
-            sim_log(s, "holder n%" PRIu64 " %" PRIu64 " ms after healing",
-                    alive_holder(s), regain);
+            if (o->units >= 2) {
+                sim_log(s, "every unit held %" PRIu64 " ms after healing",
+                        regain);
+            } else {
+                sim_log(s, "holder n%" PRIu64 " %" PRIu64 " ms after healing",
+                        alive_holder(s), regain);
+            }
             step_until(s, raft_fixture_time(&s->f) + 3000);
             break;
         }
     }
     if (!s->failed && !regained) {
-        sim_fail(s, "no holder %u ms after healing%s", bound + 2000,
+        sim_fail(s, "no holder%s %u ms after healing%s",
+                 o->units >= 2 ? " of some unit" : "", bound + 2000,
                  s->n_shut_down > 0 ? " (libraft shut a server down)" : "");
     } else if (!s->failed && regain > bound) {
         sim_fail(s, "holder only %" PRIu64 " ms after healing (bound %u)",
@@ -426,6 +441,23 @@ out:
     res->min_gap_ms = s->min_gap_ms;
     res->min_margin_ms = s->min_margin_ms;
     res->committed = s->n_committed;
+    res->requests = s->n_requests;
+    res->replies = s->n_replies;
+    res->msgs_lost = s->n_msgs_lost;
+    res->assigns = s->n_assigns;
+    res->unit_min_margin_ms = INT64_MAX;
+    for (unsigned u = 0; u < o->units; u++) {
+        if (s->units[u].max_zero_ms > res->unit_max_zero_ms) {
+            res->unit_max_zero_ms = s->units[u].max_zero_ms;
+        }
+        if (s->units[u].min_margin_ms < res->unit_min_margin_ms) {
+            res->unit_min_margin_ms = s->units[u].min_margin_ms;
+        }
+        res->unit_changes += s->units[u].n_changes;
+    }
+    res->unit_crash_leader = s->unit_crash_leader != 0;
+    res->unit_crash_gap_ms = s->unit_crash_gap_ms;
+    res->unit_crash_failover_ms = s->unit_crash_failover_ms;
     for (unsigned i = 0; i < s->n; i++) {
         res->installs +=
             raft_fixture_n_send(&s->f, i, RAFT_IO_INSTALL_SNAPSHOT);
@@ -443,6 +475,7 @@ out:
         io_lease_detach(&s->nodes[i].lease); /* if raft never closed it */
         fsm_close(&s->nodes[i].fsm);
     }
+    sim_units_close(s);
     free(s);
     return res->ok ? 0 : 1;
 }
@@ -515,7 +548,10 @@ static void usage(void)
         "           [--crash [--slow-disk MS]] [--latency MS] [--heartbeat MS]\n"
         "           [--unranked]\n"
         "           [--drift PERMILLE] [--isolate]\n"
-        "           [--snapshot N] [--trace-from MS] [--expect-violation]\n");
+        "           [--snapshot N] [--trace-from MS] [--expect-violation]\n"
+        "           [--units N [--unit-crash] [--grant-extra MS]]\n"
+        "           (placed units, 2..%d)\n",
+        SIM_MAX_UNITS);
     exit(2);
 }
 
@@ -540,6 +576,11 @@ int main(int argc, char **argv)
     uint64_t n_crash = 0, sum_crash = 0;
     int64_t min_margin = INT64_MAX;
     uint64_t hist[8] = {0};
+    /* --units */
+    uint64_t u_req = 0, u_rep = 0, u_lost = 0, u_assign = 0, u_zero = 0;
+    uint64_t u_changes = 0, u_crash_leader = 0, u_gap = 0, u_crash_sum = 0;
+    uint64_t u_crash_max = 0, u_crash_sum_leader = 0, u_crash_max_leader = 0;
+    int64_t u_margin = INT64_MAX;
     uint32_t *regains;
     uint64_t n_regains = 0;
     char why[512];
@@ -553,6 +594,8 @@ int main(int argc, char **argv)
             o.ranked = false;
         } else if (strcmp(a, "--crash") == 0) {
             o.scenario = SIM_CRASH;
+        } else if (strcmp(a, "--unit-crash") == 0) {
+            o.scenario = SIM_UNIT_CRASH;
         } else if (strcmp(a, "--isolate") == 0) {
             isolate = true;
         } else if (strcmp(a, "--expect-violation") == 0) {
@@ -593,11 +636,18 @@ int main(int argc, char **argv)
             o.trace_from = strtoll(v, NULL, 0), i++;
         } else if (strcmp(a, "--bound") == 0) {
             o.bound_ms = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--units") == 0) {
+            o.units = (unsigned)strtoul(v, NULL, 0), i++;
+        } else if (strcmp(a, "--grant-extra") == 0) {
+            o.grant_extra_ms = (unsigned)strtoul(v, NULL, 0), i++;
         } else {
             usage();
         }
     }
-    if ((o.nodes != 0 && o.nodes != 3 && o.nodes != 5) || o.drift_pm >= 1000) {
+    if ((o.nodes != 0 && o.nodes != 3 && o.nodes != 5) || o.drift_pm >= 1000 ||
+        o.units == 1 || o.units > SIM_MAX_UNITS ||
+        (o.units != 0 && o.scenario == SIM_CRASH) ||
+        (o.scenario == SIM_UNIT_CRASH && o.units == 0)) {
         usage();
     }
     if (o.guard_stuck_ms == 0) { /* the daemon's (raft/cluster.c) */
@@ -646,6 +696,34 @@ int main(int argc, char **argv)
         if (o.scenario == SIM_CRASH) {
             n_crash++;
             sum_crash += r.crash_failover_ms;
+        }
+        u_req += r.requests;
+        u_rep += r.replies;
+        u_lost += r.msgs_lost;
+        u_assign += r.assigns;
+        u_changes += r.unit_changes;
+        if (r.unit_max_zero_ms > u_zero) {
+            u_zero = r.unit_max_zero_ms;
+        }
+        if (r.unit_min_margin_ms < u_margin) {
+            u_margin = r.unit_min_margin_ms;
+        }
+        if (o.scenario == SIM_UNIT_CRASH) {
+            n_crash++;
+            sum_crash += r.unit_crash_failover_ms;
+            u_crash_leader += r.unit_crash_leader;
+            u_gap += r.unit_crash_gap_ms;
+            if (r.unit_crash_leader) {
+                u_crash_sum_leader += r.unit_crash_failover_ms;
+                if (r.unit_crash_failover_ms > u_crash_max_leader) {
+                    u_crash_max_leader = r.unit_crash_failover_ms;
+                }
+            } else {
+                u_crash_sum += r.unit_crash_failover_ms;
+                if (r.unit_crash_failover_ms > u_crash_max) {
+                    u_crash_max = r.unit_crash_failover_ms;
+                }
+            }
         }
         sum_regain += r.regain_ms;
         if (r.regain_ms > max_regain) {
@@ -715,6 +793,29 @@ int main(int argc, char **argv)
                " ms from the old holder's lease deadline to the new one's "
                "start\n",
                min_margin);
+    }
+    if (o.units >= 2 && n_ok > 0) {
+        printf("sim: %u units: %" PRIu64 " unit holder changes, %" PRIu64
+               " ASSIGN proposed, %" PRIu64 " requests answered, %" PRIu64
+               " replies delivered, %" PRIu64 " messages lost; longest "
+               "stretch of a unit without a holder %" PRIu64 " ms\n",
+               o.units, u_changes, u_assign, u_req, u_rep, u_lost, u_zero);
+        printf("sim: closest unit takeover without a release: %" PRId64
+               " ms from the old holder's deadline to the new one's start\n",
+               u_margin);
+    }
+    if (o.scenario == SIM_UNIT_CRASH && n_crash > 0) {
+        uint64_t n_grantee = n_crash - u_crash_leader;
+        printf("sim: unit crashes: %" PRIu64 " passed, the unit moved once "
+               "in each; the other unit's gaps: %" PRIu64 " ms in total\n",
+               n_crash, u_gap);
+        printf("sim: crash to new holder: leader (self-held) %" PRIu64
+               " crashes, mean %" PRIu64 " max %" PRIu64 " ms; grantee %" PRIu64
+               " crashes, mean %" PRIu64 " max %" PRIu64 " ms\n",
+               u_crash_leader,
+               u_crash_leader ? u_crash_sum_leader / u_crash_leader : 0,
+               u_crash_max_leader, n_grantee,
+               n_grantee ? u_crash_sum / n_grantee : 0, u_crash_max);
     }
     free(regains);
     printf("sim: %" PRIu64 " schedules with two holders, %" PRIu64

@@ -18,13 +18,18 @@
 #include "raft/own_renew.h"
 #include "raft/own_step.h"
 #include "raft/raft015.h"
+#include "raft/place.h"
 
 #define SIM_MAX 5
+#define SIM_MAX_UNITS 4 /* --units: placed units (raft/place.h) */
 
 enum sim_scenario {
     SIM_CHAOS = 0, /* random faults, then heal */
     SIM_CRASH = 1, /* steady cluster, the holder crashes right after a
                       renewal committed: one move, to the best survivor */
+    SIM_UNIT_CRASH = 2, /* --units: steady, the holder of one unit crashes
+                           while another unit is held elsewhere: that one
+                           has no gap, the crashed one moves once */
 };
 
 struct sim_opts
@@ -49,6 +54,11 @@ struct sim_opts
     unsigned snap_trailing;  /* entries kept after a snapshot */
     unsigned drift_pm;       /* clock rates drawn in 1000 +- drift_pm */
     int64_t trace_from;      /* raft tracer from this time on; -1: never */
+    unsigned units;          /* 0: the single group; 2..SIM_MAX_UNITS:
+                                placed units U0.. (tests/sim/sim_place.c) */
+    unsigned grant_extra_ms; /* deliberately unsafe, to test the test:
+                                every grant arrives this much longer than
+                                the leader issued it */
 };
 
 /* An append in flight on the fixture's in-memory disk (see io_fix_*). */
@@ -97,6 +107,45 @@ struct sim_node
     int (*orig_truncate)(struct raft_io *io, raft_index index);
     uint64_t n_stored; /* entries in the fixture's disk array */
     uint64_t n_truncate_clamped;
+    /* --units (tests/sim/sim_place.c): the placement step's state, what it
+     * last observed, and what the node holds (fixture time, as vip_until). */
+    struct place pl;
+    struct place_in pin;
+    uint64_t pin_live[OWN_MAX_SERVERS];
+    bool pin_valid;       /* @pin is from this process */
+    unsigned epoch;       /* process generation (restarts) */
+    unsigned net_ms;      /* its network latency (fixture's too) */
+    uint64_t unit_until[SIM_MAX_UNITS];
+    uint64_t unit_lease_end[SIM_MAX_UNITS]; /* last deadline given out */
+};
+
+/* A placement message on its way (request or reply, tests/sim/sim_place.c).
+ * It travels like the fixture's messages: lost if either end is dead or
+ * the link is cut (saturated or disconnected) when sent or delivered, or
+ * if the receiver restarted meanwhile. */
+struct sim_msg
+{
+    uint64_t at; /* fixture time of delivery */
+    unsigned from, to;
+    unsigned to_epoch;
+    bool is_reply;
+    struct place_request req;
+    struct place_reply rep;
+};
+
+/* Per-unit bookkeeping of the checker. */
+struct sim_unit
+{
+    uint64_t last_holder;  /* node id, 0: none */
+    uint64_t zero_since;   /* start of the current no-holder stretch */
+    uint64_t max_zero_ms;
+    uint64_t zero_ms_since_mark; /* no-holder time since sim_units_mark() */
+    uint64_t mark_at;
+    unsigned n_changes;
+    unsigned n_changes_at_mark;
+    uint64_t prev_holder;
+    int64_t min_margin_ms; /* takeover vs the old holder's deadline */
+    bool handed_over[SIM_MAX]; /* released on a revoke since it held */
 };
 
 struct sim
@@ -128,6 +177,17 @@ struct sim
     uint64_t props_in_flight;
     int64_t min_margin_ms; /* same against the old lease deadline, for
                               handovers not started by a transfer */
+    /* --units (tests/sim/sim_place.c). */
+    char unit_names[SIM_MAX_UNITS][ENTRY_NAME_MAX];
+    struct sim_unit units[SIM_MAX_UNITS];
+    struct sim_msg *msgs;
+    unsigned n_msgs, cap_msgs;
+    bool cut[SIM_MAX][SIM_MAX]; /* raft_fixture_disconnect()ed, i -> j */
+    uint64_t n_requests, n_replies, n_msgs_lost, n_assigns;
+    unsigned unit_crash_leader; /* SIM_UNIT_CRASH: the crashed node led */
+    uint64_t unit_crash_moves;  /* SIM_UNIT_CRASH: moves of the unit */
+    uint64_t unit_crash_gap_ms; /* SIM_UNIT_CRASH: the other unit's gap */
+    uint64_t unit_crash_failover_ms;
 };
 
 struct sim_proposal
@@ -156,6 +216,14 @@ struct sim_result
     unsigned shut_down;  /* servers libraft shut down */
     uint64_t renewals;   /* lease renewals submitted / committed */
     uint64_t committed;
+    /* --units */
+    uint64_t requests, replies, msgs_lost, assigns;
+    uint64_t unit_max_zero_ms; /* longest stretch a unit had no holder */
+    int64_t unit_min_margin_ms;
+    unsigned unit_changes;
+    bool unit_crash_leader;
+    uint64_t unit_crash_gap_ms;
+    uint64_t unit_crash_failover_ms;
 };
 
 /****** sim_node.c ******/
@@ -203,6 +271,35 @@ void sim_shuffle_timeouts(struct sim *s);
 void sim_heal_network(struct sim *s);
 /* Apply one random fault or repair. */
 void sim_chaos(struct sim *s);
+
+/* Set node @i's network latency (the fixture's and the placement
+ * messages'). */
+void sim_set_net_latency(struct sim *s, unsigned i, unsigned ms);
+/* raft_fixture_disconnect(), remembered for the placement messages. */
+void sim_disconnect(struct sim *s, unsigned i, unsigned j);
+
+/****** sim_place.c: placed units (--units) ******/
+
+/* Set up the units and every node's placement state. */
+void sim_units_init(struct sim *s);
+/* Server @i's placement step after its ownership step (sim_drive), with
+ * what the ownership step observed and decided, as vipd's node runs it. */
+void sim_place_drive(struct sim *s, unsigned i, uint64_t global_now,
+                     const struct own_in *in);
+/* A restart: placement state and held units gone with the process. */
+void sim_place_restart(struct sim *s, unsigned i);
+/* Deliver the placement messages due by @now. */
+void sim_place_deliver(struct sim *s, uint64_t now);
+/* The per-unit single-holder check (two holders: exit status 3). */
+void sim_place_check(struct sim *s, uint64_t now);
+/* Whether every unit has an alive holder now. */
+bool sim_units_all_held(struct sim *s);
+/* Free the message queue. */
+void sim_units_close(struct sim *s);
+/* The unit crash scenario (SIM_UNIT_CRASH). */
+void sim_unit_crash(struct sim *s);
+/* A unit switchover (`vipctl transfer UNIT NODE`) through the leader. */
+void sim_propose_unit_transfer(struct sim *s);
 
 /****** sim_fix.c ******/
 

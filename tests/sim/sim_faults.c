@@ -65,11 +65,24 @@ static bool both_alive(struct sim *s, unsigned i, unsigned j)
     return raft_fixture_alive(&s->f, i) && raft_fixture_alive(&s->f, j);
 }
 
+void sim_set_net_latency(struct sim *s, unsigned i, unsigned ms)
+{
+    s->nodes[i].net_ms = ms;
+    raft_fixture_set_network_latency(&s->f, i, ms);
+}
+
+void sim_disconnect(struct sim *s, unsigned i, unsigned j)
+{
+    s->cut[i][j] = true; /* i -> j, as the fixture's */
+    raft_fixture_disconnect(&s->f, i, j);
+}
+
 void sim_heal_network(struct sim *s)
 {
     for (unsigned i = 0; i < s->n; i++) {
         for (unsigned j = 0; j < s->n; j++) {
             if (i != j && both_alive(s, i, j)) {
+                s->cut[i][j] = false;
                 raft_fixture_reconnect(&s->f, i, j);
                 set_saturated(s, i, j, false);
             }
@@ -188,7 +201,7 @@ void sim_chaos(struct sim *s)
         unsigned ms = sim_rnd_range(s, 0, 3) == 0 ? sim_rnd_range(s, 100, 1500)
                                                   : sim_rnd_range(s, 1, 60);
         sim_log(s, "n%u network latency %u ms", a + 1, ms);
-        raft_fixture_set_network_latency(&s->f, a, ms);
+        sim_set_net_latency(s, a, ms);
     } else if (op < 70) {
         /* A 2 T disk stall is the "stall" fault above: libraft's write
          * blocks the loop thread, the whole process freezes. A disk
@@ -211,13 +224,17 @@ void sim_chaos(struct sim *s)
         if (a != b && raft_fixture_alive(&s->f, a) &&
             raft_fixture_alive(&s->f, b)) {
             sim_log(s, "disconnect n%u n%u", a + 1, b + 1);
-            raft_fixture_disconnect(&s->f, a, b);
+            sim_disconnect(s, a, b);
         }
     } else if (op < 85) {
         sim_log(s, "new election timeouts");
         sim_shuffle_timeouts(s);
     } else if (op < 88) {
-        propose_transfer(s);
+        if (s->o.units >= 2 && sim_rnd_range(s, 0, 1) == 0) {
+            sim_propose_unit_transfer(s);
+        } else {
+            propose_transfer(s);
+        }
     } else if (op < 91) {
         uint8_t prio = (uint8_t)sim_rnd_range(s, 50, 150);
         sim_log(s, "n%u base priority %u", a + 1, prio);

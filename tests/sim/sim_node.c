@@ -176,6 +176,7 @@ void sim_drive(struct sim *s, unsigned i, uint64_t global_now)
 
     raft015_observe(r, n->fsm.st, now, &in);
     raft015_observe_ack(&n->lease, r->id, &in);
+    in.placing = s->o.units >= 2; /* units placed by raft/place.c */
     own_step(&n->own, &in, &out);
     n->drive_soon = false;
     n->wake_at = out.wake_at == UINT64_MAX ? UINT64_MAX
@@ -183,6 +184,10 @@ void sim_drive(struct sim *s, unsigned i, uint64_t global_now)
     if (out.failed) {
         if (n->vip_until > global_now) {
             n->vip_until = global_now;
+        }
+        if (in.placing) {
+            place_drop_all(&n->pl);
+            sim_place_drive(s, i, global_now, &in);
         }
         return;
     }
@@ -216,6 +221,12 @@ void sim_drive(struct sim *s, unsigned i, uint64_t global_now)
     }
     if (out.renew) {
         renew(s, i, now, &out);
+    }
+    if (in.placing) {
+        /* The hold is the leader's lease, under which raft/place.c
+         * self-holds and grants units (tests/sim/sim_place.c). */
+        sim_place_drive(s, i, global_now, &in);
+        return;
     }
     if (out.hold) {
         uint64_t until = global_ms(n, out.hold_until);
@@ -255,6 +266,7 @@ void sim_restart(struct sim *s, unsigned i)
     if (n->vip_until > raft_fixture_time(&s->f)) {
         n->vip_until = raft_fixture_time(&s->f);
     }
+    sim_place_restart(s, i);
     s->n_restarts++;
 }
 
@@ -332,6 +344,17 @@ void sim_describe(struct sim *s, unsigned k, uint8_t prio)
         in->tracks[t].weight = tracks[t].weight;
     }
     in->n_tracks = 3;
+    /* --units: one lone instance per unit (named like it); unit j
+     * prefers node j (mod the cluster size): priority 200 there. */
+    for (unsigned u = 1; u < s->o.units && u < ENTRY_MAX_INSTANCES; u++) {
+        nd->instances[u] = *in;
+    }
+    for (unsigned u = 0; u < s->o.units && u < ENTRY_MAX_INSTANCES; u++) {
+        snprintf(nd->instances[u].name, sizeof nd->instances[u].name, "%s",
+                 s->unit_names[u]);
+        nd->instances[u].base_priority = u % s->n == k ? 200 : prio;
+        nd->n_instances = (uint16_t)(u + 1);
+    }
     s->nodes[k].base_prio = prio;
     if (sim_propose(s, &e, k)) {
         s->nodes[k].describing = raft_fixture_time(&s->f) + 1;
@@ -517,6 +540,12 @@ void sim_hook(struct raft_fixture *f, struct raft_fixture_event *ev)
             }
         }
     }
+    if (s->o.units >= 2) {
+        sim_place_deliver(s, now);
+    }
     keep_described(s);
     check(s, now);
+    if (s->o.units >= 2) {
+        sim_place_check(s, now);
+    }
 }

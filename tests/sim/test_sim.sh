@@ -15,8 +15,13 @@
 # 3. the checker has teeth: a lease only slightly too long (L = 1.05 T)
 #    must be caught as two holders, specifically (exit status 3 of a normal
 #    run means two holders; --expect-violation accepts only that).
+# 4. placed units (--units 2, raft/place.c on every node; U0 prefers n1, U1
+#    n2): random schedules with unit switchovers, never two holders of a
+#    unit, every unit held again after healing; the holder of one unit
+#    crashes while the other is held elsewhere: no gap for the other, one
+#    move; and grants 2 s longer than issued must be caught as two holders.
 # SIM_SEEDS overrides the number of seeds of part 1 (`make sim-soak` runs
-# 100000 full-length schedules).
+# 100000 full-length schedules); SIM_UNIT_SEEDS those of part 4.
 set -eu -o pipefail
 sim="$VIPD_BUILDDIR/tests/sim/sim"
 run() { # LABEL ARGS...: a run that must pass
@@ -62,3 +67,27 @@ if ! "$sim" --crash --seeds 50 --heartbeat 10 --latency 2 --lease 1050 \
 fi
 grep -m 1 "FAIL SAFETY" "$out"
 echo "ok: L = 1.05 T caught as two holders"
+
+# 4. Placed units.
+useeds=${SIM_UNIT_SEEDS:-200}
+uhalf=$((useeds / 2))
+( run units-a --units 2 --seeds "$uhalf" --duration 10000 --drift 100 \
+      >"$tmpa" 2>&1 ) &
+pa=$!
+( run units-b --units 2 --first $((uhalf + 1)) --seeds $((useeds - uhalf)) \
+      --duration 10000 --drift 100 >"$tmpb" 2>&1 ) &
+pb=$!
+ra=0 rb=0
+wait "$pa" || ra=$?
+wait "$pb" || rb=$?
+cat "$tmpa" "$tmpb"
+[ "$ra" = 0 ] && [ "$rb" = 0 ] || exit 1
+run unit-crash --units 2 --unit-crash --seeds 60 --drift 50
+if ! "$sim" --units 2 --unit-crash --seeds 20 --drift 50 --grant-extra 2000 \
+        --expect-violation > "$out"; then
+    cat "$out"
+    echo "FAIL: grants 2 s longer than issued went unnoticed"
+    exit 1
+fi
+grep -m 1 "FAIL SAFETY" "$out"
+echo "ok: grants longer than issued caught as two holders of a unit"

@@ -536,6 +536,8 @@ static void test_v1_golden(void **state)
     assert_int_equal(len, sizeof v1_node);
     assert_memory_equal(buf, v1_node, len);
     free(out);
+}
+
 /* ASSIGN and the unit of ADMIN TRANSFER: round trip, exact layout, the
  * rules the decoder enforces. */
 static void test_assign(void **state)

@@ -716,9 +716,9 @@ static void test_unit_transfer(void **state)
     assert_int_equal(fsm_unit(f->fsm.st, "VI_1")->transfer_index, 0);
 }
 
-/* Units survive a snapshot; a snapshot without units (every earlier one)
+/* Placed units survive a snapshot; a snapshot without units (every earlier one)
  * restores with none; a damaged units section is refused. */
-static void test_snapshot_units(void **state)
+static void test_snapshot_placed_units(void **state)
 {
     struct fixture *f = *state;
     struct fsm_state *out = malloc(sizeof *out);
@@ -807,7 +807,7 @@ static void test_snapshot_units(void **state)
 }
 
 /* Random flips of a snapshot with units: rejected or a valid state. */
-static void test_snapshot_units_fuzz(void **state)
+static void test_snapshot_placed_units_fuzz(void **state)
 {
     struct fixture *f = *state;
     struct fsm_state *out = malloc(sizeof *out);
@@ -913,8 +913,8 @@ int main(void)
         T(test_assign_witness),
         T(test_assign_capacity),
         T(test_unit_transfer),
-        T(test_snapshot_units),
-        T(test_snapshot_units_fuzz),
+        T(test_snapshot_placed_units),
+        T(test_snapshot_placed_units_fuzz),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

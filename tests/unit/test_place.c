@@ -397,6 +397,87 @@ static void test_single_unit(void **state)
     assert_int_equal(out.n_assign, 0);
 }
 
+/* A claim answered empty (the new leader's state is not complete yet, its
+ * lease not valid) is asked again after slack_ms, not after a full R: the
+ * grant must be renewed before it runs out (found by tests/sim: --units 2
+ * --unit-crash --seed 15 --drift 50). */
+static void test_claim_retried_soon(void **state)
+{
+    struct world *w = *state;
+    struct place_out o;
+    struct place_reply rep;
+    uint64_t now = 1100 + T + 60;
+    uint64_t slack = w->pl[2].p.slack_ms;
+
+    test_dual_master(state);
+    assert_true(slack < w->pl[2].p.renew_ms);
+    o = step(w, 3, now, OWN_LEADER, 3, 3, 0); /* elected, no lease yet */
+    o = step(w, 2, now, OWN_FOLLOWER, 3, 3, 0);
+    assert_true(o.ask); /* a new leader: claim at once */
+    assert_false(ask(w, 2, 3, now, 2, 3, 0, &rep));
+    assert_int_equal(rep.status, 0);
+    assert_int_equal(rep.n_granted + rep.n_revoked, 0);
+    o = step(w, 2, now + 2 + slack - 1, OWN_FOLLOWER, 3, 3, 0);
+    assert_false(o.ask);
+    assert_true(o.wake_at <= now + 2 + slack);
+    o = step(w, 2, now + 2 + slack, OWN_FOLLOWER, 3, 3, 0);
+    assert_true(o.ask);
+}
+
+/* While an ASSIGN of ours is in flight the leader grants nobody on the
+ * strength of an older one: n1 self-holds VI_2 (its LEADER_BOUND record
+ * uncommitted), n2 comes back as the best; the state still names n2 from
+ * term 2, but the record of the self-hold may commit after it and a later
+ * leader would then take VI_2 as free at its election while n2 holds a
+ * grant. So: no grant, no other ASSIGN, until the record is applied; then
+ * an ASSIGN naming n2, and only once it is applied, the grant (found by
+ * tests/sim: --units 2 --seed 5201 --drift 100). */
+static void test_no_grant_while_assign_in_flight(void **state)
+{
+    struct world *w = *state;
+    struct place_out o, self_rec;
+    struct place_reply rep;
+    uint64_t now = 5000;
+
+    test_dual_master(state); /* term 2: VI_2 -> n2 committed */
+    w->live[0] = 1;
+    w->live[1] = 3;
+    w->n_live = 2;
+    o = step(w, 1, now, OWN_LEADER, 3, 1, now + 300);
+    assert_int_equal(w->pl[1].units[1].state, PLACE_WAIT_CLAIM);
+    now += place_grant_wait(&w->pl[1].p, w->pl[1].p.grant_ms) + 1;
+    self_rec = step(w, 1, now, OWN_LEADER, 3, 1, now + 300);
+    assert_int_equal(w->pl[1].units[1].state, PLACE_HELD);
+    assert_int_equal(w->pl[1].units[1].holder, 1);
+    assert_int_equal(self_rec.n_assign, 1);
+    assert_true(self_rec.assign[0].leader_bound);
+
+    w->live[1] = 2;
+    w->live[2] = 3;
+    w->n_live = 3;
+    o = step(w, 1, now + 10, OWN_LEADER, 3, 1, now + 300);
+    assert_int_equal(o.hold_until[1], 0); /* the self-hold stops at once */
+    for (uint64_t t = now + 10; t < now + 12; t++) {
+        o = step(w, 1, t, OWN_LEADER, 3, 1, now + 300);
+        assert_int_not_equal(w->pl[1].units[1].state, PLACE_HELD);
+        assert_int_equal(o.n_assign, 0);
+    }
+    assert_false(ask(w, 2, 1, now + 12, 2, 3, now + 300, &rep));
+    assert_int_equal(rep.n_granted, 0);
+
+    commit_assigns(w, &self_rec, 3);
+    o = step(w, 1, now + 20, OWN_LEADER, 3, 1, now + 300);
+    assert_int_equal(o.n_assign, 1);
+    assert_int_equal(o.assign[0].holder, 2);
+    assert_false(ask(w, 2, 1, now + 22, 2, 3, now + 300, &rep));
+    assert_int_equal(rep.n_granted, 0);
+    commit_assigns(w, &o, 3);
+    o = step(w, 1, now + 30, OWN_LEADER, 3, 1, now + 300);
+    assert_int_equal(w->pl[1].units[1].state, PLACE_HELD);
+    assert_true(ask(w, 2, 1, now + 32, 2, 3, now + 300, &rep));
+    assert_int_equal(rep.n_granted, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +494,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wait_claim_timeout, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_single_unit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_grant_while_assign_in_flight,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_retried_soon, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,11 @@ static void node_applied(void *data)
     if (c->props.props_waiting != NULL && !c->is_closing) {
         cluster_props_applied(&c->props);
     }
+    if (!c->is_closing) {
+        /* An ASSIGN naming us, a new unit record: the placement reads the
+         * state. */
+        cluster_place_drive_soon(&c->place);
+    }
     if (c->cbs.changed != NULL && !c->is_closing) {
         c->cbs.changed(c->cbs.data);
     }
@@ -42,12 +47,55 @@ static void role_changed(void *data)
 {
     struct cluster *c = data;
     cluster_props_pump(&c->props);
+    cluster_place_drive_soon(&c->place);
     if (c->cbs.changed != NULL) {
         c->cbs.changed(c->cbs.data);
     }
 }
 
 static int join_start(void *data, raft_id id);
+
+/* The ownership part's callbacks (struct cluster_cbs) go through the
+ * placement part: its hold is the leader's lease to place under
+ * (raft/cluster_place.h); the rest reaches the daemon. */
+static void own_hold(void *data, uint64_t until_ms)
+{
+    struct cluster *c = data;
+    cluster_place_own_hold(&c->place, until_ms);
+}
+
+static void own_release(void *data)
+{
+    struct cluster *c = data;
+    cluster_place_own_release(&c->place);
+}
+
+static void own_changed(void *data)
+{
+    struct cluster *c = data;
+    cluster_place_drive_soon(&c->place);
+    if (c->cbs.changed != NULL) {
+        c->cbs.changed(c->cbs.data);
+    }
+}
+
+static void own_failed(void *data)
+{
+    struct cluster *c = data;
+    cluster_place_stop(&c->place);
+    if (c->cbs.failed != NULL) {
+        c->cbs.failed(c->cbs.data);
+    }
+}
+
+static void own_left(void *data)
+{
+    struct cluster *c = data;
+    cluster_place_stop(&c->place);
+    if (c->cbs.left != NULL) {
+        c->cbs.left(c->cbs.data);
+    }
+}
 
 /****** Set-up ******/
 
@@ -62,9 +110,20 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
     if (rv != 0) {
         return rv;
     }
-    rv = cluster_own_configure(&c->own, &c->node, cbs, c->node.errmsg);
-    if (rv != 0) {
-        return rv;
+    {
+        struct cluster_cbs own_cbs;
+        memset(&own_cbs, 0, sizeof own_cbs);
+        own_cbs.data = c;
+        own_cbs.hold = own_hold;
+        own_cbs.release = own_release;
+        own_cbs.changed = own_changed;
+        own_cbs.failed = cbs->failed != NULL ? own_failed : NULL;
+        own_cbs.left = cbs->left != NULL ? own_left : NULL;
+        rv = cluster_own_configure(&c->own, &c->node, &own_cbs,
+                                   c->node.errmsg);
+        if (rv != 0) {
+            return rv;
+        }
     }
     c->own.role_changed = role_changed;
     c->own.role_changed_data = c;
@@ -82,6 +141,11 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
     cluster_props_init(&c->props, &c->node, &c->own.own);
     cluster_sessions_init(&c->sessions, &c->node, &c->own.own);
     cluster_peers_init(&c->peers, &c->node);
+    cluster_place_configure(&c->place, &c->node, &c->own, &c->props, cbs);
+    cluster_place_init(&c->place);
+    c->props.frame_hook = cluster_place_reply_frame;
+    c->props.frame_hook_data = &c->place;
+    cluster_sessions_set_place(&c->sessions, cluster_place_serve, &c->place);
     cluster_member_init(&c->member, &c->node, &c->own, &c->props,
                         &c->sessions, join_start, c);
     if (c->node.is_waiting) {
@@ -236,6 +300,7 @@ static int join_start(void *data, raft_id id)
         return rv;
     }
     cluster_own_set_self(&c->own, id);
+    c->place.pl.p.self = id;
     cluster_props_adopt_id(&c->props);
     vip_notice("cluster: admitted as node %llu, starting Raft",
                (unsigned long long)id);
@@ -434,7 +499,8 @@ static void close_step(void *data)
         /* Top down: what a part closes may still answer a waiter of the
          * parts below (the membership's ADMIN REMOVE is a proposal). One
          * count is held until all are asked. */
-        c->n_closing = 6;
+        c->n_closing = 7;
+        cluster_place_close(&c->place, part_closed, c);
         cluster_props_close(&c->props, part_closed, c);
         cluster_member_close(&c->member, part_closed, c);
         cluster_sessions_close(&c->sessions, part_closed, c);
@@ -463,7 +529,8 @@ void cluster_close(struct cluster *c, cluster_close_cb cb)
     assert(!c->is_closing);
     c->is_closing = true;
     c->close_cb = cb;
-    cluster_own_stop(&c->own); /* releases the VIPs */
+    cluster_place_stop(&c->place); /* releases every unit, tells the leader */
+    cluster_own_stop(&c->own);
     cluster_props_stop(&c->props);
     cluster_sessions_stop(&c->sessions);
     cluster_peers_stop(&c->peers);

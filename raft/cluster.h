@@ -35,6 +35,7 @@
 #include "raft/cluster_node.h"
 #include "raft/cluster_own.h"
 #include "raft/cluster_peers.h"
+#include "raft/cluster_place.h"
 #include "raft/cluster_props.h"
 #include "raft/cluster_session.h"
 #include "vipd/config.h"
@@ -60,6 +61,10 @@ typedef void (*cluster_close_cb)(struct cluster *c);
  *                                   (up: membership frames hook)
  *   peers     raft/cluster_peers.c  status polling of the other members
  *   member    raft/cluster_member.c join, leave, remove (up: join_start)
+ *   place     raft/cluster_place.c  one holder per unit (raft/place.h):
+ *                                   the own part's hold/release arrive
+ *                                   here as the leader's lease; units go
+ *                                   to the daemon's hold_unit/release_unit
  *   cluster   raft/cluster.c        wires the callbacks, start, the
  *                                   shutdown order, the public calls below
  *
@@ -77,6 +82,7 @@ struct cluster
     struct cluster_sessions sessions;
     struct cluster_peers peers;
     struct cluster_member member;
+    struct cluster_place place;
 
     /* Shutdown. */
     bool is_closing;

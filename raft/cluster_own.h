@@ -23,6 +23,13 @@ struct cluster_cbs
     void (*hold)(void *data, uint64_t until_ms);
     /* Stop holding now (lease lost, handover, shutdown). */
     void (*release)(void *data);
+    /* One unit (raft/place.h; include/vipd/config.h vip_config_unit_of()):
+     * hold its VIPs until @until_ms, or stop now. Given to cluster_init(),
+     * the cluster's placement part (raft/cluster_place.h) calls these for
+     * every unit, and hold/release only at shutdown; NULL: hold/release
+     * for every unit (one unit only). */
+    void (*hold_unit)(void *data, const char *unit, uint64_t until_ms);
+    void (*release_unit)(void *data, const char *unit);
     /* The FSM applied something or the role/leader changed. */
     void (*changed)(void *data);
     /* libraft gave up on this node (state UNAVAILABLE, e.g. after it found

@@ -2,6 +2,7 @@
  * applied on the leader or forwarded to it over a peer RPC connection,
  * retried until applied (exactly once thanks to the FSM's per-node
  * sequence numbers). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -115,6 +116,10 @@ static int props_push_cbs(struct cluster_props *c, struct entry *e,
     case ENTRY_ADMIN:
         e->u.admin.origin.node_id = self;
         e->u.admin.origin.seq = c->next_seq;
+        break;
+    case ENTRY_ASSIGN:
+        e->u.assign.origin.node_id = self;
+        e->u.assign.origin.seq = c->next_seq;
         break;
     default:
         return VIP_EINVAL;
@@ -268,7 +273,10 @@ static void fwd_frame_cb(struct vr_rpc_conn *conn,
     struct vr_rpc_reply r;
 
     if (f->type != VR_RPC_PROPOSE_REPLY && f->type != VR_RPC_ERROR) {
-        return; /* not ours to handle: ignore */
+        if (c->frame_hook != NULL) {
+            c->frame_hook(c->frame_hook_data, f);
+        }
+        return; /* not a proposal's */
     }
     if (vr_rpc_reply_decode(f->body, f->body_len, &r) != 0) {
         vip_warn("cluster: malformed reply from the leader");
@@ -384,6 +392,13 @@ void cluster_props_pump(struct cluster_props *c)
         c->prop_sent_ms = vip_now_ms();
         return;
     }
+    if (p->len > 1 && p->bytes[1] == ENTRY_ASSIGN) {
+        /* A placement is the writing leader's decision in its term
+         * (raft/place.h): never forwarded to another leader. */
+        props_pop(c, VIP_ENOTLEADER);
+        cluster_props_pump(c);
+        return;
+    }
     if (leader == 0 || addr == NULL) {
         retry_later(c, c->own->p.heartbeat_ms * 2u);
         return;
@@ -414,6 +429,48 @@ void cluster_props_pump(struct cluster_props *c)
     c->prop_sent_ms = vip_now_ms();
     /* Wakes up to check the reply deadline. */
     retry_later(c, 2u * c->own->p.election_ms);
+}
+
+/* Open the forwarding connection to @leader at @addr if it is not (being)
+ * opened; closes one to an earlier leader. Returns whether it is up. */
+static bool fwd_ensure(struct cluster_props *c, raft_id leader,
+                       const char *addr)
+{
+    if (c->fwd != NULL && c->fwd_leader != leader) {
+        vr_rpc_conn_close(c->fwd, 0); /* leader changed */
+        c->fwd = NULL;
+    }
+    if (c->fwd != NULL) {
+        return true;
+    }
+    if (!c->fwd_connecting) {
+        c->fwd_leader = leader;
+        c->fwd_req.data = c;
+        if (vr_transport_connect_rpc(&c->node->transport, &c->fwd_req, addr,
+                                     fwd_connect_cb) == 0) {
+            c->fwd_connecting = true;
+        }
+    }
+    return false;
+}
+
+int cluster_props_send_leader(struct cluster_props *c, uint8_t type,
+                              uint64_t req_id, const void *body, size_t len)
+{
+    raft_id leader = 0;
+    const char *addr = NULL;
+
+    if (c->k.is_closing || !c->node->is_started) {
+        return -ESHUTDOWN;
+    }
+    raft_leader(&c->node->raft, &leader, &addr);
+    if (leader == 0 || addr == NULL || leader == c->node->id) {
+        return VIP_ENOTLEADER;
+    }
+    if (!fwd_ensure(c, leader, addr)) {
+        return -EAGAIN;
+    }
+    return vr_rpc_conn_send(c->fwd, type, req_id, body, len);
 }
 
 /****** Close ******/

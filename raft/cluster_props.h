@@ -49,6 +49,10 @@ struct cluster_props
     uint64_t prop_sent_ms;     /* head proposal sent at; 0 not in flight */
     struct cluster_prop *props_waiting; /* applied on the leader, answer
                                            once applied here too */
+    /* Other frames the leader sends back on the forwarding connection
+     * (PLACE replies: the placement part, set by the owner). */
+    void (*frame_hook)(void *data, const struct vr_rpc_frame *f);
+    void *frame_hook_data;
     struct cluster_closing k;
 };
 
@@ -79,6 +83,13 @@ int cluster_props_propose_admin(struct cluster_props *p, uint8_t op,
                                 uint64_t target);
 int cluster_props_propose_admin_cb(struct cluster_props *p, uint8_t op,
                                    uint64_t target, const struct vm_cbs *cbs);
+
+/* Send a frame to the leader over the forwarding connection. Returns 0,
+ * -EAGAIN when the connection to the current leader is not up yet (it is
+ * being opened: try again later), VIP_ENOTLEADER when there is no leader
+ * or we are it, -ESHUTDOWN, or a send error. */
+int cluster_props_send_leader(struct cluster_props *p, uint8_t type,
+                              uint64_t req_id, const void *body, size_t len);
 
 /* Shutdown: stop (refuse new proposals), then close: drop the queue
  * (waiters get -ESHUTDOWN), close the forwarding connection and the timer,

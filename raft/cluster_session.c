@@ -23,6 +23,12 @@ void cluster_sessions_set_member(struct cluster_sessions *c,
     c->member_data = data;
 }
 
+void cluster_sessions_set_place(struct cluster_sessions *c,
+                                cluster_member_frame_cb cb, void *data)
+{
+    c->place_frame = cb;
+    c->place_data = data;
+}
 
 struct cluster_session *cluster_session_find(struct cluster_sessions *c,
                                              uint64_t id)
@@ -198,8 +204,16 @@ static void session_frame_cb(struct vr_rpc_conn *conn,
             session_reply(s, VR_RPC_ERROR, f->req_id, VIP_ENOTIMPL);
         }
         break;
+    case VR_RPC_PLACE:
+        if (s->c->place_frame != NULL) {
+            s->c->place_frame(s->c->place_data, s, f);
+        } else {
+            session_reply(s, VR_RPC_ERROR, f->req_id, VIP_ENOTIMPL);
+        }
+        break;
     case VR_RPC_PROPOSE_REPLY:
     case VR_RPC_STATUS_REPLY:
+    case VR_RPC_PLACE_REPLY:
     case VR_RPC_JOIN_REPLY:
     case VR_RPC_REMOVE_REPLY:
     case VR_RPC_REMOVED_REPLY:

@@ -2,7 +2,8 @@
  * connections peers open to us (raft/peer_rpc.h). Serves PROPOSE (leader:
  * applies a follower's entry) and STATUS itself; JOIN, REMOVE and REMOVED
  * go to the hook set by the membership part above it
- * (cluster_sessions_set_member()), so this file never calls up. */
+ * (cluster_sessions_set_member()), PLACE to the placement part's
+ * (cluster_sessions_set_place()), so this file never calls up. */
 #ifndef VIPD_RAFT_CLUSTER_SESSION_H
 #define VIPD_RAFT_CLUSTER_SESSION_H
 
@@ -37,6 +38,9 @@ struct cluster_sessions
     uint64_t next_session_id;
     cluster_member_frame_cb member_frame;
     void *member_data;
+    cluster_member_frame_cb place_frame; /* PLACE requests (the placement
+                                            part, raft/cluster_place.h) */
+    void *place_data;
     struct cluster_closing k;
 };
 
@@ -46,6 +50,11 @@ void cluster_sessions_init(struct cluster_sessions *ss,
 /* Where membership frames go (NULL: answered VIP_ENOTIMPL). */
 void cluster_sessions_set_member(struct cluster_sessions *ss,
                                  cluster_member_frame_cb cb, void *data);
+
+/* Where PLACE requests go (NULL: answered VIP_ENOTIMPL); the hook
+ * answers through s->conn with a VR_RPC_PLACE_REPLY. */
+void cluster_sessions_set_place(struct cluster_sessions *ss,
+                                cluster_member_frame_cb cb, void *data);
 
 /* Accept callback for the transport (vr_rpc_accept_cb; @data: @ss). */
 void cluster_sessions_accept(void *data, uv_stream_t *stream,

@@ -14,6 +14,7 @@ libvipcore_a_SOURCES += \
 	raft/cluster.h raft/cluster.c raft/cluster_closing.h \
 	raft/cluster_node.h raft/cluster_node.c raft/cluster_own.h raft/cluster_own.c \
 	raft/cluster_props.h raft/cluster_props.c \
+	raft/cluster_place.h raft/cluster_place.c \
 	raft/cluster_session.h raft/cluster_session.c \
 	raft/cluster_peers.h raft/cluster_peers.c \
 	raft/cluster_member.h raft/cluster_member.c raft/vm_member.h raft/vm_member.c \

@@ -240,6 +240,54 @@ static void on_release(void *data)
     }
 }
 
+/* One unit (raft/cluster_place.h): a vrrp_sync_group or a lone instance. */
+static void on_hold_unit(void *data, const char *unit, uint64_t until_ms)
+{
+    struct vipd *d = data;
+    bool was;
+    int rv;
+
+    if (!d->has_manager) {
+        vip_err("daemon: asked to hold %s, but this node has no network "
+                "side (witness)", unit);
+        return;
+    }
+    was = manager_holds_unit(&d->manager, unit);
+    rv = manager_hold_unit(&d->manager, unit, until_ms);
+    if (rv != 0) {
+        /* The manager removed that unit's VIPs; the next renewal retries. */
+        vip_err("daemon: hold %s: %s: %s", unit, vip_strerror(rv),
+                d->manager.errmsg);
+    }
+    if (was != manager_holds_unit(&d->manager, unit)) {
+        daemon_update_notify(d);
+        status_write(d);
+    }
+    d->status_dirty = true;
+}
+
+static void on_release_unit(void *data, const char *unit)
+{
+    struct vipd *d = data;
+    bool was;
+    int rv;
+
+    if (!d->has_manager) {
+        return;
+    }
+    was = manager_holds_unit(&d->manager, unit);
+    rv = manager_release_unit(&d->manager, unit);
+    if (rv != 0) {
+        vip_err("daemon: release %s: %s: %s", unit, vip_strerror(rv),
+                d->manager.errmsg);
+    }
+    if (was) {
+        d->n_releases++;
+        daemon_update_notify(d);
+        status_write(d);
+    }
+}
+
 /* Advertise our effective priority per instance (RFC 5798 adverts carry
  * it; keepalived backups compare against it). */
 static void update_priorities(struct vipd *d)
@@ -541,6 +589,8 @@ static int start_parts(struct vipd *d)
     ccbs.data = d;
     ccbs.hold = on_hold;
     ccbs.release = on_release;
+    ccbs.hold_unit = on_hold_unit;
+    ccbs.release_unit = on_release_unit;
     ccbs.changed = on_changed;
     ccbs.failed = on_cluster_failed;
     ccbs.left = on_cluster_left;

@@ -16,7 +16,10 @@
 #      never has no holder (a grant outlives the leader). Restart: both
 #      back on their preferred nodes.
 #   3. Partition: n2 cut off from n1 and n3 (nft, both ways): VI_2 moves
-#      to n1; healed, it returns to n2.
+#      to n1, VI_1 stays on n1 without a gap; healed, VI_2 returns to n2.
+# Between the faults nothing moves: an instance that no fault concerns
+# never has no holder, checked over every moment after the placement
+# (from each step's mark to the next).
 # Two lab checkers (tests/lab/checker.c), one per VIP, sample every node's
 # eth0 (dead nodes included) every 10 ms; two holders of either VIP at any
 # sample fails the test. Marks split their figures per step; the "without
@@ -56,6 +59,9 @@ fail() {
         echo "--- n$i log (tail):" >&2
         grep -v 'raft: ' "$VV_TMP/n$i.log" | tail -n 15 >&2
     done
+    # Leadership moves release what the leader held itself.
+    echo "--- leadership handovers:" >&2
+    grep -H "handing over\|handed leadership" "$VV_TMP"/n[123].log >&2
     exit 1
 }
 
@@ -196,6 +202,10 @@ figure() { sed -n "s/^mark$3_$2=//p" "$VV_TMP/figures$1"; }
 for i in 1 2 3; do start_node $i; done
 await 30 "VI_1 not on n1 alone and VI_2 not on n2 alone, or no leader seeing all" settled
 echo "0. VI_1 on n1, VI_2 on n2; Raft leader n$L"
+# From here on every moment belongs to a step (a checker segment, from
+# its mark to the next); once placed, nothing moves without a fault.
+mark
+S0=$N_MARKS
 
 # crash_step X WHAT: kill -9 node X (1 or 2, holder of VI_X); VI_X moves
 # to the other one, Y, and VI_Y stays there without a gap. Then restart X:
@@ -288,7 +298,10 @@ for s in $S2 $((S2 + 1)); do
         [ $v = "$X2" ] || nogap $v $s "crash or restart of leader n$X2"
     done
 done
+nogap 1 $S0 "placed, no fault"
+nogap 2 $S0 "placed, no fault"
 nogap 1 $S3 "partition of n2"
+nogap 1 $((S3 + 1)) "partition of n2 healed"
 # The figures of each step (segment = from its mark to the next).
 for s in "grantee:$S1" "leader:$S2" "partition:$S3"; do
     n=${s#*:}

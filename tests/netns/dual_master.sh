@@ -25,7 +25,16 @@
 # sample fails the test. Marks split their figures per step; the "without
 # a holder" and failover times are printed ("bench:" lines), the pass/fail
 # conditions are the ones above. Exit 77 when not root.
+#
+# `dual_master.sh witness` (tests/netns/dual_witness.sh): two nodes and a
+# witness instead: n3 is `witness yes` with no vrrp_instance (as in
+# deploy/examples/pair-witness), n1 and n2 run VI_1 and VI_2 as above.
+# Steps: 0 as above; crash n1 (kill -9): VI_1 moves to n2 while VI_2 stays
+# on n2 without a gap; restart: VI_1 back on n1, VI_2 untouched; the same
+# with n2 crashed.
 set -u
+WITNESS=0
+[ "${1:-}" = witness ] && WITNESS=1
 . "${VIPD_SRCDIR:-$(dirname "$0")/../..}/tests/netns/vip_lib.sh"
 B=${VIPD_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)/build/dev}
 VIPD=$B/vipd
@@ -79,7 +88,9 @@ for i in 1 2 3; do
         echo "    secret_file $VV_TMP/key"
         echo "    control_socket $VV_TMP/n$i.sock"
         echo "    election_timeout 500"
+        [ $WITNESS = 1 ] && [ $i = 3 ] && echo "    witness yes"
         echo "}"
+        [ $WITNESS = 1 ] && [ $i = 3 ] && continue
         for v in 1 2; do
             echo "vrrp_instance VI_$v {"
             echo "    interface eth0"
@@ -88,7 +99,7 @@ for i in 1 2 3; do
             echo "    advert_int 1"
             echo "    unicast_src_ip 10.77.0.$i"
             echo "    unicast_peer {"
-            for j in 1 2 3; do [ $j = $i ] || echo "        10.77.0.$j"; done
+            for j in 1 2 $((3 - WITNESS)); do [ $j = $i ] || echo "        10.77.0.$j"; done
             echo "    }"
             echo "    virtual_ipaddress { 10.77.0.$((99 + v))/24 }"
             echo "}"
@@ -228,6 +239,38 @@ crash_step() {
     echo "   n$x restarted: VI_$x back on n$x, VI_$y stayed on n$y; leader n$L"
     STEP=$step
 }
+
+if [ $WITNESS = 1 ]; then
+    # Two nodes and a witness: each holder crashes once.
+    for x in 1 2; do
+        echo "$x. kill -9 of n$x (holder of VI_$x, leader n$L)"
+        crash_step $x "crash of n$x"
+        eval "W$x=\$STEP"
+    done
+    for v in 1 2; do kill -TERM "${CK[$v]}"; done
+    for v in 1 2; do wait "${CK[$v]}"; done
+    no_violation
+    for v in 1 2; do
+        grep -qx "max_holders=1" "$VV_TMP/figures$v" && grep -qx "overlap_ms=0" "$VV_TMP/figures$v" ||
+            fail "VI_$v checker figures: $(cat "$VV_TMP/figures$v")"
+    done
+    nogap() { # V STEP WHAT
+        [ "$(figure "$1" zero_ms "$2")" = 0 ] ||
+            fail "$3: VI_$1 had no holder for $(figure "$1" zero_ms "$2") ms"
+    }
+    nogap 1 $S0 "placed, no fault"
+    nogap 2 $S0 "placed, no fault"
+    for x in 1 2; do
+        eval "s=\$W$x"
+        nogap $((3 - x)) $s "crash of n$x"
+        nogap $((3 - x)) $((s + 1)) "restart of n$x"
+        printf 'bench: crash of n%d  VI_%d new_holder_ms=%s zero_ms=%s  VI_%d zero_ms=%s\n' \
+            $x $x "$(figure $x new_holder_ms $s)" "$(figure $x zero_ms $s)" \
+            $((3 - x)) "$(figure $((3 - x)) zero_ms $s)"
+    done
+    echo "PASS"
+    exit 0
+fi
 
 # 1. The grantee: the holder of VI_1 or VI_2 that does not lead.
 x=2

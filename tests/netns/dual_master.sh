@@ -208,6 +208,22 @@ new_leader_without() {
 }
 # figure V K STEP: key K of VI_V's segment STEP (1-based mark number).
 figure() { sed -n "s/^mark$3_$2=//p" "$VV_TMP/figures$1"; }
+# nogap V STEP WHAT: VI_V had a holder at every sample of segment STEP.
+nogap() { # V STEP WHAT
+    [ "$(figure "$1" zero_ms "$2")" = 0 ] ||
+        fail "$3: VI_$1 had no holder for $(figure "$1" zero_ms "$2") ms"
+}
+# stop_checkers: their figures; never two holders of either VIP.
+stop_checkers() {
+    local v
+    for v in 1 2; do kill -TERM "${CK[$v]}"; done
+    for v in 1 2; do wait "${CK[$v]}"; done
+    no_violation
+    for v in 1 2; do
+        grep -qx "max_holders=1" "$VV_TMP/figures$v" && grep -qx "overlap_ms=0" "$VV_TMP/figures$v" ||
+            fail "VI_$v checker figures: $(cat "$VV_TMP/figures$v")"
+    done
+}
 
 # 0. Each VIP on its preferred node.
 for i in 1 2 3; do start_node $i; done
@@ -247,17 +263,7 @@ if [ $WITNESS = 1 ]; then
         crash_step $x "crash of n$x"
         eval "W$x=\$STEP"
     done
-    for v in 1 2; do kill -TERM "${CK[$v]}"; done
-    for v in 1 2; do wait "${CK[$v]}"; done
-    no_violation
-    for v in 1 2; do
-        grep -qx "max_holders=1" "$VV_TMP/figures$v" && grep -qx "overlap_ms=0" "$VV_TMP/figures$v" ||
-            fail "VI_$v checker figures: $(cat "$VV_TMP/figures$v")"
-    done
-    nogap() { # V STEP WHAT
-        [ "$(figure "$1" zero_ms "$2")" = 0 ] ||
-            fail "$3: VI_$1 had no holder for $(figure "$1" zero_ms "$2") ms"
-    }
+    stop_checkers
     nogap 1 $S0 "placed, no fault"
     nogap 2 $S0 "placed, no fault"
     for x in 1 2; do
@@ -321,19 +327,9 @@ ip netns exec "${VV}n2" nft delete table inet vvcut
 await 30 "partition healed: VIPs not back on n1 and n2" settled
 echo "   healed: VI_1 on n1, VI_2 on n2"
 
-for v in 1 2; do kill -TERM "${CK[$v]}"; done
-for v in 1 2; do wait "${CK[$v]}"; done
-no_violation
-for v in 1 2; do
-    grep -qx "max_holders=1" "$VV_TMP/figures$v" && grep -qx "overlap_ms=0" "$VV_TMP/figures$v" ||
-        fail "VI_$v checker figures: $(cat "$VV_TMP/figures$v")"
-done
+stop_checkers
 # By the figures too (the whole segment, up to the next mark): the
 # instance that was not on a crashed node never lost its holder.
-nogap() { # V STEP WHAT
-    [ "$(figure "$1" zero_ms "$2")" = 0 ] ||
-        fail "$3: VI_$1 had no holder for $(figure "$1" zero_ms "$2") ms"
-}
 nogap $((3 - X1)) $S1 "grantee crash of n$X1"
 nogap $((3 - X1)) $((S1 + 1)) "restart of grantee n$X1"
 for s in $S2 $((S2 + 1)); do

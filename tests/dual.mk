@@ -3,3 +3,5 @@
 # use tests/lab/checker.
 TESTS += tests/netns/dual_master.sh tests/netns/dual_witness.sh
 EXTRA_DIST += tests/netns/dual_master.sh tests/netns/dual_witness.sh
+# Benchmark (not in make check): bench/dual_master.
+EXTRA_DIST += bench/dual_master

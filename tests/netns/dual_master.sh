@@ -15,6 +15,8 @@
 #      that instance moves; the instance held under a grant elsewhere
 #      never has no holder (a grant outlives the leader). Restart: both
 #      back on their preferred nodes.
+#   After each restart the Raft leader and term are those of before it:
+#   with two units leadership never moves to place VIPs.
 #   3. Partition: n2 cut off from n1 and n3 (nft, both ways): VI_2 moves
 #      to n1, VI_1 stays on n1 without a gap; healed, VI_2 returns to n2.
 # Between the faults nothing moves: an instance that no fault concerns
@@ -206,6 +208,13 @@ new_leader_without() {
     done
     return 1
 }
+# term_of N: node N's term in its own status.
+term_of() {
+    status "$1" True
+    python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+print([n["term"] for n in s["nodes"] if n["id"] == s["node_id"]][0])' "$VV_TMP/st$1.json"
+}
 # figure V K STEP: key K of VI_V's segment STEP (1-based mark number).
 figure() { sed -n "s/^mark$3_$2=//p" "$VV_TMP/figures$1"; }
 # nogap V STEP WHAT: VI_V had a holder at every sample of segment STEP.
@@ -238,7 +247,7 @@ S0=$N_MARKS
 # to the other one, Y, and VI_Y stays there without a gap. Then restart X:
 # VI_X returns to X, VI_Y still without a gap.
 crash_step() {
-    local x=$1 what=$2 y=$((3 - $1)) t0 step
+    local x=$1 what=$2 y=$((3 - $1)) t0 step lead term
     mark
     step=$N_MARKS
     t0=$(vv_ms)
@@ -248,10 +257,17 @@ crash_step() {
     echo "   VI_$x on n$y $(( $(vv_ms) - t0 )) ms after kill -9 of n$x"
     never_lost "$y" "$what: kill -9 of n$x"
     [ "$(seen "$y")" = "$y" ] || fail "$what: VI_$y left n$y: $(seen "$y")"
+    await 20 "$what: no leader seeing n$x unreachable" new_leader_without "$x"
+    lead=$L
+    term=$(term_of "$L")
     mark
     start_node "$x"
     await 30 "$what: VI_$x did not return to restarted n$x" settled
     never_lost "$y" "$what: restart of n$x"
+    # With two units leadership stays where it is (docs/DESIGN.md 4.9): a
+    # returning node is no reason for a new term.
+    [ "$L" = "$lead" ] && [ "$(term_of "$L")" = "$term" ] ||
+        fail "$what: restart of n$x moved the Raft leadership: n$lead term $term before, n$L term $(term_of "$L") after"
     echo "   n$x restarted: VI_$x back on n$x, VI_$y stayed on n$y; leader n$L"
     STEP=$step
 }
@@ -300,9 +316,13 @@ if [ "$dead" = 3 ]; then
     never_lost 2 "leader crash"
     placed 1 2 || fail "leader crash: VIPs moved (VI_1: $(seen 1), VI_2: $(seen 2))"
     echo "   new leader n$L; VI_1 stayed on n1, VI_2 on n2"
+    lead=$L
+    term=$(term_of "$L")
     mark
     start_node 3
     await 30 "restarted n3 not seen by a leader" settled
+    [ "$L" = "$lead" ] && [ "$(term_of "$L")" = "$term" ] ||
+        fail "restart of n3 moved the Raft leadership: n$lead term $term before, n$L term $(term_of "$L") after"
     never_lost 1 "leader restart"
     never_lost 2 "leader restart"
 else

@@ -3,6 +3,7 @@
  * show, and its actions carried out. */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "raft/cluster_place.h"
 #include "raft/place_wire.h"
@@ -48,6 +49,15 @@ void cluster_place_configure(struct cluster_place *pl,
     pl->n_units = n < PLACE_MAX_UNITS ? (unsigned)n : PLACE_MAX_UNITS;
     pl->has_config_units = pl->n_units > 0;
     place_params_derive(&p, node->id, node->election_ms, node->heartbeat_ms);
+    {
+        /* Requests numbered above every one of an earlier run of this
+         * node, which may still be on its way (raft/place.h first_seq):
+         * wall-clock ms * 1024, as the proposals. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        p.first_seq = ((uint64_t)ts.tv_sec * 1000u +
+                       (uint64_t)ts.tv_nsec / 1000000u) * 1024u;
+    }
     place_init(&pl->pl, &p);
 }
 

@@ -5,7 +5,8 @@ libvipcore_a_SOURCES += \
 	src/status_json.c src/status_json.h \
 	src/ctl_proto.c src/ctl_proto.h \
 	src/ctl_server.c src/ctl_server.h src/ctl_peer.c \
-	src/ctl_service.c src/ctl_service.h
+	src/ctl_service.c src/ctl_service.h \
+	src/ctl_units.c src/ctl_units.h
 
 vipctl_SOURCES += \
 	src/vipctl_client.c src/vipctl_client.h \

@@ -405,11 +405,18 @@ static int fake_remove(void *data,
                       json_pack("{sssb}", "node", node, "force", force));
 }
 
-static int fake_transfer(void *data, struct ctl_op *op, const char *node)
+static int fake_transfer(void *data, struct ctl_op *op, const char *node,
+                         const char *instance)
 {
-    return fake_start(
-        data, op, CTL_CMD_TRANSFER, node, false,
-        node != NULL ? json_pack("{ss}", "node", node) : json_object());
+    json_t *args = json_object();
+
+    if (args != NULL && instance != NULL) {
+        json_object_set_new(args, "instance", json_string(instance));
+    }
+    if (args != NULL && node != NULL) {
+        json_object_set_new(args, "node", json_string(node));
+    }
+    return fake_start(data, op, CTL_CMD_TRANSFER, node, false, args);
 }
 
 static int fake_maintenance(void *data, struct ctl_op *op, bool on)

@@ -71,3 +71,10 @@ EXTRA_DIST += tests/netns/remove_running.sh
 # A joined node restarted from its data dir can still hold the VIP.
 TESTS += tests/netns/joined_restart.sh
 EXTRA_DIST += tests/netns/joined_restart.sh
+
+# Per-unit status, transfer plan and event texts (src/ctl_units.c).
+check_PROGRAMS += tests/unit/test_ctl_units
+tests_unit_test_ctl_units_SOURCES = tests/unit/test_ctl_units.c
+tests_unit_test_ctl_units_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_ctl_units_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_ctl_units

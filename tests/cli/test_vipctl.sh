@@ -319,6 +319,12 @@ complete_words() { # socket words...: the completions for the last word
 got=$(complete_words vipctl -s "$S" remove "")
 [ "$got" = "n1 1 n2 2 n3 3" ] && ok "completion: node names from the daemon" ||
     bad "completion: nodes '$got'"
+got=$(complete_words vipctl -s "$T/u.sock" transfer "")
+[ "$got" = "n1 1 n2 2 n3 3 VI_1 VI_2 VI_3" ] && ok "completion: transfer INSTANCE or NODE" ||
+    bad "completion: transfer first word '$got'"
+got=$(complete_words vipctl -s "$T/u.sock" transfer VI_2 "")
+[ "$got" = "n1 1 n2 2 n3 3" ] && ok "completion: transfer INSTANCE NODE" ||
+    bad "completion: transfer second word '$got'"
 
 # ---- clean exit: uv_loop_close() == 0, socket removed ----
 kill -TERM "$pid_a"; wait "$pid_a"; st=$?

@@ -501,9 +501,7 @@ static int admin_op(struct vipd *d, struct ctl_op *op, uint8_t code,
     memset(&cbs, 0, sizeof cbs);
     cbs.data = w;
     cbs.done = admin_done;
-    rv = unit[0] != '\0'
-             ? cluster_propose_admin_unit(&d->cluster, code, target, unit, &cbs)
-             : cluster_propose_admin_cb(&d->cluster, code, target, &cbs);
+    rv = cluster_propose_admin_unit(&d->cluster, code, target, unit, &cbs);
     if (rv != 0) {
         free(w);
     }

@@ -338,6 +338,12 @@ int cluster_propose_admin_cb(struct cluster *c, uint8_t op, uint64_t target,
     return cluster_props_propose_admin_cb(&c->props, op, target, cbs);
 }
 
+int cluster_propose_admin_unit(struct cluster *c, uint8_t op, uint64_t target,
+                               const char *unit, const struct vm_cbs *cbs)
+{
+    return cluster_props_propose_admin_unit(&c->props, op, target, unit, cbs);
+}
+
 int vm_join(struct cluster *c, const char *peer, const struct vm_cbs *cbs)
 {
     return cluster_member_join(&c->member, peer, cbs);

@@ -142,6 +142,7 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
     cluster_sessions_init(&c->sessions, &c->node, &c->own.own);
     cluster_peers_init(&c->peers, &c->node);
     cluster_place_configure(&c->place, &c->node, &c->own, &c->props, cbs);
+    c->own.placing = c->place.n_units >= 2;
     cluster_place_init(&c->place);
     c->props.frame_hook = cluster_place_reply_frame;
     c->props.frame_hook_data = &c->place;
@@ -312,6 +313,8 @@ int cluster_reconfigure(struct cluster *c, const struct vip_config *cfg)
     struct entry e;
 
     c->node.cfg = cfg;
+    c->own.placing = cluster_place_set_units(&c->place, cfg);
+    cluster_place_drive_soon(&c->place);
     if (!c->node.is_started) {
         return 0; /* cluster_start() describes the node from its cfg */
     }

@@ -16,6 +16,7 @@ EXTRA_DIST += tests/cli/test_cli.sh tests/netns/valgrind_shutdown.sh \
 	tests/netns/valgrind_libraft.supp
 include tests/lab.mk
 include tests/pair.mk
+include tests/dual.mk
 EXTRA_DIST += tests/lib/loop.h tests/lib/private_netns.h
 include tests/ops/ops.mk
 EXTRA_DIST += tests/lib/no_cmocka.h

@@ -598,6 +598,8 @@ int main(int argc, char **argv)
                     c.timeline, "%lld mark %s\n",
                     (long long)(checker_mark_t[marks_done] - start),
                     checker_mark_kind[marks_done] == 'f' ? "fault" : "heal");
+                /* Readers wait for the mark before acting. */
+                fflush(c.timeline);
             }
             marks_done++;
         }

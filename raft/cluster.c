@@ -142,6 +142,7 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
     cluster_sessions_init(&c->sessions, &c->node, &c->own.own);
     cluster_peers_init(&c->peers, &c->node);
     cluster_place_configure(&c->place, &c->node, &c->own, &c->props, cbs);
+    c->own.placing = c->place.n_units >= 2;
     cluster_place_init(&c->place);
     c->props.frame_hook = cluster_place_reply_frame;
     c->props.frame_hook_data = &c->place;
@@ -312,6 +313,8 @@ int cluster_reconfigure(struct cluster *c, const struct vip_config *cfg)
     struct entry e;
 
     c->node.cfg = cfg;
+    c->own.placing = cluster_place_set_units(&c->place, cfg);
+    cluster_place_drive_soon(&c->place);
     if (!c->node.is_started) {
         return 0; /* cluster_start() describes the node from its cfg */
     }
@@ -336,6 +339,12 @@ int cluster_propose_admin_cb(struct cluster *c, uint8_t op, uint64_t target,
                              const struct vm_cbs *cbs)
 {
     return cluster_props_propose_admin_cb(&c->props, op, target, cbs);
+}
+
+int cluster_propose_admin_unit(struct cluster *c, uint8_t op, uint64_t target,
+                               const char *unit, const struct vm_cbs *cbs)
+{
+    return cluster_props_propose_admin_unit(&c->props, op, target, unit, cbs);
 }
 
 int vm_join(struct cluster *c, const char *peer, const struct vm_cbs *cbs)

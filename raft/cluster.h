@@ -120,6 +120,13 @@ int cluster_propose_admin(struct cluster *c, uint8_t op, uint64_t target);
 int cluster_propose_admin_cb(struct cluster *c, uint8_t op, uint64_t target,
                              const struct vm_cbs *cbs);
 
+/* cluster_propose_admin_cb() for one placement unit (raft/entry.h
+ * entry_admin.unit; only ENTRY_ADMIN_TRANSFER takes one): `vipctl
+ * transfer INSTANCE NODE`. An empty @unit is the same as
+ * cluster_propose_admin_cb(). Returns VIP_EINVAL for a bad unit name. */
+int cluster_propose_admin_unit(struct cluster *c, uint8_t op, uint64_t target,
+                               const char *unit, const struct vm_cbs *cbs);
+
 /* Reload (src/daemon_reload.c): read the node's description (priorities,
  * tracks and weights, nopreempt, preempt_delay) from @cfg from now on and
  * propose the new NODE record. @cfg must keep the cluster block the node

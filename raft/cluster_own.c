@@ -246,6 +246,7 @@ void cluster_own_drive(struct cluster_own *c)
     now = vip_now_ms();
     raft015_observe(&c->node->raft, c->node->fsm.st, now, &in);
     raft015_observe_ack(&c->node->io_lease, c->node->id, &in);
+    in.placing = c->placing;
     own_step(&c->own, &in, &out);
     own_execute(c, &in, &out);
     /* What the step saw and did (a forgotten leader) is no news. */

@@ -53,6 +53,8 @@ struct cluster_own
     void *role_changed_data;
 
     struct own own;
+    bool placing;              /* two or more units (raft/place.h): set by
+                                  the owner, passed as own_in.placing */
     struct lease_params lp;
     struct own_renew_ctx renew; /* the TICK carrier (raft/own_renew.h) */
     uv_timer_t timer;          /* runs the step at its deadlines */

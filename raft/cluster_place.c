@@ -3,6 +3,7 @@
  * show, and its actions carried out. */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "raft/cluster_place.h"
 #include "raft/place_wire.h"
@@ -32,23 +33,52 @@ void cluster_place_configure(struct cluster_place *pl,
                              struct cluster_props *props,
                              const struct cluster_cbs *cbs)
 {
-    const char *names[PLACE_MAX_UNITS];
     struct place_params p;
-    size_t n;
 
     memset(pl, 0, sizeof *pl);
     pl->node = node;
     pl->own = own;
     pl->props = props;
     pl->cbs = *cbs;
-    n = vip_config_units(node->cfg, names, PLACE_MAX_UNITS);
-    for (size_t i = 0; i < n && i < PLACE_MAX_UNITS; i++) {
-        snprintf(pl->units[i], ENTRY_NAME_MAX, "%s", names[i]);
-    }
-    pl->n_units = n < PLACE_MAX_UNITS ? (unsigned)n : PLACE_MAX_UNITS;
-    pl->has_config_units = pl->n_units > 0;
+    (void)cluster_place_set_units(pl, node->cfg);
     place_params_derive(&p, node->id, node->election_ms, node->heartbeat_ms);
+    {
+        /* Requests numbered above every one of an earlier run of this
+         * node, which may still be on its way (raft/place.h first_seq):
+         * wall-clock ms * 1024, as the proposals. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        p.first_seq = ((uint64_t)ts.tv_sec * 1000u +
+                       (uint64_t)ts.tv_nsec / 1000000u) * 1024u;
+    }
     place_init(&pl->pl, &p);
+}
+
+bool cluster_place_set_units(struct cluster_place *pl,
+                             const struct vip_config *cfg)
+{
+    const char *names[PLACE_MAX_UNITS];
+    uint64_t told[PLACE_MAX_UNITS] = {0};
+    size_t n = vip_config_units(cfg, names, PLACE_MAX_UNITS);
+    if (n > PLACE_MAX_UNITS) {
+        n = PLACE_MAX_UNITS;
+    }
+    /* A unit that stays keeps what the daemon holds of it; one that left
+     * the config has no VIPs any more (the manager removed them). */
+    for (size_t i = 0; i < n; i++) {
+        for (unsigned k = 0; k < pl->n_units; k++) {
+            if (strcmp(pl->units[k], names[i]) == 0) {
+                told[i] = pl->told[k];
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(pl->units[i], ENTRY_NAME_MAX, "%s", names[i]);
+        pl->told[i] = told[i];
+    }
+    pl->n_units = (unsigned)n;
+    pl->has_config_units = n > 0;
+    return n >= 2;
 }
 
 void cluster_place_init(struct cluster_place *pl)

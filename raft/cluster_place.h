@@ -54,6 +54,11 @@ void cluster_place_configure(struct cluster_place *pl,
 /* Its timer; call once the node is open. */
 void cluster_place_init(struct cluster_place *pl);
 
+/* Reload: the units of @cfg from now on (a unit that left is released by
+ * the next step). Returns whether there are two or more (placing). */
+bool cluster_place_set_units(struct cluster_place *pl,
+                             const struct vip_config *cfg);
+
 /* The ownership part's callbacks (struct cluster_cbs, @data: @pl): the
  * leader's lease to place under, or none. */
 void cluster_place_own_hold(void *data, uint64_t until_ms);

@@ -560,3 +560,23 @@ int cluster_props_propose_admin_cb(struct cluster_props *c, uint8_t op,
     e.u.admin.target = target;
     return props_push_cbs(c, &e, cbs);
 }
+
+int cluster_props_propose_admin_unit(struct cluster_props *c, uint8_t op,
+                                     uint64_t target, const char *unit,
+                                     const struct vm_cbs *cbs)
+{
+    struct entry e;
+
+    if (c->node->is_waiting) {
+        return VIP_ENOENT; /* not a member: nobody to propose to */
+    }
+    if (unit == NULL || !entry_str_ok(unit, ENTRY_NAME_MAX, true)) {
+        return VIP_EINVAL;
+    }
+    memset(&e, 0, sizeof e);
+    e.kind = ENTRY_ADMIN;
+    e.u.admin.op = op;
+    e.u.admin.target = target;
+    snprintf(e.u.admin.unit, sizeof e.u.admin.unit, "%s", unit);
+    return props_push_cbs(c, &e, cbs);
+}

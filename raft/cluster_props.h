@@ -76,13 +76,16 @@ void cluster_props_applied(struct cluster_props *p);
 void cluster_props_adopt_id(struct cluster_props *p);
 
 /* raft/cluster.h: cluster_propose_health(), cluster_propose_admin(),
- * cluster_propose_admin_cb(). */
+ * cluster_propose_admin_cb(), cluster_propose_admin_unit(). */
 int cluster_props_propose_health(struct cluster_props *p,
                                  const char *check_name, int32_t value);
 int cluster_props_propose_admin(struct cluster_props *p, uint8_t op,
                                 uint64_t target);
 int cluster_props_propose_admin_cb(struct cluster_props *p, uint8_t op,
                                    uint64_t target, const struct vm_cbs *cbs);
+int cluster_props_propose_admin_unit(struct cluster_props *p, uint8_t op,
+                                     uint64_t target, const char *unit,
+                                     const struct vm_cbs *cbs);
 
 /* Send a frame to the leader over the forwarding connection. Returns 0,
  * -EAGAIN when the connection to the current leader is not up yet (it is

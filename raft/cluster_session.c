@@ -108,12 +108,14 @@ static void session_propose(struct cluster_session *s,
         session_reply(s, VR_RPC_PROPOSE_REPLY, f->req_id, VIP_ENOTLEADER);
         return;
     }
-    /* Only the leader writes TICKs; only well-formed records enter the
-     * log (the FSM would skip a bad one, but why store it). */
+    /* Only the leader writes TICKs and ASSIGNs (its placements, in its
+     * term: raft/place.h); only well-formed records enter the log (the
+     * FSM would skip a bad one, but why store it). */
     rv = entry_decode(f->body, f->body_len, &e, why);
-    if (rv == 0 && e.kind == ENTRY_TICK) {
+    if (rv == 0 && (e.kind == ENTRY_TICK || e.kind == ENTRY_ASSIGN)) {
         rv = VIP_EPROTO;
-        snprintf(why, sizeof why, "TICK from a follower");
+        snprintf(why, sizeof why, "%s from a follower",
+                 e.kind == ENTRY_TICK ? "TICK" : "ASSIGN");
     }
     /* A node speaks for itself only (the preamble's id; the security
      * step will make that id trustworthy). */

@@ -39,6 +39,8 @@ void place_init(struct place *pl, const struct place_params *p)
 {
     memset(pl, 0, sizeof *pl);
     pl->p = *p;
+    pl->seq = p->first_seq;
+    pl->acked = p->first_seq;
 }
 
 const char *place_state_name(unsigned state)
@@ -556,7 +558,11 @@ void place_on_request(struct place *pl, uint64_t from,
         if (mine && u->state == PLACE_HELD) {
             if (lease_valid(in)) {
                 reply_add(rep->granted, &rep->n_granted, u->name);
-                u->grant_seq = req->seq;
+                /* The highest: a request overtaken by a later one must
+                 * not make an earlier acknowledgement look complete. */
+                if (req->seq > u->grant_seq) {
+                    u->grant_seq = req->seq;
+                }
                 if (in->now + wait > u->granted_end) {
                     u->granted_end = in->now + wait;
                 }

@@ -83,6 +83,11 @@ struct place_params
     uint32_t drift_pm; /* the clock-rate bound both sides assume, per mille
                           (100 = +-10 %) */
     uint32_t slack_ms; /* timer slack added to every wait */
+    uint64_t first_seq; /* requests are numbered from first_seq + 1: above
+                           every request of an earlier run of this node,
+                           which may still be on its way to a leader (vipd:
+                           wall-clock ms * 1024, as its proposals). 0 from
+                           place_params_derive(). */
 };
 
 /* Derive G and R from the election timeout T and heartbeat: G covers a

@@ -5,7 +5,8 @@ libvipcore_a_SOURCES += \
 	src/status_json.c src/status_json.h \
 	src/ctl_proto.c src/ctl_proto.h \
 	src/ctl_server.c src/ctl_server.h src/ctl_peer.c \
-	src/ctl_service.c src/ctl_service.h
+	src/ctl_service.c src/ctl_service.h \
+	src/ctl_units.c src/ctl_units.h
 
 vipctl_SOURCES += \
 	src/vipctl_client.c src/vipctl_client.h \
@@ -70,3 +71,10 @@ EXTRA_DIST += tests/netns/remove_running.sh
 # A joined node restarted from its data dir can still hold the VIP.
 TESTS += tests/netns/joined_restart.sh
 EXTRA_DIST += tests/netns/joined_restart.sh
+
+# Per-unit status, transfer plan and event texts (src/ctl_units.c).
+check_PROGRAMS += tests/unit/test_ctl_units
+tests_unit_test_ctl_units_SOURCES = tests/unit/test_ctl_units.c
+tests_unit_test_ctl_units_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_ctl_units_LDADD = $(TEST_LDADD)
+TESTS += tests/unit/test_ctl_units

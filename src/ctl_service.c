@@ -261,7 +261,8 @@ static void service_op(struct ctl_service *svc,
         break;
     case CTL_CMD_TRANSFER:
         if (b->transfer != NULL) {
-            rv = b->transfer(d, op, arg_str(args, "node"));
+            rv = b->transfer(d, op, arg_str(args, "node"),
+                             arg_str(args, "instance"));
         }
         break;
     case CTL_CMD_MAINTENANCE:

@@ -10,7 +10,8 @@
  *   join         backend->join(op, peer)      async: progress, then done
  *   leave        backend->leave(op, force)
  *   remove       backend->remove(op, node, force)
- *   transfer     backend->transfer(op, node)  node NULL: preferred holder
+ *   transfer     backend->transfer(op, node, instance)  node NULL:
+ *                preferred holder; instance NULL: every unit
  *   maintenance  backend->maintenance(op, on)
  *
  * Async operations get a `struct ctl_op *`. The backend either returns a
@@ -47,8 +48,10 @@ struct ctl_backend
      * loss unless @force. */
     int (*remove)(void *data, struct ctl_op *op, const char *node, bool force);
     /* Planned switchover to @node (id or name), or to the preferred holder
-     * when NULL. */
-    int (*transfer)(void *data, struct ctl_op *op, const char *node);
+     * when NULL, of the unit (include/vipd/config.h) of @instance, or of
+     * everything when NULL. */
+    int (*transfer)(void *data, struct ctl_op *op, const char *node,
+                    const char *instance);
     /* Switch maintenance of this node on or off. */
     int (*maintenance)(void *data, struct ctl_op *op, bool on);
 };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/ctl_units.h"
 #include "src/daemon_int.h"
 #include "src/node_checks.h"
 #include "vipd/clock.h"
@@ -177,7 +178,7 @@ static int fill_node(struct vipd *d, struct vip_status *st,
 
 /* A witness has no instance of its own: show those of the nodes that can
  * hold (names from their NODE records; the VIP addresses are not
- * replicated), with the replicated holder, so that its answer matches the
+ * replicated), with the replicated holders, so that its answer matches the
  * others' as far as it knows. */
 static int witness_instances(const struct fsm_state *fs, struct vip_status *st)
 {
@@ -194,10 +195,7 @@ static int witness_instances(const struct fsm_state *fs, struct vip_status *st)
             return VIP_ENOMEM;
         }
         vip_status_copy(in->name, sizeof in->name, m->node.instances[i].name);
-        in->holder_id = fs->holder;
-        in->since_ms = (int64_t)fs->holder_since_ms;
-        vip_status_copy(in->reason, sizeof in->reason,
-                        entry_hold_reason_name(fs->holder_reason));
+        ctl_unit_fill(fs, entry_instance_unit(&m->node.instances[i]), in);
     }
     return 0;
 }
@@ -242,10 +240,9 @@ static int backend_status(void *data, struct vip_status *st)
                 return VIP_ENOMEM;
             }
         }
-        in->holder_id = fs->holder;
-        in->since_ms = (int64_t)fs->holder_since_ms;
-        vip_status_copy(in->reason, sizeof in->reason,
-                        entry_hold_reason_name(fs->holder_reason));
+        ctl_unit_fill(fs, vip_config_unit_of(d->cfg, i), in);
+        in->holds = d->has_manager &&
+                    manager_holds_unit(&d->manager, in->unit);
     }
     if (d->cfg->n_instances == 0) {
         return witness_instances(fs, st);
@@ -253,13 +250,22 @@ static int backend_status(void *data, struct vip_status *st)
     return 0;
 }
 
-/* One FSM event as a status event; false if it has no user-facing kind. */
-static void event_convert(const struct fsm_event *e, struct vip_event *out)
+/* One FSM event as a status event. */
+static void event_convert(const struct vipd *d, const struct fsm_event *e,
+                          struct vip_event *out)
 {
     out->term = e->term;
     out->index = e->index;
     out->time_ms = (int64_t)e->wall_ms;
     out->node_id = e->node;
+    if (ctl_unit_event_text(d->cfg, cluster_state(&d->cluster), e, out->text,
+                            sizeof out->text)) {
+        /* A placed unit's holder or transfer (raft/place.h). */
+        out->kind = e->type == FSM_EV_HOLDER ? VIP_EVENT_HOLDER
+                                             : VIP_EVENT_TRANSFER;
+        vip_status_copy(out->unit, sizeof out->unit, e->name);
+        return;
+    }
     switch (e->type) {
     case FSM_EV_HOLDER:
         out->kind = VIP_EVENT_HOLDER;
@@ -354,7 +360,7 @@ static int backend_events(void *data, struct vip_event_list *list)
             if (ev == NULL) {
                 return VIP_ENOMEM;
             }
-            event_convert(&buf[i], ev);
+            event_convert(d, &buf[i], ev);
         }
         from += n;
     }
@@ -380,7 +386,7 @@ void daemon_ctl_publish(struct vipd *d)
         for (size_t i = 0; i < n; i++) {
             struct vip_event ev;
             memset(&ev, 0, sizeof ev);
-            event_convert(&buf[i], &ev);
+            event_convert(d, &buf[i], &ev);
             ctl_service_event(&d->ctl, &ev);
         }
         d->n_events_published += n;
@@ -467,7 +473,7 @@ static struct vm_cbs op_cbs(struct ctl_op *op)
 struct admin_wait
 {
     struct ctl_op *op;
-    char message[96];
+    char message[VIP_STATUS_TEXT_SIZE];
 };
 
 static void admin_done(void *data, int rv, const char *message)
@@ -478,9 +484,10 @@ static void admin_done(void *data, int rv, const char *message)
     free(w);
 }
 
-/* Propose an ADMIN entry; @op is answered with @message once applied. */
+/* Propose an ADMIN entry (for @unit, "" for none); @op is answered with
+ * @message once applied. */
 static int admin_op(struct vipd *d, struct ctl_op *op, uint8_t code,
-                    uint64_t target, const char *message)
+                    uint64_t target, const char *unit, const char *message)
 {
     struct admin_wait *w = calloc(1, sizeof *w);
     struct vm_cbs cbs;
@@ -494,20 +501,33 @@ static int admin_op(struct vipd *d, struct ctl_op *op, uint8_t code,
     memset(&cbs, 0, sizeof cbs);
     cbs.data = w;
     cbs.done = admin_done;
-    rv = cluster_propose_admin_cb(&d->cluster, code, target, &cbs);
+    rv = cluster_propose_admin_unit(&d->cluster, code, target, unit, &cbs);
     if (rv != 0) {
         free(w);
     }
     return rv;
 }
 
-static int backend_transfer(void *data, struct ctl_op *op, const char *node)
+static int backend_transfer(void *data, struct ctl_op *op, const char *node,
+                            const char *instance)
 {
     struct vipd *d = data;
+    char unit[ENTRY_NAME_MAX] = "";
+    char message[VIP_STATUS_TEXT_SIZE] = "switchover requested";
     uint64_t target = 0;
 
     if (!d->has_cluster || d->is_stopping) {
         return -ESHUTDOWN;
+    }
+    if (instance != NULL) {
+        char errmsg[VIP_ERRMSG_SIZE];
+        int rv = ctl_unit_transfer_plan(d->cfg, cluster_state(&d->cluster),
+                                        instance, unit, message,
+                                        sizeof message, errmsg);
+        if (rv != 0) {
+            ctl_op_done(op, rv, errmsg);
+            return 0;
+        }
     }
     if (node != NULL) {
         target = node_lookup(d, node);
@@ -522,8 +542,16 @@ static int backend_transfer(void *data, struct ctl_op *op, const char *node)
             return 0;
         }
     }
-    return admin_op(d, op, ENTRY_ADMIN_TRANSFER, target,
-                    "switchover requested");
+    if (target != 0 && instance != NULL) {
+        const struct fsm_member *m =
+            fsm_member(cluster_state(&d->cluster), target);
+        if (m != NULL && (m->node.flags & ENTRY_NODE_F_WITNESS) != 0) {
+            ctl_op_done(op, VIP_EINVAL,
+                        "that node is a witness: it holds no instance");
+            return 0;
+        }
+    }
+    return admin_op(d, op, ENTRY_ADMIN_TRANSFER, target, unit, message);
 }
 
 static int backend_maintenance(void *data, struct ctl_op *op, bool on)
@@ -534,7 +562,7 @@ static int backend_maintenance(void *data, struct ctl_op *op, bool on)
         return -ESHUTDOWN;
     }
     return admin_op(d, op, on ? ENTRY_ADMIN_MAINT_ON : ENTRY_ADMIN_MAINT_OFF,
-                    cluster_id(&d->cluster),
+                    cluster_id(&d->cluster), "",
                     on ? "maintenance on" : "maintenance off");
 }
 

@@ -113,7 +113,10 @@ static json_t *encode_instance(const struct vip_status_instance *in)
     if (set(o, "vips", vips) || set(o, "name", json_string(in->name)) ||
         set(o, "holder", in->holder_id ? u64(in->holder_id) : json_null()) ||
         set(o, "since_ms", wall_ms(in->since_ms)) ||
-        set(o, "reason", json_string(in->reason))) {
+        set(o, "reason", json_string(in->reason)) ||
+        set(o, "unit", json_string(in->unit)) ||
+        set(o, "term", u64(in->term)) ||
+        set(o, "holds", json_boolean(in->holds))) {
         json_decref(o);
         return NULL;
     }
@@ -169,7 +172,8 @@ json_t *status_json_event_encode(const struct vip_event *ev)
         set(o, "term", u64(ev->term)) || set(o, "index", u64(ev->index)) ||
         set(o, "time_ms", wall_ms(ev->time_ms)) ||
         set(o, "node", ev->node_id ? u64(ev->node_id) : json_null()) ||
-        set(o, "text", json_string(ev->text))) {
+        set(o, "text", json_string(ev->text)) ||
+        (ev->unit[0] != '\0' && set(o, "unit", json_string(ev->unit)))) {
         json_decref(o);
         return NULL;
     }
@@ -244,6 +248,17 @@ static int get_opt_bool(struct dec *d, const json_t *o, const char *key,
         return 0;
     }
     return get_bool(d, o, key, out);
+}
+
+/* A string added after version 1 of the layout: absent reads as "". */
+static int get_opt_str(struct dec *d, const json_t *o, const char *key,
+                       char *dst, size_t size)
+{
+    if (json_object_get(o, key) == NULL) {
+        dst[0] = '\0';
+        return 0;
+    }
+    return get_str(d, o, key, dst, size);
 }
 
 /* A count added after version 1 of the layout: absent reads as 0. */
@@ -471,7 +486,13 @@ static int dec_instance(struct dec *d,
     if ((rv = get_str(d, o, "name", in->name, sizeof in->name)) ||
         (rv = get_u64(d, o, "holder", true, &in->holder_id)) ||
         (rv = get_int(d, o, "since_ms", 0, INT64_MAX, true, &since)) ||
-        (rv = get_str(d, o, "reason", in->reason, sizeof in->reason))) {
+        (rv = get_str(d, o, "reason", in->reason, sizeof in->reason)) ||
+        (rv = get_opt_str(d, o, "unit", in->unit, sizeof in->unit)) ||
+        (rv = get_opt_bool(d, o, "holds", &in->holds))) {
+        return rv;
+    }
+    if (json_object_get(o, "term") != NULL &&
+        (rv = get_u64(d, o, "term", false, &in->term)) != 0) {
         return rv;
     }
     in->since_ms = since;
@@ -586,7 +607,8 @@ int status_json_events_decode(const json_t *arr,
             (rv = get_u64(&d, o, "index", false, &ev->index)) ||
             (rv = get_int(&d, o, "time_ms", 0, INT64_MAX, true, &t)) ||
             (rv = get_u64(&d, o, "node", true, &ev->node_id)) ||
-            (rv = get_str(&d, o, "text", ev->text, sizeof ev->text))) {
+            (rv = get_str(&d, o, "text", ev->text, sizeof ev->text)) ||
+            (rv = get_opt_str(&d, o, "unit", ev->unit, sizeof ev->unit))) {
             break;
         }
         ev->time_ms = t;

@@ -84,8 +84,14 @@ static const struct vipctl_cmd commands[] = {
      "  NODE     node id or name\n"
      "  --force  remove even if it is reachable or quorum would break\n",
      cmd_remove},
-    {"transfer", "transfer [NODE]", "planned switchover of the VIPs",
-     "  NODE     node id or name (default: the preferred eligible node)\n",
+    {"transfer", "transfer [[INSTANCE] NODE]",
+     "planned switchover of the VIPs, or of one instance",
+     "  NODE      node id or name (default: the preferred eligible node)\n"
+     "  INSTANCE  a vrrp_instance: only it moves, with the rest of its\n"
+     "            vrrp_sync_group if it is in one (a group may be named "
+     "too)\n"
+     "Without INSTANCE every instance moves to NODE (or to its preferred "
+     "node).\n",
      cmd_transfer},
     {"maintenance", "maintenance on|off", "drain this node / make it eligible",
      "  on       this node becomes ineligible and gives the VIPs away\n"
@@ -425,15 +431,18 @@ static int cmd_transfer(struct vipctl *ctx,
                         int argc,
                         char **argv)
 {
-    char *pos[1];
+    char *pos[2];
     int n_pos;
     int rv;
 
-    if ((rv = parse_args(cmd, argc, argv, NULL, pos, 0, 1, &n_pos)) >= 0) {
+    if ((rv = parse_args(cmd, argc, argv, NULL, pos, 0, 2, &n_pos)) >= 0) {
         return rv;
     }
-    json_t *args =
-        n_pos == 1 ? json_pack("{ss}", "node", pos[0]) : json_object();
+    /* One argument is a node, as before instances could move alone. */
+    json_t *args = n_pos == 2   ? json_pack("{ssss}", "instance", pos[0],
+                                            "node", pos[1])
+                   : n_pos == 1 ? json_pack("{ss}", "node", pos[0])
+                                : json_object();
     return simple(ctx, cmd, CTL_CMD_TRANSFER, args, join_progress);
 }
 

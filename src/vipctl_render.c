@@ -159,8 +159,19 @@ static void render_summary(FILE *out, const struct vip_status *st, bool colour)
     fprintf(out, "\nThis node: ");
     cell(out, self, 40, NULL, colour, true);
     fprintf(out, ", ");
-    cell(out, st->holds ? "holds the VIPs" : "does not hold the VIPs", 30,
-         st->holds ? C_GREEN C_BOLD : NULL, colour, true);
+    /* With one holder per unit a node may hold some instances only. */
+    size_t n_held = 0;
+    for (size_t i = 0; i < st->n_instances; i++) {
+        n_held += st->instances[i].holds;
+    }
+    char some[48];
+    snprintf(some, sizeof some, "holds %zu of %zu instances", n_held,
+             st->n_instances);
+    cell(out,
+         st->holds    ? "holds the VIPs"
+         : n_held > 0 ? some
+                      : "does not hold the VIPs",
+         30, st->holds || n_held > 0 ? C_GREEN C_BOLD : NULL, colour, true);
     fprintf(out, "\n");
     if (st->n_voters > 0) {
         /* Raft keeps working while a majority of the voters is up. */
@@ -326,6 +337,91 @@ static void render_priorities(FILE *out,
     }
 }
 
+/* The VIPs of @in on their own lines, wrapped at the column limit. */
+static void render_vips(FILE *out, const struct vip_status_instance *in)
+{
+    int col = fprintf(out, "  vips:");
+    if (in->n_vips == 0) {
+        fprintf(out, " none");
+    }
+    for (size_t j = 0; j < in->n_vips; j++) {
+        int len = (int)strlen(in->vips[j]) + 1;
+        if (col + len > VIPCTL_COLUMNS) {
+            col = fprintf(out, "\n        ") - 1;
+        }
+        fputc(' ', out);
+        put_text(out, in->vips[j], len - 1);
+        col += len;
+    }
+    fputc('\n', out);
+}
+
+/* The instance table of a daemon that reports units (one holder per
+ * unit): UNIT (when a sync group exists), HERE (this node holds it) and
+ * the placing leader's TERM as well. */
+static void render_units(FILE *out, const struct vip_status *st, bool colour)
+{
+    int w_inst = 8, w_unit = 4, w_holder = 6, w_term = 4;
+    bool groups = false;
+    char label[96];
+    char when[32];
+
+    for (size_t i = 0; i < st->n_instances; i++) {
+        const struct vip_status_instance *in = &st->instances[i];
+        w_inst = imax(w_inst, (int)strlen(in->name));
+        w_unit = imax(w_unit, (int)strlen(in->unit));
+        groups = groups || strcmp(in->unit, in->name) != 0;
+        node_label(st, in->holder_id, label, sizeof label);
+        w_holder = imax(w_holder, (int)strlen(label));
+        w_term = imax(w_term, digits(in->term));
+    }
+    w_inst = imin(w_inst, 16);
+    w_unit = groups ? imin(w_unit, 12) : 0;
+    w_holder = imin(w_holder, 20);
+    /* HERE 4, TERM, SINCE 19, at least 10 for the reason; the names give
+     * way to a long term. */
+    int room = VIPCTL_COLUMNS - (4 + 2 + w_term + 2 + 19 + 2) - 10;
+    while (w_inst + 2 + (groups ? w_unit + 2 : 0) + w_holder + 2 > room) {
+        if (w_holder >= w_inst && w_holder >= w_unit && w_holder > 4) {
+            w_holder--;
+        } else if (w_inst >= w_unit && w_inst > 4) {
+            w_inst--;
+        } else if (w_unit > 4) {
+            w_unit--;
+        } else {
+            break;
+        }
+    }
+    int w_reason = VIPCTL_COLUMNS - (w_inst + 2 + (groups ? w_unit + 2 : 0) +
+                                     w_holder + 2 + 4 + 2 + w_term + 2 + 19 + 2);
+    fprintf(out, "\n");
+    cell(out, "INSTANCE", w_inst, NULL, false, false);
+    if (groups) {
+        cell(out, "UNIT", w_unit, NULL, false, false);
+    }
+    cell(out, "HOLDER", w_holder, NULL, false, false);
+    fprintf(out, "HERE  %*s  %-19s  REASON\n", w_term, "TERM", "SINCE");
+    for (size_t i = 0; i < st->n_instances; i++) {
+        const struct vip_status_instance *in = &st->instances[i];
+        cell(out, in->name, w_inst, NULL, colour, false);
+        if (groups) {
+            cell(out, in->unit, w_unit, NULL, colour, false);
+        }
+        node_label(st, in->holder_id, label, sizeof label);
+        cell(out, in->holder_id ? label : "none", w_holder,
+             in->holder_id ? C_GREEN : C_RED, colour, false);
+        cell(out, in->holds ? "yes" : "-", 4,
+             in->holds ? C_GREEN C_BOLD : NULL, colour, false);
+        num(out, in->term, w_term);
+        fprintf(out, "%-19s  ",
+                vipctl_format_time(in->since_ms, when, sizeof when));
+        cell(out, in->reason[0] ? in->reason : "-", w_reason, NULL, colour,
+             true);
+        fputc('\n', out);
+        render_vips(out, in);
+    }
+}
+
 static void render_instances(FILE *out,
                              const struct vip_status *st,
                              bool colour)
@@ -337,6 +433,12 @@ static void render_instances(FILE *out,
     if (st->n_instances == 0) {
         fprintf(out, "\nNo instances.\n");
         return;
+    }
+    for (size_t i = 0; i < st->n_instances; i++) {
+        if (st->instances[i].unit[0] != '\0') {
+            render_units(out, st, colour);
+            return;
+        }
     }
     for (size_t i = 0; i < st->n_instances; i++) {
         const struct vip_status_instance *in = &st->instances[i];
@@ -362,21 +464,7 @@ static void render_instances(FILE *out,
         cell(out, in->reason[0] ? in->reason : "-", w_reason, NULL, colour,
              true);
         fputc('\n', out);
-        /* VIPs on their own lines, wrapped at the column limit. */
-        int col = fprintf(out, "  vips:");
-        if (in->n_vips == 0) {
-            fprintf(out, " none");
-        }
-        for (size_t j = 0; j < in->n_vips; j++) {
-            int len = (int)strlen(in->vips[j]) + 1;
-            if (col + len > VIPCTL_COLUMNS) {
-                col = fprintf(out, "\n        ") - 1;
-            }
-            fputc(' ', out);
-            put_text(out, in->vips[j], len - 1);
-            col += len;
-        }
-        fputc('\n', out);
+        render_vips(out, in);
     }
 }
 

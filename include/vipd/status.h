@@ -94,7 +94,9 @@ struct vip_status_node
     size_t n_priorities;
 };
 
-/* One vrrp_instance (or sync group) and who holds its VIPs. */
+/* One vrrp_instance and who holds its VIPs. Each placement unit (a
+ * vrrp_sync_group, or an instance in none: include/vipd/config.h) has its
+ * own holder; the instances of a sync group show the same one. */
 struct vip_status_instance
 {
     char name[VIP_STATUS_NAME_SIZE];
@@ -103,13 +105,19 @@ struct vip_status_instance
     uint64_t holder_id;                /* 0: nobody holds it */
     int64_t since_ms;                  /* wall time it got the holder */
     char reason[VIP_STATUS_TEXT_SIZE]; /* why: the event that made it */
+    /* Added after version 1 (JSON fields optional, absent = empty / 0 /
+     * false; an empty unit means an older daemon that did not say): */
+    char unit[VIP_STATUS_NAME_SIZE]; /* its unit: sync group or itself */
+    uint64_t term;                   /* term of the leader that placed it */
+    bool holds;                      /* the answering node holds it now */
 };
 
 /* The whole answer of `vipctl status`. */
 struct vip_status
 {
     uint64_t node_id;   /* the node that answered */
-    bool holds;         /* whether that node holds the VIPs now */
+    bool holds;         /* whether that node holds all the VIPs now (each
+                           instance's own: vip_status_instance.holds) */
     uint64_t leader_id; /* 0: no known leader */
     unsigned n_voters;  /* voters in the Raft configuration */
     unsigned failures_tolerated; /* voters that may fail with a majority
@@ -141,6 +149,9 @@ struct vip_event
     int64_t time_ms;  /* wall time (leader's TICK), 0 unknown */
     uint64_t node_id; /* the node it concerns, 0 none */
     char text[VIP_STATUS_TEXT_SIZE];
+    char unit[VIP_STATUS_NAME_SIZE]; /* holder and transfer events of one
+                                        unit: its name; empty for all the
+                                        VIPs (JSON field optional) */
 };
 
 /* A list of events, oldest first. */

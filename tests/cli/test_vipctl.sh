@@ -151,7 +151,9 @@ run 0 "transfer NODE" -s "$S" transfer n2
 has "to node 2" "$T/out" "transfer n2"
 rec_is a '{"cmd":"transfer","args":{"node":"n2"}}' "transfer n2 request"
 run 1 "transfer to an unreachable node" -s "$S" transfer 3
-run 2 "transfer with two nodes" -s "$S" transfer 2 3
+run 2 "transfer with three arguments" -s "$S" transfer VI_1 2 3
+has "unexpected argument '3'" "$T/err" "transfer with three arguments"
+run 2 "transfer with an empty instance" -s "$S" transfer "" n2
 run 0 "maintenance on" -s "$S" maintenance on
 rec_is a '{"cmd":"maintenance","args":{"on":true}}' "maintenance on request"
 run 0 "maintenance off" -s "$S" maintenance off
@@ -189,6 +191,46 @@ assert len(lines) == int(sys.argv[2]), len(lines)
 idx = [json.loads(l)["index"] for l in lines]
 assert idx == list(range(1, 8)), idx
 EOF
+
+# ---- one holder per unit (dual master): status, transfer, events ----
+start_fake u --units
+U=$T/u.sock
+run 3 "units: status exits 3 when only some instances are held" -s "$U" status
+has "holds 1 of 3 instances" "$T/out" "units: summary"
+has "^INSTANCE  UNIT  HOLDER  HERE  TERM  SINCE  *REASON" "$T/out" "units: header"
+has "^VI_1      VI_1  n1 (1)  yes      7  2025-11-21 12:00:05  leader" "$T/out" "units: VI_1 row"
+has "^VI_2      VG    n2 (2)  -        7  2025-11-21 12:00:06  granted" "$T/out" "units: VI_2 row"
+fits "$T/out" "units: status"
+run 3 "units: status --json" -s "$U" status --json
+python3 - "$T/out" <<'EOF2' || bad "units: status --json content"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["holds"] is False
+got = [(i["name"], i["unit"], i["holder"], i["term"], i["holds"], i["reason"])
+       for i in s["instances"]]
+assert got == [("VI_1", "VI_1", 1, 7, True, "leader"),
+               ("VI_2", "VG", 2, 7, False, "granted"),
+               ("VI_3", "VG", 2, 7, False, "granted")], got
+EOF2
+run 0 "transfer INSTANCE NODE" -s "$U" transfer VI_1 n2
+has "^switchover of VI_1 requested$" "$T/out" "transfer VI_1 n2"
+rec_is u '{"cmd":"transfer","args":{"instance":"VI_1","node":"n2"}}' "transfer VI_1 n2 request"
+run 0 "transfer an instance of a sync group" -s "$U" transfer VI_3 1
+has "sync group VG moves as a whole (VI_2, VI_3)" "$T/out" "transfer VI_3 says the group moves"
+run 1 "transfer an unknown instance" -s "$U" transfer VI_9 n2
+has "vipctl transfer: no instance named 'VI_9' (instances: VI_1, VI_2, VI_3)" \
+    "$T/err" "transfer VI_9 lists the instances"
+run 1 "transfer an instance to an unknown node" -s "$U" transfer VI_1 nobody
+run 0 "units: events" -s "$U" events
+has "holder       2     n2 holds VI_2, VI_3 (unit VG; was n1)" "$T/out" "units: holder event names the unit"
+run 0 "units: events --json" -s "$U" events --json
+python3 - "$T/out" <<'EOF2' || bad "units: events --json unit"
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+h = [e for e in evs if e["kind"] == "holder"]
+assert h and all(e["unit"] == "VG" for e in h), h
+assert all("unit" not in e for e in evs if e["kind"] != "holder")
+EOF2
 
 # ---- help, usage errors, connection errors ----
 for c in status join leave remove transfer maintenance events; do
@@ -277,6 +319,12 @@ complete_words() { # socket words...: the completions for the last word
 got=$(complete_words vipctl -s "$S" remove "")
 [ "$got" = "n1 1 n2 2 n3 3" ] && ok "completion: node names from the daemon" ||
     bad "completion: nodes '$got'"
+got=$(complete_words vipctl -s "$T/u.sock" transfer "")
+[ "$got" = "n1 1 n2 2 n3 3 VI_1 VI_2 VI_3" ] && ok "completion: transfer INSTANCE or NODE" ||
+    bad "completion: transfer first word '$got'"
+got=$(complete_words vipctl -s "$T/u.sock" transfer VI_2 "")
+[ "$got" = "n1 1 n2 2 n3 3" ] && ok "completion: transfer INSTANCE NODE" ||
+    bad "completion: transfer second word '$got'"
 
 # ---- clean exit: uv_loop_close() == 0, socket removed ----
 kill -TERM "$pid_a"; wait "$pid_a"; st=$?

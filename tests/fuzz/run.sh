@@ -69,6 +69,7 @@ seed() {
         printf '{"cmd":"status"}' > "$dir/s1"
         printf '{"cmd":"join","args":{"peer":"10.0.0.2:5405"}}' > "$dir/s2"
         printf '{"cmd":"remove","args":{"node":"n2","force":true}}' > "$dir/s3"
+        printf '{"cmd":"transfer","args":{"instance":"VI_2","node":"n3"}}' > "$dir/s6"
         printf '{"ok":false,"error":"not leader","code":-4001}' > "$dir/s4"
         printf '{"ok":true,"more":true,"x":[1,2]}\n{"ok":true}\n' > "$dir/s5" ;;
     ctl_server)
@@ -80,8 +81,8 @@ seed() {
         printf '\000\042%s\n\000\020%s\n\004\025\000\004\003\004' "$l1" "$l2" > "$dir/s2"
         printf '\001\042%s\n\004\006\000\045\000\004\002\003\004' "$l1" > "$dir/s3" ;;
     status_json)
-        printf '%s' '{"version":1,"node_id":1,"holds":true,"leader_id":1,"nodes":[{"id":1,"name":"n1","address":"10.0.0.1:5405","role":"leader","member":"voter","term":3,"commit_index":10,"applied_index":10,"reachable":true,"maintenance":false,"checks":[{"name":"chk","state":"ok","value":1,"changed_ms":1700000000000}],"priorities":[{"instance":"VI_1","priority":100,"eligible":true}]}],"instances":[{"name":"VI_1","vips":["10.0.0.100/24"],"holder":1,"since_ms":1700000000000,"reason":"elected"}]}' > "$dir/s1"
-        printf '%s' '[{"kind":"holder","term":2,"index":5,"time_ms":1700000000000,"node":1,"text":"n1 holds VI_1"}]' > "$dir/s2" ;;
+        printf '%s' '{"version":1,"node_id":1,"holds":true,"leader_id":1,"nodes":[{"id":1,"name":"n1","address":"10.0.0.1:5405","role":"leader","member":"voter","term":3,"commit_index":10,"applied_index":10,"reachable":true,"maintenance":false,"checks":[{"name":"chk","state":"ok","value":1,"changed_ms":1700000000000}],"priorities":[{"instance":"VI_1","priority":100,"eligible":true}]}],"instances":[{"name":"VI_1","vips":["10.0.0.100/24"],"holder":1,"since_ms":1700000000000,"reason":"elected","unit":"VI_1","term":3,"holds":true},{"name":"VI_2","vips":["10.0.0.200/24"],"holder":null,"since_ms":null,"reason":"release","unit":"VG","term":3,"holds":false}]}' > "$dir/s1"
+        printf '%s' '[{"kind":"holder","term":2,"index":5,"time_ms":1700000000000,"node":1,"text":"n1 holds VI_1"},{"kind":"holder","term":2,"index":6,"time_ms":null,"node":2,"text":"n2 holds VI_2, VI_3 (unit VG; was n1)","unit":"VG"}]' > "$dir/s2" ;;
     check_http)
         printf '\000HTTP/1.1 200 OK\r\nServer: x\r\n\r\n' > "$dir/s1"
         printf '\000HTTP/1.0 503\n' > "$dir/s2"

@@ -33,6 +33,7 @@ struct fixture
     bool op_done_now;  /* operations finish inside the call */
     struct ctl_op *op; /* the pending operation */
     char op_arg[64];
+    char op_instance[64]; /* transfer's instance; "(null)" when absent */
     bool op_flag;
     unsigned n_calls;
 };
@@ -108,8 +109,12 @@ static int be_remove(void *data,
     return be_op(data, op, node, force);
 }
 
-static int be_transfer(void *data, struct ctl_op *op, const char *node)
+static int be_transfer(void *data, struct ctl_op *op, const char *node,
+                       const char *instance)
 {
+    struct fixture *f = data;
+    snprintf(f->op_instance, sizeof f->op_instance, "%s",
+             instance != NULL ? instance : "(null)");
     return be_op(data, op, node, false);
 }
 
@@ -336,6 +341,32 @@ static void op_async_progress_and_leader(void **state)
     close(fd);
 }
 
+/* transfer's "instance" reaches the backend with the node; without it
+ * the backend gets NULL (every unit). */
+static void op_transfer_instance(void **state)
+{
+    struct fixture *f = *state;
+    json_t *o;
+    int fd;
+
+    f->op_done_now = true;
+    fd = client(f, "{\"cmd\":\"transfer\",\"args\":{\"node\":\"n3\","
+                   "\"instance\":\"VI_2\"}}\n");
+    o = line_of(f, fd);
+    assert_true(json_is_true(json_object_get(o, "ok")));
+    assert_string_equal(f->op_arg, "n3");
+    assert_string_equal(f->op_instance, "VI_2");
+    json_decref(o);
+    close(fd);
+    fd = client(f, "{\"cmd\":\"transfer\",\"args\":{\"node\":\"n1\"}}\n");
+    o = line_of(f, fd);
+    assert_true(json_is_true(json_object_get(o, "ok")));
+    assert_string_equal(f->op_arg, "n1");
+    assert_string_equal(f->op_instance, "(null)");
+    json_decref(o);
+    close(fd);
+}
+
 /* The client leaves mid-operation: the op is marked cancelled and stays
  * valid; progress and done after that are safe. */
 static void op_client_gone(void **state)
@@ -433,6 +464,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(op_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(op_async_progress_and_leader, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(op_transfer_instance, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(op_client_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(follow_stream, setup, teardown),

@@ -15,6 +15,12 @@
  * derived from IPv4 addresses, 10-digit indexes), to check that vipctl's
  * tables still fit 100 columns.
  *
+ * --units makes a dual-master cluster of three instances in two units
+ * (VI_1 alone, held by n1 under its own lease; VI_2 and VI_3 in the sync
+ * group VG, granted to n2): status, `transfer INSTANCE NODE` and holder
+ * events then come from a replicated state through src/ctl_units.h, as in
+ * vipd.
+ *
  * READYFILE is created once the socket listens. SIGTERM/SIGINT close
  * everything; the exit status is 0 only if uv_loop_close() returned 0. */
 #include <getopt.h>
@@ -24,6 +30,7 @@
 #include <string.h>
 
 #include "src/ctl_service.h"
+#include "src/ctl_units.h"
 #include "src/status_json.h"
 #include "vipd/log.h"
 
@@ -37,6 +44,7 @@ struct fake_op
     struct ctl_op *op;
     enum ctl_cmd cmd;
     char arg[CTL_MAX_ARG + 1]; /* peer or node; empty if none */
+    char inst[CTL_MAX_ARG + 1]; /* transfer's instance; empty if none */
     bool flag;                 /* force or on */
     int step;
     struct fake_op *next;
@@ -55,9 +63,70 @@ struct fake
     int follow_count;
     int published;
     struct fake_op *ops; /* operations whose timer is open */
+    struct fsm_state *units; /* --units: the replicated state, else NULL */
 };
 
 /****** Canned data ******/
+
+/* --units: n1's NODE record with VI_1 alone and VI_2, VI_3 in sync group
+ * VG, and the last ASSIGN of each unit. */
+static struct fsm_state *fake_units_state(void)
+{
+    static const char *const inst[] = {"VI_1", "VI_2", "VI_3"};
+    struct fsm_state *fs = calloc(1, sizeof *fs);
+
+    if (fs == NULL) {
+        return NULL;
+    }
+    fs->n_members = 3;
+    for (unsigned i = 0; i < 3; i++) {
+        struct fsm_member *m = &fs->members[i];
+        m->has_node = true;
+        m->node.origin.node_id = i + 1;
+        snprintf(m->node.name, sizeof m->node.name, "n%u", i + 1);
+        m->node.n_instances = 3;
+        for (unsigned k = 0; k < 3; k++) {
+            snprintf(m->node.instances[k].name,
+                     sizeof m->node.instances[k].name, "%s", inst[k]);
+            snprintf(m->node.instances[k].unit,
+                     sizeof m->node.instances[k].unit, "%s",
+                     k == 0 ? "" : "VG");
+        }
+    }
+    fs->leader = fs->holder = 1;
+    fs->term = 7;
+    fs->n_units = 2;
+    snprintf(fs->units[0].name, sizeof fs->units[0].name, "VI_1");
+    fs->units[0].holder = 1;
+    fs->units[0].leader_bound = true;
+    fs->units[0].term = 7;
+    fs->units[0].since_wall_ms = 1763726405000;
+    snprintf(fs->units[1].name, sizeof fs->units[1].name, "VG");
+    fs->units[1].holder = 2;
+    fs->units[1].term = 7;
+    fs->units[1].since_wall_ms = 1763726406000;
+    return fs;
+}
+
+/* The instances of --units, filled as vipd fills them; the answering node
+ * holds the units placed on it. */
+static void fake_units_status(const struct fake *f, struct vip_status *st)
+{
+    const struct fsm_member *m = &f->units->members[0];
+
+    for (unsigned k = 0; k < m->node.n_instances; k++) {
+        struct vip_status_instance *in = vip_status_add_instance(st);
+        if (in == NULL) {
+            return;
+        }
+        vip_status_copy(in->name, sizeof in->name, m->node.instances[k].name);
+        vip_status_add_vip(in, k == 0 ? "10.0.0.100/24" : "10.0.0.200/24");
+        ctl_unit_fill(f->units, entry_instance_unit(&m->node.instances[k]),
+                      in);
+        in->holds = in->holder_id == st->node_id;
+    }
+    st->holds = false; /* nobody holds every unit */
+}
 
 static void fake_status(const struct fake *f, struct vip_status *st)
 {
@@ -118,6 +187,10 @@ static void fake_status(const struct fake *f, struct vip_status *st)
         st->leader_id = st->nodes[0].id;
         st->node_id = st->nodes[f->holds ? 0 : 1].id;
     }
+    if (f->units != NULL) {
+        fake_units_status(f, st);
+        return;
+    }
     struct vip_status_instance *in = vip_status_add_instance(st);
     if (in != NULL) {
         vip_status_copy(in->name, sizeof in->name, "VI_1");
@@ -173,6 +246,18 @@ static void fake_fill_event(const struct fake *f,
                             uint64_t index)
 {
     fake_event(ev, index);
+    if (f->units != NULL && ev->kind == VIP_EVENT_HOLDER) {
+        /* The sync group moves between n1 and n2, then back. */
+        struct fsm_event fe;
+        memset(&fe, 0, sizeof fe);
+        fe.type = FSM_EV_HOLDER;
+        fe.node = index % 10 == 2 ? 2 : 1;
+        fe.other = index % 10 == 2 ? 1 : 2;
+        snprintf(fe.name, sizeof fe.name, "VG");
+        ctl_unit_event_text(NULL, f->units, &fe, ev->text, sizeof ev->text);
+        vip_status_copy(ev->unit, sizeof ev->unit, fe.name);
+        ev->node_id = fe.node;
+    }
     if (f->long_names) {
         ev->index += 9999999990u;
         ev->term = 999999;
@@ -325,7 +410,17 @@ static bool fake_step(struct fake_op *o)
     }
     case CTL_CMD_TRANSFER: {
         int n = o->arg[0] != '\0' ? node_ref(o->arg) : 2;
-        if (n == 0) {
+        char unit[ENTRY_NAME_MAX];
+        char errmsg[VIP_ERRMSG_SIZE];
+        if (o->inst[0] != '\0' && o->f->units == NULL) {
+            fake_op_done(o, VIP_ENOENT, "no instances here (use --units)");
+        } else if (o->inst[0] != '\0' &&
+                   ctl_unit_transfer_plan(NULL, o->f->units, o->inst, unit,
+                                          msg, sizeof msg, errmsg) != 0) {
+            fake_op_done(o, VIP_ENOENT, errmsg);
+        } else if (o->inst[0] != '\0' && n != 0 && n != 3) {
+            fake_op_done(o, 0, msg); /* the plan's message, as vipd's */
+        } else if (n == 0) {
             snprintf(msg, sizeof msg, "no node '%s'", o->arg);
             fake_op_done(o, VIP_ENOENT, msg);
         } else if (n == 3) {
@@ -362,6 +457,7 @@ static int fake_start(struct fake *f,
                       struct ctl_op *op,
                       enum ctl_cmd cmd,
                       const char *arg,
+                      const char *inst,
                       bool flag,
                       json_t *args)
 {
@@ -376,6 +472,7 @@ static int fake_start(struct fake *f,
     o->cmd = cmd;
     o->flag = flag;
     vip_status_copy(o->arg, sizeof o->arg, arg != NULL ? arg : "");
+    vip_status_copy(o->inst, sizeof o->inst, inst != NULL ? inst : "");
     uv_timer_init(&f->loop, &o->timer);
     o->timer.data = o;
     o->next = f->ops;
@@ -386,13 +483,13 @@ static int fake_start(struct fake *f,
 
 static int fake_join(void *data, struct ctl_op *op, const char *peer)
 {
-    return fake_start(data, op, CTL_CMD_JOIN, peer, false,
+    return fake_start(data, op, CTL_CMD_JOIN, peer, NULL, false,
                       json_pack("{ss}", "peer", peer));
 }
 
 static int fake_leave(void *data, struct ctl_op *op, bool force)
 {
-    return fake_start(data, op, CTL_CMD_LEAVE, NULL, force,
+    return fake_start(data, op, CTL_CMD_LEAVE, NULL, NULL, force,
                       json_pack("{sb}", "force", force));
 }
 
@@ -401,20 +498,28 @@ static int fake_remove(void *data,
                        const char *node,
                        bool force)
 {
-    return fake_start(data, op, CTL_CMD_REMOVE, node, force,
+    return fake_start(data, op, CTL_CMD_REMOVE, node, NULL, force,
                       json_pack("{sssb}", "node", node, "force", force));
 }
 
-static int fake_transfer(void *data, struct ctl_op *op, const char *node)
+static int fake_transfer(void *data, struct ctl_op *op, const char *node,
+                         const char *instance)
 {
-    return fake_start(
-        data, op, CTL_CMD_TRANSFER, node, false,
-        node != NULL ? json_pack("{ss}", "node", node) : json_object());
+    json_t *args = json_object();
+
+    if (args != NULL && instance != NULL) {
+        json_object_set_new(args, "instance", json_string(instance));
+    }
+    if (args != NULL && node != NULL) {
+        json_object_set_new(args, "node", json_string(node));
+    }
+    return fake_start(data, op, CTL_CMD_TRANSFER, node, instance, false,
+                      args);
 }
 
 static int fake_maintenance(void *data, struct ctl_op *op, bool on)
 {
-    return fake_start(data, op, CTL_CMD_MAINTENANCE, NULL, on,
+    return fake_start(data, op, CTL_CMD_MAINTENANCE, NULL, NULL, on,
                       json_pack("{sb}", "on", on));
 }
 
@@ -441,6 +546,7 @@ int main(int argc, char **argv)
         {"mode", required_argument, NULL, 'm'},
         {"follow-count", required_argument, NULL, 'F'},
         {"long", no_argument, NULL, 'L'},
+        {"units", no_argument, NULL, 'U'},
         {NULL, 0, NULL, 0},
     };
     struct fake f = {.holds = true, .follow_count = 2};
@@ -484,6 +590,13 @@ int main(int argc, char **argv)
         case 'L':
             f.long_names = true;
             break;
+        case 'U':
+            f.units = fake_units_state();
+            if (f.units == NULL) {
+                fprintf(stderr, "fake_daemon: out of memory\n");
+                return 1;
+            }
+            break;
         default:
             fprintf(stderr, "usage: fake_daemon -s SOCKET [options]\n");
             return 2;
@@ -514,6 +627,7 @@ int main(int argc, char **argv)
     }
     uv_run(&f.loop, UV_RUN_DEFAULT);
     int rv = uv_loop_close(&f.loop);
+    free(f.units);
     if (rv != 0) {
         fprintf(stderr, "fake_daemon: uv_loop_close: %s\n", uv_strerror(rv));
         return 1;

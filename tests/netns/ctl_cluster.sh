@@ -190,6 +190,25 @@ for i in 2 3 1; do
     done
 done
 
+# ---- transfer INSTANCE NODE: one instance is the single unit here, so the
+# whole group moves; the status shows the unit, the term and who holds ----
+inst=$(jq_status 1 's["instances"][0]["name"]')
+ctl 1 transfer NO_SUCH_INSTANCE n2 >/dev/null 2>"$T/err"; st=$?
+[ $st = 1 ] && grep -q "no instance named 'NO_SUCH_INSTANCE' (instances: $inst)" "$T/err" &&
+    ok "transfer of an unknown instance refused" ||
+    { bad "transfer of an unknown instance: exit $st"; cat "$T/err"; }
+id=$(node_id 2)
+ctl 1 transfer "$inst" n2 >"$T/out" 2>&1 || ctl 2 transfer "$inst" n2 >"$T/out" 2>&1 ||
+    bad "transfer $inst n2 refused: $(cat "$T/out")"
+if until_ok 15 eval '[ "$(holder 1)" = "$id" ]' &&
+    until_ok 10 eval '[ "$(jq_status 2 "s[\"instances\"][0][\"holds\"]")" = True ]'; then
+    ok "transfer $inst n2"
+else
+    bad "transfer $inst n2: holder $(holder 1)"
+fi
+[ "$(jq_status 1 's["instances"][0]["unit"], s["instances"][0]["holds"], s["instances"][0]["term"] > 0')" = "$inst False True" ] ||
+    bad "status unit/holds/term: $(jq_status 1 's["instances"][0]')"
+
 # ---- maintenance on the holder moves the VIP ----
 h=$(holder 1)
 hn=$(jq_status 1 "[n['name'] for n in s['nodes'] if n['id']==$h][0]")

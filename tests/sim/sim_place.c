@@ -51,6 +51,9 @@ void sim_place_restart(struct sim *s, unsigned i)
     struct place_params pp = n->pl.p;
     uint64_t now = raft_fixture_time(&s->f);
 
+    /* Numbered above every request of the earlier process, which may
+     * still be on its way (as vipd numbers from its wall clock). */
+    pp.first_seq = now * 1024;
     place_init(&n->pl, &pp);
     n->pin_valid = false;
     n->epoch++;

@@ -397,6 +397,48 @@ static void test_single_unit(void **state)
     assert_int_equal(out.n_assign, 0);
 }
 
+/* A request overtaken by a newer one (both granted) must not make an
+ * acknowledgement of the older reply look like a confirmed release: n2
+ * still holds through the newer grant (found by tests/sim: --units 2
+ * --seed 4418 --drift 100). */
+static void test_late_request_no_release(void **state)
+{
+    struct world *w = *state;
+    struct place_request old_req, new_req, rel;
+    struct place_reply r_old, r_new, r_rel;
+    struct place_in in;
+    uint64_t now = 1100, lease = 1400;
+
+    test_dual_master(state); /* n2 holds VI_2, granted by n1 */
+    place_request_make(&w->pl[2], now, 2, &old_req);
+    place_request_make(&w->pl[2], now + 5, 2, &new_req);
+    in_for(w, 1, now + 10, OWN_LEADER, 2, 1, lease, &in);
+    place_on_request(&w->pl[1], 2, &new_req, &in, &r_new);
+    place_on_request(&w->pl[1], 2, &old_req, &in, &r_old); /* overtaken */
+    assert_int_equal(r_new.n_granted, 1);
+    /* n2 applies the older reply only, then VI_2 is revoked (n3 wanted)
+     * and n2 asks, acknowledging the older reply, claiming VI_2 still. */
+    assert_false(place_on_reply(&w->pl[2], &r_old, now + 12, 2));
+    w->live[0] = 1;
+    w->live[1] = 3;
+    w->n_live = 2;
+    (void)step(w, 1, now + 13, OWN_LEADER, 2, 1, lease);
+    assert_int_equal(w->pl[1].units[1].state, PLACE_REVOKING);
+    /* A request that does not claim it, built before the newer reply
+     * arrived: it acknowledges only the older one. */
+    memset(&rel, 0, sizeof rel);
+    rel.term = 2;
+    rel.seq = new_req.seq + 1;
+    rel.acked = old_req.seq;
+    in_for(w, 1, now + 14, OWN_LEADER, 2, 1, lease, &in);
+    place_on_request(&w->pl[1], 2, &rel, &in, &r_rel);
+    assert_int_equal(w->pl[1].units[1].state, PLACE_REVOKING);
+    /* The newer grant does arrive and counts at n2. */
+    (void)place_on_reply(&w->pl[2], &r_new, now + 15, 2);
+    assert_true(w->pl[2].held[0].until > now + 15 ||
+                w->pl[2].held[1].until > now + 15);
+}
+
 /* A claim answered empty (the new leader's state is not complete yet, its
  * lease not valid) is asked again after slack_ms, not after a full R: the
  * grant must be renewed before it runs out (found by tests/sim: --units 2
@@ -497,6 +539,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_grant_while_assign_in_flight,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_claim_retried_soon, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_late_request_no_release, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

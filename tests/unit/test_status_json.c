@@ -63,11 +63,16 @@ static void build(struct vip_status *st)
     in->holder_id = 2;
     in->since_ms = 1700000001000;
     snprintf(in->reason, sizeof in->reason, "elected \"quoted\" \n reason");
+    snprintf(in->unit, sizeof in->unit, "VG_1");
+    in->term = 9007199254740992ULL;
+    in->holds = true;
     in = vip_status_add_instance(st);
     assert_non_null(in);
     snprintf(in->name, sizeof in->name, "VI_2");
     in->holder_id = 0;
     in->since_ms = 0;
+    snprintf(in->unit, sizeof in->unit, "VI_2");
+    in->term = 3;
 }
 
 static void assert_status_equal(const struct vip_status *a,
@@ -124,6 +129,9 @@ static void assert_status_equal(const struct vip_status *a,
         assert_int_equal(x->holder_id, y->holder_id);
         assert_int_equal(x->since_ms, y->since_ms);
         assert_string_equal(x->reason, y->reason);
+        assert_string_equal(x->unit, y->unit);
+        assert_int_equal(x->term, y->term);
+        assert_int_equal(x->holds, y->holds);
     }
 }
 
@@ -189,9 +197,14 @@ static void status_field_names(void **state)
     vip_status_free(&st);
 }
 
-/* Fields added after version 1 of the layout: absent reads as default. */
-static bool is_optional(const char *key)
+/* Fields added after version 1 of the layout: absent reads as default.
+ * @path: the object holding @key ("instances.0"). */
+static bool is_optional(const char *path, const char *key)
 {
+    if (strncmp(path, "instances", 9) == 0) {
+        return strcmp(key, "unit") == 0 || strcmp(key, "term") == 0 ||
+               strcmp(key, "holds") == 0;
+    }
     return strcmp(key, "witness") == 0 || strcmp(key, "voters") == 0 ||
            strncmp(key, "key_refused", 11) == 0 ||
            strcmp(key, "failures_tolerated") == 0;
@@ -276,11 +289,22 @@ static void status_every_field_checked(void **state)
              * 1 of the layout, which read as false / 0 when absent. */
             json_t *bad = json_deep_copy(good);
             json_object_del(at(bad, paths[p]), key);
-            if (is_optional(key)) {
+            if (is_optional(paths[p], key)) {
                 struct vip_status dec;
                 char errmsg[VIP_ERRMSG_SIZE];
                 assert_int_equal(status_json_decode(bad, &dec, errmsg), 0);
-                if (strcmp(key, "witness") == 0) {
+                if (strncmp(paths[p], "instances", 9) == 0) {
+                    /* An older daemon: no unit, term 0, not held here. */
+                    assert_string_equal(dec.instances[0].unit,
+                                        strcmp(key, "unit") == 0 ? ""
+                                                                 : "VG_1");
+                    assert_int_equal(dec.instances[0].term,
+                                     strcmp(key, "term") == 0
+                                         ? 0
+                                         : 9007199254740992ULL);
+                    assert_int_equal(dec.instances[0].holds,
+                                     strcmp(key, "holds") != 0);
+                } else if (strcmp(key, "witness") == 0) {
                     assert_false(dec.nodes[0].witness);
                 } else if (strcmp(key, "key_refused") == 0) {
                     /* Its details mean nothing without it. */
@@ -353,6 +377,12 @@ static void status_bad_values(void **state)
          "[\"0123456789012345678901234567890123456789012345678901234567890"
          "123\"]"},
         {"instances.0", "holder", "true"},
+        {"instances.0", "term", "-1"},
+        {"instances.0", "term", "null"},
+        {"instances.0", "holds", "1"},
+        {"instances.0", "unit",
+         "\"0123456789012345678901234567890123456789012345678901234567890"
+         "123\""},
         {"", "nodes", "[1]"},
         {"", "instances", "[[]]"},
         {"nodes.0", "checks", "[null]"},
@@ -427,7 +457,14 @@ static void events_round_trip(void **state)
         ev[i].node_id = (uint64_t)i;
         snprintf(ev[i].text, sizeof ev[i].text, "event %d", i);
     }
+    snprintf(ev[0].unit, sizeof ev[0].unit, "VG");
     json_t *arr = status_json_events_encode(ev, 3);
+    /* "unit" only on events of one unit, so older readers see nothing
+     * new elsewhere. */
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(arr, 0), "unit")),
+        "VG");
+    assert_null(json_object_get(json_array_get(arr, 1), "unit"));
     assert_true(json_is_null(json_object_get(json_array_get(arr, 0), "node")));
     assert_true(
         json_is_null(json_object_get(json_array_get(arr, 0), "time_ms")));
@@ -444,6 +481,7 @@ static void events_round_trip(void **state)
         assert_int_equal(list.events[i].time_ms, ev[i].time_ms);
         assert_int_equal(list.events[i].node_id, ev[i].node_id);
         assert_string_equal(list.events[i].text, ev[i].text);
+        assert_string_equal(list.events[i].unit, ev[i].unit);
     }
     json_decref(arr);
     vip_event_list_free(&list);
@@ -463,6 +501,8 @@ static void events_malformed(void **state)
         "\"node\":null,\"text\":\"\"}]",
         "[{\"kind\":\"holder\",\"term\":1,\"index\":1,\"time_ms\":null,"
         "\"node\":null}]",
+        "[{\"kind\":\"holder\",\"term\":1,\"index\":1,\"time_ms\":null,"
+        "\"node\":null,\"text\":\"\",\"unit\":7}]",
         "[{\"kind\":\"holder\",\"term\":1,\"index\":1,\"time_ms\":null,"
         "\"node\":null,\"text\":\"ok\"},{\"kind\":\"holder\"}]",
     };

@@ -275,6 +275,79 @@ static void holder_is_not_leader(void **state)
     vip_status_free(&st);
 }
 
+/* No line of @text wider than VIPCTL_COLUMNS characters. */
+static void assert_fits(const char *text)
+{
+    size_t col = 0;
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p == '\n') {
+            col = 0;
+        } else if (((unsigned char)*p & 0xc0) != 0x80 &&
+                   ++col > VIPCTL_COLUMNS) {
+            fail_msg("line wider than %d columns in:\n%s", VIPCTL_COLUMNS,
+                     text);
+        }
+    }
+}
+
+/* A daemon that reports units: each instance's own holder, its unit when
+ * a sync group exists, whether this node holds it, and the term; the
+ * summary counts the instances held here. */
+static void status_units(void **state)
+{
+    struct vip_status st;
+    (void)state;
+    build_two(&st, 1, 1);
+    st.instances[0].holds = true;
+    st.instances[0].term = 12;
+    vip_status_copy(st.instances[0].unit, sizeof st.instances[0].unit,
+                    "VI_1");
+    vip_status_copy(st.instances[0].reason, sizeof st.instances[0].reason,
+                    "leader");
+    struct vip_status_instance *in = vip_status_add_instance(&st);
+    assert_non_null(in);
+    vip_status_copy(in->name, sizeof in->name, "VI_2");
+    vip_status_copy(in->unit, sizeof in->unit, "VI_2");
+    vip_status_copy(in->reason, sizeof in->reason, "granted");
+    in->holder_id = 2;
+    in->term = 12;
+    char *text = render_status(&st);
+    assert_non_null(strstr(text, "holds 1 of 2 instances"));
+    /* No sync group: no UNIT column. */
+    assert_non_null(strstr(text, "\nINSTANCE  HOLDER     HERE  TERM  SINCE"));
+    assert_non_null(strstr(text, "\nVI_1      node1 (1)  yes     12  -"));
+    assert_non_null(strstr(text, "\nVI_2      node2 (2)  -       12  -"));
+    assert_fits(text);
+    free(text);
+
+    /* A sync group: the UNIT column; long names and a huge term still fit. */
+    vip_status_copy(in->unit, sizeof in->unit, "VG");
+    text = render_status(&st);
+    assert_non_null(strstr(text, "\nINSTANCE  UNIT  HOLDER     HERE  TERM"));
+    assert_non_null(strstr(text, "\nVI_2      VG    node2 (2)  -  "));
+    free(text);
+    memset(in->name, 'i', sizeof in->name - 1);
+    memset(in->unit, 'u', sizeof in->unit - 1);
+    memset(in->reason, 'r', sizeof in->reason - 1);
+    memset(st.nodes[1].name, 'n', sizeof st.nodes[1].name - 1);
+    in->term = 9007199254740992ULL;
+    text = render_status(&st);
+    assert_fits(text);
+    assert_non_null(strstr(text, "9007199254740992")); /* never cut */
+    free(text);
+
+    /* Nothing held here; everything held here. */
+    st.instances[0].holds = false;
+    text = render_status(&st);
+    assert_non_null(strstr(text, "does not hold the VIPs"));
+    free(text);
+    st.holds = true;
+    text = render_status(&st);
+    assert_non_null(strstr(text, "holds the VIPs"));
+    free(text);
+    vip_status_free(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +357,7 @@ int main(void)
         cmocka_unit_test(event_controls_neutralised),
         cmocka_unit_test(cut_keeps_utf8),
         cmocka_unit_test(holder_is_not_leader),
+        cmocka_unit_test(status_units),
         cmocka_unit_test(event_width),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,7 +17,7 @@ VIPD_EXAMPLES = \
 	mycat-3node/README mycat-3node/vipd.conf \
 	pair-witness/README pair-witness/node1.conf pair-witness/node2.conf \
 	pair-witness/witness.conf pair-witness/vipd-witness.service \
-	dual-master/README dual-master/vipd-a.conf dual-master/vipd-b.conf \
+	dual-master/README dual-master/vipd-lb1.conf dual-master/vipd-lb2.conf \
 	ipv6/README ipv6/vipd.conf \
 	cloud-secondary-ip/README cloud-secondary-ip/vipd.conf \
 	cloud-secondary-ip/move-secondary-ip

@@ -9,88 +9,13 @@
 # Three vipd nodes in namespaces vn$$n1..n3 on a bridge vn$$b, addresses
 # 10.78.0.0/24 inside them only; n1 and n2 say `router_id LVS_DEVEL`, n3
 # says `router_id lb3`. Exit 77 (skip) when not root or without ip netns.
-set -u
-B=$(cd "${VIPD_BUILDDIR:-.}" && pwd)
-VIPD=$B/vipd
-VIPCTL=$B/vipctl
-[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
-ip netns list >/dev/null 2>&1 || { echo "skip: no ip netns"; exit 77; }
-command -v python3 >/dev/null || { echo "skip: no python3"; exit 77; }
-
-P=vn$$
-T=$(mktemp -d /tmp/vn-shared.XXXXXX)
-VIP=10.78.0.100
-declare -A pid
-cleanup() {
-    for n in "${!pid[@]}"; do kill -TERM "${pid[$n]}" 2>/dev/null; done
-    for n in "${!pid[@]}"; do
-        for _ in $(seq 50); do kill -0 "${pid[$n]}" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "${pid[$n]}" 2>/dev/null
-    done
-    wait 2>/dev/null
-    for ns in b n1 n2 n3; do ip netns del "$P$ns" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
-ok() { echo "ok: $*"; }
-die() { echo "FAIL: $*"; for f in "$T"/n*.log; do echo "== $f"; tail -n 20 "$f"; done; exit 1; }
-
-ip netns add "${P}b" || { echo "skip: cannot create namespaces"; exit 77; }
-ip -n "${P}b" link add br0 type bridge
-ip -n "${P}b" link set br0 up
-for i in 1 2 3; do
-    ns=$P"n$i"
-    ip netns add "$ns"
-    ip -n "$ns" link add eth0 type veth peer name "p$i" netns "${P}b"
-    ip -n "${P}b" link set "p$i" master br0 up
-    ip -n "$ns" addr add "10.78.0.$i/24" dev eth0
-    ip -n "$ns" link set eth0 up
-    ip -n "$ns" link set lo up
-done
-
-head -c 32 /dev/urandom | base64 >"$T/cluster.key"
-chmod 600 "$T/cluster.key"
+. "$(dirname "$0")/node_lib.sh"
+nl_setup vn 10.78.0 3
 name_of() { [ "$1" = 3 ] && echo lb3 || echo LVS_DEVEL; }
 for i in 1 2 3; do
-    {
-        echo "global_defs { router_id $(name_of $i) }"
-        echo "cluster {"
-        echo "    node_id $i"
-        echo "    listen 10.78.0.$i:5405"
-        for j in 1 2 3; do [ "$j" = "$i" ] || echo "    peer 10.78.0.$j:5405"; done
-        echo "    data_dir $T/data$i"
-        echo "    secret_file $T/cluster.key"
-        echo "    control_socket $T/n$i.sock"
-        echo "}"
-        cat <<EOF
-vrrp_instance VI_1 {
-    interface eth0
-    virtual_router_id 52
-    priority $((110 - i))
-    advert_int 1
-    virtual_ipaddress { $VIP/24 }
-}
-EOF
-    } >"$T/n$i.conf"
-    ip netns exec "${P}n$i" "$VIPD" -f "$T/n$i.conf" -l info >"$T/n$i.log" 2>&1 &
-    pid[n$i]=$!
+    nl_conf $i "$(name_of $i)" 52 "node_id $i"
+    nl_start $i info
 done
-
-ctl() { local n=$1; shift; "$VIPCTL" -s "$T/n$n.sock" "$@"; }
-until_ok() { # SECONDS COMMAND...: poll every 100 ms until it succeeds
-    local end=$((SECONDS + $1)); shift
-    while ! "$@" >/dev/null 2>&1; do
-        [ $SECONDS -ge $end ] && return 1
-        sleep 0.1
-    done
-}
-jq_status() { # N PYTHON-EXPR on s (the status object)
-    ctl "$1" status --json 2>/dev/null | python3 -c "import json,sys
-s=json.load(sys.stdin)
-print($2)"
-}
 holder() { jq_status 3 's["instances"][0]["holder"]'; }
 ready() {
     [ "$(jq_status 3 'sorted((n["id"], n["name"], n["member"]) for n in s["nodes"])')" = \

@@ -9,94 +9,17 @@
 # 10.79.0.0/24 inside them only: n1 forms a one-node cluster, n2 joins,
 # n2 is restarted, then `vipctl transfer n2`. Exit 77 (skip) when not root
 # or without ip netns.
-set -u
-B=$(cd "${VIPD_BUILDDIR:-.}" && pwd)
-VIPD=$B/vipd
-VIPCTL=$B/vipctl
-[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
-ip netns list >/dev/null 2>&1 || { echo "skip: no ip netns"; exit 77; }
-command -v python3 >/dev/null || { echo "skip: no python3"; exit 77; }
-
-P=vj$$
-T=$(mktemp -d /tmp/vj-restart.XXXXXX)
-VIP=10.79.0.100
-declare -A pid
-cleanup() {
-    for n in "${!pid[@]}"; do kill -TERM "${pid[$n]}" 2>/dev/null; done
-    for n in "${!pid[@]}"; do
-        for _ in $(seq 50); do kill -0 "${pid[$n]}" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "${pid[$n]}" 2>/dev/null
-    done
-    wait 2>/dev/null
-    for ns in b n1 n2; do ip netns del "$P$ns" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
-ok() { echo "ok: $*"; }
-die() { echo "FAIL: $*"; for f in "$T"/n*.log; do echo "== $f"; grep -v 'raft: ' "$f" | tail -n 30; done; exit 1; }
-
-ip netns add "${P}b" || { echo "skip: cannot create namespaces"; exit 77; }
-ip -n "${P}b" link add br0 type bridge
-ip -n "${P}b" link set br0 up
-for i in 1 2; do
-    ns=$P"n$i"
-    ip netns add "$ns"
-    ip -n "$ns" link add eth0 type veth peer name "p$i" netns "${P}b"
-    ip -n "${P}b" link set "p$i" master br0 up
-    ip -n "$ns" addr add "10.79.0.$i/24" dev eth0
-    ip -n "$ns" link set eth0 up
-    ip -n "$ns" link set lo up
-done
-head -c 32 /dev/urandom | base64 >"$T/cluster.key"
-chmod 600 "$T/cluster.key"
-for i in 1 2; do
-    {
-        echo "global_defs { router_id n$i }"
-        echo "cluster {"
-        [ $i = 1 ] || echo "    bootstrap no"
-        echo "    listen 10.79.0.$i:5405"
-        echo "    data_dir $T/data$i"
-        echo "    secret_file $T/cluster.key"
-        echo "    control_socket $T/n$i.sock"
-        echo "    election_timeout 500"
-        echo "}"
-        echo "vrrp_instance VI_1 {"
-        echo "    interface eth0"
-        echo "    virtual_router_id 53"
-        echo "    priority $((110 - i))"
-        echo "    advert_int 1"
-        echo "    virtual_ipaddress { $VIP/24 }"
-        echo "}"
-    } >"$T/n$i.conf"
-done
-start() {
-    rm -f "$T/n$1.sock"
-    ip netns exec "${P}n$1" "$VIPD" -f "$T/n$1.conf" -l debug >>"$T/n$1.log" 2>&1 &
-    pid[n$1]=$!
-}
-ctl() { local n=$1; shift; "$VIPCTL" -s "$T/n$n.sock" "$@"; }
-until_ok() {
-    local limit=$1; shift
-    local end=$((SECONDS + limit))
-    while ! "$@" >/dev/null 2>&1; do
-        [ $SECONDS -ge $end ] && return 1
-        sleep 0.1
-    done
-}
-jq_status() { # N PYTHON-EXPR on s (the status object)
-    ctl "$1" status --json 2>/dev/null | python3 -c "import json,sys
-s=json.load(sys.stdin)
-print($2)"
-}
+. "$(dirname "$0")/node_lib.sh"
+nl_setup vj 10.79.0 2
+nl_conf 1 n1 53 nopeers "election_timeout 500"
+nl_conf 2 n2 53 nopeers "bootstrap no" "election_timeout 500"
 vip_on() { ip -n "${P}n$1" -4 addr show dev eth0 | grep -q "inet $VIP/"; }
 voters2() { [ "$(jq_status "$1" 'len([n for n in s["nodes"] if n["member"]=="voter"])')" = 2 ]; }
 
-start 1
+nl_start 1
 until_ok 15 test -S "$T/n1.sock" || die "n1 control socket never appeared"
 until_ok 15 vip_on 1 || die "n1 never held the VIP alone"
-start 2
+nl_start 2
 until_ok 15 test -S "$T/n2.sock" || die "n2 control socket never appeared"
 ctl 2 join 10.79.0.1:5405 >"$T/join.out" 2>&1 || { cat "$T/join.out"; die "join n2"; }
 until_ok 15 voters2 1 || die "n1 does not see 2 voters"
@@ -107,7 +30,7 @@ kill -TERM "${pid[n2]}"
 wait "${pid[n2]}"; st=$?
 unset 'pid[n2]'
 [ $st = 0 ] || bad "n2 exited $st on SIGTERM"
-start 2
+nl_start 2
 until_ok 15 test -S "$T/n2.sock" || die "n2 control socket never appeared (restart)"
 until_ok 15 eval '[ "$(jq_status 2 "s[\"leader_id\"]")" = "$(jq_status 1 "s[\"leader_id\"]")" ] && voters2 2' ||
     die "restarted n2 does not follow the leader"

@@ -11,90 +11,14 @@
 # node, neither the leader nor the target, so the request goes through
 # the leader's redirect as an operator's would. Exit 77 (skip) when not
 # root or without ip netns.
-set -u
-B=$(cd "${VIPD_BUILDDIR:-.}" && pwd)
-VIPD=$B/vipd
-VIPCTL=$B/vipctl
-[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
-ip netns list >/dev/null 2>&1 || { echo "skip: no ip netns"; exit 77; }
-command -v python3 >/dev/null || { echo "skip: no python3"; exit 77; }
-
-P=vm$$
-T=$(mktemp -d /tmp/vm-remove.XXXXXX)
-VIP=10.78.0.100
-declare -A pid
-cleanup() {
-    for n in "${!pid[@]}"; do kill -TERM "${pid[$n]}" 2>/dev/null; done
-    for n in "${!pid[@]}"; do
-        for _ in $(seq 50); do kill -0 "${pid[$n]}" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "${pid[$n]}" 2>/dev/null
-    done
-    wait 2>/dev/null
-    for ns in b n1 n2 n3; do ip netns del "$P$ns" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
-ok() { echo "ok: $*"; }
-die() { echo "FAIL: $*"; for f in "$T"/n*.log; do echo "== $f"; grep -v 'raft: ' "$f" | tail -n 30; done; exit 1; }
-
-ip netns add "${P}b" || { echo "skip: cannot create namespaces"; exit 77; }
-ip -n "${P}b" link add br0 type bridge
-ip -n "${P}b" link set br0 up
-for i in 1 2 3; do
-    ns=$P"n$i"
-    ip netns add "$ns"
-    ip -n "$ns" link add eth0 type veth peer name "p$i" netns "${P}b"
-    ip -n "${P}b" link set "p$i" master br0 up
-    ip -n "$ns" addr add "10.78.0.$i/24" dev eth0
-    ip -n "$ns" link set eth0 up
-    ip -n "$ns" link set lo up
-done
-head -c 32 /dev/urandom | base64 >"$T/cluster.key"
-chmod 600 "$T/cluster.key"
-for i in 1 2 3; do
-    {
-        echo "global_defs { router_id n$i }"
-        echo "cluster {"
-        echo "    listen 10.78.0.$i:5405"
-        for j in 1 2 3; do [ $j = $i ] || echo "    peer 10.78.0.$j:5405"; done
-        echo "    data_dir $T/data$i"
-        echo "    secret_file $T/cluster.key"
-        echo "    control_socket $T/n$i.sock"
-        echo "    election_timeout 500"
-        echo "}"
-        echo "vrrp_instance VI_1 {"
-        echo "    interface eth0"
-        echo "    virtual_router_id 52"
-        echo "    priority $((110 - i))"
-        echo "    advert_int 1"
-        echo "    virtual_ipaddress { $VIP/24 }"
-        echo "}"
-    } >"$T/n$i.conf"
-done
+. "$(dirname "$0")/node_lib.sh"
+nl_setup vm 10.78.0 3
+for i in 1 2 3; do nl_conf $i n$i 52 "election_timeout 500"; done
 ip netns exec "${P}n1" "$VIPD" -t -f "$T/n1.conf" >"$T/check.out" 2>&1 ||
     { cat "$T/check.out"; die "config rejected"; }
-for i in 1 2 3; do
-    ip netns exec "${P}n$i" "$VIPD" -f "$T/n$i.conf" -l debug >"$T/n$i.log" 2>&1 &
-    pid[n$i]=$!
-done
-ctl() { local n=$1; shift; "$VIPCTL" -s "$T/n$n.sock" "$@"; }
-until_ok() {
-    local limit=$1; shift
-    local end=$((SECONDS + limit))
-    while ! "$@" >/dev/null 2>&1; do
-        [ $SECONDS -ge $end ] && return 1
-        sleep 0.1
-    done
-}
-jq_status() { # N PYTHON-EXPR on s (the status object)
-    ctl "$1" status --json 2>/dev/null | python3 -c "import json,sys
-s=json.load(sys.stdin)
-print($2)"
-}
-settled() { # N: sees a leader and three voters
-    [ "$(jq_status "$1" 's["leader_id"] not in (0, None) and len([n for n in s["nodes"] if n["member"]=="voter"]) == 3')" = True ]
+for i in 1 2 3; do nl_start $i; done
+settled() { # N: sees n1 (the preferred node, where leadership ends up) lead three voters
+    [ "$(jq_status "$1" 's["leader_id"] == 1 and len([n for n in s["nodes"] if n["member"]=="voter"]) == 3')" = True ]
 }
 for i in 1 2 3; do until_ok 20 settled $i || die "n$i never saw a leader and 3 voters"; done
 L=$(jq_status 1 's["leader_id"]')

@@ -131,8 +131,10 @@ static void observe(struct cluster_place *pl, uint64_t now,
     in->role = oin.role;
     in->term = oin.term;
     in->leader = oin.leader;
-    in->lease_until = oin.role == OWN_LEADER && pl->lease_until > now
-                          ? pl->lease_until
+    /* The ownership step's hold is the leader's lease to place under. */
+    in->lease_until = oin.role == OWN_LEADER && pl->own->own.is_holding &&
+                              pl->own->own.hold_until > now
+                          ? pl->own->own.hold_until
                           : 0;
     for (unsigned i = 0; i < oin.n_servers && i < OWN_MAX_SERVERS; i++) {
         if (oin.servers[i].is_voter &&
@@ -280,16 +282,13 @@ static void drive(struct cluster_place *pl)
 
 void cluster_place_own_hold(void *data, uint64_t until_ms)
 {
-    struct cluster_place *pl = data;
-    pl->lease_until = until_ms;
-    drive(pl); /* a self-hold starts or goes on at once */
+    (void)until_ms; /* read from own.hold_until by observe() */
+    drive(data); /* a self-hold starts or goes on at once */
 }
 
 void cluster_place_own_release(void *data)
 {
-    struct cluster_place *pl = data;
-    pl->lease_until = 0;
-    drive(pl); /* self-holds end in this loop turn */
+    drive(data); /* self-holds end in this loop turn */
 }
 
 /****** Requests and replies ******/
@@ -325,7 +324,6 @@ void cluster_place_serve(void *data, struct cluster_session *s,
         (void)vr_rpc_conn_send(s->conn, VR_RPC_PLACE_REPLY, f->req_id, buf,
                                len);
     }
-    pl->n_requests_served++;
     cluster_place_drive_soon(pl); /* a confirmed release frees the unit */
 }
 
@@ -341,21 +339,9 @@ void cluster_place_reply_frame(void *data, const struct vr_rpc_frame *f)
         vip_warn("cluster: malformed placement reply from the leader");
         return;
     }
-    pl->n_replies++;
     (void)place_on_reply(&pl->pl, &rep, vip_now_ms(),
                          pl->node->raft.current_term);
     drive(pl); /* a grant starts, a revoke stops, at once */
-}
-
-bool cluster_place_holds(const struct cluster_place *pl, const char *unit)
-{
-    uint64_t now = vip_now_ms();
-    for (unsigned i = 0; i < pl->n_units; i++) {
-        if (strcmp(pl->units[i], unit) == 0) {
-            return pl->told[i] > now;
-        }
-    }
-    return false;
 }
 
 /****** Shutdown ******/

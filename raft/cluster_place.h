@@ -35,12 +35,10 @@ struct cluster_place
                                (a witness) */
     unsigned n_units;
     char units[PLACE_MAX_UNITS][ENTRY_NAME_MAX];
-    uint64_t lease_until;   /* the ownership part's hold (0: none) */
     uint64_t told[PLACE_MAX_UNITS]; /* what the daemon holds, per unit */
     bool ask_pending;       /* a request could not be sent yet */
     uv_timer_t timer;
     bool has_timer;
-    uint64_t n_requests_served, n_replies;
     struct cluster_closing k;
 };
 
@@ -59,8 +57,9 @@ void cluster_place_init(struct cluster_place *pl);
 bool cluster_place_set_units(struct cluster_place *pl,
                              const struct vip_config *cfg);
 
-/* The ownership part's callbacks (struct cluster_cbs, @data: @pl): the
- * leader's lease to place under, or none. */
+/* The ownership part's callbacks (struct cluster_cbs, @data: @pl): its
+ * hold (own.hold_until, the leader's lease to place under) started,
+ * moved or ended: run the step now. */
 void cluster_place_own_hold(void *data, uint64_t until_ms);
 void cluster_place_own_release(void *data);
 
@@ -72,9 +71,6 @@ void cluster_place_drive_soon(struct cluster_place *pl);
 void cluster_place_serve(void *data, struct cluster_session *s,
                          const struct vr_rpc_frame *f);
 void cluster_place_reply_frame(void *data, const struct vr_rpc_frame *f);
-
-/* Whether this node holds unit @unit now (status). */
-bool cluster_place_holds(const struct cluster_place *pl, const char *unit);
 
 /* Shutdown: drop every unit (the daemon releases them itself), stop
  * asking; then close the timer, @done(@data) once closed. */

@@ -67,7 +67,7 @@ tests_unit_test_vipctl_render_LDADD = $(TEST_LDADD)
 TESTS += tests/unit/test_vipctl_render
 # `vipctl remove --force` of a running node: it is told and stops.
 TESTS += tests/netns/remove_running.sh
-EXTRA_DIST += tests/netns/remove_running.sh tests/netns/node_lib.sh
+EXTRA_DIST += tests/netns/remove_running.sh tests/netns/node_lib.sh tests/lib/test_ports.h
 # A joined node restarted from its data dir can still hold the VIP.
 TESTS += tests/netns/joined_restart.sh
 EXTRA_DIST += tests/netns/joined_restart.sh

@@ -24,6 +24,7 @@
 #include "raft/cluster.h"
 #include "raft/vm_member.h"
 #include "vipd/clock.h"
+#include "tests/lib/test_ports.h"
 
 #define N 3
 
@@ -221,7 +222,7 @@ static int32_t raw_removed(int from, int to, uint64_t target)
 
 static void test_cluster_loop(void **state)
 {
-    unsigned base = 30000u + (unsigned)getpid() % 20000u;
+    unsigned base = test_port(0);
     int leader, follower, other;
     uint64_t fid, seq, dup_before;
     (void)state;

@@ -20,6 +20,7 @@
 #include "raft/frame_crypt.h"
 #include "raft/raft_wire.h"
 #include "raft/transport.h"
+#include "tests/lib/test_ports.h"
 
 /****** Frames ******/
 
@@ -560,7 +561,7 @@ static struct fx *fx_start(enum relay_mode mode, bool direct)
 {
     struct fx *fx = calloc(1, sizeof *fx);
     char srv_addr[32], cli_addr[32], relay_addr[32];
-    unsigned base = 30000u + (unsigned)getpid() % 20000u;
+    unsigned base = test_port(0);
     struct sockaddr_in sa;
 
     fx->mode = mode;
@@ -770,7 +771,7 @@ static void test_allow_refuses(void **state)
     struct cfg_cluster cc;
     struct allow_fx a = {0, false, false};
     char srv_addr[32];
-    unsigned base = 40000u + (unsigned)getpid() % 20000u;
+    unsigned base = test_port(20);
     (void)state;
 
     snprintf(srv_addr, sizeof srv_addr, "127.0.0.1:%u", base);

@@ -14,6 +14,7 @@
 
 #include "raft/peer_rpc.h"
 #include "raft/transport.h"
+#include "tests/lib/test_ports.h"
 
 /****** Preamble codec ******/
 
@@ -331,7 +332,7 @@ static void test_loop_exchange(void **state)
     struct raft_uv_connect bad_req;
     char srv_addr[32], cli_addr[32], bad_addr[32];
     /* Ports from the pid, so that parallel runs do not collide. */
-    unsigned base = 20000u + (unsigned)getpid() % 20000u;
+    unsigned base = test_port(0);
     (void)state;
 
     snprintf(srv_addr, sizeof srv_addr, "127.0.0.1:%u", base);
@@ -498,7 +499,7 @@ static void test_loop_wrong_key(void **state)
 {
     struct bad_fixture *fx = calloc(1, sizeof *fx);
     char srv_addr[32], cli_addr[32];
-    unsigned base = 20000u + (unsigned)getpid() % 20000u + 10;
+    unsigned base = test_port(10);
     struct sockaddr_in sa;
     (void)state;
 
@@ -655,7 +656,7 @@ static void test_loop_rpc_cap_and_refusal(void **state)
 {
     struct cap_fixture *fx = calloc(1, sizeof *fx);
     char srv_addr[32], cli_addr[32], oth_addr[32];
-    unsigned base = 20000u + (unsigned)getpid() % 20000u + 20;
+    unsigned base = test_port(20);
     const unsigned n = VR_RPC_PER_PEER_MAX + CAP_EXTRA;
     const struct vr_key_refusal *r;
     (void)state;
